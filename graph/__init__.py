@@ -1,0 +1,9 @@
+"""The data layer: the relational record (SQLAlchemy) and the customer graph stores."""
+from .config import Settings, settings
+from .db import get_engine, migrate
+from .errors import ClientStrataError, InvalidInput, NotFound, StoreUnavailable
+
+__all__ = [
+    "Settings", "settings", "get_engine", "migrate",
+    "ClientStrataError", "InvalidInput", "NotFound", "StoreUnavailable",
+]

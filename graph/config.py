@@ -1,0 +1,49 @@
+"""Settings read from the environment, once, in one place.
+
+Secrets (database and Neo4j passwords) come only from the environment; nothing
+here has a production default.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+__all__ = ["Settings", "settings"]
+
+DEFAULT_DATABASE_URL = "sqlite:///./clientstrata.db"
+DEFAULT_NEO4J_PASSWORD = "clientstrata-dev"  # development only; README says so
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    neo4j_uri: str | None = None
+    neo4j_user: str = "neo4j"
+    neo4j_password: str = field(default=DEFAULT_NEO4J_PASSWORD, repr=False)
+    neo4j_database: str = "neo4j"
+    graph_path: str | None = None  # embedded graph file; derived from the database URL when unset
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        return cls(
+            database_url=env.get("CLIENTSTRATA_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            neo4j_uri=env.get("CLIENTSTRATA_NEO4J_URI") or None,
+            neo4j_user=env.get("CLIENTSTRATA_NEO4J_USER") or "neo4j",
+            neo4j_password=env.get("CLIENTSTRATA_NEO4J_PASSWORD") or DEFAULT_NEO4J_PASSWORD,
+            neo4j_database=env.get("CLIENTSTRATA_NEO4J_DATABASE") or "neo4j",
+            graph_path=env.get("CLIENTSTRATA_GRAPH_PATH") or None,
+        )
+
+    @property
+    def embedded_graph_path(self) -> str:
+        """Where the networkx graph lives: beside the SQLite file, or in the working directory."""
+        if self.graph_path:
+            return self.graph_path
+        if self.database_url.startswith("sqlite:///") and not self.database_url.endswith(":memory:"):
+            return self.database_url.removeprefix("sqlite:///") + ".graph.json.gz"
+        return "./clientstrata.graph.json.gz"
+
+
+def settings() -> Settings:
+    return Settings.from_env()

@@ -1,0 +1,299 @@
+"""The relational record: SQLAlchemy 2.0 typed models.
+
+Table and column names match the ingestion bundle (`clientstrata.jobs.bundle`) one to one,
+so a bank maps its extracts onto one vocabulary. Money is NUMERIC(18, 2) read as float:
+classification works on aggregates where cent-level float error is immaterial, and
+Decimal objects would cost 10x on a million-row feature build.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, Numeric, String, Text,
+    UniqueConstraint, func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "Base", "Branch", "RelationshipManager", "Product", "Individual", "Enterprise", "Household",
+    "HouseholdMember", "Employment", "EnterpriseControl", "SupplyChainLink", "Account",
+    "AccountHolder", "MonthlyBalance", "Loan", "Card", "StandingOrder", "Transaction",
+    "RiskQuestionnaire", "IngestRun", "QuarantinedRow", "ClassificationRun", "Tag",
+]
+
+Money = Numeric(18, 2, asdecimal=False)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _fk(target: str, **kw) -> ForeignKey:
+    return ForeignKey(target, ondelete="RESTRICT", **kw)
+
+
+class Branch(Base):
+    __tablename__ = "branches"
+    branch_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region: Mapped[str | None] = mapped_column(String(100))
+    city: Mapped[str | None] = mapped_column(String(100))
+
+
+class RelationshipManager(Base):
+    __tablename__ = "relationship_managers"
+    rm_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    branch_id: Mapped[str] = mapped_column(_fk("branches.branch_id"), index=True)
+    grade: Mapped[str | None] = mapped_column(String(20))
+    hired_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Product(Base):
+    __tablename__ = "products"
+    product_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    family: Mapped[str] = mapped_column(String(30), index=True)
+    risk_level: Mapped[str | None] = mapped_column(String(2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    term_months: Mapped[int | None] = mapped_column(Integer)
+    rate: Mapped[float | None] = mapped_column(Float)
+
+
+class Individual(Base):
+    __tablename__ = "individuals"
+    customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    gender: Mapped[str | None] = mapped_column(String(1))
+    birth_date: Mapped[dt.date] = mapped_column(Date)
+    id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(300))
+    occupation: Mapped[str | None] = mapped_column(String(100))
+    annual_income: Mapped[float | None] = mapped_column(Money)
+    credit_score: Mapped[int | None] = mapped_column(Integer)
+    is_pep: Mapped[bool | None] = mapped_column(Boolean)
+    onboarded_on: Mapped[dt.date | None] = mapped_column(Date)
+    branch_id: Mapped[str | None] = mapped_column(_fk("branches.branch_id"), index=True)
+    rm_id: Mapped[str | None] = mapped_column(_fk("relationship_managers.rm_id"), index=True)
+
+
+class Enterprise(Base):
+    __tablename__ = "enterprises"
+    enterprise_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
+    industry: Mapped[str | None] = mapped_column(String(1))
+    size: Mapped[str | None] = mapped_column(String(10))
+    registered_capital: Mapped[float | None] = mapped_column(Money)
+    annual_revenue: Mapped[float | None] = mapped_column(Money)
+    founded_on: Mapped[dt.date | None] = mapped_column(Date)
+    branch_id: Mapped[str | None] = mapped_column(_fk("branches.branch_id"), index=True)
+    rm_id: Mapped[str | None] = mapped_column(_fk("relationship_managers.rm_id"), index=True)
+
+
+class Household(Base):
+    __tablename__ = "households"
+    household_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10), default="confirmed")
+    created_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class HouseholdMember(Base):
+    __tablename__ = "household_members"
+    household_id: Mapped[str] = mapped_column(_fk("households.household_id"), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(
+        _fk("individuals.customer_id"), primary_key=True, unique=True
+    )
+    role: Mapped[str] = mapped_column(String(10))
+
+
+class Employment(Base):
+    __tablename__ = "employment"
+    customer_id: Mapped[str] = mapped_column(_fk("individuals.customer_id"), primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(
+        _fk("enterprises.enterprise_id"), primary_key=True, index=True
+    )
+    payroll: Mapped[bool] = mapped_column(Boolean)
+    monthly_salary: Mapped[float | None] = mapped_column(Money)
+    since: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class EnterpriseControl(Base):
+    __tablename__ = "enterprise_control"
+    customer_id: Mapped[str] = mapped_column(_fk("individuals.customer_id"), primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(
+        _fk("enterprises.enterprise_id"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(12), primary_key=True)
+    share: Mapped[float | None] = mapped_column(Float)
+
+
+class SupplyChainLink(Base):
+    __tablename__ = "supply_chain"
+    supplier_id: Mapped[str] = mapped_column(_fk("enterprises.enterprise_id"), primary_key=True)
+    buyer_id: Mapped[str] = mapped_column(
+        _fk("enterprises.enterprise_id"), primary_key=True, index=True
+    )
+    annual_volume: Mapped[float | None] = mapped_column(Money)
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    account_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account_number: Mapped[str | None] = mapped_column(String(34))
+    owner_type: Mapped[str] = mapped_column(String(10))
+    owner_id: Mapped[str] = mapped_column(String(40), index=True)  # individual or enterprise
+    product_id: Mapped[str] = mapped_column(_fk("products.product_id"), index=True)
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    opened_on: Mapped[dt.date] = mapped_column(Date)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    balance: Mapped[float | None] = mapped_column(Money)
+
+
+class AccountHolder(Base):
+    __tablename__ = "account_holders"
+    account_id: Mapped[str] = mapped_column(_fk("accounts.account_id"), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(
+        _fk("individuals.customer_id"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+
+
+class MonthlyBalance(Base):
+    __tablename__ = "balances_monthly"
+    account_id: Mapped[str] = mapped_column(_fk("accounts.account_id"), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True, index=True)  # YYYY-MM
+    avg_daily_balance: Mapped[float] = mapped_column(Money)
+
+
+class Loan(Base):
+    __tablename__ = "loans"
+    loan_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account_id: Mapped[str] = mapped_column(_fk("accounts.account_id"), index=True)
+    product_id: Mapped[str | None] = mapped_column(_fk("products.product_id"))
+    principal: Mapped[float] = mapped_column(Money)
+    outstanding: Mapped[float | None] = mapped_column(Money)
+    term_months: Mapped[int | None] = mapped_column(Integer)
+    monthly_payment: Mapped[float | None] = mapped_column(Money)
+    granted_on: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(1))  # A–D as in PKDD'99
+    days_past_due: Mapped[int | None] = mapped_column(Integer)
+
+
+class Card(Base):
+    __tablename__ = "cards"
+    card_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account_id: Mapped[str] = mapped_column(_fk("accounts.account_id"), index=True)
+    holder_id: Mapped[str] = mapped_column(_fk("individuals.customer_id"), index=True)
+    product_id: Mapped[str | None] = mapped_column(_fk("products.product_id"))
+    card_type: Mapped[str] = mapped_column(String(20))
+    issued_on: Mapped[dt.date] = mapped_column(Date)
+    credit_limit: Mapped[float | None] = mapped_column(Money)
+
+
+class StandingOrder(Base):
+    __tablename__ = "standing_orders"
+    order_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account_id: Mapped[str] = mapped_column(_fk("accounts.account_id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(12))
+    amount: Mapped[float] = mapped_column(Money)
+    counterparty_bank: Mapped[str | None] = mapped_column(String(20))
+    counterparty_account: Mapped[str | None] = mapped_column(String(34))
+
+
+class Transaction(Base):
+    __tablename__ = "transactions"
+    txn_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account_id: Mapped[str] = mapped_column(_fk("accounts.account_id"))
+    booked_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    direction: Mapped[str] = mapped_column(String(6))
+    amount: Mapped[float] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    channel: Mapped[str] = mapped_column(String(10))
+    is_cash: Mapped[bool] = mapped_column(Boolean, default=False)
+    counterparty_country: Mapped[str] = mapped_column(String(2), default="CN")
+    counterparty_name: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (Index("ix_transactions_account_booked", "account_id", "booked_at"),)
+
+
+class RiskQuestionnaire(Base):
+    __tablename__ = "risk_questionnaires"
+    questionnaire_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(_fk("individuals.customer_id"), index=True)
+    assessed_on: Mapped[dt.date] = mapped_column(Date)
+    score: Mapped[int | None] = mapped_column(Integer)
+    risk_level: Mapped[str] = mapped_column(String(2))  # C1–C5
+    valid_until: Mapped[dt.date | None] = mapped_column(Date)
+    is_professional: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# --- pipeline bookkeeping -------------------------------------------------------------
+
+
+class IngestRun(Base):
+    __tablename__ = "ingest_runs"
+    ingest_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(Text)
+    format: Mapped[str] = mapped_column(String(10))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    read: Mapped[int] = mapped_column(Integer, default=0)
+    loaded: Mapped[int] = mapped_column(Integer, default=0)
+    quarantined: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[dict | None] = mapped_column(JSON)
+
+
+class QuarantinedRow(Base):
+    """A rejected input row, kept verbatim with every reason it failed."""
+
+    __tablename__ = "quarantine"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ingest_id: Mapped[int] = mapped_column(ForeignKey("ingest_runs.ingest_id"), index=True)
+    source_file: Mapped[str] = mapped_column(String(200))
+    row_number: Mapped[int] = mapped_column(Integer)
+    table_name: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[dict] = mapped_column(JSON)
+    fingerprint: Mapped[str] = mapped_column(String(64))  # of the table and the raw row
+
+    __table_args__ = (UniqueConstraint("fingerprint", name="uq_quarantine_fingerprint"),)
+
+
+class ClassificationRun(Base):
+    __tablename__ = "classification_runs"
+    run_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    status: Mapped[str] = mapped_column(String(10), default="running", index=True)
+    standard_version: Mapped[str] = mapped_column(String(40))
+    standard_sha256: Mapped[str] = mapped_column(String(64))
+    snapshot: Mapped[dict | None] = mapped_column(JSON)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    customer_count: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Tag(Base):
+    """One classification of one customer on one dimension in one run, with its reason."""
+
+    __tablename__ = "tags"
+    run_id: Mapped[int] = mapped_column(ForeignKey("classification_runs.run_id"), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(40))
+    label_zh: Mapped[str] = mapped_column(String(40))
+    label_en: Mapped[str] = mapped_column(String(60))
+    score: Mapped[float | None] = mapped_column(Float)
+    rule: Mapped[str] = mapped_column(Text)
+    inputs: Mapped[dict] = mapped_column(JSON)
+    standard_version: Mapped[str] = mapped_column(String(40))
+
+    __table_args__ = (
+        Index("ix_tags_customer", "customer_id", "run_id"),
+        Index("ix_tags_run_dimension_value", "run_id", "dimension", "value"),
+    )
