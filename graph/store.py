@@ -1,0 +1,136 @@
+"""The customer graph behind one interface, with two implementations that must agree:
+`Neo4jGraph` (production) and `NetworkxGraph` (embedded default)."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .config import Settings, settings
+from .errors import NotFound
+
+__all__ = ["GraphStore", "HouseholdView", "LABELS", "RELATIONSHIPS", "ECOSYSTEM_RELS",
+           "ECOSYSTEM_FEATURES", "open_graph"]
+
+LABELS = ("Individual", "Household", "Enterprise", "Product", "Account", "RelationshipManager", "Branch")
+# type -> (start label(s), end label, property that tells parallel relationships apart)
+RELATIONSHIPS: dict[str, tuple[tuple[str, ...], str, str | None]] = {
+    "MEMBER_OF": (("Individual",), "Household", None),
+    "EMPLOYED_BY": (("Individual",), "Enterprise", None),
+    "CONTROLS": (("Individual",), "Enterprise", "role"),
+    "SUPPLIES": (("Enterprise",), "Enterprise", None),
+    "OWNS": (("Individual", "Enterprise"), "Account", None),
+    "CO_HOLDS": (("Individual",), "Account", None),
+    "HOLDS": (("Individual", "Enterprise"), "Product", None),
+    "MANAGED_BY": (("Individual", "Enterprise"), "RelationshipManager", None),
+    "WORKS_AT": (("RelationshipManager",), "Branch", None),
+}
+# Relationships that tie customers to each other. Products, RMs and branches are shared
+# by thousands and would make everyone a neighbour of everyone.
+ECOSYSTEM_RELS = ("MEMBER_OF", "EMPLOYED_BY", "CONTROLS", "SUPPLIES", "OWNS", "CO_HOLDS")
+ENTITY_LABELS = ("Individual", "Enterprise", "Household")
+ECOSYSTEM_FEATURES = ("payroll_employer", "controls", "household_members", "co_holders", "supply_chain")
+
+
+@dataclass
+class HouseholdView:
+    household_id: str
+    name: str | None
+    status: str
+    aum: float
+    members: pd.DataFrame  # customer_id, name, role, aum
+
+    def __repr__(self) -> str:
+        return (f"HouseholdView(household_id={self.household_id!r}, members={len(self.members)}, "
+                f"aum={self.aum:,.2f})")
+
+
+class GraphStore(ABC):
+    """Writes are idempotent MERGEs keyed by (label, id); reads return DataFrames."""
+
+    @abstractmethod
+    def ensure_schema(self) -> None: ...
+
+    @abstractmethod
+    def merge_nodes(self, label: str, rows: Sequence[dict]) -> None:
+        """Each row has `id`; other keys become properties."""
+
+    @abstractmethod
+    def merge_relationships(self, rel_type: str, start_label: str, rows: Sequence[dict]) -> None:
+        """Each row has `start` and `end` ids; other keys become properties."""
+
+    @abstractmethod
+    def neighbours(self, label: str, ids: Sequence[str]) -> pd.DataFrame:
+        """Ecosystem neighbours of the given nodes: src_id, rel, label, id, name."""
+
+    @abstractmethod
+    def household(self, household_id: str) -> HouseholdView: ...
+
+    @abstractmethod
+    def ecosystem_features(self) -> pd.DataFrame:
+        """Per individual: the ECOSYSTEM_FEATURES counts (customers with none are absent)."""
+
+    @abstractmethod
+    def counts(self) -> dict[str, int]:
+        """Nodes per label and relationships per type."""
+
+    @abstractmethod
+    def clear(self) -> None: ...
+
+    def flush(self) -> None:
+        """Make writes durable (the embedded graph saves its file)."""
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> "GraphStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def ecosystem(self, customer_id: str, hops: int = 2, label: str = "Individual") -> pd.DataFrame:
+        """Customers and households within `hops` of a customer, breadth first: each with its
+        shortest distance and the relationship types that reach it at that distance."""
+        if not 1 <= hops <= 4:
+            raise ValueError("hops must be between 1 and 4")
+        if self.neighbours(label, [customer_id]).empty and not self._exists(label, customer_id):
+            raise NotFound(label.lower(), customer_id)
+        seen = {(label, customer_id)}
+        frontier: dict[str, list[str]] = {label: [customer_id]}
+        found = []
+        for depth in range(1, hops + 1):
+            step = pd.concat([self.neighbours(lbl, ids) for lbl, ids in frontier.items()],
+                             ignore_index=True)
+            step = step[[(l, i) not in seen for l, i in zip(step["label"], step["id"])]]
+            if step.empty:
+                break
+            grouped = step.groupby(["label", "id"], sort=True).agg(
+                name=("name", "first"), relations=("rel", lambda r: ",".join(sorted(set(r)))))
+            grouped["hops"] = depth
+            found.append(grouped.reset_index())
+            seen.update(zip(grouped.index.get_level_values(0), grouped.index.get_level_values(1)))
+            frontier = {}
+            for lbl, i in grouped.index:
+                frontier.setdefault(lbl, []).append(i)
+        cols = ["label", "id", "name", "hops", "relations"]
+        if not found:
+            return pd.DataFrame(columns=cols)
+        out = pd.concat(found, ignore_index=True)[cols]
+        out = out[out["label"].isin(ENTITY_LABELS)]
+        return out.sort_values(["hops", "label", "id"]).reset_index(drop=True)
+
+    @abstractmethod
+    def _exists(self, label: str, node_id: str) -> bool: ...
+
+
+def open_graph(cfg: Settings | None = None) -> GraphStore:
+    """Neo4j when CLIENTSTRATA_NEO4J_URI is set, otherwise the embedded networkx graph."""
+    cfg = cfg or settings()
+    if cfg.neo4j_uri:
+        from .neo4j_store import Neo4jGraph
+        return Neo4jGraph(cfg.neo4j_uri, (cfg.neo4j_user, cfg.neo4j_password), cfg.neo4j_database)
+    from .networkx_store import NetworkxGraph
+    return NetworkxGraph(cfg.embedded_graph_path)
