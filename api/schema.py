@@ -1,0 +1,53 @@
+"""The root schema: queries, and the limits and error masking set once, here."""
+from __future__ import annotations
+
+import strawberry
+from graphql.error import GraphQLError
+from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.types import Info
+
+from ..graph.errors import ClientStrataError
+from ..graph.queries import MAX_PAGE_SIZE
+from . import resolvers as R
+from .types import Customer, CustomerConnection, CustomerFilter, Household
+
+__all__ = ["schema", "Query"]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description=f"Customers, a page at a time (`first` ≤ {MAX_PAGE_SIZE}), in id order.")
+    async def customers(self, info: Info, first: int = 50, after: str | None = None,
+                        filter: CustomerFilter | None = None) -> CustomerConnection:
+        return await R.resolve_customers(info, first, after, filter)
+
+    @strawberry.field(description="One customer, or null when there is no such customer.")
+    async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
+        return await R.resolve_customer(info, id)
+
+    @strawberry.field(description="One household with its members, or null.")
+    async def household(self, info: Info, id: strawberry.ID) -> Household | None:
+        return await R.resolve_household(info, id)
+
+
+def _visible(error: GraphQLError) -> bool:
+    """Our own errors carry messages meant for the caller; anything else is masked."""
+    return error.original_error is None or isinstance(error.original_error, ClientStrataError)
+
+
+class _Schema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:
+        # Log only what went wrong on our side; a caller's bad argument is not an incident.
+        super().process_errors([e for e in errors if not isinstance(e.original_error, ClientStrataError)],
+                               execution_context)
+
+
+schema = _Schema(
+    query=Query,
+    extensions=[
+        QueryDepthLimiter(max_depth=10),
+        MaxAliasesLimiter(max_alias_count=15),
+        MaxTokensLimiter(max_token_count=2000),
+        MaskErrors(should_mask_error=lambda e: not _visible(e)),
+    ],
+)
