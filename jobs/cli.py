@@ -20,7 +20,7 @@ def _emit(args, payload: dict, human: str) -> None:
 def cmd_generate(args) -> None:
     from .generate import generate
     counts = generate(args.out, customers=args.customers, seed=args.seed, fmt=args.format,
-                      progress=not args.json)
+                      progress=False if args.json else None)
     human = "\n".join(f"  {t:<22} {n:>10,}" for t, n in counts.items())
     _emit(args, {"out": str(args.out), "customers": args.customers, "seed": args.seed, "rows": counts},
           f"wrote a bank of {args.customers:,} customers to {args.out}\n{human}")
@@ -28,7 +28,7 @@ def cmd_generate(args) -> None:
 
 def cmd_ingest(args) -> None:
     from .ingest import ingest
-    report = ingest(args.source, format=args.format, progress=not args.json)
+    report = ingest(args.source, format=args.format, progress=False if args.json else None)
     d = report.to_dict()
     lines = [f"ingest #{report.ingest_id} of {args.source} ({args.format}): read {report.read:,}, "
              f"loaded {report.loaded:,}, quarantined {report.quarantined:,}"]
@@ -44,14 +44,14 @@ def cmd_ingest(args) -> None:
 
 def cmd_sync(args) -> None:
     from .sync import sync_graph
-    counts = sync_graph(progress=not args.json)
+    counts = sync_graph(progress=False if args.json else None)
     human = "graph synced:\n" + "\n".join(f"  {k:<20} {v:>10,}" for k, v in counts.items())
     _emit(args, {"counts": counts}, human)
 
 
 def cmd_classify(args) -> None:
     from .runs import classify
-    report = classify(standard=args.standard, progress=not args.json)
+    report = classify(standard=args.standard, progress=False if args.json else None)
     d = report.to_dict()
     lines = [f"run {report.run_id} published: {report.customers:,} customers, {report.tags:,} tags "
              f"(standard {report.standard_version})"]

@@ -1,0 +1,297 @@
+"""A deterministic synthetic bank, written as an ingestion bundle.
+
+Same arguments, same bytes: one numpy Generator seeded once, no wall clock. Everything is
+vectorised so a million customers is a matter of memory, not of Python loops.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .bundle import TABLE_BY_NAME, TABLES
+from .progress import bar
+
+__all__ = ["generate"]
+
+_SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈")
+_GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红娥玲芬燕彬鑫斌宇浩凯")
+_CITIES = [("北京", "华北", "110101"), ("上海", "华东", "310101"), ("广州", "华南", "440103"),
+           ("深圳", "华南", "440305"), ("杭州", "华东", "330106"), ("成都", "西南", "510104"),
+           ("武汉", "华中", "420102"), ("南京", "华东", "320102")]
+_DISTRICTS = ["东城", "西城", "朝阳", "海淀", "高新", "滨江", "天河", "南山"]
+_ID_W = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
+_ID_C = np.array(list("10X98765432"))
+_USCC = np.array(list("0123456789ABCDEFGHJKLMNPQRTUWXY"))
+_OCCUPATIONS = ["工程师", "教师", "医生", "会计", "销售", "公务员", "个体经营", "企业主", "退休", "学生", "自由职业"]
+# product_id, name, family, risk, term months, rate
+_PRODUCTS = [
+    ("P001", "活期存款", "deposit", "R1", 0, 0.002), ("P002", "一年定期存款", "deposit", "R1", 12, 0.015),
+    ("P003", "三年定期存款", "deposit", "R1", 36, 0.02), ("P004", "大额存单", "deposit", "R1", 36, 0.024),
+    ("P010", "现金管理理财", "wealth_management", "R1", 0, 0.021), ("P011", "稳健理财90天", "wealth_management", "R2", 3, 0.028),
+    ("P012", "固收+理财", "wealth_management", "R3", 12, 0.035), ("P013", "权益类理财", "wealth_management", "R4", 24, 0.05),
+    ("P014", "私募股权计划", "wealth_management", "R5", 36, 0.08), ("P020", "货币基金", "fund", "R1", 0, 0.018),
+    ("P021", "债券基金", "fund", "R2", 0, 0.03), ("P022", "混合基金", "fund", "R3", 0, 0.06),
+    ("P023", "股票基金", "fund", "R4", 0, 0.08), ("P024", "行业主题基金", "fund", "R5", 0, 0.1),
+    ("P030", "终身寿险", "insurance", "R1", 240, 0.025), ("P031", "年金保险", "insurance", "R2", 120, 0.03),
+    ("P032", "投连险", "insurance", "R4", 120, 0.05), ("P040", "个人住房贷款", "loan", None, 300, 0.039),
+    ("P041", "个人消费贷款", "loan", None, 36, 0.06), ("P042", "经营贷款", "loan", None, 60, 0.045),
+    ("P050", "借记卡", "card", None, None, None), ("P051", "信用卡", "card", None, None, None),
+]
+_ASSET = [p for p in _PRODUCTS if p[2] in ("wealth_management", "fund", "insurance")]
+
+
+def _ids(prefix: str, n: int, width: int) -> np.ndarray:
+    return np.char.add(prefix, np.char.zfill(np.arange(1, n + 1).astype(str), width))
+
+
+def _dates(base: dt.date, days: np.ndarray) -> pd.Series:
+    return pd.Series(pd.Timestamp(base) - pd.to_timedelta(days, unit="D")).dt.strftime("%Y-%m-%d")
+
+
+def _resident_ids(area: np.ndarray, birth: pd.Series, male: np.ndarray, rng) -> np.ndarray:
+    seq = rng.integers(0, 500, len(area)) * 2 + male.astype(int)  # odd for men
+    seq = (seq + np.arange(len(area)) * 2) % 1000  # unique within an area and day in practice
+    body = np.char.add(np.char.add(area, birth.str.replace("-", "").to_numpy().astype(str)),
+                       np.char.zfill(seq.astype(str), 3))
+    digits = np.frombuffer("".join(body).encode(), dtype=np.uint8).reshape(-1, 17) - 48
+    return np.char.add(body, _ID_C[(digits * _ID_W).sum(axis=1) % 11])
+
+
+def _write(out: Path, name: str, df: pd.DataFrame, fmt: str) -> int:
+    cols = TABLE_BY_NAME[name].column_names
+    df = df.reindex(columns=cols)
+    if fmt == "parquet":
+        df.astype(object).where(df.notna(), None).astype(str).replace("None", "").to_parquet(
+            out / f"{name}.parquet", index=False)
+    else:
+        df.to_csv(out / f"{name}.csv", index=False, lineterminator="\n")
+    return len(df)
+
+
+def generate(out: str | Path, customers: int = 10_000, seed: int = 7, fmt: str = "csv",
+             as_of: dt.date = dt.date(2026, 10, 31), txn_per_month: float = 4.0,
+             progress: bool | None = None) -> dict[str, int]:
+    """Write a bundle of `customers` individuals (and their bank) to `out`; rows per table."""
+    rng = np.random.default_rng(seed)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    n = customers
+    t: dict[str, pd.DataFrame] = {}
+
+    # branches and RMs
+    nb = max(4, min(40, n // 300))
+    city = np.arange(nb) % len(_CITIES)
+    t["branches"] = pd.DataFrame({
+        "branch_id": _ids("B", nb, 3),
+        "name": [f"{_CITIES[c][0]}{_DISTRICTS[i % len(_DISTRICTS)]}支行" for i, c in enumerate(city)],
+        "region": [_CITIES[c][1] for c in city], "city": [_CITIES[c][0] for c in city]})
+    nrm = max(nb, n // 150)
+    rm_branch = np.arange(nrm) % nb
+    grade = rng.choice(["junior", "senior", "private_banker"], nrm, p=[0.6, 0.3, 0.1])
+    t["relationship_managers"] = pd.DataFrame({
+        "rm_id": _ids("RM", nrm, 4), "name": rng.choice(_SURNAMES, nrm) + rng.choice(_GIVEN, nrm) + "经理",
+        "branch_id": t["branches"]["branch_id"].to_numpy()[rm_branch], "grade": grade,
+        "hired_on": _dates(as_of, np.where(grade == "private_banker", rng.integers(1900, 7000, nrm),
+                                           rng.integers(60, 5000, nrm)))})
+    t["products"] = pd.DataFrame(_PRODUCTS, columns=["product_id", "name", "family", "risk_level",
+                                                     "term_months", "rate"]).assign(currency="CNY")
+    t["products"]["term_months"] = t["products"]["term_months"].astype("Int64")
+
+    # individuals: age, heavy-tailed wealth (lognormal body, Pareto tail)
+    cid = _ids("C", n, 7)
+    age = np.clip(rng.normal(44, 15, n), 18, 90).astype(int)
+    male = rng.random(n) < 0.5
+    birth = _dates(as_of, age * 365 + rng.integers(0, 365, n))
+    area = np.array([_CITIES[c][2] for c in rng.integers(0, len(_CITIES), n)])
+    wealth = rng.lognormal(9.6, 1.5, n) * (1 + age / 60)
+    tail = rng.random(n) < 0.1
+    wealth[tail] *= rng.pareto(1.3, tail.sum()) * 8 + 4
+    home = rng.integers(0, nb, n)
+    rm_of_branch = pd.Series(np.arange(nrm)).groupby(rm_branch).apply(list).to_dict()
+    rm = np.array([rm_of_branch[b][i % len(rm_of_branch[b])] for i, b in enumerate(home)])
+    income = np.round(rng.lognormal(11.6, 0.6, n) * np.where(tail, 3, 1), 2)
+    t["individuals"] = pd.DataFrame({
+        "customer_id": cid, "name": rng.choice(_SURNAMES, n) + rng.choice(_GIVEN, n)
+        + np.where(rng.random(n) < 0.6, rng.choice(_GIVEN, n), ""),
+        "gender": np.where(male, "M", "F"), "birth_date": birth,
+        "id_number": _resident_ids(area, birth, male, rng),
+        "phone": np.char.add(rng.choice(["138", "139", "150", "186", "177", "133"], n),
+                             np.char.zfill(rng.integers(0, 10**8, n).astype(str), 8)),
+        "email": np.char.add(np.char.lower(cid), "@example.cn"),
+        "address": [f"{_CITIES[c][0]}市{_DISTRICTS[c]}区{h % 200 + 1}号" for c, h in zip(home % len(_CITIES), range(n))],
+        "occupation": np.where(age >= 62, "退休", rng.choice(_OCCUPATIONS[:-2], n)),
+        "annual_income": income, "credit_score": np.where(rng.random(n) < 0.9, rng.integers(450, 900, n), -1),
+        "is_pep": np.where(rng.random(n) < 0.003, "true", "false"),
+        "onboarded_on": _dates(as_of, rng.integers(30, 7300, n)),
+        "branch_id": t["branches"]["branch_id"].to_numpy()[home],
+        "rm_id": np.where(rng.random(n) < 0.85, t["relationship_managers"]["rm_id"].to_numpy()[rm], "")})
+    t["individuals"]["credit_score"] = t["individuals"]["credit_score"].astype(str).replace("-1", "")
+
+    # households: consecutive customers grouped in sizes 1-5; size 1 stays unrecorded
+    sizes = rng.choice([1, 2, 3, 4, 5], n, p=[0.45, 0.25, 0.17, 0.09, 0.04])
+    hh_of = np.repeat(np.arange(n), sizes)[:n]
+    pos = np.arange(n) - np.searchsorted(hh_of, hh_of)
+    size = np.bincount(hh_of)[hh_of]
+    multi = size > 1
+    hids = np.char.add("H", np.char.zfill((hh_of + 1).astype(str), 7))
+    roles = np.select([pos == 0, pos == 1, pos == 2], ["head", "spouse", "child"], "parent")
+    t["households"] = pd.DataFrame({"household_id": np.unique(hids[multi])}).assign(
+        status="confirmed", created_on=as_of.replace(month=1, day=1).isoformat())
+    t["households"]["name"] = t["households"]["household_id"] + " 家庭"
+    t["household_members"] = pd.DataFrame({"household_id": hids[multi], "customer_id": cid[multi],
+                                           "role": roles[multi]})
+    t["households"] = t["households"][["household_id", "name", "status", "created_on"]]
+
+    # enterprises, employment (payroll), control, supply chain
+    ne = max(5, n // 20)
+    eid = _ids("E", ne, 6)
+    esize = rng.choice(["micro", "small", "medium", "large"], ne, p=[0.45, 0.3, 0.17, 0.08])
+    scale = pd.Series(esize).map({"micro": 1e6, "small": 1e7, "medium": 1e8, "large": 1e9}).to_numpy()
+    t["enterprises"] = pd.DataFrame({
+        "enterprise_id": eid, "name": np.char.add(rng.choice(_SURNAMES, ne), np.char.add(eid, "科技有限公司")),
+        "credit_code": ["".join(r) for r in _USCC[rng.integers(0, len(_USCC), (ne, 18))]],
+        "industry": rng.choice(list("CFGIKLMEA"), ne, p=[.22, .18, .15, .12, .08, .08, .07, .06, .04]),
+        "size": esize, "registered_capital": np.round(scale * rng.uniform(0.05, 0.5, ne), 2),
+        "annual_revenue": np.round(scale * rng.lognormal(0, 0.6, ne), 2),
+        "founded_on": _dates(as_of, rng.integers(365, 12000, ne)),
+        "branch_id": t["branches"]["branch_id"].to_numpy()[rng.integers(0, nb, ne)]})
+    working = np.flatnonzero((age < 62) & (rng.random(n) < 0.7))
+    employer = (rng.pareto(1.2, len(working)) * 3).astype(int) % ne
+    t["employment"] = pd.DataFrame({
+        "customer_id": cid[working], "enterprise_id": eid[employer],
+        "payroll": np.where(rng.random(len(working)) < 0.45, "true", "false"),
+        "monthly_salary": np.round(income[working] / 13, 2), "since": _dates(as_of, rng.integers(30, 5000, len(working)))})
+    owners = rng.choice(np.flatnonzero(age > 28), ne, replace=ne > (age > 28).sum())
+    share_holders = rng.choice(np.flatnonzero(age > 28), ne // 2)
+    t["enterprise_control"] = pd.concat([
+        pd.DataFrame({"customer_id": cid[owners], "enterprise_id": eid, "role": "legal_rep",
+                      "share": np.round(rng.uniform(0.3, 1.0, ne), 3)}),
+        pd.DataFrame({"customer_id": cid[share_holders], "enterprise_id": eid[rng.integers(0, ne, ne // 2)],
+                      "role": "shareholder", "share": np.round(rng.uniform(0.01, 0.3, ne // 2), 3)}),
+    ]).drop_duplicates(["customer_id", "enterprise_id", "role"])
+    core = np.arange(max(1, ne // 50))
+    sup = rng.integers(len(core), ne, ne // 2) if ne > len(core) else np.array([], int)
+    t["supply_chain"] = pd.DataFrame({"supplier_id": eid[sup], "buyer_id": eid[rng.choice(core, len(sup))],
+                                      "annual_volume": np.round(rng.lognormal(15, 1, len(sup)), 2)}
+                                     ).drop_duplicates(["supplier_id", "buyer_id"])
+
+    # risk questionnaires: level rises with wealth, falls with age
+    level = np.clip(np.round(1 + np.log10(wealth) / 2 - (age > 65) + rng.normal(0, 0.8, n)), 1, 5).astype(int)
+    asked = rng.random(n) < 0.85
+    assessed = rng.integers(0, 700, n)
+    t["risk_questionnaires"] = pd.DataFrame({
+        "questionnaire_id": np.char.add("Q", cid), "customer_id": cid, "assessed_on": _dates(as_of, assessed),
+        "score": np.clip(level * 20 - rng.integers(0, 20, n), 0, 100), "risk_level": np.char.add("C", level.astype(str)),
+        "valid_until": _dates(as_of, assessed - 365), "is_professional": np.where(wealth > 5e6, "true", "false")})[asked]
+
+    # accounts: a demand deposit for everyone; richer customers spread over more families
+    demand_share = np.clip(rng.beta(2, 2, n), 0.1, 1)
+    demand_share[wealth < 30_000] = 1
+    n_assets = np.where(wealth < 30_000, 0, np.minimum(1 + (np.log10(wealth) - 4).astype(int), 4))
+    acc_owner = [np.arange(n)]
+    acc_prod = [np.zeros(n, int)]
+    acc_amt = [wealth * demand_share]
+    for k in range(int(n_assets.max(initial=0))):
+        who = np.flatnonzero(n_assets > k)
+        allowed = level[who]
+        risk = np.array([int(p[3][1]) for p in _ASSET])
+        pick = rng.integers(0, len(_ASSET), len(who))
+        over = risk[pick] > allowed  # most stay within their level; about one in ten does not
+        pick = np.where(over & (rng.random(len(who)) < 0.9), 0, pick)
+        acc_owner.append(who)
+        acc_prod.append(np.array([_PRODUCTS.index(_ASSET[p]) for p in pick]))
+        acc_amt.append(wealth[who] * (1 - demand_share[who]) / n_assets[who])
+    owner = np.concatenate(acc_owner)
+    prod = np.concatenate(acc_prod)
+    amt = np.concatenate(acc_amt)
+    na = len(owner)
+    ent_owner = np.arange(ne)
+    aid = _ids("A", na + ne, 9)
+    pids = t["products"]["product_id"].to_numpy()
+    status = np.where(rng.random(na) < 0.03, "dormant", "active")
+    t["accounts"] = pd.DataFrame({
+        "account_id": aid, "account_number": np.char.add("6222", np.char.zfill(np.arange(na + ne).astype(str), 15)),
+        "owner_type": np.r_[np.full(na, "individual"), np.full(ne, "enterprise")],
+        "owner_id": np.r_[cid[owner], eid[ent_owner]], "product_id": np.r_[pids[prod], np.full(ne, "P001")],
+        "currency": "CNY", "opened_on": _dates(as_of, rng.integers(30, 6000, na + ne)),
+        "status": np.r_[status, np.full(ne, "active")],
+        "balance": np.round(np.r_[amt * rng.uniform(0.9, 1.1, na), scale * rng.uniform(0.01, 0.2, ne)], 2)})
+    # joint accounts: the spouse co-holds the head's demand deposit
+    spouses = np.flatnonzero(multi & (roles == "spouse"))
+    t["account_holders"] = pd.DataFrame({"account_id": aid[spouses - 1], "customer_id": cid[spouses],
+                                         "role": "co_holder"})[rng.random(len(spouses)) < 0.4]
+
+    # twelve months of daily-average balances: a per-customer trend crosses bands both ways
+    months = pd.period_range(end=pd.Period(as_of, "M"), periods=12, freq="M").strftime("%Y-%m")
+    trend = rng.normal(0, 0.05, na)[:, None] * np.arange(-11, 1)[None, :]
+    bal = np.round(amt[:, None] * np.exp(trend) * rng.uniform(0.95, 1.05, (na, 12)), 2)
+    t["balances_monthly"] = pd.DataFrame({"account_id": np.repeat(aid[:na], 12), "month": np.tile(months, na),
+                                          "avg_daily_balance": bal.ravel()})
+
+    # loans (status A-D as PKDD'99) and cards
+    borrowers = np.flatnonzero(rng.random(n) < 0.15)
+    nl = len(borrowers)
+    kind = np.where(age[borrowers] < 55, rng.choice([17, 18], nl, p=[0.6, 0.4]), 18)
+    kind[np.isin(cid[borrowers], t["enterprise_control"]["customer_id"])] = 19
+    principal = np.round(np.where(kind == 17, rng.uniform(3e5, 3e6, nl), rng.uniform(2e4, 5e5, nl)), 2)
+    lstatus = rng.choice(list("ABCD"), nl, p=[0.15, 0.03, 0.79, 0.03])
+    term = np.where(kind == 17, 300, np.where(kind == 18, 36, 60))
+    t["loans"] = pd.DataFrame({
+        "loan_id": _ids("L", nl, 7), "account_id": aid[borrowers], "product_id": pids[kind],
+        "principal": principal, "outstanding": np.where(np.isin(lstatus, ["A"]), 0, np.round(principal * rng.uniform(0.2, 0.95, nl), 2)),
+        "term_months": term, "monthly_payment": np.round(principal / term * 1.2, 2),
+        "granted_on": _dates(as_of, rng.integers(60, 3000, nl)), "status": lstatus,
+        "days_past_due": np.where(lstatus == "D", rng.integers(31, 400, nl), 0)})
+    credit = rng.random(n) < 0.3
+    holders = np.r_[np.arange(n), np.flatnonzero(credit)]
+    t["cards"] = pd.DataFrame({
+        "card_id": _ids("K", len(holders), 8), "account_id": aid[holders], "holder_id": cid[holders],
+        "product_id": np.r_[np.full(n, "P050"), np.full(credit.sum(), "P051")],
+        "card_type": np.r_[np.full(n, "debit"), np.full(credit.sum(), "credit")],
+        "issued_on": _dates(as_of, rng.integers(30, 4000, len(holders))),
+        "credit_limit": np.r_[np.full(n, np.nan), np.round(rng.choice([1e4, 3e4, 5e4, 1e5], credit.sum()), 2)]})
+    payers = np.flatnonzero(rng.random(n) < 0.3)
+    t["standing_orders"] = pd.DataFrame({
+        "order_id": _ids("O", len(payers), 7), "account_id": aid[payers],
+        "purpose": rng.choice(["insurance", "loan", "household", "leasing", "other"], len(payers), p=[.3, .2, .3, .05, .15]),
+        "amount": np.round(rng.lognormal(7, 0.8, len(payers)), 2), "counterparty_bank": rng.choice(["ICBC", "CCB", "ABC", "BOC"], len(payers)),
+        "counterparty_account": np.char.zfill(rng.integers(0, 10**12, len(payers)).astype(str), 16)})
+
+    counts = {}
+    with bar(len(TABLES), desc="generate", unit="tables", progress=progress) as pbar:
+        for table in TABLES:
+            if table.name == "transactions":
+                counts["transactions"] = _transactions(out, fmt, rng, cid, age, amt, owner, aid, as_of, txn_per_month)
+            else:
+                counts[table.name] = _write(out, table.name, t[table.name], fmt)
+            pbar.update()
+    return counts
+
+
+def _transactions(out: Path, fmt: str, rng, cid, age, amt, owner, aid, as_of, per_month) -> int:
+    """Twelve months on each customer's demand account, channel mix by age; a few customers
+    with AML-looking patterns (cash just under 50,000; repeated cross-border transfers)."""
+    n = len(cid)
+    activity = np.where(rng.random(n) < 0.1, 0.05, rng.gamma(2, 0.5, n))
+    counts = rng.poisson(per_month * 12 * activity)
+    who = np.repeat(np.arange(n), counts)
+    m = len(who)
+    young = age[who] < 40
+    channel = np.where(young, rng.choice(["mobile", "online", "pos", "atm", "branch"], m, p=[.6, .15, .15, .07, .03]),
+                       rng.choice(["mobile", "online", "pos", "atm", "branch"], m, p=[.3, .15, .15, .15, .25]))
+    seconds = rng.integers(0, 365 * 86400, m)
+    booked = (pd.Timestamp(as_of) + pd.Timedelta(days=1) - pd.to_timedelta(seconds, unit="s")).strftime("%Y-%m-%dT%H:%M:%S")
+    amount = np.round(np.minimum(rng.lognormal(6.5, 1.3, m), np.maximum(amt[who] * 0.5, 100) + 100), 2)
+    cash = np.isin(channel, ["atm", "branch"]) & (rng.random(m) < 0.5)
+    country = np.where(rng.random(m) < 0.02, rng.choice(["HK", "US", "SG", "GB", "JP", "AU"], m), "CN")
+    smurf = np.isin(who, np.flatnonzero(rng.random(n) < 0.003))
+    amount = np.where(smurf & cash, rng.uniform(45_000, 49_999, m).round(2), amount)
+    df = pd.DataFrame({
+        "txn_id": _ids("T", m, 10), "account_id": aid[:n][who], "booked_at": booked,
+        "direction": np.where(rng.random(m) < 0.45, "credit", "debit"), "amount": amount, "currency": "CNY",
+        "channel": channel, "is_cash": np.where(cash, "true", "false"), "counterparty_country": country,
+        "counterparty_name": ""}).sort_values(["booked_at", "txn_id"], kind="stable")
+    return _write(out, "transactions", df, fmt)
