@@ -74,7 +74,7 @@ def cooperation_depth(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     """Basic service / comprehensive / ecosystem synergy from the product families held
     (`families`, comma-joined) and the graph's ecosystem link counts."""
     spec = std.dimensions["cooperation_depth"]
-    basic, eco, comp = spec["classes"]
+    basic, comp, eco = spec["classes"]
     basic_fams = set(spec["basic_families"])
     links = spec["ecosystem_links"]
     fams = features["families"].fillna("").map(lambda s: sorted(f for f in s.split(",") if f))

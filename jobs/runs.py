@@ -82,10 +82,10 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
         # Tags and the status flip share one transaction: readers see all of the run or none.
         with engine.begin() as conn, bar(len(records), desc=f"publish run {run_id}", progress=progress) as pbar:
             for i in range(0, len(records), BATCH):
-                if _fail_after_rows is not None and i >= _fail_after_rows:
-                    raise RuntimeError("simulated failure mid-publish")
                 conn.execute(sa.insert(Tag.__table__), records[i:i + BATCH])
                 pbar.update(len(records[i:i + BATCH]))
+                if _fail_after_rows is not None and i + BATCH >= _fail_after_rows:
+                    raise RuntimeError("simulated failure mid-publish")  # tests: tags written, not published
             conn.execute(sa.update(runs).where(runs.c.run_id == run_id).values(
                 status="published", published_at=dt.datetime.now(), customer_count=int(snapshot["individuals"])))
     except BaseException as exc:

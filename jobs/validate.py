@@ -221,7 +221,7 @@ def _check_duplicates(table: Table, typed: pd.DataFrame, raw: pd.DataFrame, reas
             owner = vals[cand].map(existing)
             clash = owner.notna() & (owner != typed.loc[cand, key[0]])
             reasons.add(clash.reindex(typed.index, fill_value=False),
-                        f"{ucol} already belongs to " + owner.reindex(typed.index).fillna("").astype(str))
+                        f"{ucol} already belongs to " + owner.reindex(typed.index).astype(object).fillna("").astype(str))
         cand = ~reasons.bad & typed[ucol].notna()
         _first_wins(vals, cand, raw[ROW], reasons, seen.setdefault(ucol, {}),
                     ucol + " repeats row {first}")
