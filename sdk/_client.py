@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 from gql import Client as GqlClient, gql
-from gql.transport.exceptions import TransportQueryError, TransportServerError
+from gql.transport.exceptions import TransportError as GqlTransportError, TransportQueryError
 from gql.transport.httpx import HTTPXTransport
 from httpx import HTTPError
 from tqdm.auto import tqdm
@@ -53,7 +53,7 @@ class Client:
         except TransportQueryError as exc:
             errors = exc.errors or [{"message": str(exc)}]
             raise APIError([e.get("message", str(e)) for e in errors]) from None
-        except (TransportServerError, HTTPError, OSError) as exc:
+        except (GqlTransportError, HTTPError, OSError) as exc:
             raise TransportError(f"cannot reach {self.url}: {exc}") from None
 
     def customers(self, **filters) -> pd.DataFrame:

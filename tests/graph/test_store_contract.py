@@ -1,0 +1,82 @@
+"""One contract for every graph store. Neo4j joins when CLIENTSTRATA_TEST_NEO4J_URI is set."""
+import os
+
+import pytest
+
+from clientstrata.graph.errors import NotFound
+from clientstrata.graph.networkx_store import NetworkxGraph
+from clientstrata.jobs.ingest import ingest
+from clientstrata.jobs.sync import sync_graph
+
+STORES = ["networkx"] + (["neo4j"] if os.environ.get("CLIENTSTRATA_TEST_NEO4J_URI") else [])
+
+
+@pytest.fixture(params=STORES)
+def store(request, tmp_path):
+    if request.param == "networkx":
+        g = NetworkxGraph(tmp_path / "g.json.gz")
+    else:
+        from clientstrata.graph.neo4j_store import Neo4jGraph
+        g = Neo4jGraph(os.environ["CLIENTSTRATA_TEST_NEO4J_URI"],
+                       ("neo4j", os.environ.get("CLIENTSTRATA_NEO4J_PASSWORD", "clientstrata-dev")))
+        g.clear()
+    yield g
+    g.close()
+
+
+@pytest.fixture
+def synced(engine, store, bundle_dir):
+    ingest(bundle_dir, engine=engine, progress=False)
+    counts = sync_graph(engine, store, progress=False)
+    return store, counts
+
+
+def test_sync_is_idempotent(engine, synced):
+    store, first = synced
+    assert first["Individual"] == 300 and first["MEMBER_OF"] > 0 and first["EMPLOYED_BY"] > 0
+    assert sync_graph(engine, store, progress=False) == first
+
+
+def test_household_view(synced):
+    store, _ = synced
+    members = store.ecosystem_features()
+    hid = "H0000001"
+    view = store.household(hid)
+    assert len(view.members) >= 2 and set(view.members["role"]) >= {"head"}
+    assert view.aum == pytest.approx(view.members["aum"].sum())
+    assert view.aum > 0 and len(members) > 0
+    with pytest.raises(NotFound):
+        store.household("H-none")
+
+
+def test_ecosystem_within_hops(synced):
+    store, _ = synced
+    view = store.household("H0000001")
+    head = view.members.loc[view.members["role"] == "head", "customer_id"].iloc[0]
+    one = store.ecosystem(head, hops=1)
+    two = store.ecosystem(head, hops=2)
+    assert ("Household", "H0000001") in set(zip(one["label"], one["id"]))
+    others = set(view.members["customer_id"]) - {head}
+    assert others <= set(two.loc[two["hops"] == 2, "id"])
+    assert (two["hops"] <= 2).all() and len(two) >= len(one)
+    with pytest.raises(NotFound):
+        store.ecosystem("C-none")
+
+
+def test_stores_agree(engine, bundle_dir, tmp_path, synced):
+    """Whatever the store under test says, the embedded reference says too."""
+    store, _ = synced
+    ref = NetworkxGraph(tmp_path / "ref.json.gz")
+    sync_graph(engine, ref, progress=False)
+    assert store.counts() == ref.counts()
+    assert store.ecosystem_features().equals(ref.ecosystem_features())
+    for cid in ("C0000001", "C0000002", "C0000050"):
+        assert store.ecosystem(cid, 2).equals(ref.ecosystem(cid, 2))
+    assert store.household("H0000001").members.equals(ref.household("H0000001").members)
+
+
+def test_embedded_graph_survives_a_restart(synced, tmp_path):
+    store, counts = synced
+    if not isinstance(store, NetworkxGraph):
+        pytest.skip("persistence of the embedded file")
+    assert NetworkxGraph(store.path).counts() == counts
