@@ -1,0 +1,45 @@
+# ClientStrata: `make demo` runs the whole pipeline on the embedded default (SQLite +
+# networkx, no servers); `make test` starts PostgreSQL and runs the suite on both databases.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+DEMO    := demo-data
+PG_PORT ?= 5433
+PG_PW   ?= $(or $(CLIENTSTRATA_PG_PASSWORD),clientstrata-dev)
+export CLIENTSTRATA_PROGRESS ?= 1
+
+.PHONY: env demo test test-fast postgres-up postgres-down clean
+
+$(BIN)/clientstrata: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+env: $(BIN)/clientstrata
+
+demo: env
+	rm -rf $(DEMO) && mkdir -p $(DEMO)
+	$(BIN)/clientstrata generate --customers 10000 --seed 7 --out $(DEMO)/bundle
+	CLIENTSTRATA_DATABASE_URL=sqlite:///$(DEMO)/clientstrata.db $(BIN)/clientstrata ingest $(DEMO)/bundle
+	CLIENTSTRATA_DATABASE_URL=sqlite:///$(DEMO)/clientstrata.db $(BIN)/clientstrata sync-graph
+	CLIENTSTRATA_DATABASE_URL=sqlite:///$(DEMO)/clientstrata.db $(BIN)/clientstrata classify
+	@echo "GraphiQL: open http://127.0.0.1:8000/graphql  (Ctrl-C stops the server)"
+	CLIENTSTRATA_DATABASE_URL=sqlite:///$(DEMO)/clientstrata.db $(BIN)/clientstrata serve --port 8000
+
+test: env postgres-up
+	CLIENTSTRATA_PROGRESS=0 \
+	CLIENTSTRATA_TEST_POSTGRES_URL=postgresql+psycopg://clientstrata:$(PG_PW)@127.0.0.1:$(PG_PORT)/clientstrata_test \
+	$(BIN)/python -m pytest
+
+test-fast: env
+	CLIENTSTRATA_PROGRESS=0 $(BIN)/python -m pytest
+
+postgres-up:
+	CLIENTSTRATA_PG_PORT=$(PG_PORT) CLIENTSTRATA_PG_PASSWORD=$(PG_PW) bash tests/servers/postgres.sh up
+
+postgres-down:
+	CLIENTSTRATA_PG_PORT=$(PG_PORT) bash tests/servers/postgres.sh down
+
+clean:
+	rm -rf $(VENV) $(DEMO) *.egg-info
