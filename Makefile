@@ -1,14 +1,17 @@
 # ClientStrata: `make demo` runs the whole pipeline on the embedded default (SQLite +
-# networkx, no servers); `make test` starts PostgreSQL and runs the suite on both databases.
+# networkx, no servers); `make test` starts PostgreSQL and Neo4j and runs the suite on the
+# embedded default and on PostgreSQL + Neo4j.
 PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 DEMO    := demo-data
 PG_PORT ?= 5433
 PG_PW   ?= $(or $(CLIENTSTRATA_PG_PASSWORD),clientstrata-dev)
+NEO4J_PORT ?= 7687
+NEO4J_PW   ?= $(or $(CLIENTSTRATA_NEO4J_PASSWORD),clientstrata-dev)
 export CLIENTSTRATA_PROGRESS ?= 1
 
-.PHONY: env demo test test-fast postgres-up postgres-down clean
+.PHONY: env demo test test-fast postgres-up postgres-down neo4j-up neo4j-down clean
 
 $(BIN)/clientstrata: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -27,9 +30,10 @@ demo: env
 	@echo "GraphiQL: open http://127.0.0.1:8000/graphql  (Ctrl-C stops the server)"
 	CLIENTSTRATA_DATABASE_URL=sqlite:///$(DEMO)/clientstrata.db $(BIN)/clientstrata serve --port 8000
 
-test: env postgres-up
+test: env postgres-up neo4j-up
 	CLIENTSTRATA_PROGRESS=0 \
 	CLIENTSTRATA_TEST_POSTGRES_URL=postgresql+psycopg://clientstrata:$(PG_PW)@127.0.0.1:$(PG_PORT)/clientstrata_test \
+	CLIENTSTRATA_TEST_NEO4J_URI=bolt://127.0.0.1:$(NEO4J_PORT) CLIENTSTRATA_NEO4J_PASSWORD=$(NEO4J_PW) \
 	$(BIN)/python -m pytest
 
 test-fast: env
@@ -40,6 +44,12 @@ postgres-up:
 
 postgres-down:
 	CLIENTSTRATA_PG_PORT=$(PG_PORT) bash tests/servers/postgres.sh down
+
+neo4j-up:
+	CLIENTSTRATA_NEO4J_BOLT_PORT=$(NEO4J_PORT) CLIENTSTRATA_NEO4J_PASSWORD=$(NEO4J_PW) bash tests/servers/neo4j.sh up
+
+neo4j-down:
+	CLIENTSTRATA_NEO4J_BOLT_PORT=$(NEO4J_PORT) bash tests/servers/neo4j.sh down
 
 clean:
 	rm -rf $(VENV) $(DEMO) *.egg-info

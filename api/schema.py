@@ -44,10 +44,10 @@ class _Schema(strawberry.Schema):
 
 schema = _Schema(
     query=Query,
-    extensions=[
-        QueryDepthLimiter(max_depth=10),
-        MaxAliasesLimiter(max_alias_count=15),
-        MaxTokensLimiter(max_token_count=2000),
-        MaskErrors(should_mask_error=lambda e: not _visible(e)),
+    extensions=[  # factories: each request gets fresh extension instances
+        lambda: QueryDepthLimiter(max_depth=10),
+        lambda: MaxAliasesLimiter(max_alias_count=15),
+        lambda: MaxTokensLimiter(max_token_count=2000),
+        lambda: MaskErrors(should_mask_error=lambda e: not _visible(e)),
     ],
 )

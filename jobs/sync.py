@@ -50,9 +50,15 @@ _PLAN: list[tuple[str, object, str]] = [
 ]
 
 
+# SQLite hands booleans back as 0/1; the graph must see true/false on every backend.
+_BOOLEAN_PROPS = {"payroll"}
+
+
 def _rows(df: pd.DataFrame) -> list[dict]:
     for col in df.columns:  # the graph stores plain values; dates as ISO text
-        if df[col].dtype == object:
+        if col in _BOOLEAN_PROPS:
+            df[col] = df[col].map(lambda v: None if pd.isna(v) else bool(v)).astype(object)
+        elif df[col].dtype == object:
             df[col] = df[col].map(lambda v: v.isoformat() if hasattr(v, "isoformat") else v)
     return df.astype(object).where(df.notna(), None).to_dict("records")
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from gql import Client as GqlClient, gql
+from gql import Client as GqlClient, GraphQLRequest, gql
 from gql.transport.exceptions import TransportError as GqlTransportError, TransportQueryError
 from gql.transport.httpx import HTTPXTransport
 from httpx import HTTPError
@@ -49,7 +49,7 @@ class Client:
 
     def _execute(self, query, **variables) -> dict:
         try:
-            return self._gql.execute(query, variable_values=variables)
+            return self._gql.execute(GraphQLRequest(query, variable_values=variables))
         except TransportQueryError as exc:
             errors = exc.errors or [{"message": str(exc)}]
             raise APIError([e.get("message", str(e)) for e in errors]) from None

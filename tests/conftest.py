@@ -1,7 +1,7 @@
-"""Fixtures: a small generated bank, and fresh databases on every configured backend.
+"""Fixtures: a small generated bank, and fresh stores on every configured backend.
 
-SQLite always; PostgreSQL too when CLIENTSTRATA_TEST_POSTGRES_URL is set (`make test` starts
-the server and sets it)."""
+SQLite + networkx always; PostgreSQL when CLIENTSTRATA_TEST_POSTGRES_URL is set and Neo4j when
+CLIENTSTRATA_TEST_NEO4J_URI is set (`make test` starts both servers and sets both)."""
 from __future__ import annotations
 
 import os
@@ -13,9 +13,23 @@ import sqlalchemy as sa
 
 from clientstrata.graph.db import engine_for, migrate
 from clientstrata.graph.networkx_store import NetworkxGraph
+from clientstrata.graph.store import GraphStore
 from clientstrata.jobs.generate import generate
 
-BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("CLIENTSTRATA_TEST_POSTGRES_URL") else [])
+POSTGRES_URL = os.environ.get("CLIENTSTRATA_TEST_POSTGRES_URL")
+NEO4J_URI = os.environ.get("CLIENTSTRATA_TEST_NEO4J_URI")
+BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
+STORES = ["networkx"] + (["neo4j"] if NEO4J_URI else [])
+
+
+def open_store(kind: str, tmp_path: Path) -> GraphStore:
+    """An empty graph store: a fresh embedded file, or the test Neo4j server cleared."""
+    if kind == "networkx":
+        return NetworkxGraph(tmp_path / f"graph-{len(list(tmp_path.glob('graph-*')))}.json.gz")
+    from clientstrata.graph.neo4j_store import Neo4jGraph
+    store = Neo4jGraph(NEO4J_URI, ("neo4j", os.environ.get("CLIENTSTRATA_NEO4J_PASSWORD", "clientstrata-dev")))
+    store.clear()
+    return store
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +50,7 @@ def engine(request, tmp_path):
     if request.param == "sqlite":
         eng = engine_for(f"sqlite:///{tmp_path / 'test.db'}")
     else:
-        eng = engine_for(os.environ["CLIENTSTRATA_TEST_POSTGRES_URL"])
+        eng = engine_for(POSTGRES_URL)
         with eng.begin() as conn:
             conn.execute(sa.text("DROP SCHEMA public CASCADE"))
             conn.execute(sa.text("CREATE SCHEMA public"))
@@ -45,9 +59,21 @@ def engine(request, tmp_path):
     eng.dispose()
 
 
+@pytest.fixture(params=STORES)
+def store(request, tmp_path):
+    """Every configured graph store in turn, empty: for the store contract."""
+    g = open_store(request.param, tmp_path)
+    yield g
+    g.close()
+
+
 @pytest.fixture
-def graph(tmp_path):
-    return NetworkxGraph(tmp_path / "graph.json.gz")
+def graph(engine, tmp_path):
+    """The store that goes with the database: networkx beside SQLite (the embedded default),
+    Neo4j beside PostgreSQL (production) when the test server runs."""
+    store = open_store("neo4j" if engine.dialect.name == "postgresql" and NEO4J_URI else "networkx", tmp_path)
+    yield store
+    store.close()
 
 
 @pytest.fixture
