@@ -20,6 +20,8 @@ __all__ = [
     "HouseholdMember", "Employment", "EnterpriseControl", "SupplyChainLink", "Account",
     "AccountHolder", "MonthlyBalance", "Loan", "Card", "StandingOrder", "Transaction",
     "RiskQuestionnaire", "IngestRun", "QuarantinedRow", "ClassificationRun", "Tag",
+    "StandardVersion", "Override", "AuditEntry", "Notification", "Alert", "Feedback",
+    "ClassificationChange",
 ]
 
 Money = Numeric(18, 2, asdecimal=False)
@@ -276,10 +278,14 @@ class ClassificationRun(Base):
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     customer_count: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(12), default="on_demand", server_default="on_demand")  # scheduled | on_demand
+    requested_by: Mapped[str | None] = mapped_column(String(100))
 
 
 class Tag(Base):
-    """One classification of one customer on one dimension in one run, with its reason."""
+    """One classification of one subject on one dimension in one run, with its reason.
+    `customer_id` is the subject: an individual, or an enterprise for the enterprise_*
+    dimensions (the ids never collide)."""
 
     __tablename__ = "tags"
     run_id: Mapped[int] = mapped_column(ForeignKey("classification_runs.run_id"), primary_key=True)
@@ -297,3 +303,124 @@ class Tag(Base):
         Index("ix_tags_customer", "customer_id", "run_id"),
         Index("ix_tags_run_dimension_value", "run_id", "dimension", "value"),
     )
+
+
+# --- governance: standards, overrides, audit, outbox, alerts, feedback, change feed ----------
+
+
+class StandardVersion(Base):
+    """Every standard a run used, verbatim, so any run can be reproduced from its inputs."""
+
+    __tablename__ = "standards"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[str] = mapped_column(String(40), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    registered_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class Override(Base):
+    """A manual classification (人工审核): proposed by one person, decided by another."""
+
+    __tablename__ = "overrides"
+    override_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(String(40))
+    dimension: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text)
+    # proposed → approved | rejected; approved → revoked | expired
+    status: Mapped[str] = mapped_column(String(10), default="proposed")
+    proposed_by: Mapped[str] = mapped_column(String(100))
+    proposed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    expires_on: Mapped[dt.date | None] = mapped_column(Date)
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_overrides_customer_dimension", "customer_id", "dimension", "status"),)
+
+
+class AuditEntry(Base):
+    """Who did what, when and why: append-only."""
+
+    __tablename__ = "audit_log"
+    audit_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(100), index=True)
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    entity_type: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str | None] = mapped_column(String(80))
+    details: Mapped[dict | None] = mapped_column(JSON)
+
+    __table_args__ = (Index("ix_audit_log_entity", "entity_type", "entity_id"),)
+
+
+class Notification(Base):
+    """Outbox (letter / SMS / email) drained by the channel systems."""
+
+    __tablename__ = "notifications"
+    notification_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("classification_runs.run_id"), index=True)
+    customer_id: Mapped[str] = mapped_column(String(40), index=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    template: Mapped[str] = mapped_column(String(60))
+    payload: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (UniqueConstraint("run_id", "customer_id", "channel", "template",
+                                       name="uq_notifications_run_customer_channel"),)
+
+
+class Alert(Base):
+    """A signal routed to the customer's RM, saying why it fired; acknowledged once handled."""
+
+    __tablename__ = "alerts"
+    alert_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("classification_runs.run_id"), index=True)
+    customer_id: Mapped[str] = mapped_column(String(40), index=True)
+    rm_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    alert_type: Mapped[str] = mapped_column(String(30), index=True)
+    severity: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict | None] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(12), default="open", index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(100))
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # type + customer + period: the same signal raised by a re-run is not a second alert
+    fingerprint: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("fingerprint", name="uq_alerts_fingerprint"),)
+
+
+class Feedback(Base):
+    """Satisfaction surveys, complaints and compliments recorded against a customer."""
+
+    __tablename__ = "feedback"
+    feedback_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(String(40), index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    score: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class ClassificationChange(Base):
+    """Append-only feed of published tag changes and approved overrides. `seq` only grows,
+    so an integration that polls `seq > cursor` never misses or repeats a change."""
+
+    __tablename__ = "classification_changes"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    source: Mapped[str] = mapped_column(String(10))  # run | override
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("classification_runs.run_id"))
+    override_id: Mapped[int | None] = mapped_column(ForeignKey("overrides.override_id"))
+    customer_id: Mapped[str] = mapped_column(String(40), index=True)
+    dimension: Mapped[str] = mapped_column(String(40))
+    old_value: Mapped[str | None] = mapped_column(String(40))
+    new_value: Mapped[str | None] = mapped_column(String(40))
