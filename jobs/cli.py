@@ -70,6 +70,25 @@ def cmd_serve(args) -> None:
     uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
 
 
+def cmd_report(args) -> None:
+    from .reports import render_text, report_to_dict, run_report
+    df = run_report(args.name, run_id=args.run, months_back=args.months, dimension=args.dimension,
+                    ingest_id=args.ingest, fit=args.fit or None)
+    _emit(args, report_to_dict(df), render_text(df, max_rows=args.rows))
+
+
+def _report_parser(command) -> None:
+    from .reports import REPORTS
+    sp = command("report", cmd_report, "print a report on a published run: " + ", ".join(REPORTS))
+    sp.add_argument("name", choices=list(REPORTS))
+    sp.add_argument("--run", type=int, help="classification run (default: the latest published)")
+    sp.add_argument("--months", type=int, help="branches: compare with this many months before (default 3)")
+    sp.add_argument("--dimension", help="distribution, tiers, rm-book: the dimension to report")
+    sp.add_argument("--ingest", type=int, help="data-quality: the ingest (default: the latest)")
+    sp.add_argument("--fit", action="store_true", help="clusters: fit on current data if the run has none")
+    sp.add_argument("--rows", type=int, default=60, help="rows to print (the JSON has all)")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="clientstrata", description="Customer classification for banks.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -98,6 +117,8 @@ def _parser() -> argparse.ArgumentParser:
     sp = command("serve", cmd_serve, "serve the GraphQL API (GraphiQL in a browser at /graphql)")
     sp.add_argument("--host", default="127.0.0.1")
     sp.add_argument("--port", type=int, default=8000)
+
+    _report_parser(command)
     return p
 
 

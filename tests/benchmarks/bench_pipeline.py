@@ -1,0 +1,218 @@
+"""Pipeline benchmark on the embedded default (SQLite + networkx). A script, not a test:
+
+    .venv/bin/python tests/benchmarks/bench_pipeline.py --customers 100000 [--profile classify]
+
+Generates a bank of N customers (twelve months of transactions) in a temporary folder and
+times each stage as its own process through the CLI — generate, ingest, sync-graph,
+features, classify (features + every dimension + publish) and clusters (behaviour features,
+k-means fit and assignment) — so every stage's peak RSS is its own. Peak RSS is the larger
+of the kernel's figure for the stage's process and its reaped children (os.wait4) and the
+summed RSS of the whole process tree sampled every 0.1 s (psutil, when installed).
+
+Writes tests/benchmarks/results/pipeline-<N>.json and prints a table with seconds,
+customers/second and peak RSS per stage, against the targets (classification of 1M
+customers in under 5 minutes and 8 GB). The 1M figures are linear extrapolations.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import pstats
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TARGET_CLASSIFY_1M_SECONDS = 300
+TARGET_PEAK_RSS_GB = 8.0
+
+# The feature build alone (what classify does before any dimension), plus the behaviour
+# features of the segments. Uses the shared features entry point once it exists.
+_FEATURES = """
+import json, sys
+from clientstrata.graph.db import get_engine
+from clientstrata.graph.store import open_graph
+from clientstrata.jobs import features as F
+from clientstrata.jobs.standard import load_standard
+engine, std = get_engine(), load_standard()
+with engine.connect() as conn, open_graph() as graph:
+    if hasattr(F, "build_features"):
+        frame = F.build_features(conn, graph, std)
+        shape = {"features": list(frame.shape)}
+    else:
+        people = F.customers(conn)
+        monthly = F.monthly_aum(conn, std.fx_to_cny)
+        fams = F.product_families(conn)
+        eco = graph.ecosystem_features()
+        shape = {"customers": len(people), "monthly_aum_rows": len(monthly), "families": len(fams),
+                 "ecosystem": len(eco)}
+    from clientstrata.jobs.segments import behaviour_features
+    shape["behaviour"] = list(behaviour_features(conn).shape)
+print(json.dumps(shape))
+"""
+
+
+def _stages(n: int, seed: int, work: Path) -> dict[str, list[str]]:
+    cli = [sys.executable, "-m", "clientstrata.jobs.cli"]
+    return {
+        "generate": [*cli, "generate", "--customers", str(n), "--seed", str(seed), "--out", str(work / "bundle"), "--json"],
+        "ingest": [*cli, "ingest", str(work / "bundle"), "--json"],
+        "sync-graph": [*cli, "sync-graph", "--json"],
+        "features": [sys.executable, "-c", _FEATURES],
+        "classify": [*cli, "classify", "--json"],
+        "clusters": [*cli, "report", "clusters", "--fit", "--json"],
+    }
+
+
+STAGES = ("generate", "ingest", "sync-graph", "features", "classify", "clusters")
+
+
+class _TreeSampler(threading.Thread):
+    """Peak of the summed RSS of a process and all its descendants."""
+
+    def __init__(self, pid: int, every: float = 0.1) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.every, self.peak, self._halt = pid, every, 0, threading.Event()
+
+    def run(self) -> None:
+        try:
+            import psutil
+            root = psutil.Process(self.pid)
+        except Exception:  # psutil missing or the process already gone
+            return
+        while not self._halt.is_set():
+            try:
+                procs = [root, *root.children(recursive=True)]
+                self.peak = max(self.peak, sum(p.memory_info().rss for p in procs if p.is_running()))
+            except Exception:
+                pass
+            self._halt.wait(self.every)
+
+    def stop(self) -> int:
+        self._halt.set()
+        self.join(timeout=2)
+        return self.peak
+
+
+def run_stage(name: str, cmd: list[str], env: dict, log: Path, n: int) -> dict:
+    t0 = time.perf_counter()
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        sampler = _TreeSampler(proc.pid)
+        sampler.start()
+        _, status, usage = os.wait4(proc.pid, 0)  # rusage of this child and its reaped children
+        seconds = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    tree = sampler.stop()
+    maxrss = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)  # Linux reports KiB
+    lines = log.read_text(errors="replace").strip().splitlines()
+    try:
+        output = json.loads(lines[-1]) if lines else None
+    except json.JSONDecodeError:
+        output = {"last_line": lines[-1][:500]}
+    return {"stage": name, "seconds": round(seconds, 2), "customers_per_second": round(n / seconds, 1),
+            "peak_rss_mb": round(max(maxrss, tree) / 2**20, 1), "peak_rss_process_mb": round(maxrss / 2**20, 1),
+            "peak_rss_tree_sampled_mb": round(tree / 2**20, 1) if tree else None,
+            "cpu_user_s": round(usage.ru_utime, 2), "cpu_system_s": round(usage.ru_stime, 2),
+            "exit_code": proc.returncode, "output": output}
+
+
+def profile_stage(name: str, cmd: list[str], env: dict, work: Path, top: int = 25) -> str:
+    """Run the stage again under cProfile and return its top functions by own time."""
+    prof = work / f"{name}.prof"
+    if cmd[1] == "-m":
+        pcmd = [sys.executable, "-m", "cProfile", "-o", str(prof), "-m", *cmd[2:]]
+    else:
+        script = work / f"{name}.py"
+        script.write_text(cmd[2])
+        pcmd = [sys.executable, "-m", "cProfile", "-o", str(prof), str(script)]
+    subprocess.run(pcmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, check=False)
+    from io import StringIO
+    buf = StringIO()
+    stats = pstats.Stats(str(prof), stream=buf)
+    stats.sort_stats("tottime").print_stats(top)
+    buf.write("\n--- by cumulative time ---\n")
+    stats.sort_stats("cumulative").print_stats(top)
+    return buf.getvalue()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--customers", type=int, default=1_000_000)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES),
+                   help="stages to run (each needs the ones before it; default: all)")
+    p.add_argument("--out", type=Path, help="JSON result file (default: results/pipeline-<N>.json)")
+    p.add_argument("--workdir", type=Path, help="where the bundle and database go (default: a temp dir)")
+    p.add_argument("--keep", action="store_true", help="keep the work dir")
+    p.add_argument("--profile", choices=STAGES, help="afterwards, re-run this stage under cProfile")
+    args = p.parse_args(argv)
+
+    n = args.customers
+    work = Path(args.workdir or tempfile.mkdtemp(prefix=f"clientstrata-bench-{n}-"))
+    work.mkdir(parents=True, exist_ok=True)
+    out = args.out or HERE / "results" / f"pipeline-{n}.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLIENTSTRATA_")}
+    env.update(CLIENTSTRATA_DATABASE_URL=f"sqlite:///{work / 'clientstrata.db'}", CLIENTSTRATA_PROGRESS="0")
+    cmds = _stages(n, args.seed, work)
+    results: list[dict] = []
+    print(f"benchmark: {n:,} customers in {work} (SQLite + networkx)", flush=True)
+    try:
+        for name in args.stages:
+            r = run_stage(name, cmds[name], env, work / f"{name}.log", n)
+            results.append(r)
+            print(f"  {name:<11} {r['seconds']:>9.1f} s  {r['customers_per_second']:>10,.0f} customers/s  "
+                  f"peak RSS {r['peak_rss_mb']:>8,.0f} MB  exit {r['exit_code']}", flush=True)
+            if r["exit_code"] != 0:
+                print(f"stage {name} failed; see {work / (name + '.log')}", file=sys.stderr)
+                args.keep = True
+                break
+        profile = profile_stage(args.profile, cmds[args.profile], env, work) if args.profile else None
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+    factor = 1_000_000 / n
+    by = {r["stage"]: r for r in results}
+    extrapolated = {r["stage"]: round(r["seconds"] * factor, 1) for r in results}
+    classify_1m = extrapolated.get("classify")
+    rss = max((r["peak_rss_mb"] for r in results), default=0) / 1024
+    report = {
+        "customers": n, "seed": args.seed, "backend": "sqlite+networkx",
+        "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "rows": (by.get("generate", {}).get("output") or {}).get("rows"),
+        "stages": results,
+        "targets": {"classify_1m_seconds": TARGET_CLASSIFY_1M_SECONDS, "peak_rss_gb": TARGET_PEAK_RSS_GB},
+        "extrapolated_1m_seconds_linear": extrapolated,
+        "classify_peak_rss_gb": round(by["classify"]["peak_rss_mb"] / 1024, 3) if "classify" in by else None,
+        "classify_1m_within_target": (classify_1m is not None and classify_1m < TARGET_CLASSIFY_1M_SECONDS),
+        "max_peak_rss_gb": round(rss, 3),
+        "ok": all(r["exit_code"] == 0 for r in results) and len(results) == len(args.stages),
+    }
+    if profile:
+        report["profile_stage"] = args.profile
+        prof_file = out.with_name(f"profile-{args.profile}-{n}.txt")
+        prof_file.parent.mkdir(parents=True, exist_ok=True)
+        prof_file.write_text(profile)
+        report["profile_file"] = str(prof_file.name)
+        print(f"\nprofile of {args.profile} (top by own time) in {prof_file}")
+        print("\n".join(profile.splitlines()[:45]))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n")
+    if classify_1m is not None:
+        print(f"classify, extrapolated to 1M: {classify_1m:,.0f} s (target < {TARGET_CLASSIFY_1M_SECONDS} s); "
+              f"its peak RSS {report['classify_peak_rss_gb']:.2f} GB at {n:,} (target < {TARGET_PEAK_RSS_GB} GB at 1M)")
+    print(f"wrote {out}")
+    return 0 if report["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
