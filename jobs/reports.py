@@ -86,7 +86,7 @@ def _attrs(df: pd.DataFrame, report: str, title: str, run_id: int | None, summar
 
 
 def _pct(x: float) -> str:
-    return f"{x:.0%}" if x >= 0.095 or x == 0 else f"{x:.1%}"
+    return f"{x:.0%}" if abs(x) >= 0.01 or x == 0 else f"{x:.1%}"
 
 
 def _money(x: float) -> str:
@@ -449,6 +449,16 @@ def _pyplot():
     return Figure
 
 
+_CJK_FAMILIES = ("Noto Sans CJK", "Noto Sans SC", "Source Han Sans", "WenQuanYi", "SimHei",
+                 "Microsoft YaHei", "PingFang", "Heiti", "Sarasa")
+
+
+def _cjk_font() -> str | None:
+    from matplotlib import font_manager
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    return next((n for n in sorted(names) if any(n.startswith(c) for c in _CJK_FAMILIES)), None)
+
+
 def plot_tier_distribution(df: pd.DataFrame):
     """Bars: share of customers and share of AUM per tier (from `tier_distribution`)."""
     Figure = _pyplot()
@@ -457,7 +467,11 @@ def plot_tier_distribution(df: pd.DataFrame):
     x = np.arange(len(df))
     ax.bar(x - 0.2, df["share"], width=0.4, label="customers")
     ax.bar(x + 0.2, df["aum_share"], width=0.4, label="AUM")
-    ax.set_xticks(x, [f"{e}\n{z}" for e, z in zip(df["label_en"], df["label_zh"])])
+    cjk = _cjk_font()
+    if cjk:
+        ax.set_xticks(x, [f"{e}\n{z}" for e, z in zip(df["label_en"], df["label_zh"])], fontfamily=cjk)
+    else:  # no font with Chinese glyphs installed: English labels only, rather than empty boxes
+        ax.set_xticks(x, list(df["label_en"]))
     ax.set_ylabel("share")
     ax.set_title(df.attrs.get("title", "tier distribution"))
     ax.legend()

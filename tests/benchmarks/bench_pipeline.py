@@ -150,13 +150,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES),
                    help="stages to run (each needs the ones before it; default: all)")
     p.add_argument("--out", type=Path, help="JSON result file (default: results/pipeline-<N>.json)")
-    p.add_argument("--workdir", type=Path, help="where the bundle and database go (default: a temp dir)")
-    p.add_argument("--keep", action="store_true", help="keep the work dir")
+    p.add_argument("--workdir", type=Path, help="where the bundle and database go; kept (default: a temp dir, removed)")
+    p.add_argument("--keep", action="store_true", help="keep the temp dir")
     p.add_argument("--profile", choices=STAGES, help="afterwards, re-run this stage under cProfile")
     args = p.parse_args(argv)
 
     n = args.customers
     work = Path(args.workdir or tempfile.mkdtemp(prefix=f"clientstrata-bench-{n}-"))
+    args.keep = args.keep or args.workdir is not None
     work.mkdir(parents=True, exist_ok=True)
     out = args.out or HERE / "results" / f"pipeline-{n}.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLIENTSTRATA_")}

@@ -1,0 +1,33 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).with_name("bench_pipeline.py")
+STAGES = ["generate", "ingest", "sync-graph", "features", "classify", "clusters"]
+
+
+@pytest.mark.slow
+def test_benchmark_runs_every_stage_and_writes_json(tmp_path):
+    out = tmp_path / "pipeline-300.json"
+    done = subprocess.run([sys.executable, str(SCRIPT), "--customers", "300", "--out", str(out),
+                           "--workdir", str(tmp_path / "work")], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(out.read_text())
+    assert report["ok"] and report["customers"] == 300
+    assert [s["stage"] for s in report["stages"]] == STAGES
+    for s in report["stages"]:
+        assert s["exit_code"] == 0 and s["seconds"] > 0 and s["peak_rss_mb"] > 20
+        assert s["customers_per_second"] == pytest.approx(300 / s["seconds"], rel=0.01)
+    by = {s["stage"]: s for s in report["stages"]}
+    assert by["generate"]["output"]["rows"]["individuals"] == 300
+    assert by["ingest"]["output"]["quarantined"] == 0 and by["classify"]["output"]["customers"] == 300
+    assert set(report["extrapolated_1m_seconds_linear"]) == set(STAGES)
+    assert (tmp_path / "work" / "classify.log").exists()  # a chosen work dir is kept
+    assert "classify, extrapolated to 1M" in done.stdout
+
+
+def test_pytest_does_not_collect_the_script():
+    assert not SCRIPT.name.startswith("test_")
