@@ -148,17 +148,19 @@ def contribution_concentration(conn: Connection, run_id: int | None = None, targ
         raise InvalidInput("target must be a share in (0, 1]")
     run_id = resolve_run(conn, run_id)
     notes = []
+    why = None
     try:
         t = _tags(conn, run_id, "value_contribution", floats=("contribution",))
         x, basis = t["contribution"], "contribution"
         if x.isna().all():
-            raise MissingDimension(run_id, "value_contribution", [], "")
+            why = f"run {run_id}'s value_contribution tags carry no inputs.contribution"
     except MissingDimension:
+        why = f"run {run_id} has no value_contribution tags"
+    if why:
         t = _tags(conn, run_id, "wealth_tier", floats=("aum",),
                   hint="; contribution concentration falls back to AUM and has neither")
         x, basis = t["aum"].fillna(t["score"]), "aum"
-        notes.append(f"run {run_id} has no value_contribution tags: concentration is measured on AUM "
-                     "(month-average, CNY) instead of contribution")
+        notes.append(f"{why}: concentration is measured on AUM (month-average, CNY) instead of contribution")
     v = np.sort(x.fillna(0.0).to_numpy(dtype=float))[::-1]
     n, total = len(v), float(v.sum())
     if total <= 0:
@@ -274,12 +276,12 @@ def rm_book(conn: Connection, run_id: int | None = None, dimension: str = "wealt
     rms = pd.DataFrame(conn.execute(sa.select(rm.c.rm_id, rm.c.name, rm.c.branch_id, rm.c.grade)).all(),
                        columns=["rm_id", "rm_name", "branch_id", "grade"])
     t = t.merge(who, on="customer_id", how="left")
-    t["rm_id"] = t["rm_id"].fillna("(none)")
+    t["rm_id"] = t["rm_id"].fillna("(none)")  # customers without an RM: one row
     order = t.groupby("value")["aum"].min().sort_values().index.tolist()  # tiers low → high
     mix = t.pivot_table(index="rm_id", columns="value", values="customer_id", aggfunc="size", fill_value=0)
     mix = mix.reindex(columns=order, fill_value=0)
     g = t.groupby("rm_id").agg(customers=("customer_id", "size"), aum=("aum", "sum")).join(mix).reset_index()
-    g = rms.merge(g, on="rm_id", how="right")
+    g = rms.merge(g, on="rm_id", how="right").fillna({"rm_name": "", "branch_id": "", "grade": ""})
     g["aum"] = g["aum"].round(2)
     g = g.sort_values(["aum", "rm_id"], ascending=[False, True], ignore_index=True)
     g = g[["rm_id", "rm_name", "branch_id", "grade", "customers", "aum", *order]]
@@ -360,8 +362,9 @@ def clusters(conn: Connection, run_id: int | None = None, fit: bool = False, see
         behaviour = behaviour_features(conn)
         model = fit_clusters(behaviour, seed=seed)
         t = assign_clusters(behaviour, model)[["customer_id", "value", "label_zh", "label_en", "score"]]
+        scores = ", ".join(f"k={k}: {v:.3f}" for k, v in sorted(model.scores.items()))
         note = (f"run {run_id} has no {DIMENSION} tags: fitted now on the current record, not published "
-                f"(model {model.model_id}, k={model.k} by silhouette; scores {model.scores})")
+                f"(model {model.model_id}, k={model.k} by the highest silhouette; {scores})")
         return _cluster_frame(t, run_id, [note], model=model.to_dict())
     return _cluster_frame(t, run_id, [])
 

@@ -102,6 +102,7 @@ class _TreeSampler(threading.Thread):
 
 
 def run_stage(name: str, cmd: list[str], env: dict, log: Path, n: int) -> dict:
+    load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
     with open(log, "w") as out:
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -121,6 +122,7 @@ def run_stage(name: str, cmd: list[str], env: dict, log: Path, n: int) -> dict:
             "peak_rss_mb": round(max(maxrss, tree) / 2**20, 1), "peak_rss_process_mb": round(maxrss / 2**20, 1),
             "peak_rss_tree_sampled_mb": round(tree / 2**20, 1) if tree else None,
             "cpu_user_s": round(usage.ru_utime, 2), "cpu_system_s": round(usage.ru_stime, 2),
+            "load_avg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],  # shared machine: context
             "exit_code": proc.returncode, "output": output}
 
 
@@ -170,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             r = run_stage(name, cmds[name], env, work / f"{name}.log", n)
             results.append(r)
             print(f"  {name:<11} {r['seconds']:>9.1f} s  {r['customers_per_second']:>10,.0f} customers/s  "
-                  f"peak RSS {r['peak_rss_mb']:>8,.0f} MB  exit {r['exit_code']}", flush=True)
+                  f"peak RSS {r['peak_rss_mb']:>8,.0f} MB  load {r['load_avg_1m'][1]:.1f}  exit {r['exit_code']}", flush=True)
             if r["exit_code"] != 0:
                 print(f"stage {name} failed; see {work / (name + '.log')}", file=sys.stderr)
                 args.keep = True
