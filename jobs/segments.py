@@ -267,14 +267,28 @@ def assign_clusters(behaviour: pd.DataFrame, model: ClusterModel,
     }, columns=TAG_COLUMNS)
 
 
+# Product families held now, as jobs.features.product_families defines them, counted in SQL.
+_FAMILY_COUNT = """
+    SELECT customer_id, COUNT(DISTINCT family) FROM (
+      SELECT a.owner_id AS customer_id, p.family AS family FROM accounts a
+        JOIN products p ON p.product_id = a.product_id
+        WHERE a.owner_type = 'individual' AND a.status <> 'closed'
+      UNION SELECT a.owner_id, 'loan' FROM loans l JOIN accounts a ON a.account_id = l.account_id
+        WHERE a.owner_type = 'individual' AND l.status IN ('C', 'D')
+      UNION SELECT c.holder_id, 'card' FROM cards c) held
+    GROUP BY customer_id"""
+
+
 def behaviour_features(conn, fx: dict[str, float] | None = None, as_of: dt.datetime | None = None,
-                       months: int = 12) -> pd.DataFrame:
+                       months: int = 12, aum: pd.Series | None = None) -> pd.DataFrame:
     """Behaviour features per individual, aggregated in SQL from the record: transaction count
     and amount (CNY) over the `months` before `as_of` (default: the latest booking), the share
     of transactions per channel, days since the last one, current AUM, tenure in years and
     the number of product families held. Every individual gets a row (zeros when inactive).
 
-    Stand-in for the shared features frame: replace the call, keep the column names."""
+    `aum` (customer_id → CNY), when the caller has it already, saves recomputing the monthly
+    AUM (the most expensive read here). Stand-in for the shared features frame: replace the
+    call, keep the column names."""
     import sqlalchemy as sa
 
     from ..graph.models import Account, Individual, Transaction
@@ -316,11 +330,12 @@ def behaviour_features(conn, fx: dict[str, float] | None = None, as_of: dt.datet
         out[col] = out[col].fillna(0.0) if col in out else 0.0
     window = (as_of - pd.Timestamp(since)).days
     out["recency_days"] = out["recency_days"].fillna(window).round(2) if "recency_days" in out else float(window)
-    aum = F.current_aum(F.monthly_aum(conn, fx))
+    if aum is None:
+        aum = F.current_aum(F.monthly_aum(conn, fx))
     out["aum"] = out["customer_id"].map(aum).fillna(0.0).astype(float)
     onboarded = pd.to_datetime(people["onboarded_on"])
     out["tenure_years"] = ((as_of - onboarded).dt.days / 365.25).clip(lower=0).fillna(0.0).round(3).to_numpy()
-    fams = F.product_families(conn).set_index("customer_id")["families"]
-    out["product_families"] = out["customer_id"].map(fams.str.count(",") + 1).fillna(0).astype(int)
+    fams = dict(conn.execute(sa.text(_FAMILY_COUNT)).all())  # counted in SQL: no string joins
+    out["product_families"] = out["customer_id"].map(fams).fillna(0).astype(int)
     out["txn_count"] = out["txn_count"].astype(int)
     return out[["customer_id", *BEHAVIOUR_FEATURES]]

@@ -6,10 +6,12 @@ import pytest
 import sqlalchemy as sa
 
 from clientstrata.graph.errors import InvalidInput
+from clientstrata.jobs import features as F
 from clientstrata.jobs.classify import TAG_COLUMNS
 from clientstrata.jobs.segments import (
     BEHAVIOUR_FEATURES, CHANNELS, ClusterModel, assign_clusters, behaviour_features, fit_clusters,
 )
+from clientstrata.jobs.standard import load_standard
 
 
 def _blobs(k: int, per: int = 150, dims: int = 4, seed: int = 3) -> pd.DataFrame:
@@ -103,6 +105,11 @@ def test_behaviour_features_from_the_record(loaded):
         n_txn = conn.execute(sa.text(
             "SELECT count(*) FROM transactions t JOIN accounts a ON a.account_id = t.account_id "
             "WHERE a.owner_type = 'individual'")).scalar()
+        fams = F.product_families(conn).set_index("customer_id")["families"].str.split(",").map(len)
+        aum = F.current_aum(F.monthly_aum(conn, load_standard().fx_to_cny))
+        again = behaviour_features(conn, aum=aum)
+    pd.testing.assert_frame_equal(again, b)  # a caller's AUM is the same AUM
+    assert (b.set_index("customer_id")["product_families"] == fams.reindex(b["customer_id"]).fillna(0)).all()
     assert len(b) == n_people == b["customer_id"].nunique()
     assert list(b.columns) == ["customer_id", *BEHAVIOUR_FEATURES]
     # the generator books twelve months ending on the latest booking: all of them fall in the window
