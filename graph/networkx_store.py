@@ -138,7 +138,8 @@ class NetworkxGraph(GraphStore):
                 elif d["type"] == "MEMBER_OF":
                     c["household_members"] += sum(1 for _, m in self._rels(other, {"MEMBER_OF"}, "in")
                                                   if m != node)
-                else:
+                elif d["type"] in ("OWNS", "CO_HOLDS"):  # not EMPLOYED_BY without payroll: that
+                    # would scan every in-edge of the employer per employee (quadratic in its size)
                     c.setdefault("_co", set()).update(
                         h for _, h in self._rels(other, {"OWNS", "CO_HOLDS"}, "in")
                         if h != node and h[0] == "Individual")
