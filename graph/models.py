@@ -21,7 +21,7 @@ __all__ = [
     "AccountHolder", "MonthlyBalance", "Loan", "Card", "StandingOrder", "Transaction",
     "RiskQuestionnaire", "IngestRun", "QuarantinedRow", "ClassificationRun", "Tag",
     "StandardVersion", "Override", "AuditEntry", "Notification", "Alert", "Feedback",
-    "ClassificationChange",
+    "ClassificationChange", "ApiToken",
 ]
 
 Money = Numeric(18, 2, asdecimal=False)
@@ -424,3 +424,17 @@ class ClassificationChange(Base):
     dimension: Mapped[str] = mapped_column(String(40))
     old_value: Mapped[str | None] = mapped_column(String(40))
     new_value: Mapped[str | None] = mapped_column(String(40))
+
+
+class ApiToken(Base):
+    """A bearer token for the API; only its SHA-256 hash is kept."""
+
+    __tablename__ = "api_tokens"
+    token_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(24))
+    rm_id: Mapped[str | None] = mapped_column(_fk("relationship_managers.rm_id"))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -70,6 +71,26 @@ def cmd_serve(args) -> None:
     uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
 
 
+def cmd_token(args) -> None:
+    from ..graph import access
+    from ..graph.db import get_engine, migrate
+    engine = get_engine()
+    migrate(engine)
+    with engine.begin() as conn:
+        if args.action == "create":
+            token_id, secret = access.issue_token(conn, args.role, args.name, args.rm_id, created_by=args.actor)
+            _emit(args, {"token_id": token_id, "token": secret, "role": args.role, "rm_id": args.rm_id},
+                  f"token {token_id} ({args.role}) for {args.name}; shown once, store it now:\n{secret}")
+        elif args.action == "revoke":
+            access.revoke_token(conn, args.token_id)
+            _emit(args, {"token_id": args.token_id, "revoked": True}, f"token {args.token_id} revoked")
+        else:
+            rows = access.list_tokens(conn)
+            human = "\n".join(f"  {r['token_id']:>5}  {r['role']:<21} {r['rm_id'] or '':<10} {r['name']:<30} "
+                              f"{'revoked' if r['revoked_at'] else 'active'}" for r in rows) or "  no tokens"
+            _emit(args, {"tokens": rows}, human)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="clientstrata", description="Customer classification for banks.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -94,6 +115,21 @@ def _parser() -> argparse.ArgumentParser:
 
     sp = command("classify", cmd_classify, "classify every customer and publish a numbered run")
     sp.add_argument("--standard", type=Path, help="standard YAML file (default: the packaged one)")
+
+    sp = command("token", cmd_token, "issue, list or revoke API bearer tokens (stored only as hashes)")
+    tok = sp.add_subparsers(dest="action", required=True)
+    create = tok.add_parser("create", help="issue a token; it is printed once")
+    create.add_argument("--role", required=True, help="admin, risk_officer, marketing_analyst, "
+                                                       "relationship_manager, service_agent")
+    create.add_argument("--rm-id", help="for relationship_manager: the RM whose book the token reads")
+    create.add_argument("--name", required=True, help="who or what holds the token")
+    create.add_argument("--actor", default=os.environ.get("CLIENTSTRATA_ACTOR", "cli"))
+    revoke = tok.add_parser("revoke", help="revoke a token by id")
+    revoke.add_argument("token_id", type=int)
+    tok.add_parser("list", help="list tokens (never their secrets)")
+    for action in tok.choices.values():
+        action.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                       help="print one JSON object as the last line")
 
     sp = command("serve", cmd_serve, "serve the GraphQL API (GraphiQL in a browser at /graphql)")
     sp.add_argument("--host", default="127.0.0.1")
