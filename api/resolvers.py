@@ -5,6 +5,7 @@ from strawberry.types import Info
 
 from ..graph import queries as Q
 from ..graph.errors import NotFound
+from ..graph.views import household_view
 from .types import Customer, CustomerConnection, CustomerEdge, CustomerFilter, Household, HouseholdMember, PageInfo
 
 __all__ = ["resolve_customers", "resolve_customer", "resolve_household"]
@@ -13,7 +14,7 @@ __all__ = ["resolve_customers", "resolve_customer", "resolve_household"]
 async def resolve_customers(info: Info, first: int, after: str | None,
                             filter: CustomerFilter | None) -> CustomerConnection:
     flt = Q.CustomerFilter(**vars(filter)) if filter else Q.CustomerFilter()
-    page = await info.context.run(Q.customer_page, first, after, flt)
+    page = await info.context.run(Q.customer_page, first, after, flt, info.context.principal.book)
     edges = [CustomerEdge(cursor=Q.encode_cursor(r["customer_id"]), node=Customer.from_row(r)) for r in page.rows]
     for r in page.rows:  # the page already holds the rows: prime the loader, skip a query
         info.context.customer.prime(r["customer_id"], r)
@@ -27,8 +28,9 @@ async def resolve_customer(info: Info, id: str) -> Customer | None:
 
 
 async def resolve_household(info: Info, id: str) -> Household | None:
+    ctx = info.context
     try:
-        view = await info.context.run_graph(info.context.graph.household, id)
+        view = await ctx.run(household_view, ctx.graph, id, ctx.principal.book)
     except NotFound:
         return None
     members = [HouseholdMember(role=m.role, aum=float(m.aum), customer_id=m.customer_id)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import strawberry
 from graphql.error import GraphQLError
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, SchemaExtension
 from strawberry.types import Info
 
 from ..graph.errors import ClientStrataError
@@ -35,6 +35,16 @@ def _visible(error: GraphQLError) -> bool:
     return error.original_error is None or isinstance(error.original_error, ClientStrataError)
 
 
+class PiiAudit(SchemaExtension):
+    """Writes the audit rows for the unmasked PII an operation served, once, when it ends."""
+
+    async def on_operation(self):
+        yield
+        context = self.execution_context.context
+        if context is not None:
+            await context.flush_audit()
+
+
 class _Schema(strawberry.Schema):
     def process_errors(self, errors, execution_context=None) -> None:
         # Log only what went wrong on our side; a caller's bad argument is not an incident.
@@ -49,5 +59,6 @@ schema = _Schema(
         lambda: MaxAliasesLimiter(max_alias_count=15),
         lambda: MaxTokensLimiter(max_token_count=2000),
         lambda: MaskErrors(should_mask_error=lambda e: not _visible(e)),
+        PiiAudit,
     ],
 )

@@ -8,6 +8,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from ..graph.access import Permission
 from ..graph.pii import mask_id_number, mask_phone
 
 __all__ = ["Customer", "Tag", "Household", "HouseholdMember", "CustomerEdge", "CustomerConnection",
@@ -33,7 +34,16 @@ class Tag:
                    standard_version=r["standard_version"], run_id=r["run_id"])
 
 
-@strawberry.type(description="An individual customer. ID and phone numbers are masked.")
+def _pii(info: Info, customer_id: str, field: str, value: str | None, mask) -> str | None:
+    """The value for roles that need it (each read audited); masked for everyone else."""
+    if value is None or not info.context.principal.can(Permission.READ_PII):
+        return mask(value)
+    info.context.pii_reads.add((customer_id, field))
+    return value
+
+
+@strawberry.type(description="An individual customer. ID and phone numbers are masked unless the caller's "
+                             "role needs them (JR/T 0171-2020).")
 class Customer:
     id: strawberry.ID
     name: str
@@ -48,13 +58,13 @@ class Customer:
         return cls(id=strawberry.ID(r["customer_id"]), name=r["name"], gender=r["gender"],
                    birth_date=r["birth_date"], branch_id=r["branch_id"], rm_id=r["rm_id"], _row=r)
 
-    @strawberry.field(description="Resident ID number, masked (110***********1234).")
-    def id_number(self) -> str | None:
-        return mask_id_number(self._row.get("id_number"))
+    @strawberry.field(description="Resident ID number; masked (110***********1234) for roles without need.")
+    def id_number(self, info: Info) -> str | None:
+        return _pii(info, str(self.id), "id_number", self._row.get("id_number"), mask_id_number)
 
-    @strawberry.field(description="Phone, masked (138****8000).")
-    def phone(self) -> str | None:
-        return mask_phone(self._row.get("phone"))
+    @strawberry.field(description="Phone; masked (138****8000) for roles without need.")
+    def phone(self, info: Info) -> str | None:
+        return _pii(info, str(self.id), "phone", self._row.get("phone"), mask_phone)
 
     @strawberry.field(description="Tags of the latest published run.")
     async def tags(self, info: Info, dimension: str | None = None) -> list[Tag]:

@@ -84,6 +84,9 @@ class Neo4jGraph(GraphStore):
     def close(self) -> None:
         self.driver.close()
 
+    def ping(self) -> None:
+        self._read("RETURN 1 AS ok")
+
     def ensure_schema(self) -> None:
         for label in LABELS:  # constraints first: MERGE on an indexed key stays fast
             self._run(f"CREATE CONSTRAINT {label.lower()}_id IF NOT EXISTS "

@@ -1,7 +1,8 @@
 """Read functions over the relational record, for the API, the SDK's server and notebooks.
 
 All take a connection and a batch of keys, so callers (dataloaders included) make one
-query per batch instead of one per customer.
+query per batch instead of one per customer. `book` is a relationship manager's id: when set,
+only that RM's customers exist for the caller (see `clientstrata.graph.access.Principal.book`).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from .errors import InvalidInput
 from .models import ClassificationRun, HouseholdMember, Individual, Tag
 
 __all__ = ["CustomerFilter", "Page", "customer_page", "customers_by_id", "tags_by_customer",
-           "household_ids", "latest_run_id", "encode_cursor", "decode_cursor", "MAX_PAGE_SIZE"]
+           "household_ids", "in_book", "latest_run_id", "encode_cursor", "decode_cursor", "MAX_PAGE_SIZE"]
 
 MAX_PAGE_SIZE = 1000
 _I, _T, _M, _R = Individual.__table__, Tag.__table__, HouseholdMember.__table__, ClassificationRun.__table__
@@ -56,8 +57,10 @@ def latest_run_id(conn: Connection) -> int | None:
     return conn.execute(sa.select(sa.func.max(_R.c.run_id)).where(_R.c.status == "published")).scalar()
 
 
-def _filtered(conn: Connection, flt: CustomerFilter) -> sa.Select:
+def _filtered(conn: Connection, flt: CustomerFilter, book: str | None) -> sa.Select:
     q = sa.select(_I)
+    if book is not None:
+        q = q.where(_I.c.rm_id == book)
     if flt.branch_id:
         q = q.where(_I.c.branch_id == flt.branch_id)
     if flt.rm_id:
@@ -71,11 +74,11 @@ def _filtered(conn: Connection, flt: CustomerFilter) -> sa.Select:
 
 
 def customer_page(conn: Connection, first: int, after: str | None = None,
-                  flt: CustomerFilter = CustomerFilter()) -> Page:
+                  flt: CustomerFilter = CustomerFilter(), book: str | None = None) -> Page:
     """Keyset pagination by customer_id: stable while data is loaded, fast at any depth."""
     if not 1 <= first <= MAX_PAGE_SIZE:
         raise InvalidInput(f"`first` must be between 1 and {MAX_PAGE_SIZE}")
-    q = _filtered(conn, flt)
+    q = _filtered(conn, flt, book)
     total = conn.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar_one()
     if after:
         q = q.where(_I.c.customer_id > decode_cursor(after))
@@ -83,9 +86,19 @@ def customer_page(conn: Connection, first: int, after: str | None = None,
     return Page([dict(r) for r in rows[:first]], len(rows) > first, total)
 
 
-def customers_by_id(conn: Connection, ids: Sequence[str]) -> dict[str, dict]:
-    rows = conn.execute(sa.select(_I).where(_I.c.customer_id.in_(list(ids)))).mappings().all()
-    return {r["customer_id"]: dict(r) for r in rows}
+def customers_by_id(conn: Connection, ids: Sequence[str], book: str | None = None) -> dict[str, dict]:
+    q = sa.select(_I).where(_I.c.customer_id.in_(list(ids)))
+    if book is not None:
+        q = q.where(_I.c.rm_id == book)
+    return {r["customer_id"]: dict(r) for r in conn.execute(q).mappings().all()}
+
+
+def in_book(conn: Connection, ids: Sequence[str], book: str | None) -> set[str]:
+    """The subset of `ids` that are customers the caller may see."""
+    q = sa.select(_I.c.customer_id).where(_I.c.customer_id.in_(list(ids)))
+    if book is not None:
+        q = q.where(_I.c.rm_id == book)
+    return set(conn.execute(q).scalars())
 
 
 def tags_by_customer(conn: Connection, ids: Sequence[str], run_id: int | None = None) -> dict[str, list[dict]]:
@@ -102,5 +115,6 @@ def tags_by_customer(conn: Connection, ids: Sequence[str], run_id: int | None = 
 
 
 def household_ids(conn: Connection, ids: Sequence[str]) -> dict[str, str]:
+    """Household of each customer id (callers pass only ids they may see)."""
     rows = conn.execute(sa.select(_M.c.customer_id, _M.c.household_id).where(_M.c.customer_id.in_(list(ids))))
     return dict(rows.all())

@@ -82,6 +82,9 @@ class GraphStore(ABC):
     def flush(self) -> None:
         """Make writes durable (the embedded graph saves its file)."""
 
+    def ping(self) -> None:
+        """Cheap readiness check: raises StoreUnavailable when the store cannot answer."""
+
     def close(self) -> None:
         pass
 

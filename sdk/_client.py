@@ -8,7 +8,7 @@ from gql.transport.httpx import HTTPXTransport
 from httpx import HTTPError
 from tqdm.auto import tqdm
 
-from ._errors import APIError, TransportError
+from ._errors import APIError, AuthenticationError, TransportError
 
 __all__ = ["Client"]
 
@@ -52,7 +52,10 @@ class Client:
             return self._gql.execute(GraphQLRequest(query, variable_values=variables))
         except TransportQueryError as exc:
             errors = exc.errors or [{"message": str(exc)}]
-            raise APIError([e.get("message", str(e)) for e in errors]) from None
+            messages = [e.get("message", str(e)) for e in errors]
+            codes = [(e.get("extensions") or {}).get("code") for e in errors]
+            error = AuthenticationError if "UNAUTHENTICATED" in codes else APIError
+            raise error(messages, codes) from None
         except (GqlTransportError, HTTPError, OSError) as exc:
             raise TransportError(f"cannot reach {self.url}: {exc}") from None
 

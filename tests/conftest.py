@@ -77,6 +77,17 @@ def graph(engine, tmp_path):
 
 
 @pytest.fixture
+def make_token(engine):
+    """`make_token(role, rm_id=None) -> secret`: a real API token issued on the test database."""
+    from clientstrata.graph.access import issue_token
+
+    def make(role: str, rm_id: str | None = None) -> str:
+        with engine.begin() as conn:
+            return issue_token(conn, role, f"test {role}", rm_id)[1]
+    return make
+
+
+@pytest.fixture
 def loaded(engine, graph, bundle_dir):
     """The small bank ingested, synced and classified once."""
     from clientstrata.jobs.ingest import ingest

@@ -5,9 +5,9 @@ from clientstrata.api.app import create_app
 
 
 @pytest.fixture
-def client(loaded):
+def client(loaded, make_token):
     engine, graph = loaded
-    with TestClient(create_app(engine, graph)) as c:
+    with TestClient(create_app(engine, graph), headers={"Authorization": f"Bearer {make_token('marketing_analyst')}"}) as c:
         yield c
 
 

@@ -7,7 +7,12 @@ import pytest
 import uvicorn
 
 from clientstrata.api.app import create_app
-from clientstrata.sdk import APIError, Client, TransportError
+from clientstrata.sdk import APIError, AuthenticationError, Client, TransportError
+
+
+@pytest.fixture
+def token(make_token):
+    return make_token("marketing_analyst")
 
 
 @pytest.fixture
@@ -27,24 +32,28 @@ def server(loaded):
     thread.join(10)
 
 
-def test_customers_dataframe_has_every_customer(server, loaded):
-    df = Client(server, progress=False).customers()
+def test_customers_dataframe_has_every_customer(server, token):
+    df = Client(server, token, progress=False).customers()
     assert len(df) == 300 and df["id"].is_unique
     assert set(df["tier"]) <= {"mass", "affluent", "wealth", "private_banking"}
-    wealthy = Client(server, progress=False).customers(tier="affluent")
+    wealthy = Client(server, token, progress=False).customers(tier="affluent")
     assert len(wealthy) == (df["tier"] == "affluent").sum() > 0
 
 
-def test_household_dataframe(server):
-    df = Client(server, progress=False).household("H0000001")
+def test_household_dataframe(server, token):
+    df = Client(server, token, progress=False).household("H0000001")
     assert len(df) >= 2 and {"role", "aum", "id", "tier"} <= set(df.columns)
     assert df.attrs["aum"] == pytest.approx(df["aum"].sum())
 
 
-def test_errors_are_translated(server):
+def test_errors_are_translated(server, token):
     with pytest.raises(APIError, match="no household"):
-        Client(server, progress=False).household("none")
+        Client(server, token, progress=False).household("none")
     with pytest.raises(ValueError, match="unknown filter"):
-        Client(server, progress=False).customers(colour="red")
+        Client(server, token, progress=False).customers(colour="red")
+    with pytest.raises(AuthenticationError, match="invalid or revoked token"):
+        Client(server, "cst_forged", progress=False).customers()
+    with pytest.raises(AuthenticationError, match="missing bearer token"):
+        Client(server, progress=False).customers()
     with pytest.raises(TransportError):
         Client("http://127.0.0.1:9/graphql", progress=False, timeout=2).customers()
