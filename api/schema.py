@@ -1,33 +1,19 @@
-"""The root schema: queries, and the limits and error masking set once, here."""
+"""The root schema: every area's queries combined, and the limits and error masking set once, here."""
 from __future__ import annotations
 
 import strawberry
 from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, SchemaExtension
-from strawberry.types import Info
+from strawberry.tools import merge_types
 
 from ..graph.errors import ClientStrataError
-from ..graph.queries import MAX_PAGE_SIZE
-from . import resolvers as R
-from .types import Customer, CustomerConnection, CustomerFilter, Household
+from .customers.schema import CustomerQuery
+from .households.schema import HouseholdQuery
 
 __all__ = ["schema", "Query"]
 
 
-@strawberry.type
-class Query:
-    @strawberry.field(description=f"Customers, a page at a time (`first` ≤ {MAX_PAGE_SIZE}), in id order.")
-    async def customers(self, info: Info, first: int = 50, after: str | None = None,
-                        filter: CustomerFilter | None = None) -> CustomerConnection:
-        return await R.resolve_customers(info, first, after, filter)
-
-    @strawberry.field(description="One customer, or null when there is no such customer.")
-    async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
-        return await R.resolve_customer(info, id)
-
-    @strawberry.field(description="One household with its members, or null.")
-    async def household(self, info: Info, id: strawberry.ID) -> Household | None:
-        return await R.resolve_household(info, id)
+Query = merge_types("Query", (CustomerQuery, HouseholdQuery))
 
 
 def _visible(error: GraphQLError) -> bool:

@@ -11,25 +11,43 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .errors import InvalidInput
 from .models import ClassificationRun, HouseholdMember, Individual, Tag
 
-__all__ = ["CustomerFilter", "Page", "customer_page", "customers_by_id", "tags_by_customer",
-           "household_ids", "in_book", "latest_run_id", "encode_cursor", "decode_cursor", "MAX_PAGE_SIZE"]
+__all__ = ["CustomerFilter", "Page", "customer_page", "customer_table", "customers_by_id", "tags_by_customer",
+           "household_ids", "in_book", "latest_run_id", "encode_cursor", "decode_cursor", "MAX_PAGE_SIZE",
+           "MAX_TABLE_PAGE", "TABLE_COLUMNS"]
 
 MAX_PAGE_SIZE = 1000
+MAX_TABLE_PAGE = 50_000
+TABLE_COLUMNS = ("customer_id", "name", "gender", "birth_date", "branch_id", "rm_id", "onboarded_on")
 _I, _T, _M, _R = Individual.__table__, Tag.__table__, HouseholdMember.__table__, ClassificationRun.__table__
 
 
 @dataclass(frozen=True)
 class CustomerFilter:
+    """All conditions must hold. `tags` maps a dimension to the values accepted for it (any of
+    them), read from the latest published run; `tier` and `cooperation_depth` are shortcuts for
+    the two most used dimensions; the AUM range reads the wealth tier's month-average AUM."""
+
     tier: str | None = None
     cooperation_depth: str | None = None
     branch_id: str | None = None
     rm_id: str | None = None
+    tags: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    aum_min: float | None = None
+    aum_max: float | None = None
+
+    def tag_conditions(self) -> list[tuple[str, tuple[str, ...]]]:
+        conds = list(self.tags)
+        for dim, value in (("wealth_tier", self.tier), ("cooperation_depth", self.cooperation_depth)):
+            if value:
+                conds.append((dim, (value,)))
+        return conds
 
 
 @dataclass
@@ -57,19 +75,29 @@ def latest_run_id(conn: Connection) -> int | None:
     return conn.execute(sa.select(sa.func.max(_R.c.run_id)).where(_R.c.status == "published")).scalar()
 
 
-def _filtered(conn: Connection, flt: CustomerFilter, book: str | None) -> sa.Select:
-    q = sa.select(_I)
+def _filtered(conn: Connection, flt: CustomerFilter, book: str | None, columns=(_I,)) -> sa.Select:
+    q = sa.select(*columns)
     if book is not None:
         q = q.where(_I.c.rm_id == book)
     if flt.branch_id:
         q = q.where(_I.c.branch_id == flt.branch_id)
     if flt.rm_id:
         q = q.where(_I.c.rm_id == flt.rm_id)
-    run = latest_run_id(conn) if (flt.tier or flt.cooperation_depth) else None
-    for dim, value in (("wealth_tier", flt.tier), ("cooperation_depth", flt.cooperation_depth)):
-        if value:
-            q = q.where(_I.c.customer_id.in_(sa.select(_T.c.customer_id).where(
-                _T.c.run_id == run, _T.c.dimension == dim, _T.c.value == value)))
+    conds = flt.tag_conditions()
+    aum = flt.aum_min is not None or flt.aum_max is not None
+    if not conds and not aum:
+        return q
+    run = latest_run_id(conn)
+    for dim, values in conds:
+        q = q.where(_I.c.customer_id.in_(sa.select(_T.c.customer_id).where(
+            _T.c.run_id == run, _T.c.dimension == dim, _T.c.value.in_(list(values)))))
+    if aum:
+        sub = sa.select(_T.c.customer_id).where(_T.c.run_id == run, _T.c.dimension == "wealth_tier")
+        if flt.aum_min is not None:
+            sub = sub.where(_T.c.score >= flt.aum_min)
+        if flt.aum_max is not None:
+            sub = sub.where(_T.c.score < flt.aum_max)
+        q = q.where(_I.c.customer_id.in_(sub))
     return q
 
 
@@ -84,6 +112,39 @@ def customer_page(conn: Connection, first: int, after: str | None = None,
         q = q.where(_I.c.customer_id > decode_cursor(after))
     rows = conn.execute(q.order_by(_I.c.customer_id).limit(first + 1)).mappings().all()
     return Page([dict(r) for r in rows[:first]], len(rows) > first, total)
+
+
+def customer_table(conn: Connection, first: int, after: str | None = None,
+                   flt: CustomerFilter = CustomerFilter(), book: str | None = None,
+                   dimensions: Sequence[str] | None = None) -> tuple[pd.DataFrame, bool, int]:
+    """A page of up to MAX_TABLE_PAGE customers as one DataFrame, each requested dimension's value
+    of the latest run as a column (None: every dimension of that run): the bulk path, so a whole
+    segment travels as columns rather than as thousands of GraphQL objects. No PII columns: bulk
+    pulls are for analysis."""
+    if not 1 <= first <= MAX_TABLE_PAGE:
+        raise InvalidInput(f"`first` must be between 1 and {MAX_TABLE_PAGE:,}")
+    cols = [_I.c[c] for c in TABLE_COLUMNS]
+    q = _filtered(conn, flt, book, cols)
+    total = conn.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar_one()
+    if after:
+        q = q.where(_I.c.customer_id > decode_cursor(after))
+    df = pd.read_sql(q.order_by(_I.c.customer_id).limit(first + 1), conn)
+    has_next = len(df) > first
+    df = df.iloc[:first]
+    run = latest_run_id(conn)
+    if dimensions is None:
+        dimensions = sorted(conn.execute(sa.select(_T.c.dimension).where(_T.c.run_id == run).distinct()).scalars())
+    if dimensions and len(df):
+        # the page is a contiguous id range, so its tags are one range scan, not an IN list
+        tags = pd.read_sql(sa.select(_T.c.customer_id, _T.c.dimension, _T.c.value).where(
+            _T.c.run_id == run, _T.c.dimension.in_(list(dimensions)),
+            _T.c.customer_id >= df["customer_id"].iloc[0], _T.c.customer_id <= df["customer_id"].iloc[-1]), conn)
+        wide = tags.pivot(index="customer_id", columns="dimension", values="value")
+        df = df.join(wide.reindex(columns=list(dimensions)), on="customer_id")
+    for dim in dimensions:
+        if dim not in df.columns:
+            df[dim] = None
+    return df.astype(object).where(df.notna(), None), has_next, total
 
 
 def customers_by_id(conn: Connection, ids: Sequence[str], book: str | None = None) -> dict[str, dict]:

@@ -34,10 +34,20 @@ def server(loaded):
 
 def test_customers_dataframe_has_every_customer(server, token):
     df = Client(server, token, progress=False).customers()
-    assert len(df) == 300 and df["id"].is_unique
-    assert set(df["tier"]) <= {"mass", "affluent", "wealth", "private_banking"}
-    wealthy = Client(server, token, progress=False).customers(tier="affluent")
-    assert len(wealthy) == (df["tier"] == "affluent").sum() > 0
+    assert len(df) == 300 and df["customer_id"].is_unique
+    assert {"wealth_tier", "cooperation_depth"} <= set(df.columns)
+    assert set(df["wealth_tier"]) <= {"mass", "affluent", "wealth", "private_banking"}
+    assert str(df["birth_date"].dtype).startswith("datetime64")
+    wealthy = Client(server, token, progress=False).customers(tier="affluent", dimensions=["wealth_tier"])
+    assert list(wealthy.columns[-1:]) == ["wealth_tier"]
+    assert len(wealthy) == (df["wealth_tier"] == "affluent").sum() > 0
+    both = Client(server, token, progress=False).customers(tags={"wealth_tier": ["wealth", "private_banking"]})
+    assert set(both["customer_id"]) == set(df.loc[df["wealth_tier"].isin(["wealth", "private_banking"]), "customer_id"])
+
+
+def test_bulk_pull_pages_without_gaps(server, token):
+    df = Client(server, token, progress=False, page_size=70).customers(dimensions=[])  # five pages
+    assert len(df) == 300 and df["customer_id"].is_unique and df["customer_id"].is_monotonic_increasing
 
 
 def test_household_dataframe(server, token):

@@ -1,18 +1,21 @@
-"""GraphQL types. Transport only: fields read what the domain functions returned."""
+"""Customer types. Transport only: fields read what the domain functions returned."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from ..graph.access import Permission
-from ..graph.pii import mask_id_number, mask_phone
+from ...graph.access import Permission
+from ...graph.pii import mask_id_number, mask_phone
+from ..pagination import PageInfo
 
-__all__ = ["Customer", "Tag", "Household", "HouseholdMember", "CustomerEdge", "CustomerConnection",
-           "PageInfo", "CustomerFilter"]
+if TYPE_CHECKING:
+    from ..households.types import Household
+
+__all__ = ["Customer", "Tag", "CustomerEdge", "CustomerConnection", "CustomerTable"]
 
 
 @strawberry.type(description="One classification of a customer on one dimension, with its reason.")
@@ -73,46 +76,21 @@ class Customer:
 
     @strawberry.field(description="Wealth tier value of the latest run (mass, affluent, wealth, private_banking).")
     async def tier(self, info: Info) -> str | None:
-        rows = await info.context.tags.load(str(self.id))
-        return next((r["value"] for r in rows if r["dimension"] == "wealth_tier"), None)
+        return await self._value(info, "wealth_tier")
 
     @strawberry.field(description="Cooperation depth of the latest run.")
     async def cooperation_depth(self, info: Info) -> str | None:
+        return await self._value(info, "cooperation_depth")
+
+    async def _value(self, info: Info, dimension: str) -> str | None:
         rows = await info.context.tags.load(str(self.id))
-        return next((r["value"] for r in rows if r["dimension"] == "cooperation_depth"), None)
+        return next((r["value"] for r in rows if r["dimension"] == dimension), None)
 
     @strawberry.field
-    async def household(self, info: Info) -> Annotated["Household", strawberry.lazy("clientstrata.api.types")] | None:
-        from .resolvers import resolve_household
+    async def household(self, info: Info) -> Annotated["Household", strawberry.lazy("..households.types")] | None:
+        from ..households.resolvers import resolve_household
         hid = await info.context.household_id.load(str(self.id))
         return await resolve_household(info, hid) if hid else None
-
-
-@strawberry.type
-class HouseholdMember:
-    role: str
-    aum: float
-    customer_id: strawberry.ID
-
-    @strawberry.field
-    async def customer(self, info: Info) -> Customer | None:
-        row = await info.context.customer.load(str(self.customer_id))
-        return Customer.from_row(row) if row else None
-
-
-@strawberry.type(description="A household (家庭) with its members and their combined AUM.")
-class Household:
-    id: strawberry.ID
-    name: str | None
-    status: str = strawberry.field(description="confirmed, or candidate (inferred, awaiting review).")
-    aum: float = strawberry.field(description="Sum of the members' month-average AUM, CNY.")
-    members: list[HouseholdMember]
-
-
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
 
 
 @strawberry.type
@@ -128,9 +106,10 @@ class CustomerConnection:
     total_count: int
 
 
-@strawberry.input
-class CustomerFilter:
-    tier: str | None = None
-    cooperation_depth: str | None = None
-    branch_id: str | None = None
-    rm_id: str | None = None
+@strawberry.type(description="A page of customers as columns and rows: the bulk path for analysts' pulls. "
+                             "`rows` is a JSON list of lists in `columns` order; dates are ISO strings.")
+class CustomerTable:
+    columns: list[str]
+    rows: JSON
+    total_count: int
+    page_info: PageInfo
