@@ -1,35 +1,12 @@
 """The SDK against a live server on loopback: real HTTP, real gql client."""
-import socket
-import threading
-import time
-
 import pytest
-import uvicorn
 
-from clientstrata.api.app import create_app
 from clientstrata.sdk import APIError, AuthenticationError, Client, TransportError
 
 
 @pytest.fixture
 def token(make_token):
     return make_token("marketing_analyst")
-
-
-@pytest.fixture
-def server(loaded):
-    engine, graph = loaded
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(engine, graph), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/graphql"
-    srv.should_exit = True
-    thread.join(10)
 
 
 def test_customers_dataframe_has_every_customer(server, token):
