@@ -16,6 +16,7 @@ from .errors import StoreUnavailable
 __all__ = ["engine_for", "get_engine", "migrate", "upsert", "insert_ignore", "count_rows"]
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
+_MIGRATION_LOCK = 0x436C5374  # "ClSt": one advisory-lock key for schema migrations
 
 
 def engine_for(url: str) -> Engine:
@@ -27,6 +28,7 @@ def engine_for(url: str) -> Engine:
     engine = sa.create_engine(url, **kwargs)
     if url.startswith("sqlite"):
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
@@ -37,6 +39,13 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+    # Python's sqlite3 module opens transactions lazily, before the first write only, so DDL
+    # and reads would run outside them; SQLAlchemy emits BEGIN itself instead (_sqlite_begin).
+    dbapi_conn.isolation_level = None
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
 
 
 @lru_cache(maxsize=8)
@@ -55,8 +64,12 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(_MIGRATIONS))
+    # Processes starting together (API, jobs) migrate one at a time: PostgreSQL by an advisory
+    # lock, SQLite by taking its write lock before reading the schema version.
     try:
-        with engine.begin() as conn:
+        with engine.execution_options(sqlite_begin="BEGIN IMMEDIATE").begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
     except OperationalError as exc:
