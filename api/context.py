@@ -11,6 +11,7 @@ from functools import partial
 from sqlalchemy.engine import Engine
 from strawberry.dataloader import DataLoader
 
+from ..graph import profiles as P
 from ..graph import queries as Q
 from ..graph.access import Principal
 from ..graph.audit import audit_many
@@ -47,6 +48,11 @@ class Context:
         self.customer = _loader(self.engine, partial(Q.customers_by_id, book=book))
         self.tags = _loader(self.engine, Q.tags_by_customer, list)
         self.household_id = _loader(self.engine, Q.household_ids)
+        self.holdings = _loader(self.engine, P.holdings_by_customer, list)
+        self.rm = _loader(self.engine, P.rms_by_id)
+        self.enterprise = _loader(self.engine, partial(P.enterprises_by_id, book=book))
+        self.enterprise_people = _loader(self.engine, partial(P.enterprise_people, book=book), list)
+        self.supply_chain = _loader(self.engine, P.supply_chain, list)
 
     async def run(self, fn: Callable, *args):
         return await in_thread(self.engine, fn, *args)

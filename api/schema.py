@@ -8,12 +8,13 @@ from strawberry.tools import merge_types
 
 from ..graph.errors import ClientStrataError
 from .customers.schema import CustomerQuery
+from .enterprises.schema import EnterpriseQuery
 from .households.schema import HouseholdQuery
 
 __all__ = ["schema", "Query"]
 
 
-Query = merge_types("Query", (CustomerQuery, HouseholdQuery))
+Query = merge_types("Query", (CustomerQuery, HouseholdQuery, EnterpriseQuery))
 
 
 def _visible(error: GraphQLError) -> bool:

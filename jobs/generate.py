@@ -155,6 +155,7 @@ def generate(out: str | Path, customers: int = 10_000, seed: int = 7, fmt: str =
     # enterprises, employment (payroll), control, supply chain
     ne = max(5, n // 20)
     eid = _ids("E", ne, 6)
+    ebranch = rng.integers(0, nb, ne)
     esize = rng.choice(["micro", "small", "medium", "large"], ne, p=[0.45, 0.3, 0.17, 0.08])
     scale = pd.Series(esize).map({"micro": 1e6, "small": 1e7, "medium": 1e8, "large": 1e9}).to_numpy()
     t["enterprises"] = pd.DataFrame({
@@ -164,7 +165,10 @@ def generate(out: str | Path, customers: int = 10_000, seed: int = 7, fmt: str =
         "size": esize, "registered_capital": np.round(scale * rng.uniform(0.05, 0.5, ne), 2),
         "annual_revenue": np.round(scale * rng.lognormal(0, 0.6, ne), 2),
         "founded_on": _dates(as_of, rng.integers(365, 12000, ne)),
-        "branch_id": t["branches"]["branch_id"].to_numpy()[rng.integers(0, nb, ne)]})
+        "branch_id": t["branches"]["branch_id"].to_numpy()[ebranch],
+        # most enterprises have an RM at their own branch (对公客户经理)
+        "rm_id": np.where(rng.random(ne) < 0.9, t["relationship_managers"]["rm_id"].to_numpy()[
+            [rm_of_branch[b][i % len(rm_of_branch[b])] for i, b in enumerate(ebranch)]], "")})
     working = np.flatnonzero((age >= 22) & (age < 62) & (rng.random(n) < 0.7))
     employer = (rng.pareto(1.2, len(working)) * 3).astype(int) % ne
     t["employment"] = pd.DataFrame({

@@ -6,11 +6,13 @@ import datetime as dt
 from strawberry.types import Info
 
 from ...graph import queries as Q
+from ...graph.errors import InvalidInput
+from ...graph.views import ecosystem_view
 from ..pagination import PageInfo
 from .filters import CustomerFilter, to_domain
-from .types import Customer, CustomerConnection, CustomerEdge, CustomerTable
+from .types import Customer, CustomerConnection, CustomerEdge, CustomerTable, EcosystemNode
 
-__all__ = ["resolve_customers", "resolve_customer", "resolve_customer_table"]
+__all__ = ["resolve_customers", "resolve_customer", "resolve_customer_table", "resolve_ecosystem"]
 
 
 async def resolve_customers(info: Info, first: int, after: str | None,
@@ -40,3 +42,12 @@ async def resolve_customer_table(info: Info, first: int, after: str | None, filt
     end = Q.encode_cursor(rows[-1][0]) if rows else None
     return CustomerTable(columns=list(df.columns), rows=rows, total_count=total,
                          page_info=PageInfo(has_next_page=has_next, end_cursor=end))
+
+
+async def resolve_ecosystem(info: Info, customer_id: str, hops: int) -> list[EcosystemNode]:
+    if not 1 <= hops <= 4:
+        raise InvalidInput("`hops` must be between 1 and 4")
+    ctx = info.context
+    df = await ctx.run(ecosystem_view, ctx.graph, customer_id, hops, ctx.principal.book)
+    return [EcosystemNode(label=r.label, id=r.id, name=r.name, hops=int(r.hops), relations=r.relations.split(","))
+            for r in df.itertuples()]

@@ -9,13 +9,15 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from ...graph.access import Permission
-from ...graph.pii import mask_id_number, mask_phone
+from ...graph.pii import mask_account_number, mask_id_number, mask_phone
 from ..pagination import PageInfo
 
 if TYPE_CHECKING:
+    from ..bank.types import RelationshipManager
     from ..households.types import Household
 
-__all__ = ["Customer", "Tag", "CustomerEdge", "CustomerConnection", "CustomerTable"]
+__all__ = ["Customer", "Tag", "Holding", "ProductFamilyHoldings", "EcosystemNode", "CustomerEdge",
+           "CustomerConnection", "CustomerTable"]
 
 
 @strawberry.type(description="One classification of a customer on one dimension, with its reason.")
@@ -43,6 +45,41 @@ def _pii(info: Info, customer_id: str, field: str, value: str | None, mask) -> s
         return mask(value)
     info.context.pii_reads.add((customer_id, field))
     return value
+
+
+@strawberry.type(description="One account or running loan and its product.")
+class Holding:
+    account_id: str
+    product_id: str
+    product_name: str
+    family: str
+    risk_level: str | None
+    currency: str
+    balance: float | None = strawberry.field(description="Balance; outstanding principal for a loan.")
+    status: str
+    _customer_id: strawberry.Private[str]
+    _account_number: strawberry.Private[str | None]
+
+    @strawberry.field(description="Account number; first six and last four for roles without need.")
+    def account_number(self, info: Info) -> str | None:
+        return _pii(info, self._customer_id, f"account_number:{self.account_id}", self._account_number,
+                    mask_account_number)
+
+
+@strawberry.type(description="Holdings of one product family (deposit, wealth_management, fund, insurance, loan, card).")
+class ProductFamilyHoldings:
+    family: str
+    balance: float
+    holdings: list[Holding]
+
+
+@strawberry.type(description="A customer, enterprise or household linked to the customer in the graph.")
+class EcosystemNode:
+    label: str = strawberry.field(description="Individual, Enterprise or Household.")
+    id: strawberry.ID
+    name: str | None
+    hops: int
+    relations: list[str] = strawberry.field(description="Relationship types that reach it at that distance.")
 
 
 @strawberry.type(description="An individual customer. ID and phone numbers are masked unless the caller's "
@@ -85,6 +122,31 @@ class Customer:
     async def _value(self, info: Info, dimension: str) -> str | None:
         rows = await info.context.tags.load(str(self.id))
         return next((r["value"] for r in rows if r["dimension"] == dimension), None)
+
+    @strawberry.field(description="Open accounts and running loans, grouped by product family.")
+    async def holdings(self, info: Info) -> list[ProductFamilyHoldings]:
+        rows = await info.context.holdings.load(str(self.id))
+        families: dict[str, list[Holding]] = {}
+        for r in rows:
+            families.setdefault(r["family"], []).append(Holding(
+                account_id=r["account_id"], product_id=r["product_id"], product_name=r["product_name"],
+                family=r["family"], risk_level=r["risk_level"], currency=r["currency"], balance=r["balance"],
+                status=r["status"], _customer_id=str(self.id), _account_number=r["account_number"]))
+        return [ProductFamilyHoldings(family=f, balance=round(sum(h.balance or 0 for h in hs), 2), holdings=hs)
+                for f, hs in families.items()]
+
+    @strawberry.field(description="The customer's relationship manager (客户经理).")
+    async def relationship_manager(self, info: Info) -> Annotated[
+            "RelationshipManager", strawberry.lazy("..bank.types")] | None:
+        from ..bank.types import RelationshipManager
+        row = await info.context.rm.load(self.rm_id) if self.rm_id else None
+        return RelationshipManager.from_row(row) if row else None
+
+    @strawberry.field(description="Customers, enterprises and households within `hops` (1–4) in the graph: "
+                                  "employer, controlled enterprises, household, co-holders.")
+    async def ecosystem(self, info: Info, hops: int = 2) -> list[EcosystemNode]:
+        from .resolvers import resolve_ecosystem
+        return await resolve_ecosystem(info, str(self.id), hops)
 
     @strawberry.field
     async def household(self, info: Info) -> Annotated["Household", strawberry.lazy("..households.types")] | None:
