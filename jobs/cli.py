@@ -91,6 +91,12 @@ def cmd_token(args) -> None:
             _emit(args, {"tokens": rows}, human)
 
 
+def cmd_schema(args) -> None:
+    from ..api.schema import schema
+    sdl = schema.as_str()
+    _emit(args, {"sdl": sdl}, sdl)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="clientstrata", description="Customer classification for banks.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -130,6 +136,8 @@ def _parser() -> argparse.ArgumentParser:
     for action in tok.choices.values():
         action.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
                        help="print one JSON object as the last line")
+
+    command("schema", cmd_schema, "print the GraphQL schema (SDL); api/schema.graphql is its committed copy")
 
     sp = command("serve", cmd_serve, "serve the GraphQL API (GraphiQL in a browser at /graphql)")
     sp.add_argument("--host", default="127.0.0.1")
