@@ -16,6 +16,7 @@ from ..graph import queries as Q
 from ..graph.access import Principal
 from ..graph.audit import audit_many
 from ..graph.store import GraphStore
+from ..graph.views import households_view
 
 __all__ = ["Context", "in_thread"]
 
@@ -48,6 +49,7 @@ class Context:
         self.customer = _loader(self.engine, partial(Q.customers_by_id, book=book))
         self.tags = _loader(self.engine, Q.tags_by_customer, list)
         self.household_id = _loader(self.engine, Q.household_ids)
+        self.household = _loader(self.engine, lambda conn, ids: households_view(conn, self.graph, ids, book))
         self.holdings = _loader(self.engine, P.holdings_by_customer, list)
         self.rm = _loader(self.engine, P.rms_by_id)
         self.enterprise = _loader(self.engine, partial(P.enterprises_by_id, book=book))

@@ -2,6 +2,7 @@
 API, the SDK's server and notebooks all see the same scoped answer."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 import pandas as pd
@@ -11,21 +12,32 @@ from .errors import NotFound
 from .queries import in_book
 from .store import GraphStore, HouseholdView
 
-__all__ = ["household_view", "ecosystem_view"]
+__all__ = ["household_view", "households_view", "ecosystem_view"]
+
+
+def households_view(conn: Connection, graph: GraphStore, household_ids: Sequence[str],
+                    book: str | None = None) -> dict[str, HouseholdView]:
+    """Households with only the members the caller may see, in one graph read and one query. For
+    a relationship manager a household with no member in their book is left out, as one that
+    does not exist; the household AUM stays the whole household's, a fact about the household
+    rather than about any member."""
+    views = graph.households(household_ids)
+    if book is None or not views:
+        return views
+    visible = in_book(conn, [c for v in views.values() for c in v.members["customer_id"]], book)
+    out = {}
+    for hid, view in views.items():
+        mine = view.members["customer_id"].isin(visible)
+        if mine.any():
+            out[hid] = replace(view, members=view.members[mine].reset_index(drop=True))
+    return out
 
 
 def household_view(conn: Connection, graph: GraphStore, household_id: str, book: str | None = None) -> HouseholdView:
-    """The household with only the members the caller may see. A relationship manager with no
-    member in their book gets NotFound, as for a household that does not exist; the household
-    AUM stays the whole household's, a fact about the household rather than about any member."""
-    view = graph.household(household_id)
-    if book is None:
-        return view
-    visible = in_book(conn, list(view.members["customer_id"]), book)
-    if not visible:
+    found = households_view(conn, graph, [household_id], book)
+    if household_id not in found:
         raise NotFound("household", household_id)
-    members = view.members[view.members["customer_id"].isin(visible)].reset_index(drop=True)
-    return replace(view, members=members)
+    return found[household_id]
 
 
 def ecosystem_view(conn: Connection, graph: GraphStore, customer_id: str, hops: int = 2,
