@@ -3,7 +3,7 @@ import pytest
 import sqlalchemy as sa
 
 from clientstrata.graph import access
-from clientstrata.graph.access import Permission, Role
+from clientstrata.graph.access import ROLE_PERMISSIONS, Permission, Role
 from clientstrata.graph.errors import InvalidInput, NotFound
 from clientstrata.graph.models import ApiToken, Branch, RelationshipManager
 
@@ -60,3 +60,17 @@ def test_role_matrix(role, pii, book):
     if not who.can(Permission.DECIDE_OVERRIDE):
         with pytest.raises(access.NotAllowed, match="may not decide override"):
             who.require(Permission.DECIDE_OVERRIDE)
+
+
+def test_readme_role_table_is_the_code():
+    """The README's role × permission table says exactly what ROLE_PERMISSIONS grants."""
+    from pathlib import Path
+    text = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    header = next(line for line in text.splitlines() if line.startswith("| role |"))
+    names = [c.strip() for c in header.strip("|").split("|")][1:]
+    assert names == [p.value for p in Permission]
+    for role in Role:
+        row = next(line for line in text.splitlines() if line.startswith(f"| {role.value} |"))
+        cells = [c.strip() for c in row.strip("|").split("|")][1:]
+        granted = {Permission(n) for n, c in zip(names, cells) if c == "✓"}
+        assert granted == ROLE_PERMISSIONS[role], role
