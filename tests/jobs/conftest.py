@@ -68,3 +68,19 @@ def write_standard(tmp_path) -> Callable[..., Path]:
         path.write_text(text + extra, encoding="utf-8")
         return path
     return write
+
+
+@pytest.fixture
+def cli_env(loaded, monkeypatch):
+    """Point the `clientstrata` command at the test's stores through the environment."""
+    engine, graph = loaded
+    monkeypatch.setenv("CLIENTSTRATA_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("CLIENTSTRATA_PROGRESS", "0")
+    monkeypatch.delenv("CLIENTSTRATA_ACTOR", raising=False)
+    if getattr(graph, "path", None) is not None:
+        monkeypatch.delenv("CLIENTSTRATA_NEO4J_URI", raising=False)
+        monkeypatch.setenv("CLIENTSTRATA_GRAPH_PATH", str(graph.path))
+    else:
+        from conftest import NEO4J_URI
+        monkeypatch.setenv("CLIENTSTRATA_NEO4J_URI", NEO4J_URI)
+    return engine, graph
