@@ -37,8 +37,8 @@ def lock_feed(conn: Connection) -> None:
 
 def append_changes(conn: Connection, rows: Sequence[dict]) -> None:
     """Rows: customer_id, dimension, old_value, new_value, source, run_id/override_id, at."""
-    if rows:
-        conn.execute(sa.insert(_C), [{"run_id": None, "override_id": None, **r} for r in rows])
+    for i in range(0, len(rows), 5_000):
+        conn.execute(sa.insert(_C), [{"run_id": None, "override_id": None, **r} for r in rows[i:i + 5_000]])
 
 
 def changes_after(conn: Connection, seq: int = 0, limit: int = 1000) -> list[dict]:
@@ -84,13 +84,12 @@ def run_diff(conn: Connection, old_run: int | None, new_run: int, at: dt.datetim
     df = pd.DataFrame([tuple(r) for r in rows], columns=cols)
     if df.empty:
         return df
-    ovs = overrides_in_force(conn, sorted(set(df["customer_id"])), at)
-    for i, r in df.iterrows():
-        ov = ovs.get((r.customer_id, r.dimension))
-        if ov is None:
-            continue
+    ovs = overrides_in_force(conn, None, at)  # few, next to the tags: all of them, not a huge IN list
+    keys = pd.Series(list(zip(df["customer_id"], df["dimension"])), index=df.index)
+    for i in keys.index[keys.isin(list(ovs))]:
+        ov = ovs[keys[i]]
         for side in ("old", "new"):
-            if r[f"{side}_value"] is not None:
+            if df.at[i, f"{side}_value"] is not None:
                 df.loc[i, [f"{side}_value", f"{side}_label_zh", f"{side}_label_en"]] = \
                     [ov["value"], ov["label_zh"] or ov["value"], ov["label_en"] or ov["value"]]
     keep = df["old_value"].fillna("\0") != df["new_value"].fillna("\0")

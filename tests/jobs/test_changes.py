@@ -44,9 +44,12 @@ def test_feed_is_complete_ordered_and_replays_to_what_readers_see(loaded, set_au
     assert _replay(first) == _effective(engine)
     cursor = first[-1]["seq"]
 
-    riser = customer_in("wealth_tier", "mass")[0]
+    riser, pinned = customer_in("wealth_tier", "mass")[:2]
     set_aum(riser, 2_000_000)
+    set_aum(pinned, 2_000_000)  # computed mass → wealth, but an override pins it to affluent
     with engine.begin() as conn:
+        pin = propose_override(conn, "mei", pinned, "wealth_tier", "affluent", "assets pledged")
+        approve_override(conn, "li", pin.override_id)
         conn.execute(sa.text("DELETE FROM balances_monthly WHERE account_id IN "
                              "(SELECT account_id FROM accounts WHERE owner_id = 'C0000009')"))
         ov = propose_override(conn, "mei", "C0000010", "cooperation_depth", "comprehensive", "card-linked brokerage")
@@ -59,12 +62,17 @@ def test_feed_is_complete_ordered_and_replays_to_what_readers_see(loaded, set_au
     assert report.changes == len(run_rows) >= 1
     assert {(r["customer_id"], r["old_value"], r["new_value"]) for r in run_rows if r["dimension"] == "wealth_tier"} >= \
         {(riser, "mass", "wealth")}
-    ov_rows = [r for r in after_run if r["source"] == "override"]
+    assert not [r for r in run_rows if r["customer_id"] == pinned]  # readers saw affluent before and after
+    ov_rows = [(r["override_id"], r["customer_id"], r["old_value"], r["new_value"])
+               for r in after_run if r["source"] == "override"]
+    assert ov_rows[0] == (pin.override_id, pinned, "mass", "affluent")  # approved before the run
     if was["value"] != "comprehensive":
-        assert [(r["override_id"], r["old_value"], r["new_value"]) for r in ov_rows] == \
-            [(ov.override_id, was["value"], "comprehensive")]
+        assert ov_rows[1:] == [(ov.override_id, "C0000010", was["value"], "comprehensive")]
     with engine.begin() as conn:
         revoke_override(conn, "zhao", ov.override_id, "brokerage closed")
+        revoke_override(conn, "zhao", pin.override_id, "pledge released")
+    assert [(r["customer_id"], r["old_value"], r["new_value"]) for r in _poll(engine, after_run[-1]["seq"])][-1] == \
+        (pinned, "affluent", "wealth")
     feed = _poll(engine)
     seqs = [r["seq"] for r in feed]
     assert seqs == sorted(seqs) and len(seqs) == len(set(seqs))  # ordered, no duplicates
