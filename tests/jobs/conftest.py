@@ -2,6 +2,7 @@
 standard, find a customer by tier."""
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -81,6 +82,5 @@ def cli_env(loaded, monkeypatch):
         monkeypatch.delenv("CLIENTSTRATA_NEO4J_URI", raising=False)
         monkeypatch.setenv("CLIENTSTRATA_GRAPH_PATH", str(graph.path))
     else:
-        from conftest import NEO4J_URI
-        monkeypatch.setenv("CLIENTSTRATA_NEO4J_URI", NEO4J_URI)
+        monkeypatch.setenv("CLIENTSTRATA_NEO4J_URI", os.environ["CLIENTSTRATA_TEST_NEO4J_URI"])
     return engine, graph

@@ -107,12 +107,14 @@ def test_feed_writers_wait_for_each_other(loaded):
             errors.append(exc)
     t = threading.Thread(target=approve_b)
     t.start()
-    t.join(1.5)
-    assert t.is_alive(), "a second writer must wait for the feed lock"
-    assert _poll(engine, cursor) == []  # a poller sees nothing yet, so it cannot skip past a's row
-    tx_a.commit()
-    conn_a.close()
-    t.join(30)
+    try:
+        t.join(1.5)
+        assert t.is_alive(), "a second writer must wait for the feed lock"
+        assert _poll(engine, cursor) == []  # a poller sees nothing yet, so it cannot skip past a's row
+        tx_a.commit()
+    finally:
+        conn_a.close()  # rolls back if the assertions failed, releasing the lock
+        t.join(30)
     assert not t.is_alive() and errors == []
     feed = _poll(engine, cursor)
     assert [r["override_id"] for r in feed] == [a.override_id, b.override_id]
@@ -130,12 +132,14 @@ def test_a_publisher_commits_after_an_open_feed_writer(loaded):
     t.start()
     # PostgreSQL: the run is reserved and classified, then waits at the publish lock;
     # SQLite (one writer): it waits already to reserve its number. Either way it cannot commit.
-    t.join(3)
-    assert t.is_alive(), "the publisher must wait for the open feed writer"
-    assert _poll(engine, cursor) == []
-    tx_a.commit()
-    conn_a.close()
-    t.join(60)
+    try:
+        t.join(3)
+        assert t.is_alive(), "the publisher must wait for the open feed writer"
+        assert _poll(engine, cursor) == []
+        tx_a.commit()
+    finally:
+        conn_a.close()
+        t.join(60)
     assert result["report"].run_id == 2
     feed = _poll(engine, cursor)
     assert feed[0]["override_id"] == a.override_id and feed[0]["seq"] > cursor
