@@ -95,14 +95,15 @@ def _with_conn(fn, write: bool = False):
 
 
 def cmd_runs(args) -> None:
+    import pandas as pd
     from .history import list_runs
     df = _with_conn(list_runs)
     lines = [f"{'run':>4}  {'status':<9} {'kind':<9} {'standard':<10} {'published':<19} {'customers':>9}  requested by"]
     for r in df.itertuples(index=False):
-        pub = f"{r.published_at:%Y-%m-%d %H:%M:%S}" if r.published_at is not None and r.published_at == r.published_at else "-"
-        lines.append(f"{r.run_id:>4}  {r.status:<9} {r.kind:<9} {r.standard_version:<10} {pub:<19} "
-                     f"{int(r.customer_count) if r.customer_count == r.customer_count and r.customer_count is not None else 0:>9,}"
-                     f"  {r.requested_by or '-'}")
+        pub = f"{r.published_at:%Y-%m-%d %H:%M:%S}" if pd.notna(r.published_at) else "-"
+        n = f"{int(r.customer_count):,}" if pd.notna(r.customer_count) else "-"
+        lines.append(f"{r.run_id:>4}  {r.status:<9} {r.kind:<9} {r.standard_version:<10} {pub:<19} {n:>9}  "
+                     f"{r.requested_by or '-'}")
     if df.empty:
         lines = ["no classification runs yet: run `clientstrata classify`"]
     _emit(args, {"runs": df.drop(columns=["snapshot"]).to_dict("records")}, "\n".join(lines))
