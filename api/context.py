@@ -14,7 +14,7 @@ from strawberry.dataloader import DataLoader
 from ..graph import profiles as P
 from ..graph import queries as Q
 from ..graph.access import Principal
-from ..graph.audit import audit_many
+from ..graph.audit import record_many
 from ..graph.store import GraphStore
 from ..graph.views import households_view
 
@@ -67,5 +67,5 @@ class Context:
             return
         reads, self.pii_reads = sorted(self.pii_reads), set()
         entries = [(cid, {"field": f, "role": self.principal.role.value}) for cid, f in reads]
-        await in_thread(self.engine, lambda conn: audit_many(conn, self.principal.actor, "read_pii",
-                                                             "customer", entries), write=True)
+        await in_thread(self.engine, lambda conn: record_many(conn, self.principal.actor, "pii.read",
+                                                              "customer", entries), write=True)

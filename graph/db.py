@@ -28,7 +28,6 @@ def engine_for(url: str) -> Engine:
     engine = sa.create_engine(url, **kwargs)
     if url.startswith("sqlite"):
         sa.event.listen(engine, "connect", _sqlite_pragmas)
-        sa.event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
@@ -39,13 +38,6 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
-    # Python's sqlite3 module opens transactions lazily, before the first write only, so DDL
-    # and reads would run outside them; SQLAlchemy emits BEGIN itself instead (_sqlite_begin).
-    dbapi_conn.isolation_level = None
-
-
-def _sqlite_begin(conn: Connection) -> None:
-    conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
 
 
 @lru_cache(maxsize=8)
@@ -67,9 +59,13 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     # Processes starting together (API, jobs) migrate one at a time: PostgreSQL by an advisory
     # lock, SQLite by taking its write lock before reading the schema version.
     try:
-        with engine.execution_options(sqlite_begin="BEGIN IMMEDIATE").begin() as conn:
+        with engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+            elif conn.dialect.name == "sqlite":
+                # sqlite3 opens its transaction lazily at the first write; open it here, with the
+                # write lock, so the version read below cannot go stale before the DDL
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
     except OperationalError as exc:

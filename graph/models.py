@@ -281,6 +281,9 @@ class ClassificationRun(Base):
     kind: Mapped[str] = mapped_column(String(12), default="on_demand", server_default="on_demand")  # scheduled | on_demand
     requested_by: Mapped[str | None] = mapped_column(String(100))
 
+    # as-of reads pick the latest run published at or before a moment
+    __table_args__ = (Index("ix_classification_runs_published_at", "published_at"),)
+
 
 class Tag(Base):
     """One classification of one subject on one dimension in one run, with its reason.
@@ -327,6 +330,8 @@ class Override(Base):
     customer_id: Mapped[str] = mapped_column(String(40))
     dimension: Mapped[str] = mapped_column(String(40))
     value: Mapped[str] = mapped_column(String(40))
+    label_zh: Mapped[str | None] = mapped_column(String(40))  # of `value`, from the standard
+    label_en: Mapped[str | None] = mapped_column(String(60))
     reason: Mapped[str] = mapped_column(Text)
     # proposed → approved | rejected; approved → revoked | expired
     status: Mapped[str] = mapped_column(String(10), default="proposed")

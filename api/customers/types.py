@@ -31,12 +31,19 @@ class Tag:
     inputs: JSON = strawberry.field(description="The inputs the rule used.")
     standard_version: str
     run_id: int
+    computed_value: str | None = strawberry.field(
+        default=None, description="The value the run computed; differs from `value` when a manual override applies.")
+    override_id: int | None = strawberry.field(default=None, description="The manual override in force, if any.")
+    overridden_by: str | None = strawberry.field(default=None, description="Who approved the override.")
+    override_reason: str | None = strawberry.field(default=None, description="Why the value was overridden.")
 
     @classmethod
     def from_row(cls, r: dict) -> "Tag":
         return cls(dimension=r["dimension"], value=r["value"], label=r["label_en"], label_zh=r["label_zh"],
                    score=r["score"], explanation=r["rule"], inputs=r["inputs"],
-                   standard_version=r["standard_version"], run_id=r["run_id"])
+                   standard_version=r["standard_version"], run_id=r["run_id"],
+                   computed_value=r.get("computed_value", r["value"]), override_id=r.get("override_id"),
+                   overridden_by=r.get("overridden_by"), override_reason=r.get("override_reason"))
 
 
 def _pii(info: Info, customer_id: str, field: str, value: str | None, mask) -> str | None:

@@ -80,13 +80,14 @@ def test_pii_is_shown_to_roles_that_need_it_and_every_read_is_audited(app, make_
     _, masked = ask(app, make_token("marketing_analyst"), q)
     assert "*" in masked["data"]["customer"]["idNumber"] and "****" in masked["data"]["customer"]["phone"]
     with engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(AuditEntry)).scalar_one() == 0
+        assert conn.execute(sa.select(sa.func.count()).select_from(AuditEntry)
+                            .where(AuditEntry.action == "pii.read")).scalar_one() == 0
     _, clear = ask(app, make_token("risk_officer"), q)
     with engine.connect() as conn:
         full = conn.execute(sa.select(Individual.id_number, Individual.phone)
                             .where(Individual.customer_id == "C0000001")).one()
         audit = conn.execute(sa.select(AuditEntry.actor, AuditEntry.action, AuditEntry.entity_id,
-                                       AuditEntry.details)).all()
+                                       AuditEntry.details).where(AuditEntry.action == "pii.read")).all()
     assert clear["data"]["customer"] == {"idNumber": full.id_number, "phone": full.phone}
     assert sorted(a.details["field"] for a in audit) == ["id_number", "phone"]
-    assert {(a.actor, a.action, a.entity_id) for a in audit} == {("test risk_officer", "read_pii", "C0000001")}
+    assert {(a.actor, a.action, a.entity_id) for a in audit} == {("test risk_officer", "pii.read", "C0000001")}
