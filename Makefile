@@ -42,7 +42,7 @@ demo: env
 	CLIENTSTRATA_DATABASE_URL=sqlite:///$(DEMO)/clientstrata.db $(BIN)/clientstrata token create \
 	  --role marketing_analyst --name "make demo" --json | tail -1 | $(BIN)/python -c \
 	  'import json,sys; t=json.load(sys.stdin)["token"]; open("$(DEMO)/token","w").write(t); print("demo token (marketing analyst):", t)'
-	@echo "GraphiQL: open http://127.0.0.1:8000/graphql and add the header {\"Authorization\": \"Bearer $$(cat $(DEMO)/token)\"}"
+	@echo "GraphiQL: open http://127.0.0.1:8000/graphql and in its Headers tab put {\"Authorization\": \"Bearer $$(cat $(DEMO)/token)\"}"
 	@echo "SDK: Client(\"http://127.0.0.1:8000/graphql\", token=open(\"$(DEMO)/token\").read())  (Ctrl-C stops the server)"
 	CLIENTSTRATA_DATABASE_URL=sqlite:///$(DEMO)/clientstrata.db $(BIN)/clientstrata serve --port 8000
 
