@@ -7,7 +7,7 @@ from strawberry.extensions import (DisableIntrospection, MaskErrors, MaxAliasesL
                                    QueryDepthLimiter, SchemaExtension)
 from strawberry.types import Info
 
-from ..graph.errors import ClientStrataError
+from ..graph.errors import ClientStrataError, StoreUnavailable
 from ..graph.queries import MAX_PAGE_SIZE
 from . import resolvers as R
 from .settings import ApiSettings
@@ -34,8 +34,12 @@ class Query:
 
 def _visible(error: GraphQLError) -> bool:
     """Our own errors and GraphQL's about the request (a variable that does not coerce to its type)
-    carry messages meant for the caller; anything else is masked."""
-    return error.original_error is None or isinstance(error.original_error, (ClientStrataError, GraphQLError))
+    carry messages meant for the caller; anything else is masked. A store being down is the
+    operator's business: its message names hosts and files, so callers see it masked too."""
+    original = error.original_error
+    if isinstance(original, StoreUnavailable):
+        return False
+    return original is None or isinstance(original, (ClientStrataError, GraphQLError))
 
 
 class PiiAudit(SchemaExtension):

@@ -1,6 +1,7 @@
 """GraphQL over HTTP: media types, status codes and error bodies, checked directly and by the
 graphql-http audit suite and a real JS client (Node, tests/clients/) against a live server."""
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -124,7 +125,7 @@ def node(script: str, *args: str, token: str) -> dict:
     assert shutil.which("node"), "Node.js is needed for the JS client tests"
     assert (CLIENTS / "node_modules").is_dir(), "run `make test-env` (npm ci in tests/clients)"
     done = subprocess.run(["node", script, *args], cwd=CLIENTS, capture_output=True, text=True, timeout=120,
-                          env={"PATH": "/usr/bin:/bin:/usr/local/bin", "CLIENTSTRATA_TOKEN": token})
+                          env={"PATH": os.environ["PATH"], "CLIENTSTRATA_TOKEN": token})
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
