@@ -61,7 +61,7 @@ def test_the_page_is_only_for_browsers_asking_for_html(anonymous):
 
 @pytest.mark.slow
 def test_graphiql_runs_a_query_in_chromium_with_no_other_host(loaded, make_token, serve, tmp_path):
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    from playwright.sync_api import sync_playwright  # a dev dependency; drives Debian's chromium
     assert Path(CHROMIUM).exists(), "run `make test-env` (tests/servers/chromium.sh installs Debian's chromium)"
     engine, graph = loaded
     with engine.connect() as conn:
