@@ -1,25 +1,33 @@
-"""The root schema: every area's queries combined, and the limits and error masking set once, here."""
+"""The root schema: every area's queries combined, and the limits and error masking set once,
+here, from the API settings."""
 from __future__ import annotations
 
 import strawberry
 from graphql.error import GraphQLError
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, SchemaExtension
+from strawberry.extensions import (DisableIntrospection, MaskErrors, MaxAliasesLimiter, MaxTokensLimiter,
+                                   QueryDepthLimiter, SchemaExtension)
 from strawberry.tools import merge_types
 
-from ..graph.errors import ClientStrataError
+from ..graph.errors import ClientStrataError, StoreUnavailable
 from .customers.schema import CustomerQuery
 from .enterprises.schema import EnterpriseQuery
 from .households.schema import HouseholdQuery
+from .settings import ApiSettings
 
-__all__ = ["schema", "Query"]
+__all__ = ["build_schema", "schema", "Query"]
 
 
 Query = merge_types("Query", (CustomerQuery, HouseholdQuery, EnterpriseQuery))
 
 
 def _visible(error: GraphQLError) -> bool:
-    """Our own errors carry messages meant for the caller; anything else is masked."""
-    return error.original_error is None or isinstance(error.original_error, ClientStrataError)
+    """Our own errors and GraphQL's about the request (a variable that does not coerce to its type)
+    carry messages meant for the caller; anything else is masked. A store being down is the
+    operator's business: its message names hosts and files, so callers see it masked too."""
+    original = error.original_error
+    if isinstance(original, StoreUnavailable):
+        return False
+    return original is None or isinstance(original, (ClientStrataError, GraphQLError))
 
 
 class PiiAudit(SchemaExtension):
@@ -35,17 +43,21 @@ class PiiAudit(SchemaExtension):
 class _Schema(strawberry.Schema):
     def process_errors(self, errors, execution_context=None) -> None:
         # Log only what went wrong on our side; a caller's bad argument is not an incident.
-        super().process_errors([e for e in errors if not isinstance(e.original_error, ClientStrataError)],
-                               execution_context)
+        super().process_errors([e for e in errors if not _visible(e)], execution_context)
 
 
-schema = _Schema(
-    query=Query,
-    extensions=[  # factories: each request gets fresh extension instances
-        lambda: QueryDepthLimiter(max_depth=10),
-        lambda: MaxAliasesLimiter(max_alias_count=15),
-        lambda: MaxTokensLimiter(max_token_count=2000),
+def build_schema(settings: ApiSettings) -> strawberry.Schema:
+    extensions = [  # factories: each request gets fresh extension instances
+        lambda: QueryDepthLimiter(max_depth=settings.max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: MaskErrors(should_mask_error=lambda e: not _visible(e)),
         PiiAudit,
-    ],
-)
+    ]
+    if not settings.introspection:
+        extensions.insert(0, DisableIntrospection)
+    return _Schema(query=Query, extensions=extensions)
+
+
+# With the default limits: for SDL export and tools. The app builds its own from the environment.
+schema = build_schema(ApiSettings())
