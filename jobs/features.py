@@ -125,6 +125,11 @@ def reference_date(conn: Connection) -> dt.date:
     return max(found) if found else dt.date.today()
 
 
+def _flag(s: pd.Series) -> pd.Series:
+    """A boolean column as read from SQLite (0/1) or PostgreSQL (bool), missing = False."""
+    return pd.to_numeric(s.astype(object).where(s.notna(), 0), errors="coerce").fillna(0).astype(bool)
+
+
 def _chunks(ids: list[str], size: int) -> list[tuple[str, str, int]]:
     return [(ids[i], ids[min(i + size, len(ids)) - 1], min(size, len(ids) - i)) for i in range(0, len(ids), size)]
 
@@ -187,8 +192,8 @@ def _chunk_features(conn: Connection, std, as_of: dt.date, months: list[str], lo
         f[c] = people[c].astype(object).where(people[c].notna(), None)
     f["annual_income"] = pd.to_numeric(people["annual_income"], errors="coerce").astype(float)
     f["credit_score"] = pd.to_numeric(people["credit_score"], errors="coerce").astype(float)
-    f["is_pep"] = people["is_pep"].fillna(False).astype(bool)
-    f["has_id_number"] = people["has_id_number"].fillna(False).astype(bool)
+    f["is_pep"] = _flag(people["is_pep"])
+    f["has_id_number"] = _flag(people["has_id_number"])
 
     # household size and children (whole household, even members outside this range)
     hh = _frame(conn, """
@@ -293,7 +298,7 @@ def _chunk_features(conn: Connection, std, as_of: dt.date, months: list[str], lo
     f["q_score"] = pd.to_numeric(q["score"], errors="coerce").astype(float).to_numpy()
     f["q_assessed_on"] = q["assessed_on"].dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
     f["q_valid_until"] = pd.to_datetime(q["valid_until"], errors="coerce").dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
-    f["q_professional"] = q["is_professional"].fillna(False).astype(bool).to_numpy()
+    f["q_professional"] = _flag(q["is_professional"]).to_numpy()
     for c in ("q_assessed_on", "q_valid_until"):
         f[c] = f[c].where(f[c].notna(), None)
 
