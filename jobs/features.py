@@ -300,7 +300,7 @@ def _chunk_features(conn: Connection, std, as_of: dt.date, months: list[str], lo
     f["q_valid_until"] = pd.to_datetime(q["valid_until"], errors="coerce").dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
     f["q_professional"] = _flag(q["is_professional"]).to_numpy()
     for c in ("q_assessed_on", "q_valid_until"):
-        f[c] = f[c].where(f[c].notna(), None)
+        f[c] = f[c].astype(object).where(f[c].notna(), None)
 
     # loans (PKDD'99 status A–D), employment and control
     mortgage_term = std.dimensions.get("lifecycle_stage", {}).get("mortgage_min_term_months", 120)
