@@ -206,14 +206,15 @@ def _chunk_features(conn: Connection, std, as_of: dt.date, months: list[str], lo
     f["household_size"] = f["household_size"].fillna(1).astype("int64")
     f["children"] = f["children"].fillna(0).astype("int64")
 
-    # monthly AUM (own and household), balances by family in the latest month
+    # monthly AUM (own and household), balances by family in the latest month. CROSS JOIN keeps
+    # SQLite's join order (customers in range first); PostgreSQL plans it as an inner join.
     fams = ", ".join(f"'{x}'" for x in ASSET_FAMILIES)  # constants, not input
     cny = _fx_case("a.currency", fx)
     own = _frame(conn, f"""
         SELECT a.owner_id AS customer_id, b.month, p.family, SUM(b.avg_daily_balance * {cny}) AS aum
-        FROM accounts a JOIN balances_monthly b ON b.account_id = a.account_id
-        JOIN products p ON p.product_id = a.product_id
-        WHERE a.owner_type = 'individual' AND a.owner_id >= :lo AND a.owner_id <= :hi
+        FROM accounts a CROSS JOIN balances_monthly b CROSS JOIN products p
+        WHERE b.account_id = a.account_id AND p.product_id = a.product_id
+          AND a.owner_type = 'individual' AND a.owner_id >= :lo AND a.owner_id <= :hi
           AND p.family IN ({fams}) AND b.month >= :first
         GROUP BY a.owner_id, b.month, p.family""", first=months[0], **rng)
     current = _frame(conn, f"""
@@ -239,10 +240,12 @@ def _chunk_features(conn: Connection, std, as_of: dt.date, months: list[str], lo
 
     hh_aum = _frame(conn, f"""
         SELECT hm.household_id, b.month, SUM(b.avg_daily_balance * {cny}) AS aum
-        FROM household_members hm JOIN accounts a ON a.owner_id = hm.customer_id AND a.owner_type = 'individual'
-        JOIN balances_monthly b ON b.account_id = a.account_id JOIN products p ON p.product_id = a.product_id
-        WHERE p.family IN ({fams}) AND b.month >= :first AND hm.household_id IN (
-            SELECT household_id FROM household_members WHERE customer_id >= :lo AND customer_id <= :hi)
+        FROM (SELECT DISTINCT household_id FROM household_members
+              WHERE customer_id >= :lo AND customer_id <= :hi) hh
+        CROSS JOIN household_members hm CROSS JOIN accounts a CROSS JOIN balances_monthly b CROSS JOIN products p
+        WHERE hm.household_id = hh.household_id AND a.owner_id = hm.customer_id AND a.owner_type = 'individual'
+          AND b.account_id = a.account_id AND p.product_id = a.product_id
+          AND p.family IN ({fams}) AND b.month >= :first
         GROUP BY hm.household_id, b.month""", first=months[0], **rng)
     hh_cur = _frame(conn, f"""
         SELECT hm.household_id, SUM(a.balance * {cny}) AS aum

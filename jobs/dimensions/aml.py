@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..standard import Standard
-from ._tags import fmt, tag_frame
+from ._tags import fmt, inputs_of, tag_frame
 
 __all__ = ["aml_risk", "aml_factors"]
 
@@ -63,23 +63,23 @@ def aml_risk(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
         if floor in order and factor in fired:
             pick = np.where(fired[factor].to_numpy(), np.maximum(pick, order[floor]), pick)
     review = np.array([int(r["review_months"]) for r in ratings])[pick]
-    as_of = pd.to_datetime(features["as_of"])
-    next_review = [(d + pd.DateOffset(months=int(m))).strftime("%Y-%m-%d") for d, m in zip(as_of, review)]
+    due = {}  # one date computation per (as_of, months) pair, not per customer
+    next_review = [due.get(k) or due.setdefault(k, (pd.Timestamp(k[0]) + pd.DateOffset(months=k[1])).strftime("%Y-%m-%d"))
+                   for k in zip(features["as_of"].astype(str), review.tolist())]
     names = list(points)
     mat = np.column_stack([points[f] for f in names]) if names else np.zeros((n, 0))
-    rule, inputs = [], []
     raw = features[["cash_count", "cash_amount", "txn_amount", "cross_border_count", "high_risk_country_count",
-                    "structuring_count", "rapid_in_out_count"]].astype(float).to_numpy()
-    for i in range(n):
-        hits = [f"{names[j]} +{fmt(mat[i, j])}" for j in range(len(names)) if mat[i, j]]
-        r = f"score {fmt(score[i])} ({', '.join(hits) if hits else 'no risk factor'})"
-        r += f" → {ratings[pick[i]]['label_en']} ({ratings[pick[i]]['label_zh']})"
-        if pick[i] != by_band[i]:
-            r += f", raised from {ratings[by_band[i]]['label_en']} by the minimum rating of a factor"
-        rule.append(r + f"; next review {next_review[i]}")
-        inputs.append({"factor_points": {names[j]: float(mat[i, j]) for j in range(len(names))},
-                       "score": float(score[i]), "next_review": next_review[i], "review_months": int(review[i]),
-                       "cash_count": int(raw[i, 0]), "cash_amount": round(raw[i, 1], 2), "txn_amount": round(raw[i, 2], 2),
-                       "cross_border_count": int(raw[i, 3]), "high_risk_country_count": int(raw[i, 4]),
-                       "structuring_count": int(raw[i, 5]), "rapid_in_out_count": int(raw[i, 6])})
+                    "structuring_count", "rapid_in_out_count"]].astype(float)
+    raised = pick != by_band
+    rule = []
+    for row, sc, p, b, up, nr in zip(mat.tolist(), score.tolist(), pick.tolist(), by_band.tolist(), raised.tolist(),
+                                     next_review):
+        hits = ", ".join(f"{f} +{fmt(v)}" for f, v in zip(names, row) if v) or "no risk factor"
+        r = f"score {fmt(sc)} ({hits}) → {ratings[p]['label_en']} ({ratings[p]['label_zh']})"
+        if up:
+            r += f", raised from {ratings[b]['label_en']} by the minimum rating of a factor"
+        rule.append(r + f"; next review {nr}")
+    counts = inputs_of(raw.astype({c: "int64" for c in raw.columns if c.endswith("count")}))
+    inputs = [{"factor_points": dict(zip(names, row)), "score": sc, "next_review": nr, "review_months": rm, **c}
+              for row, sc, nr, rm, c in zip(mat.tolist(), score.tolist(), next_review, review.tolist(), counts)]
     return tag_frame(features["customer_id"], "aml_risk", ratings, pick, score, rule, inputs, std)

@@ -30,16 +30,13 @@ def cooperation_depth(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     is_comp = ~is_eco & (n_other >= comp.get("min_other_families", 1))
     pick = np.select([is_eco, is_comp], [2, 1], default=0)
     counts = features.reindex(columns=links).fillna(0).astype("int64")
-
-    def why(i: int) -> str:
-        held = ", ".join(fams.iat[i]) or "nothing"
-        if pick[i] == 2:
-            ties = ", ".join(f"{k}={int(counts[k].iat[i])}" for k in links if counts[k].iat[i])
-            return f"holds {held}; {n_other[i]} beyond {'/'.join(sorted(basic_fams))}; linked to other customers ({ties})"
-        if pick[i] == 1:
-            return f"holds {held}: {n_other[i]} famil{'y' if n_other[i] == 1 else 'ies'} beyond deposits and payments"
-        return f"holds {held}: deposits and payments only" if fams.iat[i] else "holds no products"
-
-    inputs = [{"families": fams.iat[i], **{k: int(counts[k].iat[i]) for k in links}} for i in range(len(features))]
+    held = [", ".join(f) or "nothing" for f in fams]
+    ties = [", ".join(f"{k}={v}" for k, v in zip(links, row) if v) for row in counts.to_numpy().tolist()]
+    beyond = "/".join(sorted(basic_fams))
+    rule = [f"holds {h}; {o} beyond {beyond}; linked to other customers ({t})" if p == 2 else
+            f"holds {h}: {o} famil{'y' if o == 1 else 'ies'} beyond deposits and payments" if p == 1 else
+            f"holds {h}: deposits and payments only" if f else "holds no products"
+            for h, o, t, p, f in zip(held, n_other.tolist(), ties, pick.tolist(), fams)]
+    inputs = [{"families": f, **dict(zip(links, row))} for f, row in zip(fams, counts.to_numpy().tolist())]
     return tag_frame(features["customer_id"], "cooperation_depth", spec["classes"], pick, n_links.astype(float),
-                     [why(i) for i in range(len(features))], inputs, std)
+                     rule, inputs, std)
