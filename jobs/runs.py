@@ -54,7 +54,9 @@ def build_tags(conn, graph: GraphStore, std, progress: bool | None = None) -> pd
     params = population_parameters(parts, std)
     tags = [classify_partition(p, std, params) for p in parts]
     tags.append(classify_enterprises(F.enterprise_features(conn, std), std))
-    return pd.concat(tags, ignore_index=True)
+    out = pd.concat(tags, ignore_index=True)
+    out["score"] = out["score"].astype(object).where(out["score"].notna(), None)  # NULL, not NaN, in the record
+    return out
 
 
 def classify(engine: Engine | None = None, graph: GraphStore | None = None,

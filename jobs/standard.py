@@ -109,11 +109,13 @@ class Num:
 
 
 class Str:
-    def __init__(self, choices: tuple[str, ...] | None = None) -> None:
-        self.choices = choices
+    def __init__(self, choices: tuple[str, ...] | None = None, max_len: int | None = None) -> None:
+        self.choices, self.max_len = choices, max_len
 
     def check(self, path: str, x: Any) -> None:
         _need(isinstance(x, str) and x != "", path, f"must be a non-empty text, not {x!r}")
+        _need(self.max_len is None or len(x) <= self.max_len, path,
+              f"{x!r} is longer than {self.max_len} characters, the most a tag can hold")
         _need(self.choices is None or x in self.choices, path,
               f"{x!r} is not one of {', '.join(self.choices or ())}")
 
@@ -179,7 +181,8 @@ class Map:
 
 
 def Label(**more) -> Map:
-    return Map({"value": Str(), "label_zh": Str(), "label_en": Str(), **more})
+    # lengths of the tags table's columns (graph/models.py Tag)
+    return Map({"value": Str(max_len=40), "label_zh": Str(max_len=40), "label_en": Str(max_len=60), **more})
 
 
 class Labelled(ListOf):
@@ -370,7 +373,8 @@ SCHEMA: dict[str, tuple[str, Map]] = {
         "aggressive_min_level": _LEVEL, "ecosystem_min_links": Num(lo=0, integer=True),
         "parts": Map({p: Map({"high": Label(), "low": Label()}) for p in ("asset", "risk", "ecosystem")})})),
     "enterprise_industry": ("enterprise", Map({**_BASICS,
-        "sections": DictOf(Map({"label_zh": Str(), "label_en": Str()}), tuple("ABCDEFGHIJKLMNOPQRST"), 1),
+        "sections": DictOf(Map({"label_zh": Str(max_len=40), "label_en": Str(max_len=60)}),
+                           tuple("ABCDEFGHIJKLMNOPQRST"), 1),
         "unknown": Label()})),
     "enterprise_size": ("enterprise", Map({**_BASICS, "bands": Bands(), "unknown": Label()})),
     "enterprise_credit_tier": ("enterprise", Map({**_BASICS,
@@ -401,6 +405,16 @@ def _validate(doc: Any) -> None:
         values = [b["value"] for b in dims["wealth_tier"]["bands"]]
         _need(tier in values, ".dimensions.composite_segment.high_asset_min_tier",
               f"{tier!r} is not a wealth_tier band (bands: {', '.join(values)})")
+    # Multi-part values and labels are joined; the joined text must still fit a tag.
+    for dim, parts, seps in (
+            ("composite_segment", lambda d: [[p["high"], p["low"]] for p in d["parts"].values()], (".", "·", ", ")),
+            ("business_categories", lambda d: [[c] for c in d["categories"]], (",", "、", ", "))):
+        if dim in dims:
+            for key, sep, limit in zip(("value", "label_zh", "label_en"), seps, (40, 40, 60)):
+                longest = sum(max(len(e[key]) for e in group) for group in parts(dims[dim]))
+                longest += len(sep) * (len(parts(dims[dim])) - 1)
+                _need(longest <= limit, f".dimensions.{dim}",
+                      f"joined {key} can reach {longest} characters, more than the {limit} a tag can hold")
     if "cooperation_depth" in dims:
         _need(len(dims["cooperation_depth"]["classes"]) == 3, ".dimensions.cooperation_depth.classes",
               "needs exactly three classes: basic service, comprehensive, ecosystem synergy")

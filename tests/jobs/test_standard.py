@@ -120,3 +120,10 @@ def test_a_partial_standard_is_valid(tmp_path):
     path = tmp_path / "p.yaml"
     path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     assert list(load_standard(path).dimensions) == ["wealth_tier"]
+
+
+def test_labels_must_fit_the_tags_table(tmp_path):
+    msg = _refused(tmp_path, DEFAULT.replace("label_en: Private banking,", f"label_en: {'P' * 61},"))
+    assert "dimensions.wealth_tier.bands[3].label_en" in msg and "longer than 60 characters" in msg
+    msg = _refused(tmp_path, DEFAULT.replace("high: {value: high_asset,", f"high: {{value: {'h' * 20},"))
+    assert "dimensions.composite_segment: joined value can reach 44 characters" in msg
