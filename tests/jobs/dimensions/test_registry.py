@@ -1,5 +1,7 @@
 """The registry, and the promise that makes Spark possible: a partition's tags depend only on
 its rows, the standard and the run's population parameters."""
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -62,6 +64,7 @@ def test_one_tag_per_customer_per_dimension_with_explanations(bank):
     assert set(per.index) == CONTRACT and (per["count"] == 300).all() and (per["nunique"] == 300).all()
     assert tags["rule"].str.len().min() > 5 and tags["label_zh"].notna().all() and tags["label_en"].notna().all()
     assert (tags["standard_version"] == STD.version).all()
+    json.dumps(tags["inputs"].tolist(), allow_nan=False)  # JSON-able: no NaN, no numpy scalars
     et = classify_enterprises(efeats, STD)
     assert et.groupby("dimension").size().to_dict() == {d: len(efeats) for d in ENTERPRISE}
     assert not set(et["customer_id"]) & set(tags["customer_id"])
