@@ -2,6 +2,24 @@
 
 Reads aggregate in SQL so a million customers' transactions never travel to Python row
 by row; the results are DataFrames keyed by customer_id.
+
+`individual_features` — one row per individual, every column a dimension reads (amounts CNY,
+dates `YYYY-MM-DD` text, counts over the 12 months before `as_of`):
+  identity      customer_id, as_of, age, gender, occupation, region, is_pep, has_id_number, tenure_years
+  household     household_id, household_role, household_size (1 without one), children
+  assets        `aum:YYYY-MM` (last 12 months), aum (latest), `hh_aum:YYYY-MM` (household; own
+                when no household), bal_deposit / bal_wealth_management / bal_fund / bal_insurance
+  products      families (comma-joined, held now), max_risk_held, max_risk_bought (0 = none, 1..5 = R1..R5)
+  questionnaire q_level (0 = none, 1..5), q_score, q_assessed_on, q_valid_until, q_professional
+  credit        annual_income, credit_score, salary_monthly, employed, controls_enterprise, linked_industries,
+                loans_count, loans_A..loans_D, loans_outstanding, loan_monthly_payment, max_dpd, has_mortgage
+  transactions  txn_count, txn_amount, cash_count, cash_amount, cross_border_count, high_risk_country_count,
+                structuring_count, rapid_in_out_count, ch_mobile / ch_online / ch_branch / ch_atm / ch_pos,
+                days_since_last_txn (NaN: none), txn_data (the record holds transactions at all)
+  graph         payroll_employer, controls, household_members, co_holders, supply_chain
+
+`enterprise_features` — one row per enterprise: industry, size, registered_capital,
+annual_revenue, loans_*, max_dpd, suppliers, buyers, employees, payroll_employees, controllers.
 """
 from __future__ import annotations
 
