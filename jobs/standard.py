@@ -384,6 +384,12 @@ SCHEMA: dict[str, tuple[str, Map]] = {
         "roles": Labelled(exact=("both", "core_enterprise", "payroll_provider", "none"))})),
 }
 KNOWN_DIMENSIONS = tuple(SCHEMA)
+# Sections a dimension reads besides its own (a partial standard must include them).
+NEEDS: dict[str, tuple[str, ...]] = {
+    "value_contribution": ("credit_risk_tier",), "risk_consistency": ("risk_preference",),
+    "suitability": ("risk_preference",), "demand_tier": ("business_categories",),
+    "composite_segment": ("wealth_tier", "risk_preference", "cooperation_depth"),
+}
 
 _TOP = Map({"version": _Any(), "?name": Str(), "?currency": Str(), "fx_to_cny": DictOf(Num(lo=0)),
             "dimensions": DictOf(_Any(), min_len=1), "?governance": DictOf(_Any()), "?alerts": DictOf(_Any())})
@@ -400,6 +406,9 @@ def _validate(doc: Any) -> None:
         _need(name in SCHEMA, f".dimensions.{name}", f"unknown dimension (known: {', '.join(KNOWN_DIMENSIONS)})")
         SCHEMA[name][1].check(f".dimensions.{name}", section)
     # Cross-dimension consistency.
+    for name in dims:
+        missing = [n for n in NEEDS.get(name, ()) if n not in dims]
+        _need(not missing, f".dimensions.{name}", f"reads the {', '.join(missing)} section(s): add them too")
     if "composite_segment" in dims and "wealth_tier" in dims:
         tier = dims["composite_segment"]["high_asset_min_tier"]
         values = [b["value"] for b in dims["wealth_tier"]["bands"]]

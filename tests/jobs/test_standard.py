@@ -127,3 +127,10 @@ def test_labels_must_fit_the_tags_table(tmp_path):
     assert "dimensions.wealth_tier.bands[3].label_en" in msg and "longer than 60 characters" in msg
     msg = _refused(tmp_path, DEFAULT.replace("high: {value: high_asset,", f"high: {{value: {'h' * 20},"))
     assert "dimensions.composite_segment: joined value can reach 44 characters" in msg
+
+
+def test_a_dimension_that_reads_another_needs_its_section(tmp_path):
+    doc = yaml.safe_load(DEFAULT)
+    doc["dimensions"] = {k: doc["dimensions"][k] for k in ("composite_segment", "wealth_tier")}
+    msg = _refused(tmp_path, yaml.safe_dump(doc, allow_unicode=True))
+    assert "dimensions.composite_segment: reads the risk_preference, cooperation_depth section(s)" in msg
