@@ -283,7 +283,8 @@ def _chunk_features(conn: Connection, std, as_of: dt.date, months: list[str], lo
     for m in months:  # no household: a household of one
         f[HH_AUM_PREFIX + m] = np.where(alone, f[AUM_PREFIX + m], hwide[m].to_numpy())
 
-    # products held and bought, first account opened
+    # products held (owned, co-held as joint holder or authorised user, cards, running loans) and
+    # bought; AUM above counts owned accounts only, so a joint account is not counted twice
     prods = _frame(conn, """
         SELECT a.owner_id AS customer_id, p.family,
                MAX(CASE WHEN a.status <> 'closed' THEN CAST(SUBSTR(p.risk_level, 2, 1) AS INTEGER) END) AS risk_held,
@@ -295,7 +296,10 @@ def _chunk_features(conn: Connection, std, as_of: dt.date, months: list[str], lo
     extra = _frame(conn, """
         SELECT a.owner_id AS customer_id, 'loan' AS family FROM loans l JOIN accounts a ON a.account_id = l.account_id
           WHERE a.owner_type = 'individual' AND l.status IN ('C', 'D') AND a.owner_id >= :lo AND a.owner_id <= :hi
-        UNION SELECT c.holder_id, 'card' FROM cards c WHERE c.holder_id >= :lo AND c.holder_id <= :hi""", **rng)
+        UNION SELECT c.holder_id, 'card' FROM cards c WHERE c.holder_id >= :lo AND c.holder_id <= :hi
+        UNION SELECT h.customer_id, p.family FROM account_holders h JOIN accounts a ON a.account_id = h.account_id
+          JOIN products p ON p.product_id = a.product_id
+          WHERE a.status <> 'closed' AND h.customer_id >= :lo AND h.customer_id <= :hi""", **rng)
     held = pd.concat([prods.loc[prods["open_accounts"] > 0, ["customer_id", "family"]], extra], ignore_index=True)
     held = held.drop_duplicates().sort_values(["customer_id", "family"])
     fam_str = held.groupby("customer_id")["family"].agg(",".join)

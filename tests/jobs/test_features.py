@@ -5,7 +5,7 @@ import pytest
 import sqlalchemy as sa
 
 from clientstrata.graph.models import (
-    Account, Branch, Household, HouseholdMember, Individual, Loan, MonthlyBalance, Product, RiskQuestionnaire,
+    Account, AccountHolder, Branch, Household, HouseholdMember, Individual, Loan, MonthlyBalance, Product, RiskQuestionnaire,
     Transaction,
 )
 from clientstrata.graph.networkx_store import NetworkxGraph
@@ -41,6 +41,7 @@ def world(engine, tmp_path):
                    "opened_on": dt.date(2026, 5, 1), "status": "active", "currency": "USD", "balance": 1000.0},
                   {"account_id": "A3", "owner_type": "individual", "owner_id": "X3", "product_id": "P1",
                    "opened_on": dt.date(2021, 1, 1), "status": "active", "currency": "CNY", "balance": 500.0}],
+        AccountHolder: [{"account_id": "A1", "customer_id": "X2", "role": "co_holder"}],
         MonthlyBalance: [{"account_id": "A1", "month": m, "avg_daily_balance": v}
                          for m, v in (("2026-09", 100_000.0), ("2026-10", 80_000.0))],
         Loan: [{"loan_id": "L1", "account_id": "A1", "product_id": "P3", "principal": 1e6, "outstanding": 6e5,
@@ -78,6 +79,7 @@ def test_features_aggregate_every_source(world, chunk):
     assert x1["bal_fund"] == pytest.approx(7_100) and x1["bal_deposit"] == 80_000
     assert x1["hh_aum:2026-10"] == pytest.approx(80_000 + 7_100 + 500) and f.loc["X3", "hh_aum:2026-10"] == x1["hh_aum:2026-10"]
     assert f.loc["X2", "hh_aum:2026-10"] == 0 and f.loc["X2", "household_size"] == 1
+    assert f.loc["X2", "families"] == "deposit" and f.loc["X2", "aum"] == 0  # joint holder: holds, owns nothing
     assert (x1["household_size"], x1["children"], x1["household_role"]) == (2, 1, "head")
     assert x1["families"] == "deposit,fund,loan" and x1["max_risk_held"] == 4 and x1["max_risk_bought"] == 4
     assert (x1["q_level"], x1["q_valid_until"], x1["q_professional"]) == (2, "2027-03-01", False)
