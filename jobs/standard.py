@@ -79,11 +79,12 @@ def _lines(node: yaml.Node | None, path: str = "", out: dict[str, int] | None = 
 
 
 def _line_of(lines: dict[str, int], path: str) -> int | None:
-    while path:
-        if path in lines:
-            return lines[path]
-        path = re.sub(r"(\[\d+\]|\.[^.\[]+)$", "", path) if re.search(r"(\[\d+\]|\.[^.\[]+)$", path) else ""
-    return None
+    """The line of `path`, or of its nearest ancestor in the file (for a missing key)."""
+    while path not in lines:
+        if not path:
+            return None
+        path = re.sub(r"(\[\d+\]|\.?[^.\[]+)$", "", path)
+    return lines[path]
 
 
 # --- a small declared schema ---------------------------------------------------------------

@@ -50,7 +50,7 @@ def aml_risk(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     for group in spec["groups"].values():
         g = np.zeros(n)
         for factor, pts in group["factors"].items():
-            p = fired[factor].to_numpy() * float(pts)
+            p = fired[factor].to_numpy(dtype=bool) * float(pts)
             points[factor] = p
             g += p
         score += np.minimum(g, float(group["max_points"]))
@@ -61,7 +61,7 @@ def aml_risk(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     order = {r["value"]: i for i, r in enumerate(ratings)}
     for factor, floor in spec.get("minimum_rating", {}).items():
         if floor in order and factor in fired:
-            pick = np.where(fired[factor].to_numpy(), np.maximum(pick, order[floor]), pick)
+            pick = np.where(fired[factor].to_numpy(dtype=bool), np.maximum(pick, order[floor]), pick)
     review = np.array([int(r["review_months"]) for r in ratings])[pick]
     due = {}  # one date computation per (as_of, months) pair, not per customer
     next_review = [due.get(k) or due.setdefault(k, (pd.Timestamp(k[0]) + pd.DateOffset(months=k[1])).strftime("%Y-%m-%d"))

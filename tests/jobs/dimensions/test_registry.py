@@ -54,6 +54,9 @@ def test_classify_partition_is_partition_independent(bank):
     assert a["inputs"].tolist() == b["inputs"].tolist()
     with pytest.raises(ValueError, match="population parameters"):
         classify_partition(parts[0], STD)
+    # Spark hands out empty partitions too
+    empty = classify_partition(feats.iloc[:0].astype(object), STD, params)
+    assert empty.empty and list(empty.columns) == TAG_COLUMNS
 
 
 def test_one_tag_per_customer_per_dimension_with_explanations(bank):
