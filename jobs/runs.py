@@ -79,7 +79,7 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
         if snapshot["individuals"] and not graph.counts().get("Individual"):
             raise InvalidInput("the customer graph is empty: run `clientstrata sync-graph` first")
         with engine.connect() as conn:
-            tags = build_tags(conn, graph, std, progress=progress)
+            tags = build_tags(conn, graph, std)
         tags["run_id"] = run_id
         records = tags.to_dict("records")
         # Tags and the status flip share one transaction: readers see all of the run or none.
