@@ -79,6 +79,29 @@ def _test(values: pd.Series, op: str, thr) -> np.ndarray:
     return np.isin(v, np.asarray(thr, dtype=float))
 
 
+_NOT = {"_min": "<", "_max": ">", "_below": "≥", "_above": "≤", "_in": "not in"}
+
+
+def _why_not(frame: pd.DataFrame, rules: list[dict], rows: np.ndarray) -> list[str]:
+    """For rows no rule matched: each rule's tests that failed, with the row's values."""
+    per_rule = []
+    for rule in rules:
+        kind = "any" if "any" in rule else "all"
+        texts = []
+        for feat, op, thr in rule_tests(rule[kind]):
+            vals = frame[feat].to_numpy()[rows]
+            held = _test(frame[feat].iloc[rows], op, thr)
+            if op == "":
+                txt = [f"not {feat}" if thr else feat for _ in rows]
+            else:
+                t = fmt(thr) if op != "_in" else "[" + ", ".join(fmt(x) for x in thr) + "]"
+                txt = [f"{feat} unknown" if v is None or v != v else f"{feat} {fmt(v)} {_NOT[op]} {t}" for v in vals]
+            texts.append(np.where(held, "", np.array(txt, dtype=object)))
+        sep = ", " if kind == "any" else " or "
+        per_rule.append([f"not {rule['label_en']} ({sep.join(t for t in ts if t)})" for ts in zip(*texts)])
+    return ["; ".join(parts) for parts in zip(*per_rule)] if per_rule else ["no rule applies"] * len(rows)
+
+
 def first_match(frame: pd.DataFrame, rules: list[dict]) -> Match:
     """Evaluate the standard's first-match rules (see default.yaml) over the frame's columns.
     Vectorised per test; the explanation strings are built only for the tests that fired."""
@@ -88,10 +111,11 @@ def first_match(frame: pd.DataFrame, rules: list[dict]) -> Match:
     why = np.full(n, "", dtype=object)
     for i, rule in enumerate(rules):
         kind = "any" if "any" in rule else "all" if "all" in rule else None
-        if kind is None:  # catch-all (validated to be last)
+        if kind is None:  # catch-all (validated to be last): say why each rule above did not fire
             rows = np.flatnonzero(open_)
-            why[rows] = "no rule above applies"
             pick[rows] = i
+            if len(rows):
+                why[rows] = _why_not(frame, rules[:i], rows)
             break
         tests = rule_tests(rule[kind])
         held = [_test(frame[feat], op, thr) for feat, op, thr in tests]

@@ -40,3 +40,10 @@ def test_relationship_stage(features, std, row, stage):
     t = relationship_stage(features(row), std)
     assert t["value"].item() == stage
     assert t.loc[0, "inputs"]["lookback_months"] == 3
+
+
+def test_the_catch_all_says_why_no_rule_above_fired(features, std):
+    t = lifecycle_stage(features({"age": 44.0}), std)
+    assert t.loc[0, "rule"] == ("not Retirement (age 44 < 60, not retired); not Family growth (not parent_with_children); "
+                                "not Family growth (not has_mortgage); not Young professional (age 44 ≥ 35) "
+                                "→ Mature (成熟稳定期)")
