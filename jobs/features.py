@@ -6,7 +6,8 @@ by row; the results are DataFrames keyed by customer_id.
 `individual_features` — one row per individual, every column a dimension reads (amounts CNY,
 dates `YYYY-MM-DD` text, counts over the 12 months before `as_of`):
   identity      customer_id, as_of, age, gender, occupation, region, is_pep, has_id_number, tenure_years
-  household     household_id, household_role, household_size (1 without one), children
+  household     household_id, household_role, household_size (1 without one), children — confirmed
+                households only: a candidate (inferred, awaiting review) does not pool AUM yet
   assets        `aum:YYYY-MM` (last 12 months), aum (latest), `hh_aum:YYYY-MM` (household; own
                 when no household), bal_deposit / bal_wealth_management / bal_fund / bal_insurance
   products      families (comma-joined, held now), max_risk_held, max_risk_bought (0 = none, 1..5 = R1..R5)
@@ -199,7 +200,9 @@ def _chunk_features(conn: Connection, std, as_of: dt.date, months: list[str], lo
                i.is_pep, i.id_number IS NOT NULL AS has_id_number, i.onboarded_on, b.region,
                hm.household_id, hm.role AS household_role
         FROM individuals i LEFT JOIN branches b ON b.branch_id = i.branch_id
-        LEFT JOIN household_members hm ON hm.customer_id = i.customer_id
+        LEFT JOIN (SELECT m.customer_id, m.household_id, m.role FROM household_members m
+                   JOIN households h ON h.household_id = m.household_id WHERE h.status = 'confirmed') hm
+          ON hm.customer_id = i.customer_id
         WHERE i.customer_id >= :lo AND i.customer_id <= :hi ORDER BY i.customer_id""", **rng)
     f = pd.DataFrame({"customer_id": people["customer_id"]})
     ref = pd.Timestamp(as_of)

@@ -80,8 +80,9 @@ def wealth_tier(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
 
 def household_wealth_tier(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     """Every member gets their household's tier, from household monthly AUM (`hh_aum:YYYY-MM`,
-    the sum over members). A customer without a recorded household is a household of one, so
-    every individual has this tag and it equals their own tier until a household is recorded."""
+    the sum over members). A customer without a confirmed household (none, or a candidate
+    awaiting review) is a household of one, so every individual has this tag and it equals
+    their own tier until a household is confirmed."""
     out = _tier_tags(features, std, "household_wealth_tier", HH_AUM_PREFIX, "household")
     hid = (features["household_id"].astype(object).where(features["household_id"].notna(), None).to_numpy()
            if "household_id" in features else [None] * len(out))
@@ -89,6 +90,6 @@ def household_wealth_tier(features: pd.DataFrame, std: Standard) -> pd.DataFrame
     for inp, h, s in zip(out["inputs"], hid, size):
         inp["household_id"] = h
         inp["household_size"] = int(s)
-    out["rule"] = [r if h else r.replace("household month-average", "no recorded household: own month-average", 1)
+    out["rule"] = [r if h else r.replace("household month-average", "no confirmed household: own month-average", 1)
                    for r, h in zip(out["rule"], hid)]
     return out

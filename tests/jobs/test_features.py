@@ -32,9 +32,10 @@ def world(engine, tmp_path):
                   {"product_id": "P3", "name": "房贷", "family": "loan", "term_months": 300}],
         Individual: [{"customer_id": c, "name": c, "birth_date": dt.date(1980, 11, 1), "branch_id": "B1",
                       "onboarded_on": dt.date(2020, 10, 31), "is_pep": c == "X2"} for c in ("X1", "X2", "X3")],
-        Household: [{"household_id": "H1", "status": "confirmed"}],
+        Household: [{"household_id": "H1", "status": "confirmed"}, {"household_id": "H2", "status": "candidate"}],
         HouseholdMember: [{"household_id": "H1", "customer_id": "X1", "role": "head"},
-                          {"household_id": "H1", "customer_id": "X3", "role": "child"}],
+                          {"household_id": "H1", "customer_id": "X3", "role": "child"},
+                          {"household_id": "H2", "customer_id": "X2", "role": "head"}],
         Account: [{"account_id": "A1", "owner_type": "individual", "owner_id": "X1", "product_id": "P1",
                    "opened_on": dt.date(2020, 1, 1), "status": "active", "currency": "CNY", "balance": 1.0},
                   {"account_id": "A2", "owner_type": "individual", "owner_id": "X1", "product_id": "P2",
@@ -78,7 +79,9 @@ def test_features_aggregate_every_source(world, chunk):
     assert x1["aum:2026-09"] == 100_000 and x1["aum"] == 80_000 + 1000 * 7.10  # fund balance in USD, no monthly
     assert x1["bal_fund"] == pytest.approx(7_100) and x1["bal_deposit"] == 80_000
     assert x1["hh_aum:2026-10"] == pytest.approx(80_000 + 7_100 + 500) and f.loc["X3", "hh_aum:2026-10"] == x1["hh_aum:2026-10"]
+    # a candidate household (awaiting review) does not pool AUM: X2 is a household of one
     assert f.loc["X2", "hh_aum:2026-10"] == 0 and f.loc["X2", "household_size"] == 1
+    assert f.loc["X2", "household_id"] is None
     assert f.loc["X2", "families"] == "deposit" and f.loc["X2", "aum"] == 0  # joint holder: holds, owns nothing
     assert (x1["household_size"], x1["children"], x1["household_role"]) == (2, 1, "head")
     assert x1["families"] == "deposit,fund,loan" and x1["max_risk_held"] == 4 and x1["max_risk_bought"] == 4

@@ -50,5 +50,5 @@ def test_household_tier_from_household_aum_and_household_of_one(features, std):
     t = household_wealth_tier(f, std)
     assert list(t["value"]) == ["wealth", "mass", "affluent"]
     assert t.loc[0, "inputs"]["household_id"] == "H1" and t.loc[0, "inputs"]["household_size"] == 3
-    assert t.loc[2, "rule"].startswith("no recorded household") and t.loc[2, "inputs"]["household_id"] is None
+    assert t.loc[2, "rule"].startswith("no confirmed household") and t.loc[2, "inputs"]["household_id"] is None
     assert (t["dimension"] == "household_wealth_tier").all()
