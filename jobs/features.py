@@ -149,8 +149,18 @@ def _flag(s: pd.Series) -> pd.Series:
     return pd.to_numeric(s.astype(object).where(s.notna(), 0), errors="coerce").fillna(0).astype(bool)
 
 
-def _chunks(ids: list[str], size: int) -> list[tuple[str, str, int]]:
-    return [(ids[i], ids[min(i + size, len(ids)) - 1], min(size, len(ids) - i)) for i in range(0, len(ids), size)]
+def _ranges(conn: Connection, size: int):
+    """Keyset ranges (first id, last id, count) of `size` customers, in id order, one page of
+    ids in memory at a time."""
+    after = ""
+    while True:
+        ids = list(conn.execute(sa.text(
+            "SELECT customer_id FROM individuals WHERE customer_id > :after ORDER BY customer_id LIMIT :n"),
+            {"after": after, "n": size}).scalars())
+        if not ids:
+            return
+        yield ids[0], ids[-1], len(ids)
+        after = ids[-1]
 
 
 def _fx_case(col: str, fx: dict[str, float]) -> str:
@@ -174,14 +184,14 @@ def iter_individual_features(conn: Connection, graph, std, as_of: dt.date | None
     from ..graph.store import ECOSYSTEM_FEATURES
     from .progress import bar
     as_of = as_of or reference_date(conn)
-    ids = list(conn.execute(sa.text("SELECT customer_id FROM individuals ORDER BY customer_id")).scalars())
+    total = conn.execute(sa.text("SELECT COUNT(*) FROM individuals")).scalar()
     months = list(conn.execute(sa.text(
         "SELECT DISTINCT month FROM balances_monthly ORDER BY month DESC")).scalars())[:12][::-1]
     months = months or [pd.Timestamp(as_of).strftime("%Y-%m")]
     eco = graph.ecosystem_features() if graph is not None else pd.DataFrame(columns=["customer_id"])
     has_txn = _scalar(conn, "SELECT 1 FROM transactions LIMIT 1") is not None
-    with bar(len(ids), desc="features", unit="customers", progress=progress) as pbar:
-        for lo, hi, n in _chunks(ids, chunk):
+    with bar(total, desc="features", unit="customers", progress=progress) as pbar:
+        for lo, hi, n in _ranges(conn, chunk):
             part = _chunk_features(conn, std, as_of, months, lo, hi, has_txn)
             part = part.merge(eco, on="customer_id", how="left")
             for k in ECOSYSTEM_FEATURES:
