@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..standard import Standard, rule_tests
 
-__all__ = ["TAG_COLUMNS", "tag_frame", "inputs_of", "fmt", "first_match", "Match"]
+__all__ = ["TAG_COLUMNS", "tag_frame", "inputs_of", "fmt", "fmt_many", "first_match", "Match"]
 
 TAG_COLUMNS = ["customer_id", "dimension", "value", "label_zh", "label_en", "score", "rule",
                "inputs", "standard_version"]
@@ -16,14 +16,25 @@ TAG_COLUMNS = ["customer_id", "dimension", "value", "label_zh", "label_en", "sco
 
 def fmt(x) -> str:
     """A number as people read it: thousands separators, at most two decimals."""
-    if x is None or (isinstance(x, float) and np.isnan(x)):
+    if x is None:
         return "unknown"
-    if isinstance(x, (bool, np.bool_)):
+    if x is True or x is False or isinstance(x, np.bool_):
         return "yes" if x else "no"
     x = float(x)
-    if abs(x) >= 1000 or x == int(x):
+    if x != x:
+        return "unknown"
+    if abs(x) >= 1000 or x.is_integer():
         return f"{x:,.0f}"
     return f"{x:,.2f}".rstrip("0").rstrip(".")
+
+
+def fmt_many(values) -> np.ndarray:
+    """`fmt` over a numeric array, formatting each distinct value once."""
+    v = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
+    if len(v) == 0:
+        return np.array([], dtype=object)
+    uniq, inverse = np.unique(v, return_inverse=True)
+    return np.array([fmt(u) for u in uniq], dtype=object)[inverse.reshape(-1)]
 
 
 def inputs_of(frame: pd.DataFrame, round_to: int = 2) -> list[dict]:
@@ -95,7 +106,7 @@ def _why_not(frame: pd.DataFrame, rules: list[dict], rows: np.ndarray) -> list[s
                 txt = [f"not {feat}" if thr else feat for _ in rows]
             else:
                 t = fmt(thr) if op != "_in" else "[" + ", ".join(fmt(x) for x in thr) + "]"
-                txt = [f"{feat} unknown" if v is None or v != v else f"{feat} {fmt(v)} {_NOT[op]} {t}" for v in vals]
+                txt = [f"{feat} unknown" if v == "unknown" else f"{feat} {v} {_NOT[op]} {t}" for v in fmt_many(vals)]
             texts.append(np.where(held, "", np.array(txt, dtype=object)))
         sep = ", " if kind == "any" else " or "
         per_rule.append([f"not {rule['label_en']} ({sep.join(t for t in ts if t)})" for ts in zip(*texts)])
@@ -131,7 +142,7 @@ def first_match(frame: pd.DataFrame, rules: list[dict]) -> Match:
                     txt = [f"{feat}" if thr else f"not {feat}" for _ in rows]
                 else:
                     t = fmt(thr) if op != "_in" else "[" + ", ".join(fmt(x) for x in thr) + "]"
-                    txt = [f"{feat} {fmt(v)} {_SYMBOL[op]} {t}" for v in vals]
+                    txt = [f"{feat} {v} {_SYMBOL[op]} {t}" for v in fmt_many(vals)]
                 parts.append(np.where(h[rows], np.array(txt, dtype=object), ""))
             sep = " or " if kind == "any" else " and "
             why[rows] = [sep.join(p for p in ps if p) for ps in zip(*parts)]

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..standard import Standard
-from ._tags import fmt, inputs_of, tag_frame
+from ._tags import fmt_many, inputs_of, tag_frame
 
 __all__ = ["aml_risk", "aml_factors"]
 
@@ -72,10 +72,10 @@ def aml_risk(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
                     "structuring_count", "rapid_in_out_count"]].astype(float)
     raised = pick != by_band
     rule = []
-    for row, sc, p, b, up, nr in zip(mat.tolist(), score.tolist(), pick.tolist(), by_band.tolist(), raised.tolist(),
-                                     next_review):
-        hits = ", ".join(f"{f} +{fmt(v)}" for f, v in zip(names, row) if v) or "no risk factor"
-        r = f"score {fmt(sc)} ({hits}) → {ratings[p]['label_en']} ({ratings[p]['label_zh']})"
+    for row, sc, p, b, up, nr in zip(mat.tolist(), fmt_many(score), pick.tolist(), by_band.tolist(),
+                                     raised.tolist(), next_review):
+        hits = ", ".join(f"{f} +{v:g}" for f, v in zip(names, row) if v) or "no risk factor"
+        r = f"score {sc} ({hits}) → {ratings[p]['label_en']} ({ratings[p]['label_zh']})"
         if up:
             r += f", raised from {ratings[b]['label_en']} by the minimum rating of a factor"
         rule.append(r + f"; next review {nr}")

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..standard import Standard
-from ._tags import fmt, inputs_of, tag_frame
+from ._tags import fmt_many, inputs_of, tag_frame
 from .credit import probability_of_default
 
 __all__ = ["value_contribution", "contribution", "cut_points", "components"]
@@ -67,10 +67,11 @@ def value_contribution(features: pd.DataFrame, std: Standard, params: dict) -> p
     total = (comp["aum_spread"] + comp["net_interest"] + comp["fee_income"] - comp["expected_loss"]).to_numpy()
     score = np.searchsorted(q, total, side="left").astype(float)  # percentiles strictly below: 0..100
     pick = np.minimum(score // 10, 9).astype(int)
-    rule = [f"yearly contribution {fmt(t)} CNY = AUM spread {fmt(a)} + net interest {fmt(n)} + fees {fmt(f)} "
-            f"− expected loss {fmt(e)}; more than {fmt(s)}% of customers contribute less → D{p + 1}"
-            for t, a, n, f, e, s, p in zip(total, comp["aum_spread"], comp["net_interest"], comp["fee_income"],
-                                           comp["expected_loss"], score, pick)]
+    rule = [f"yearly contribution {t} CNY = AUM spread {a} + net interest {n} + fees {f} "
+            f"− expected loss {e}; more than {s}% of customers contribute less → D{p + 1}"
+            for t, a, n, f, e, s, p in zip(*(fmt_many(c) for c in (total, comp["aum_spread"], comp["net_interest"],
+                                                                    comp["fee_income"], comp["expected_loss"], score)),
+                                           pick)]
     inputs = inputs_of(comp.assign(contribution=total, aum=features["aum"].astype(float),
                                    loans_outstanding=features["loans_outstanding"].astype(float)))
     return tag_frame(features["customer_id"], "value_contribution", _deciles(std.dimensions["value_contribution"]), pick, score, rule, inputs, std)

@@ -6,7 +6,7 @@ import pandas as pd
 
 from ..features import AUM_PREFIX, HH_AUM_PREFIX, aum_columns
 from ..standard import Standard
-from ._tags import fmt, tag_frame
+from ._tags import fmt, fmt_many, tag_frame
 
 __all__ = ["wealth_tier", "household_wealth_tier", "stable_tier", "tier_index"]
 
@@ -54,15 +54,16 @@ def _tier_tags(features: pd.DataFrame, std: Standard, dimension: str, prefix: st
     tier, below = stable_tier(aum, mins, grace)
     latest = aum[:, -1]
     hnw = latest >= float(spec.get("hnw_min", np.inf))
+    latest_txt = fmt_many(latest)
     rules = []
     for i in range(len(tier)):
         b = bands[tier[i]]
         if below[i]:
-            rule = (f"{whose} month-average AUM {fmt(latest[i])} is below {b['label_en']} (min {fmt(b['min'])}) for "
+            rule = (f"{whose} month-average AUM {latest_txt[i]} is below {b['label_en']} (min {fmt(b['min'])}) for "
                     f"{below[i]} of {grace[tier[i]]} months: stays {b['label_en']}, on watch (关注)")
         else:
             nxt = f" < {fmt(mins[tier[i] + 1])}" if tier[i] + 1 < len(mins) else ""
-            rule = f"{whose} month-average AUM {fmt(latest[i])} ≥ {fmt(b['min'])}{nxt} → {b['label_en']} ({b['label_zh']})"
+            rule = f"{whose} month-average AUM {latest_txt[i]} ≥ {fmt(b['min'])}{nxt} → {b['label_en']} ({b['label_zh']})"
         if hnw[i]:
             rule += f"; ≥ {fmt(spec['hnw_min'])}: high net worth (高净值)"
         rules.append(rule)
