@@ -13,9 +13,9 @@ from ..graph.db import count_rows, get_engine, migrate
 from ..graph.errors import InvalidInput
 from ..graph.models import ClassificationRun, IngestRun, Tag
 from ..graph.queries import latest_run_id
-from ..graph.store import ECOSYSTEM_FEATURES, GraphStore, open_graph
+from ..graph.store import GraphStore, open_graph
 from . import features as F
-from .classify import cooperation_depth, wealth_tier
+from .classify import classify_enterprises, classify_partition, population_parameters
 from .progress import bar
 from .standard import load_standard
 from ..graph import audit
@@ -57,14 +57,17 @@ class RunReport:
         return f"RunReport(run_id={self.run_id}, customers={self.customers}, tags={self.tags})"
 
 
-def build_tags(conn, graph: GraphStore, std) -> pd.DataFrame:
-    """Features from the record and the graph, then every dimension's tags."""
-    people = F.customers(conn)["customer_id"]
-    monthly = F.monthly_aum(conn, std.fx_to_cny)
-    eco = graph.ecosystem_features()
-    feats = pd.DataFrame({"customer_id": people}).merge(F.product_families(conn), how="left")
-    feats = feats.merge(eco, how="left").fillna({k: 0 for k in ECOSYSTEM_FEATURES})
-    return pd.concat([wealth_tier(monthly, people, std), cooperation_depth(feats, std)], ignore_index=True)
+def build_tags(conn, graph: GraphStore, std, progress: bool | None = None) -> pd.DataFrame:
+    """Features from the record and the graph (read in keyset ranges of customers), population
+    parameters once over everyone, then every individual dimension per partition and the
+    enterprise dimensions: one tags frame."""
+    parts = list(F.iter_individual_features(conn, graph, std, progress=progress))
+    params = population_parameters(parts, std)
+    tags = [classify_partition(p, std, params) for p in parts]
+    tags.append(classify_enterprises(F.enterprise_features(conn, std), std))
+    out = pd.concat(tags, ignore_index=True)
+    out["score"] = out["score"].astype(object).where(out["score"].notna(), None)  # NULL, not NaN, in the record
+    return out
 
 
 def require_synced(conn, graph: GraphStore) -> None:
@@ -112,7 +115,7 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
         with engine.connect() as conn:
             require_synced(conn, graph)
             snapshot["graph"] = graph.counts()
-            tags = build_tags(conn, graph, std)
+            tags = build_tags(conn, graph, std, progress)
         tags["run_id"] = run_id
         records = tags.to_dict("records")
         # Tags, feed, outbox and the status flip share one transaction: readers see all of the

@@ -105,7 +105,7 @@ def test_migration_refuses_unknown_runs_and_dimensions(two_runs):
     with engine.connect() as conn:
         with pytest.raises(NotFound):
             migration_matrix(conn, 1, 9, "wealth_tier")
-        with pytest.raises(UnknownDimension, match="cooperation_depth, wealth_tier"):
+        with pytest.raises(UnknownDimension, match=r"has: .*cooperation_depth, .*wealth_tier"):
             migration_matrix(conn, 1, 2, "wealth_teir")
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE classification_runs SET status = 'failed' WHERE run_id = 2"))
