@@ -47,7 +47,8 @@ def assessment(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     until = until.fillna(assessed + pd.DateOffset(months=months))
     level = features["q_level"].fillna(0).astype(int).to_numpy()
     status = np.where(level == 0, "unassessed", np.where(until.to_numpy() < as_of.to_numpy(), "expired", "valid"))
-    return pd.DataFrame({"level": level, "status": status, "assessed_on": features["q_assessed_on"],
+    return pd.DataFrame({"level": level, "status": status,
+                         "assessed_on": assessed.dt.strftime("%Y-%m-%d").astype(object).where(assessed.notna(), None),
                          "valid_until": until.dt.strftime("%Y-%m-%d").astype(object).where(until.notna(), None),
                          "professional": features["q_professional"].fillna(False).astype(bool).to_numpy() & (level > 0)},
                         index=features.index)
