@@ -9,9 +9,10 @@ PG_PORT ?= 5433
 PG_PW   ?= $(or $(CLIENTSTRATA_PG_PASSWORD),clientstrata-dev)
 NEO4J_PORT ?= 7687
 NEO4J_PW   ?= $(or $(CLIENTSTRATA_NEO4J_PASSWORD),clientstrata-dev)
+CLIENTS := tests/clients
 export CLIENTSTRATA_PROGRESS ?= 1
 
-.PHONY: env demo test test-fast postgres-up postgres-down neo4j-up neo4j-down clean
+.PHONY: env test-env browser demo test test-fast postgres-up postgres-down neo4j-up neo4j-down clean
 
 $(BIN)/clientstrata: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -21,22 +22,37 @@ $(BIN)/clientstrata: pyproject.toml
 
 env: $(BIN)/clientstrata
 
+# JS clients and the GraphQL-over-HTTP audit suite (tests/clients), exactly as locked
+$(CLIENTS)/node_modules/.package-lock.json: $(CLIENTS)/package.json $(CLIENTS)/package-lock.json
+	cd $(CLIENTS) && npm ci --no-audit --no-fund
+	touch $@
+
+# Debian's Chromium for the GraphiQL browser test (no browser download)
+browser:
+	bash tests/servers/chromium.sh
+
+test-env: env $(CLIENTS)/node_modules/.package-lock.json browser
+
 demo: env
 	rm -rf $(DEMO) && mkdir -p $(DEMO)
 	$(BIN)/clientstrata generate --customers 10000 --seed 7 --out $(DEMO)/bundle
 	CLIENTSTRATA_DATABASE_URL=sqlite:///$(DEMO)/clientstrata.db $(BIN)/clientstrata ingest $(DEMO)/bundle
 	CLIENTSTRATA_DATABASE_URL=sqlite:///$(DEMO)/clientstrata.db $(BIN)/clientstrata sync-graph
 	CLIENTSTRATA_DATABASE_URL=sqlite:///$(DEMO)/clientstrata.db $(BIN)/clientstrata classify
-	@echo "GraphiQL: open http://127.0.0.1:8000/graphql  (Ctrl-C stops the server)"
+	CLIENTSTRATA_DATABASE_URL=sqlite:///$(DEMO)/clientstrata.db $(BIN)/clientstrata token create \
+	  --role marketing_analyst --name "make demo" --json | tail -1 | $(BIN)/python -c \
+	  'import json,sys; t=json.load(sys.stdin)["token"]; open("$(DEMO)/token","w").write(t); print("demo token (marketing analyst):", t)'
+	@echo "GraphiQL: open http://127.0.0.1:8000/graphql and in its Headers tab put {\"Authorization\": \"Bearer $$(cat $(DEMO)/token)\"}"
+	@echo "SDK: Client(\"http://127.0.0.1:8000/graphql\", token=open(\"$(DEMO)/token\").read())  (Ctrl-C stops the server)"
 	CLIENTSTRATA_DATABASE_URL=sqlite:///$(DEMO)/clientstrata.db $(BIN)/clientstrata serve --port 8000
 
-test: env postgres-up neo4j-up
+test: test-env postgres-up neo4j-up
 	CLIENTSTRATA_PROGRESS=0 \
 	CLIENTSTRATA_TEST_POSTGRES_URL=postgresql+psycopg://clientstrata:$(PG_PW)@127.0.0.1:$(PG_PORT)/clientstrata_test \
 	CLIENTSTRATA_TEST_NEO4J_URI=bolt://127.0.0.1:$(NEO4J_PORT) CLIENTSTRATA_NEO4J_PASSWORD=$(NEO4J_PW) \
 	$(BIN)/python -m pytest
 
-test-fast: env
+test-fast: test-env
 	CLIENTSTRATA_PROGRESS=0 $(BIN)/python -m pytest
 
 postgres-up:
@@ -52,4 +68,4 @@ neo4j-down:
 	CLIENTSTRATA_NEO4J_BOLT_PORT=$(NEO4J_PORT) bash tests/servers/neo4j.sh down
 
 clean:
-	rm -rf $(VENV) $(DEMO) *.egg-info
+	rm -rf $(VENV) $(DEMO) *.egg-info $(CLIENTS)/node_modules

@@ -1,42 +1,118 @@
-"""The ASGI application: GraphQL (with GraphiQL for browsers) on Starlette."""
+"""The ASGI application: GraphQL (with GraphiQL for browsers) on Starlette, behind bearer-token
+authentication; `/healthz` (the process is up) and `/readyz` (the stores answer) stay open.
+
+Transport concerns each live in their own module: GraphQL over HTTP in `http`, the body size limit
+in `body_limit`, the GraphiQL page and its local assets in `ide`, the limits and switches in
+`settings` (read from the environment once, here).
+"""
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 
+import sqlalchemy as sa
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
-from strawberry.asgi import GraphQL
+from starlette.routing import Mount, Route
 
+from ..graph.access import Principal, Unauthenticated, authenticate
 from ..graph.db import get_engine
+from ..graph.errors import ClientStrataError
 from ..graph.store import GraphStore, open_graph
-from .context import Context
-from .schema import schema
+from .body_limit import BodySizeLimit
+from .http import GraphQLView, error_response
+from .ide import is_ide_request, static_files
+from .schema import build_schema
+from .settings import ApiSettings
 
 __all__ = ["create_app"]
 
-
-class _GraphQL(GraphQL):
-    def __init__(self, engine, graph: GraphStore) -> None:
-        super().__init__(schema, graphql_ide="graphiql")
-        self.engine, self.graph = engine, graph
-
-    async def get_context(self, request, response=None) -> Context:
-        return Context(engine=self.engine, graph=self.graph, request=request)
+log = logging.getLogger(__name__)
 
 
-def create_app(engine=None, graph: GraphStore | None = None) -> Starlette:
+def _bearer(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+class _Authenticated:
+    """Resolves the bearer token to a Principal before GraphQL sees the request; a request
+    without a valid token gets 401. The GraphiQL page itself (a browser GET for HTML) is
+    served to anyone: it holds no data, and its queries carry the token like any other."""
+
+    def __init__(self, app, engine) -> None:
+        self.app, self.engine = app, engine
+
+    async def __call__(self, scope, receive, send) -> None:
+        request = Request(scope, receive)
+        if is_ide_request(request.method, request.query_params, request.headers):
+            return await self.app(scope, receive, send)
+        accept = request.headers.get("accept")
+        try:
+            principal = await asyncio.to_thread(self._authenticate, _bearer(request))
+        except Unauthenticated as exc:
+            response = error_response(accept, 401, str(exc), exc.code,
+                                      headers={"WWW-Authenticate": 'Bearer realm="clientstrata"'})
+            return await response(scope, receive, send)
+        except sa.exc.SQLAlchemyError:  # the database is down: say so, show nothing of why
+            log.exception("cannot authenticate: the database failed")
+            response = error_response(accept, 503, "The service is unavailable; try again later.", "UNAVAILABLE")
+            return await response(scope, receive, send)
+        scope.setdefault("state", {})["principal"] = principal
+        await self.app(scope, receive, send)
+
+    def _authenticate(self, token: str | None) -> Principal:
+        with self.engine.connect() as conn:
+            return authenticate(conn, token)
+
+
+def create_app(engine=None, graph: GraphStore | None = None, settings: ApiSettings | None = None) -> Starlette:
     engine = engine or get_engine()
     graph = graph or open_graph()
-    gql = _GraphQL(engine, graph)
+    settings = settings or ApiSettings.from_env()
+    gql = _Authenticated(GraphQLView(build_schema(settings), engine, graph), engine)
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> JSONResponse:
+        def check() -> dict[str, str]:
+            # readiness reports, it does not raise; the reasons name hosts and files, so they go
+            # to the log, not to whoever can reach this open endpoint
+            status = {}
+            try:
+                with engine.connect() as conn:
+                    conn.execute(sa.text("SELECT 1"))
+                status["database"] = "ok"
+            except Exception:
+                log.warning("readiness: the database is unavailable", exc_info=True)
+                status["database"] = "unavailable"
+            try:
+                graph.ping()
+                status["graph"] = "ok"
+            except ClientStrataError as exc:
+                log.warning("readiness: the graph is unavailable: %s", exc)
+                status["graph"] = "unavailable"
+            return status
+        status = await asyncio.to_thread(check)
+        ready = all(v == "ok" for v in status.values())
+        return JSONResponse({"status": "ready" if ready else "not ready", **status}, status_code=200 if ready else 503)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
         yield
         graph.close()
 
-    return Starlette(routes=[Route("/graphql", gql), Route("/healthz", healthz)], lifespan=lifespan)
+    middleware = [Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)]
+    if settings.cors_origins:  # outermost, so that refusals (401, 413) carry CORS headers too
+        # Bearer tokens travel in a header, never in cookies: no credentials mode is needed.
+        middleware.insert(0, Middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+                                        allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"],
+                                        max_age=600))
+    routes = [Route("/graphql", gql, methods=["GET", "POST"]), Mount("/graphql/static", static_files()),
+              Route("/healthz", healthz), Route("/readyz", readyz)]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -1,24 +1,29 @@
-"""Per-request context: the stores and dataloaders (built per request so nothing is
-cached across callers). Loaders run the synchronous domain queries in a worker thread."""
+"""Per-request context: the caller, the stores and dataloaders (built per request so nothing
+is cached across callers). Loaders run the synchronous domain queries in a worker thread and
+carry the caller's book, so a relationship manager's loaders never return another RM's customer."""
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 from sqlalchemy.engine import Engine
 from strawberry.dataloader import DataLoader
 
+from ..graph import profiles as P
 from ..graph import queries as Q
+from ..graph.access import Principal
+from ..graph.audit import record_many
 from ..graph.store import GraphStore
+from ..graph.views import households_view
 
 __all__ = ["Context", "in_thread"]
 
 
-async def in_thread(engine: Engine, fn: Callable, *args):
+async def in_thread(engine: Engine, fn: Callable, *args, write: bool = False):
     def run():
-        with engine.connect() as conn:
+        with (engine.begin() if write else engine.connect()) as conn:
             return fn(conn, *args)
     return await asyncio.to_thread(run)
 
@@ -34,15 +39,33 @@ def _loader(engine: Engine, fetch: Callable, default=None) -> DataLoader:
 class Context:
     engine: Engine
     graph: GraphStore
+    principal: Principal
     request: object = None
+    # (customer_id, field) of every unmasked PII value served; audited once the operation ends
+    pii_reads: set[tuple[str, str]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        self.customer = _loader(self.engine, Q.customers_by_id)
+        book = self.principal.book
+        self.customer = _loader(self.engine, partial(Q.customers_by_id, book=book))
         self.tags = _loader(self.engine, Q.tags_by_customer, list)
         self.household_id = _loader(self.engine, Q.household_ids)
+        self.household = _loader(self.engine, lambda conn, ids: households_view(conn, self.graph, ids, book))
+        self.holdings = _loader(self.engine, P.holdings_by_customer, list)
+        self.rm = _loader(self.engine, P.rms_by_id)
+        self.enterprise = _loader(self.engine, partial(P.enterprises_by_id, book=book))
+        self.enterprise_people = _loader(self.engine, partial(P.enterprise_people, book=book), list)
+        self.supply_chain = _loader(self.engine, P.supply_chain, list)
 
     async def run(self, fn: Callable, *args):
         return await in_thread(self.engine, fn, *args)
 
     async def run_graph(self, fn: Callable, *args):
         return await asyncio.to_thread(partial(fn, *args))
+
+    async def flush_audit(self) -> None:
+        if not self.pii_reads:
+            return
+        reads, self.pii_reads = sorted(self.pii_reads), set()
+        entries = [(cid, {"field": f, "role": self.principal.role.value}) for cid, f in reads]
+        await in_thread(self.engine, lambda conn: record_many(conn, self.principal.actor, "pii.read",
+                                                              "customer", entries), write=True)

@@ -1,53 +1,63 @@
-"""The root schema: queries, and the limits and error masking set once, here."""
+"""The root schema: every area's queries combined, and the limits and error masking set once,
+here, from the API settings."""
 from __future__ import annotations
 
 import strawberry
 from graphql.error import GraphQLError
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
-from strawberry.types import Info
+from strawberry.extensions import (DisableIntrospection, MaskErrors, MaxAliasesLimiter, MaxTokensLimiter,
+                                   QueryDepthLimiter, SchemaExtension)
+from strawberry.tools import merge_types
 
-from ..graph.errors import ClientStrataError
-from ..graph.queries import MAX_PAGE_SIZE
-from . import resolvers as R
-from .types import Customer, CustomerConnection, CustomerFilter, Household
+from ..graph.errors import ClientStrataError, StoreUnavailable
+from .customers.schema import CustomerQuery
+from .enterprises.schema import EnterpriseQuery
+from .households.schema import HouseholdQuery
+from .settings import ApiSettings
 
-__all__ = ["schema", "Query"]
+__all__ = ["build_schema", "schema", "Query"]
 
 
-@strawberry.type
-class Query:
-    @strawberry.field(description=f"Customers, a page at a time (`first` ≤ {MAX_PAGE_SIZE}), in id order.")
-    async def customers(self, info: Info, first: int = 50, after: str | None = None,
-                        filter: CustomerFilter | None = None) -> CustomerConnection:
-        return await R.resolve_customers(info, first, after, filter)
-
-    @strawberry.field(description="One customer, or null when there is no such customer.")
-    async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
-        return await R.resolve_customer(info, id)
-
-    @strawberry.field(description="One household with its members, or null.")
-    async def household(self, info: Info, id: strawberry.ID) -> Household | None:
-        return await R.resolve_household(info, id)
+Query = merge_types("Query", (CustomerQuery, HouseholdQuery, EnterpriseQuery))
 
 
 def _visible(error: GraphQLError) -> bool:
-    """Our own errors carry messages meant for the caller; anything else is masked."""
-    return error.original_error is None or isinstance(error.original_error, ClientStrataError)
+    """Our own errors and GraphQL's about the request (a variable that does not coerce to its type)
+    carry messages meant for the caller; anything else is masked. A store being down is the
+    operator's business: its message names hosts and files, so callers see it masked too."""
+    original = error.original_error
+    if isinstance(original, StoreUnavailable):
+        return False
+    return original is None or isinstance(original, (ClientStrataError, GraphQLError))
+
+
+class PiiAudit(SchemaExtension):
+    """Writes the audit rows for the unmasked PII an operation served, once, when it ends."""
+
+    async def on_operation(self):
+        yield
+        context = self.execution_context.context
+        if context is not None:
+            await context.flush_audit()
 
 
 class _Schema(strawberry.Schema):
     def process_errors(self, errors, execution_context=None) -> None:
         # Log only what went wrong on our side; a caller's bad argument is not an incident.
-        super().process_errors([e for e in errors if not isinstance(e.original_error, ClientStrataError)],
-                               execution_context)
+        super().process_errors([e for e in errors if not _visible(e)], execution_context)
 
 
-schema = _Schema(
-    query=Query,
-    extensions=[  # factories: each request gets fresh extension instances
-        lambda: QueryDepthLimiter(max_depth=10),
-        lambda: MaxAliasesLimiter(max_alias_count=15),
-        lambda: MaxTokensLimiter(max_token_count=2000),
+def build_schema(settings: ApiSettings) -> strawberry.Schema:
+    extensions = [  # factories: each request gets fresh extension instances
+        lambda: QueryDepthLimiter(max_depth=settings.max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: MaskErrors(should_mask_error=lambda e: not _visible(e)),
-    ],
-)
+        PiiAudit,
+    ]
+    if not settings.introspection:
+        extensions.insert(0, DisableIntrospection)
+    return _Schema(query=Query, extensions=extensions)
+
+
+# With the default limits: for SDL export and tools. The app builds its own from the environment.
+schema = build_schema(ApiSettings())

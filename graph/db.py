@@ -16,6 +16,7 @@ from .errors import StoreUnavailable
 __all__ = ["engine_for", "get_engine", "migrate", "upsert", "insert_ignore", "count_rows"]
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
+_MIGRATION_LOCK = 0x436C5374  # "ClSt": one advisory-lock key for schema migrations
 
 
 def engine_for(url: str) -> Engine:
@@ -55,8 +56,16 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(_MIGRATIONS))
+    # Processes starting together (API, jobs) migrate one at a time: PostgreSQL by an advisory
+    # lock, SQLite by taking its write lock before reading the schema version.
     try:
         with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+            elif conn.dialect.name == "sqlite":
+                # sqlite3 opens its transaction lazily at the first write; open it here, with the
+                # write lock, so the version read below cannot go stale before the DDL
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
     except OperationalError as exc:

@@ -1,5 +1,8 @@
 """The data layer's exceptions. Driver and SQLAlchemy errors are translated into these at
-the boundary so callers (jobs, API, CLI) never see a stack trace from a library."""
+the boundary so callers (jobs, API, CLI) never see a stack trace from a library.
+
+Every class carries a machine-readable `code` so the API can turn an expected failure into a
+typed result (`… | OverrideError { code message }`) instead of a masked error."""
 from __future__ import annotations
 
 __all__ = ["ClientStrataError", "NotFound", "StoreUnavailable", "InvalidInput"]
@@ -8,8 +11,15 @@ __all__ = ["ClientStrataError", "NotFound", "StoreUnavailable", "InvalidInput"]
 class ClientStrataError(Exception):
     """Base class: the message is safe to show to a user."""
 
+    code = "ERROR"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, message={str(self)!r})"
+
 
 class NotFound(ClientStrataError):
+    code = "NOT_FOUND"
+
     def __init__(self, kind: str, key: str) -> None:
         super().__init__(f"no {kind} with id {key!r}")
         self.kind, self.key = kind, key
@@ -18,6 +28,10 @@ class NotFound(ClientStrataError):
 class StoreUnavailable(ClientStrataError):
     """A database or graph server cannot be reached or refused us."""
 
+    code = "STORE_UNAVAILABLE"
+
 
 class InvalidInput(ClientStrataError):
     """The caller passed something we cannot act on (bad file, bad argument)."""
+
+    code = "INVALID_INPUT"

@@ -21,7 +21,7 @@ __all__ = [
     "AccountHolder", "MonthlyBalance", "Loan", "Card", "StandingOrder", "Transaction",
     "RiskQuestionnaire", "IngestRun", "QuarantinedRow", "ClassificationRun", "Tag",
     "StandardVersion", "Override", "AuditEntry", "Notification", "Alert", "Feedback",
-    "ClassificationChange",
+    "ClassificationChange", "ApiToken",
 ]
 
 Money = Numeric(18, 2, asdecimal=False)
@@ -281,6 +281,9 @@ class ClassificationRun(Base):
     kind: Mapped[str] = mapped_column(String(12), default="on_demand", server_default="on_demand")  # scheduled | on_demand
     requested_by: Mapped[str | None] = mapped_column(String(100))
 
+    # as-of reads pick the latest run published at or before a moment
+    __table_args__ = (Index("ix_classification_runs_published_at", "published_at"),)
+
 
 class Tag(Base):
     """One classification of one subject on one dimension in one run, with its reason.
@@ -327,6 +330,8 @@ class Override(Base):
     customer_id: Mapped[str] = mapped_column(String(40))
     dimension: Mapped[str] = mapped_column(String(40))
     value: Mapped[str] = mapped_column(String(40))
+    label_zh: Mapped[str | None] = mapped_column(String(40))  # of `value`, from the standard
+    label_en: Mapped[str | None] = mapped_column(String(60))
     reason: Mapped[str] = mapped_column(Text)
     # proposed → approved | rejected; approved → revoked | expired
     status: Mapped[str] = mapped_column(String(10), default="proposed")
@@ -424,3 +429,17 @@ class ClassificationChange(Base):
     dimension: Mapped[str] = mapped_column(String(40))
     old_value: Mapped[str | None] = mapped_column(String(40))
     new_value: Mapped[str | None] = mapped_column(String(40))
+
+
+class ApiToken(Base):
+    """A bearer token for the API; only its SHA-256 hash is kept."""
+
+    __tablename__ = "api_tokens"
+    token_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(24))
+    rm_id: Mapped[str | None] = mapped_column(_fk("relationship_managers.rm_id"))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

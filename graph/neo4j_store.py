@@ -84,6 +84,9 @@ class Neo4jGraph(GraphStore):
     def close(self) -> None:
         self.driver.close()
 
+    def ping(self) -> None:
+        self._read("RETURN 1 AS ok")
+
     def ensure_schema(self) -> None:
         for label in LABELS:  # constraints first: MERGE on an indexed key stays fast
             self._run(f"CREATE CONSTRAINT {label.lower()}_id IF NOT EXISTS "
@@ -118,15 +121,22 @@ class Neo4jGraph(GraphStore):
         return df if len(df) else pd.DataFrame(columns=["src_id", "rel", "label", "id", "name"])
 
     def household(self, household_id: str) -> HouseholdView:
-        df = self._read("MATCH (h:Household {id: $id}) OPTIONAL MATCH (i:Individual)-[r:MEMBER_OF]->(h) "
-                        "RETURN h.name AS hname, h.status AS status, i.id AS customer_id, i.name AS name, "
-                        "r.role AS role, coalesce(i.aum, 0.0) AS aum", id=household_id)
-        if df.empty:
+        found = self.households([household_id])
+        if household_id not in found:
             raise NotFound("household", household_id)
-        members = df.dropna(subset=["customer_id"])[["customer_id", "name", "role", "aum"]]
-        members = members.astype({"aum": float}).sort_values("customer_id").reset_index(drop=True)
-        return HouseholdView(household_id, df["hname"].iloc[0], df["status"].iloc[0] or "confirmed",
-                             round(float(members["aum"].sum()), 2), members)
+        return found[household_id]
+
+    def households(self, household_ids: Sequence[str]) -> dict[str, HouseholdView]:
+        df = self._read("MATCH (h:Household) WHERE h.id IN $ids OPTIONAL MATCH (i:Individual)-[r:MEMBER_OF]->(h) "
+                        "RETURN h.id AS hid, h.name AS hname, h.status AS status, i.id AS customer_id, "
+                        "i.name AS name, r.role AS role, coalesce(i.aum, 0.0) AS aum", ids=list(household_ids))
+        out = {}
+        for hid, part in df.groupby("hid", sort=False):
+            members = part.dropna(subset=["customer_id"])[["customer_id", "name", "role", "aum"]]
+            members = members.astype({"aum": float}).sort_values("customer_id").reset_index(drop=True)
+            out[hid] = HouseholdView(hid, part["hname"].iloc[0], part["status"].iloc[0] or "confirmed",
+                                     round(float(members["aum"].sum()), 2), members)
+        return out
 
     def ecosystem_features(self) -> pd.DataFrame:
         parts = []

@@ -12,7 +12,7 @@ from pathlib import Path
 import networkx as nx
 import pandas as pd
 
-from .errors import NotFound
+from .errors import NotFound, StoreUnavailable
 from .store import ECOSYSTEM_FEATURES, ECOSYSTEM_RELS, RELATIONSHIPS, GraphStore, HouseholdView
 
 __all__ = ["NetworkxGraph"]
@@ -46,6 +46,12 @@ class NetworkxGraph(GraphStore):
         """Another process (a sync) may have rewritten the file: re-read it."""
         if self.path and self.path.exists() and self.path.stat().st_mtime != self._mtime:
             self._load()
+
+    def ping(self) -> None:
+        try:
+            self._fresh()
+        except (OSError, ValueError) as exc:
+            raise StoreUnavailable(f"cannot read the embedded graph at {self.path}: {exc}") from None
 
     def flush(self) -> None:
         if not self.path:

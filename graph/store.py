@@ -68,6 +68,17 @@ class GraphStore(ABC):
     @abstractmethod
     def household(self, household_id: str) -> HouseholdView: ...
 
+    def households(self, household_ids: Sequence[str]) -> dict[str, HouseholdView]:
+        """Several households at once (absent ids are left out); stores with a round trip per
+        call answer in one."""
+        out = {}
+        for hid in household_ids:
+            try:
+                out[hid] = self.household(hid)
+            except NotFound:
+                pass
+        return out
+
     @abstractmethod
     def ecosystem_features(self) -> pd.DataFrame:
         """Per individual: the ECOSYSTEM_FEATURES counts (customers with none are absent)."""
@@ -81,6 +92,9 @@ class GraphStore(ABC):
 
     def flush(self) -> None:
         """Make writes durable (the embedded graph saves its file)."""
+
+    def ping(self) -> None:
+        """Cheap readiness check: raises StoreUnavailable when the store cannot answer."""
 
     def close(self) -> None:
         pass

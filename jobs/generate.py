@@ -102,17 +102,31 @@ def generate(out: str | Path, customers: int = 10_000, seed: int = 7, fmt: str =
 
     # individuals: age, heavy-tailed wealth (lognormal body, Pareto tail)
     cid = _ids("C", n, 7)
-    age = np.clip(rng.normal(44, 15, n), 18, 90).astype(int)
+    # households first: consecutive customers in groups of 1-5 (size 1 stays unrecorded), so
+    # ages can follow the roles: a spouse near the head's age, children a generation younger
+    # (some of them minors, as on a family's accounts), parents a generation older.
+    sizes = rng.choice([1, 2, 3, 4, 5], n, p=[0.45, 0.25, 0.17, 0.09, 0.04])
+    hh_of = np.repeat(np.arange(n), sizes)[:n]
+    pos = np.arange(n) - np.searchsorted(hh_of, hh_of)
+    size = np.bincount(hh_of)[hh_of]
+    multi = size > 1
+    roles = np.select([pos == 0, pos == 1, pos == 2], ["head", "spouse", "child"], "parent")
+    head_age = np.clip(rng.normal(46, 12, n), 24, 80)[hh_of]
+    offset = np.select([roles == "spouse", roles == "child", roles == "parent"],
+                       [rng.normal(-1, 4, n), -rng.uniform(24, 36, n), rng.uniform(24, 32, n)], 0.0)
+    age = np.where(multi, np.clip(head_age + offset, 1, 98), np.clip(rng.normal(44, 15, n), 18, 90)).astype(int)
+    age[multi & (roles == "spouse")] = np.maximum(age[multi & (roles == "spouse")], 20)
     male = rng.random(n) < 0.5
     birth = _dates(as_of, age * 365 + rng.integers(0, 365, n))
     area = np.array([_CITIES[c][2] for c in rng.integers(0, len(_CITIES), n)])
-    wealth = rng.lognormal(9.6, 1.5, n) * (1 + age / 60)
+    adult = age >= 18
+    wealth = rng.lognormal(9.6, 1.5, n) * (1 + age / 60) * np.where(adult, 1.0, 0.1)
     tail = rng.random(n) < 0.1
     wealth[tail] *= rng.pareto(1.3, tail.sum()) * 8 + 4
     home = rng.integers(0, nb, n)
     rm_of_branch = pd.Series(np.arange(nrm)).groupby(rm_branch).apply(list).to_dict()
     rm = np.array([rm_of_branch[b][i % len(rm_of_branch[b])] for i, b in enumerate(home)])
-    income = np.round(rng.lognormal(11.6, 0.6, n) * np.where(tail, 3, 1), 2)
+    income = np.where(age >= 22, np.round(rng.lognormal(11.6, 0.6, n) * np.where(tail, 3, 1), 2), np.nan)
     t["individuals"] = pd.DataFrame({
         "customer_id": cid, "name": rng.choice(_SURNAMES, n) + rng.choice(_GIVEN, n)
         + np.where(rng.random(n) < 0.6, rng.choice(_GIVEN, n), ""),
@@ -122,7 +136,7 @@ def generate(out: str | Path, customers: int = 10_000, seed: int = 7, fmt: str =
                              np.char.zfill(rng.integers(0, 10**8, n).astype(str), 8)),
         "email": np.char.add(np.char.lower(cid), "@example.cn"),
         "address": [f"{_CITIES[c][0]}市{_DISTRICTS[c]}区{h % 200 + 1}号" for c, h in zip(home % len(_CITIES), range(n))],
-        "occupation": np.where(age >= 62, "退休", rng.choice(_OCCUPATIONS[:-2], n)),
+        "occupation": np.select([age >= 62, age < 22], ["退休", "学生"], rng.choice(_OCCUPATIONS[:-2], n)),
         "annual_income": income, "credit_score": np.where(rng.random(n) < 0.9, rng.integers(450, 900, n), -1),
         "is_pep": np.where(rng.random(n) < 0.003, "true", "false"),
         "onboarded_on": _dates(as_of, rng.integers(30, 7300, n)),
@@ -130,14 +144,7 @@ def generate(out: str | Path, customers: int = 10_000, seed: int = 7, fmt: str =
         "rm_id": np.where(rng.random(n) < 0.85, t["relationship_managers"]["rm_id"].to_numpy()[rm], "")})
     t["individuals"]["credit_score"] = t["individuals"]["credit_score"].astype(str).replace("-1", "")
 
-    # households: consecutive customers grouped in sizes 1-5; size 1 stays unrecorded
-    sizes = rng.choice([1, 2, 3, 4, 5], n, p=[0.45, 0.25, 0.17, 0.09, 0.04])
-    hh_of = np.repeat(np.arange(n), sizes)[:n]
-    pos = np.arange(n) - np.searchsorted(hh_of, hh_of)
-    size = np.bincount(hh_of)[hh_of]
-    multi = size > 1
     hids = np.char.add("H", np.char.zfill((hh_of + 1).astype(str), 7))
-    roles = np.select([pos == 0, pos == 1, pos == 2], ["head", "spouse", "child"], "parent")
     t["households"] = pd.DataFrame({"household_id": np.unique(hids[multi])}).assign(
         status="confirmed", created_on=as_of.replace(month=1, day=1).isoformat())
     t["households"]["name"] = t["households"]["household_id"] + " 家庭"
@@ -148,6 +155,7 @@ def generate(out: str | Path, customers: int = 10_000, seed: int = 7, fmt: str =
     # enterprises, employment (payroll), control, supply chain
     ne = max(5, n // 20)
     eid = _ids("E", ne, 6)
+    ebranch = rng.integers(0, nb, ne)
     esize = rng.choice(["micro", "small", "medium", "large"], ne, p=[0.45, 0.3, 0.17, 0.08])
     scale = pd.Series(esize).map({"micro": 1e6, "small": 1e7, "medium": 1e8, "large": 1e9}).to_numpy()
     t["enterprises"] = pd.DataFrame({
@@ -157,8 +165,11 @@ def generate(out: str | Path, customers: int = 10_000, seed: int = 7, fmt: str =
         "size": esize, "registered_capital": np.round(scale * rng.uniform(0.05, 0.5, ne), 2),
         "annual_revenue": np.round(scale * rng.lognormal(0, 0.6, ne), 2),
         "founded_on": _dates(as_of, rng.integers(365, 12000, ne)),
-        "branch_id": t["branches"]["branch_id"].to_numpy()[rng.integers(0, nb, ne)]})
-    working = np.flatnonzero((age < 62) & (rng.random(n) < 0.7))
+        "branch_id": t["branches"]["branch_id"].to_numpy()[ebranch],
+        # most enterprises have an RM at their own branch (对公客户经理)
+        "rm_id": np.where(rng.random(ne) < 0.9, t["relationship_managers"]["rm_id"].to_numpy()[
+            [rm_of_branch[b][i % len(rm_of_branch[b])] for i, b in enumerate(ebranch)]], "")})
+    working = np.flatnonzero((age >= 22) & (age < 62) & (rng.random(n) < 0.7))
     employer = (rng.pareto(1.2, len(working)) * 3).astype(int) % ne
     t["employment"] = pd.DataFrame({
         "customer_id": cid[working], "enterprise_id": eid[employer],
@@ -180,7 +191,7 @@ def generate(out: str | Path, customers: int = 10_000, seed: int = 7, fmt: str =
 
     # risk questionnaires: level rises with wealth, falls with age
     level = np.clip(np.round(1 + np.log10(wealth) / 2 - (age > 65) + rng.normal(0, 0.8, n)), 1, 5).astype(int)
-    asked = rng.random(n) < 0.85
+    asked = adult & (rng.random(n) < 0.85)  # minors are not assessed
     assessed = rng.integers(0, 700, n)
     t["risk_questionnaires"] = pd.DataFrame({
         "questionnaire_id": np.char.add("Q", cid), "customer_id": cid, "assessed_on": _dates(as_of, assessed),
@@ -232,7 +243,7 @@ def generate(out: str | Path, customers: int = 10_000, seed: int = 7, fmt: str =
                                           "avg_daily_balance": bal.ravel()})
 
     # loans (status A-D as PKDD'99) and cards
-    borrowers = np.flatnonzero(rng.random(n) < 0.15)
+    borrowers = np.flatnonzero((age >= 22) & (rng.random(n) < 0.15))
     nl = len(borrowers)
     kind = np.where(age[borrowers] < 55, rng.choice([17, 18], nl, p=[0.6, 0.4]), 18)
     kind[np.isin(cid[borrowers], t["enterprise_control"]["customer_id"])] = 19
@@ -245,7 +256,7 @@ def generate(out: str | Path, customers: int = 10_000, seed: int = 7, fmt: str =
         "term_months": term, "monthly_payment": np.round(principal / term * 1.2, 2),
         "granted_on": _dates(as_of, rng.integers(60, 3000, nl)), "status": lstatus,
         "days_past_due": np.where(lstatus == "D", rng.integers(31, 400, nl), 0)})
-    credit = rng.random(n) < 0.3
+    credit = adult & (rng.random(n) < 0.3)
     holders = np.r_[np.arange(n), np.flatnonzero(credit)]
     t["cards"] = pd.DataFrame({
         "card_id": _ids("K", len(holders), 8), "account_id": aid[holders], "holder_id": cid[holders],

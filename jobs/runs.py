@@ -12,13 +12,25 @@ from sqlalchemy.engine import Engine
 from ..graph.db import count_rows, get_engine, migrate
 from ..graph.errors import InvalidInput
 from ..graph.models import ClassificationRun, IngestRun, Tag
-from ..graph.store import ECOSYSTEM_FEATURES, GraphStore, open_graph
+from ..graph.queries import latest_run_id
+from ..graph.store import GraphStore, open_graph
 from . import features as F
-from .classify import cooperation_depth, wealth_tier
+from .classify import classify_enterprises, classify_partition, population_parameters
 from .progress import bar
 from .standard import load_standard
+from ..graph import audit
+from .changes import append_changes, lock_feed, run_diff
+from .governance import governance_of, register_standard, standard_text
+from .notify import notification_rows, write_notifications
+from .overrides import expire_overrides
 
-__all__ = ["classify", "RunReport", "latest_run_id"]
+__all__ = ["classify", "RunReport", "latest_run_id", "build_tags", "require_synced", "KINDS", "SNAPSHOT_TABLES"]
+
+KINDS = ("scheduled", "on_demand")
+# The inputs a run read, counted in its snapshot (with the latest ingest id and the graph's counts).
+SNAPSHOT_TABLES = ("individuals", "enterprises", "households", "household_members", "employment",
+                   "enterprise_control", "supply_chain", "products", "accounts", "account_holders",
+                   "balances_monthly", "loans", "cards", "standing_orders", "transactions", "risk_questionnaires")
 
 BATCH = 5_000
 
@@ -30,10 +42,14 @@ class RunReport:
     customers: int
     tags: int
     distribution: pd.DataFrame  # dimension, value, customers
+    kind: str = "on_demand"
+    changes: int = 0          # change-feed rows the publish appended
+    notifications: int = 0    # outbox rows the publish wrote
 
     def to_dict(self) -> dict:
-        return {"run_id": self.run_id, "standard_version": self.standard_version,
-                "customers": self.customers, "tags": self.tags,
+        return {"run_id": self.run_id, "standard_version": self.standard_version, "kind": self.kind,
+                "customers": self.customers, "tags": self.tags, "changes": self.changes,
+                "notifications": self.notifications,
                 "distribution": {d: dict(zip(g["value"], g["customers"].astype(int)))
                                  for d, g in self.distribution.groupby("dimension")}}
 
@@ -41,60 +57,101 @@ class RunReport:
         return f"RunReport(run_id={self.run_id}, customers={self.customers}, tags={self.tags})"
 
 
-def latest_run_id(conn) -> int | None:
-    runs = ClassificationRun.__table__
-    return conn.execute(sa.select(sa.func.max(runs.c.run_id)).where(runs.c.status == "published")).scalar()
+def build_tags(conn, graph: GraphStore, std, progress: bool | None = None) -> pd.DataFrame:
+    """Features from the record and the graph (read in keyset ranges of customers), population
+    parameters once over everyone, then every individual dimension per partition and the
+    enterprise dimensions: one tags frame."""
+    parts = list(F.iter_individual_features(conn, graph, std, progress=progress))
+    params = population_parameters(parts, std)
+    tags = [classify_partition(p, std, params) for p in parts]
+    tags.append(classify_enterprises(F.enterprise_features(conn, std), std))
+    out = pd.concat(tags, ignore_index=True)
+    out["score"] = out["score"].astype(object).where(out["score"].notna(), None)  # NULL, not NaN, in the record
+    return out
 
 
-def build_tags(conn, graph: GraphStore, std) -> pd.DataFrame:
-    """Features from the record and the graph, then every dimension's tags."""
-    people = F.customers(conn)["customer_id"]
-    monthly = F.monthly_aum(conn, std.fx_to_cny)
-    eco = graph.ecosystem_features()
-    feats = pd.DataFrame({"customer_id": people}).merge(F.product_families(conn), how="left")
-    feats = feats.merge(eco, how="left").fillna({k: 0 for k in ECOSYSTEM_FEATURES})
-    return pd.concat([wealth_tier(monthly, people, std), cooperation_depth(feats, std)], ignore_index=True)
+def require_synced(conn, graph: GraphStore) -> None:
+    if count_rows(conn, sa.table("individuals")) and not graph.counts().get("Individual"):
+        raise InvalidInput("the customer graph is empty: run `clientstrata sync-graph` first")
+
+
+def _snapshot(conn) -> dict:
+    return {"ingest_id": conn.execute(sa.select(sa.func.max(IngestRun.ingest_id))).scalar(),
+            "rows": {t: count_rows(conn, sa.table(t)) for t in SNAPSHOT_TABLES}}
 
 
 def classify(engine: Engine | None = None, graph: GraphStore | None = None,
              standard: str | Path | None = None, progress: bool | None = None,
-             _fail_after_rows: int | None = None) -> RunReport:
-    """Run every dimension over every individual and publish the run atomically."""
+             kind: str = "on_demand", requested_by: str | None = None,
+             _fail_after_rows: int | None = None, _fail_before_commit: bool = False) -> RunReport:
+    """Run every dimension over every customer and publish the run atomically.
+
+    One transaction publishes the tags, the change-feed rows (effective values that differ from
+    the previous published run), the notification outbox rows and the status flip; a failure
+    anywhere leaves the previous run, the feed and the outbox as they were. The standard's
+    full text is registered by sha256 and the snapshot records the inputs read, so the run can
+    be reproduced."""
+    if kind not in KINDS:
+        raise InvalidInput(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     std = load_standard(standard)
+    text = standard_text(standard, std)
+    gov = governance_of(std, text)
+    actor = requested_by or "system"
     engine = engine or get_engine()
     migrate(engine)
     runs = ClassificationRun.__table__
     with engine.begin() as conn:  # reserve the run number; it is visible as "running"
-        snapshot = {"ingest_id": conn.execute(sa.select(sa.func.max(IngestRun.ingest_id))).scalar(),
-                    "individuals": count_rows(conn, sa.table("individuals"))}
+        register_standard(conn, std, text)
+        snapshot = _snapshot(conn)
+        snapshot["individuals"] = snapshot["rows"]["individuals"]
         run_id = conn.execute(sa.insert(runs).values(
-            status="running", standard_version=std.version, standard_sha256=std.sha256,
-            snapshot=snapshot, started_at=dt.datetime.now())).inserted_primary_key[0]
+            status="running", standard_version=std.version, standard_sha256=std.sha256, kind=kind,
+            requested_by=requested_by, snapshot=snapshot, started_at=dt.datetime.now())).inserted_primary_key[0]
+        audit.record(conn, actor, "run.started", "classification_run", run_id,
+                     {"kind": kind, "standard_version": std.version, "standard_sha256": std.sha256})
     own_graph = graph is None
     graph = graph or open_graph()
     try:
-        if snapshot["individuals"] and not graph.counts().get("Individual"):
-            raise InvalidInput("the customer graph is empty: run `clientstrata sync-graph` first")
         with engine.connect() as conn:
-            tags = build_tags(conn, graph, std)
+            require_synced(conn, graph)
+            snapshot["graph"] = graph.counts()
+            tags = build_tags(conn, graph, std, progress)
         tags["run_id"] = run_id
         records = tags.to_dict("records")
-        # Tags and the status flip share one transaction: readers see all of the run or none.
+        # Tags, feed, outbox and the status flip share one transaction: readers see all of the
+        # run or none. The feed lock comes first so publishers commit in sequence order.
         with engine.begin() as conn, bar(len(records), desc=f"publish run {run_id}", progress=progress) as pbar:
+            lock_feed(conn)
             for i in range(0, len(records), BATCH):
                 conn.execute(sa.insert(Tag.__table__), records[i:i + BATCH])
                 pbar.update(len(records[i:i + BATCH]))
                 if _fail_after_rows is not None and i + BATCH >= _fail_after_rows:
                     raise RuntimeError("simulated failure mid-publish")  # tests: tags written, not published
+            at = dt.datetime.now()
+            previous = latest_run_id(conn)
+            expire_overrides(conn, today=at.date(), run_id=previous)
+            diff = run_diff(conn, previous, run_id, at)
+            append_changes(conn, [{"at": at, "source": "run", "run_id": run_id, "customer_id": r.customer_id,
+                                   "dimension": r.dimension, "old_value": r.old_value, "new_value": r.new_value}
+                                  for r in diff.itertuples(index=False)])
+            notes = notification_rows(diff, gov, run_id, at)
+            write_notifications(conn, notes)
+            if _fail_before_commit:
+                raise RuntimeError("simulated failure before commit")  # tests: everything written, not published
             conn.execute(sa.update(runs).where(runs.c.run_id == run_id).values(
-                status="published", published_at=dt.datetime.now(), customer_count=int(snapshot["individuals"])))
+                status="published", published_at=at, customer_count=int(snapshot["individuals"]),
+                snapshot=snapshot))
+            audit.record(conn, actor, "run.published", "classification_run", run_id, {
+                "previous_run": previous, "changes": len(diff), "notifications": len(notes)}, at=at)
     except BaseException as exc:
         with engine.begin() as conn:
             conn.execute(sa.update(runs).where(runs.c.run_id == run_id).values(
                 status="failed", error=str(exc)[:2000]))
+            audit.record(conn, actor, "run.failed", "classification_run", run_id, {"error": str(exc)[:500]})
         raise
     finally:
         if own_graph:
             graph.close()
     dist = (tags.groupby(["dimension", "value"]).size().rename("customers").reset_index())
-    return RunReport(run_id, std.version, int(snapshot["individuals"]), len(tags), dist)
+    return RunReport(run_id, std.version, int(snapshot["individuals"]), len(tags), dist,
+                     kind=kind, changes=len(diff), notifications=len(notes))

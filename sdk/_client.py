@@ -8,18 +8,17 @@ from gql.transport.httpx import HTTPXTransport
 from httpx import HTTPError
 from tqdm.auto import tqdm
 
-from ._errors import APIError, TransportError
+from ._errors import APIError, AuthenticationError, TransportError
 
 __all__ = ["Client"]
 
-PAGE_SIZE = 1000
+PAGE_SIZE = 10_000
 
-_CUSTOMERS = gql("""
-query Customers($first: Int!, $after: String, $filter: CustomerFilter) {
-  customers(first: $first, after: $after, filter: $filter) {
-    totalCount
+_CUSTOMER_TABLE = gql("""
+query CustomerTable($first: Int!, $after: String, $filter: CustomerFilter, $dimensions: [String!]) {
+  customerTable(first: $first, after: $after, filter: $filter, dimensions: $dimensions) {
+    columns rows totalCount
     pageInfo { hasNextPage endCursor }
-    edges { node { id name gender birthDate branchId rmId tier cooperationDepth } }
   }
 }""")
 
@@ -31,16 +30,18 @@ query Household($id: ID!) {
   }
 }""")
 
-_COLUMNS = ["id", "name", "gender", "birthDate", "branchId", "rmId", "tier", "cooperationDepth"]
-_FILTERS = {"tier": "tier", "cooperation_depth": "cooperationDepth", "branch_id": "branchId", "rm_id": "rmId"}
+_FILTERS = {"tier": "tier", "cooperation_depth": "cooperationDepth", "branch_id": "branchId", "rm_id": "rmId",
+            "aum_min": "aumMin", "aum_max": "aumMax", "tags": "tags"}
+_DATES = ("birth_date", "onboarded_on")
 
 
 class Client:
     """`Client("http://127.0.0.1:8000/graphql", token=None)`; every method returns a DataFrame."""
 
-    def __init__(self, url: str, token: str | None = None, timeout: float = 60, progress: bool = True) -> None:
+    def __init__(self, url: str, token: str | None = None, timeout: float = 60, progress: bool = True,
+                 page_size: int = PAGE_SIZE) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.url, self.progress = url, progress
+        self.url, self.progress, self.page_size = url, progress, page_size
         self._gql = GqlClient(transport=HTTPXTransport(url=url, headers=headers, timeout=timeout),
                               fetch_schema_from_transport=False)
 
@@ -52,29 +53,44 @@ class Client:
             return self._gql.execute(GraphQLRequest(query, variable_values=variables))
         except TransportQueryError as exc:
             errors = exc.errors or [{"message": str(exc)}]
-            raise APIError([e.get("message", str(e)) for e in errors]) from None
+            messages = [e.get("message", str(e)) for e in errors]
+            codes = [(e.get("extensions") or {}).get("code") for e in errors]
+            error = AuthenticationError if "UNAUTHENTICATED" in codes else APIError
+            raise error(messages, codes) from None
         except (GqlTransportError, HTTPError, OSError) as exc:
             raise TransportError(f"cannot reach {self.url}: {exc}") from None
 
-    def customers(self, **filters) -> pd.DataFrame:
-        """Every customer matching the filters (tier, cooperation_depth, branch_id, rm_id),
-        fetched page by page."""
+    def customers(self, dimensions: list[str] | None = None, **filters) -> pd.DataFrame:
+        """Every customer matching the filters, one row each, with the latest run's value of each
+        dimension as a column (all dimensions unless `dimensions` names some). Filters: tier,
+        cooperation_depth, branch_id, rm_id, aum_min, aum_max, and tags={dimension: [values]},
+        e.g. `customers(tier="wealth", tags={"risk_preference": ["C4", "C5"]})`.
+
+        Pages of 10,000 travel as columns, not as GraphQL objects, so a whole segment is quick."""
         unknown = set(filters) - set(_FILTERS)
         if unknown:
             raise ValueError(f"unknown filter {sorted(unknown)}; use {sorted(_FILTERS)}")
-        flt = {_FILTERS[k]: v for k, v in filters.items() if v is not None} or None
-        rows, after, bar = [], None, None
-        while True:
-            page = self._execute(_CUSTOMERS, first=PAGE_SIZE, after=after, filter=flt)["customers"]
-            if bar is None:
-                bar = tqdm(total=page["totalCount"], desc="customers", unit="rows", disable=not self.progress, leave=False)
-            rows += [e["node"] for e in page["edges"]]
-            bar.update(len(page["edges"]))
-            if not page["pageInfo"]["hasNextPage"]:
-                break
-            after = page["pageInfo"]["endCursor"]
-        bar.close()
-        return pd.DataFrame(rows, columns=_COLUMNS)
+        flt = {_FILTERS[k]: v for k, v in filters.items() if v is not None}
+        if "tags" in flt:
+            flt["tags"] = [{"dimension": d, "values": [v] if isinstance(v, str) else list(v)}
+                           for d, v in flt["tags"].items()]
+        frames, after, columns = [], None, None
+        with tqdm(desc="customers", unit="rows", disable=not self.progress, leave=False) as bar:
+            while True:
+                page = self._execute(_CUSTOMER_TABLE, first=self.page_size, after=after, filter=flt or None,
+                                     dimensions=dimensions)["customerTable"]
+                bar.total = page["totalCount"]
+                columns = page["columns"]
+                frames.append(pd.DataFrame(page["rows"], columns=columns))
+                bar.update(len(page["rows"]))
+                if not page["pageInfo"]["hasNextPage"]:
+                    break
+                after = page["pageInfo"]["endCursor"]
+        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+        for col in _DATES:
+            if col in df:
+                df[col] = pd.to_datetime(df[col])
+        return df
 
     def household(self, household_id: str) -> pd.DataFrame:
         """The household's members with role and AUM; `.attrs` carries the household itself."""

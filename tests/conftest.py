@@ -1,4 +1,5 @@
-"""Fixtures: a small generated bank, and fresh stores on every configured backend.
+"""Fixtures: a small generated bank, fresh stores on every configured backend, and the API
+serving it on loopback.
 
 SQLite + networkx always; PostgreSQL when CLIENTSTRATA_TEST_POSTGRES_URL is set and Neo4j when
 CLIENTSTRATA_TEST_NEO4J_URI is set (`make test` starts both servers and sets both)."""
@@ -6,11 +7,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import threading
+import time
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import uvicorn
 
+from clientstrata.api.app import create_app
 from clientstrata.graph.db import engine_for, migrate
 from clientstrata.graph.networkx_store import NetworkxGraph
 from clientstrata.graph.store import GraphStore
@@ -77,6 +83,17 @@ def graph(engine, tmp_path):
 
 
 @pytest.fixture
+def make_token(engine):
+    """`make_token(role, rm_id=None) -> secret`: a real API token issued on the test database."""
+    from clientstrata.graph.access import issue_token
+
+    def make(role: str, rm_id: str | None = None) -> str:
+        with engine.begin() as conn:
+            return issue_token(conn, role, f"test {role}", rm_id)[1]
+    return make
+
+
+@pytest.fixture
 def loaded(engine, graph, bundle_dir):
     """The small bank ingested, synced and classified once."""
     from clientstrata.jobs.ingest import ingest
@@ -86,3 +103,22 @@ def loaded(engine, graph, bundle_dir):
     sync_graph(engine, graph, progress=False)
     classify(engine, graph, progress=False)
     return engine, graph
+
+
+@pytest.fixture
+def server(loaded):
+    """The API on a free loopback port over the loaded bank: real HTTP; yields its GraphQL URL."""
+    engine, graph = loaded
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(create_app(engine, graph), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "the test API server did not start within 20 s"
+    yield f"http://127.0.0.1:{port}/graphql"
+    srv.should_exit = True
+    thread.join(10)

@@ -2,12 +2,13 @@ import pytest
 from starlette.testclient import TestClient
 
 from clientstrata.api.app import create_app
+from clientstrata.jobs.classify import INDIVIDUAL
 
 
 @pytest.fixture
-def client(loaded):
+def client(loaded, make_token):
     engine, graph = loaded
-    with TestClient(create_app(engine, graph)) as c:
+    with TestClient(create_app(engine, graph), headers={"Authorization": f"Bearer {make_token('marketing_analyst')}"}) as c:
         yield c
 
 
@@ -42,7 +43,8 @@ def test_customer_tags_explain_and_pii_is_masked(client):
     data = gql(client, '{ customer(id: "C0000001") { id idNumber phone tags { dimension value label labelZh '
                        'explanation inputs standardVersion runId } household { id members { role customer { id } } } } }')
     c = data["data"]["customer"]
-    assert {t["dimension"] for t in c["tags"]} == {"wealth_tier", "cooperation_depth"}
+    assert {t["dimension"] for t in c["tags"]} == set(INDIVIDUAL)  # every individual dimension, one tag each
+    assert len(c["tags"]) == len(INDIVIDUAL)
     tier = next(t for t in c["tags"] if t["dimension"] == "wealth_tier")
     assert "month-average AUM" in tier["explanation"] and "aum" in tier["inputs"] and tier["runId"] == 1
     assert c["idNumber"][:3].isdigit() and "*" * 11 in c["idNumber"]

@@ -33,8 +33,8 @@ HERE = Path(__file__).resolve().parent
 TARGET_CLASSIFY_1M_SECONDS = 300
 TARGET_PEAK_RSS_GB = 8.0
 
-# The feature build alone (what classify does before any dimension), plus the behaviour
-# features of the segments. Uses the shared features entry point once it exists.
+# The feature build alone (what classify does before any dimension: the wide features in keyset
+# ranges of customers, the enterprise features), plus the behaviour features of the segments.
 _FEATURES = """
 import json, sys
 from clientstrata.graph.db import get_engine
@@ -43,16 +43,10 @@ from clientstrata.jobs import features as F
 from clientstrata.jobs.standard import load_standard
 engine, std = get_engine(), load_standard()
 with engine.connect() as conn, open_graph() as graph:
-    if hasattr(F, "build_features"):
-        frame = F.build_features(conn, graph, std)
-        shape = {"features": list(frame.shape)}
-    else:
-        people = F.customers(conn)
-        monthly = F.monthly_aum(conn, std.fx_to_cny)
-        fams = F.product_families(conn)
-        eco = graph.ecosystem_features()
-        shape = {"customers": len(people), "monthly_aum_rows": len(monthly), "families": len(fams),
-                 "ecosystem": len(eco)}
+    rows = cols = 0
+    for part in F.iter_individual_features(conn, graph, std, progress=False):
+        rows, cols = rows + len(part), part.shape[1]
+    shape = {"features": [rows, cols], "enterprises": list(F.enterprise_features(conn, std).shape)}
     from clientstrata.jobs.segments import behaviour_features
     shape["behaviour"] = list(behaviour_features(conn).shape)
 print(json.dumps(shape))

@@ -56,6 +56,11 @@ def test_stores_agree(engine, bundle_dir, tmp_path, synced):
     for cid in ("C0000001", "C0000002", "C0000050"):
         assert store.ecosystem(cid, 2).equals(ref.ecosystem(cid, 2))
     assert store.household("H0000001").members.equals(ref.household("H0000001").members)
+    ids = ["H0000001", "H0000004", "H-none", "H0000009"]
+    batch, one_by_one = store.households(ids), {h: ref.household(h) for h in ids if h != "H-none"}
+    assert sorted(batch) == sorted(k for k in one_by_one if k in ref.households(ids))
+    for hid, view in batch.items():
+        assert view.aum == one_by_one[hid].aum and view.members.equals(one_by_one[hid].members)
 
 
 def test_embedded_graph_survives_a_restart(engine, bundle_dir, tmp_path):

@@ -38,8 +38,18 @@ def test_tier_distribution_adds_up(loaded):
     assert df.attrs["run_id"] == 1 and "300 customers" in df.attrs["summary"]
 
 
-def test_concentration_falls_back_to_aum_and_is_consistent(loaded):
+def test_concentration_reads_the_run_and_falls_back_to_aum(loaded):
     engine, _ = loaded
+    with engine.connect() as conn:
+        by_contribution = R.contribution_concentration(conn)
+        tags = pd.read_sql("SELECT inputs FROM tags WHERE dimension = 'value_contribution'", conn)["inputs"]
+    contribution = np.sort([(json.loads(i) if isinstance(i, str) else i)["contribution"] for i in tags])[::-1]
+    assert by_contribution.attrs["basis"] == "contribution"
+    k = by_contribution.attrs["customers_for_target"]
+    cum = np.cumsum(contribution) / contribution.sum()  # shares of the net total, as the report says
+    assert cum[k - 1] >= 0.8 > (cum[k - 2] if k > 1 else 0)
+    with engine.begin() as conn:  # a run without value_contribution: AUM stands in, and says so
+        conn.execute(sa.text("DELETE FROM tags WHERE dimension = 'value_contribution'"))
     with engine.connect() as conn:
         df = R.contribution_concentration(conn)
         aum = pd.read_sql("SELECT score FROM tags WHERE dimension = 'wealth_tier'", conn)["score"]
@@ -74,9 +84,9 @@ def test_concentration_reads_value_contribution_when_published(engine):
 def test_absent_dimensions_and_runs_are_clear_errors(loaded):
     engine, _ = loaded
     with engine.connect() as conn:
-        with pytest.raises(R.MissingDimension, match=r"run 1 has no aml_risk tags \(dimensions in run 1: "
-                                                     r"cooperation_depth, wealth_tier\)"):
-            R.distribution(conn, "aml_risk")
+        with pytest.raises(R.MissingDimension, match=r"run 1 has no aml_rsik tags \(dimensions in run 1: "
+                                                     r"aml_risk, .*cooperation_depth, .*wealth_tier\)"):
+            R.distribution(conn, "aml_rsik")
         with pytest.raises(R.MissingDimension, match="--fit"):
             R.clusters(conn)
         with pytest.raises(NotFound):
@@ -155,9 +165,9 @@ def test_cli_prints_a_table_or_json(loaded, monkeypatch, capsys):
     assert out["report"] == "tiers" and sum(r["customers"] for r in out["rows"]) == 300
     assert main(["report", "concentration"]) == 0
     text = capsys.readouterr().out
-    assert "of customers bring" in text and "note: run 1 has no value_contribution tags" in text
-    assert main(["report", "distribution", "--dimension", "aml_risk", "--json"]) == 1
-    assert "no aml_risk tags" in json.loads(capsys.readouterr().out.strip())["error"]
+    assert "of customers bring" in text and "of contribution" in text
+    assert main(["report", "distribution", "--dimension", "aml_rsik", "--json"]) == 1
+    assert "no aml_rsik tags" in json.loads(capsys.readouterr().out.strip())["error"]
     assert main(["report", "data-quality", "--months", "3"]) == 1
     assert "takes no --months" in capsys.readouterr().err
 

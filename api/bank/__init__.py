@@ -1,0 +1,1 @@
+"""The bank's own organisation: branches and relationship managers."""

@@ -1,0 +1,1 @@
+"""Customers: the connection, the customer view, tags and the bulk table."""

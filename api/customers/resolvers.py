@@ -1,0 +1,53 @@
+"""Customer resolvers: one call each into the domain functions."""
+from __future__ import annotations
+
+import datetime as dt
+
+from strawberry.types import Info
+
+from ...graph import queries as Q
+from ...graph.errors import InvalidInput
+from ...graph.views import ecosystem_view
+from ..pagination import PageInfo
+from .filters import CustomerFilter, to_domain
+from .types import Customer, CustomerConnection, CustomerEdge, CustomerTable, EcosystemNode
+
+__all__ = ["resolve_customers", "resolve_customer", "resolve_customer_table", "resolve_ecosystem"]
+
+
+async def resolve_customers(info: Info, first: int, after: str | None,
+                            filter: CustomerFilter | None) -> CustomerConnection:
+    page = await info.context.run(Q.customer_page, first, after, to_domain(filter), info.context.principal.book)
+    edges = [CustomerEdge(cursor=Q.encode_cursor(r["customer_id"]), node=Customer.from_row(r)) for r in page.rows]
+    for r in page.rows:  # the page already holds the rows: prime the loader, skip a query
+        info.context.customer.prime(r["customer_id"], r)
+    return CustomerConnection(edges=edges, total_count=page.total, page_info=PageInfo(
+        has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None))
+
+
+async def resolve_customer(info: Info, id: str) -> Customer | None:
+    row = await info.context.customer.load(id)
+    return Customer.from_row(row) if row else None
+
+
+def _plain(v):
+    return v.isoformat() if isinstance(v, dt.date) else v
+
+
+async def resolve_customer_table(info: Info, first: int, after: str | None, filter: CustomerFilter | None,
+                                 dimensions: list[str] | None) -> CustomerTable:
+    df, has_next, total = await info.context.run(Q.customer_table, first, after, to_domain(filter),
+                                                 info.context.principal.book, dimensions)
+    rows = [[_plain(v) for v in row] for row in df.itertuples(index=False, name=None)]
+    end = Q.encode_cursor(rows[-1][0]) if rows else None
+    return CustomerTable(columns=list(df.columns), rows=rows, total_count=total,
+                         page_info=PageInfo(has_next_page=has_next, end_cursor=end))
+
+
+async def resolve_ecosystem(info: Info, customer_id: str, hops: int) -> list[EcosystemNode]:
+    if not 1 <= hops <= 4:
+        raise InvalidInput("`hops` must be between 1 and 4")
+    ctx = info.context
+    df = await ctx.run(ecosystem_view, ctx.graph, customer_id, hops, ctx.principal.book)
+    return [EcosystemNode(label=r.label, id=r.id, name=r.name, hops=int(r.hops), relations=r.relations.split(","))
+            for r in df.itertuples()]

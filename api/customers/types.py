@@ -1,0 +1,184 @@
+"""Customer types. Transport only: fields read what the domain functions returned."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from ...graph.access import Permission
+from ...graph.pii import mask_account_number, mask_id_number, mask_phone
+from ..pagination import PageInfo
+
+if TYPE_CHECKING:
+    from ..bank.types import RelationshipManager
+    from ..households.types import Household
+
+__all__ = ["Customer", "Tag", "Holding", "ProductFamilyHoldings", "EcosystemNode", "CustomerEdge",
+           "CustomerConnection", "CustomerTable"]
+
+
+@strawberry.type(description="One classification of a customer on one dimension, with its reason.")
+class Tag:
+    dimension: str
+    value: str
+    label: str = strawberry.field(description="English label.")
+    label_zh: str = strawberry.field(description="Chinese label (中文).")
+    score: float | None
+    explanation: str = strawberry.field(description="The rule that fired, in words.")
+    inputs: JSON = strawberry.field(description="The inputs the rule used.")
+    standard_version: str
+    run_id: int
+    computed_value: str | None = strawberry.field(
+        default=None, description="The value the run computed; differs from `value` when a manual override applies.")
+    override_id: int | None = strawberry.field(default=None, description="The manual override in force, if any.")
+    overridden_by: str | None = strawberry.field(default=None, description="Who approved the override.")
+    override_reason: str | None = strawberry.field(default=None, description="Why the value was overridden.")
+
+    @classmethod
+    def from_row(cls, r: dict) -> "Tag":
+        return cls(dimension=r["dimension"], value=r["value"], label=r["label_en"], label_zh=r["label_zh"],
+                   score=r["score"], explanation=r["rule"], inputs=r["inputs"],
+                   standard_version=r["standard_version"], run_id=r["run_id"],
+                   computed_value=r.get("computed_value", r["value"]), override_id=r.get("override_id"),
+                   overridden_by=r.get("overridden_by"), override_reason=r.get("override_reason"))
+
+
+def _pii(info: Info, customer_id: str, field: str, value: str | None, mask) -> str | None:
+    """The value for roles that need it (each read audited); masked for everyone else."""
+    if value is None or not info.context.principal.can(Permission.READ_PII):
+        return mask(value)
+    info.context.pii_reads.add((customer_id, field))
+    return value
+
+
+@strawberry.type(description="One account or running loan and its product.")
+class Holding:
+    account_id: str
+    product_id: str
+    product_name: str
+    family: str
+    risk_level: str | None
+    currency: str
+    balance: float | None = strawberry.field(description="Balance; outstanding principal for a loan.")
+    status: str
+    _customer_id: strawberry.Private[str]
+    _account_number: strawberry.Private[str | None]
+
+    @strawberry.field(description="Account number; first six and last four for roles without need.")
+    def account_number(self, info: Info) -> str | None:
+        return _pii(info, self._customer_id, f"account_number:{self.account_id}", self._account_number,
+                    mask_account_number)
+
+
+@strawberry.type(description="Holdings of one product family (deposit, wealth_management, fund, insurance, loan, card).")
+class ProductFamilyHoldings:
+    family: str
+    balance: float
+    holdings: list[Holding]
+
+
+@strawberry.type(description="A customer, enterprise or household linked to the customer in the graph.")
+class EcosystemNode:
+    label: str = strawberry.field(description="Individual, Enterprise or Household.")
+    id: strawberry.ID
+    name: str | None
+    hops: int
+    relations: list[str] = strawberry.field(description="Relationship types that reach it at that distance.")
+
+
+@strawberry.type(description="An individual customer. ID and phone numbers are masked unless the caller's "
+                             "role needs them (JR/T 0171-2020).")
+class Customer:
+    id: strawberry.ID
+    name: str
+    gender: str | None
+    birth_date: dt.date | None
+    branch_id: str | None
+    rm_id: str | None
+    _row: strawberry.Private[dict]
+
+    @classmethod
+    def from_row(cls, r: dict) -> "Customer":
+        return cls(id=strawberry.ID(r["customer_id"]), name=r["name"], gender=r["gender"],
+                   birth_date=r["birth_date"], branch_id=r["branch_id"], rm_id=r["rm_id"], _row=r)
+
+    @strawberry.field(description="Resident ID number; masked (110***********1234) for roles without need.")
+    def id_number(self, info: Info) -> str | None:
+        return _pii(info, str(self.id), "id_number", self._row.get("id_number"), mask_id_number)
+
+    @strawberry.field(description="Phone; masked (138****8000) for roles without need.")
+    def phone(self, info: Info) -> str | None:
+        return _pii(info, str(self.id), "phone", self._row.get("phone"), mask_phone)
+
+    @strawberry.field(description="Tags of the latest published run.")
+    async def tags(self, info: Info, dimension: str | None = None) -> list[Tag]:
+        rows = await info.context.tags.load(str(self.id))
+        return [Tag.from_row(r) for r in rows if dimension is None or r["dimension"] == dimension]
+
+    @strawberry.field(description="Wealth tier value of the latest run (mass, affluent, wealth, private_banking).")
+    async def tier(self, info: Info) -> str | None:
+        return await self._value(info, "wealth_tier")
+
+    @strawberry.field(description="Cooperation depth of the latest run.")
+    async def cooperation_depth(self, info: Info) -> str | None:
+        return await self._value(info, "cooperation_depth")
+
+    async def _value(self, info: Info, dimension: str) -> str | None:
+        rows = await info.context.tags.load(str(self.id))
+        return next((r["value"] for r in rows if r["dimension"] == dimension), None)
+
+    @strawberry.field(description="Open accounts and running loans, grouped by product family.")
+    async def holdings(self, info: Info) -> list[ProductFamilyHoldings]:
+        rows = await info.context.holdings.load(str(self.id))
+        families: dict[str, list[Holding]] = {}
+        for r in rows:
+            families.setdefault(r["family"], []).append(Holding(
+                account_id=r["account_id"], product_id=r["product_id"], product_name=r["product_name"],
+                family=r["family"], risk_level=r["risk_level"], currency=r["currency"], balance=r["balance"],
+                status=r["status"], _customer_id=str(self.id), _account_number=r["account_number"]))
+        return [ProductFamilyHoldings(family=f, balance=round(sum(h.balance or 0 for h in hs), 2), holdings=hs)
+                for f, hs in families.items()]
+
+    @strawberry.field(description="The customer's relationship manager (客户经理).")
+    async def relationship_manager(self, info: Info) -> Annotated[
+            "RelationshipManager", strawberry.lazy("..bank.types")] | None:
+        from ..bank.types import RelationshipManager
+        row = await info.context.rm.load(self.rm_id) if self.rm_id else None
+        return RelationshipManager.from_row(row) if row else None
+
+    @strawberry.field(description="Customers, enterprises and households within `hops` (1–4) in the graph: "
+                                  "employer, controlled enterprises, household, co-holders.")
+    async def ecosystem(self, info: Info, hops: int = 2) -> list[EcosystemNode]:
+        from .resolvers import resolve_ecosystem
+        return await resolve_ecosystem(info, str(self.id), hops)
+
+    @strawberry.field
+    async def household(self, info: Info) -> Annotated["Household", strawberry.lazy("..households.types")] | None:
+        from ..households.resolvers import resolve_household
+        hid = await info.context.household_id.load(str(self.id))
+        return await resolve_household(info, hid) if hid else None
+
+
+@strawberry.type
+class CustomerEdge:
+    cursor: str
+    node: Customer
+
+
+@strawberry.type
+class CustomerConnection:
+    edges: list[CustomerEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type(description="A page of customers as columns and rows: the bulk path for analysts' pulls. "
+                             "`rows` is a JSON list of lists in `columns` order; dates are ISO strings.")
+class CustomerTable:
+    columns: list[str]
+    rows: JSON
+    total_count: int
+    page_info: PageInfo

@@ -1,0 +1,1 @@
+"""Enterprises (对公客户): industry, size, tags, linked individuals and supply chain."""

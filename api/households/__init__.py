@@ -1,0 +1,1 @@
+"""Households: members with roles and the household's combined AUM."""

@@ -1,0 +1,117 @@
+"""Runs as history: list them, read any customer's tags as of a moment, and migration
+matrices between any two runs (who moved from which value to which)."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ..graph.errors import NotFound
+from ..graph.models import ClassificationRun, Tag
+from ..graph.queries import latest_run_id, tags_by_customer
+from .errors import InvalidState, UnknownDimension
+from .governance import dimension_values, run_standard_dimensions
+
+__all__ = ["list_runs", "run_as_of", "tags_as_of", "migration_matrix", "Migration", "NONE"]
+
+NONE = "(none)"  # the row/column of customers present in only one of the two runs
+_R, _T = ClassificationRun.__table__, Tag.__table__
+
+
+def _moment(at: dt.date | dt.datetime) -> dt.datetime:
+    """A date means the end of that day: "as of 30 June" includes what was published that day."""
+    if isinstance(at, dt.datetime):
+        return at
+    return dt.datetime.combine(at, dt.time.max)
+
+
+def list_runs(conn: Connection) -> pd.DataFrame:
+    cols = ["run_id", "status", "kind", "requested_by", "standard_version", "standard_sha256", "started_at",
+            "published_at", "customer_count", "snapshot", "error"]
+    rows = conn.execute(sa.select(*[_R.c[c] for c in cols]).order_by(_R.c.run_id)).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=cols)
+
+
+def run_as_of(conn: Connection, at: dt.date | dt.datetime) -> int | None:
+    """The run readers saw at `at`: the latest published at or before it (None before the first)."""
+    return latest_run_id(conn, _moment(at))
+
+
+def tags_as_of(conn: Connection, customer_ids: Sequence[str], at: dt.date | dt.datetime) -> dict[str, list[dict]]:
+    """Tags as readers saw them at `at`: the run published last by then, with the overrides in
+    force at that moment applied (each tag shows `computed_value` and the effective `value`)."""
+    moment = _moment(at)
+    run = latest_run_id(conn, moment)
+    if run is None:
+        return {}
+    return tags_by_customer(conn, customer_ids, run, at=moment)
+
+
+@dataclass
+class Migration:
+    from_run: int
+    to_run: int
+    dimension: str
+    matrix: pd.DataFrame  # index from-value, columns to-value, customer counts; NONE for absent
+    moves: pd.DataFrame   # customer_id, from_value, to_value: everyone whose value differs
+
+    @property
+    def customers(self) -> int:
+        return int(self.matrix.to_numpy().sum())
+
+    def to_dict(self) -> dict:
+        return {"from_run": self.from_run, "to_run": self.to_run, "dimension": self.dimension,
+                "customers": self.customers, "moved": len(self.moves),
+                "matrix": {f: {t: int(n) for t, n in row.items() if n} for f, row in self.matrix.iterrows()},
+                "moves": self.moves.to_dict("records")}
+
+    def __repr__(self) -> str:
+        return (f"Migration({self.dimension}: run {self.from_run} → {self.to_run}, customers={self.customers}, "
+                f"moved={len(self.moves)})")
+
+
+def _published(conn: Connection, run_id: int) -> None:
+    status = conn.execute(sa.select(_R.c.status).where(_R.c.run_id == run_id)).scalar()
+    if status is None:
+        raise NotFound("classification run", str(run_id))
+    if status != "published":
+        raise InvalidState(f"run {run_id} is {status}, not published: it has no tags to compare")
+
+
+def migration_matrix(conn: Connection, from_run: int, to_run: int, dimension: str) -> Migration:
+    """From-value × to-value customer counts of the computed tags of two runs (manual overrides
+    are not part of a run). Customers in only one run count in the NONE row or column, so the
+    matrix adds up to every customer of either run."""
+    for run in (from_run, to_run):
+        _published(conn, run)
+    q = sa.select(_T.c.run_id, _T.c.customer_id, _T.c.value).where(
+        _T.c.run_id.in_((from_run, to_run)), _T.c.dimension == dimension)
+    tags = pd.DataFrame([tuple(r) for r in conn.execute(q).all()], columns=["run_id", "customer_id", "value"])
+    if tags.empty:
+        known = conn.execute(sa.select(_T.c.dimension).where(_T.c.run_id == to_run).distinct()).scalars().all()
+        raise UnknownDimension(f"no {dimension!r} tags in run {from_run} or {to_run} "
+                               f"(run {to_run} has: {', '.join(sorted(known))})")
+    a = tags[tags["run_id"] == from_run].set_index("customer_id")["value"].rename("from_value")
+    b = tags[tags["run_id"] == to_run].set_index("customer_id")["value"].rename("to_value")
+    both = pd.concat([a, b], axis=1).fillna(NONE).rename_axis("customer_id").reset_index()
+    order = _value_order(conn, to_run, from_run, dimension, set(both["from_value"]) | set(both["to_value"]))
+    matrix = pd.crosstab(both["from_value"], both["to_value"]).reindex(
+        index=[v for v in order if v in set(both["from_value"])],
+        columns=[v for v in order if v in set(both["to_value"])], fill_value=0)
+    matrix.index.name, matrix.columns.name = "from", "to"
+    moves = both[both["from_value"] != both["to_value"]].sort_values("customer_id").reset_index(drop=True)
+    return Migration(from_run, to_run, dimension, matrix, moves)
+
+
+def _value_order(conn: Connection, to_run: int, from_run: int, dimension: str, present: set[str]) -> list[str]:
+    """The standard's value order (mass, affluent, …), then any others sorted, NONE last."""
+    listed: list[str] = []
+    for run in (to_run, from_run):
+        dims = run_standard_dimensions(conn, run) or {}
+        listed += [v for v in dimension_values(dims.get(dimension)) if v not in listed]
+    rest = sorted(present - set(listed) - {NONE})
+    return [*listed, *rest, NONE]

@@ -1,0 +1,103 @@
+"""The customer 360 view (holdings, RM, ecosystem) and the enterprise view, per role."""
+import pytest
+import sqlalchemy as sa
+from starlette.testclient import TestClient
+
+from clientstrata.api.app import create_app
+from clientstrata.graph.models import Account, AuditEntry, Employment, Enterprise, Individual
+
+
+@pytest.fixture
+def app(loaded):
+    engine, graph = loaded
+    with TestClient(create_app(engine, graph)) as c:
+        yield c
+
+
+def ask(app, token, query, **variables):
+    r = app.post("/graphql", json={"query": query, "variables": variables}, headers={"Authorization": f"Bearer {token}"})
+    body = r.json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+HOLDINGS = """query($id: ID!) { customer(id: $id) { rmId relationshipManager { id name branch { id name } }
+  holdings { family balance holdings { accountId accountNumber family balance riskLevel } } } }"""
+
+
+def test_holdings_by_family_add_up_and_account_numbers_follow_the_role(app, make_token, loaded):
+    engine, _ = loaded
+    with engine.connect() as conn:
+        cid, rm = conn.execute(sa.select(Individual.customer_id, Individual.rm_id)
+                               .where(Individual.rm_id.is_not(None)).order_by(Individual.customer_id)).first()
+        accounts = dict(conn.execute(sa.select(Account.account_id, Account.account_number).where(
+            Account.owner_id == cid, Account.status != "closed")).all())
+    data = ask(app, make_token("marketing_analyst"), HOLDINGS, id=cid)["customer"]
+    assert data["relationshipManager"]["id"] == rm == data["rmId"] and data["relationshipManager"]["branch"]["name"]
+    families = data["holdings"]
+    for fam in families:
+        assert fam["balance"] == pytest.approx(sum(h["balance"] or 0 for h in fam["holdings"]))
+        assert {h["family"] for h in fam["holdings"]} == {fam["family"]}
+    shown = {h["accountId"]: h["accountNumber"] for f in families for h in f["holdings"] if h["accountId"] in accounts}
+    assert shown and all(v != accounts[k] and "*" in v and v[:6] == accounts[k][:6] for k, v in shown.items())
+    clear = ask(app, make_token("relationship_manager", rm), HOLDINGS, id=cid)["customer"]["holdings"]
+    assert {h["accountId"]: h["accountNumber"] for f in clear for h in f["holdings"] if h["accountId"] in accounts} \
+        == {k: accounts[k] for k in shown}
+    with engine.connect() as conn:
+        fields = {d["field"] for d in conn.execute(sa.select(AuditEntry.details)
+                                                   .where(AuditEntry.action == "pii.read")).scalars()}
+    assert {f"account_number:{k}" for k in shown} <= fields
+
+
+def test_ecosystem_shows_strangers_to_nobody_outside_the_book(app, make_token, loaded):
+    engine, _ = loaded
+    q = "query($id: ID!, $h: Int!) { customer(id: $id) { ecosystem(hops: $h) { label id hops relations } } }"
+    with engine.connect() as conn:
+        people = dict(conn.execute(sa.select(Individual.customer_id, Individual.rm_id)).all())
+    analyst = make_token("marketing_analyst")
+    # a customer whose 2-hop ecosystem includes someone from another RM's book
+    for cid, rm in people.items():
+        if rm is None:
+            continue
+        eco = ask(app, analyst, q, id=cid, h=2)["customer"]["ecosystem"]
+        others = {n["id"] for n in eco if n["label"] == "Individual" and people.get(n["id"]) != rm}
+        if others:
+            break
+    else:
+        pytest.fail("the test bank has no cross-book ecosystem")
+    assert all(1 <= n["hops"] <= 2 and n["relations"] for n in eco)
+    mine = ask(app, make_token("relationship_manager", rm), q, id=cid, h=2)["customer"]["ecosystem"]
+    assert {n["id"] for n in mine} == {n["id"] for n in eco} - others
+    err = app.post("/graphql", json={"query": q, "variables": {"id": cid, "h": 9}},
+                   headers={"Authorization": f"Bearer {analyst}"}).json()["errors"][0]["message"]
+    assert err == "`hops` must be between 1 and 4"
+
+
+ENTERPRISE = """query($id: ID!) { enterprise(id: $id) { id industry size peopleCount
+  people { customerId link payroll customer { id } } supplyChain { enterpriseId role annualVolume } } }"""
+
+
+def test_enterprise_view_and_its_people_per_book(app, make_token, loaded):
+    engine, _ = loaded
+    with engine.connect() as conn:
+        eid = conn.execute(sa.select(Employment.enterprise_id).group_by(Employment.enterprise_id)
+                           .order_by(sa.func.count().desc())).scalars().first()
+        staff = dict(conn.execute(sa.select(Employment.customer_id, Individual.rm_id)
+                                  .join(Individual, Individual.customer_id == Employment.customer_id)
+                                  .where(Employment.enterprise_id == eid)).all())
+        managed = dict(conn.execute(sa.select(Enterprise.enterprise_id, Enterprise.rm_id)).all())
+        books = dict(conn.execute(sa.select(Individual.customer_id, Individual.rm_id)).all())
+    data = ask(app, make_token("risk_officer"), ENTERPRISE, id=eid)["enterprise"]
+    employees = {p["customerId"] for p in data["people"] if p["link"] == "employee"}
+    assert employees <= set(staff) and data["peopleCount"] >= len(staff)
+    assert all(p["customer"]["id"] == p["customerId"] for p in data["people"])
+    assert all(s["role"] in ("supplier", "buyer") for s in data["supplyChain"])
+    # an RM sees the enterprises they manage and, of their people, only those in their book
+    rm = managed[eid]
+    assert rm, "the busiest employer of the test bank has an RM"
+    mine = ask(app, make_token("relationship_manager", rm), ENTERPRISE, id=eid)["enterprise"]
+    assert mine["id"] == eid and mine["peopleCount"] == sum(books[c] == rm for c in staff) + sum(
+        books[p["customerId"]] == rm for p in data["people"] if p["link"] != "employee")
+    assert all(books[p["customerId"]] == rm for p in mine["people"])
+    foreign = next(e for e, owner in managed.items() if owner != rm)
+    assert ask(app, make_token("relationship_manager", rm), ENTERPRISE, id=foreign)["enterprise"] is None

@@ -1,0 +1,62 @@
+"""Internal failures reach the caller as a masked message: no stack trace, no SQL, no driver text,
+no connection string — with real broken stores, not mocks."""
+import re
+
+import pytest
+import sqlalchemy as sa
+from starlette.testclient import TestClient
+
+from clientstrata.api.app import create_app
+from clientstrata.graph.db import engine_for
+from clientstrata.graph.neo4j_store import Neo4jGraph
+from clientstrata.graph.networkx_store import NetworkxGraph
+
+LEAKS = re.compile(r"Traceback|File \"|SELECT|FROM|tags_moved|\btags\b|sqlite|psycopg|OperationalError|"
+                   r"ProgrammingError|Exception|secret-pw|:9\b|127\.0\.0\.1|bolt|Neo4j|refused", re.IGNORECASE)
+
+
+def test_a_failing_query_in_a_resolver_is_masked(loaded, make_token):
+    engine, graph = loaded
+    token = make_token("marketing_analyst")
+    with engine.begin() as conn:  # the tags table disappears under the running API
+        conn.execute(sa.text("ALTER TABLE tags RENAME TO tags_moved"))
+    with TestClient(create_app(engine, graph), headers={"Authorization": f"Bearer {token}"}) as client:
+        for accept in ("application/json", "application/graphql-response+json"):
+            r = client.post("/graphql", json={"query": "{ customers(first: 2) { edges { node { id tier } } } }"},
+                            headers={"accept": accept})
+            assert r.status_code == 200, r.text  # execution began: the ids are there, the tiers are not
+            body = r.json()
+            assert [e["node"] for e in body["data"]["customers"]["edges"]] == \
+                [{"id": "C0000001", "tier": None}, {"id": "C0000002", "tier": None}]
+            assert {e["message"] for e in body["errors"]} == {"Unexpected error."}
+            assert set(body["errors"][0]) <= {"message", "locations", "path"}  # no extensions with details
+            assert not LEAKS.search(r.text), r.text
+
+
+def test_an_unreachable_database_is_a_503_that_tells_nothing(tmp_path):
+    engine = engine_for("postgresql+psycopg://clientstrata:secret-pw@127.0.0.1:9/clientstrata")  # nothing listens
+    graph = NetworkxGraph(tmp_path / "graph.json.gz")
+    (tmp_path / "graph.json.gz").write_text("not a graph")  # and the embedded graph file is damaged
+    with TestClient(create_app(engine, graph)) as client:
+        for accept in ("application/json", "application/graphql-response+json"):
+            r = client.post("/graphql", json={"query": "{ customers { totalCount } }"},
+                            headers={"Authorization": "Bearer cst_whatever", "accept": accept})
+            assert r.status_code == 503 and r.headers["content-type"].startswith(accept)
+            assert r.json() == {"errors": [{"message": "The service is unavailable; try again later.",
+                                            "extensions": {"code": "UNAVAILABLE"}}]}
+            assert not LEAKS.search(r.text)
+        ready = client.get("/readyz")
+        assert ready.status_code == 503 and ready.json() == {"status": "not ready", "database": "unavailable",
+                                                             "graph": "unavailable"}  # no host, no path
+
+
+@pytest.mark.slow  # the driver retries for 30 s before it gives up
+def test_an_unreachable_graph_server_is_masked(loaded, make_token):
+    engine, _ = loaded
+    graph = Neo4jGraph("bolt://127.0.0.1:9", ("neo4j", "secret-pw"))  # nothing listens
+    token = make_token("marketing_analyst")
+    with TestClient(create_app(engine, graph), headers={"Authorization": f"Bearer {token}"}) as client:
+        r = client.post("/graphql", json={"query": '{ household(id: "H0000001") { id members { customerId } } }'})
+    assert r.status_code == 200 and r.json() == {"data": {"household": None}, "errors": [
+        {"message": "Unexpected error.", "locations": [{"line": 1, "column": 3}], "path": ["household"]}]}
+    assert not LEAKS.search(r.text)

@@ -1,0 +1,52 @@
+"""The synthetic bank is deterministic and looks like a bank: heavy-tailed wealth, households
+whose ages fit their roles, and no loans, jobs or risk questionnaires for minors."""
+import filecmp
+
+import pandas as pd
+import pytest
+
+from clientstrata.jobs.generate import generate
+
+
+@pytest.fixture(scope="module")
+def bank(bundle_dir):
+    read = lambda t: pd.read_csv(bundle_dir / f"{t}.csv", dtype=str, keep_default_na=False)  # noqa: E731
+    ind = read("individuals")
+    ind["age"] = (pd.Timestamp.today() - pd.to_datetime(ind["birth_date"])).dt.days // 365
+    return read, ind.set_index("customer_id")
+
+
+def test_same_seed_same_bytes(tmp_path):
+    generate(tmp_path / "a", customers=120, seed=5, progress=False)
+    generate(tmp_path / "b", customers=120, seed=5, progress=False)
+    files = sorted(p.name for p in (tmp_path / "a").iterdir())
+    match, mismatch, errors = filecmp.cmpfiles(tmp_path / "a", tmp_path / "b", files, shallow=False)
+    assert mismatch == [] and errors == [] and len(match) == len(files) > 10
+
+
+def test_a_tenth_of_customers_hold_most_assets(bank):
+    read, _ = bank
+    bal = read("accounts").query("owner_type == 'individual'").astype({"balance": float})
+    per = bal.groupby("owner_id")["balance"].sum().sort_values(ascending=False)
+    assert per.head(len(per) // 10).sum() / per.sum() > 0.5
+
+
+def test_household_ages_fit_roles(bank):
+    read, ind = bank
+    m = read("household_members").join(ind["age"], on="customer_id")
+    head = m[m["role"] == "head"].set_index("household_id")["age"]
+    m["head_age"] = m["household_id"].map(head)
+    assert (m.loc[m["role"] == "child", "head_age"] - m.loc[m["role"] == "child", "age"] >= 14).all()
+    assert (m.loc[m["role"] == "parent", "age"] - m.loc[m["role"] == "parent", "head_age"] >= 14).all()
+    assert (m.loc[m["role"] == "spouse", "age"] >= 18).all()
+
+
+def test_minors_have_no_loans_jobs_or_questionnaires(bank):
+    read, ind = bank
+    minors = set(ind.index[ind["age"] < 18])
+    assert minors, "the bank should have some minors on family accounts"
+    owner = read("accounts").set_index("account_id")["owner_id"]
+    assert not minors & set(read("loans")["account_id"].map(owner))
+    assert not minors & set(read("employment")["customer_id"])
+    assert not minors & set(read("risk_questionnaires")["customer_id"])
+    assert not minors & set(read("cards").query("card_type == 'credit'")["holder_id"])
