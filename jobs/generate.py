@@ -51,9 +51,13 @@ def _dates(base: dt.date, days: np.ndarray) -> pd.Series:
     return pd.Series(pd.Timestamp(base) - pd.to_timedelta(days, unit="D")).dt.strftime("%Y-%m-%d")
 
 
-def _resident_ids(area: np.ndarray, birth: pd.Series, male: np.ndarray, rng) -> np.ndarray:
-    seq = rng.integers(0, 500, len(area)) * 2 + male.astype(int)  # odd for men
-    seq = (seq + np.arange(len(area)) * 2) % 1000  # unique within an area and day in practice
+def _resident_ids(area: np.ndarray, birth: pd.Series, male: np.ndarray) -> np.ndarray:
+    """GB 11643 resident ID numbers, unique: the sequence number counts the people born in the
+    same area on the same day (odd for men), so two customers never share one."""
+    rank = pd.DataFrame({"area": area, "birth": birth.to_numpy()}).groupby(["area", "birth"]).cumcount().to_numpy()
+    if rank.max(initial=0) >= 500:
+        raise ValueError("more than 500 people born in one area on one day: widen the areas")
+    seq = rank * 2 + male.astype(int)
     body = np.char.add(np.char.add(area, birth.str.replace("-", "").to_numpy().astype(str)),
                        np.char.zfill(seq.astype(str), 3))
     digits = np.frombuffer("".join(body).encode(), dtype=np.uint8).reshape(-1, 17) - 48
@@ -131,7 +135,7 @@ def generate(out: str | Path, customers: int = 10_000, seed: int = 7, fmt: str =
         "customer_id": cid, "name": rng.choice(_SURNAMES, n) + rng.choice(_GIVEN, n)
         + np.where(rng.random(n) < 0.6, rng.choice(_GIVEN, n), ""),
         "gender": np.where(male, "M", "F"), "birth_date": birth,
-        "id_number": _resident_ids(area, birth, male, rng),
+        "id_number": _resident_ids(area, birth, male),
         "phone": np.char.add(rng.choice(["138", "139", "150", "186", "177", "133"], n),
                              np.char.zfill(rng.integers(0, 10**8, n).astype(str), 8)),
         "email": np.char.add(np.char.lower(cid), "@example.cn"),

@@ -2,6 +2,8 @@
 whose ages fit their roles, and no loans, jobs or risk questionnaires for minors."""
 import filecmp
 
+import numpy as np
+
 import pandas as pd
 import pytest
 
@@ -50,3 +52,17 @@ def test_minors_have_no_loans_jobs_or_questionnaires(bank):
     assert not minors & set(read("employment")["customer_id"])
     assert not minors & set(read("risk_questionnaires")["customer_id"])
     assert not minors & set(read("cards").query("card_type == 'credit'")["holder_id"])
+
+
+def test_resident_ids_are_unique_and_valid_even_for_twins():
+    """Many people born in one area on one day (twins, a maternity ward) still get distinct,
+    check-digit-valid numbers with the sex digit right."""
+    from clientstrata.jobs.generate import _resident_ids
+    from clientstrata.jobs.validate import _id_number_ok  # the ingest's own check
+    n = 400
+    area = np.array(["110101"] * n)
+    birth = pd.Series(["1990-05-17"] * n)
+    male = np.arange(n) % 3 == 0
+    ids = _resident_ids(area, birth, male)
+    assert len(set(ids)) == n and _id_number_ok(pd.Series(ids)).all()
+    assert all((int(i[16]) % 2 == 1) == m for i, m in zip(ids, male))
