@@ -83,7 +83,8 @@ def cmd_classify(args) -> None:
               "\n".join(lines))
         return
     from .runs import classify
-    report = classify(standard=args.standard, progress=progress, requested_by=_actor(args, False))
+    report = classify(standard=args.standard, progress=progress, requested_by=_actor(args, False),
+                      refit_clusters=args.refit_clusters)
     _emit(args, report.to_dict(), "\n".join(_run_lines(report)))
 
 
@@ -249,6 +250,8 @@ def _parser() -> argparse.ArgumentParser:
                     help="scheduled re-tagging: run only if the last scheduled run is older than the "
                          "standard's governance.retag_every_months (say why); call it daily")
     sp.add_argument("--actor", help="who requests the run (default: $CLIENTSTRATA_ACTOR)")
+    sp.add_argument("--refit-clusters", action="store_true",
+                    help="fit the behaviour clusters anew (default: keep the live run's, so values stay comparable)")
 
     command("runs", cmd_runs, "list classification runs (number, status, kind, standard, publication)")
 

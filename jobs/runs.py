@@ -16,6 +16,7 @@ from ..graph.queries import latest_run_id
 from ..graph.store import GraphStore, open_graph
 from . import features as F
 from .classify import classify_enterprises, classify_partition, population_parameters
+from .segments import clusters_for_run, live_cluster_model
 from .progress import bar
 from .standard import load_standard
 from ..graph import audit
@@ -57,16 +58,23 @@ class RunReport:
         return f"RunReport(run_id={self.run_id}, customers={self.customers}, tags={self.tags})"
 
 
-def build_tags(conn, graph: GraphStore, std, progress: bool | None = None) -> pd.DataFrame:
+def build_tags(conn, graph: GraphStore, std, progress: bool | None = None,
+               refit_clusters: bool = False) -> pd.DataFrame:
     """Features from the record and the graph (read in keyset ranges of customers), population
-    parameters once over everyone, then every individual dimension per partition and the
-    enterprise dimensions: one tags frame."""
+    parameters once over everyone, then every individual dimension per partition, the behaviour
+    clusters (the live run's model, fitted anew only when there is none or `refit_clusters`) and
+    the enterprise dimensions: one tags frame."""
     parts = list(F.iter_individual_features(conn, graph, std, progress=progress))
     params = population_parameters(parts, std)
     tags = [classify_partition(p, std, params) for p in parts]
+    # data-driven segments: k-means fitted once on the population, assigned per partition
+    live = None if refit_clusters else live_cluster_model(conn)
+    cluster_tags, model, why_not = clusters_for_run(parts, std.version, live)
+    tags += cluster_tags
     tags.append(classify_enterprises(F.enterprise_features(conn, std), std))
     out = pd.concat(tags, ignore_index=True)
     out["score"] = out["score"].astype(object).where(out["score"].notna(), None)  # NULL, not NaN, in the record
+    out.attrs["behaviour_clusters"] = model.to_dict() if model else {"skipped": why_not}
     return out
 
 
@@ -82,7 +90,7 @@ def _snapshot(conn) -> dict:
 
 def classify(engine: Engine | None = None, graph: GraphStore | None = None,
              standard: str | Path | None = None, progress: bool | None = None,
-             kind: str = "on_demand", requested_by: str | None = None,
+             kind: str = "on_demand", requested_by: str | None = None, refit_clusters: bool = False,
              _fail_after_rows: int | None = None, _fail_before_commit: bool = False) -> RunReport:
     """Run every dimension over every customer and publish the run atomically.
 
@@ -115,7 +123,8 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
         with engine.connect() as conn:
             require_synced(conn, graph)
             snapshot["graph"] = graph.counts()
-            tags = build_tags(conn, graph, std, progress)
+            tags = build_tags(conn, graph, std, progress, refit_clusters)
+            snapshot["behaviour_clusters"] = tags.attrs["behaviour_clusters"]  # the model, to reproduce the run
         tags["run_id"] = run_id
         records = tags.to_dict("records")
         # Tags, feed, outbox and the status flip share one transaction: readers see all of the

@@ -33,7 +33,8 @@ from ..graph.errors import InvalidInput
 from .classify import TAG_COLUMNS
 
 __all__ = [
-    "ClusterModel", "fit_clusters", "assign_clusters", "behaviour_features",
+    "ClusterModel", "fit_clusters", "assign_clusters", "behaviour_features", "behaviour_of", "clusters_for_run",
+    "live_cluster_model",
     "BEHAVIOUR_FEATURES", "LOG_FEATURES", "CHANNELS", "DIMENSION",
 ]
 
@@ -265,6 +266,59 @@ def assign_clusters(behaviour: pd.DataFrame, model: ClusterModel,
         "score": dist, "rule": np.asarray(rule_of, dtype=object)[pick], "inputs": inputs,
         "standard_version": standard_version,
     }, columns=TAG_COLUMNS)
+
+
+def behaviour_of(features: pd.DataFrame, window_days: float = 365.0) -> pd.DataFrame:
+    """The behaviour columns from the run's wide features frame (jobs/features.py), one row per
+    customer: what classify clusters on. Pure, so each partition maps on its own; customers
+    without transactions count as `window_days` since the last one, as in behaviour_features."""
+    n = features["txn_count"].fillna(0).astype(float)
+    out = pd.DataFrame({"customer_id": features["customer_id"].to_numpy(),
+                        "txn_count": n.astype(int).to_numpy(),
+                        "txn_amount": features["txn_amount"].fillna(0.0).astype(float).to_numpy()})
+    for c in CHANNELS:
+        col = features.get(f"ch_{c}", pd.Series(0, index=features.index)).fillna(0).astype(float)
+        out[f"share_{c}"] = (col / n.where(n > 0)).fillna(0.0).to_numpy()
+    out["recency_days"] = features["days_since_last_txn"].astype(float).fillna(window_days).clip(upper=window_days).to_numpy()
+    out["aum"] = features["aum"].fillna(0.0).astype(float).to_numpy()
+    out["tenure_years"] = features["tenure_years"].fillna(0.0).astype(float).to_numpy()
+    out["product_families"] = features["families"].fillna("").map(
+        lambda s: len([f for f in str(s).split(",") if f])).astype(int).to_numpy()
+    return out[["customer_id", *BEHAVIOUR_FEATURES]]
+
+
+def live_cluster_model(conn) -> ClusterModel | None:
+    """The cluster model of the latest published run, if it had one."""
+    import sqlalchemy as sa
+
+    from ..graph.models import ClassificationRun
+    from ..graph.queries import latest_run_id
+    run_id = latest_run_id(conn)
+    if run_id is None:
+        return None
+    snap = conn.execute(sa.select(ClassificationRun.snapshot).where(ClassificationRun.run_id == run_id)).scalar()
+    snap = json.loads(snap) if isinstance(snap, str) else (snap or {})
+    found = snap.get("behaviour_clusters") or {}
+    return ClusterModel.from_dict(found) if "model_id" in found else None
+
+
+def clusters_for_run(partitions: Sequence[pd.DataFrame], standard_version: str, model: ClusterModel | None = None,
+                     seed: int = 0) -> tuple[list[pd.DataFrame], ClusterModel | None, str | None]:
+    """Assign each partition to the clusters of `model` — the live run's, so cluster values stay
+    comparable from run to run — or, without one, fit once on this run's population (a bounded
+    sample) first. Returns the tags per partition, the model (for the run's snapshot) and, when
+    the data cannot be clustered (too few customers, or no behaviour that varies, as in a record
+    without transactions), no tags and the reason."""
+    behaviour = [behaviour_of(p) for p in partitions]
+    if model is not None and list(model.features) == list(BEHAVIOUR_FEATURES):
+        return [assign_clusters(b, model, standard_version) for b in behaviour], model, None
+    population = pd.concat(behaviour, ignore_index=True) if behaviour else pd.DataFrame()
+    if len(population) < 20 or population[list(BEHAVIOUR_FEATURES)].drop_duplicates().shape[0] < 9:
+        return [], None, "too few customers with distinct behaviour to cluster"
+    if not population["txn_count"].any():
+        return [], None, "no transactions in the record: behaviour clusters need them"
+    model = fit_clusters(population, seed=seed, features=list(BEHAVIOUR_FEATURES))
+    return [assign_clusters(b, model, standard_version) for b in behaviour], model, None
 
 
 # Product families held now, as jobs.features.product_families defines them, counted in SQL.

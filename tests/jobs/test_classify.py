@@ -35,7 +35,7 @@ def test_run_publishes_one_tag_per_customer_per_dimension(loaded):
         run = conn.execute(sa.text("SELECT run_id, status, standard_version FROM classification_runs")).one()
         enterprises = conn.execute(sa.text("SELECT count(*) FROM enterprises")).scalar()
     assert run.status == "published" and run.standard_version == STD.version
-    assert _per_dimension(engine) == {**{d: (300, 300) for d in INDIVIDUAL},
+    assert _per_dimension(engine) == {**{d: (300, 300) for d in INDIVIDUAL}, "behaviour_cluster": (300, 300),
                                       **{d: (enterprises, enterprises) for d in ENTERPRISE}}
 
 

@@ -87,6 +87,9 @@ def test_absent_dimensions_and_runs_are_clear_errors(loaded):
         with pytest.raises(R.MissingDimension, match=r"run 1 has no aml_rsik tags \(dimensions in run 1: "
                                                      r"aml_risk, .*cooperation_depth, .*wealth_tier\)"):
             R.distribution(conn, "aml_rsik")
+    with engine.begin() as conn:  # a run without behaviour clusters (a record without transactions)
+        conn.execute(sa.text("DELETE FROM tags WHERE dimension = 'behaviour_cluster'"))
+    with engine.connect() as conn:
         with pytest.raises(R.MissingDimension, match="--fit"):
             R.clusters(conn)
         with pytest.raises(NotFound):
@@ -142,6 +145,8 @@ def test_data_quality_shows_broken_rows(engine, bundle_copy):
 
 def test_clusters_report_fits_when_asked_and_reads_published_tags(loaded):
     engine, _ = loaded
+    with engine.begin() as conn:  # a run without behaviour clusters (a record without transactions)
+        conn.execute(sa.text("DELETE FROM tags WHERE dimension = 'behaviour_cluster'"))
     with engine.connect() as conn:
         fitted = R.clusters(conn, fit=True)
     assert fitted["customers"].sum() == 300 and "not published" in fitted.attrs["notes"][0]

@@ -121,3 +121,51 @@ def test_behaviour_features_from_the_record(loaded):
     assert (b["aum"] >= 0).all() and b["aum"].sum() > 0 and (b["product_families"] >= 1).all()
     model = fit_clusters(b, seed=0)
     assert 3 <= model.k <= 8 and len(assign_clusters(b, model)) == n_people
+
+
+def test_a_run_tags_every_customer_with_a_behaviour_cluster_and_keeps_the_model(loaded):
+    """classify fits k-means once on the run's features and keeps the model in the run's snapshot,
+    so the clusters are reproducible and the report reads them from the run."""
+    import sqlalchemy as sa
+
+    from clientstrata.jobs import reports as R
+    from clientstrata.jobs.segments import ClusterModel, assign_clusters, behaviour_features
+    engine, _ = loaded
+    with engine.connect() as conn:
+        tags = pd.read_sql("SELECT customer_id, value FROM tags WHERE run_id = 1 AND dimension = 'behaviour_cluster'",
+                           conn)
+        people = conn.execute(sa.text("SELECT count(*) FROM individuals")).scalar_one()
+        snapshot = conn.execute(sa.text("SELECT snapshot FROM classification_runs WHERE run_id = 1")).scalar_one()
+        report = R.clusters(conn)
+    snapshot = json.loads(snapshot) if isinstance(snapshot, str) else snapshot
+    model = ClusterModel.from_dict(snapshot["behaviour_clusters"])
+    assert len(tags) == people and tags["customer_id"].is_unique
+    assert set(tags["value"]) == set(model.values) and len(model.values) == model.k >= 3
+    assert report["customers"].sum() == people and "no behaviour_cluster tags" not in " ".join(report.attrs.get("notes", []))
+    # the stored model reproduces the run's assignment from the record's own behaviour columns
+    with engine.connect() as conn:
+        again = assign_clusters(behaviour_features(conn), model)
+    agree = again.set_index("customer_id")["value"].reindex(tags["customer_id"]).to_numpy() == tags["value"].to_numpy()
+    assert agree.mean() > 0.9
+
+
+def test_later_runs_keep_the_live_cluster_model_until_refit(loaded):
+    """Cluster values stay comparable run to run: a run reuses the live model; refitting is asked for."""
+    import sqlalchemy as sa
+
+    from clientstrata.jobs.runs import classify
+    engine, graph = loaded
+
+    def model_id(run_id):
+        with engine.connect() as conn:
+            snap = conn.execute(sa.text("SELECT snapshot FROM classification_runs WHERE run_id = :r"),
+                                {"r": run_id}).scalar_one()
+        return (json.loads(snap) if isinstance(snap, str) else snap)["behaviour_clusters"]["model_id"]
+    second = classify(engine, graph, progress=False)
+    assert model_id(second.run_id) == model_id(1)
+    with engine.connect() as conn:
+        moved = conn.execute(sa.text("SELECT count(*) FROM classification_changes WHERE run_id = :r "
+                                     "AND dimension = 'behaviour_cluster'"), {"r": second.run_id}).scalar_one()
+    assert moved == 0  # same data, same model: nobody changes cluster
+    third = classify(engine, graph, progress=False, refit_clusters=True)
+    assert third.run_id == second.run_id + 1 and model_id(third.run_id)
