@@ -63,7 +63,7 @@ def _run_lines(report) -> list[str]:
     d = report.to_dict()
     lines = [f"run {report.run_id} published ({report.kind}): {report.customers:,} customers, {report.tags:,} tags "
              f"(standard {report.standard_version}); {report.changes:,} changes, "
-             f"{report.notifications:,} notifications"]
+             f"{report.notifications:,} notifications, {report.alerts:,} alerts"]
     for dim, values in d["distribution"].items():
         lines.append(f"  {dim}: " + ", ".join(f"{v} {n:,}" for v, n in values.items()))
     return lines

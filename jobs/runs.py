@@ -23,6 +23,7 @@ from .changes import append_changes, lock_feed, run_diff
 from .governance import governance_of, register_standard, standard_text
 from .notify import notification_rows, write_notifications
 from .overrides import expire_overrides
+from .alerts import alert_settings, raise_alerts
 
 __all__ = ["classify", "RunReport", "latest_run_id", "build_tags", "require_synced", "KINDS", "SNAPSHOT_TABLES"]
 
@@ -45,11 +46,12 @@ class RunReport:
     kind: str = "on_demand"
     changes: int = 0          # change-feed rows the publish appended
     notifications: int = 0    # outbox rows the publish wrote
+    alerts: int = 0           # new alerts the publish raised (repeats in the same period are not counted)
 
     def to_dict(self) -> dict:
         return {"run_id": self.run_id, "standard_version": self.standard_version, "kind": self.kind,
                 "customers": self.customers, "tags": self.tags, "changes": self.changes,
-                "notifications": self.notifications,
+                "notifications": self.notifications, "alerts": self.alerts,
                 "distribution": {d: dict(zip(g["value"], g["customers"].astype(int)))
                                  for d, g in self.distribution.groupby("dimension")}}
 
@@ -57,11 +59,15 @@ class RunReport:
         return f"RunReport(run_id={self.run_id}, customers={self.customers}, tags={self.tags})"
 
 
-def build_tags(conn, graph: GraphStore, std, progress: bool | None = None) -> pd.DataFrame:
+def build_tags(conn, graph: GraphStore, std, progress: bool | None = None,
+               features: list | None = None) -> pd.DataFrame:
     """Features from the record and the graph (read in keyset ranges of customers), population
     parameters once over everyone, then every individual dimension per partition and the
-    enterprise dimensions: one tags frame."""
+    enterprise dimensions: one tags frame. Pass a list as `features` to get the partitions back
+    (the alerts read them)."""
     parts = list(F.iter_individual_features(conn, graph, std, progress=progress))
+    if features is not None:
+        features.extend(parts)
     params = population_parameters(parts, std)
     tags = [classify_partition(p, std, params) for p in parts]
     tags.append(classify_enterprises(F.enterprise_features(conn, std), std))
@@ -96,6 +102,7 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
     std = load_standard(standard)
     text = standard_text(standard, std)
     gov = governance_of(std, text)
+    alert_cfg = alert_settings(std)  # a bad `alerts:` block is refused before the run starts
     actor = requested_by or "system"
     engine = engine or get_engine()
     migrate(engine)
@@ -115,7 +122,8 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
         with engine.connect() as conn:
             require_synced(conn, graph)
             snapshot["graph"] = graph.counts()
-            tags = build_tags(conn, graph, std, progress)
+            parts: list[pd.DataFrame] = []
+            tags = build_tags(conn, graph, std, progress, features=parts)
         tags["run_id"] = run_id
         records = tags.to_dict("records")
         # Tags, feed, outbox and the status flip share one transaction: readers see all of the
@@ -136,13 +144,16 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
                                   for r in diff.itertuples(index=False)])
             notes = notification_rows(diff, gov, run_id, at)
             write_notifications(conn, notes)
+            raised = raise_alerts(conn, std, alert_cfg, parts, tags, previous, run_id, at)
+            new_alerts = int(raised.attrs.get("written", 0))
             if _fail_before_commit:
                 raise RuntimeError("simulated failure before commit")  # tests: everything written, not published
             conn.execute(sa.update(runs).where(runs.c.run_id == run_id).values(
                 status="published", published_at=at, customer_count=int(snapshot["individuals"]),
                 snapshot=snapshot))
             audit.record(conn, actor, "run.published", "classification_run", run_id, {
-                "previous_run": previous, "changes": len(diff), "notifications": len(notes)}, at=at)
+                "previous_run": previous, "changes": len(diff), "notifications": len(notes),
+                "alerts": new_alerts}, at=at)
     except BaseException as exc:
         with engine.begin() as conn:
             conn.execute(sa.update(runs).where(runs.c.run_id == run_id).values(
@@ -154,4 +165,4 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
             graph.close()
     dist = (tags.groupby(["dimension", "value"]).size().rename("customers").reset_index())
     return RunReport(run_id, std.version, int(snapshot["individuals"]), len(tags), dist,
-                     kind=kind, changes=len(diff), notifications=len(notes))
+                     kind=kind, changes=len(diff), notifications=len(notes), alerts=new_alerts)
