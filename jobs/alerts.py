@@ -607,7 +607,10 @@ def list_alerts(conn: Connection, rm_id: str | None = None, status: str | None =
     if customer_ids is not None:
         q = q.where(_A.c.customer_id.in_(list(customer_ids)))
     rows = conn.execute(q.order_by(_A.c.alert_id).limit(limit)).mappings().all()
-    return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in _A.columns])
+    df = pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in _A.columns])
+    for c in ("rm_id", "acknowledged_by"):  # missing is None, not NaN: a branch-queue alert has no RM
+        df[c] = df[c].astype(object).where(df[c].notna(), None)
+    return df
 
 
 def open_alert_counts(conn: Connection, rm_id: str | None) -> dict[str, int]:
