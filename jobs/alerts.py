@@ -501,7 +501,7 @@ def route_alerts(conn: Connection, alerts: pd.DataFrame) -> pd.DataFrame:
     who = who.reindex(out["customer_id"].to_numpy())
     rm = who["rm_id"].astype(object).where(who["rm_id"].notna(), None).to_numpy()
     branch = who["branch_id"].astype(object).where(who["branch_id"].notna(), None).to_numpy()
-    out["rm_id"] = rm
+    out["rm_id"] = pd.Series(rm, index=out.index, dtype=object)  # object: None stays None, not NaN
     out["details"] = [{**d, "queue": "rm", "branch_id": b} if r else {**d, "queue": "branch", "branch_id": b}
                       for d, r, b in zip(out["details"], rm, branch)]
     return out
@@ -516,7 +516,8 @@ def write_alerts(conn: Connection, alerts: pd.DataFrame, run_id: int, at: dt.dat
     fps = [fingerprint(t, c, p) for t, c, p in zip(alerts["alert_type"], alerts["customer_id"], alerts["period"])]
     rows = {}
     for fp, r in zip(fps, alerts.itertuples(index=False)):
-        rows.setdefault(fp, {"run_id": run_id, "customer_id": r.customer_id, "rm_id": r.rm_id,
+        rm = r.rm_id if isinstance(r.rm_id, str) else None  # never NaN: it would be the text 'NaN' on PostgreSQL
+        rows.setdefault(fp, {"run_id": run_id, "customer_id": r.customer_id, "rm_id": rm,
                              "alert_type": r.alert_type, "severity": r.severity, "reason": r.reason,
                              "details": {**r.details, "period": r.period}, "status": "open", "created_at": at,
                              "fingerprint": fp})
