@@ -261,9 +261,10 @@ def near_upgrade(f: pd.DataFrame, tags: pd.DataFrame, s: AlertSettings, std: Sta
     nxt = np.where(has_next, mins[np.minimum(idx, len(mins) - 1)], np.inf)
     gap_pct = np.where(has_next, (nxt - aum) / np.where(nxt > 0, nxt, 1) * 100, np.inf)
     tier = _tag(tags, "wealth_tier", f["customer_id"]).to_numpy()
-    nxt_value = np.array([bands[min(i, len(bands) - 1)]["value"] for i in idx], dtype=object)
-    # a customer already holding that band (kept there by the stable tier) is not "near" it
-    hit = np.flatnonzero(has_next & (gap_pct <= float(cfg["within_pct"])) & (gap_pct > 0) & (tier != nxt_value))
+    held = pd.Series(tier).map({b["value"]: i for i, b in enumerate(bands)}).fillna(-1).to_numpy()
+    # a customer already holding that band or a higher one (kept there by the stable tier, on
+    # watch) is not "near" it
+    hit = np.flatnonzero(has_next & (gap_pct <= float(cfg["within_pct"])) & (gap_pct > 0) & (held < idx))
     month = _month(f["as_of"].iloc[0]) if len(f) else ""
     cols = aum_columns(f)
     month = cols[-1].split(":", 1)[1] if cols else month

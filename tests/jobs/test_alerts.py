@@ -70,8 +70,10 @@ def test_aum_outflow_fires_at_the_drop_threshold_for_valuable_customers_only():
 def test_near_upgrade_fires_within_the_percent_below_the_next_band():
     f = features([{"customer_id": "in", "aum:2026-10": 450_000.0},     # 10 % under 500,000
                   {"customer_id": "out", "aum:2026-10": 449_999.0},
-                  {"customer_id": "held", "aum:2026-10": 480_000.0}])  # on watch, still holds wealth
-    t = tags([("in", "wealth_tier", "affluent"), ("out", "wealth_tier", "affluent"), ("held", "wealth_tier", "wealth")])
+                  {"customer_id": "held", "aum:2026-10": 480_000.0},   # on watch, still holds wealth
+                  {"customer_id": "pb", "aum:2026-10": 480_000.0}])    # on watch, holds private banking
+    t = tags([("in", "wealth_tier", "affluent"), ("out", "wealth_tier", "affluent"), ("held", "wealth_tier", "wealth"),
+              ("pb", "wealth_tier", "private_banking")])
     out = detect(f, t)
     assert fired(out, "near_upgrade") == {"in"}
     row = out[out["alert_type"] == "near_upgrade"].iloc[0]
