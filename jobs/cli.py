@@ -63,7 +63,7 @@ def _run_lines(report) -> list[str]:
     d = report.to_dict()
     lines = [f"run {report.run_id} published ({report.kind}): {report.customers:,} customers, {report.tags:,} tags "
              f"(standard {report.standard_version}); {report.changes:,} changes, "
-             f"{report.notifications:,} notifications"]
+             f"{report.notifications:,} notifications, {report.alerts:,} alerts"]
     for dim, values in d["distribution"].items():
         lines.append(f"  {dim}: " + ", ".join(f"{v} {n:,}" for v, n in values.items()))
     return lines
@@ -165,6 +165,22 @@ def cmd_override(args) -> None:
         fn = lambda conn: O.revoke_override(conn, actor, args.id, args.reason)  # noqa: E731
     ov = _with_conn(fn, write=True)
     _emit(args, ov.to_dict(), f"override #{ov.override_id} {ov.status}: {ov.customer_id} {ov.dimension}={ov.value}")
+
+
+def cmd_alerts(args) -> None:
+    from . import alerts as AL
+    if args.action == "list":
+        df = _with_conn(lambda conn: AL.list_alerts(conn, rm_id=args.rm, status=args.status, alert_type=args.type,
+                                                    limit=args.limit, after=args.after))
+        lines = [f"#{r.alert_id:<6} {r.status:<12} {r.severity:<6} {r.alert_type:<19} {r.customer_id:<12} "
+                 f"{r.rm_id or 'branch ' + str((r.details or {}).get('branch_id'))}: {r.reason}"
+                 for r in df.itertuples(index=False)] or ["no alerts"]
+        _emit(args, {"alerts": df.to_dict("records"), "cursor": int(df["alert_id"].iloc[-1]) if len(df) else args.after},
+              "\n".join(lines))
+        return
+    actor = _actor(args)
+    a = _with_conn(lambda conn: AL.acknowledge_alert(conn, actor, args.id, args.note), write=True)
+    _emit(args, a, f"alert #{a['alert_id']} acknowledged by {a['acknowledged_by']}: {a['alert_type']} {a['customer_id']}")
 
 
 def cmd_serve(args) -> None:
@@ -296,6 +312,23 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--customer")
     ap.add_argument("--status", choices=("proposed", "approved", "rejected", "revoked", "expired"))
     action("expire", "mark overrides whose expiry day has come as expired (the feed gets their change)")
+
+    sp = command("alerts", cmd_alerts, "alerts routed to relationship managers (客户跟踪): list, acknowledge")
+    asub = sp.add_subparsers(dest="action", required=True)
+    ap = asub.add_parser("list", help="list alerts, oldest first")
+    ap.add_argument("--rm", help="only this RM's alerts")
+    ap.add_argument("--type", choices=("aum_outflow", "near_upgrade", "risk_appetite_drift", "product_maturity",
+                                       "birthday", "dormant", "demand_signal", "aml_red_flag"))
+    ap.add_argument("--status", choices=("open", "acknowledged"))
+    ap.add_argument("--limit", type=int, default=1000)
+    ap.add_argument("--after", type=int, default=0, metavar="ALERT_ID", help="keyset cursor: the last alert_id seen")
+    ap = asub.add_parser("ack", help="acknowledge an open alert (audited)")
+    ap.add_argument("id", type=int)
+    ap.add_argument("--actor", help="who is acting (default: $CLIENTSTRATA_ACTOR)")
+    ap.add_argument("--note")
+    for ap in asub.choices.values():
+        ap.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                        help="print one JSON object as the last line")
 
     sp = command("token", cmd_token, "issue, list or revoke API bearer tokens (stored only as hashes)")
     tok = sp.add_subparsers(dest="action", required=True)

@@ -24,6 +24,7 @@ from .changes import append_changes, lock_feed, run_diff
 from .governance import governance_of, register_standard, standard_text
 from .notify import notification_rows, write_notifications
 from .overrides import expire_overrides
+from .alerts import alert_settings, raise_alerts
 
 __all__ = ["classify", "RunReport", "latest_run_id", "build_tags", "require_synced", "KINDS", "SNAPSHOT_TABLES"]
 
@@ -46,11 +47,12 @@ class RunReport:
     kind: str = "on_demand"
     changes: int = 0          # change-feed rows the publish appended
     notifications: int = 0    # outbox rows the publish wrote
+    alerts: int = 0           # new alerts the publish raised (repeats in the same period are not counted)
 
     def to_dict(self) -> dict:
         return {"run_id": self.run_id, "standard_version": self.standard_version, "kind": self.kind,
                 "customers": self.customers, "tags": self.tags, "changes": self.changes,
-                "notifications": self.notifications,
+                "notifications": self.notifications, "alerts": self.alerts,
                 "distribution": {d: dict(zip(g["value"], g["customers"].astype(int)))
                                  for d, g in self.distribution.groupby("dimension")}}
 
@@ -59,12 +61,15 @@ class RunReport:
 
 
 def build_tags(conn, graph: GraphStore, std, progress: bool | None = None,
-               refit_clusters: bool = False) -> pd.DataFrame:
+               refit_clusters: bool = False, features: list | None = None) -> pd.DataFrame:
     """Features from the record and the graph (read in keyset ranges of customers), population
     parameters once over everyone, then every individual dimension per partition, the behaviour
     clusters (the live run's model, fitted anew only when there is none or `refit_clusters`) and
-    the enterprise dimensions: one tags frame."""
+    the enterprise dimensions: one tags frame. Pass a list as `features` to get the partitions
+    back (the alerts read them)."""
     parts = list(F.iter_individual_features(conn, graph, std, progress=progress))
+    if features is not None:
+        features.extend(parts)
     params = population_parameters(parts, std)
     tags = [classify_partition(p, std, params) for p in parts]
     # data-driven segments: k-means fitted once on the population, assigned per partition
@@ -104,6 +109,7 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
     std = load_standard(standard)
     text = standard_text(standard, std)
     gov = governance_of(std, text)
+    alert_cfg = alert_settings(std)  # a bad `alerts:` block is refused before the run starts
     actor = requested_by or "system"
     engine = engine or get_engine()
     migrate(engine)
@@ -123,7 +129,8 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
         with engine.connect() as conn:
             require_synced(conn, graph)
             snapshot["graph"] = graph.counts()
-            tags = build_tags(conn, graph, std, progress, refit_clusters)
+            parts: list[pd.DataFrame] = []
+            tags = build_tags(conn, graph, std, progress, refit_clusters, features=parts)
             snapshot["behaviour_clusters"] = tags.attrs["behaviour_clusters"]  # the model, to reproduce the run
         tags["run_id"] = run_id
         records = tags.to_dict("records")
@@ -145,13 +152,16 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
                                   for r in diff.itertuples(index=False)])
             notes = notification_rows(diff, gov, run_id, at)
             write_notifications(conn, notes)
+            raised = raise_alerts(conn, std, alert_cfg, parts, tags, previous, run_id, at)
+            new_alerts = int(raised.attrs.get("written", 0))
             if _fail_before_commit:
                 raise RuntimeError("simulated failure before commit")  # tests: everything written, not published
             conn.execute(sa.update(runs).where(runs.c.run_id == run_id).values(
                 status="published", published_at=at, customer_count=int(snapshot["individuals"]),
                 snapshot=snapshot))
             audit.record(conn, actor, "run.published", "classification_run", run_id, {
-                "previous_run": previous, "changes": len(diff), "notifications": len(notes)}, at=at)
+                "previous_run": previous, "changes": len(diff), "notifications": len(notes),
+                "alerts": new_alerts}, at=at)
     except BaseException as exc:
         with engine.begin() as conn:
             conn.execute(sa.update(runs).where(runs.c.run_id == run_id).values(
@@ -163,4 +173,4 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
             graph.close()
     dist = (tags.groupby(["dimension", "value"]).size().rename("customers").reset_index())
     return RunReport(run_id, std.version, int(snapshot["individuals"]), len(tags), dist,
-                     kind=kind, changes=len(diff), notifications=len(notes))
+                     kind=kind, changes=len(diff), notifications=len(notes), alerts=new_alerts)
