@@ -1,5 +1,6 @@
-"""`serve(app) -> url`: an app on a real uvicorn server on a free loopback port, for tests that
-need real HTTP (JS clients, the browser, a body that streams in)."""
+"""`app`: the API over the loaded bank in-process; `serve(app) -> url`: an app on a real uvicorn
+server on a free loopback port, for tests that need real HTTP (JS clients, the browser, a body
+that streams in)."""
 from __future__ import annotations
 
 import socket
@@ -9,6 +10,16 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import uvicorn
+from starlette.testclient import TestClient
+
+from clientstrata.api.app import create_app
+
+
+@pytest.fixture
+def app(loaded) -> Iterator[TestClient]:
+    engine, graph = loaded
+    with TestClient(create_app(engine, graph)) as client:
+        yield client
 
 
 @pytest.fixture

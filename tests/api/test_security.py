@@ -1,17 +1,7 @@
 """Authentication, a relationship manager's book, PII masking per role and its audit trail."""
-import pytest
 import sqlalchemy as sa
-from starlette.testclient import TestClient
 
-from clientstrata.api.app import create_app
 from clientstrata.graph.models import AuditEntry, HouseholdMember, Individual
-
-
-@pytest.fixture
-def app(loaded):
-    engine, graph = loaded
-    with TestClient(create_app(engine, graph)) as c:
-        yield c
 
 
 def ask(app, token, query, **variables):
