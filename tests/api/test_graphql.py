@@ -3,6 +3,7 @@ from starlette.testclient import TestClient
 
 from clientstrata.api.app import create_app
 from clientstrata.jobs.classify import INDIVIDUAL
+from clientstrata.jobs.segments import DIMENSION as CLUSTER
 
 
 @pytest.fixture
@@ -43,8 +44,9 @@ def test_customer_tags_explain_and_pii_is_masked(client):
     data = gql(client, '{ customer(id: "C0000001") { id idNumber phone tags { dimension value label labelZh '
                        'explanation inputs standardVersion runId } household { id members { role customer { id } } } } }')
     c = data["data"]["customer"]
-    assert {t["dimension"] for t in c["tags"]} == set(INDIVIDUAL)  # every individual dimension, one tag each
-    assert len(c["tags"]) == len(INDIVIDUAL)
+    # every individual dimension and the data-driven behaviour cluster, one tag each
+    assert {t["dimension"] for t in c["tags"]} == {*INDIVIDUAL, CLUSTER}
+    assert len(c["tags"]) == len(INDIVIDUAL) + 1
     tier = next(t for t in c["tags"] if t["dimension"] == "wealth_tier")
     assert "month-average AUM" in tier["explanation"] and "aum" in tier["inputs"] and tier["runId"] == 1
     assert c["idNumber"][:3].isdigit() and "*" * 11 in c["idNumber"]
