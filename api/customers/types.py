@@ -9,7 +9,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from ...graph.access import Permission
-from ...graph.pii import mask_account_number, mask_id_number, mask_phone
+from ...graph.pii import mask_account_number, mask_address, mask_id_number, mask_phone
 from ..pagination import PageInfo
 
 if TYPE_CHECKING:
@@ -89,8 +89,8 @@ class EcosystemNode:
     relations: list[str] = strawberry.field(description="Relationship types that reach it at that distance.")
 
 
-@strawberry.type(description="An individual customer. ID and phone numbers are masked unless the caller's "
-                             "role needs them (JR/T 0171-2020).")
+@strawberry.type(description="An individual customer. ID numbers, phones and addresses are masked unless the "
+                             "caller's role needs them (JR/T 0171-2020).")
 class Customer:
     id: strawberry.ID
     name: str
@@ -112,6 +112,11 @@ class Customer:
     @strawberry.field(description="Phone; masked (138****8000) for roles without need.")
     def phone(self, info: Info) -> str | None:
         return _pii(info, str(self.id), "phone", self._row.get("phone"), mask_phone)
+
+    @strawberry.field(description="Home address; only the region down to district (北京市朝阳区***) for roles "
+                                  "without need.")
+    def address(self, info: Info) -> str | None:
+        return _pii(info, str(self.id), "address", self._row.get("address"), mask_address)
 
     @strawberry.field(description="Tags of the latest published run.")
     async def tags(self, info: Info, dimension: str | None = None) -> list[Tag]:
