@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 from graphql.error import GraphQLError
 from strawberry.extensions import (DisableIntrospection, MaskErrors, MaxAliasesLimiter, MaxTokensLimiter,
-                                   QueryDepthLimiter, SchemaExtension)
+                                   ParserCache, QueryDepthLimiter, SchemaExtension, ValidationCache)
 from strawberry.tools import merge_types
 
 from ..graph.errors import ClientStrataError, StoreUnavailable
@@ -53,6 +53,10 @@ def build_schema(settings: ApiSettings) -> strawberry.Schema:
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: MaskErrors(should_mask_error=lambda e: not _visible(e)),
         PiiAudit,
+        # workbenches send the same few documents all day: parse and validate each once (bounded
+        # LRU, keyed by the text and the parse limits, so a flood of unique texts cannot grow it)
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
     ]
     if not settings.introspection:
         extensions.insert(0, DisableIntrospection)

@@ -258,7 +258,7 @@ def near_upgrade(f: pd.DataFrame, tags: pd.DataFrame, s: AlertSettings, std: Sta
     # the next band above the customer's latest AUM (not the held tier: one on watch is not "near")
     idx = np.searchsorted(mins, aum, side="right")
     has_next = idx < len(mins)
-    nxt = np.where(has_next, mins[np.minimum(idx, len(mins) - 1)], np.inf)
+    nxt = mins[np.minimum(idx, len(mins) - 1)]  # only read where has_next
     gap_pct = np.where(has_next, (nxt - aum) / np.where(nxt > 0, nxt, 1) * 100, np.inf)
     tier = _tag(tags, "wealth_tier", f["customer_id"]).to_numpy()
     held = pd.Series(tier).map({b["value"]: i for i, b in enumerate(bands)}).fillna(-1).to_numpy()

@@ -44,10 +44,15 @@ async def resolve_customer_table(info: Info, first: int, after: str | None, filt
                          page_info=PageInfo(has_next_page=has_next, end_cursor=end))
 
 
-async def resolve_ecosystem(info: Info, customer_id: str, hops: int) -> list[EcosystemNode]:
+MAX_ECOSYSTEM = 1000
+
+
+async def resolve_ecosystem(info: Info, customer_id: str, hops: int, first: int) -> list[EcosystemNode]:
     if not 1 <= hops <= 4:
         raise InvalidInput("`hops` must be between 1 and 4")
+    if not 1 <= first <= MAX_ECOSYSTEM:
+        raise InvalidInput(f"`first` must be between 1 and {MAX_ECOSYSTEM}")
     ctx = info.context
     df = await ctx.run(ecosystem_view, ctx.graph, customer_id, hops, ctx.principal.book)
     return [EcosystemNode(label=r.label, id=r.id, name=r.name, hops=int(r.hops), relations=r.relations.split(","))
-            for r in df.itertuples()]
+            for r in df.head(first).itertuples()]

@@ -155,10 +155,12 @@ class Customer:
         return RelationshipManager.from_row(row) if row else None
 
     @strawberry.field(description="Customers, enterprises and households within `hops` (1–4) in the graph: "
-                                  "employer, controlled enterprises, household, co-holders.")
-    async def ecosystem(self, info: Info, hops: int = 2) -> list[EcosystemNode]:
+                                  "employer, controlled enterprises, household, co-holders. Nearest first "
+                                  "(then enterprises, households, people), at most `first` (≤ 1000): a "
+                                  "payroll employer's whole staff is two hops from each employee.")
+    async def ecosystem(self, info: Info, hops: int = 2, first: int = 100) -> list[EcosystemNode]:
         from .resolvers import resolve_ecosystem
-        return await resolve_ecosystem(info, str(self.id), hops)
+        return await resolve_ecosystem(info, str(self.id), hops, first)
 
     @strawberry.field
     async def household(self, info: Info) -> Annotated["Household", strawberry.lazy("..households.types")] | None:
