@@ -190,7 +190,11 @@ def cmd_serve(args) -> None:
     migrate(get_engine())
     if args.json:
         print(json.dumps({"url": f"http://{args.host}:{args.port}/graphql"}), flush=True)
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    if args.workers > 1:  # one process per core: Python runs one request's CPU at a time per process
+        uvicorn.run("clientstrata.api.app:create_app", factory=True, workers=args.workers,
+                    host=args.host, port=args.port, log_level="info")
+    else:
+        uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
 
 
 def cmd_token(args) -> None:
@@ -350,6 +354,7 @@ def _parser() -> argparse.ArgumentParser:
     sp = command("serve", cmd_serve, "serve the GraphQL API (GraphiQL in a browser at /graphql)")
     sp.add_argument("--host", default="127.0.0.1")
     sp.add_argument("--port", type=int, default=8000)
+    sp.add_argument("--workers", type=int, default=1, help="worker processes (about one per core)")
 
     _report_parser(command)
     return p
