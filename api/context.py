@@ -59,9 +59,6 @@ class Context:
     async def run(self, fn: Callable, *args):
         return await in_thread(self.engine, fn, *args)
 
-    async def run_graph(self, fn: Callable, *args):
-        return await asyncio.to_thread(partial(fn, *args))
-
     async def flush_audit(self) -> None:
         if not self.pii_reads:
             return

@@ -12,7 +12,7 @@ from .errors import NotFound
 from .queries import in_book
 from .store import GraphStore, HouseholdView
 
-__all__ = ["household_view", "households_view", "ecosystem_view"]
+__all__ = ["households_view", "ecosystem_view"]
 
 
 def households_view(conn: Connection, graph: GraphStore, household_ids: Sequence[str],
@@ -31,13 +31,6 @@ def households_view(conn: Connection, graph: GraphStore, household_ids: Sequence
         if mine.any():
             out[hid] = replace(view, members=view.members[mine].reset_index(drop=True))
     return out
-
-
-def household_view(conn: Connection, graph: GraphStore, household_id: str, book: str | None = None) -> HouseholdView:
-    found = households_view(conn, graph, [household_id], book)
-    if household_id not in found:
-        raise NotFound("household", household_id)
-    return found[household_id]
 
 
 def ecosystem_view(conn: Connection, graph: GraphStore, customer_id: str, hops: int = 2,
