@@ -35,7 +35,9 @@ from sqlalchemy.engine import Connection
 from ..graph import audit
 from ..graph.db import insert_ignore
 from ..graph.errors import InvalidInput, NotFound
+from ..graph.access import require_in_book
 from ..graph.models import Alert, Tag
+from ..graph.queries import book_subjects
 from .dimensions._tags import fmt, fmt_many
 from .errors import ActorRequired, InvalidState
 from .features import aum_columns
@@ -567,13 +569,15 @@ def _get(conn: Connection, alert_id: int) -> dict:
 
 
 def acknowledge_alert(conn: Connection, actor: str, alert_id: int, note: str | None = None,
-                      at: dt.datetime | None = None) -> dict:
+                      at: dt.datetime | None = None, book: str | None = None) -> dict:
     """Mark an open alert handled (the RM saw it and acted). Audited in the same transaction;
-    an alert acknowledged already is refused (INVALID_STATE), an unknown id is NOT_FOUND."""
+    an alert acknowledged already is refused (INVALID_STATE), an unknown id is NOT_FOUND, and
+    with `book` (a relationship manager's id) an alert on a customer outside it NOT_ALLOWED."""
     actor = (actor or "").strip()
     if not actor:
         raise ActorRequired("who is acknowledging? pass an actor")
     alert = _get(conn, alert_id)
+    require_in_book(conn, alert["customer_id"], book)
     if alert["status"] != "open":
         raise InvalidState(f"alert #{alert_id} was already acknowledged by {alert['acknowledged_by']} "
                            f"at {alert['acknowledged_at']:%Y-%m-%d %H:%M}")
@@ -590,9 +594,10 @@ def acknowledge_alert(conn: Connection, actor: str, alert_id: int, note: str | N
 
 def list_alerts(conn: Connection, rm_id: str | None = None, status: str | None = None,
                 alert_type: str | None = None, customer_ids: list[str] | None = None,
-                limit: int = 1000, after: int = 0) -> pd.DataFrame:
+                limit: int = 1000, after: int = 0, book: str | None = None) -> pd.DataFrame:
     """Alerts with alert_id > `after`, oldest first, at most `limit` (keyset paging: pass the
-    last alert_id as `after`), filtered by RM, status, type and customers."""
+    last alert_id as `after`), filtered by RM, status, type and customers. `book` (a
+    relationship manager's id) keeps only alerts on customers in that RM's book now."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"`limit` must be between 1 and {MAX_LIMIT:,}")
     if status is not None and status not in STATUSES:
@@ -608,6 +613,8 @@ def list_alerts(conn: Connection, rm_id: str | None = None, status: str | None =
         q = q.where(_A.c.alert_type == alert_type)
     if customer_ids is not None:
         q = q.where(_A.c.customer_id.in_(list(customer_ids)))
+    if book is not None:
+        q = q.where(_A.c.customer_id.in_(book_subjects(book)))
     rows = conn.execute(q.order_by(_A.c.alert_id).limit(limit)).mappings().all()
     df = pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in _A.columns])
     for c in ("rm_id", "acknowledged_by"):  # missing is None, not NaN: a branch-queue alert has no RM
