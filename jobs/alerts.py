@@ -44,7 +44,7 @@ from .features import aum_columns
 from .standard import InvalidStandard, Standard
 
 __all__ = ["ALERT_TYPES", "SEVERITIES", "ALERT_COLUMNS", "AlertSettings", "alert_settings", "alert_inputs",
-           "detect_alerts", "route_alerts", "write_alerts", "raise_alerts", "acknowledge_alert", "list_alerts",
+           "detect_alerts", "route_alerts", "write_alerts", "raise_alerts", "acknowledge_alert", "list_alerts", "alerts_by_customer",
            "open_alert_counts", "fingerprint"]
 
 ALERT_TYPES = ("aum_outflow", "near_upgrade", "risk_appetite_drift", "product_maturity", "birthday",
@@ -620,6 +620,18 @@ def list_alerts(conn: Connection, rm_id: str | None = None, status: str | None =
     for c in ("rm_id", "acknowledged_by"):  # missing is None, not NaN: a branch-queue alert has no RM
         df[c] = df[c].astype(object).where(df[c].notna(), None)
     return df
+
+
+def alerts_by_customer(conn: Connection, ids: list[str], limit: int = 50) -> dict[str, list[dict]]:
+    """Each customer's alerts, newest first (at most `limit` each): the customer view's list."""
+    rows = conn.execute(sa.select(_A).where(_A.c.customer_id.in_(list(ids)))
+                        .order_by(_A.c.customer_id, _A.c.alert_id.desc())).mappings()
+    out: dict[str, list[dict]] = {}
+    for r in rows:
+        mine = out.setdefault(r["customer_id"], [])
+        if len(mine) < limit:
+            mine.append(dict(r))
+    return out
 
 
 def open_alert_counts(conn: Connection, rm_id: str | None) -> dict[str, int]:

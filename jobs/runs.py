@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ..graph.db import count_rows, get_engine, migrate
-from ..graph.errors import InvalidInput
+from ..graph.errors import ClientStrataError, InvalidInput, StoreUnavailable
 from ..graph.models import ClassificationRun, IngestRun, Tag
 from ..graph.queries import latest_run_id
 from ..graph.store import GraphStore, open_graph
@@ -98,6 +98,15 @@ def _snapshot(conn) -> dict:
             "rows": {t: count_rows(conn, sa.table(t)) for t in SNAPSHOT_TABLES}}
 
 
+def failure_reason(exc: BaseException) -> str:
+    """What a failed run records as its error, for everyone who can list runs: our own errors say
+    what to fix; anything else (driver, SQL, a bug) is named by type only — its text may carry
+    SQL or hosts, and it is in the log of the process that ran the run."""
+    if isinstance(exc, ClientStrataError) and not isinstance(exc, StoreUnavailable):
+        return str(exc)
+    return f"unexpected failure ({type(exc).__name__}); the details are in the log of the process that ran it"
+
+
 def _standard(standard: str | Path | Standard | None) -> Standard:
     return standard if isinstance(standard, Standard) else load_standard(standard)
 
@@ -181,10 +190,10 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
                 "previous_run": previous, "changes": len(diff), "notifications": len(notes),
                 "alerts": new_alerts}, at=at)
     except BaseException as exc:
+        reason = failure_reason(exc)
         with engine.begin() as conn:
-            conn.execute(sa.update(runs).where(runs.c.run_id == run_id).values(
-                status="failed", error=str(exc)[:2000]))
-            audit.record(conn, actor, "run.failed", "classification_run", run_id, {"error": str(exc)[:500]})
+            conn.execute(sa.update(runs).where(runs.c.run_id == run_id).values(status="failed", error=reason[:2000]))
+            audit.record(conn, actor, "run.failed", "classification_run", run_id, {"error": reason[:500]})
         raise
     finally:
         if own_graph:
