@@ -7,7 +7,8 @@ from strawberry.types import Info
 
 from ...graph.audit import audit_page
 from ...jobs.changes import changes_after
-from ...jobs.history import migration_matrix, runs_page
+from ...graph.errors import NotFound
+from ...jobs.history import get_run, migration_matrix, runs_page
 from ..pagination import PageInfo, decode_cursor, encode_cursor
 from .filters import AuditFilter
 from .types import (AuditConnection, AuditEdge, AuditEntry, ChangeConnection, ChangeEdge, ClassificationChange,
@@ -24,8 +25,10 @@ async def resolve_runs(info: Info, first: int, after: str | None) -> RunConnecti
 
 
 async def resolve_run(info: Info, id: int) -> ClassificationRun | None:
-    row = (await info.context.run(runs_page, 1, id + 1))[0]
-    return ClassificationRun.from_row(row[0]) if row and row[0]["run_id"] == id else None
+    try:
+        return ClassificationRun.from_row(await info.context.run(get_run, id))
+    except NotFound:
+        return None
 
 
 async def resolve_migration(info: Info, from_run: int, to_run: int, dimension: str) -> Migration:
