@@ -17,6 +17,9 @@ from ..graph.access import Principal
 from ..graph.audit import record_many
 from ..graph.store import GraphStore
 from ..graph.views import households_view
+from ..jobs.alerts import alerts_by_customer
+from ..jobs.feedback import feedback_by_customer
+from ..jobs.worker import RunWorker
 
 __all__ = ["Context", "in_thread"]
 
@@ -41,6 +44,7 @@ class Context:
     graph: GraphStore
     principal: Principal
     request: object = None
+    runs: RunWorker | None = None  # does the runs `startRun` queues, in the background
     # (customer_id, field) of every unmasked PII value served; audited once the operation ends
     pii_reads: set[tuple[str, str]] = field(default_factory=set)
 
@@ -55,9 +59,15 @@ class Context:
         self.enterprise = _loader(self.engine, partial(P.enterprises_by_id, book=book))
         self.enterprise_people = _loader(self.engine, partial(P.enterprise_people, book=book), list)
         self.supply_chain = _loader(self.engine, P.supply_chain, list)
+        self.alerts = _loader(self.engine, alerts_by_customer, list)
+        self.feedback = _loader(self.engine, feedback_by_customer, list)
 
     async def run(self, fn: Callable, *args):
         return await in_thread(self.engine, fn, *args)
+
+    async def write(self, fn: Callable, *args):
+        """`fn(conn, *args)` in a transaction of its own, committed when it returns."""
+        return await in_thread(self.engine, fn, *args, write=True)
 
     async def flush_audit(self) -> None:
         if not self.pii_reads:

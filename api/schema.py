@@ -11,13 +11,18 @@ from strawberry.tools import merge_types
 from ..graph.errors import ClientStrataError, StoreUnavailable
 from .customers.schema import CustomerQuery
 from .enterprises.schema import EnterpriseQuery
+from .governance.schema import GovernanceMutation, GovernanceQuery
 from .households.schema import HouseholdQuery
+from .segments.schema import SegmentQuery
 from .settings import ApiSettings
+from .tracking.schema import TrackingMutation, TrackingQuery
 
-__all__ = ["build_schema", "schema", "Query"]
+__all__ = ["build_schema", "schema", "Query", "Mutation"]
 
 
-Query = merge_types("Query", (CustomerQuery, HouseholdQuery, EnterpriseQuery))
+Query = merge_types("Query", (CustomerQuery, HouseholdQuery, EnterpriseQuery, SegmentQuery, GovernanceQuery,
+                              TrackingQuery))
+Mutation = merge_types("Mutation", (GovernanceMutation, TrackingMutation))
 
 
 def _visible(error: GraphQLError) -> bool:
@@ -60,7 +65,7 @@ def build_schema(settings: ApiSettings) -> strawberry.Schema:
     ]
     if not settings.introspection:
         extensions.insert(0, DisableIntrospection)
-    return _Schema(query=Query, extensions=extensions)
+    return _Schema(query=Query, mutation=Mutation, extensions=extensions)
 
 
 # With the default limits: for SDL export and tools. The app builds its own from the environment.

@@ -17,10 +17,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .errors import InvalidInput
-from .models import ClassificationRun, HouseholdMember, Individual, Override, Tag
+from .models import ClassificationRun, Enterprise, HouseholdMember, Individual, Override, Tag
 
 __all__ = ["CustomerFilter", "Page", "customer_page", "customer_table", "customers_by_id", "tags_by_customer",
-           "household_ids", "in_book", "latest_run_id", "overrides_in_force", "in_force_clause", "apply_override",
+           "household_ids", "in_book", "book_subjects", "latest_run_id", "overrides_in_force", "in_force_clause", "apply_override",
            "encode_cursor", "decode_cursor", "MAX_PAGE_SIZE", "MAX_TABLE_PAGE", "TABLE_COLUMNS"]
 
 MAX_PAGE_SIZE = 1000
@@ -213,6 +213,14 @@ def in_book(conn: Connection, ids: Sequence[str], book: str | None) -> set[str]:
     if book is not None:
         q = q.where(_I.c.rm_id == book)
     return set(conn.execute(q).scalars())
+
+
+def book_subjects(book: str) -> sa.Select:
+    """Ids of the customers in an RM's book (individuals and enterprises they manage), for
+    `column.in_(…)` in the tables keyed by customer (alerts, the change feed, tags)."""
+    e = Enterprise.__table__
+    return sa.select(_I.c.customer_id).where(_I.c.rm_id == book).union_all(
+        sa.select(e.c.enterprise_id).where(e.c.rm_id == book))
 
 
 def tags_by_customer(conn: Connection, ids: Sequence[str], run_id: int | None = None,

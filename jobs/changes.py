@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from ..graph.errors import InvalidInput
 from ..graph.models import ClassificationChange, Tag
-from ..graph.queries import overrides_in_force
+from ..graph.queries import book_subjects, overrides_in_force
 
 __all__ = ["lock_feed", "append_changes", "changes_after", "run_diff", "effective_value", "MAX_CHANGES"]
 
@@ -41,11 +41,16 @@ def append_changes(conn: Connection, rows: Sequence[dict]) -> None:
         conn.execute(sa.insert(_C), [{"run_id": None, "override_id": None, **r} for r in rows[i:i + 5_000]])
 
 
-def changes_after(conn: Connection, seq: int = 0, limit: int = 1000) -> list[dict]:
-    """Changes with seq > `seq`, oldest first, at most `limit` (≤ 10,000)."""
+def changes_after(conn: Connection, seq: int = 0, limit: int = 1000, book: str | None = None) -> list[dict]:
+    """Changes with seq > `seq`, oldest first, at most `limit` (≤ 10,000). With `book` (a
+    relationship manager's id) only changes of customers in that book now: the last row's
+    `seq` is still a safe cursor, as the rows skipped before it were not the RM's."""
     if not 1 <= limit <= MAX_CHANGES:
         raise InvalidInput(f"`limit` must be between 1 and {MAX_CHANGES:,}")
-    rows = conn.execute(sa.select(_C).where(_C.c.seq > seq).order_by(_C.c.seq).limit(limit)).mappings().all()
+    q = sa.select(_C).where(_C.c.seq > seq)
+    if book is not None:
+        q = q.where(_C.c.customer_id.in_(book_subjects(book)))
+    rows = conn.execute(q.order_by(_C.c.seq).limit(limit)).mappings().all()
     return [dict(r) for r in rows]
 
 

@@ -10,13 +10,13 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..graph.errors import NotFound
+from ..graph.errors import InvalidInput, NotFound
 from ..graph.models import ClassificationRun, Tag
-from ..graph.queries import latest_run_id, tags_by_customer
+from ..graph.queries import book_subjects, latest_run_id, tags_by_customer
 from .errors import InvalidState, UnknownDimension
 from .governance import dimension_values, run_standard_dimensions
 
-__all__ = ["list_runs", "run_as_of", "tags_as_of", "migration_matrix", "Migration", "NONE"]
+__all__ = ["list_runs", "runs_page", "get_run", "RUN_COLUMNS", "MAX_RUNS_PAGE", "run_as_of", "tags_as_of", "migration_matrix", "Migration", "NONE"]
 
 NONE = "(none)"  # the row/column of customers present in only one of the two runs
 _R, _T = ClassificationRun.__table__, Tag.__table__
@@ -34,6 +34,30 @@ def list_runs(conn: Connection) -> pd.DataFrame:
             "published_at", "customer_count", "snapshot", "error"]
     rows = conn.execute(sa.select(*[_R.c[c] for c in cols]).order_by(_R.c.run_id)).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=cols)
+
+
+RUN_COLUMNS = ("run_id", "status", "kind", "requested_by", "standard_version", "standard_sha256", "started_at",
+               "published_at", "customer_count", "error")
+MAX_RUNS_PAGE = 100
+
+
+def runs_page(conn: Connection, first: int = 20, before: int | None = None) -> tuple[list[dict], bool]:
+    """Runs newest first, at most `first`, those numbered below `before` (keyset paging: pass
+    the last run_id back), and whether older ones follow."""
+    if not 1 <= first <= MAX_RUNS_PAGE:
+        raise InvalidInput(f"`first` must be between 1 and {MAX_RUNS_PAGE}")
+    q = sa.select(*[_R.c[c] for c in RUN_COLUMNS])
+    if before is not None:
+        q = q.where(_R.c.run_id < before)
+    rows = conn.execute(q.order_by(_R.c.run_id.desc()).limit(first + 1)).mappings().all()
+    return [dict(r) for r in rows[:first]], len(rows) > first
+
+
+def get_run(conn: Connection, run_id: int) -> dict:
+    row = conn.execute(sa.select(*[_R.c[c] for c in RUN_COLUMNS]).where(_R.c.run_id == run_id)).mappings().first()
+    if row is None:
+        raise NotFound("classification run", str(run_id))
+    return dict(row)
 
 
 def run_as_of(conn: Connection, at: dt.date | dt.datetime) -> int | None:
@@ -82,17 +106,25 @@ def _published(conn: Connection, run_id: int) -> None:
         raise InvalidState(f"run {run_id} is {status}, not published: it has no tags to compare")
 
 
-def migration_matrix(conn: Connection, from_run: int, to_run: int, dimension: str) -> Migration:
+def migration_matrix(conn: Connection, from_run: int, to_run: int, dimension: str,
+                     book: str | None = None) -> Migration:
     """From-value × to-value customer counts of the computed tags of two runs (manual overrides
     are not part of a run). Customers in only one run count in the NONE row or column, so the
-    matrix adds up to every customer of either run."""
+    matrix adds up to every customer of either run. `book` (a relationship manager's id) counts
+    only that RM's customers."""
     for run in (from_run, to_run):
         _published(conn, run)
     q = sa.select(_T.c.run_id, _T.c.customer_id, _T.c.value).where(
         _T.c.run_id.in_((from_run, to_run)), _T.c.dimension == dimension)
+    if book is not None:
+        q = q.where(_T.c.customer_id.in_(book_subjects(book)))
     tags = pd.DataFrame([tuple(r) for r in conn.execute(q).all()], columns=["run_id", "customer_id", "value"])
     if tags.empty:
         known = conn.execute(sa.select(_T.c.dimension).where(_T.c.run_id == to_run).distinct()).scalars().all()
+        if dimension in known:  # a book with no customers in either run
+            empty = pd.DataFrame(dtype=int).rename_axis(index="from", columns="to")
+            return Migration(from_run, to_run, dimension, empty,
+                             pd.DataFrame(columns=["customer_id", "from_value", "to_value"]))
         raise UnknownDimension(f"no {dimension!r} tags in run {from_run} or {to_run} "
                                f"(run {to_run} has: {', '.join(sorted(known))})")
     a = tags[tags["run_id"] == from_run].set_index("customer_id")["value"].rename("from_value")

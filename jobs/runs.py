@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ..graph.db import count_rows, get_engine, migrate
-from ..graph.errors import InvalidInput
+from ..graph.errors import ClientStrataError, InvalidInput, StoreUnavailable
 from ..graph.models import ClassificationRun, IngestRun, Tag
 from ..graph.queries import latest_run_id
 from ..graph.store import GraphStore, open_graph
@@ -18,15 +18,16 @@ from . import features as F
 from .classify import classify_enterprises, classify_partition, population_parameters
 from .segments import clusters_for_run, live_cluster_model
 from .progress import bar
-from .standard import load_standard
+from .errors import InvalidState
+from .standard import Standard, load_standard, parse_standard
 from ..graph import audit
 from .changes import append_changes, lock_feed, run_diff
-from .governance import governance_of, register_standard, standard_text
+from .governance import governance_of, live_standard, register_standard, standard_text
 from .notify import notification_rows, write_notifications
 from .overrides import expire_overrides
 from .alerts import alert_settings, raise_alerts
 
-__all__ = ["classify", "RunReport", "latest_run_id", "build_tags", "require_synced", "KINDS", "SNAPSHOT_TABLES"]
+__all__ = ["classify", "queue_run", "run_queued", "queued_runs", "RunNotQueued", "RunReport", "latest_run_id", "build_tags", "require_synced", "KINDS", "SNAPSHOT_TABLES"]
 
 KINDS = ("scheduled", "on_demand")
 # The inputs a run read, counted in its snapshot (with the latest ingest id and the graph's counts).
@@ -35,6 +36,10 @@ SNAPSHOT_TABLES = ("individuals", "enterprises", "households", "household_member
                    "balances_monthly", "loans", "cards", "standing_orders", "transactions", "risk_questionnaires")
 
 BATCH = 5_000
+
+
+class RunNotQueued(InvalidState):
+    """A queued run was claimed by another worker, or is done, before this one came to it."""
 
 
 @dataclass
@@ -93,9 +98,23 @@ def _snapshot(conn) -> dict:
             "rows": {t: count_rows(conn, sa.table(t)) for t in SNAPSHOT_TABLES}}
 
 
+def failure_reason(exc: BaseException) -> str:
+    """What a failed run records as its error, for everyone who can list runs: our own errors say
+    what to fix; anything else (driver, SQL, a bug) is named by type only — its text may carry
+    SQL or hosts, and it is in the log of the process that ran the run."""
+    if isinstance(exc, ClientStrataError) and not isinstance(exc, StoreUnavailable):
+        return str(exc)
+    return f"unexpected failure ({type(exc).__name__}); the details are in the log of the process that ran it"
+
+
+def _standard(standard: str | Path | Standard | None) -> Standard:
+    return standard if isinstance(standard, Standard) else load_standard(standard)
+
+
 def classify(engine: Engine | None = None, graph: GraphStore | None = None,
-             standard: str | Path | None = None, progress: bool | None = None,
+             standard: str | Path | Standard | None = None, progress: bool | None = None,
              kind: str = "on_demand", requested_by: str | None = None, refit_clusters: bool = False,
+             run_id: int | None = None,
              _fail_after_rows: int | None = None, _fail_before_commit: bool = False) -> RunReport:
     """Run every dimension over every customer and publish the run atomically.
 
@@ -103,24 +122,32 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
     the previous published run), the notification outbox rows and the status flip; a failure
     anywhere leaves the previous run, the feed and the outbox as they were. The standard's
     full text is registered by sha256 and the snapshot records the inputs read, so the run can
-    be reproduced."""
+    be reproduced.
+
+    `run_id` names a run `queue_run` recorded: it is claimed (queued → running) instead of a new
+    number being reserved; a run that is no longer queued is refused (`InvalidState`)."""
     if kind not in KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    std = load_standard(standard)
-    text = standard_text(standard, std)
+    std = _standard(standard)
+    text = standard_text(None, std)
     gov = governance_of(std, text)
     alert_cfg = alert_settings(std)  # a bad `alerts:` block is refused before the run starts
     actor = requested_by or "system"
     engine = engine or get_engine()
     migrate(engine)
     runs = ClassificationRun.__table__
-    with engine.begin() as conn:  # reserve the run number; it is visible as "running"
+    queued = run_id
+    with engine.begin() as conn:  # reserve the run number (or claim the queued one); it is visible as "running"
         register_standard(conn, std, text)
         snapshot = _snapshot(conn)
         snapshot["individuals"] = snapshot["rows"]["individuals"]
-        run_id = conn.execute(sa.insert(runs).values(
-            status="running", standard_version=std.version, standard_sha256=std.sha256, kind=kind,
-            requested_by=requested_by, snapshot=snapshot, started_at=dt.datetime.now())).inserted_primary_key[0]
+        values = dict(status="running", standard_version=std.version, standard_sha256=std.sha256, kind=kind,
+                      requested_by=requested_by, snapshot=snapshot, started_at=dt.datetime.now())
+        if queued is None:
+            run_id = conn.execute(sa.insert(runs).values(**values)).inserted_primary_key[0]
+        elif conn.execute(sa.update(runs).where(runs.c.run_id == queued, runs.c.status == "queued")
+                          .values(**values)).rowcount != 1:  # conditional: two workers cannot both claim it
+            raise RunNotQueued(f"run {queued} is not queued: another worker took it, or it has finished")
         audit.record(conn, actor, "run.started", "classification_run", run_id,
                      {"kind": kind, "standard_version": std.version, "standard_sha256": std.sha256})
     own_graph = graph is None
@@ -163,10 +190,10 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
                 "previous_run": previous, "changes": len(diff), "notifications": len(notes),
                 "alerts": new_alerts}, at=at)
     except BaseException as exc:
+        reason = failure_reason(exc)
         with engine.begin() as conn:
-            conn.execute(sa.update(runs).where(runs.c.run_id == run_id).values(
-                status="failed", error=str(exc)[:2000]))
-            audit.record(conn, actor, "run.failed", "classification_run", run_id, {"error": str(exc)[:500]})
+            conn.execute(sa.update(runs).where(runs.c.run_id == run_id).values(status="failed", error=reason[:2000]))
+            audit.record(conn, actor, "run.failed", "classification_run", run_id, {"error": reason[:500]})
         raise
     finally:
         if own_graph:
@@ -174,3 +201,58 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
     dist = (tags.groupby(["dimension", "value"]).size().rename("customers").reset_index())
     return RunReport(run_id, std.version, int(snapshot["individuals"]), len(tags), dist,
                      kind=kind, changes=len(diff), notifications=len(notes), alerts=new_alerts)
+
+
+def queue_run(engine: Engine | None = None, standard: str | Path | Standard | None = None,
+              kind: str = "on_demand", requested_by: str | None = None) -> int:
+    """Record a run to be done (status `queued`) and return its number at once; `run_queued`
+    (a background worker: `jobs.worker.RunWorker`) does it. The standard — by default the live
+    one, that of the latest published run — is checked and registered now, so a bad one is
+    refused before anything is queued."""
+    if kind not in KINDS:
+        raise InvalidInput(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    engine = engine or get_engine()
+    migrate(engine)
+    with engine.begin() as conn:
+        std = live_standard(conn) if standard is None else _standard(standard)
+        text = standard_text(None, std)
+        governance_of(std, text)
+        alert_settings(std)
+        register_standard(conn, std, text)
+        runs = ClassificationRun.__table__
+        run_id = conn.execute(sa.insert(runs).values(
+            status="queued", standard_version=std.version, standard_sha256=std.sha256, kind=kind,
+            requested_by=requested_by, started_at=dt.datetime.now())).inserted_primary_key[0]
+        audit.record(conn, requested_by or "system", "run.queued", "classification_run", run_id,
+                     {"kind": kind, "standard_version": std.version, "standard_sha256": std.sha256})
+    return int(run_id)
+
+
+def queued_runs(conn) -> list[int]:
+    runs = ClassificationRun.__table__
+    return list(conn.execute(sa.select(runs.c.run_id).where(runs.c.status == "queued").order_by(runs.c.run_id)).scalars())
+
+
+def run_queued(engine: Engine, graph: GraphStore | None, run_id: int, progress: bool | None = False) -> RunReport | None:
+    """Do a queued run with the standard it was queued with. None when it is no longer queued
+    (another worker claimed it); a run that fails is recorded as failed and the error raised."""
+    from ..graph.models import StandardVersion
+    runs, stds = ClassificationRun.__table__, StandardVersion.__table__
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(runs.c.status, runs.c.kind, runs.c.requested_by, stds.c.text)
+                           .select_from(runs.outerjoin(stds, stds.c.sha256 == runs.c.standard_sha256))
+                           .where(runs.c.run_id == run_id)).first()
+    if row is None or row.status != "queued":
+        return None
+    try:
+        std = parse_standard(row.text, f"(run {run_id}) standard")
+    except Exception as exc:  # registered when queued, so this is damage, not a caller's mistake
+        with engine.begin() as conn:
+            conn.execute(sa.update(runs).where(runs.c.run_id == run_id, runs.c.status == "queued")
+                         .values(status="failed", error=str(exc)[:2000]))
+        raise
+    try:
+        return classify(engine, graph, std, progress=progress, kind=row.kind, requested_by=row.requested_by,
+                        run_id=run_id)
+    except RunNotQueued:
+        return None

@@ -15,6 +15,7 @@ from ..pagination import PageInfo
 if TYPE_CHECKING:
     from ..bank.types import RelationshipManager
     from ..households.types import Household
+    from ..tracking.types import Alert, Feedback
 
 __all__ = ["Customer", "Tag", "Holding", "ProductFamilyHoldings", "EcosystemNode", "CustomerEdge",
            "CustomerConnection", "CustomerTable"]
@@ -161,6 +162,19 @@ class Customer:
     async def ecosystem(self, info: Info, hops: int = 2, first: int = 100) -> list[EcosystemNode]:
         from .resolvers import resolve_ecosystem
         return await resolve_ecosystem(info, str(self.id), hops, first)
+
+    @strawberry.field(description="The customer's alerts, newest first (at most 50); `status`: open or acknowledged.")
+    async def alerts(self, info: Info, status: str | None = None) -> list[
+            Annotated["Alert", strawberry.lazy("..tracking.types")]]:
+        from ..tracking.types import Alert
+        return [Alert.from_row(r) for r in await info.context.alerts.load(str(self.id))
+                if status is None or r["status"] == status]
+
+    @strawberry.field(description="Surveys, complaints and compliments recorded against the customer, newest first "
+                                  "(at most 50).")
+    async def feedback(self, info: Info) -> list[Annotated["Feedback", strawberry.lazy("..tracking.types")]]:
+        from ..tracking.types import Feedback
+        return [Feedback.from_row(r) for r in await info.context.feedback.load(str(self.id))]
 
     @strawberry.field
     async def household(self, info: Info) -> Annotated["Household", strawberry.lazy("..households.types")] | None:
