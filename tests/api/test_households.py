@@ -45,7 +45,7 @@ def change_balance(engine, ingest_rows, household_id=None, by=1_000_000.0) -> st
         rows = conn.execute(sa.text(LATEST_BALANCE)).all()
     hid, account, month, balance = next(r for r in rows if household_id in (None, r[0]))
     ingest_rows({"balances_monthly": [{"account_id": account, "month": month,
-                                       "avg_daily_balance": round(balance + by, 2)}]})
+                                       "avg_daily_balance": round(float(balance) + by, 2)}]})
     return hid
 
 

@@ -118,3 +118,22 @@ def test_a_publish_sets_household_tiers_and_a_rebuild_changes_nothing_more(inges
     with ingested.begin() as conn:
         assert rebuild_rollups(conn).households == 0  # content unchanged: no new versions
     assert rollups(ingested, HouseholdRollup) == after
+
+
+def test_household_views_read_the_rollups_within_the_book(ingested):
+    from clientstrata.graph.errors import NotFound
+    from clientstrata.graph.views import household_view, households_view
+    with ingested.connect() as conn:
+        rows = conn.execute(sa.text("""SELECT hm.household_id, hm.customer_id, i.rm_id FROM household_members hm
+            JOIN individuals i ON i.customer_id = hm.customer_id ORDER BY hm.household_id""")).all()
+        stored = rollups(ingested, HouseholdRollup)
+        hid, _, rm = next(r for r in rows if r[2] and any(o[0] == r[0] and o[2] != r[2] for o in rows))
+        whole = household_view(conn, hid)
+        mine = households_view(conn, [hid, "H-none"], rm)
+        foreign = next(r[0] for r in rows if all(o[2] != rm for o in rows if o[0] == r[0]))
+        with pytest.raises(NotFound):
+            household_view(conn, foreign, rm)
+    assert whole.aum == pytest.approx(stored[hid]["aum"]) and len(whole.members) == whole.member_count
+    assert whole.members["aum"].sum() == pytest.approx(whole.aum, abs=0.02)
+    assert list(mine) == [hid] and set(mine[hid].members["customer_id"]) == {c for h, c, r in rows if h == hid and r == rm}
+    assert mine[hid].aum == whole.aum and mine[hid].member_count == whole.member_count
