@@ -9,8 +9,8 @@ transaction; a publish refreshes every household's tier (`rebuild_rollups`). A r
 `version`/`updated_at` move only when what it shows changes (members and their AUM, the sums,
 the tier, name and status: the fingerprint).
 
-Why a poller misses nothing: every writer first bumps the one `rollup_clock` row, which holds
-that row locked until the writer commits (a row lock in PostgreSQL, the write lock in SQLite).
+Why a poller misses nothing: every writer first locks the one `rollup_clock` row until it
+commits (a row lock in PostgreSQL, the write lock in SQLite) and takes its version from it.
 Versions are therefore handed out in commit order and a writer's rows become visible together,
 so whoever sees version v already sees every version below it: `updated_at > last seen` (or the
 `households` connection's cursor) neither skips nor repeats a change.
@@ -77,28 +77,33 @@ class RollupReport:
                 f"households={self.households})")
 
 
-@dataclass
 class _Clock:
-    version: int
-    at: dt.datetime
-    built: bool
-    month: str | None
+    """The rollup clock, locked until this transaction ends: PostgreSQL locks its row, SQLite
+    takes its one write lock. A version and moment are taken only when something is written,
+    so a refresh that changes nothing leaves the record exactly as it was."""
 
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        if conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")  # pysqlite defers BEGIN to the first write
+        row = conn.execute(sa.select(_CLK.c.version, _CLK.c.at, _CLK.c.month).where(_CLK.c.id == 1)
+                           .with_for_update()).first()
+        if row is None:  # a clock row lost by hand: start again (the rollups rebuild)
+            conn.execute(sa.insert(_CLK).values(id=1, version=0))
+            row = (0, None, None)
+        self.version, self.last, self.month = row
+        self.built = self.last is not None
+        self.at: dt.datetime | None = None
 
-def _tick(conn: Connection) -> _Clock:
-    """Take the next version and moment, locking the clock row until this transaction ends.
-    The moment never goes backwards, even when the wall clock does."""
-    row = conn.execute(sa.update(_CLK).where(_CLK.c.id == 1).values(version=_CLK.c.version + 1)
-                       .returning(_CLK.c.version, _CLK.c.at, _CLK.c.month)).first()
-    if row is None:  # a database whose migration predates the clock row
-        conn.execute(sa.insert(_CLK).values(id=1, version=1))
-        row = (1, None, None)
-    version, last, month = row
-    at = dt.datetime.now()
-    if last is not None and at <= last:
-        at = last + dt.timedelta(microseconds=1)
-    conn.execute(sa.update(_CLK).where(_CLK.c.id == 1).values(at=at))
-    return _Clock(version, at, last is not None, month)
+    def stamp(self) -> tuple[int, dt.datetime]:
+        """The next version and a moment after the last one (even if the wall clock went back)."""
+        if self.at is None:
+            at = dt.datetime.now()
+            if self.last is not None and at <= self.last:
+                at = self.last + dt.timedelta(microseconds=1)
+            self.version, self.at = self.version + 1, at
+            self.conn.execute(sa.update(_CLK).where(_CLK.c.id == 1).values(version=self.version, at=at))
+        return self.version, self.at
 
 
 def _chunks(ids: Sequence[str]) -> Iterable[list[str]]:
@@ -187,7 +192,7 @@ def refresh_rollups(conn: Connection, customer_ids: Iterable[str] = (), househol
     if fx is None:
         from .standard import load_standard
         fx = load_standard().fx_to_cny
-    clock = _tick(conn)  # first: the lock orders this writer's stamps against every other writer
+    clock = _Clock(conn)  # first: the lock orders this writer's stamps against every other writer's
     month = latest_month(conn)
     cids, hids = set(customer_ids), set(household_ids)
     if not full and hids:
@@ -209,8 +214,9 @@ def refresh_rollups(conn: Connection, customer_ids: Iterable[str] = (), househol
         now = (membership.get(c), round(float(aum.get(c, 0.0)), 2))
         before = old.get(c)
         if before is None or before[0] != now[0] or round(float(before[1]), 2) != now[1]:
-            changed.append({"customer_id": c, "household_id": now[0], "aum": now[1],
-                            "version": clock.version, "updated_at": clock.at})
+            version, at = clock.stamp()
+            changed.append({"customer_id": c, "household_id": now[0], "aum": now[1], "version": version,
+                            "updated_at": at})
     _write(conn, _CR, "customer_id", changed)
 
     # households: those asked for, and every one a refreshed customer belongs or belonged to
@@ -238,10 +244,12 @@ def refresh_rollups(conn: Connection, customer_ids: Iterable[str] = (), househol
         fp = _fingerprint(h.name, h.status, total, tier,
                           [[c, r, round(a, 2)] for c, r, a in zip(part["customer_id"], part["role"], part["aum"])])
         if stored.get(h.household_id) != fp:
+            version, at = clock.stamp()
             rows.append({"household_id": h.household_id, "aum": total, "member_count": len(part), "tier": tier,
-                         "fingerprint": fp, "version": clock.version, "updated_at": clock.at})
+                         "fingerprint": fp, "version": version, "updated_at": at})
     _write(conn, _HR, "household_id", rows)
-    if full or month != clock.month:
+    if month != clock.month:
+        clock.stamp()  # marks the rollups built for this month
         conn.execute(sa.update(_CLK).where(_CLK.c.id == 1).values(month=month))
     return RollupReport(clock.version, full, len(changed), len(rows))
 
