@@ -11,12 +11,14 @@ from functools import partial
 from sqlalchemy.engine import Engine
 from strawberry.dataloader import DataLoader
 
+from ..graph import households as H
 from ..graph import profiles as P
 from ..graph import queries as Q
 from ..graph.access import Principal
 from ..graph.audit import record_many
 from ..graph.store import GraphStore
 from ..graph.views import households_view
+from ..jobs import history
 from ..jobs.alerts import alerts_by_customer
 from ..jobs.feedback import feedback_by_customer
 from ..jobs.worker import RunWorker
@@ -53,7 +55,10 @@ class Context:
         self.customer = _loader(self.engine, partial(Q.customers_by_id, book=book))
         self.tags = _loader(self.engine, Q.tags_by_customer, list)
         self.household_id = _loader(self.engine, Q.household_ids)
-        self.household = _loader(self.engine, lambda conn, ids: households_view(conn, self.graph, ids, book))
+        self.household = _loader(self.engine, partial(H.households_by_id, book=book))
+        self.household_members = _loader(self.engine, partial(H.household_members, book=book), list)
+        self.tags_as_of = _loader(self.engine, history.tags_as_of_batch, list)  # keys: (customer_id, date)
+        self.tag_history = _loader(self.engine, history.tag_histories, list)  # keys: (customer_id, dimension)
         self.holdings = _loader(self.engine, P.holdings_by_customer, list)
         self.rm = _loader(self.engine, P.rms_by_id)
         self.enterprise = _loader(self.engine, partial(P.enterprises_by_id, book=book))

@@ -2,6 +2,7 @@
 `Neo4jGraph` (production) and `NetworkxGraph` (embedded default)."""
 from __future__ import annotations
 
+import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,6 +42,10 @@ class HouseholdView:
     status: str
     aum: float
     members: pd.DataFrame  # customer_id, name, role, aum
+    # from the record's rollups (graph stores leave them unset)
+    tier: str | None = None
+    member_count: int | None = None
+    updated_at: dt.datetime | None = None
 
     def __repr__(self) -> str:
         return (f"HouseholdView(household_id={self.household_id!r}, members={len(self.members)}, "

@@ -217,6 +217,14 @@ def cmd_token(args) -> None:
             _emit(args, {"tokens": rows}, human)
 
 
+def cmd_rollups(args) -> None:
+    from .rollups import rebuild_rollups
+    report = _with_conn(rebuild_rollups, write=True)
+    d = {"version": report.version, "customers": report.customers, "households": report.households}
+    _emit(args, d, f"rollups rebuilt (version {report.version}): {report.customers:,} customers and "
+                   f"{report.households:,} households changed")
+
+
 def cmd_schema(args) -> None:
     from ..api.schema import schema
     sdl = schema.as_str()
@@ -263,6 +271,8 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--format", choices=("bundle", "berka"), default="bundle")
 
     command("sync-graph", cmd_sync, "project the relational record into the customer graph (idempotent)")
+    command("rebuild-rollups", cmd_rollups, "recompute every household and customer rollup (each ingest and "
+                                            "publish keeps them current; for after an upgrade or a manual fix)")
 
     sp = command("classify", cmd_classify, "classify every customer and publish a numbered run")
     sp.add_argument("--standard", type=Path, help="standard YAML file (default: the packaged one)")

@@ -16,7 +16,8 @@ from ..graph.queries import book_subjects, latest_run_id, tags_by_customer
 from .errors import InvalidState, UnknownDimension
 from .governance import dimension_values, run_standard_dimensions
 
-__all__ = ["list_runs", "runs_page", "get_run", "RUN_COLUMNS", "MAX_RUNS_PAGE", "run_as_of", "tags_as_of", "migration_matrix", "Migration", "NONE"]
+__all__ = ["list_runs", "runs_page", "get_run", "RUN_COLUMNS", "MAX_RUNS_PAGE", "run_as_of", "tags_as_of",
+           "tags_as_of_batch", "tag_history", "tag_histories", "migration_matrix", "Migration", "NONE"]
 
 NONE = "(none)"  # the row/column of customers present in only one of the two runs
 _R, _T = ClassificationRun.__table__, Tag.__table__
@@ -73,6 +74,47 @@ def tags_as_of(conn: Connection, customer_ids: Sequence[str], at: dt.date | dt.d
     if run is None:
         return {}
     return tags_by_customer(conn, customer_ids, run, at=moment)
+
+
+def tags_as_of_batch(conn: Connection, keys: Sequence[tuple[str, dt.date | dt.datetime]]) -> dict[tuple, list[dict]]:
+    """`tags_as_of` for many (customer_id, moment) keys at once: one read per distinct moment."""
+    by_moment: dict = {}
+    for cid, at in keys:
+        by_moment.setdefault(at, []).append(cid)
+    out: dict[tuple, list[dict]] = {}
+    for at, ids in by_moment.items():
+        for cid, tags in tags_as_of(conn, ids, at).items():
+            out[(cid, at)] = tags
+    return out
+
+
+_HISTORY_COLUMNS = ("run_id", "published_at", "standard_version", "value", "label_zh", "label_en", "score", "rule")
+
+
+def tag_histories(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], list[dict]]:
+    """For each (customer_id, dimension): the value every published run computed, oldest run
+    first (run_id, published_at, standard_version, value, label_zh, label_en, score, rule).
+    Manual overrides are not part of a run; `tags_as_of` reads what readers saw on a day."""
+    if not keys:
+        return {}
+    ids, dims = sorted({k[0] for k in keys}), sorted({k[1] for k in keys})
+    q = (sa.select(_T.c.customer_id, _T.c.dimension, _T.c.run_id, _R.c.published_at, _T.c.standard_version,
+                   _T.c.value, _T.c.label_zh, _T.c.label_en, _T.c.score, _T.c.rule)
+         .join(_R, _R.c.run_id == _T.c.run_id)
+         .where(_R.c.status == "published", _T.c.customer_id.in_(ids), _T.c.dimension.in_(dims))
+         .order_by(_R.c.published_at, _T.c.run_id))
+    wanted, out = set(keys), {}
+    for r in conn.execute(q).all():
+        key = (r[0], r[1])
+        if key in wanted:
+            out.setdefault(key, []).append(dict(zip(_HISTORY_COLUMNS, r[2:])))
+    return out
+
+
+def tag_history(conn: Connection, customer_id: str, dimension: str) -> pd.DataFrame:
+    """One customer's values on one dimension across the published runs, oldest first."""
+    rows = tag_histories(conn, [(customer_id, dimension)]).get((customer_id, dimension), [])
+    return pd.DataFrame(rows, columns=list(_HISTORY_COLUMNS))
 
 
 @dataclass

@@ -26,6 +26,7 @@ from .governance import governance_of, live_standard, register_standard, standar
 from .notify import notification_rows, write_notifications
 from .overrides import expire_overrides
 from .alerts import alert_settings, raise_alerts
+from .rollups import rebuild_rollups
 
 __all__ = ["classify", "queue_run", "run_queued", "queued_runs", "RunNotQueued", "RunReport", "latest_run_id", "build_tags", "require_synced", "KINDS", "SNAPSHOT_TABLES"]
 
@@ -186,6 +187,7 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
             conn.execute(sa.update(runs).where(runs.c.run_id == run_id).values(
                 status="published", published_at=at, customer_count=int(snapshot["individuals"]),
                 snapshot=snapshot))
+            rebuild_rollups(conn, std.fx_to_cny)  # household tiers move with the run, in its transaction
             audit.record(conn, actor, "run.published", "classification_run", run_id, {
                 "previous_run": previous, "changes": len(diff), "notifications": len(notes),
                 "alerts": new_alerts}, at=at)

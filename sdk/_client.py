@@ -30,6 +30,19 @@ query Household($id: ID!) {
   }
 }""")
 
+_HOUSEHOLDS = gql("""
+query Households($first: Int!, $after: String, $filter: HouseholdFilter, $since: DateTime) {
+  households(first: $first, after: $after, filter: $filter, updatedSince: $since) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node { id name status tier aum memberCount updatedAt } }
+  }
+}""")
+HOUSEHOLD_PAGE = 1_000  # the API's largest page
+HOUSEHOLD_COLUMNS = ["household_id", "name", "status", "tier", "aum", "member_count", "updated_at"]
+_HOUSEHOLD_FILTERS = {"tier": "tier", "branch_id": "branchId", "status": "status", "aum_min": "aumMin",
+                      "aum_max": "aumMax"}
+
 _FILTERS = {"tier": "tier", "cooperation_depth": "cooperationDepth", "branch_id": "branchId", "rm_id": "rmId",
             "aum_min": "aumMin", "aum_max": "aumMax", "tags": "tags"}
 _DATES = ("birth_date", "onboarded_on")
@@ -90,6 +103,35 @@ class Client:
         for col in _DATES:
             if col in df:
                 df[col] = pd.to_datetime(df[col])
+        return df
+
+    def households(self, updated_since=None, **filters) -> pd.DataFrame:
+        """Households, one row each (household_id, name, status, tier, aum, member_count,
+        updated_at), pulled a page at a time. Filters: tier, branch_id, status ("confirmed" or
+        "candidate"), aum_min, aum_max. With `updated_since` (a datetime or ISO string) only those
+        whose view changed after it, oldest change first: keep `df["updated_at"].max()` and pass it
+        next time to sync incrementally without missing or repeating a change."""
+        unknown = set(filters) - set(_HOUSEHOLD_FILTERS)
+        if unknown:
+            raise ValueError(f"unknown filter {sorted(unknown)}; use {sorted(_HOUSEHOLD_FILTERS)}")
+        flt = {_HOUSEHOLD_FILTERS[k]: v for k, v in filters.items() if v is not None}
+        if "status" in flt:
+            flt["status"] = str(flt["status"]).upper()
+        since = pd.Timestamp(updated_since).isoformat() if updated_since is not None else None
+        rows, after = [], None
+        with tqdm(desc="households", unit="rows", disable=not self.progress, leave=False) as bar:
+            while True:
+                page = self._execute(_HOUSEHOLDS, first=min(self.page_size, HOUSEHOLD_PAGE), after=after,
+                                     filter=flt or None, since=since)["households"]
+                bar.total = page["totalCount"]
+                rows += [e["node"] for e in page["edges"]]
+                bar.update(len(page["edges"]))
+                if not page["pageInfo"]["hasNextPage"]:
+                    break
+                after = page["pageInfo"]["endCursor"]
+        df = pd.DataFrame([[r["id"], r["name"], r["status"], r["tier"], r["aum"], r["memberCount"], r["updatedAt"]]
+                           for r in rows], columns=HOUSEHOLD_COLUMNS)
+        df["updated_at"] = pd.to_datetime(df["updated_at"])
         return df
 
     def household(self, household_id: str) -> pd.DataFrame:

@@ -180,3 +180,20 @@ def server(loaded):
     yield f"http://127.0.0.1:{port}/graphql"
     srv.should_exit = True
     thread.join(10)
+
+
+@pytest.fixture
+def ingest_rows(engine, tmp_path):
+    """`ingest_rows({"balances_monthly": [{...}, …]})`: a delta bundle holding just these rows,
+    ingested like any bundle (the incremental path a daily feed takes)."""
+    import pandas as pd
+
+    from clientstrata.jobs.ingest import ingest
+
+    def run(tables: dict[str, list[dict]]):
+        folder = tmp_path / f"delta-{len(list(tmp_path.glob('delta-*')))}"
+        folder.mkdir()
+        for table, rows in tables.items():
+            pd.DataFrame(rows).to_csv(folder / f"{table}.csv", index=False)
+        return ingest(folder, engine=engine, progress=False)
+    return run

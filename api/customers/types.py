@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ..households.types import Household
     from ..tracking.types import Alert, Feedback
 
-__all__ = ["Customer", "Tag", "Holding", "ProductFamilyHoldings", "EcosystemNode", "CustomerEdge",
+__all__ = ["Customer", "Tag", "TagHistoryEntry", "Holding", "ProductFamilyHoldings", "EcosystemNode", "CustomerEdge",
            "CustomerConnection", "CustomerTable"]
 
 
@@ -45,6 +45,24 @@ class Tag:
                    standard_version=r["standard_version"], run_id=r["run_id"],
                    computed_value=r.get("computed_value", r["value"]), override_id=r.get("override_id"),
                    overridden_by=r.get("overridden_by"), override_reason=r.get("override_reason"))
+
+
+@strawberry.type(description="The value one published run computed for a customer on one dimension.")
+class TagHistoryEntry:
+    run_id: int
+    published_at: dt.datetime
+    standard_version: str
+    value: str
+    label: str = strawberry.field(description="English label.")
+    label_zh: str = strawberry.field(description="Chinese label (中文).")
+    score: float | None
+    explanation: str = strawberry.field(description="The rule that fired, in words.")
+
+    @classmethod
+    def from_row(cls, r: dict) -> "TagHistoryEntry":
+        return cls(run_id=r["run_id"], published_at=r["published_at"], standard_version=r["standard_version"],
+                   value=r["value"], label=r["label_en"], label_zh=r["label_zh"], score=r["score"],
+                   explanation=r["rule"])
 
 
 def _pii(info: Info, customer_id: str, field: str, value: str | None, mask) -> str | None:
@@ -99,12 +117,15 @@ class Customer:
     birth_date: dt.date | None
     branch_id: str | None
     rm_id: str | None
+    aum: float = strawberry.field(description="Current AUM (latest month), CNY: refreshed by every ingest, "
+                                              "unlike tags, which change with published runs.")
     _row: strawberry.Private[dict]
 
     @classmethod
     def from_row(cls, r: dict) -> "Customer":
         return cls(id=strawberry.ID(r["customer_id"]), name=r["name"], gender=r["gender"],
-                   birth_date=r["birth_date"], branch_id=r["branch_id"], rm_id=r["rm_id"], _row=r)
+                   birth_date=r["birth_date"], branch_id=r["branch_id"], rm_id=r["rm_id"],
+                   aum=float(r.get("aum") or 0.0), _row=r)
 
     @strawberry.field(description="Resident ID number; masked (110***********1234) for roles without need.")
     def id_number(self, info: Info) -> str | None:
@@ -119,10 +140,17 @@ class Customer:
     def address(self, info: Info) -> str | None:
         return _pii(info, str(self.id), "address", self._row.get("address"), mask_address)
 
-    @strawberry.field(description="Tags of the latest published run.")
-    async def tags(self, info: Info, dimension: str | None = None) -> list[Tag]:
-        rows = await info.context.tags.load(str(self.id))
-        return [Tag.from_row(r) for r in rows if dimension is None or r["dimension"] == dimension]
+    @strawberry.field(description="Tags of the latest published run; with `asOf`, as readers saw them at the end "
+                                  "of that day (the run published last by then, with the overrides then in force).")
+    async def tags(self, info: Info, dimension: str | None = None, as_of: dt.date | None = None) -> list[Tag]:
+        from .resolvers import resolve_tags
+        return await resolve_tags(info, str(self.id), dimension, as_of)
+
+    @strawberry.field(description="The value every published run computed on `dimension`, oldest run first "
+                                  "(manual overrides are not part of a run: see `tags(asOf:)`).")
+    async def tag_history(self, info: Info, dimension: str) -> list[TagHistoryEntry]:
+        from .resolvers import resolve_tag_history
+        return await resolve_tag_history(info, str(self.id), dimension)
 
     @strawberry.field(description="Wealth tier value of the latest run (mass, affluent, wealth, private_banking).")
     async def tier(self, info: Info) -> str | None:

@@ -31,13 +31,15 @@ RM = "id name grade hiredOn branch { id name region city }"
 ALERT = "id runId customerId rmId type severity reason details status createdAt acknowledgedBy acknowledgedAt"
 RUN = "id status kind requestedBy standardVersion standardSha256 startedAt publishedAt customerCount error"
 PAGE = "pageInfo { hasNextPage endCursor }"
-PERSON = "id name gender birthDate branchId rmId idNumber phone address tier cooperationDepth"
-CUSTOMER_360 = f"""{PERSON} tags {{ {TAG} }}
+PERSON = "id name gender birthDate branchId rmId idNumber phone address tier cooperationDepth aum"
+HOUSEHOLD = "id name status aum tier memberCount updatedAt"
+CUSTOMER_360 = f"""{PERSON} tags {{ {TAG} }} asOf: tags(asOf: "2100-01-01") {{ dimension value }}
+  tagHistory(dimension: "wealth_tier") {{ runId publishedAt standardVersion value label labelZh score explanation }}
   holdings {{ family balance holdings {{ accountId productId productName family riskLevel currency balance status
                                         accountNumber }} }}
   relationshipManager {{ {RM} }}
   ecosystem(hops: 3) {{ label id name hops relations }}
-  household {{ id name status aum members {{ role aum customerId customer {{ {PERSON} }} }} }}
+  household {{ {HOUSEHOLD} members {{ role aum customerId customer {{ {PERSON} }} }} }}
   alerts {{ {ALERT} customer {{ {PERSON} }} }}
   feedback {{ id customerId kind score text recordedBy recordedAt }}"""
 ENTERPRISE = f"""id name industry size registeredCapital annualRevenue foundedOn branchId rmId tags {{ {TAG} }}
@@ -50,7 +52,9 @@ PATHS: dict[str, tuple[str, list[str]]] = {
                          edges {{ cursor node {{ {CUSTOMER_360} }} }} }} }}""", [""]),
     "customer": (f"query($id: ID!) {{ customer(id: $id) {{ {CUSTOMER_360} }} }}", ["mine", "other"]),
     "customerTable": (f"{{ customerTable(first: 1000) {{ columns rows totalCount {PAGE} }} }}", [""]),
-    "household": (f"""query($id: ID!) {{ household(id: $id) {{ id name status aum
+    "households": (f"""{{ households(first: 200) {{ totalCount {PAGE} edges {{ cursor node {{ {HOUSEHOLD}
+                       members {{ role aum customerId customer {{ {PERSON} }} }} }} }} }} }}""", [""]),
+    "household": (f"""query($id: ID!) {{ household(id: $id) {{ {HOUSEHOLD}
                       members {{ role aum customerId customer {{ {CUSTOMER_360} }} }} }} }}""", ["mine", "other"]),
     "enterprise": (f"query($id: ID!) {{ enterprise(id: $id) {{ {ENTERPRISE} }} }}", ["mine", "other"]),
     "alerts": (f"{{ alerts(first: 500) {{ {PAGE} edges {{ cursor node {{ {ALERT} customer {{ {PERSON} }} }} }} }} }}",
