@@ -70,3 +70,29 @@ def test_households_dataframe_syncs_incrementally(server, token, loaded, ingest_
     assert changed["aum"].iloc[0] == pytest.approx(df.set_index("household_id").loc[hid, "aum"] + 500, abs=0.01)
     with pytest.raises(ValueError, match="unknown filter"):
         client.households(colour="red")
+
+
+def test_segments_changes_alerts_and_runs_as_dataframes(server, make_token, loaded):
+    import sqlalchemy as sa
+    engine, _ = loaded
+    client = Client(server, make_token("marketing_analyst"), progress=False)
+    seg = client.segments("wealth_tier")
+    assert seg["customers"].sum() == 300 and seg["share"].sum() == pytest.approx(1, abs=0.01)
+    assert set(seg["value"]) <= {"mass", "affluent", "wealth", "private_banking"}
+    clusters = client.segments("behaviour_cluster")
+    assert clusters["description"].notna().all() and clusters["customers"].sum() == 300
+    feed = client.changes()
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT count(*) FROM classification_changes")).scalar()
+    assert len(feed) == stored > 0 and feed["seq"].is_monotonic_increasing and feed["seq"].is_unique
+    resumed = client.changes(after=feed.attrs["cursor"])
+    assert resumed.empty and resumed.attrs["cursor"] == feed.attrs["cursor"]  # nothing new, nothing repeated
+    runs = client.runs()
+    assert list(runs["status"]) == ["published"] and runs["published_at"].notna().all()
+    alerts = client.alerts()
+    with engine.connect() as conn:
+        assert len(alerts) == conn.execute(sa.text("SELECT count(*) FROM alerts")).scalar()
+    some = alerts["type"].iloc[0]
+    assert client.alerts(type=some)["type"].eq(some).all()
+    with pytest.raises(ValueError, match="unknown filter"):
+        client.alerts(colour="red")
