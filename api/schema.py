@@ -47,6 +47,10 @@ class PiiAudit(SchemaExtension):
 
 class _Schema(strawberry.Schema):
     def process_errors(self, errors, execution_context=None) -> None:
+        # Our refusals carry their machine-readable code, so a client can branch on it.
+        for e in errors:
+            if isinstance(e.original_error, ClientStrataError) and "code" not in (e.extensions or {}):
+                e.extensions = {**(e.extensions or {}), "code": e.original_error.code}
         # Log only what went wrong on our side; a caller's bad argument is not an incident.
         super().process_errors([e for e in errors if not _visible(e)], execution_context)
 

@@ -61,3 +61,14 @@ def test_an_unreachable_graph_server_is_masked(loaded, make_token):
     assert r.status_code == 200 and r.json() == {"data": {"customer": None}, "errors": [
         {"message": "Unexpected error.", "locations": [{"line": 1, "column": 30}], "path": ["customer", "ecosystem"]}]}
     assert not LEAKS.search(r.text)
+
+
+def test_refusals_carry_their_code(app, make_token):
+    headers = {"Authorization": f"Bearer {make_token('marketing_analyst')}"}
+    cases = {'{ migration(fromRun: 1, toRun: 1, dimension: "shoe_size") { moved } }': "UNKNOWN_DIMENSION",
+             "{ customers(first: 5000) { totalCount } }": "INVALID_INPUT",
+             '{ customer(id: "C0000001") { ecosystem(hops: 9) { id } } }': "INVALID_INPUT"}
+    for query, code in cases.items():
+        error = app.post("/graphql", json={"query": query}, headers=headers).json()["errors"][0]
+        assert error["extensions"]["code"] == code, (query, error)
+        assert not re.search(r"Traceback|SELECT|sqlite|psycopg|Exception", error["message"]), error
