@@ -182,7 +182,8 @@ def individual_features(conn: Connection, graph, std, as_of: dt.date | None = No
 
 def iter_individual_features(conn: Connection, graph, std, as_of: dt.date | None = None,
                              chunk: int = CHUNK, progress: bool | None = None):
-    """`individual_features` one keyset range at a time (a generator of DataFrames)."""
+    """`individual_features` one keyset range at a time (a generator of DataFrames). `graph` is
+    no longer read (the ecosystem counts come from SQL, `ecosystem_counts`); kept for callers."""
     from ..graph.store import ECOSYSTEM_FEATURES
     from .progress import bar
     as_of = as_of or reference_date(conn)
