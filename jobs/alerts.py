@@ -44,7 +44,8 @@ from .features import aum_columns
 from .standard import InvalidStandard, Standard
 
 __all__ = ["ALERT_TYPES", "SEVERITIES", "ALERT_COLUMNS", "AlertSettings", "alert_settings", "alert_inputs",
-           "detect_alerts", "route_alerts", "write_alerts", "raise_alerts", "acknowledge_alert", "list_alerts", "alerts_by_customer",
+           "detect_alerts", "route_alerts", "write_alerts", "raise_alerts", "alert_detector", "write_run_alerts",
+           "acknowledge_alert", "list_alerts", "alerts_by_customer",
            "open_alert_counts", "fingerprint"]
 
 ALERT_TYPES = ("aum_outflow", "near_upgrade", "risk_appetite_drift", "product_maturity", "birthday",
@@ -537,6 +538,28 @@ def write_alerts(conn: Connection, alerts: pd.DataFrame, run_id: int, at: dt.dat
 _PREVIOUS_DIMENSIONS = ("risk_consistency", "behaviour_activity", "aml_risk")
 
 
+def alert_detector(conn: Connection, std: Standard, settings: AlertSettings, previous_run: int | None,
+                   as_of: dt.date):
+    """`detect_alerts` bound to what a run reads once (the previous run's tags, maturities,
+    transfers, birthdays): call it per partition with that partition's features and tags, so a
+    publish never holds every tag of the run at once."""
+    previous = None
+    if previous_run is not None:
+        T = Tag.__table__
+        previous = pd.read_sql(sa.select(T.c.customer_id, T.c.dimension, T.c.value).where(
+            T.c.run_id == previous_run, T.c.dimension.in_(_PREVIOUS_DIMENSIONS)), conn)
+    maturities, transfers, born = alert_inputs(conn, std, as_of, settings)
+    return lambda features, tags: detect_alerts(features, tags, previous, settings, std, maturities, transfers, born)
+
+
+def write_run_alerts(conn: Connection, found: list[pd.DataFrame], run_id: int, at: dt.datetime) -> pd.DataFrame:
+    """Route and write the alerts detected per partition (new ones only); attrs["written"] counts them."""
+    alerts = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=ALERT_COLUMNS)
+    alerts = route_alerts(conn, alerts)
+    alerts.attrs["written"] = write_alerts(conn, alerts, run_id, at)
+    return alerts
+
+
 def raise_alerts(conn: Connection, std: Standard, settings: AlertSettings, features: list[pd.DataFrame],
                  tags: pd.DataFrame, previous_run: int | None, run_id: int, at: dt.datetime) -> pd.DataFrame:
     """A run's alerts, detected per partition, routed and written (new ones only). Runs in the
@@ -544,18 +567,8 @@ def raise_alerts(conn: Connection, std: Standard, settings: AlertSettings, featu
     parts = [p for p in features if len(p)]
     if not parts or not settings.enabled:
         return pd.DataFrame(columns=[*ALERT_COLUMNS, "rm_id"])
-    previous = None
-    if previous_run is not None:
-        T = Tag.__table__
-        previous = pd.read_sql(sa.select(T.c.customer_id, T.c.dimension, T.c.value).where(
-            T.c.run_id == previous_run, T.c.dimension.in_(_PREVIOUS_DIMENSIONS)), conn)
-    as_of = pd.Timestamp(parts[0]["as_of"].iloc[0]).date()
-    maturities, transfers, born = alert_inputs(conn, std, as_of, settings)
-    found = [detect_alerts(p, tags, previous, settings, std, maturities, transfers, born) for p in parts]
-    alerts = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=ALERT_COLUMNS)
-    alerts = route_alerts(conn, alerts)
-    alerts.attrs["written"] = write_alerts(conn, alerts, run_id, at)
-    return alerts
+    detect = alert_detector(conn, std, settings, previous_run, pd.Timestamp(parts[0]["as_of"].iloc[0]).date())
+    return write_run_alerts(conn, [detect(p, tags) for p in parts], run_id, at)
 
 
 # --- reading and acknowledging ---------------------------------------------------------------
