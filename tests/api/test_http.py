@@ -81,7 +81,8 @@ def test_field_errors_after_execution_began_are_200(client):
     r = post(client, {"query": "{ customers(first: 5000) { totalCount } }"})
     assert r.status_code == 200
     assert r.json() == {"data": None, "errors": [{"message": "`first` must be between 1 and 1000",
-                                                  "locations": [{"line": 1, "column": 3}], "path": ["customers"]}]}
+                                                  "locations": [{"line": 1, "column": 3}], "path": ["customers"],
+                                                  "extensions": {"code": "INVALID_INPUT"}}]}
 
 
 @pytest.mark.parametrize("body, message", [
