@@ -40,47 +40,7 @@ query Households($first: Int!, $after: String, $filter: HouseholdFilter, $since:
 }""")
 HOUSEHOLD_PAGE = 1_000  # the API's largest page
 HOUSEHOLD_COLUMNS = ["household_id", "name", "status", "tier", "aum", "member_count", "updated_at"]
-_HOUSEHOLD_SEGMENTS = gql("""
-query Segments($dimension: String!, $run: Int) {
-  segments(dimension: $dimension, run: $run) {
-    value label labelZh customers share meanScore aumTotal aumAvg description descriptionZh
-  }
-}""")
-SEGMENT_COLUMNS = ["value", "label", "label_zh", "customers", "share", "mean_score", "aum_total", "aum_avg",
-                   "description", "description_zh"]
-
-_CHANGES = gql("""
-query Changes($first: Int!, $after: String) {
-  classificationChanges(first: $first, after: $after) {
-    pageInfo { hasNextPage endCursor }
-    edges { node { seq at source runId overrideId customerId dimension oldValue newValue } }
-  }
-}""")
-CHANGE_COLUMNS = ["seq", "at", "source", "run_id", "override_id", "customer_id", "dimension", "old_value", "new_value"]
-CHANGE_PAGE = 9_999
-
-_ALERTS = gql("""
-query Alerts($first: Int!, $after: String, $filter: AlertFilter) {
-  alerts(first: $first, after: $after, filter: $filter) {
-    pageInfo { hasNextPage endCursor }
-    edges { node { id runId customerId rmId type severity reason status createdAt acknowledgedBy acknowledgedAt } }
-  }
-}""")
-ALERT_COLUMNS = ["alert_id", "run_id", "customer_id", "rm_id", "type", "severity", "reason", "status", "created_at",
-                 "acknowledged_by", "acknowledged_at"]
-_ALERT_FILTERS = {"type": "type", "status": "status", "customer_id": "customerId", "rm_id": "rmId"}
-
-_RUNS = gql("""
-query Runs($first: Int!, $after: String) {
-  runs(first: $first, after: $after) {
-    pageInfo { hasNextPage endCursor }
-    edges { node { id status kind requestedBy standardVersion startedAt publishedAt customerCount error } }
-  }
-}""")
-RUN_COLUMNS = ["run_id", "status", "kind", "requested_by", "standard_version", "started_at", "published_at",
-               "customer_count", "error"]
-
-_FILTERS = {"tier": "tier", "branch_id": "branchId", "status": "status", "aum_min": "aumMin",
+_HOUSEHOLD_FILTERS = {"tier": "tier", "branch_id": "branchId", "status": "status", "aum_min": "aumMin",
                       "aum_max": "aumMax"}
 
 _SEGMENTS = gql("""
