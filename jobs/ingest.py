@@ -2,6 +2,8 @@
 
 The whole ingest is one database transaction, so a job that dies leaves nothing
 half-written; re-ingesting the same bundle upserts identical rows and changes nothing.
+Rows go in through the bulk path of each database (graph/bulk.py: executemany on SQLite,
+COPY on PostgreSQL), a validated chunk at a time.
 """
 from __future__ import annotations
 
@@ -13,11 +15,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from ..graph.db import count_rows as db_count, get_engine, insert_ignore, migrate, upsert
+from ..graph.bulk import bulk_upsert, load_tuning
+from ..graph.db import count_rows as db_count, get_engine, insert_ignore, migrate
 from ..graph.models import Base, IngestRun, QuarantinedRow
 from .bundle import Table
 from .progress import bar
@@ -27,7 +31,7 @@ from .validate import ROW, validate_chunk
 __all__ = ["ingest", "IngestReport", "TableReport", "FORMATS"]
 
 FORMATS = ("bundle", "berka")
-BATCH_ROWS = 5_000
+BATCH_ROWS = 100_000  # rows per bulk statement (COPY or executemany)
 
 
 @dataclass
@@ -91,47 +95,62 @@ class IngestReport:
 
 class _Keys:
     """Known key values per (table, column), read once from the database and then kept
-    current as this ingest loads rows, so foreign keys are checked without re-querying."""
+    current as this ingest loads rows, so foreign keys are checked without re-querying.
+    Python sets and dicts: membership of a chunk is then linear in the chunk, not in the
+    millions of parent keys."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self.values: dict[tuple[str, str], pd.Index] = {}
-        self.owners: dict[tuple[str, str, str], pd.Series] = {}
+        self.values: dict[tuple[str, str], set] = {}
+        self.owners: dict[tuple[str, str, str], dict] = {}
 
-    def known(self, table: str, column: str) -> pd.Index:
+    def known(self, table: str, column: str) -> set:
         if (table, column) not in self.values:
             t = Base.metadata.tables[table]
-            rows = self.conn.execute(sa.select(t.c[column]).distinct()).scalars().all()
-            self.values[(table, column)] = pd.Index(rows, dtype=object)
+            rows = self.conn.execute(sa.select(t.c[column]).distinct()).scalars()
+            self.values[(table, column)] = set(rows)
         return self.values[(table, column)]
 
-    def owner(self, table: str, column: str, key: str) -> pd.Series:
+    def owner(self, table: str, column: str, key: str) -> dict:
         if (table, column, key) not in self.owners:
             t = Base.metadata.tables[table]
-            rows = self.conn.execute(sa.select(t.c[column], t.c[key]).where(t.c[column].is_not(None))).all()
-            self.owners[(table, column, key)] = pd.Series(
-                {r[0]: r[1] for r in rows}, dtype=object)
+            rows = self.conn.execute(sa.select(t.c[column], t.c[key]).where(t.c[column].is_not(None)))
+            self.owners[(table, column, key)] = {r[0]: r[1] for r in rows}
         return self.owners[(table, column, key)]
 
     def loaded(self, table: Table, good: pd.DataFrame) -> None:
-        for (t, c), idx in list(self.values.items()):
+        for (t, c), known in self.values.items():
             if t == table.name:
-                self.values[(t, c)] = idx.append(pd.Index(good[c].dropna().astype(str))).unique()
-        for (t, c, k), s in list(self.owners.items()):
+                known.update(good[c].dropna().astype(str).tolist())
+        for (t, c, k), owners in self.owners.items():
             if t == table.name:
                 sub = good[[c, k]].dropna()
-                self.owners[(t, c, k)] = pd.concat([s, pd.Series(sub[k].values, index=sub[c].values)])
+                owners.update(zip(sub[c].tolist(), sub[k].tolist()))
 
 
-def _records(table: Table, good: pd.DataFrame) -> list[dict]:
-    out = good[table.column_names].copy()
-    for col in table.columns:
-        if col.kind == "date":
-            out[col.name] = out[col.name].dt.date
-        elif col.kind == "datetime":
-            out[col.name] = out[col.name].dt.to_pydatetime() if len(out) else out[col.name]
-    out = out.astype(object).where(out.notna(), None)
-    return out.to_dict("records")
+def _storage(col, s: pd.Series) -> list:
+    """One typed column as plain Python values in the form the record stores: what
+    SQLAlchemy's own processors would bind (ISO dates, "YYYY-MM-DD HH:MM:SS.ffffff"
+    date-times, bools), made vectorised. Missing values are None (NaN would reach
+    PostgreSQL's COPY as the text "nan")."""
+    missing = s.isna().to_numpy()
+    if col.kind in ("date", "datetime"):
+        if getattr(s.dt, "tz", None) is not None:
+            s = s.dt.tz_localize(None)  # wall time, as SQLAlchemy stores an aware datetime
+        unit = "D" if col.kind == "date" else "us"
+        text = np.datetime_as_string(s.to_numpy(dtype=f"datetime64[{unit}]"), unit=unit)
+        out = (pd.Series(text).str.slice_replace(10, 11, " ") if col.kind == "datetime"
+               else pd.Series(text)).to_numpy(dtype=object)
+    elif col.kind in ("int", "bool"):
+        out = s.to_numpy(dtype=object, na_value=None)
+    else:
+        out = s.to_numpy(dtype=object)
+    out = np.where(missing, None, out)
+    return out.tolist()
+
+
+def _tuples(table: Table, good: pd.DataFrame) -> list[tuple]:
+    return list(zip(*(_storage(c, good[c.name]) for c in table.columns)))
 
 
 def _rule(reason: str) -> str:
@@ -161,12 +180,12 @@ def _load_piece(conn: Connection, ingest_id: int, piece: Piece, keys: _Keys, pro
     quarantine = QuarantinedRow.__table__
     rep = TableReport(piece.table.name, piece.source_file, derived=piece.derived)
     before = db_count(conn, table)
-    seen: dict[str, dict] = {}
+    seen: dict = {}  # name -> SeenKeys, across the chunks of this file
     for chunk in piece.chunks(warnings, tolerant):
         result = validate_chunk(piece.table, chunk, keys.known, keys.owner, seen)
-        records = _records(piece.table, result.good)
-        for i in range(0, len(records), BATCH_ROWS):
-            upsert(conn, table, records[i:i + BATCH_ROWS], piece.table.key)
+        rows = _tuples(piece.table, result.good)
+        for i in range(0, len(rows), BATCH_ROWS):
+            bulk_upsert(conn, table, piece.table.column_names, rows[i:i + BATCH_ROWS], piece.table.key)
         keys.loaded(piece.table, result.good)
         if len(result.bad):
             insert_ignore(conn, quarantine, _quarantine_rows(ingest_id, piece, result.bad), ["fingerprint"])
@@ -196,7 +215,7 @@ def ingest(source: str | Path, format: str = "bundle", engine: Engine | None = N
 
     total = sum(p.rows for p in pieces)
     reports: list[TableReport] = []
-    with engine.begin() as conn, bar(total, desc="ingest", progress=progress) as pbar:
+    with engine.begin() as conn, load_tuning(conn), bar(total, desc="ingest", progress=progress) as pbar:
         ingest_id = conn.execute(sa.insert(IngestRun.__table__).values(
             source=str(source.resolve()), format=format, started_at=dt.datetime.now())
         ).inserted_primary_key[0]
