@@ -25,7 +25,7 @@ from ..graph.db import count_rows as db_count, get_engine, insert_ignore, migrat
 from ..graph.models import Base, IngestRun, QuarantinedRow
 from .bundle import Table
 from .progress import bar
-from .sources import Piece, bundle_pieces
+from .sources import CHUNK_ROWS, Piece, bundle_pieces
 from .validate import ROW, validate_chunk
 
 __all__ = ["ingest", "IngestReport", "TableReport", "FORMATS"]
@@ -175,13 +175,13 @@ def _quarantine_rows(ingest_id: int, piece: Piece, bad: pd.DataFrame) -> list[di
 
 
 def _load_piece(conn: Connection, ingest_id: int, piece: Piece, keys: _Keys, progress_bar,
-                warnings: list[str], tolerant: bool) -> TableReport:
+                warnings: list[str], tolerant: bool, chunk_rows: int) -> TableReport:
     table = Base.metadata.tables[piece.table.name]
     quarantine = QuarantinedRow.__table__
     rep = TableReport(piece.table.name, piece.source_file, derived=piece.derived)
     before = db_count(conn, table)
     seen: dict = {}  # name -> SeenKeys, across the chunks of this file
-    for chunk in piece.chunks(warnings, tolerant):
+    for chunk in piece.chunks(warnings, tolerant, chunk_rows):
         result = validate_chunk(piece.table, chunk, keys.known, keys.owner, seen)
         rows = _tuples(piece.table, result.good)
         for i in range(0, len(rows), BATCH_ROWS):
@@ -199,8 +199,10 @@ def _load_piece(conn: Connection, ingest_id: int, piece: Piece, keys: _Keys, pro
 
 
 def ingest(source: str | Path, format: str = "bundle", engine: Engine | None = None,
-           progress: bool | None = None) -> IngestReport:
-    """Ingest a bundle folder (or the PKDD'99 data with format="berka") into the record."""
+           progress: bool | None = None, chunk_rows: int = CHUNK_ROWS) -> IngestReport:
+    """Ingest a bundle folder (or the PKDD'99 data with format="berka") into the record.
+    Files are read, validated and written `chunk_rows` rows at a time (memory stays bounded;
+    the outcome does not depend on it)."""
     if format not in FORMATS:
         from ..graph.errors import InvalidInput
         raise InvalidInput(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
@@ -224,7 +226,8 @@ def ingest(source: str | Path, format: str = "bundle", engine: Engine | None = N
             pbar.set_postfix_str(piece.table.name)
             savepoint = conn.begin_nested()
             try:
-                rep = _load_piece(conn, ingest_id, piece, keys, pbar, warnings, tolerant=False)
+                rep = _load_piece(conn, ingest_id, piece, keys, pbar, warnings, tolerant=False,
+                                  chunk_rows=chunk_rows)
                 savepoint.commit()
             except pd.errors.ParserError:
                 # Rows with the wrong field count: undo this file and read it again with
@@ -232,7 +235,8 @@ def ingest(source: str | Path, format: str = "bundle", engine: Engine | None = N
                 savepoint.rollback()
                 keys = _Keys(conn)
                 warnings.append(f"{piece.source_file}: malformed rows, re-read with the tolerant reader")
-                rep = _load_piece(conn, ingest_id, piece, keys, pbar, warnings, tolerant=True)
+                rep = _load_piece(conn, ingest_id, piece, keys, pbar, warnings, tolerant=True,
+                                  chunk_rows=chunk_rows)
             reports.append(rep)
         report = IngestReport(ingest_id, str(source), format, reports, warnings)
         conn.execute(sa.update(IngestRun.__table__).where(IngestRun.ingest_id == ingest_id).values(
