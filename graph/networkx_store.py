@@ -11,12 +11,14 @@ only ever produce strings, numbers, tuples and dicts, never run code. Files name
 are still read and written as JSON (older installations, tests of that format)."""
 from __future__ import annotations
 
+import gc
 import gzip
 import json
 import os
 import pickle
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import networkx as nx
@@ -25,7 +27,7 @@ import pandas as pd
 from .errors import NotFound, StoreUnavailable
 from .store import ECOSYSTEM_FEATURES, ECOSYSTEM_RELS, RELATIONSHIPS, GraphStore, HouseholdView
 
-__all__ = ["NetworkxGraph"]
+__all__ = ["NetworkxGraph", "paused_gc"]
 
 _MAGIC = ("clientstrata-graph", 2)  # the first pickle of the file: format and version
 _BATCH = 100_000
@@ -34,6 +36,20 @@ _BATCH = 100_000
 class _PlainUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str):
         raise pickle.UnpicklingError(f"the graph file refers to {module}.{name}: not a ClientStrata graph")
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Building millions of dicts and tuples triggers the cyclic collector over and over, and
+    each pass walks everything built so far: loading a 100k-customer graph took 12 s of CPU
+    with it and under 2 s without. The graph holds no cycles to collect meanwhile."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _batches(items, size: int = _BATCH):
@@ -61,7 +77,7 @@ class NetworkxGraph(GraphStore):
     # -- persistence ------------------------------------------------------------------
     def _load(self) -> None:
         if self.path and self.path.exists():
-            with self.path.open("rb", buffering=1 << 20) as f:
+            with self.path.open("rb", buffering=1 << 20) as f, paused_gc():
                 legacy = f.read(2) == b"\x1f\x8b"  # gzip: the node-link JSON of earlier versions
                 f.seek(0)
                 self.g = self._read_json(f) if legacy else self._read_pickles(f)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ..graph.db import get_engine, migrate
+from ..graph.networkx_store import paused_gc
 from ..graph.store import GraphStore, open_graph
 from .features import current_aum, monthly_aum
 from .progress import bar
@@ -89,8 +90,9 @@ def sync_graph(engine: Engine | None = None, graph: GraphStore | None = None,
     try:
         graph.ensure_schema()
         fx = load_standard().fx_to_cny
-        with engine.connect() as conn, bar(len(_PLAN) + 1, desc="sync-graph", unit="steps",
-                                            progress=progress) as pbar:
+        # paused_gc: millions of new dicts in the embedded graph would set off collector passes
+        with engine.connect() as conn, paused_gc(), bar(len(_PLAN) + 1, desc="sync-graph", unit="steps",
+                                                        progress=progress) as pbar:
             for kind, target, sql in _PLAN:
                 pbar.set_postfix_str(target if isinstance(target, str) else target[0])
                 for df in _batches(conn, sql):
