@@ -23,6 +23,7 @@ from ..graph.access import Principal, Unauthenticated, authenticate
 from ..graph.db import get_engine
 from ..graph.errors import ClientStrataError
 from ..graph.store import GraphStore, open_graph
+from ..jobs.worker import RunWorker
 from .body_limit import BodySizeLimit
 from .http import GraphQLView, error_response
 from .ide import is_ide_request, static_files
@@ -74,7 +75,8 @@ def create_app(engine=None, graph: GraphStore | None = None, settings: ApiSettin
     engine = engine or get_engine()
     graph = graph or open_graph()
     settings = settings or ApiSettings.from_env()
-    gql = _Authenticated(GraphQLView(build_schema(settings), engine, graph), engine)
+    runs = RunWorker(engine, graph)  # on-demand runs, one at a time, beside the requests
+    gql = _Authenticated(GraphQLView(build_schema(settings), engine, graph, runs), engine)
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -104,7 +106,14 @@ def create_app(engine=None, graph: GraphStore | None = None, settings: ApiSettin
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
+        try:  # runs a stopped server had queued are done now
+            resumed = await asyncio.to_thread(runs.resume)
+            if resumed:
+                log.info("resuming queued classification runs %s", resumed)
+        except (sa.exc.SQLAlchemyError, ClientStrataError):
+            log.warning("cannot look for queued runs: the database is unavailable", exc_info=True)
         yield
+        await asyncio.to_thread(runs.close)  # the run in progress finishes; runs not begun stay queued
         graph.close()
 
     middleware = [Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)]

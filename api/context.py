@@ -11,12 +11,17 @@ from functools import partial
 from sqlalchemy.engine import Engine
 from strawberry.dataloader import DataLoader
 
+from ..graph import households as H
 from ..graph import profiles as P
 from ..graph import queries as Q
 from ..graph.access import Principal
 from ..graph.audit import record_many
 from ..graph.store import GraphStore
 from ..graph.views import households_view
+from ..jobs import history
+from ..jobs.alerts import alerts_by_customer
+from ..jobs.feedback import feedback_by_customer
+from ..jobs.worker import RunWorker
 
 __all__ = ["Context", "in_thread"]
 
@@ -41,6 +46,7 @@ class Context:
     graph: GraphStore
     principal: Principal
     request: object = None
+    runs: RunWorker | None = None  # does the runs `startRun` queues, in the background
     # (customer_id, field) of every unmasked PII value served; audited once the operation ends
     pii_reads: set[tuple[str, str]] = field(default_factory=set)
 
@@ -49,18 +55,24 @@ class Context:
         self.customer = _loader(self.engine, partial(Q.customers_by_id, book=book))
         self.tags = _loader(self.engine, Q.tags_by_customer, list)
         self.household_id = _loader(self.engine, Q.household_ids)
-        self.household = _loader(self.engine, lambda conn, ids: households_view(conn, self.graph, ids, book))
+        self.household = _loader(self.engine, partial(H.households_by_id, book=book))
+        self.household_members = _loader(self.engine, partial(H.household_members, book=book), list)
+        self.tags_as_of = _loader(self.engine, history.tags_as_of_batch, list)  # keys: (customer_id, date)
+        self.tag_history = _loader(self.engine, history.tag_histories, list)  # keys: (customer_id, dimension)
         self.holdings = _loader(self.engine, P.holdings_by_customer, list)
         self.rm = _loader(self.engine, P.rms_by_id)
         self.enterprise = _loader(self.engine, partial(P.enterprises_by_id, book=book))
         self.enterprise_people = _loader(self.engine, partial(P.enterprise_people, book=book), list)
         self.supply_chain = _loader(self.engine, P.supply_chain, list)
+        self.alerts = _loader(self.engine, alerts_by_customer, list)
+        self.feedback = _loader(self.engine, feedback_by_customer, list)
 
     async def run(self, fn: Callable, *args):
         return await in_thread(self.engine, fn, *args)
 
-    async def run_graph(self, fn: Callable, *args):
-        return await asyncio.to_thread(partial(fn, *args))
+    async def write(self, fn: Callable, *args):
+        """`fn(conn, *args)` in a transaction of its own, committed when it returns."""
+        return await in_thread(self.engine, fn, *args, write=True)
 
     async def flush_audit(self) -> None:
         if not self.pii_reads:

@@ -84,9 +84,9 @@ class GraphQLView(GraphQL):
     """Strawberry's ASGI view with the spec's media types and status codes and JSON error bodies.
     The caller (a Principal) is resolved before the view runs; see `clientstrata.api.app`."""
 
-    def __init__(self, schema, engine, graph) -> None:
+    def __init__(self, schema, engine, graph, runs=None) -> None:
         super().__init__(schema, graphql_ide="graphiql", multipart_uploads_enabled=False)
-        self.engine, self.graph = engine, graph
+        self.engine, self.graph, self.runs = engine, graph, runs
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":  # no subscriptions are served; the route is HTTP only
@@ -103,7 +103,7 @@ class GraphQLView(GraphQL):
         principal = getattr(request.state, "principal", None)
         if principal is None:  # only the GraphiQL page gets here unauthenticated; it executes nothing
             return None
-        return Context(engine=self.engine, graph=self.graph, principal=principal, request=request)
+        return Context(engine=self.engine, graph=self.graph, principal=principal, request=request, runs=self.runs)
 
     async def get_sub_response(self, request: Request) -> Response:
         sub = await super().get_sub_response(request)

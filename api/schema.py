@@ -5,19 +5,24 @@ from __future__ import annotations
 import strawberry
 from graphql.error import GraphQLError
 from strawberry.extensions import (DisableIntrospection, MaskErrors, MaxAliasesLimiter, MaxTokensLimiter,
-                                   QueryDepthLimiter, SchemaExtension)
+                                   ParserCache, QueryDepthLimiter, SchemaExtension, ValidationCache)
 from strawberry.tools import merge_types
 
 from ..graph.errors import ClientStrataError, StoreUnavailable
 from .customers.schema import CustomerQuery
 from .enterprises.schema import EnterpriseQuery
+from .governance.schema import GovernanceMutation, GovernanceQuery
 from .households.schema import HouseholdQuery
+from .segments.schema import SegmentQuery
 from .settings import ApiSettings
+from .tracking.schema import TrackingMutation, TrackingQuery
 
-__all__ = ["build_schema", "schema", "Query"]
+__all__ = ["build_schema", "schema", "Query", "Mutation"]
 
 
-Query = merge_types("Query", (CustomerQuery, HouseholdQuery, EnterpriseQuery))
+Query = merge_types("Query", (CustomerQuery, HouseholdQuery, EnterpriseQuery, SegmentQuery, GovernanceQuery,
+                              TrackingQuery))
+Mutation = merge_types("Mutation", (GovernanceMutation, TrackingMutation))
 
 
 def _visible(error: GraphQLError) -> bool:
@@ -42,6 +47,10 @@ class PiiAudit(SchemaExtension):
 
 class _Schema(strawberry.Schema):
     def process_errors(self, errors, execution_context=None) -> None:
+        # Our refusals carry their machine-readable code, so a client can branch on it.
+        for e in errors:
+            if isinstance(e.original_error, ClientStrataError) and "code" not in (e.extensions or {}):
+                e.extensions = {**(e.extensions or {}), "code": e.original_error.code}
         # Log only what went wrong on our side; a caller's bad argument is not an incident.
         super().process_errors([e for e in errors if not _visible(e)], execution_context)
 
@@ -53,10 +62,14 @@ def build_schema(settings: ApiSettings) -> strawberry.Schema:
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: MaskErrors(should_mask_error=lambda e: not _visible(e)),
         PiiAudit,
+        # workbenches send the same few documents all day: parse and validate each once (bounded
+        # LRU, keyed by the text and the parse limits, so a flood of unique texts cannot grow it)
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
     ]
     if not settings.introspection:
         extensions.insert(0, DisableIntrospection)
-    return _Schema(query=Query, extensions=extensions)
+    return _Schema(query=Query, mutation=Mutation, extensions=extensions)
 
 
 # With the default limits: for SDL export and tools. The app builds its own from the environment.

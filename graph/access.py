@@ -17,10 +17,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .errors import ClientStrataError, InvalidInput, NotFound
-from .models import ApiToken, RelationshipManager
+from .models import ApiToken, Enterprise, Individual, RelationshipManager
 
 __all__ = ["Role", "Permission", "Principal", "NotAllowed", "Unauthenticated", "ROLE_PERMISSIONS",
-           "issue_token", "authenticate", "revoke_token", "list_tokens", "SYSTEM"]
+           "issue_token", "authenticate", "revoke_token", "list_tokens", "require_in_book", "SYSTEM"]
 
 TOKEN_PREFIX = "cst_"
 
@@ -88,6 +88,20 @@ class Principal:
 
     def __repr__(self) -> str:
         return f"Principal(role={self.role.value!r}, actor={self.actor!r}, rm_id={self.rm_id!r})"
+
+
+def require_in_book(conn: Connection, customer_id: str, book: str | None) -> None:
+    """Refuse a step on a customer outside the caller's book (`Principal.book`; None: every
+    customer). Checked before existence, so an RM learns nothing of customers not theirs."""
+    if book is None:
+        return
+    i, e = Individual.__table__, Enterprise.__table__
+    mine = conn.execute(sa.select(i.c.customer_id).where(i.c.customer_id == customer_id, i.c.rm_id == book)
+                        .union_all(sa.select(e.c.enterprise_id).where(e.c.enterprise_id == customer_id,
+                                                                      e.c.rm_id == book))).first()
+    if mine is None:
+        raise NotAllowed(f"customer {customer_id!r} is not in your book: a relationship manager acts only "
+                         f"on their own customers")
 
 
 # Batch jobs and the CLI act as the system: every book, no PII unless a command asks.

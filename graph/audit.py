@@ -10,9 +10,12 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from .errors import InvalidInput
 from .models import AuditEntry
 
-__all__ = ["record", "record_many", "audit_trail"]
+__all__ = ["record", "record_many", "audit_trail", "audit_page", "MAX_AUDIT_PAGE"]
+
+MAX_AUDIT_PAGE = 1000
 
 _A = AuditEntry.__table__
 
@@ -49,3 +52,27 @@ def audit_trail(conn: Connection, entity_type: str | None = None, entity_id: obj
         q = q.where(_A.c.action == action)
     rows = conn.execute(q.order_by(_A.c.audit_id)).mappings().all()
     return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in _A.columns])
+
+
+def audit_page(conn: Connection, first: int = 100, after: int = 0, actor: str | None = None,
+               action: str | None = None, entity_type: str | None = None, entity_id: object = None,
+               since: dt.datetime | None = None) -> tuple[list[dict], bool]:
+    """Entries with audit_id > `after` in the order they were written, at most `first`
+    (keyset paging: pass the last audit_id back), and whether more follow. `action` ending in
+    `.` or `*` is a prefix (`override.` is every override step)."""
+    if not 1 <= first <= MAX_AUDIT_PAGE:
+        raise InvalidInput(f"`first` must be between 1 and {MAX_AUDIT_PAGE:,}")
+    q = sa.select(_A).where(_A.c.audit_id > after)
+    if actor:
+        q = q.where(_A.c.actor == actor)
+    if action:
+        q = q.where(_A.c.action.startswith(action.rstrip("*"), autoescape=True)
+                    if action.endswith((".", "*")) else _A.c.action == action)
+    if entity_type:
+        q = q.where(_A.c.entity_type == entity_type)
+    if entity_id is not None:
+        q = q.where(_A.c.entity_id == str(entity_id))
+    if since is not None:
+        q = q.where(_A.c.at >= since)
+    rows = conn.execute(q.order_by(_A.c.audit_id).limit(first + 1)).mappings().all()
+    return [dict(r) for r in rows[:first]], len(rows) > first

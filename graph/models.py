@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
-    JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, Numeric, String, Text,
+    JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, Numeric, String, Text,
     UniqueConstraint, func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -21,7 +21,7 @@ __all__ = [
     "AccountHolder", "MonthlyBalance", "Loan", "Card", "StandingOrder", "Transaction",
     "RiskQuestionnaire", "IngestRun", "QuarantinedRow", "ClassificationRun", "Tag",
     "StandardVersion", "Override", "AuditEntry", "Notification", "Alert", "Feedback",
-    "ClassificationChange", "ApiToken",
+    "ClassificationChange", "ApiToken", "RollupClock", "CustomerRollup", "HouseholdRollup",
 ]
 
 Money = Numeric(18, 2, asdecimal=False)
@@ -443,3 +443,51 @@ class ApiToken(Base):
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+# --- rollups: household and customer aggregates kept current by every ingest ----------------
+
+
+class RollupClock(Base):
+    """One row: the version and moment handed to the last rollup write. Writers lock this row
+    (UPDATE) before stamping, so stamps are taken and committed in one order and a reader that
+    sees a stamp also sees every smaller one: `updated_at > last seen` misses nothing.
+    `month` is the latest balance month the rollups were computed for: a new month changes
+    everyone's AUM, so it rebuilds them all."""
+
+    __tablename__ = "rollup_clock"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+    at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    month: Mapped[str | None] = mapped_column(String(7))
+
+
+class CustomerRollup(Base):
+    """A customer's current AUM (CNY, latest month) and household, as of the last ingest."""
+
+    __tablename__ = "customer_rollups"
+    customer_id: Mapped[str] = mapped_column(_fk("individuals.customer_id"), primary_key=True)
+    household_id: Mapped[str | None] = mapped_column(String(40))
+    aum: Mapped[float] = mapped_column(Money, default=0)
+    version: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_customer_rollups_aum", "aum", "customer_id"),
+                      Index("ix_customer_rollups_version", "version"))
+
+
+class HouseholdRollup(Base):
+    """A household's view as integrations pull it: members, combined AUM and the latest run's
+    household tier. `version`/`updated_at` move whenever any of it changes (`fingerprint`)."""
+
+    __tablename__ = "household_rollups"
+    household_id: Mapped[str] = mapped_column(_fk("households.household_id"), primary_key=True)
+    aum: Mapped[float] = mapped_column(Money, default=0)
+    member_count: Mapped[int] = mapped_column(Integer, default=0)
+    tier: Mapped[str | None] = mapped_column(String(40))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_household_rollups_version", "version", "household_id"),
+                      Index("ix_household_rollups_updated_at", "updated_at"))

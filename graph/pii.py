@@ -1,7 +1,12 @@
 """PII masking per JR/T 0171-2020 (C2 identifying data): shown only to roles that need it."""
 from __future__ import annotations
 
-__all__ = ["mask_id_number", "mask_phone", "mask_account_number"]
+import re
+
+__all__ = ["mask_id_number", "mask_phone", "mask_account_number", "mask_address"]
+
+# the last administrative unit an address may show: province, city, district or county
+_REGION_END = re.compile(r"^.*?(?:省|自治区|市|区|县|旗)(?!.*(?:市|区|县|旗))")
 
 
 def _mask(value: str | None, head: int, tail: int) -> str | None:
@@ -25,3 +30,12 @@ def mask_phone(value: str | None) -> str | None:
 def mask_account_number(value: str | None) -> str | None:
     """First six (the bank identification number) and last four."""
     return _mask(value, 6, 4)
+
+
+def mask_address(value: str | None) -> str | None:
+    """北京市朝阳区***: the region down to district or county, never the street and number."""
+    if not value:
+        return value
+    region = _REGION_END.match(value)
+    keep = len(region.group(0)) if region and region.end() < len(value) else len(value) // 3
+    return value[:keep] + "*" * (len(value) - keep)

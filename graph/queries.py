@@ -17,17 +17,22 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .errors import InvalidInput
-from .models import ClassificationRun, HouseholdMember, Individual, Override, Tag
+from .models import Alert, ClassificationRun, CustomerRollup, Enterprise, HouseholdMember, Individual, Override, Tag
 
 __all__ = ["CustomerFilter", "Page", "customer_page", "customer_table", "customers_by_id", "tags_by_customer",
-           "household_ids", "in_book", "latest_run_id", "overrides_in_force", "in_force_clause", "apply_override",
-           "encode_cursor", "decode_cursor", "MAX_PAGE_SIZE", "MAX_TABLE_PAGE", "TABLE_COLUMNS"]
+           "household_ids", "in_book", "book_subjects", "latest_run_id", "overrides_in_force", "in_force_clause",
+           "apply_override", "encode_cursor", "decode_cursor", "page_cursor", "SORTS", "MAX_PAGE_SIZE",
+           "MAX_TABLE_PAGE", "TABLE_COLUMNS"]
 
 MAX_PAGE_SIZE = 1000
 MAX_TABLE_PAGE = 50_000
 TABLE_COLUMNS = ("customer_id", "name", "gender", "birth_date", "branch_id", "rm_id", "onboarded_on")
 _I, _T, _M, _R = Individual.__table__, Tag.__table__, HouseholdMember.__table__, ClassificationRun.__table__
-_O = Override.__table__
+_O, _A, _CR = Override.__table__, Alert.__table__, CustomerRollup.__table__
+# current AUM (CNY, latest balance month) from the rollups every ingest refreshes
+_AUM = sa.func.coalesce(_CR.c.aum, 0)
+_WITH_AUM = _I.outerjoin(_CR, _CR.c.customer_id == _I.c.customer_id)
+SORTS = ("id", "aum_desc", "aum_asc")
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,7 @@ class CustomerFilter:
     tags: tuple[tuple[str, tuple[str, ...]], ...] = ()
     aum_min: float | None = None
     aum_max: float | None = None
+    alert_type: str | None = None  # customers with an open alert of this type
 
     def tag_conditions(self) -> list[tuple[str, tuple[str, ...]]]:
         conds = list(self.tags)
@@ -71,6 +77,25 @@ def decode_cursor(cursor: str) -> str:
     if not text.startswith("customer:"):
         raise InvalidInput("`after` is not a cursor returned by this API")
     return text.removeprefix("customer:")
+
+
+def page_cursor(row: dict, sort: str = "id") -> str:
+    """The keyset cursor of a customer row in `sort` order: it carries the sort key."""
+    if sort == "id":
+        return encode_cursor(row["customer_id"])
+    return base64.urlsafe_b64encode(f"customer-{sort}:{float(row['aum']):.2f}:{row['customer_id']}".encode()).decode()
+
+
+def _decode_sorted(cursor: str, sort: str) -> tuple[float, str]:
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+        prefix = f"customer-{sort}:"
+        if text.startswith(prefix):
+            aum, _, cid = text.removeprefix(prefix).partition(":")
+            return float(aum), cid
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise InvalidInput(f"`after` is not a cursor of this API for customers in {sort.upper()} order")
 
 
 def latest_run_id(conn: Connection, at: dt.datetime | None = None) -> int | None:
@@ -125,6 +150,9 @@ def _filtered(conn: Connection, flt: CustomerFilter, book: str | None, columns=(
         q = q.where(_I.c.branch_id == flt.branch_id)
     if flt.rm_id:
         q = q.where(_I.c.rm_id == flt.rm_id)
+    if flt.alert_type:
+        q = q.where(_I.c.customer_id.in_(sa.select(_A.c.customer_id).where(
+            _A.c.alert_type == flt.alert_type, _A.c.status == "open")))
     conds = flt.tag_conditions()
     aum = flt.aum_min is not None or flt.aum_max is not None
     if not conds and not aum:
@@ -151,15 +179,28 @@ def _effective_value_in(run: int | None, dim: str, values: Sequence[str]) -> sa.
 
 
 def customer_page(conn: Connection, first: int, after: str | None = None,
-                  flt: CustomerFilter = CustomerFilter(), book: str | None = None) -> Page:
-    """Keyset pagination by customer_id: stable while data is loaded, fast at any depth."""
+                  flt: CustomerFilter = CustomerFilter(), book: str | None = None, sort: str = "id") -> Page:
+    """Keyset pagination: stable while data is loaded, fast at any depth. `sort` is "id", or
+    "aum_desc"/"aum_asc" by current AUM (ties by id); rows carry `aum`, and the cursor
+    (`page_cursor`) the sort key, so a page boundary holds while AUMs change."""
     if not 1 <= first <= MAX_PAGE_SIZE:
         raise InvalidInput(f"`first` must be between 1 and {MAX_PAGE_SIZE}")
-    q = _filtered(conn, flt, book)
+    if sort not in SORTS:
+        raise InvalidInput(f"`sort` must be one of {', '.join(SORTS)}, not {sort!r}")
+    q = _filtered(conn, flt, book, (_I, _AUM.label("aum"))).select_from(_WITH_AUM)
     total = conn.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar_one()
-    if after:
-        q = q.where(_I.c.customer_id > decode_cursor(after))
-    rows = conn.execute(q.order_by(_I.c.customer_id).limit(first + 1)).mappings().all()
+    if sort == "id":
+        if after:
+            q = q.where(_I.c.customer_id > decode_cursor(after))
+        q = q.order_by(_I.c.customer_id)
+    else:
+        desc = sort == "aum_desc"
+        if after:
+            aum, cid = _decode_sorted(after, sort)
+            beyond = _AUM < aum if desc else _AUM > aum
+            q = q.where(sa.or_(beyond, sa.and_(_AUM == aum, _I.c.customer_id > cid)))
+        q = q.order_by(_AUM.desc() if desc else _AUM.asc(), _I.c.customer_id)
+    rows = conn.execute(q.limit(first + 1)).mappings().all()
     return Page([dict(r) for r in rows[:first]], len(rows) > first, total)
 
 
@@ -201,7 +242,7 @@ def customer_table(conn: Connection, first: int, after: str | None = None,
 
 
 def customers_by_id(conn: Connection, ids: Sequence[str], book: str | None = None) -> dict[str, dict]:
-    q = sa.select(_I).where(_I.c.customer_id.in_(list(ids)))
+    q = sa.select(_I, _AUM.label("aum")).select_from(_WITH_AUM).where(_I.c.customer_id.in_(list(ids)))
     if book is not None:
         q = q.where(_I.c.rm_id == book)
     return {r["customer_id"]: dict(r) for r in conn.execute(q).mappings().all()}
@@ -213,6 +254,14 @@ def in_book(conn: Connection, ids: Sequence[str], book: str | None) -> set[str]:
     if book is not None:
         q = q.where(_I.c.rm_id == book)
     return set(conn.execute(q).scalars())
+
+
+def book_subjects(book: str) -> sa.Select:
+    """Ids of the customers in an RM's book (individuals and enterprises they manage), for
+    `column.in_(…)` in the tables keyed by customer (alerts, the change feed, tags)."""
+    e = Enterprise.__table__
+    return sa.select(_I.c.customer_id).where(_I.c.rm_id == book).union_all(
+        sa.select(e.c.enterprise_id).where(e.c.rm_id == book))
 
 
 def tags_by_customer(conn: Connection, ids: Sequence[str], run_id: int | None = None,

@@ -2,6 +2,7 @@
 `Neo4jGraph` (production) and `NetworkxGraph` (embedded default)."""
 from __future__ import annotations
 
+import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,6 +42,10 @@ class HouseholdView:
     status: str
     aum: float
     members: pd.DataFrame  # customer_id, name, role, aum
+    # from the record's rollups (graph stores leave them unset)
+    tier: str | None = None
+    member_count: int | None = None
+    updated_at: dt.datetime | None = None
 
     def __repr__(self) -> str:
         return (f"HouseholdView(household_id={self.household_id!r}, members={len(self.members)}, "
@@ -112,29 +117,31 @@ class GraphStore(ABC):
             raise ValueError("hops must be between 1 and 4")
         if self.neighbours(label, [customer_id]).empty and not self._exists(label, customer_id):
             raise NotFound(label.lower(), customer_id)
+        # plain sets and dicts: a request-time walk over a few thousand edges, where pandas'
+        # per-call overhead would cost more than the walk itself
         seen = {(label, customer_id)}
         frontier: dict[str, list[str]] = {label: [customer_id]}
-        found = []
+        rows: list[tuple[str, str, str | None, int, str]] = []
         for depth in range(1, hops + 1):
-            step = pd.concat([self.neighbours(lbl, ids) for lbl, ids in frontier.items()],
-                             ignore_index=True)
-            step = step[[(l, i) not in seen for l, i in zip(step["label"], step["id"])]]
-            if step.empty:
+            names: dict[tuple[str, str], str | None] = {}
+            rels: dict[tuple[str, str], set[str]] = {}
+            for lbl, ids in frontier.items():
+                step = self.neighbours(lbl, ids)
+                for rel, l, i, name in zip(step["rel"], step["label"], step["id"], step["name"]):
+                    if (l, i) in seen:
+                        continue
+                    names.setdefault((l, i), name)
+                    rels.setdefault((l, i), set()).add(rel)
+            if not names:
                 break
-            grouped = step.groupby(["label", "id"], sort=True).agg(
-                name=("name", "first"), relations=("rel", lambda r: ",".join(sorted(set(r)))))
-            grouped["hops"] = depth
-            found.append(grouped.reset_index())
-            seen.update(zip(grouped.index.get_level_values(0), grouped.index.get_level_values(1)))
+            seen.update(names)
             frontier = {}
-            for lbl, i in grouped.index:
-                frontier.setdefault(lbl, []).append(i)
-        cols = ["label", "id", "name", "hops", "relations"]
-        if not found:
-            return pd.DataFrame(columns=cols)
-        out = pd.concat(found, ignore_index=True)[cols]
-        out = out[out["label"].isin(ENTITY_LABELS)]
-        return out.sort_values(["hops", "label", "id"]).reset_index(drop=True)
+            for (l, i), name in sorted(names.items()):
+                frontier.setdefault(l, []).append(i)
+                if l in ENTITY_LABELS:
+                    rows.append((l, i, name, depth, ",".join(sorted(rels[(l, i)]))))
+        # sorted by (hops, label, id): depth is appended in order and each step is sorted
+        return pd.DataFrame(rows, columns=["label", "id", "name", "hops", "relations"])
 
     @abstractmethod
     def _exists(self, label: str, node_id: str) -> bool: ...

@@ -1,40 +1,37 @@
-"""Read views that combine the graph and the record, with the caller's book applied, so the
-API, the SDK's server and notebooks all see the same scoped answer."""
+"""Read views over the graph and the record, with the caller's book applied, so the API, the
+SDK's server and notebooks all see the same scoped answer."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 import pandas as pd
 from sqlalchemy.engine import Connection
 
 from .errors import NotFound
+from .households import household_members, households_by_id
 from .queries import in_book
 from .store import GraphStore, HouseholdView
 
 __all__ = ["household_view", "households_view", "ecosystem_view"]
 
 
-def households_view(conn: Connection, graph: GraphStore, household_ids: Sequence[str],
-                    book: str | None = None) -> dict[str, HouseholdView]:
-    """Households with only the members the caller may see, in one graph read and one query. For
-    a relationship manager a household with no member in their book is left out, as one that
-    does not exist; the household AUM stays the whole household's, a fact about the household
-    rather than about any member."""
-    views = graph.households(household_ids)
-    if book is None or not views:
-        return views
-    visible = in_book(conn, [c for v in views.values() for c in v.members["customer_id"]], book)
-    out = {}
-    for hid, view in views.items():
-        mine = view.members["customer_id"].isin(visible)
-        if mine.any():
-            out[hid] = replace(view, members=view.members[mine].reset_index(drop=True))
-    return out
+def households_view(conn: Connection, household_ids: Sequence[str], book: str | None = None) -> dict[str, HouseholdView]:
+    """Households with only the members the caller may see, from the record and its rollups (so
+    current as of the last ingest), in two queries. For a relationship manager a household with
+    no member in their book is left out, as one that does not exist; the household AUM stays
+    the whole household's, a fact about the household rather than about any member."""
+    rows = households_by_id(conn, household_ids, book)
+    members = household_members(conn, list(rows), book) if rows else {}
+    cols = ["customer_id", "name", "role", "aum"]
+    return {hid: HouseholdView(hid, r["name"], r["status"], float(r["aum"]),
+                               pd.DataFrame(members.get(hid, []), columns=cols), tier=r["tier"],
+                               member_count=int(r["member_count"]), updated_at=r["updated_at"])
+            for hid, r in rows.items()}
 
 
-def household_view(conn: Connection, graph: GraphStore, household_id: str, book: str | None = None) -> HouseholdView:
-    found = households_view(conn, graph, [household_id], book)
+def household_view(conn: Connection, household_id: str, book: str | None = None) -> HouseholdView:
+    """One household as `households_view` shows it (for notebooks and jobs); NotFound otherwise."""
+    found = households_view(conn, [household_id], book)
     if household_id not in found:
         raise NotFound("household", household_id)
     return found[household_id]

@@ -35,14 +35,17 @@ from sqlalchemy.engine import Connection
 from ..graph import audit
 from ..graph.db import insert_ignore
 from ..graph.errors import InvalidInput, NotFound
+from ..graph.access import require_in_book
 from ..graph.models import Alert, Tag
+from ..graph.queries import book_subjects
 from .dimensions._tags import fmt, fmt_many
 from .errors import ActorRequired, InvalidState
 from .features import aum_columns
 from .standard import InvalidStandard, Standard
 
 __all__ = ["ALERT_TYPES", "SEVERITIES", "ALERT_COLUMNS", "AlertSettings", "alert_settings", "alert_inputs",
-           "detect_alerts", "route_alerts", "write_alerts", "raise_alerts", "acknowledge_alert", "list_alerts",
+           "detect_alerts", "route_alerts", "write_alerts", "raise_alerts", "alert_detector", "write_run_alerts",
+           "acknowledge_alert", "list_alerts", "alerts_by_customer",
            "open_alert_counts", "fingerprint"]
 
 ALERT_TYPES = ("aum_outflow", "near_upgrade", "risk_appetite_drift", "product_maturity", "birthday",
@@ -258,7 +261,7 @@ def near_upgrade(f: pd.DataFrame, tags: pd.DataFrame, s: AlertSettings, std: Sta
     # the next band above the customer's latest AUM (not the held tier: one on watch is not "near")
     idx = np.searchsorted(mins, aum, side="right")
     has_next = idx < len(mins)
-    nxt = np.where(has_next, mins[np.minimum(idx, len(mins) - 1)], np.inf)
+    nxt = mins[np.minimum(idx, len(mins) - 1)]  # only read where has_next
     gap_pct = np.where(has_next, (nxt - aum) / np.where(nxt > 0, nxt, 1) * 100, np.inf)
     tier = _tag(tags, "wealth_tier", f["customer_id"]).to_numpy()
     held = pd.Series(tier).map({b["value"]: i for i, b in enumerate(bands)}).fillna(-1).to_numpy()
@@ -535,6 +538,28 @@ def write_alerts(conn: Connection, alerts: pd.DataFrame, run_id: int, at: dt.dat
 _PREVIOUS_DIMENSIONS = ("risk_consistency", "behaviour_activity", "aml_risk")
 
 
+def alert_detector(conn: Connection, std: Standard, settings: AlertSettings, previous_run: int | None,
+                   as_of: dt.date):
+    """`detect_alerts` bound to what a run reads once (the previous run's tags, maturities,
+    transfers, birthdays): call it per partition with that partition's features and tags, so a
+    publish never holds every tag of the run at once."""
+    previous = None
+    if previous_run is not None:
+        T = Tag.__table__
+        previous = pd.read_sql(sa.select(T.c.customer_id, T.c.dimension, T.c.value).where(
+            T.c.run_id == previous_run, T.c.dimension.in_(_PREVIOUS_DIMENSIONS)), conn)
+    maturities, transfers, born = alert_inputs(conn, std, as_of, settings)
+    return lambda features, tags: detect_alerts(features, tags, previous, settings, std, maturities, transfers, born)
+
+
+def write_run_alerts(conn: Connection, found: list[pd.DataFrame], run_id: int, at: dt.datetime) -> pd.DataFrame:
+    """Route and write the alerts detected per partition (new ones only); attrs["written"] counts them."""
+    alerts = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=ALERT_COLUMNS)
+    alerts = route_alerts(conn, alerts)
+    alerts.attrs["written"] = write_alerts(conn, alerts, run_id, at)
+    return alerts
+
+
 def raise_alerts(conn: Connection, std: Standard, settings: AlertSettings, features: list[pd.DataFrame],
                  tags: pd.DataFrame, previous_run: int | None, run_id: int, at: dt.datetime) -> pd.DataFrame:
     """A run's alerts, detected per partition, routed and written (new ones only). Runs in the
@@ -542,18 +567,8 @@ def raise_alerts(conn: Connection, std: Standard, settings: AlertSettings, featu
     parts = [p for p in features if len(p)]
     if not parts or not settings.enabled:
         return pd.DataFrame(columns=[*ALERT_COLUMNS, "rm_id"])
-    previous = None
-    if previous_run is not None:
-        T = Tag.__table__
-        previous = pd.read_sql(sa.select(T.c.customer_id, T.c.dimension, T.c.value).where(
-            T.c.run_id == previous_run, T.c.dimension.in_(_PREVIOUS_DIMENSIONS)), conn)
-    as_of = pd.Timestamp(parts[0]["as_of"].iloc[0]).date()
-    maturities, transfers, born = alert_inputs(conn, std, as_of, settings)
-    found = [detect_alerts(p, tags, previous, settings, std, maturities, transfers, born) for p in parts]
-    alerts = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=ALERT_COLUMNS)
-    alerts = route_alerts(conn, alerts)
-    alerts.attrs["written"] = write_alerts(conn, alerts, run_id, at)
-    return alerts
+    detect = alert_detector(conn, std, settings, previous_run, pd.Timestamp(parts[0]["as_of"].iloc[0]).date())
+    return write_run_alerts(conn, [detect(p, tags) for p in parts], run_id, at)
 
 
 # --- reading and acknowledging ---------------------------------------------------------------
@@ -567,13 +582,15 @@ def _get(conn: Connection, alert_id: int) -> dict:
 
 
 def acknowledge_alert(conn: Connection, actor: str, alert_id: int, note: str | None = None,
-                      at: dt.datetime | None = None) -> dict:
+                      at: dt.datetime | None = None, book: str | None = None) -> dict:
     """Mark an open alert handled (the RM saw it and acted). Audited in the same transaction;
-    an alert acknowledged already is refused (INVALID_STATE), an unknown id is NOT_FOUND."""
+    an alert acknowledged already is refused (INVALID_STATE), an unknown id is NOT_FOUND, and
+    with `book` (a relationship manager's id) an alert on a customer outside it NOT_ALLOWED."""
     actor = (actor or "").strip()
     if not actor:
         raise ActorRequired("who is acknowledging? pass an actor")
     alert = _get(conn, alert_id)
+    require_in_book(conn, alert["customer_id"], book)
     if alert["status"] != "open":
         raise InvalidState(f"alert #{alert_id} was already acknowledged by {alert['acknowledged_by']} "
                            f"at {alert['acknowledged_at']:%Y-%m-%d %H:%M}")
@@ -590,9 +607,10 @@ def acknowledge_alert(conn: Connection, actor: str, alert_id: int, note: str | N
 
 def list_alerts(conn: Connection, rm_id: str | None = None, status: str | None = None,
                 alert_type: str | None = None, customer_ids: list[str] | None = None,
-                limit: int = 1000, after: int = 0) -> pd.DataFrame:
+                limit: int = 1000, after: int = 0, book: str | None = None) -> pd.DataFrame:
     """Alerts with alert_id > `after`, oldest first, at most `limit` (keyset paging: pass the
-    last alert_id as `after`), filtered by RM, status, type and customers."""
+    last alert_id as `after`), filtered by RM, status, type and customers. `book` (a
+    relationship manager's id) keeps only alerts on customers in that RM's book now."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"`limit` must be between 1 and {MAX_LIMIT:,}")
     if status is not None and status not in STATUSES:
@@ -608,11 +626,25 @@ def list_alerts(conn: Connection, rm_id: str | None = None, status: str | None =
         q = q.where(_A.c.alert_type == alert_type)
     if customer_ids is not None:
         q = q.where(_A.c.customer_id.in_(list(customer_ids)))
+    if book is not None:
+        q = q.where(_A.c.customer_id.in_(book_subjects(book)))
     rows = conn.execute(q.order_by(_A.c.alert_id).limit(limit)).mappings().all()
     df = pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in _A.columns])
     for c in ("rm_id", "acknowledged_by"):  # missing is None, not NaN: a branch-queue alert has no RM
         df[c] = df[c].astype(object).where(df[c].notna(), None)
     return df
+
+
+def alerts_by_customer(conn: Connection, ids: list[str], limit: int = 50) -> dict[str, list[dict]]:
+    """Each customer's alerts, newest first (at most `limit` each): the customer view's list."""
+    rows = conn.execute(sa.select(_A).where(_A.c.customer_id.in_(list(ids)))
+                        .order_by(_A.c.customer_id, _A.c.alert_id.desc())).mappings()
+    out: dict[str, list[dict]] = {}
+    for r in rows:
+        mine = out.setdefault(r["customer_id"], [])
+        if len(mine) < limit:
+            mine.append(dict(r))
+    return out
 
 
 def open_alert_counts(conn: Connection, rm_id: str | None) -> dict[str, int]:

@@ -16,9 +16,10 @@ from sqlalchemy.engine import Connection
 
 from ..graph.errors import InvalidInput
 from ..graph.models import ClassificationChange, Tag
-from ..graph.queries import overrides_in_force
+from ..graph.queries import book_subjects, overrides_in_force
 
-__all__ = ["lock_feed", "append_changes", "changes_after", "run_diff", "effective_value", "MAX_CHANGES"]
+__all__ = ["lock_feed", "append_changes", "append_run_changes", "changes_after", "run_diff", "run_diff_sql",
+           "effective_value", "MAX_CHANGES"]
 
 MAX_CHANGES = 10_000
 _C, _T = ClassificationChange.__table__, Tag.__table__
@@ -41,11 +42,16 @@ def append_changes(conn: Connection, rows: Sequence[dict]) -> None:
         conn.execute(sa.insert(_C), [{"run_id": None, "override_id": None, **r} for r in rows[i:i + 5_000]])
 
 
-def changes_after(conn: Connection, seq: int = 0, limit: int = 1000) -> list[dict]:
-    """Changes with seq > `seq`, oldest first, at most `limit` (≤ 10,000)."""
+def changes_after(conn: Connection, seq: int = 0, limit: int = 1000, book: str | None = None) -> list[dict]:
+    """Changes with seq > `seq`, oldest first, at most `limit` (≤ 10,000). With `book` (a
+    relationship manager's id) only changes of customers in that book now: the last row's
+    `seq` is still a safe cursor, as the rows skipped before it were not the RM's."""
     if not 1 <= limit <= MAX_CHANGES:
         raise InvalidInput(f"`limit` must be between 1 and {MAX_CHANGES:,}")
-    rows = conn.execute(sa.select(_C).where(_C.c.seq > seq).order_by(_C.c.seq).limit(limit)).mappings().all()
+    q = sa.select(_C).where(_C.c.seq > seq)
+    if book is not None:
+        q = q.where(_C.c.customer_id.in_(book_subjects(book)))
+    rows = conn.execute(q.order_by(_C.c.seq).limit(limit)).mappings().all()
     return [dict(r) for r in rows]
 
 
@@ -94,3 +100,74 @@ def run_diff(conn: Connection, old_run: int | None, new_run: int, at: dt.datetim
                     [ov["value"], ov["label_zh"] or ov["value"], ov["label_en"] or ov["value"]]
     keep = df["old_value"].fillna("\0") != df["new_value"].fillna("\0")
     return df[keep].sort_values(["customer_id", "dimension"]).reset_index(drop=True)
+
+
+# --- the same diff in SQL, for a publish: a first run of a million customers changes every tag ---
+
+_OV = "run_overrides"
+
+
+def _stage_overrides(conn: Connection, at: dt.datetime) -> bool:
+    """The overrides in force at `at` (few) in a temporary table the diff joins; False if none."""
+    ovs = overrides_in_force(conn, None, at)
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_OV}")
+    if not ovs:
+        return False
+    tail = " ON COMMIT DROP" if conn.dialect.name == "postgresql" else ""
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {_OV} (customer_id VARCHAR(40), dimension VARCHAR(40), "
+                         f"value VARCHAR(40), label_zh VARCHAR(40), label_en VARCHAR(60)){tail}")
+    conn.execute(sa.text(f"INSERT INTO {_OV} VALUES (:c, :d, :v, :zh, :en)"), [
+        {"c": c, "d": d, "v": o["value"], "zh": o["label_zh"] or o["value"], "en": o["label_en"] or o["value"]}
+        for (c, d), o in ovs.items()])
+    return True
+
+
+def run_diff_sql(conn: Connection, old_run: int | None, new_run: int, overrides: bool) -> str:
+    """`run_diff` as one SELECT (same columns, same effective values; params :old, :new), for a
+    publish to insert from or filter without bringing every tag into Python."""
+    ov_join = (lambda t: f" LEFT JOIN {_OV} ov ON ov.customer_id = {t}.customer_id AND ov.dimension = {t}.dimension"
+               if overrides else " LEFT JOIN (SELECT NULL AS value, NULL AS label_zh, NULL AS label_en) ov ON 1 = 0")
+    # an override in force applies to both sides: with both tags present nothing changed
+    side = lambda col: f"CASE WHEN o.value IS NULL THEN NULL ELSE COALESCE(ov.{col}, o.{col}) END"
+    changed_or_new = (
+        f"SELECT n.customer_id, n.dimension, {side('value')} AS old_value, COALESCE(ov.value, n.value) AS new_value, "
+        f"{side('label_zh')} AS old_label_zh, {side('label_en')} AS old_label_en, "
+        f"COALESCE(ov.label_zh, n.label_zh) AS new_label_zh, COALESCE(ov.label_en, n.label_en) AS new_label_en, "
+        f"n.rule AS explanation, n.standard_version FROM tags n LEFT JOIN tags o ON o.run_id = :old "
+        f"AND o.customer_id = n.customer_id AND o.dimension = n.dimension{ov_join('n')} "
+        f"WHERE n.run_id = :new AND (o.value IS NULL OR (o.value <> n.value AND ov.value IS NULL))")
+    if old_run is None:
+        return changed_or_new
+    gone = (f"SELECT o.customer_id, o.dimension, COALESCE(ov.value, o.value), NULL, COALESCE(ov.label_zh, o.label_zh), "
+            f"COALESCE(ov.label_en, o.label_en), NULL, NULL, NULL, o.standard_version FROM tags o "
+            f"LEFT JOIN tags n ON n.run_id = :new AND n.customer_id = o.customer_id AND n.dimension = o.dimension"
+            f"{ov_join('o')} WHERE o.run_id = :old AND n.customer_id IS NULL")
+    return f"{changed_or_new} UNION ALL {gone}"
+
+
+def append_run_changes(conn: Connection, old_run: int | None, new_run: int, at: dt.datetime,
+                       notify_dimensions=()) -> tuple[int, pd.DataFrame]:
+    """Append a published run's changes (`run_diff`) to the feed in SQL, in (customer,
+    dimension) order. Returns the count and the diff rows a notification needs: dimensions in
+    `notify_dimensions` with a value on both sides."""
+    overrides = _stage_overrides(conn, at)
+    diff = run_diff_sql(conn, old_run, new_run, overrides)
+    c = ' COLLATE "C"' if conn.dialect.name == "postgresql" else ""  # Python's order, not the locale's
+    params = {"old": old_run, "new": new_run, "at": at}
+    n = conn.execute(sa.text(
+        f"INSERT INTO {_C.name} (at, source, run_id, override_id, customer_id, dimension, old_value, new_value) "
+        f"SELECT :at, 'run', :new, NULL, customer_id, dimension, old_value, new_value FROM ({diff}) d "
+        f"ORDER BY customer_id{c}, dimension{c}").bindparams(sa.bindparam("at", type_=_C.c.at.type)),
+        params).rowcount
+    notify = pd.DataFrame(columns=["customer_id", "dimension", "old_value", "new_value", "old_label_zh",
+                                   "old_label_en", "new_label_zh", "new_label_en", "explanation", "standard_version"])
+    dims = list(notify_dimensions)
+    if dims and n:
+        rows = conn.execute(sa.text(
+            f"SELECT * FROM ({diff}) d WHERE dimension IN :dims AND old_value IS NOT NULL AND new_value IS NOT NULL "
+            f"ORDER BY customer_id{c}, dimension{c}").bindparams(sa.bindparam("dims", expanding=True)),
+            {**params, "dims": dims}).all()
+        notify = pd.DataFrame([tuple(r) for r in rows], columns=notify.columns)
+    if overrides:
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_OV}")
+    return n, notify

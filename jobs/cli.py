@@ -190,7 +190,11 @@ def cmd_serve(args) -> None:
     migrate(get_engine())
     if args.json:
         print(json.dumps({"url": f"http://{args.host}:{args.port}/graphql"}), flush=True)
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    if args.workers > 1:  # one process per core: Python runs one request's CPU at a time per process
+        uvicorn.run("clientstrata.api.app:create_app", factory=True, workers=args.workers,
+                    host=args.host, port=args.port, log_level="info")
+    else:
+        uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
 
 
 def cmd_token(args) -> None:
@@ -211,6 +215,14 @@ def cmd_token(args) -> None:
             human = "\n".join(f"  {r['token_id']:>5}  {r['role']:<21} {r['rm_id'] or '':<10} {r['name']:<30} "
                               f"{'revoked' if r['revoked_at'] else 'active'}" for r in rows) or "  no tokens"
             _emit(args, {"tokens": rows}, human)
+
+
+def cmd_rollups(args) -> None:
+    from .rollups import rebuild_rollups
+    report = _with_conn(rebuild_rollups, write=True)
+    d = {"version": report.version, "customers": report.customers, "households": report.households}
+    _emit(args, d, f"rollups rebuilt (version {report.version}): {report.customers:,} customers and "
+                   f"{report.households:,} households changed")
 
 
 def cmd_schema(args) -> None:
@@ -259,6 +271,8 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--format", choices=("bundle", "berka"), default="bundle")
 
     command("sync-graph", cmd_sync, "project the relational record into the customer graph (idempotent)")
+    command("rebuild-rollups", cmd_rollups, "recompute every household and customer rollup (each ingest and "
+                                            "publish keeps them current; for after an upgrade or a manual fix)")
 
     sp = command("classify", cmd_classify, "classify every customer and publish a numbered run")
     sp.add_argument("--standard", type=Path, help="standard YAML file (default: the packaged one)")
@@ -350,6 +364,7 @@ def _parser() -> argparse.ArgumentParser:
     sp = command("serve", cmd_serve, "serve the GraphQL API (GraphiQL in a browser at /graphql)")
     sp.add_argument("--host", default="127.0.0.1")
     sp.add_argument("--port", type=int, default=8000)
+    sp.add_argument("--workers", type=int, default=1, help="worker processes (about one per core)")
 
     _report_parser(command)
     return p

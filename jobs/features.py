@@ -17,7 +17,9 @@ dates `YYYY-MM-DD` text, counts over the 12 months before `as_of`):
   transactions  txn_count, txn_amount, cash_count, cash_amount, cross_border_count, high_risk_country_count,
                 structuring_count, rapid_in_out_count, ch_mobile / ch_online / ch_branch / ch_atm / ch_pos,
                 days_since_last_txn (NaN: none), txn_data (the record holds transactions at all)
-  graph         payroll_employer, controls, household_members, co_holders, supply_chain
+  graph         payroll_employer, controls, household_members, co_holders, supply_chain — the
+                counts `GraphStore.ecosystem_features` answers, read here in SQL from the tables
+                sync-graph projects, per range (loading a million-customer graph cost minutes)
 
 `enterprise_features` — one row per enterprise: industry, size, registered_capital,
 annual_revenue, loans_*, max_dpd, suppliers, buyers, employees, payroll_employees, controllers.
@@ -35,7 +37,7 @@ from .bundle import ASSET_FAMILIES
 
 __all__ = ["customers", "monthly_aum", "current_aum", "product_families", "reference_date",
            "individual_features", "iter_individual_features", "enterprise_features", "aum_columns",
-           "AUM_PREFIX", "HH_AUM_PREFIX"]
+           "ecosystem_counts", "AUM_PREFIX", "HH_AUM_PREFIX"]
 
 
 def _frame(conn: Connection, sql: str, **params) -> pd.DataFrame:
@@ -180,7 +182,8 @@ def individual_features(conn: Connection, graph, std, as_of: dt.date | None = No
 
 def iter_individual_features(conn: Connection, graph, std, as_of: dt.date | None = None,
                              chunk: int = CHUNK, progress: bool | None = None):
-    """`individual_features` one keyset range at a time (a generator of DataFrames)."""
+    """`individual_features` one keyset range at a time (a generator of DataFrames). `graph` is
+    no longer read (the ecosystem counts come from SQL, `ecosystem_counts`); kept for callers."""
     from ..graph.store import ECOSYSTEM_FEATURES
     from .progress import bar
     as_of = as_of or reference_date(conn)
@@ -188,16 +191,64 @@ def iter_individual_features(conn: Connection, graph, std, as_of: dt.date | None
     months = list(conn.execute(sa.text(
         "SELECT DISTINCT month FROM balances_monthly ORDER BY month DESC")).scalars())[:12][::-1]
     months = months or [pd.Timestamp(as_of).strftime("%Y-%m")]
-    eco = graph.ecosystem_features() if graph is not None else pd.DataFrame(columns=["customer_id"])
     has_txn = _scalar(conn, "SELECT 1 FROM transactions LIMIT 1") is not None
     with bar(total, desc="features", unit="customers", progress=progress) as pbar:
         for lo, hi, n in _ranges(conn, chunk):
             part = _chunk_features(conn, std, as_of, months, lo, hi, has_txn)
-            part = part.merge(eco, on="customer_id", how="left")
+            part = part.merge(ecosystem_counts(conn, lo, hi), on="customer_id", how="left")
             for k in ECOSYSTEM_FEATURES:
                 part[k] = part[k].fillna(0).astype("int64") if k in part else 0
             pbar.update(n)
             yield part
+
+
+# The graph's ecosystem counts (networkx_store.ecosystem_features) as SQL over one range: the
+# relationships sync-graph projects from these tables, with the same distinct-ness.
+_ECOSYSTEM_SQL = {
+    "payroll_employer": """
+        SELECT customer_id, 1 AS n FROM employment
+        WHERE payroll AND customer_id >= :lo AND customer_id <= :hi GROUP BY customer_id""",
+    "controls": """
+        SELECT customer_id, COUNT(DISTINCT enterprise_id) AS n FROM enterprise_control
+        WHERE customer_id >= :lo AND customer_id <= :hi GROUP BY customer_id""",
+    "household_members": """
+        SELECT m.customer_id, COUNT(*) AS n FROM household_members m
+        JOIN household_members o ON o.household_id = m.household_id AND o.customer_id <> m.customer_id
+        WHERE m.customer_id >= :lo AND m.customer_id <= :hi GROUP BY m.customer_id""",
+    "co_holders": """
+        WITH held AS (
+            SELECT owner_id AS cid, account_id FROM accounts
+            WHERE owner_type = 'individual' AND owner_id >= :lo AND owner_id <= :hi
+            UNION SELECT customer_id, account_id FROM account_holders
+            WHERE role <> 'owner' AND customer_id >= :lo AND customer_id <= :hi)
+        SELECT cid AS customer_id, COUNT(DISTINCT hid) AS n FROM (
+            SELECT held.cid, a.owner_id AS hid FROM held JOIN accounts a ON a.account_id = held.account_id
+            WHERE a.owner_type = 'individual'
+            UNION ALL SELECT held.cid, h.customer_id FROM held JOIN account_holders h ON h.account_id = held.account_id
+            WHERE h.role <> 'owner') x
+        WHERE hid <> cid GROUP BY cid""",
+    "supply_chain": """
+        SELECT cid AS customer_id, COUNT(DISTINCT other) AS n FROM (
+            SELECT c.customer_id AS cid, s.buyer_id AS other FROM enterprise_control c
+            JOIN supply_chain s ON s.supplier_id = c.enterprise_id
+            WHERE c.customer_id >= :lo AND c.customer_id <= :hi
+            UNION ALL SELECT c.customer_id, s.supplier_id FROM enterprise_control c
+            JOIN supply_chain s ON s.buyer_id = c.enterprise_id
+            WHERE c.customer_id >= :lo AND c.customer_id <= :hi) x
+        GROUP BY cid""",
+}
+
+
+def ecosystem_counts(conn: Connection, lo: str, hi: str) -> pd.DataFrame:
+    """customer_id and the ECOSYSTEM_FEATURES counts of the individuals in [lo, hi] that have any."""
+    from ..graph.store import ECOSYSTEM_FEATURES
+    parts = [_frame(conn, _ECOSYSTEM_SQL[k], lo=lo, hi=hi).set_index("customer_id")["n"].rename(k)
+             for k in ECOSYSTEM_FEATURES]
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame(columns=["customer_id", *ECOSYSTEM_FEATURES])
+    out = pd.concat(parts, axis=1).reindex(columns=list(ECOSYSTEM_FEATURES))
+    return out.fillna(0).astype("int64").rename_axis("customer_id").reset_index()
 
 
 def _chunk_features(conn: Connection, std, as_of: dt.date, months: list[str], lo: str, hi: str,

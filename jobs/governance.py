@@ -22,10 +22,10 @@ from sqlalchemy.engine import Connection
 
 from ..graph.db import insert_ignore
 from ..graph.models import ClassificationRun, StandardVersion
-from .standard import DEFAULT_STANDARD, InvalidStandard, Standard, load_standard
+from .standard import DEFAULT_STANDARD, InvalidStandard, Standard, load_standard, parse_standard
 
 __all__ = ["Governance", "CHANNELS", "governance_of", "standard_text", "register_standard",
-           "dimension_values", "run_standard_dimensions", "current_dimensions"]
+           "dimension_values", "run_standard_dimensions", "current_dimensions", "live_standard"]
 
 CHANNELS = ("letter", "sms", "email")
 _KEYS = ("retag_every_months", "notify")
@@ -40,6 +40,8 @@ class Governance:
 
 def standard_text(path: str | Path | None, std: Standard | None = None) -> str:
     """The exact text a standard was loaded from (the register keeps it verbatim)."""
+    if std is not None and std.text:
+        return std.text
     if path is None:
         text = resources.files("clientstrata.jobs").joinpath("standards", DEFAULT_STANDARD).read_text("utf-8")
     else:
@@ -125,3 +127,18 @@ def current_dimensions(conn: Connection) -> dict:
     run = latest_run_id(conn)
     dims = run_standard_dimensions(conn, run) if run is not None else None
     return dims if dims is not None else load_standard().dimensions
+
+
+def live_standard(conn: Connection) -> Standard:
+    """The standard of the latest published run, from the register (the one readers see
+    applied); the packaged default before the first run. An on-demand re-run uses it, so
+    re-tagging never silently switches standards."""
+    from ..graph.queries import latest_run_id
+    run = latest_run_id(conn)
+    if run is not None:
+        runs, stds = ClassificationRun.__table__, StandardVersion.__table__
+        row = conn.execute(sa.select(stds.c.text, stds.c.sha256).select_from(
+            runs.join(stds, stds.c.sha256 == runs.c.standard_sha256)).where(runs.c.run_id == run)).first()
+        if row is not None:
+            return parse_standard(row.text, f"(run {run}) standard {row.sha256[:12]}")
+    return load_standard()

@@ -10,13 +10,14 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..graph.errors import NotFound
+from ..graph.errors import InvalidInput, NotFound
 from ..graph.models import ClassificationRun, Tag
-from ..graph.queries import latest_run_id, tags_by_customer
+from ..graph.queries import book_subjects, latest_run_id, tags_by_customer
 from .errors import InvalidState, UnknownDimension
 from .governance import dimension_values, run_standard_dimensions
 
-__all__ = ["list_runs", "run_as_of", "tags_as_of", "migration_matrix", "Migration", "NONE"]
+__all__ = ["list_runs", "runs_page", "get_run", "RUN_COLUMNS", "MAX_RUNS_PAGE", "run_as_of", "tags_as_of",
+           "tags_as_of_batch", "tag_history", "tag_histories", "migration_matrix", "Migration", "NONE"]
 
 NONE = "(none)"  # the row/column of customers present in only one of the two runs
 _R, _T = ClassificationRun.__table__, Tag.__table__
@@ -36,6 +37,30 @@ def list_runs(conn: Connection) -> pd.DataFrame:
     return pd.DataFrame([tuple(r) for r in rows], columns=cols)
 
 
+RUN_COLUMNS = ("run_id", "status", "kind", "requested_by", "standard_version", "standard_sha256", "started_at",
+               "published_at", "customer_count", "error")
+MAX_RUNS_PAGE = 100
+
+
+def runs_page(conn: Connection, first: int = 20, before: int | None = None) -> tuple[list[dict], bool]:
+    """Runs newest first, at most `first`, those numbered below `before` (keyset paging: pass
+    the last run_id back), and whether older ones follow."""
+    if not 1 <= first <= MAX_RUNS_PAGE:
+        raise InvalidInput(f"`first` must be between 1 and {MAX_RUNS_PAGE}")
+    q = sa.select(*[_R.c[c] for c in RUN_COLUMNS])
+    if before is not None:
+        q = q.where(_R.c.run_id < before)
+    rows = conn.execute(q.order_by(_R.c.run_id.desc()).limit(first + 1)).mappings().all()
+    return [dict(r) for r in rows[:first]], len(rows) > first
+
+
+def get_run(conn: Connection, run_id: int) -> dict:
+    row = conn.execute(sa.select(*[_R.c[c] for c in RUN_COLUMNS]).where(_R.c.run_id == run_id)).mappings().first()
+    if row is None:
+        raise NotFound("classification run", str(run_id))
+    return dict(row)
+
+
 def run_as_of(conn: Connection, at: dt.date | dt.datetime) -> int | None:
     """The run readers saw at `at`: the latest published at or before it (None before the first)."""
     return latest_run_id(conn, _moment(at))
@@ -49,6 +74,47 @@ def tags_as_of(conn: Connection, customer_ids: Sequence[str], at: dt.date | dt.d
     if run is None:
         return {}
     return tags_by_customer(conn, customer_ids, run, at=moment)
+
+
+def tags_as_of_batch(conn: Connection, keys: Sequence[tuple[str, dt.date | dt.datetime]]) -> dict[tuple, list[dict]]:
+    """`tags_as_of` for many (customer_id, moment) keys at once: one read per distinct moment."""
+    by_moment: dict = {}
+    for cid, at in keys:
+        by_moment.setdefault(at, []).append(cid)
+    out: dict[tuple, list[dict]] = {}
+    for at, ids in by_moment.items():
+        for cid, tags in tags_as_of(conn, ids, at).items():
+            out[(cid, at)] = tags
+    return out
+
+
+_HISTORY_COLUMNS = ("run_id", "published_at", "standard_version", "value", "label_zh", "label_en", "score", "rule")
+
+
+def tag_histories(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], list[dict]]:
+    """For each (customer_id, dimension): the value every published run computed, oldest run
+    first (run_id, published_at, standard_version, value, label_zh, label_en, score, rule).
+    Manual overrides are not part of a run; `tags_as_of` reads what readers saw on a day."""
+    if not keys:
+        return {}
+    ids, dims = sorted({k[0] for k in keys}), sorted({k[1] for k in keys})
+    q = (sa.select(_T.c.customer_id, _T.c.dimension, _T.c.run_id, _R.c.published_at, _T.c.standard_version,
+                   _T.c.value, _T.c.label_zh, _T.c.label_en, _T.c.score, _T.c.rule)
+         .join(_R, _R.c.run_id == _T.c.run_id)
+         .where(_R.c.status == "published", _T.c.customer_id.in_(ids), _T.c.dimension.in_(dims))
+         .order_by(_R.c.published_at, _T.c.run_id))
+    wanted, out = set(keys), {}
+    for r in conn.execute(q).all():
+        key = (r[0], r[1])
+        if key in wanted:
+            out.setdefault(key, []).append(dict(zip(_HISTORY_COLUMNS, r[2:])))
+    return out
+
+
+def tag_history(conn: Connection, customer_id: str, dimension: str) -> pd.DataFrame:
+    """One customer's values on one dimension across the published runs, oldest first."""
+    rows = tag_histories(conn, [(customer_id, dimension)]).get((customer_id, dimension), [])
+    return pd.DataFrame(rows, columns=list(_HISTORY_COLUMNS))
 
 
 @dataclass
@@ -82,17 +148,25 @@ def _published(conn: Connection, run_id: int) -> None:
         raise InvalidState(f"run {run_id} is {status}, not published: it has no tags to compare")
 
 
-def migration_matrix(conn: Connection, from_run: int, to_run: int, dimension: str) -> Migration:
+def migration_matrix(conn: Connection, from_run: int, to_run: int, dimension: str,
+                     book: str | None = None) -> Migration:
     """From-value × to-value customer counts of the computed tags of two runs (manual overrides
     are not part of a run). Customers in only one run count in the NONE row or column, so the
-    matrix adds up to every customer of either run."""
+    matrix adds up to every customer of either run. `book` (a relationship manager's id) counts
+    only that RM's customers."""
     for run in (from_run, to_run):
         _published(conn, run)
     q = sa.select(_T.c.run_id, _T.c.customer_id, _T.c.value).where(
         _T.c.run_id.in_((from_run, to_run)), _T.c.dimension == dimension)
+    if book is not None:
+        q = q.where(_T.c.customer_id.in_(book_subjects(book)))
     tags = pd.DataFrame([tuple(r) for r in conn.execute(q).all()], columns=["run_id", "customer_id", "value"])
     if tags.empty:
         known = conn.execute(sa.select(_T.c.dimension).where(_T.c.run_id == to_run).distinct()).scalars().all()
+        if dimension in known:  # a book with no customers in either run
+            empty = pd.DataFrame(dtype=int).rename_axis(index="from", columns="to")
+            return Migration(from_run, to_run, dimension, empty,
+                             pd.DataFrame(columns=["customer_id", "from_value", "to_value"]))
         raise UnknownDimension(f"no {dimension!r} tags in run {from_run} or {to_run} "
                                f"(run {to_run} has: {', '.join(sorted(known))})")
     a = tags[tags["run_id"] == from_run].set_index("customer_id")["value"].rename("from_value")

@@ -25,6 +25,7 @@ from ..graph.db import count_rows as db_count, get_engine, insert_ignore, migrat
 from ..graph.models import Base, IngestRun, QuarantinedRow
 from .bundle import Table
 from .progress import bar
+from .rollups import Touched, refresh_after_ingest
 from .sources import CHUNK_ROWS, Piece, bundle_pieces
 from .validate import ROW, validate_chunk
 
@@ -175,7 +176,7 @@ def _quarantine_rows(ingest_id: int, piece: Piece, bad: pd.DataFrame) -> list[di
 
 
 def _load_piece(conn: Connection, ingest_id: int, piece: Piece, keys: _Keys, progress_bar,
-                warnings: list[str], tolerant: bool, chunk_rows: int) -> TableReport:
+                warnings: list[str], tolerant: bool, touched: Touched, chunk_rows: int) -> TableReport:
     table = Base.metadata.tables[piece.table.name]
     quarantine = QuarantinedRow.__table__
     rep = TableReport(piece.table.name, piece.source_file, derived=piece.derived)
@@ -187,6 +188,7 @@ def _load_piece(conn: Connection, ingest_id: int, piece: Piece, keys: _Keys, pro
         for i in range(0, len(rows), BATCH_ROWS):
             bulk_upsert(conn, table, piece.table.column_names, rows[i:i + BATCH_ROWS], piece.table.key)
         keys.loaded(piece.table, result.good)
+        touched.note(piece.table.name, result.good)  # rollups hook (1/2): what this load changed
         if len(result.bad):
             insert_ignore(conn, quarantine, _quarantine_rows(ingest_id, piece, result.bad), ["fingerprint"])
             rep.reasons.update(_rule(part) for r in result.bad["reason"] for part in r.split("; "))
@@ -222,12 +224,13 @@ def ingest(source: str | Path, format: str = "bundle", engine: Engine | None = N
             source=str(source.resolve()), format=format, started_at=dt.datetime.now())
         ).inserted_primary_key[0]
         keys = _Keys(conn)
+        touched = Touched()
         for piece in pieces:
             pbar.set_postfix_str(piece.table.name)
             savepoint = conn.begin_nested()
             try:
                 rep = _load_piece(conn, ingest_id, piece, keys, pbar, warnings, tolerant=False,
-                                  chunk_rows=chunk_rows)
+                                  touched=touched, chunk_rows=chunk_rows)
                 savepoint.commit()
             except pd.errors.ParserError:
                 # Rows with the wrong field count: undo this file and read it again with
@@ -236,9 +239,11 @@ def ingest(source: str | Path, format: str = "bundle", engine: Engine | None = N
                 keys = _Keys(conn)
                 warnings.append(f"{piece.source_file}: malformed rows, re-read with the tolerant reader")
                 rep = _load_piece(conn, ingest_id, piece, keys, pbar, warnings, tolerant=True,
-                                  chunk_rows=chunk_rows)
+                                  touched=touched, chunk_rows=chunk_rows)
             reports.append(rep)
         report = IngestReport(ingest_id, str(source), format, reports, warnings)
+        # rollups hook (2/2): households and customers it touched are current when this commits
+        refresh_after_ingest(conn, touched)
         conn.execute(sa.update(IngestRun.__table__).where(IngestRun.ingest_id == ingest_id).values(
             finished_at=dt.datetime.now(), read=report.read, loaded=report.loaded,
             quarantined=report.quarantined, summary=report.to_dict()))

@@ -15,6 +15,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ..graph.access import require_in_book
 from ..graph.errors import NotFound
 from ..graph.models import Enterprise, Individual, Override
 from ..graph.queries import latest_run_id
@@ -110,9 +111,11 @@ def _check_value(dims: dict, dimension: str, value: str) -> tuple[str | None, st
 
 def propose_override(conn: Connection, actor: str, customer_id: str, dimension: str, value: str, reason: str,
                      expires_on: dt.date | None = None, today: dt.date | None = None,
-                     at: dt.datetime | None = None) -> OverrideRecord:
-    """Propose `value` for a customer's tag (the maker). It applies only once approved."""
+                     at: dt.datetime | None = None, book: str | None = None) -> OverrideRecord:
+    """Propose `value` for a customer's tag (the maker). It applies only once approved. With
+    `book` (a relationship manager's id) only customers in that book may be proposed for."""
     actor, reason = _actor(actor), _text(reason, "a reason")
+    require_in_book(conn, customer_id, book)
     value = (value or "").strip()
     if not value:
         raise InvalidValue("a value is required")

@@ -27,7 +27,7 @@ from .bundle import ASSET_FAMILIES
 
 __all__ = [
     "MissingDimension", "REPORTS", "run_report", "report_to_dict", "render_text", "resolve_run",
-    "distribution", "tier_distribution", "contribution_concentration", "branch_view", "rm_book",
+    "segment_summary", "distribution", "tier_distribution", "contribution_concentration", "branch_view", "rm_book",
     "data_quality", "clusters", "plot_tier_distribution", "plot_pareto",
 ]
 
@@ -110,6 +110,44 @@ def distribution(conn: Connection, dimension: str, run_id: int | None = None) ->
     return _attrs(g, "distribution", f"{dimension}: customers per value, run {run_id}", run_id,
                   f"{int(g['customers'].sum()):,} customers in {len(g)} {dimension} values; the largest is "
                   f"{top['label_en']} ({top['label_zh']}) with {_pct(top['share'])}", dimension=dimension)
+
+
+def segment_summary(conn: Connection, dimension: str, run_id: int | None = None,
+                    book: str | None = None) -> pd.DataFrame:
+    """Each value of a dimension in a run as a segment: customers, share, mean score and the
+    members' month-average AUM (total and mean, from the same run's wealth_tier inputs; None
+    for subjects without one, such as enterprises). For `behaviour_cluster` the description is
+    the cluster's (from its centroid); other dimensions have none. Computed values of the run,
+    as every report; `book` (a relationship manager's id) counts only that RM's customers."""
+    from ..graph.queries import book_subjects
+    from .segments import DIMENSION as CLUSTER
+    run_id = resolve_run(conn, run_id)
+    t, w = _T.alias("t"), _T.alias("w")
+    aum = w.c.inputs["aum"].as_float()
+    q = (sa.select(t.c.value, t.c.label_zh, t.c.label_en, sa.func.count().label("customers"),
+                   sa.func.avg(t.c.score).label("mean_score"), sa.func.sum(aum).label("aum_total"),
+                   sa.func.avg(aum).label("aum_avg"))
+         .select_from(t.outerjoin(w, sa.and_(w.c.run_id == t.c.run_id, w.c.customer_id == t.c.customer_id,
+                                             w.c.dimension == "wealth_tier")))
+         .where(t.c.run_id == run_id, t.c.dimension == dimension)
+         .group_by(t.c.value, t.c.label_zh, t.c.label_en))
+    if book is not None:
+        q = q.where(t.c.customer_id.in_(book_subjects(book)))
+    cols = ["value", "label_zh", "label_en", "customers", "mean_score", "aum_total", "aum_avg"]
+    g = pd.DataFrame([tuple(r) for r in conn.execute(q).all()], columns=cols)
+    if g.empty and book is None:
+        raise MissingDimension(run_id, dimension, _dimensions(conn, run_id))
+    total = int(g["customers"].sum())
+    g["share"] = (g["customers"] / total).round(4) if total else 0.0
+    for c, nd in (("mean_score", 2), ("aum_total", 2), ("aum_avg", 2)):
+        g[c] = pd.to_numeric(g[c], errors="coerce").round(nd)
+    clusters = dimension == CLUSTER
+    g["description_en"] = g["label_en"] if clusters else None
+    g["description_zh"] = g["label_zh"] if clusters else None
+    g = g.sort_values(["customers", "value"], ascending=[False, True], ignore_index=True)
+    g = g.astype(object).where(g.notna(), None)
+    return _attrs(g, "segments", f"{dimension} segments, run {run_id}", run_id,
+                  f"{total:,} customers in {len(g)} {dimension} segments", dimension=dimension)
 
 
 def tier_distribution(conn: Connection, run_id: int | None = None, dimension: str = "wealth_tier") -> pd.DataFrame:

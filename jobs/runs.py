@@ -10,23 +10,28 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ..graph.db import count_rows, get_engine, migrate
-from ..graph.errors import InvalidInput
+from ..graph.errors import ClientStrataError, InvalidInput, StoreUnavailable
 from ..graph.models import ClassificationRun, IngestRun, Tag
 from ..graph.queries import latest_run_id
 from ..graph.store import GraphStore, open_graph
 from . import features as F
 from .classify import classify_enterprises, classify_partition, population_parameters
-from .segments import clusters_for_run, live_cluster_model
+from .segments import DIMENSION as CLUSTER_DIMENSION, assign_clusters, behaviour_of, cluster_model_for_run, \
+    clusters_for_run, live_cluster_model
 from .progress import bar
-from .standard import load_standard
+from .errors import InvalidState
+from .standard import Standard, load_standard, parse_standard
 from ..graph import audit
-from .changes import append_changes, lock_feed, run_diff
-from .governance import governance_of, register_standard, standard_text
+from .changes import append_run_changes, lock_feed
+from .governance import governance_of, live_standard, register_standard, standard_text
 from .notify import notification_rows, write_notifications
 from .overrides import expire_overrides
-from .alerts import alert_settings, raise_alerts
+from .alerts import alert_detector, alert_settings, write_run_alerts
+from .publish import publish_pragmas, write_tags
+from .rollups import rebuild_rollups
 
-__all__ = ["classify", "RunReport", "latest_run_id", "build_tags", "require_synced", "KINDS", "SNAPSHOT_TABLES"]
+__all__ = ["classify", "queue_run", "run_queued", "queued_runs", "RunNotQueued", "RunReport", "latest_run_id",
+           "build_tags", "iter_tags", "require_synced", "graph_counts", "KINDS", "SNAPSHOT_TABLES"]
 
 KINDS = ("scheduled", "on_demand")
 # The inputs a run read, counted in its snapshot (with the latest ingest id and the graph's counts).
@@ -34,7 +39,10 @@ SNAPSHOT_TABLES = ("individuals", "enterprises", "households", "household_member
                    "enterprise_control", "supply_chain", "products", "accounts", "account_holders",
                    "balances_monthly", "loans", "cards", "standing_orders", "transactions", "risk_questionnaires")
 
-BATCH = 5_000
+
+
+class RunNotQueued(InvalidState):
+    """A queued run was claimed by another worker, or is done, before this one came to it."""
 
 
 @dataclass
@@ -60,31 +68,56 @@ class RunReport:
         return f"RunReport(run_id={self.run_id}, customers={self.customers}, tags={self.tags})"
 
 
-def build_tags(conn, graph: GraphStore, std, progress: bool | None = None,
+def build_tags(conn, graph: GraphStore | None, std, progress: bool | None = None,
                refit_clusters: bool = False, features: list | None = None) -> pd.DataFrame:
-    """Features from the record and the graph (read in keyset ranges of customers), population
-    parameters once over everyone, then every individual dimension per partition, the behaviour
-    clusters (the live run's model, fitted anew only when there is none or `refit_clusters`) and
-    the enterprise dimensions: one tags frame. Pass a list as `features` to get the partitions
-    back (the alerts read them)."""
+    """Every tag of a run in one frame (what-if diffs it whole; `classify` streams `iter_tags`).
+    Pass a list as `features` to get the partitions back (the alerts read them)."""
     parts = list(F.iter_individual_features(conn, graph, std, progress=progress))
     if features is not None:
         features.extend(parts)
-    params = population_parameters(parts, std)
-    tags = [classify_partition(p, std, params) for p in parts]
-    # data-driven segments: k-means fitted once on the population, assigned per partition
-    live = None if refit_clusters else live_cluster_model(conn)
-    cluster_tags, model, why_not = clusters_for_run(parts, std.version, live)
-    tags += cluster_tags
-    tags.append(classify_enterprises(F.enterprise_features(conn, std), std))
-    out = pd.concat(tags, ignore_index=True)
+    tags, model, why_not = iter_tags(conn, parts, std, refit_clusters)
+    out = pd.concat([t for _, t in tags], ignore_index=True)
     out["score"] = out["score"].astype(object).where(out["score"].notna(), None)  # NULL, not NaN, in the record
     out.attrs["behaviour_clusters"] = model.to_dict() if model else {"skipped": why_not}
     return out
 
 
-def require_synced(conn, graph: GraphStore) -> None:
-    if count_rows(conn, sa.table("individuals")) and not graph.counts().get("Individual"):
+def iter_tags(conn, parts: list[pd.DataFrame], std, refit_clusters: bool = False):
+    """Population parameters once over every partition and the behaviour-cluster model (the live
+    run's, fitted anew only when there is none or `refit_clusters`); then a generator of
+    (features, tags) per partition — every individual dimension and the cluster — and last
+    (None, enterprise tags). Returns (generator, model, why_not)."""
+    params = population_parameters(parts, std)
+    live = None if refit_clusters else live_cluster_model(conn)
+    model, why_not = cluster_model_for_run(parts, live)
+    enterprises = F.enterprise_features(conn, std)
+
+    def tags():
+        for p in parts:
+            frames = [classify_partition(p, std, params)]
+            if model is not None:
+                frames.append(assign_clusters(behaviour_of(p), model, std.version))
+            yield p, pd.concat(frames, ignore_index=True)
+        yield None, classify_enterprises(enterprises, std)
+    return tags(), model, why_not
+
+
+def graph_counts(conn, graph: GraphStore | None) -> dict[str, int]:
+    """The graph's node and relationship counts: the store's own answer when one is open, else
+    what the last sync-graph recorded (opening the embedded graph would load all of it)."""
+    if graph is not None:
+        return graph.counts()
+    from .sync import last_sync
+    found = last_sync(conn)
+    if found is not None:
+        return found
+    with open_graph() as g:  # a record synced before syncs were recorded
+        return g.counts()
+
+
+def require_synced(conn, graph: GraphStore | None, counts: dict[str, int] | None = None) -> None:
+    counts = graph_counts(conn, graph) if counts is None else counts
+    if count_rows(conn, sa.table("individuals")) and not counts.get("Individual"):
         raise InvalidInput("the customer graph is empty: run `clientstrata sync-graph` first")
 
 
@@ -93,9 +126,23 @@ def _snapshot(conn) -> dict:
             "rows": {t: count_rows(conn, sa.table(t)) for t in SNAPSHOT_TABLES}}
 
 
+def failure_reason(exc: BaseException) -> str:
+    """What a failed run records as its error, for everyone who can list runs: our own errors say
+    what to fix; anything else (driver, SQL, a bug) is named by type only — its text may carry
+    SQL or hosts, and it is in the log of the process that ran the run."""
+    if isinstance(exc, ClientStrataError) and not isinstance(exc, StoreUnavailable):
+        return str(exc)
+    return f"unexpected failure ({type(exc).__name__}); the details are in the log of the process that ran it"
+
+
+def _standard(standard: str | Path | Standard | None) -> Standard:
+    return standard if isinstance(standard, Standard) else load_standard(standard)
+
+
 def classify(engine: Engine | None = None, graph: GraphStore | None = None,
-             standard: str | Path | None = None, progress: bool | None = None,
+             standard: str | Path | Standard | None = None, progress: bool | None = None,
              kind: str = "on_demand", requested_by: str | None = None, refit_clusters: bool = False,
+             run_id: int | None = None,
              _fail_after_rows: int | None = None, _fail_before_commit: bool = False) -> RunReport:
     """Run every dimension over every customer and publish the run atomically.
 
@@ -103,74 +150,141 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
     the previous published run), the notification outbox rows and the status flip; a failure
     anywhere leaves the previous run, the feed and the outbox as they were. The standard's
     full text is registered by sha256 and the snapshot records the inputs read, so the run can
-    be reproduced."""
+    be reproduced.
+
+    `run_id` names a run `queue_run` recorded: it is claimed (queued → running) instead of a new
+    number being reserved; a run that is no longer queued is refused (`InvalidState`)."""
     if kind not in KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    std = load_standard(standard)
-    text = standard_text(standard, std)
+    std = _standard(standard)
+    text = standard_text(None, std)
     gov = governance_of(std, text)
     alert_cfg = alert_settings(std)  # a bad `alerts:` block is refused before the run starts
     actor = requested_by or "system"
     engine = engine or get_engine()
     migrate(engine)
     runs = ClassificationRun.__table__
-    with engine.begin() as conn:  # reserve the run number; it is visible as "running"
+    queued = run_id
+    with engine.begin() as conn:  # reserve the run number (or claim the queued one); it is visible as "running"
         register_standard(conn, std, text)
         snapshot = _snapshot(conn)
         snapshot["individuals"] = snapshot["rows"]["individuals"]
-        run_id = conn.execute(sa.insert(runs).values(
-            status="running", standard_version=std.version, standard_sha256=std.sha256, kind=kind,
-            requested_by=requested_by, snapshot=snapshot, started_at=dt.datetime.now())).inserted_primary_key[0]
+        values = dict(status="running", standard_version=std.version, standard_sha256=std.sha256, kind=kind,
+                      requested_by=requested_by, snapshot=snapshot, started_at=dt.datetime.now())
+        if queued is None:
+            run_id = conn.execute(sa.insert(runs).values(**values)).inserted_primary_key[0]
+        elif conn.execute(sa.update(runs).where(runs.c.run_id == queued, runs.c.status == "queued")
+                          .values(**values)).rowcount != 1:  # conditional: two workers cannot both claim it
+            raise RunNotQueued(f"run {queued} is not queued: another worker took it, or it has finished")
         audit.record(conn, actor, "run.started", "classification_run", run_id,
                      {"kind": kind, "standard_version": std.version, "standard_sha256": std.sha256})
-    own_graph = graph is None
-    graph = graph or open_graph()
     try:
         with engine.connect() as conn:
-            require_synced(conn, graph)
-            snapshot["graph"] = graph.counts()
-            parts: list[pd.DataFrame] = []
-            tags = build_tags(conn, graph, std, progress, refit_clusters, features=parts)
-            snapshot["behaviour_clusters"] = tags.attrs["behaviour_clusters"]  # the model, to reproduce the run
-        tags["run_id"] = run_id
-        records = tags.to_dict("records")
-        # Tags, feed, outbox and the status flip share one transaction: readers see all of the
-        # run or none. The feed lock comes first so publishers commit in sequence order.
-        with engine.begin() as conn, bar(len(records), desc=f"publish run {run_id}", progress=progress) as pbar:
+            snapshot["graph"] = graph_counts(conn, graph)
+            require_synced(conn, graph, snapshot["graph"])
+            parts = list(F.iter_individual_features(conn, graph, std, progress=progress))
+            tags, model, why_not = iter_tags(conn, parts, std, refit_clusters)
+            snapshot["behaviour_clusters"] = model.to_dict() if model else {"skipped": why_not}  # to reproduce the run
+        # Tags, feed, outbox, alerts and the status flip share one transaction: readers see all
+        # of the run or none. The feed lock comes first so publishers commit in sequence order.
+        # Tags are classified and written a partition at a time, never all in memory at once.
+        counts: dict[tuple[str, str], int] = {}
+        written = 0
+        with engine.begin() as conn, bar(int(snapshot["individuals"]), desc=f"classify and publish run {run_id}",
+                                         unit="customers", progress=progress) as pbar:
             lock_feed(conn)
-            for i in range(0, len(records), BATCH):
-                conn.execute(sa.insert(Tag.__table__), records[i:i + BATCH])
-                pbar.update(len(records[i:i + BATCH]))
-                if _fail_after_rows is not None and i + BATCH >= _fail_after_rows:
+            publish_pragmas(conn)
+            previous = latest_run_id(conn)
+            live_parts = [p for p in parts if len(p)]
+            detect = alert_detector(conn, std, alert_cfg, previous, pd.Timestamp(
+                live_parts[0]["as_of"].iloc[0]).date()) if live_parts and alert_cfg.enabled else None
+            found = []
+            for features, part in tags:
+                written += write_tags(conn, part, run_id)
+                for key, n in part.groupby(["dimension", "value"]).size().items():
+                    counts[key] = counts.get(key, 0) + int(n)
+                if features is not None:
+                    if detect is not None and len(features):
+                        found.append(detect(features, part))
+                    pbar.update(len(features))
+                if _fail_after_rows is not None and written >= _fail_after_rows:
                     raise RuntimeError("simulated failure mid-publish")  # tests: tags written, not published
             at = dt.datetime.now()
-            previous = latest_run_id(conn)
             expire_overrides(conn, today=at.date(), run_id=previous)
-            diff = run_diff(conn, previous, run_id, at)
-            append_changes(conn, [{"at": at, "source": "run", "run_id": run_id, "customer_id": r.customer_id,
-                                   "dimension": r.dimension, "old_value": r.old_value, "new_value": r.new_value}
-                                  for r in diff.itertuples(index=False)])
+            changed, diff = append_run_changes(conn, previous, run_id, at, gov.notify_dimensions)
             notes = notification_rows(diff, gov, run_id, at)
             write_notifications(conn, notes)
-            raised = raise_alerts(conn, std, alert_cfg, parts, tags, previous, run_id, at)
-            new_alerts = int(raised.attrs.get("written", 0))
+            new_alerts = int(write_run_alerts(conn, found, run_id, at).attrs.get("written", 0)) if detect else 0
             if _fail_before_commit:
                 raise RuntimeError("simulated failure before commit")  # tests: everything written, not published
             conn.execute(sa.update(runs).where(runs.c.run_id == run_id).values(
                 status="published", published_at=at, customer_count=int(snapshot["individuals"]),
                 snapshot=snapshot))
+            rebuild_rollups(conn, std.fx_to_cny)  # household tiers move with the run, in its transaction
             audit.record(conn, actor, "run.published", "classification_run", run_id, {
-                "previous_run": previous, "changes": len(diff), "notifications": len(notes),
+                "previous_run": previous, "changes": changed, "notifications": len(notes),
                 "alerts": new_alerts}, at=at)
     except BaseException as exc:
+        reason = failure_reason(exc)
         with engine.begin() as conn:
-            conn.execute(sa.update(runs).where(runs.c.run_id == run_id).values(
-                status="failed", error=str(exc)[:2000]))
-            audit.record(conn, actor, "run.failed", "classification_run", run_id, {"error": str(exc)[:500]})
+            conn.execute(sa.update(runs).where(runs.c.run_id == run_id).values(status="failed", error=reason[:2000]))
+            audit.record(conn, actor, "run.failed", "classification_run", run_id, {"error": reason[:500]})
         raise
-    finally:
-        if own_graph:
-            graph.close()
-    dist = (tags.groupby(["dimension", "value"]).size().rename("customers").reset_index())
-    return RunReport(run_id, std.version, int(snapshot["individuals"]), len(tags), dist,
-                     kind=kind, changes=len(diff), notifications=len(notes), alerts=new_alerts)
+    dist = pd.DataFrame([(d, v, n) for (d, v), n in sorted(counts.items())], columns=["dimension", "value", "customers"])
+    return RunReport(run_id, std.version, int(snapshot["individuals"]), written, dist,
+                     kind=kind, changes=changed, notifications=len(notes), alerts=new_alerts)
+
+
+def queue_run(engine: Engine | None = None, standard: str | Path | Standard | None = None,
+              kind: str = "on_demand", requested_by: str | None = None) -> int:
+    """Record a run to be done (status `queued`) and return its number at once; `run_queued`
+    (a background worker: `jobs.worker.RunWorker`) does it. The standard — by default the live
+    one, that of the latest published run — is checked and registered now, so a bad one is
+    refused before anything is queued."""
+    if kind not in KINDS:
+        raise InvalidInput(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    engine = engine or get_engine()
+    migrate(engine)
+    with engine.begin() as conn:
+        std = live_standard(conn) if standard is None else _standard(standard)
+        text = standard_text(None, std)
+        governance_of(std, text)
+        alert_settings(std)
+        register_standard(conn, std, text)
+        runs = ClassificationRun.__table__
+        run_id = conn.execute(sa.insert(runs).values(
+            status="queued", standard_version=std.version, standard_sha256=std.sha256, kind=kind,
+            requested_by=requested_by, started_at=dt.datetime.now())).inserted_primary_key[0]
+        audit.record(conn, requested_by or "system", "run.queued", "classification_run", run_id,
+                     {"kind": kind, "standard_version": std.version, "standard_sha256": std.sha256})
+    return int(run_id)
+
+
+def queued_runs(conn) -> list[int]:
+    runs = ClassificationRun.__table__
+    return list(conn.execute(sa.select(runs.c.run_id).where(runs.c.status == "queued").order_by(runs.c.run_id)).scalars())
+
+
+def run_queued(engine: Engine, graph: GraphStore | None, run_id: int, progress: bool | None = False) -> RunReport | None:
+    """Do a queued run with the standard it was queued with. None when it is no longer queued
+    (another worker claimed it); a run that fails is recorded as failed and the error raised."""
+    from ..graph.models import StandardVersion
+    runs, stds = ClassificationRun.__table__, StandardVersion.__table__
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(runs.c.status, runs.c.kind, runs.c.requested_by, stds.c.text)
+                           .select_from(runs.outerjoin(stds, stds.c.sha256 == runs.c.standard_sha256))
+                           .where(runs.c.run_id == run_id)).first()
+    if row is None or row.status != "queued":
+        return None
+    try:
+        std = parse_standard(row.text, f"(run {run_id}) standard")
+    except Exception as exc:  # registered when queued, so this is damage, not a caller's mistake
+        with engine.begin() as conn:
+            conn.execute(sa.update(runs).where(runs.c.run_id == run_id, runs.c.status == "queued")
+                         .values(status="failed", error=str(exc)[:2000]))
+        raise
+    try:
+        return classify(engine, graph, std, progress=progress, kind=row.kind, requested_by=row.requested_by,
+                        run_id=run_id)
+    except RunNotQueued:
+        return None

@@ -34,6 +34,7 @@ from .classify import TAG_COLUMNS
 
 __all__ = [
     "ClusterModel", "fit_clusters", "assign_clusters", "behaviour_features", "behaviour_of", "clusters_for_run",
+    "cluster_model_for_run",
     "live_cluster_model",
     "BEHAVIOUR_FEATURES", "LOG_FEATURES", "CHANNELS", "DIMENSION",
 ]
@@ -302,23 +303,31 @@ def live_cluster_model(conn) -> ClusterModel | None:
     return ClusterModel.from_dict(found) if "model_id" in found else None
 
 
-def clusters_for_run(partitions: Sequence[pd.DataFrame], standard_version: str, model: ClusterModel | None = None,
-                     seed: int = 0) -> tuple[list[pd.DataFrame], ClusterModel | None, str | None]:
-    """Assign each partition to the clusters of `model` — the live run's, so cluster values stay
-    comparable from run to run — or, without one, fit once on this run's population (a bounded
-    sample) first. Returns the tags per partition, the model (for the run's snapshot) and, when
-    the data cannot be clustered (too few customers, or no behaviour that varies, as in a record
-    without transactions), no tags and the reason."""
-    behaviour = [behaviour_of(p) for p in partitions]
+def cluster_model_for_run(partitions: Sequence[pd.DataFrame], model: ClusterModel | None = None,
+                          seed: int = 0) -> tuple[ClusterModel | None, str | None]:
+    """The model a run assigns with: `model` (the live run's, so cluster values stay comparable
+    from run to run) or, without one, one fitted on this run's population (a bounded sample).
+    None and the reason when the data cannot be clustered (too few customers, or no behaviour
+    that varies, as in a record without transactions)."""
     if model is not None and list(model.features) == list(BEHAVIOUR_FEATURES):
-        return [assign_clusters(b, model, standard_version) for b in behaviour], model, None
+        return model, None
+    behaviour = [behaviour_of(p) for p in partitions]
     population = pd.concat(behaviour, ignore_index=True) if behaviour else pd.DataFrame()
     if len(population) < 20 or population[list(BEHAVIOUR_FEATURES)].drop_duplicates().shape[0] < 9:
-        return [], None, "too few customers with distinct behaviour to cluster"
+        return None, "too few customers with distinct behaviour to cluster"
     if not population["txn_count"].any():
-        return [], None, "no transactions in the record: behaviour clusters need them"
-    model = fit_clusters(population, seed=seed, features=list(BEHAVIOUR_FEATURES))
-    return [assign_clusters(b, model, standard_version) for b in behaviour], model, None
+        return None, "no transactions in the record: behaviour clusters need them"
+    return fit_clusters(population, seed=seed, features=list(BEHAVIOUR_FEATURES)), None
+
+
+def clusters_for_run(partitions: Sequence[pd.DataFrame], standard_version: str, model: ClusterModel | None = None,
+                     seed: int = 0) -> tuple[list[pd.DataFrame], ClusterModel | None, str | None]:
+    """`cluster_model_for_run`, then every partition assigned: the tags per partition, the model
+    (for the run's snapshot) and, when there is none, no tags and the reason."""
+    model, why_not = cluster_model_for_run(partitions, model, seed)
+    if model is None:
+        return [], None, why_not
+    return [assign_clusters(behaviour_of(p), model, standard_version) for p in partitions], model, None
 
 
 # Product families held now, as jobs.features.product_families defines them, counted in SQL.

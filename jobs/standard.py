@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -18,14 +18,22 @@ import yaml
 
 from ..graph.errors import InvalidInput
 
-__all__ = ["Standard", "InvalidStandard", "load_standard", "DEFAULT_STANDARD", "SCHEMA",
+__all__ = ["Standard", "InvalidStandard", "load_standard", "parse_standard", "DEFAULT_STANDARD", "SCHEMA",
            "KNOWN_DIMENSIONS", "RULE_FEATURES", "rule_tests"]
 
 DEFAULT_STANDARD = "default.yaml"
 
 
 class InvalidStandard(InvalidInput):
-    """The standard file cannot be used; the message says where and why."""
+    """The standard file cannot be used; the message says where and why. `line` (1-based, of
+    the offending key or its nearest ancestor) and `key` (e.g. `dimensions.wealth_tier.bands[2]`)
+    are set when the problem was located in the file."""
+
+    code = "INVALID_STANDARD"
+
+    def __init__(self, message: str, line: int | None = None, key: str | None = None) -> None:
+        super().__init__(message)
+        self.line, self.key = line, key
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,7 @@ class Standard:
     source: str
     governance: dict | None = None
     alerts: dict | None = None
+    text: str = field(default="", repr=False, compare=False)  # verbatim, as registered by sha256
 
     def __repr__(self) -> str:
         return f"Standard(version={self.version!r}, dimensions={sorted(self.dimensions)}, source={self.source!r})"
@@ -444,28 +453,35 @@ def load_standard(path: str | Path | None = None) -> Standard:
     """The packaged default standard, or a committee's file."""
     if path is None:
         text = resources.files("clientstrata.jobs").joinpath("standards", DEFAULT_STANDARD).read_text("utf-8")
-        src = f"(default) {DEFAULT_STANDARD}"
-    else:
-        p = Path(path)
-        if not p.is_file():
-            raise InvalidStandard(f"{p}: no such standard file")
-        text, src = p.read_text("utf-8"), str(p)
+        return parse_standard(text, f"(default) {DEFAULT_STANDARD}")
+    p = Path(path)
+    if not p.is_file():
+        raise InvalidStandard(f"{p}: no such standard file")
+    return parse_standard(p.read_text("utf-8"), str(p))
+
+
+def parse_standard(text: str, source: str = "(draft)") -> Standard:
+    """A standard from its YAML text (a draft sent over the API, a registered standard);
+    `source` names it in messages."""
+    src = source
     try:
         lines = _lines(yaml.compose(text, Loader=yaml.SafeLoader))
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{src}, line {mark.line + 1}" if mark else src
-        raise InvalidStandard(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+        raise InvalidStandard(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})",
+                              line=mark.line + 1 if mark else None) from None
     try:
         _validate(doc)
     except _Fail as fail:
         path = fail.path.lstrip(".")
         line = _line_of(lines, path)
         where = f"{src}, line {line}" if line else src
-        raise InvalidStandard(f"{where}: {path + ': ' if path else ''}{fail.problem}") from None
+        raise InvalidStandard(f"{where}: {path + ': ' if path else ''}{fail.problem}", line=line,
+                              key=path or None) from None
     return Standard(version=str(doc["version"]), name=str(doc.get("name", "")),
                     sha256=hashlib.sha256(text.encode()).hexdigest(),
                     fx_to_cny={k: float(v) for k, v in doc["fx_to_cny"].items()},
                     dimensions=doc["dimensions"], source=src,
-                    governance=doc.get("governance"), alerts=doc.get("alerts"))
+                    governance=doc.get("governance"), alerts=doc.get("alerts"), text=text)

@@ -8,6 +8,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from ..graph import audit
 from ..graph.db import get_engine, migrate
 from ..graph.networkx_store import paused_gc
 from ..graph.store import GraphStore, open_graph
@@ -15,9 +16,10 @@ from .features import current_aum, monthly_aum
 from .progress import bar
 from .standard import load_standard
 
-__all__ = ["sync_graph"]
+__all__ = ["sync_graph", "last_sync"]
 
 BATCH = 50_000
+SYNCED = "graph.synced"
 
 # (kind, label or (rel, start label), SQL). Every query returns `id` (nodes) or `start`/`end`.
 _PLAN: list[tuple[str, object, str]] = [
@@ -107,7 +109,20 @@ def sync_graph(engine: Engine | None = None, graph: GraphStore | None = None,
             graph.merge_nodes("Individual", [{"id": k, "aum": float(v)} for k, v in aum.items()])
             pbar.update()
         graph.flush()
-        return graph.counts()
+        counts = graph.counts()
+        with engine.begin() as conn:  # classify reads the counts here instead of loading the graph
+            audit.record(conn, "system", SYNCED, "graph", None, counts)
+        return counts
     finally:
         if own_graph:
             graph.close()
+
+
+def last_sync(conn) -> dict[str, int] | None:
+    """The node and relationship counts the latest sync-graph recorded (None: never synced)."""
+    import json
+    from ..graph.models import AuditEntry
+    a = AuditEntry.__table__
+    found = conn.execute(sa.select(a.c.details).where(a.c.action == SYNCED)
+                         .order_by(a.c.audit_id.desc()).limit(1)).scalar()
+    return json.loads(found) if isinstance(found, str) else found

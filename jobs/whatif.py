@@ -14,10 +14,11 @@ from ..graph.db import get_engine
 from ..graph.models import Tag
 from ..graph.queries import latest_run_id
 from ..graph.store import GraphStore, open_graph
+from .alerts import alert_settings
 from .governance import governance_of, standard_text
 from .history import NONE
 from .runs import build_tags, require_synced
-from .standard import load_standard
+from .standard import Standard, load_standard
 
 __all__ = ["whatif", "WhatIf"]
 
@@ -47,6 +48,20 @@ class WhatIf:
         m.index.name, m.columns.name = "live", "draft"
         return m
 
+    def movements(self, sample: int = 20) -> list[dict]:
+        """Per dimension: customers, moved, from → to counts and the first `sample` movers
+        (by customer id) — what a reviewer reads before a standard goes live."""
+        out = []
+        moves = self.moves
+        for r in self.summary().itertuples(index=False):
+            mv = moves[moves["dimension"] == r.dimension]
+            counts = mv.groupby(["from_value", "to_value"]).size()
+            out.append({"dimension": r.dimension, "customers": int(r.customers), "moved": int(r.moved),
+                        "from_to": [{"from_value": f, "to_value": t, "customers": int(n)}
+                                    for (f, t), n in counts.items()],
+                        "sample": mv[["customer_id", "from_value", "to_value"]].head(sample).to_dict("records")})
+        return out
+
     def to_dict(self) -> dict:
         dims = {}
         for r in self.summary().itertuples(index=False):
@@ -64,11 +79,13 @@ class WhatIf:
 
 
 def whatif(engine: Engine | None = None, graph: GraphStore | None = None,
-           standard_path: str | Path | None = None) -> WhatIf:
-    """Per dimension, how many customers and which would move if `standard_path` were live.
-    Compares computed values (manual overrides stay in force whatever the standard)."""
-    std = load_standard(standard_path)
+           standard_path: str | Path | Standard | None = None) -> WhatIf:
+    """Per dimension, how many customers and which would move if `standard_path` (a file, or a
+    `Standard` parsed from a draft's text with `parse_standard`) were live. Compares computed
+    values (manual overrides stay in force whatever the standard)."""
+    std = standard_path if isinstance(standard_path, Standard) else load_standard(standard_path)
     governance_of(std, standard_text(standard_path, std))  # a draft with a bad governance block fails here
+    alert_settings(std)  # … or a bad alerts block: what would stop it being published stops it here
     engine = engine or get_engine()
     own_graph = graph is None
     graph = graph or open_graph()

@@ -30,6 +30,99 @@ query Household($id: ID!) {
   }
 }""")
 
+_HOUSEHOLDS = gql("""
+query Households($first: Int!, $after: String, $filter: HouseholdFilter, $since: DateTime) {
+  households(first: $first, after: $after, filter: $filter, updatedSince: $since) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node { id name status tier aum memberCount updatedAt } }
+  }
+}""")
+HOUSEHOLD_PAGE = 1_000  # the API's largest page
+HOUSEHOLD_COLUMNS = ["household_id", "name", "status", "tier", "aum", "member_count", "updated_at"]
+_HOUSEHOLD_SEGMENTS = gql("""
+query Segments($dimension: String!, $run: Int) {
+  segments(dimension: $dimension, run: $run) {
+    value label labelZh customers share meanScore aumTotal aumAvg description descriptionZh
+  }
+}""")
+SEGMENT_COLUMNS = ["value", "label", "label_zh", "customers", "share", "mean_score", "aum_total", "aum_avg",
+                   "description", "description_zh"]
+
+_CHANGES = gql("""
+query Changes($first: Int!, $after: String) {
+  classificationChanges(first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    edges { node { seq at source runId overrideId customerId dimension oldValue newValue } }
+  }
+}""")
+CHANGE_COLUMNS = ["seq", "at", "source", "run_id", "override_id", "customer_id", "dimension", "old_value", "new_value"]
+CHANGE_PAGE = 9_999
+
+_ALERTS = gql("""
+query Alerts($first: Int!, $after: String, $filter: AlertFilter) {
+  alerts(first: $first, after: $after, filter: $filter) {
+    pageInfo { hasNextPage endCursor }
+    edges { node { id runId customerId rmId type severity reason status createdAt acknowledgedBy acknowledgedAt } }
+  }
+}""")
+ALERT_COLUMNS = ["alert_id", "run_id", "customer_id", "rm_id", "type", "severity", "reason", "status", "created_at",
+                 "acknowledged_by", "acknowledged_at"]
+_ALERT_FILTERS = {"type": "type", "status": "status", "customer_id": "customerId", "rm_id": "rmId"}
+
+_RUNS = gql("""
+query Runs($first: Int!, $after: String) {
+  runs(first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    edges { node { id status kind requestedBy standardVersion startedAt publishedAt customerCount error } }
+  }
+}""")
+RUN_COLUMNS = ["run_id", "status", "kind", "requested_by", "standard_version", "started_at", "published_at",
+               "customer_count", "error"]
+
+_FILTERS = {"tier": "tier", "branch_id": "branchId", "status": "status", "aum_min": "aumMin",
+                      "aum_max": "aumMax"}
+
+_SEGMENTS = gql("""
+query Segments($dimension: String!, $run: Int) {
+  segments(dimension: $dimension, run: $run) {
+    value label labelZh customers share meanScore aumTotal aumAvg description descriptionZh
+  }
+}""")
+SEGMENT_COLUMNS = ["value", "label", "label_zh", "customers", "share", "mean_score", "aum_total", "aum_avg",
+                   "description", "description_zh"]
+
+_CHANGES = gql("""
+query Changes($first: Int!, $after: String) {
+  classificationChanges(first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    edges { node { seq at source runId overrideId customerId dimension oldValue newValue } }
+  }
+}""")
+CHANGE_COLUMNS = ["seq", "at", "source", "run_id", "override_id", "customer_id", "dimension", "old_value", "new_value"]
+CHANGE_PAGE = 9_999
+
+_ALERTS = gql("""
+query Alerts($first: Int!, $after: String, $filter: AlertFilter) {
+  alerts(first: $first, after: $after, filter: $filter) {
+    pageInfo { hasNextPage endCursor }
+    edges { node { id runId customerId rmId type severity reason status createdAt acknowledgedBy acknowledgedAt } }
+  }
+}""")
+ALERT_COLUMNS = ["alert_id", "run_id", "customer_id", "rm_id", "type", "severity", "reason", "status", "created_at",
+                 "acknowledged_by", "acknowledged_at"]
+_ALERT_FILTERS = {"type": "type", "status": "status", "customer_id": "customerId", "rm_id": "rmId"}
+
+_RUNS = gql("""
+query Runs($first: Int!, $after: String) {
+  runs(first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    edges { node { id status kind requestedBy standardVersion startedAt publishedAt customerCount error } }
+  }
+}""")
+RUN_COLUMNS = ["run_id", "status", "kind", "requested_by", "standard_version", "started_at", "published_at",
+               "customer_count", "error"]
+
 _FILTERS = {"tier": "tier", "cooperation_depth": "cooperationDepth", "branch_id": "branchId", "rm_id": "rmId",
             "aum_min": "aumMin", "aum_max": "aumMax", "tags": "tags"}
 _DATES = ("birth_date", "onboarded_on")
@@ -90,6 +183,84 @@ class Client:
         for col in _DATES:
             if col in df:
                 df[col] = pd.to_datetime(df[col])
+        return df
+
+    def households(self, updated_since=None, **filters) -> pd.DataFrame:
+        """Households, one row each (household_id, name, status, tier, aum, member_count,
+        updated_at), pulled a page at a time. Filters: tier, branch_id, status ("confirmed" or
+        "candidate"), aum_min, aum_max. With `updated_since` (a datetime or ISO string) only those
+        whose view changed after it, oldest change first: keep `df["updated_at"].max()` and pass it
+        next time to sync incrementally without missing or repeating a change."""
+        unknown = set(filters) - set(_HOUSEHOLD_FILTERS)
+        if unknown:
+            raise ValueError(f"unknown filter {sorted(unknown)}; use {sorted(_HOUSEHOLD_FILTERS)}")
+        flt = {_HOUSEHOLD_FILTERS[k]: v for k, v in filters.items() if v is not None}
+        if "status" in flt:
+            flt["status"] = str(flt["status"]).upper()
+        since = pd.Timestamp(updated_since).isoformat() if updated_since is not None else None
+        rows, after = [], None
+        with tqdm(desc="households", unit="rows", disable=not self.progress, leave=False) as bar:
+            while True:
+                page = self._execute(_HOUSEHOLDS, first=min(self.page_size, HOUSEHOLD_PAGE), after=after,
+                                     filter=flt or None, since=since)["households"]
+                bar.total = page["totalCount"]
+                rows += [e["node"] for e in page["edges"]]
+                bar.update(len(page["edges"]))
+                if not page["pageInfo"]["hasNextPage"]:
+                    break
+                after = page["pageInfo"]["endCursor"]
+        df = pd.DataFrame([[r["id"], r["name"], r["status"], r["tier"], r["aum"], r["memberCount"], r["updatedAt"]]
+                           for r in rows], columns=HOUSEHOLD_COLUMNS)
+        df["updated_at"] = pd.to_datetime(df["updated_at"])
+        return df
+
+    def _nodes(self, query, root: str, first: int, desc: str, after: str | None = None,
+               **variables) -> tuple[list[dict], str | None]:
+        """Every node of a connection, page by page; returns them and the last cursor."""
+        nodes: list[dict] = []
+        with tqdm(desc=desc, unit="rows", disable=not self.progress, leave=False) as bar:
+            while True:
+                page = self._execute(query, first=first, after=after, **variables)[root]
+                nodes += [e["node"] for e in page["edges"]]
+                bar.update(len(page["edges"]))
+                after = page["pageInfo"]["endCursor"] or after
+                if not page["pageInfo"]["hasNextPage"]:
+                    return nodes, after
+
+    def segments(self, dimension: str, run: int | None = None) -> pd.DataFrame:
+        """Each value of `dimension` (the latest run, or `run`) with its customers, share and AUM;
+        behaviour clusters carry their descriptions."""
+        rows = self._execute(_SEGMENTS, dimension=dimension, run=run)["segments"]
+        return pd.DataFrame([list(r.values()) for r in rows], columns=SEGMENT_COLUMNS)
+
+    def changes(self, after: str | None = None) -> pd.DataFrame:
+        """Published tag changes and approved overrides after the cursor `after`, oldest first.
+        `df.attrs["cursor"]` is where to resume: keep it and pass it next time, and no change is
+        missed or seen twice, across restarts of either side."""
+        nodes, cursor = self._nodes(_CHANGES, "classificationChanges", CHANGE_PAGE, "changes", after)
+        df = pd.DataFrame([list(n.values()) for n in nodes], columns=CHANGE_COLUMNS)
+        df["at"] = pd.to_datetime(df["at"])
+        df.attrs["cursor"] = cursor
+        return df
+
+    def alerts(self, **filters) -> pd.DataFrame:
+        """Alerts oldest first; filters: type, status ("open" or "acknowledged"), customer_id, rm_id."""
+        unknown = set(filters) - set(_ALERT_FILTERS)
+        if unknown:
+            raise ValueError(f"unknown filter {sorted(unknown)}; use {sorted(_ALERT_FILTERS)}")
+        flt = {_ALERT_FILTERS[k]: v for k, v in filters.items() if v is not None}
+        nodes, _ = self._nodes(_ALERTS, "alerts", 9_999, "alerts", filter=flt or None)
+        df = pd.DataFrame([list(n.values()) for n in nodes], columns=ALERT_COLUMNS)
+        for col in ("created_at", "acknowledged_at"):
+            df[col] = pd.to_datetime(df[col])
+        return df
+
+    def runs(self) -> pd.DataFrame:
+        """Classification runs, newest first, with their status and standard version."""
+        nodes, _ = self._nodes(_RUNS, "runs", 100, "runs")
+        df = pd.DataFrame([list(n.values()) for n in nodes], columns=RUN_COLUMNS)
+        for col in ("started_at", "published_at"):
+            df[col] = pd.to_datetime(df[col])
         return df
 
     def household(self, household_id: str) -> pd.DataFrame:

@@ -93,15 +93,73 @@ def make_token(engine):
     return make
 
 
+class _Snapshots:
+    """The loaded small bank, built once per backend and session, then copied into each test's
+    fresh database: a file copy on SQLite, `CREATE DATABASE … TEMPLATE` on PostgreSQL. The graph
+    is re-synced from the copy (classification writes nothing to the graph), so each test still
+    gets stores of its own, in the state a real ingest, sync and classify leave them."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.built: set[str] = set()
+
+    def restore(self, engine, graph, bundle_dir: Path) -> None:
+        from clientstrata.jobs.ingest import ingest
+        from clientstrata.jobs.runs import classify
+        from clientstrata.jobs.sync import sync_graph
+        backend = engine.dialect.name
+        if backend not in self.built:
+            ingest(bundle_dir, engine=engine, progress=False)
+            sync_graph(engine, graph, progress=False)
+            classify(engine, graph, progress=False)
+            engine.dispose()
+            self._save(engine)
+            self.built.add(backend)
+            return
+        engine.dispose()
+        self._load(engine)
+        sync_graph(engine, graph, progress=False)
+
+    def _save(self, engine) -> None:
+        if engine.dialect.name == "sqlite":
+            shutil.copyfile(engine.url.database, self.root / "loaded.db")
+        else:
+            self._admin(engine, f"DROP DATABASE IF EXISTS {self._template(engine)} WITH (FORCE)",
+                        f"CREATE DATABASE {self._template(engine)} TEMPLATE {engine.url.database}")
+
+    def _load(self, engine) -> None:
+        if engine.dialect.name == "sqlite":
+            for suffix in ("-wal", "-shm"):
+                Path(engine.url.database + suffix).unlink(missing_ok=True)
+            shutil.copyfile(self.root / "loaded.db", engine.url.database)
+        else:
+            self._admin(engine, f"DROP DATABASE {engine.url.database} WITH (FORCE)",
+                        f"CREATE DATABASE {engine.url.database} TEMPLATE {self._template(engine)}")
+
+    @staticmethod
+    def _template(engine) -> str:
+        return f"{engine.url.database}_loaded"
+
+    @staticmethod
+    def _admin(engine, *statements: str) -> None:
+        admin = sa.create_engine(engine.url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                for stmt in statements:
+                    conn.execute(sa.text(stmt))
+        finally:
+            admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _snapshots(tmp_path_factory) -> _Snapshots:
+    return _Snapshots(tmp_path_factory.mktemp("loaded"))
+
+
 @pytest.fixture
-def loaded(engine, graph, bundle_dir):
-    """The small bank ingested, synced and classified once."""
-    from clientstrata.jobs.ingest import ingest
-    from clientstrata.jobs.runs import classify
-    from clientstrata.jobs.sync import sync_graph
-    ingest(bundle_dir, engine=engine, progress=False)
-    sync_graph(engine, graph, progress=False)
-    classify(engine, graph, progress=False)
+def loaded(engine, graph, bundle_dir, _snapshots):
+    """The small bank ingested, synced and classified: each test gets its own copy."""
+    _snapshots.restore(engine, graph, bundle_dir)
     return engine, graph
 
 
@@ -122,3 +180,20 @@ def server(loaded):
     yield f"http://127.0.0.1:{port}/graphql"
     srv.should_exit = True
     thread.join(10)
+
+
+@pytest.fixture
+def ingest_rows(engine, tmp_path):
+    """`ingest_rows({"balances_monthly": [{...}, …]})`: a delta bundle holding just these rows,
+    ingested like any bundle (the incremental path a daily feed takes)."""
+    import pandas as pd
+
+    from clientstrata.jobs.ingest import ingest
+
+    def run(tables: dict[str, list[dict]]):
+        folder = tmp_path / f"delta-{len(list(tmp_path.glob('delta-*')))}"
+        folder.mkdir()
+        for table, rows in tables.items():
+            pd.DataFrame(rows).to_csv(folder / f"{table}.csv", index=False)
+        return ingest(folder, engine=engine, progress=False)
+    return run

@@ -9,16 +9,18 @@ from ...graph import queries as Q
 from ...graph.errors import InvalidInput
 from ...graph.views import ecosystem_view
 from ..pagination import PageInfo
-from .filters import CustomerFilter, to_domain
-from .types import Customer, CustomerConnection, CustomerEdge, CustomerTable, EcosystemNode
+from .filters import CustomerFilter, CustomerSort, to_domain
+from .types import Customer, CustomerConnection, CustomerEdge, CustomerTable, EcosystemNode, Tag, TagHistoryEntry
 
-__all__ = ["resolve_customers", "resolve_customer", "resolve_customer_table", "resolve_ecosystem"]
+__all__ = ["resolve_customers", "resolve_customer", "resolve_customer_table", "resolve_ecosystem", "resolve_tags",
+           "resolve_tag_history"]
 
 
 async def resolve_customers(info: Info, first: int, after: str | None,
-                            filter: CustomerFilter | None) -> CustomerConnection:
-    page = await info.context.run(Q.customer_page, first, after, to_domain(filter), info.context.principal.book)
-    edges = [CustomerEdge(cursor=Q.encode_cursor(r["customer_id"]), node=Customer.from_row(r)) for r in page.rows]
+                            filter: CustomerFilter | None, sort: CustomerSort = CustomerSort.ID) -> CustomerConnection:
+    page = await info.context.run(Q.customer_page, first, after, to_domain(filter), info.context.principal.book,
+                                  sort.value)
+    edges = [CustomerEdge(cursor=Q.page_cursor(r, sort.value), node=Customer.from_row(r)) for r in page.rows]
     for r in page.rows:  # the page already holds the rows: prime the loader, skip a query
         info.context.customer.prime(r["customer_id"], r)
     return CustomerConnection(edges=edges, total_count=page.total, page_info=PageInfo(
@@ -44,10 +46,28 @@ async def resolve_customer_table(info: Info, first: int, after: str | None, filt
                          page_info=PageInfo(has_next_page=has_next, end_cursor=end))
 
 
-async def resolve_ecosystem(info: Info, customer_id: str, hops: int) -> list[EcosystemNode]:
+async def resolve_tags(info: Info, customer_id: str, dimension: str | None, as_of: dt.date | None) -> list[Tag]:
+    if as_of is None:
+        rows = await info.context.tags.load(customer_id)
+    else:
+        rows = await info.context.tags_as_of.load((customer_id, as_of))
+    return [Tag.from_row(r) for r in rows if dimension is None or r["dimension"] == dimension]
+
+
+async def resolve_tag_history(info: Info, customer_id: str, dimension: str) -> list[TagHistoryEntry]:
+    rows = await info.context.tag_history.load((customer_id, dimension))
+    return [TagHistoryEntry.from_row(r) for r in rows]
+
+
+MAX_ECOSYSTEM = 1000
+
+
+async def resolve_ecosystem(info: Info, customer_id: str, hops: int, first: int) -> list[EcosystemNode]:
     if not 1 <= hops <= 4:
         raise InvalidInput("`hops` must be between 1 and 4")
+    if not 1 <= first <= MAX_ECOSYSTEM:
+        raise InvalidInput(f"`first` must be between 1 and {MAX_ECOSYSTEM}")
     ctx = info.context
     df = await ctx.run(ecosystem_view, ctx.graph, customer_id, hops, ctx.principal.book)
     return [EcosystemNode(label=r.label, id=r.id, name=r.name, hops=int(r.hops), relations=r.relations.split(","))
-            for r in df.itertuples()]
+            for r in df.head(first).itertuples()]

@@ -6,7 +6,7 @@ from strawberry.types import Info
 
 from ...graph.queries import MAX_PAGE_SIZE, MAX_TABLE_PAGE
 from . import resolvers as R
-from .filters import CustomerFilter
+from .filters import CustomerFilter, CustomerSort
 from .types import Customer, CustomerConnection, CustomerTable
 
 __all__ = ["CustomerQuery"]
@@ -14,10 +14,11 @@ __all__ = ["CustomerQuery"]
 
 @strawberry.type
 class CustomerQuery:
-    @strawberry.field(description=f"Customers, a page at a time (`first` ≤ {MAX_PAGE_SIZE}), in id order.")
+    @strawberry.field(description=f"Customers, a page at a time (`first` ≤ {MAX_PAGE_SIZE}), in `sort` order "
+                                  "(id by default).")
     async def customers(self, info: Info, first: int = 50, after: str | None = None,
-                        filter: CustomerFilter | None = None) -> CustomerConnection:
-        return await R.resolve_customers(info, first, after, filter)
+                        filter: CustomerFilter | None = None, sort: CustomerSort = CustomerSort.ID) -> CustomerConnection:
+        return await R.resolve_customers(info, first, after, filter, sort)
 
     @strawberry.field(description="One customer, or null when there is no such customer (or not in your book).")
     async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:

@@ -9,14 +9,15 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from ...graph.access import Permission
-from ...graph.pii import mask_account_number, mask_id_number, mask_phone
+from ...graph.pii import mask_account_number, mask_address, mask_id_number, mask_phone
 from ..pagination import PageInfo
 
 if TYPE_CHECKING:
     from ..bank.types import RelationshipManager
     from ..households.types import Household
+    from ..tracking.types import Alert, Feedback
 
-__all__ = ["Customer", "Tag", "Holding", "ProductFamilyHoldings", "EcosystemNode", "CustomerEdge",
+__all__ = ["Customer", "Tag", "TagHistoryEntry", "Holding", "ProductFamilyHoldings", "EcosystemNode", "CustomerEdge",
            "CustomerConnection", "CustomerTable"]
 
 
@@ -44,6 +45,24 @@ class Tag:
                    standard_version=r["standard_version"], run_id=r["run_id"],
                    computed_value=r.get("computed_value", r["value"]), override_id=r.get("override_id"),
                    overridden_by=r.get("overridden_by"), override_reason=r.get("override_reason"))
+
+
+@strawberry.type(description="The value one published run computed for a customer on one dimension.")
+class TagHistoryEntry:
+    run_id: int
+    published_at: dt.datetime
+    standard_version: str
+    value: str
+    label: str = strawberry.field(description="English label.")
+    label_zh: str = strawberry.field(description="Chinese label (中文).")
+    score: float | None
+    explanation: str = strawberry.field(description="The rule that fired, in words.")
+
+    @classmethod
+    def from_row(cls, r: dict) -> "TagHistoryEntry":
+        return cls(run_id=r["run_id"], published_at=r["published_at"], standard_version=r["standard_version"],
+                   value=r["value"], label=r["label_en"], label_zh=r["label_zh"], score=r["score"],
+                   explanation=r["rule"])
 
 
 def _pii(info: Info, customer_id: str, field: str, value: str | None, mask) -> str | None:
@@ -89,8 +108,8 @@ class EcosystemNode:
     relations: list[str] = strawberry.field(description="Relationship types that reach it at that distance.")
 
 
-@strawberry.type(description="An individual customer. ID and phone numbers are masked unless the caller's "
-                             "role needs them (JR/T 0171-2020).")
+@strawberry.type(description="An individual customer. ID numbers, phones and addresses are masked unless the "
+                             "caller's role needs them (JR/T 0171-2020).")
 class Customer:
     id: strawberry.ID
     name: str
@@ -98,12 +117,15 @@ class Customer:
     birth_date: dt.date | None
     branch_id: str | None
     rm_id: str | None
+    aum: float = strawberry.field(description="Current AUM (latest month), CNY: refreshed by every ingest, "
+                                              "unlike tags, which change with published runs.")
     _row: strawberry.Private[dict]
 
     @classmethod
     def from_row(cls, r: dict) -> "Customer":
         return cls(id=strawberry.ID(r["customer_id"]), name=r["name"], gender=r["gender"],
-                   birth_date=r["birth_date"], branch_id=r["branch_id"], rm_id=r["rm_id"], _row=r)
+                   birth_date=r["birth_date"], branch_id=r["branch_id"], rm_id=r["rm_id"],
+                   aum=float(r.get("aum") or 0.0), _row=r)
 
     @strawberry.field(description="Resident ID number; masked (110***********1234) for roles without need.")
     def id_number(self, info: Info) -> str | None:
@@ -113,10 +135,22 @@ class Customer:
     def phone(self, info: Info) -> str | None:
         return _pii(info, str(self.id), "phone", self._row.get("phone"), mask_phone)
 
-    @strawberry.field(description="Tags of the latest published run.")
-    async def tags(self, info: Info, dimension: str | None = None) -> list[Tag]:
-        rows = await info.context.tags.load(str(self.id))
-        return [Tag.from_row(r) for r in rows if dimension is None or r["dimension"] == dimension]
+    @strawberry.field(description="Home address; only the region down to district (北京市朝阳区***) for roles "
+                                  "without need.")
+    def address(self, info: Info) -> str | None:
+        return _pii(info, str(self.id), "address", self._row.get("address"), mask_address)
+
+    @strawberry.field(description="Tags of the latest published run; with `asOf`, as readers saw them at the end "
+                                  "of that day (the run published last by then, with the overrides then in force).")
+    async def tags(self, info: Info, dimension: str | None = None, as_of: dt.date | None = None) -> list[Tag]:
+        from .resolvers import resolve_tags
+        return await resolve_tags(info, str(self.id), dimension, as_of)
+
+    @strawberry.field(description="The value every published run computed on `dimension`, oldest run first "
+                                  "(manual overrides are not part of a run: see `tags(asOf:)`).")
+    async def tag_history(self, info: Info, dimension: str) -> list[TagHistoryEntry]:
+        from .resolvers import resolve_tag_history
+        return await resolve_tag_history(info, str(self.id), dimension)
 
     @strawberry.field(description="Wealth tier value of the latest run (mass, affluent, wealth, private_banking).")
     async def tier(self, info: Info) -> str | None:
@@ -150,10 +184,25 @@ class Customer:
         return RelationshipManager.from_row(row) if row else None
 
     @strawberry.field(description="Customers, enterprises and households within `hops` (1–4) in the graph: "
-                                  "employer, controlled enterprises, household, co-holders.")
-    async def ecosystem(self, info: Info, hops: int = 2) -> list[EcosystemNode]:
+                                  "employer, controlled enterprises, household, co-holders. Nearest first "
+                                  "(then enterprises, households, people), at most `first` (≤ 1000): a "
+                                  "payroll employer's whole staff is two hops from each employee.")
+    async def ecosystem(self, info: Info, hops: int = 2, first: int = 100) -> list[EcosystemNode]:
         from .resolvers import resolve_ecosystem
-        return await resolve_ecosystem(info, str(self.id), hops)
+        return await resolve_ecosystem(info, str(self.id), hops, first)
+
+    @strawberry.field(description="The customer's alerts, newest first (at most 50); `status`: open or acknowledged.")
+    async def alerts(self, info: Info, status: str | None = None) -> list[
+            Annotated["Alert", strawberry.lazy("..tracking.types")]]:
+        from ..tracking.types import Alert
+        return [Alert.from_row(r) for r in await info.context.alerts.load(str(self.id))
+                if status is None or r["status"] == status]
+
+    @strawberry.field(description="Surveys, complaints and compliments recorded against the customer, newest first "
+                                  "(at most 50).")
+    async def feedback(self, info: Info) -> list[Annotated["Feedback", strawberry.lazy("..tracking.types")]]:
+        from ..tracking.types import Feedback
+        return [Feedback.from_row(r) for r in await info.context.feedback.load(str(self.id))]
 
     @strawberry.field
     async def household(self, info: Info) -> Annotated["Household", strawberry.lazy("..households.types")] | None:

@@ -1,17 +1,29 @@
-"""Household resolvers."""
+"""Household resolvers: one call each into the domain functions."""
 from __future__ import annotations
+
+import datetime as dt
 
 from strawberry.types import Info
 
-from .types import Household, HouseholdMember
+from ...graph import households as H
+from ..pagination import PageInfo
+from .filters import HouseholdFilter, to_domain
+from .types import Household, HouseholdConnection, HouseholdEdge
 
-__all__ = ["resolve_household"]
+__all__ = ["resolve_household", "resolve_households"]
 
 
 async def resolve_household(info: Info, id: str) -> Household | None:
-    view = await info.context.household.load(id)
-    if view is None:
-        return None
-    members = [HouseholdMember(role=m.role, aum=float(m.aum), customer_id=m.customer_id)
-               for m in view.members.itertuples()]
-    return Household(id=view.household_id, name=view.name, status=view.status, aum=view.aum, members=members)
+    row = await info.context.household.load(id)
+    return Household.from_row(row) if row else None
+
+
+async def resolve_households(info: Info, first: int, after: str | None, filter: HouseholdFilter | None,
+                             updated_since: dt.datetime | None) -> HouseholdConnection:
+    page = await info.context.run(H.households_page, first, after, to_domain(filter), info.context.principal.book,
+                                  updated_since)
+    by_change = updated_since is not None
+    edges = [HouseholdEdge(cursor=H.encode_household_cursor(r, by_change), node=Household.from_row(r))
+             for r in page.rows]
+    return HouseholdConnection(edges=edges, total_count=page.total, page_info=PageInfo(
+        has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None))

@@ -46,7 +46,9 @@ def inputs_of(frame: pd.DataFrame, round_to: int = 2) -> list[dict]:
         if pd.api.types.is_float_dtype(out[c]):
             out[c] = out[c].round(round_to)
     out = out.astype(object).where(out.notna(), None)
-    return out.to_dict("records")
+    # column lists zipped: to_dict("records") walks Arrow-backed strings element by element
+    keys = list(out.columns)
+    return [dict(zip(keys, row)) for row in zip(*(out[c].tolist() for c in keys))]
 
 
 def tag_frame(ids, dimension: str, labels: Sequence[dict], pick: np.ndarray, score, rule, inputs,

@@ -42,7 +42,7 @@ def test_holdings_by_family_add_up_and_account_numbers_follow_the_role(app, make
 
 def test_ecosystem_shows_strangers_to_nobody_outside_the_book(app, make_token, loaded):
     engine, _ = loaded
-    q = "query($id: ID!, $h: Int!) { customer(id: $id) { ecosystem(hops: $h) { label id hops relations } } }"
+    q = "query($id: ID!, $h: Int!) { customer(id: $id) { ecosystem(hops: $h, first: 1000) { label id hops relations } } }"
     with engine.connect() as conn:
         people = dict(conn.execute(sa.select(Individual.customer_id, Individual.rm_id)).all())
     analyst = make_token("marketing_analyst")
@@ -62,6 +62,26 @@ def test_ecosystem_shows_strangers_to_nobody_outside_the_book(app, make_token, l
     err = app.post("/graphql", json={"query": q, "variables": {"id": cid, "h": 9}},
                    headers={"Authorization": f"Bearer {analyst}"}).json()["errors"][0]["message"]
     assert err == "`hops` must be between 1 and 4"
+
+
+def test_ecosystem_comes_nearest_first_and_at_most_first(app, make_token, loaded):
+    q = "query($id: ID!, $n: Int!) { customer(id: $id) { ecosystem(hops: 3, first: $n) { label id hops } } }"
+    analyst = make_token("marketing_analyst")
+    engine, _ = loaded
+    with engine.connect() as conn:
+        ids = list(conn.execute(sa.select(Individual.customer_id).order_by(Individual.customer_id)).scalars())
+    # the customer with the widest three-hop ecosystem in the test bank
+    sizes = {cid: len(ask(app, analyst, q, id=cid, n=1000)["customer"]["ecosystem"]) for cid in ids[:60]}
+    cid = max(sizes, key=sizes.get)
+    full = ask(app, analyst, q, id=cid, n=1000)["customer"]["ecosystem"]
+    assert len(full) > 5 and {n["hops"] for n in full} >= {1, 2}
+    key = [(n["hops"], n["label"], n["id"]) for n in full]
+    assert key == sorted(key)
+    assert ask(app, analyst, q, id=cid, n=5)["customer"]["ecosystem"] == full[:5]
+    body = app.post("/graphql", json={"query": q, "variables": {"id": cid, "n": 1001}},
+                    headers={"Authorization": f"Bearer {analyst}"}).json()
+    assert body["data"] is None or body["data"]["customer"] is None
+    assert body["errors"][0]["message"] == "`first` must be between 1 and 1000"
 
 
 ENTERPRISE = """query($id: ID!) { enterprise(id: $id) { id industry size peopleCount

@@ -56,7 +56,19 @@ def test_an_unreachable_graph_server_is_masked(loaded, make_token):
     graph = Neo4jGraph("bolt://127.0.0.1:9", ("neo4j", "secret-pw"))  # nothing listens
     token = make_token("marketing_analyst")
     with TestClient(create_app(engine, graph), headers={"Authorization": f"Bearer {token}"}) as client:
-        r = client.post("/graphql", json={"query": '{ household(id: "H0000001") { id members { customerId } } }'})
-    assert r.status_code == 200 and r.json() == {"data": {"household": None}, "errors": [
-        {"message": "Unexpected error.", "locations": [{"line": 1, "column": 3}], "path": ["household"]}]}
+        # households read the record (rollups current as of the last ingest); the ecosystem reads the graph
+        r = client.post("/graphql", json={"query": '{ customer(id: "C0000001") { ecosystem { id } } }'})
+    assert r.status_code == 200 and r.json() == {"data": {"customer": None}, "errors": [
+        {"message": "Unexpected error.", "locations": [{"line": 1, "column": 30}], "path": ["customer", "ecosystem"]}]}
     assert not LEAKS.search(r.text)
+
+
+def test_refusals_carry_their_code(app, make_token):
+    headers = {"Authorization": f"Bearer {make_token('marketing_analyst')}"}
+    cases = {'{ migration(fromRun: 1, toRun: 1, dimension: "shoe_size") { moved } }': "UNKNOWN_DIMENSION",
+             "{ customers(first: 5000) { totalCount } }": "INVALID_INPUT",
+             '{ customer(id: "C0000001") { ecosystem(hops: 9) { id } } }': "INVALID_INPUT"}
+    for query, code in cases.items():
+        error = app.post("/graphql", json={"query": query}, headers=headers).json()["errors"][0]
+        assert error["extensions"]["code"] == code, (query, error)
+        assert not re.search(r"Traceback|SELECT|sqlite|psycopg|Exception", error["message"]), error

@@ -6,6 +6,8 @@ must keep that flat).
 A script, not a test:
     python tests/benchmarks/bench_api.py --customers 100000            # Neo4j from make neo4j-up
     python tests/benchmarks/bench_api.py --customers 20000 --graph embedded
+PostgreSQL: set CLIENTSTRATA_DATABASE_URL (else SQLite in --workdir). The load generator shares
+the machine with the server, so the figures are a floor for a dedicated API host.
 The bank is generated, ingested, synced and classified once into --workdir and reused.
 """
 from __future__ import annotations
@@ -137,6 +139,7 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--requests", type=int, default=400, help="requests per query and concurrency level")
     ap.add_argument("--concurrency", default="1,8,32")
+    ap.add_argument("--workers", type=int, default=2, help="API worker processes (`clientstrata serve --workers`)")
     args = ap.parse_args()
     workdir = args.workdir or Path(f"/tmp/clientstrata-bench-api-{args.customers}-{args.graph}")
     env = {**os.environ, "CLIENTSTRATA_PROGRESS": "0",
@@ -151,7 +154,7 @@ def main() -> None:
     token = _run(env, "token", "create", "--role", "risk_officer", "--name", "benchmark")["token"]
 
     port = _free_port()
-    server = subprocess.Popen([*CLI, "serve", "--port", str(port)], env=env,
+    server = subprocess.Popen([*CLI, "serve", "--port", str(port), "--workers", str(args.workers)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/graphql"
     try:
@@ -180,7 +183,9 @@ def main() -> None:
     stmts = statements_per_request(env, token)
     print(f"  SQL statements per customers request by page size: {stmts}")
     out = {"customers": args.customers, "graph": args.graph, "database": env["CLIENTSTRATA_DATABASE_URL"].split(":")[0],
-           "machine": {"cores": os.cpu_count(), "python": platform.python_version()},
+           "machine": {"cores": os.cpu_count(), "python": platform.python_version(),
+                       "load_avg_1m_at_end": round(os.getloadavg()[0], 2)},
+           "workers": args.workers,
            "prepare_seconds": prep, "results": results, "sql_statements_per_request": stmts}
     dest = HERE / "results" / f"api-{args.customers}-{args.graph}.json"
     dest.parent.mkdir(exist_ok=True)

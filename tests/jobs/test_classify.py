@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -97,3 +98,22 @@ def test_the_berka_bank_classifies_with_real_loan_statuses(engine, graph):
     dist = _distribution(engine, report.run_id)
     assert set(dist["behaviour_activity"]) == {"unknown"}  # PKDD'99 ships no transactions
     assert len(dist["lifecycle_stage"]) >= 3 and len(dist["behaviour_loyalty"]) >= 1
+
+
+def test_classify_reads_the_graph_counts_the_last_sync_recorded(loaded):
+    """Without a graph handed in, classify does not load the embedded graph: the snapshot's
+    graph counts are the ones sync-graph recorded (and an unsynced record is refused)."""
+    from clientstrata.jobs.sync import last_sync
+    engine, graph = loaded
+    report = classify(engine, None, progress=False)  # no store handed in, none opened
+    with engine.connect() as conn:
+        snap = conn.execute(sa.text("SELECT snapshot FROM classification_runs WHERE run_id = :r"),
+                            {"r": report.run_id}).scalar()
+        assert last_sync(conn) == graph.counts()
+    snap = json.loads(snap) if isinstance(snap, str) else snap
+    assert snap["graph"] == graph.counts() and report.tags == _tag_count(engine, report.run_id)
+
+
+def _tag_count(engine, run_id):
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT count(*) FROM tags WHERE run_id = :r"), {"r": run_id}).scalar()

@@ -60,3 +60,36 @@ def test_tokens_are_shown_once(tmp_path):
     assert last_json(run(tmp_path, "token", "revoke", str(made["token_id"]), "--json"))["revoked"]
     p = run(tmp_path, "token", "create", "--role", "relationship_manager", "--name", "li", ok=False)
     assert "--rm-id" in p.stderr
+
+
+def test_serve_with_worker_processes(tmp_path):
+    import socket
+    import time
+
+    import httpx
+    token = last_json(run(tmp_path, "token", "create", "--role", "service_agent", "--name", "w", "--json"))["token"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "CLIENTSTRATA_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+    env.pop("CLIENTSTRATA_NEO4J_URI", None)
+    server = subprocess.Popen([sys.executable, "-m", "clientstrata.jobs.cli", "serve", "--port", str(port),
+                               "--workers", "2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.time() < deadline and server.poll() is None, "serve --workers 2 did not become ready"
+            time.sleep(0.3)
+        r = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": "{ customers { totalCount } }"},
+                       headers={"Authorization": f"Bearer {token}"})
+        assert r.json() == {"data": {"customers": {"totalCount": 0}}}
+        children = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
+        assert len(children) >= 2  # the workers (and uvicorn's resource tracker, if any)
+    finally:
+        server.terminate()
+        server.wait(30)

@@ -1,6 +1,7 @@
 """The SQL aggregation behind the features frame, on hand-made rows, on every backend."""
 import datetime as dt
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -94,3 +95,17 @@ def test_features_aggregate_every_source(world, chunk):
     assert x1["rapid_in_out_count"] == 1 and x1["days_since_last_txn"] == 1
     assert f.loc["X2", "txn_count"] == 0 and f.loc["X2", "days_since_last_txn"] != f.loc["X2", "days_since_last_txn"]
     assert bool(x1["txn_data"])
+
+
+def test_ecosystem_counts_in_sql_agree_with_the_graph(loaded):
+    """Classify reads the graph's ecosystem counts in SQL, per range of customers: the same
+    numbers the store answers (networkx beside SQLite, Neo4j beside PostgreSQL)."""
+    from clientstrata.graph.store import ECOSYSTEM_FEATURES
+    engine, graph = loaded
+    ref = graph.ecosystem_features()
+    with engine.connect() as conn:
+        halves = [F.ecosystem_counts(conn, "", "C0000150"), F.ecosystem_counts(conn, "C0000150\0", "\uffff")]
+    got = pd.concat(halves, ignore_index=True)
+    got = got[got[list(ECOSYSTEM_FEATURES)].sum(axis=1) > 0].sort_values("customer_id").reset_index(drop=True)
+    assert len(ref) > 100 and all(ref[k].any() for k in ECOSYSTEM_FEATURES)
+    assert got.equals(ref.astype({k: "int64" for k in ECOSYSTEM_FEATURES}))

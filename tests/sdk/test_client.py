@@ -44,3 +44,55 @@ def test_errors_are_translated(server, token):
         Client(server, progress=False).customers()
     with pytest.raises(TransportError):
         Client("http://127.0.0.1:9/graphql", progress=False, timeout=2).customers()
+
+
+def test_households_dataframe_syncs_incrementally(server, token, loaded, ingest_rows):
+    import sqlalchemy as sa
+    engine, _ = loaded
+    client = Client(server, token, progress=False, page_size=30)  # three pages
+    df = client.households()
+    with engine.connect() as conn:
+        n = conn.execute(sa.text("SELECT count(*) FROM households")).scalar()
+        hid, account, month, balance = conn.execute(sa.text("""
+            SELECT hm.household_id, b.account_id, b.month, b.avg_daily_balance FROM balances_monthly b
+            JOIN accounts a ON a.account_id = b.account_id JOIN products p ON p.product_id = a.product_id
+            JOIN household_members hm ON hm.customer_id = a.owner_id
+            WHERE p.family = 'deposit' AND a.currency = 'CNY' AND b.month = (SELECT max(month) FROM balances_monthly)
+            ORDER BY b.account_id""")).first()
+    assert list(df.columns) == ["household_id", "name", "status", "tier", "aum", "member_count", "updated_at"]
+    assert len(df) == n and df["household_id"].is_unique and str(df["updated_at"].dtype).startswith("datetime64")
+    assert client.households(status="confirmed")["status"].eq("confirmed").all()
+    watermark = df["updated_at"].max()
+    assert client.households(updated_since=watermark).empty
+    ingest_rows({"balances_monthly": [{"account_id": account, "month": month, "avg_daily_balance": balance + 500}]})
+    changed = client.households(updated_since=watermark)
+    assert list(changed["household_id"]) == [hid]
+    assert changed["aum"].iloc[0] == pytest.approx(df.set_index("household_id").loc[hid, "aum"] + 500, abs=0.01)
+    with pytest.raises(ValueError, match="unknown filter"):
+        client.households(colour="red")
+
+
+def test_segments_changes_alerts_and_runs_as_dataframes(server, make_token, loaded):
+    import sqlalchemy as sa
+    engine, _ = loaded
+    client = Client(server, make_token("marketing_analyst"), progress=False)
+    seg = client.segments("wealth_tier")
+    assert seg["customers"].sum() == 300 and seg["share"].sum() == pytest.approx(1, abs=0.01)
+    assert set(seg["value"]) <= {"mass", "affluent", "wealth", "private_banking"}
+    clusters = client.segments("behaviour_cluster")
+    assert clusters["description"].notna().all() and clusters["customers"].sum() == 300
+    feed = client.changes()
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT count(*) FROM classification_changes")).scalar()
+    assert len(feed) == stored > 0 and feed["seq"].is_monotonic_increasing and feed["seq"].is_unique
+    resumed = client.changes(after=feed.attrs["cursor"])
+    assert resumed.empty and resumed.attrs["cursor"] == feed.attrs["cursor"]  # nothing new, nothing repeated
+    runs = client.runs()
+    assert list(runs["status"]) == ["published"] and runs["published_at"].notna().all()
+    alerts = client.alerts()
+    with engine.connect() as conn:
+        assert len(alerts) == conn.execute(sa.text("SELECT count(*) FROM alerts")).scalar()
+    some = alerts["type"].iloc[0]
+    assert client.alerts(type=some)["type"].eq(some).all()
+    with pytest.raises(ValueError, match="unknown filter"):
+        client.alerts(colour="red")

@@ -27,6 +27,8 @@ case "${1:-}" in
     psql_() { as_pg psql -h /tmp -p "$PORT" -U postgres -tAq "$@"; }
     psql_ -c "SELECT 1 FROM pg_roles WHERE rolname='clientstrata'" | grep -q 1 \
       || psql_ -c "CREATE ROLE clientstrata LOGIN PASSWORD '$PW'"
+    # the test suite copies a loaded database per test with CREATE DATABASE … TEMPLATE
+    psql_ -c "ALTER ROLE clientstrata CREATEDB"
     for db in clientstrata clientstrata_test; do
       psql_ -c "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1 \
         || psql_ -c "CREATE DATABASE $db OWNER clientstrata"

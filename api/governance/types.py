@@ -1,0 +1,177 @@
+"""Governance types. Transport only: each is built from what a domain function returned."""
+from __future__ import annotations
+
+import datetime as dt
+
+import strawberry
+from strawberry.scalars import JSON
+
+from ..pagination import PageInfo
+
+__all__ = ["ClassificationRun", "RunEdge", "RunConnection", "MigrationCell", "Migration", "Mover",
+           "DimensionMovement", "WhatIfReport", "Override", "AuditEntry", "AuditEdge", "AuditConnection",
+           "ClassificationChange", "ChangeEdge", "ChangeConnection"]
+
+
+@strawberry.type(description="A classification run: numbered, published whole or not at all. `status`: queued → "
+                             "running → published | failed.")
+class ClassificationRun:
+    id: int = strawberry.field(description="The run number.")
+    status: str
+    kind: str = strawberry.field(description="scheduled or on_demand.")
+    requested_by: str | None
+    standard_version: str
+    standard_sha256: str
+    started_at: dt.datetime = strawberry.field(description="When it started (while queued: when it was queued).")
+    published_at: dt.datetime | None
+    customer_count: int | None
+    error: str | None = strawberry.field(description="Why a failed run failed.")
+
+    @classmethod
+    def from_row(cls, r: dict) -> "ClassificationRun":
+        return cls(id=r["run_id"], status=r["status"], kind=r["kind"], requested_by=r["requested_by"],
+                   standard_version=r["standard_version"], standard_sha256=r["standard_sha256"],
+                   started_at=r["started_at"], published_at=r["published_at"], customer_count=r["customer_count"],
+                   error=r["error"])
+
+
+@strawberry.type
+class RunEdge:
+    cursor: str
+    node: ClassificationRun
+
+
+@strawberry.type(description="Runs, newest first.")
+class RunConnection:
+    edges: list[RunEdge]
+    page_info: PageInfo
+
+
+@strawberry.type(description="How many customers went from one value to another.")
+class MigrationCell:
+    from_value: str = strawberry.field(description="`(none)`: not tagged on that side.")
+    to_value: str
+    customers: int
+
+
+@strawberry.type(description="The migration matrix of one dimension between two published runs (computed values), "
+                             "as its non-empty cells.")
+class Migration:
+    from_run: int
+    to_run: int
+    dimension: str
+    customers: int
+    moved: int
+    cells: list[MigrationCell]
+
+
+@strawberry.type(description="A customer the draft would move.")
+class Mover:
+    customer_id: strawberry.ID
+    from_value: str
+    to_value: str
+
+
+@strawberry.type(description="One dimension under the draft: how many customers move, between which values, "
+                             "and the first movers by customer id.")
+class DimensionMovement:
+    dimension: str
+    customers: int
+    moved: int
+    from_to: list[MigrationCell] = strawberry.field(description="Movers only, by from/to value.")
+    sample: list[Mover]
+
+
+@strawberry.type(description="A draft standard against current data, diffed with the live run. Nothing is published.")
+class WhatIfReport:
+    standard_version: str
+    standard_sha256: str
+    base_run_id: int | None = strawberry.field(description="The live run compared against.")
+    published: bool = strawberry.field(description="Always false: a what-if publishes nothing.")
+    moved: int = strawberry.field(description="Tags that would change, over every dimension.")
+    dimensions: list[DimensionMovement]
+
+
+@strawberry.type(description="A manual override (人工审核) of one tag: proposed by one person, decided by another.")
+class Override:
+    id: int
+    customer_id: strawberry.ID
+    dimension: str
+    value: str
+    label_zh: str | None
+    label_en: str | None
+    reason: str
+    status: str = strawberry.field(description="proposed → approved | rejected; approved → revoked | expired.")
+    proposed_by: str
+    proposed_at: dt.datetime
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    decision_note: str | None
+    expires_on: dt.date | None
+    revoked_by: str | None
+    revoked_at: dt.datetime | None
+
+    @classmethod
+    def from_record(cls, o) -> "Override":
+        d = o.to_dict()
+        d["id"] = d.pop("override_id")
+        return cls(**d)
+
+
+@strawberry.type(description="Who did what, when and why.")
+class AuditEntry:
+    id: int
+    at: dt.datetime
+    actor: str
+    action: str
+    entity_type: str
+    entity_id: str | None
+    details: JSON | None
+
+    @classmethod
+    def from_row(cls, r: dict) -> "AuditEntry":
+        return cls(id=r["audit_id"], at=r["at"], actor=r["actor"], action=r["action"], entity_type=r["entity_type"],
+                   entity_id=r["entity_id"], details=r["details"])
+
+
+@strawberry.type
+class AuditEdge:
+    cursor: str
+    node: AuditEntry
+
+
+@strawberry.type(description="Audit entries in the order they were written.")
+class AuditConnection:
+    edges: list[AuditEdge]
+    page_info: PageInfo
+
+
+@strawberry.type(description="One customer's effective value on one dimension changed: by a published run or by an "
+                             "approved, revoked or expired override.")
+class ClassificationChange:
+    seq: int = strawberry.field(description="Position in the feed; only grows.")
+    at: dt.datetime
+    source: str = strawberry.field(description="run or override.")
+    run_id: int | None
+    override_id: int | None
+    customer_id: strawberry.ID
+    dimension: str
+    old_value: str | None
+    new_value: str | None
+
+    @classmethod
+    def from_row(cls, r: dict) -> "ClassificationChange":
+        return cls(**r)
+
+
+@strawberry.type
+class ChangeEdge:
+    cursor: str
+    node: ClassificationChange
+
+
+@strawberry.type(description="A page of the change feed. Keep `pageInfo.endCursor` and pass it as `after` next "
+                             "time: it is set even on an empty page, so polling never misses or repeats a change.")
+class ChangeConnection:
+    edges: list[ChangeEdge]
+    page_info: PageInfo

@@ -1,0 +1,30 @@
+"""Tracking queries and mutations."""
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from . import resolvers as R
+from .filters import AlertFilter, RecordFeedbackInput
+from .types import AlertConnection
+
+__all__ = ["TrackingQuery", "TrackingMutation"]
+
+
+@strawberry.type
+class TrackingQuery:
+    @strawberry.field(description="Alerts, oldest first (`first` ≤ 9,999); relationship managers see their book's.")
+    async def alerts(self, info: Info, filter: AlertFilter | None = None, first: int = 50,
+                     after: str | None = None) -> AlertConnection:
+        return await R.resolve_alerts(info, filter, first, after)
+
+
+@strawberry.type
+class TrackingMutation:
+    @strawberry.mutation(description="Mark an open alert handled, with an optional note (audited).")
+    async def acknowledge_alert(self, info: Info, id: int, note: str | None = None) -> R.AcknowledgeAlertResult:
+        return await R.acknowledge(info, id, note)
+
+    @strawberry.mutation(description="Record a survey, complaint or compliment against a customer (audited).")
+    async def record_feedback(self, info: Info, input: RecordFeedbackInput) -> R.RecordFeedbackResult:
+        return await R.feedback(info, input)

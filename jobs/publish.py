@@ -1,0 +1,62 @@
+"""Writing a run's tags in bulk, inside the caller's publish transaction.
+
+Rows go to the driver as plain tuples with `inputs` already JSON text (the text SQLAlchemy's
+JSON type would write: `json.dumps`), bypassing per-row statement compilation: SQLite gets
+large `executemany` batches, PostgreSQL a COPY (psycopg 3). Nothing commits here, so a run
+that dies midway leaves no tags behind.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import Connection
+
+from .dimensions import TAG_COLUMNS
+
+__all__ = ["write_tags", "tag_rows", "publish_pragmas", "BATCH"]
+
+BATCH = 50_000
+_COLUMNS = ("run_id", *TAG_COLUMNS)
+
+
+def tag_rows(tags: pd.DataFrame, run_id: int) -> list[tuple]:
+    """The tags frame as insert tuples in `_COLUMNS` order: NaN scores as None, inputs as JSON."""
+    score = tags["score"].to_numpy(dtype=float, na_value=np.nan)
+    scores = [None if s != s else s for s in score.tolist()]
+    dumps = json.dumps
+    inputs = [dumps(i) for i in tags["inputs"].tolist()]
+    cols = [tags[c].to_numpy(dtype=object).tolist() for c in ("customer_id", "dimension", "value", "label_zh",
+                                                               "label_en")]
+    rule = tags["rule"].to_numpy(dtype=object).tolist()
+    version = tags["standard_version"].to_numpy(dtype=object).tolist()
+    return list(zip([run_id] * len(tags), *cols, scores, rule, inputs, version))
+
+
+def publish_pragmas(conn: Connection) -> None:
+    """SQLite: a page cache big enough for the tags indexes while millions of rows go in (per
+    connection, reset when it closes). Durability and atomicity stay as configured (WAL)."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA cache_size=-262144")  # KiB: 256 MB
+
+
+def write_tags(conn: Connection, tags: pd.DataFrame, run_id: int) -> int:
+    """Insert a tags frame (TAG_COLUMNS) for `run_id` in the open transaction; returns the count."""
+    if tags.empty:
+        return 0
+    rows = tag_rows(tags, run_id)
+    dbapi = conn.connection.dbapi_connection
+    cur = dbapi.cursor()
+    try:
+        if conn.dialect.name == "postgresql":
+            with cur.copy(f"COPY tags ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+                for r in rows:
+                    copy.write_row(r)
+        else:
+            sql = f"INSERT INTO tags ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+            for i in range(0, len(rows), BATCH):
+                cur.executemany(sql, rows[i:i + BATCH])
+    finally:
+        cur.close()
+    return len(rows)

@@ -1,0 +1,302 @@
+"""Every role × every root field and nested path: what each caller gets back.
+
+The queries below select every field of every type the schema can reach (a test checks that,
+so a new field or root is covered the day it lands). Each role asks all of them; the checks:
+- a relationship manager's responses name no customer outside their book, on any path (a
+  customer id anywhere in the JSON: nodes, household members, ecosystem neighbours,
+  enterprise people, table rows), and what lies outside the book reads as absent;
+- every other role sees across books;
+- ID numbers, phones, addresses and account numbers are clear exactly for the roles with
+  `read_pii`, masked for the rest;
+- no response carries an error.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import sqlalchemy as sa
+from graphql import TypeInfo, TypeInfoVisitor, Visitor, get_named_type, is_object_type, parse, visit
+
+from clientstrata.api.schema import schema
+from clientstrata.graph.access import Permission, Role, ROLE_PERMISSIONS
+from clientstrata.graph.models import Employment, Enterprise, HouseholdMember, Individual
+
+CUSTOMER_ID = re.compile(r"^C\d{7}$")
+PII_FIELDS = {"idNumber", "phone", "address", "accountNumber"}
+
+TAG = "dimension value label labelZh score explanation inputs standardVersion runId computedValue overrideId " \
+      "overriddenBy overrideReason"
+RM = "id name grade hiredOn branch { id name region city }"
+ALERT = "id runId customerId rmId type severity reason details status createdAt acknowledgedBy acknowledgedAt"
+RUN = "id status kind requestedBy standardVersion standardSha256 startedAt publishedAt customerCount error"
+PAGE = "pageInfo { hasNextPage endCursor }"
+PERSON = "id name gender birthDate branchId rmId idNumber phone address tier cooperationDepth aum"
+HOUSEHOLD = "id name status aum tier memberCount updatedAt"
+CUSTOMER_360 = f"""{PERSON} tags {{ {TAG} }} asOf: tags(asOf: "2100-01-01") {{ dimension value }}
+  tagHistory(dimension: "wealth_tier") {{ runId publishedAt standardVersion value label labelZh score explanation }}
+  holdings {{ family balance holdings {{ accountId productId productName family riskLevel currency balance status
+                                        accountNumber }} }}
+  relationshipManager {{ {RM} }}
+  ecosystem(hops: 3) {{ label id name hops relations }}
+  household {{ {HOUSEHOLD} members {{ role aum customerId customer {{ {PERSON} }} }} }}
+  alerts {{ {ALERT} customer {{ {PERSON} }} }}
+  feedback {{ id customerId kind score text recordedBy recordedAt }}"""
+ENTERPRISE = f"""id name industry size registeredCapital annualRevenue foundedOn branchId rmId tags {{ {TAG} }}
+  people {{ customerId name link payroll share customer {{ {PERSON} }} }} peopleCount
+  supplyChain {{ enterpriseId name role annualVolume }} relationshipManager {{ {RM} }}"""
+
+# root field -> (query, the variables it is asked with: "mine" lies in the RM's book, "other" does not)
+PATHS: dict[str, tuple[str, list[str]]] = {
+    "customers": (f"""{{ customers(first: 60) {{ totalCount {PAGE}
+                         edges {{ cursor node {{ {CUSTOMER_360} }} }} }} }}""", [""]),
+    "customer": (f"query($id: ID!) {{ customer(id: $id) {{ {CUSTOMER_360} }} }}", ["mine", "other"]),
+    "customerTable": (f"{{ customerTable(first: 1000) {{ columns rows totalCount {PAGE} }} }}", [""]),
+    "households": (f"""{{ households(first: 200) {{ totalCount {PAGE} edges {{ cursor node {{ {HOUSEHOLD}
+                       members {{ role aum customerId customer {{ {PERSON} }} }} }} }} }} }}""", [""]),
+    "household": (f"""query($id: ID!) {{ household(id: $id) {{ {HOUSEHOLD}
+                      members {{ role aum customerId customer {{ {CUSTOMER_360} }} }} }} }}""", ["mine", "other"]),
+    "enterprise": (f"query($id: ID!) {{ enterprise(id: $id) {{ {ENTERPRISE} }} }}", ["mine", "other"]),
+    "alerts": (f"{{ alerts(first: 500) {{ {PAGE} edges {{ cursor node {{ {ALERT} customer {{ {PERSON} }} }} }} }} }}",
+               [""]),
+    "classificationChanges": (f"""{{ classificationChanges(first: 9999) {{ {PAGE} edges {{ cursor node {{
+                                   seq at source runId overrideId customerId dimension oldValue newValue }} }} }} }}""",
+                              [""]),
+}
+# roots that answer with counts rather than customers: a relationship manager's add up to their book
+AGGREGATES: dict[str, tuple[str, object]] = {
+    "segments": ("""{ segments(dimension: "wealth_tier") { value label labelZh customers share meanScore
+                      aumTotal aumAvg description descriptionZh } }""",
+                 lambda data: sum(s["customers"] for s in data)),
+    "migration": ("""{ migration(fromRun: 1, toRun: 1, dimension: "wealth_tier") { fromRun toRun dimension
+                       customers moved cells { fromValue toValue customers } } }""",
+                  lambda data: sum(c["customers"] for c in data["cells"])),
+}
+# roots about the system rather than customers, and the permission they need (None: any role)
+SYSTEM_ROOTS: dict[str, tuple[str, Permission | None]] = {
+    "runs": (f"{{ runs(first: 20) {{ {PAGE} edges {{ cursor node {{ {RUN} }} }} }} }}", None),
+    "run": (f"{{ run(id: 1) {{ {RUN} }} }}", None),
+    "auditLog": (f"""{{ auditLog(first: 100) {{ {PAGE} edges {{ cursor node {{
+                      id at actor action entityType entityId details }} }} }} }}""", Permission.READ_AUDIT),
+}
+
+ERR = "... on Error { code message } ... on NotFound { kind key }"
+OVERRIDE = ("... on Override { id customerId dimension value labelZh labelEn reason status proposedBy proposedAt "
+            "decidedBy decidedAt decisionNote expiresOn revokedBy revokedAt }")
+# mutation -> (document, permission); ids that do not exist, so a role that may act gets NotFound
+MUTATIONS: dict[str, tuple[str, Permission]] = {
+    "startRun": (f"mutation {{ startRun {{ __typename ... on ClassificationRun {{ {RUN} }} ... on Error {{ code }} }} }}",
+                 Permission.START_RUN),
+    "whatIf": (f"""mutation {{ whatIf(standard: "version: [") {{ __typename ... on Error {{ code message }}
+                   ... on InvalidStandard {{ line key }} ... on WhatIfReport {{
+                   standardVersion standardSha256 baseRunId published moved dimensions {{ dimension customers moved
+                   fromTo {{ fromValue toValue customers }} sample {{ customerId fromValue toValue }} }} }} }} }}""",
+               Permission.WHATIF),
+    "proposeOverride": ("""mutation($id: ID!) { proposeOverride(input: {customerId: $id, dimension: "wealth_tier",
+                           value: "wealth", reason: "role matrix"}) { __typename %s %s } }""" % (OVERRIDE, ERR),
+                        Permission.PROPOSE_OVERRIDE),
+    "approveOverride": (f"mutation {{ approveOverride(id: 987654) {{ __typename {OVERRIDE} {ERR} }} }}",
+                        Permission.DECIDE_OVERRIDE),
+    "rejectOverride": (f'mutation {{ rejectOverride(id: 987654, note: "no") {{ __typename {OVERRIDE} {ERR} }} }}',
+                       Permission.DECIDE_OVERRIDE),
+    "revokeOverride": (f'mutation {{ revokeOverride(id: 987654, reason: "no") {{ __typename {OVERRIDE} {ERR} }} }}',
+                       Permission.DECIDE_OVERRIDE),
+    "acknowledgeAlert": (f"mutation {{ acknowledgeAlert(id: 987654) {{ __typename ... on Alert {{ {ALERT} }} {ERR} }} }}",
+                         Permission.ACKNOWLEDGE_ALERT),
+    "recordFeedback": ("""mutation($id: ID!) { recordFeedback(input: {customerId: $id, kind: "compliment",
+                          text: "role matrix"}) { __typename ... on Feedback { id customerId kind score text
+                          recordedBy recordedAt } %s } }""" % ERR, Permission.RECORD_FEEDBACK),
+}
+
+
+def _schema_fields() -> set[tuple[str, str]]:
+    """(type, field) for every field of every object type reachable from the roots."""
+    gql = schema._schema
+    todo = [t for t in (gql.query_type, gql.mutation_type) if t]
+    seen_types, fields = set(), set()
+    while todo:
+        t = todo.pop()
+        if t.name in seen_types:
+            continue
+        seen_types.add(t.name)
+        for name, f in t.fields.items():
+            fields.add((t.name, name))
+            inner = get_named_type(f.type)
+            if is_object_type(inner):
+                todo.append(inner)
+    return fields
+
+
+def _selected_fields(query: str) -> set[tuple[str, str]]:
+    info, out = TypeInfo(schema._schema), set()
+
+    class Collect(Visitor):
+        def enter_field(self, node, *_):
+            parent = info.get_parent_type()
+            if parent is not None and info.get_field_def() is not None:
+                out.add((parent.name, node.name.value))
+
+    visit(parse(query), TypeInfoVisitor(info, Collect()))
+    return out
+
+
+def _documents() -> list[str]:
+    return [q for q, _ in PATHS.values()] + [q for q, _ in AGGREGATES.values()] + \
+        [q for q, _ in SYSTEM_ROOTS.values()] + [q for q, _ in MUTATIONS.values()]
+
+
+def test_the_matrix_reaches_every_root_field_and_every_nested_field():
+    covered = set().union(*(_selected_fields(q) for q in _documents()))
+    missing = sorted(f"{t}.{f}" for t, f in _schema_fields() - covered)
+    assert not missing, f"add these to the role matrix's queries: {', '.join(missing)}"
+    assert set(PATHS) | set(AGGREGATES) | set(SYSTEM_ROOTS) == set(schema._schema.query_type.fields)
+    assert set(MUTATIONS) == set(schema._schema.mutation_type.fields)
+
+
+def _walk(value, key=None) -> Iterator[tuple[str | None, object]]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _walk(v, k)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _walk(v, key)
+    else:
+        yield key, value
+
+
+def _targets(engine) -> tuple[str, dict[str, dict[str, str]], set[str]]:
+    """The RM with the largest book, and for each id-taking root one id in that book and one not."""
+    with engine.connect() as conn:
+        people = dict(conn.execute(sa.select(Individual.customer_id, Individual.rm_id)).all())
+        members = conn.execute(sa.select(HouseholdMember.household_id, HouseholdMember.customer_id)).all()
+        firms = dict(conn.execute(sa.select(Enterprise.enterprise_id, Enterprise.rm_id)).all())
+        staff = conn.execute(sa.select(Employment.enterprise_id, Employment.customer_id)).all()
+    rms = [r for r in people.values() if r]
+    rm = max(set(rms), key=rms.count)
+    book = {c for c, r in people.items() if r == rm}
+    households: dict[str, set[str]] = {}
+    for h, c in members:
+        households.setdefault(h, set()).add(c)
+    employs: dict[str, set[str]] = {}
+    for e, c in staff:
+        employs.setdefault(e, set()).add(c)
+    # the hard cases: a household and an enterprise of the RM's that also hold other RMs' customers
+    mixed_household = next(h for h, ms in sorted(households.items()) if ms & book and ms - book)
+    mixed_firm = max((e for e, r in firms.items() if r == rm), key=lambda e: len(employs.get(e, set()) - book))
+    mine_customer = next(iter(sorted(households[mixed_household] & book)))
+    ids = {
+        "customer": {"mine": mine_customer, "other": next(c for c in sorted(people) if c not in book)},
+        "household": {"mine": mixed_household,
+                      "other": next(h for h, ms in sorted(households.items()) if not ms & book)},
+        "enterprise": {"mine": mixed_firm, "other": next(e for e, r in sorted(firms.items()) if r != rm)},
+    }
+    assert employs.get(mixed_firm, set()) - book, "the test bank needs an RM's enterprise employing others' customers"
+    return rm, ids, book
+
+
+def _ask(app, token, query, variables=None) -> tuple[int, dict]:
+    r = app.post("/graphql", json={"query": query, "variables": variables or {}},
+                 headers={"Authorization": f"Bearer {token}"})
+    return r.status_code, r.json()
+
+
+def test_every_role_on_every_path(app, make_token, loaded):
+    engine, _ = loaded
+    rm, ids, book = _targets(engine)
+    with engine.connect() as conn:
+        pii = {c: {"idNumber": i, "phone": p, "address": a} for c, i, p, a in conn.execute(
+            sa.select(Individual.customer_id, Individual.id_number, Individual.phone, Individual.address))}
+    problems: list[str] = []
+    cells = 0
+    for role in Role:
+        token = make_token(role.value, rm if role is Role.RELATIONSHIP_MANAGER else None)
+        clear = Permission.READ_PII in ROLE_PERMISSIONS[role]
+        confined = Permission.ALL_BOOKS not in ROLE_PERMISSIONS[role]
+        for root, (query, variants) in PATHS.items():
+            for variant in variants:
+                cells += 1
+                where = f"{role.value} × {root}" + (f"({variant})" if variant else "")
+                status, body = _ask(app, token, query, {"id": ids[root][variant]} if variant else {})
+                if status != 200 or body.get("errors"):
+                    problems.append(f"{where}: {status} {body.get('errors')}")
+                    continue
+                data = body["data"][root]
+                if variant == "other" and confined:
+                    if data is not None:
+                        problems.append(f"{where}: outside the book, yet returned")
+                    continue
+                if data is None:
+                    problems.append(f"{where}: returned nothing")
+                    continue
+                seen = {v for _, v in _walk(data) if isinstance(v, str) and CUSTOMER_ID.match(v)}
+                if not seen:
+                    problems.append(f"{where}: no customer on the path, so the check proves nothing")
+                if confined and seen - book:
+                    problems.append(f"{where}: leaked {sorted(seen - book)[:5]}")
+                if not confined and variant == "" and not seen - book:
+                    problems.append(f"{where}: sees only one book")
+                for key, value in _walk(data):
+                    if key in PII_FIELDS and value is not None and clear != ("*" not in value):
+                        problems.append(f"{where}: {key} {'masked' if clear else 'clear'}: {value}")
+                # masked values still agree with the record where they show it
+                for node in (n for n in _dicts(data) if "idNumber" in n and n.get("id") in pii):
+                    truth = pii[node["id"]]
+                    if node["idNumber"] and node["idNumber"][-4:] != truth["idNumber"][-4:]:
+                        problems.append(f"{where}: idNumber of {node['id']} does not end like the record")
+        for root, (query, total) in AGGREGATES.items():
+            cells += 1
+            status, body = _ask(app, token, query)
+            if status != 200 or body.get("errors"):
+                problems.append(f"{role.value} × {root}: {status} {body.get('errors')}")
+                continue
+            want = len(book) if confined else len(pii)
+            if total(body["data"][root]) != want:
+                problems.append(f"{role.value} × {root}: counts {total(body['data'][root])} customers, not {want}")
+        for root, (query, permission) in SYSTEM_ROOTS.items():
+            cells += 1
+            status, body = _ask(app, token, query)
+            allowed = permission is None or permission in ROLE_PERMISSIONS[role]
+            codes = [e.get("extensions", {}).get("code") for e in body.get("errors") or []]
+            if allowed and (codes or not body["data"][root]):
+                problems.append(f"{role.value} × {root}: refused or empty: {body}")
+            if not allowed and (codes != ["NOT_ALLOWED"] or (body.get("data") or {}).get(root)):
+                problems.append(f"{role.value} × {root}: should be NOT_ALLOWED, got {body}")
+    assert cells == len(Role) * (sum(len(v) for _, v in PATHS.values()) + len(AGGREGATES) + len(SYSTEM_ROOTS))
+    assert not problems, f"{len(problems)} of {cells} cells wrong:\n" + "\n".join(problems)
+
+
+def test_every_role_on_every_mutation(app, make_token, loaded):
+    """A role without the permission gets the typed NotAllowed and changes nothing; a role with it
+    gets past the check (the ids do not exist, so NotFound, or the write itself). A relationship
+    manager acting on a customer outside the book is NotAllowed too."""
+    engine, _ = loaded
+    rm, ids, book = _targets(engine)
+    problems: list[str] = []
+    cells = 0
+    for role in Role:
+        token = make_token(role.value, rm if role is Role.RELATIONSHIP_MANAGER else None)
+        confined = Permission.ALL_BOOKS not in ROLE_PERMISSIONS[role]
+        for name, (doc, permission) in MUTATIONS.items():
+            for variant in (["mine", "other"] if "$id" in doc else [""]):
+                cells += 1
+                where = f"{role.value} × {name}" + (f"({variant})" if variant else "")
+                status, body = _ask(app, token, doc, {"id": ids["customer"][variant]} if variant else None)
+                if status != 200 or body.get("errors"):
+                    problems.append(f"{where}: {status} {body.get('errors')}")
+                    continue
+                got = body["data"][name]["__typename"]
+                refused = permission not in ROLE_PERMISSIONS[role] or (confined and variant == "other")
+                if refused != (got == "NotAllowed"):
+                    problems.append(f"{where}: {'should be refused' if refused else 'refused'}: {body['data'][name]}")
+    assert cells == len(Role) * sum(2 if "$id" in d else 1 for d, _ in MUTATIONS.values())
+    assert not problems, f"{len(problems)} of {cells} cells wrong:\n" + "\n".join(problems)
+
+
+def _dicts(value) -> Iterator[dict]:
+    if isinstance(value, dict):
+        yield value
+        for v in value.values():
+            yield from _dicts(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _dicts(v)
