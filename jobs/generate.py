@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -106,7 +107,7 @@ def _write(out: Path, name: str, rows: Rows, fmt: str, chunk_rows: int = CHUNK_R
     cols = TABLE_BY_NAME[name].column_names
     written, writer = 0, None
     path = out / f"{name}.{'parquet' if fmt == 'parquet' else 'csv'}"
-    with (open(path, "w", encoding="utf-8", newline="") if fmt != "parquet" else _nothing()) as f:
+    with (open(path, "w", encoding="utf-8", newline="") if fmt != "parquet" else nullcontext()) as f:
         frames = _frames(rows, chunk_rows)
         for df in _first_or_empty(frames, cols):
             df = df.reindex(columns=cols)
@@ -124,14 +125,6 @@ def _write(out: Path, name: str, rows: Rows, fmt: str, chunk_rows: int = CHUNK_R
     if writer is not None:
         writer.close()
     return written
-
-
-class _nothing:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc) -> None:
-        return None
 
 
 def _first_or_empty(frames: Iterator[pd.DataFrame], cols: list[str]) -> Iterator[pd.DataFrame]:
