@@ -41,8 +41,8 @@ class Settings:
         if self.graph_path:
             return self.graph_path
         if self.database_url.startswith("sqlite:///") and not self.database_url.endswith(":memory:"):
-            return self.database_url.removeprefix("sqlite:///") + ".graph.json.gz"
-        return "./clientstrata.graph.json.gz"
+            return self.database_url.removeprefix("sqlite:///") + ".graph.pkl"
+        return "./clientstrata.graph.pkl"
 
 
 def settings() -> Settings:

@@ -1,12 +1,24 @@
-"""The embedded graph: networkx in memory, saved as gzipped node-link JSON beside the
-SQLite file, so the zero-server default survives between commands."""
+"""The embedded graph: networkx in memory, saved beside the SQLite file so the zero-server
+default survives between commands.
+
+The file is a stream of pickles (protocol 5) of networkx's own adjacency, a batch at a time:
+node attribute pairs, then each node's out-edges as the nested dicts networkx keeps. Loading
+is unpickling in C and dict updates; only the reverse (predecessor) index is rebuilt in
+Python. That is several times faster than the gzipped node-link JSON it replaces (11.6 s to
+load at 100k customers, minutes at 1M, paid by every process that opens the graph), and no
+batch holds a second copy of the graph. The reader refuses every global, so the file can
+only ever produce strings, numbers, tuples and dicts, never run code. Files named *.json.gz
+are still read and written as JSON (older installations, tests of that format)."""
 from __future__ import annotations
 
+import gc
 import gzip
 import json
 import os
+import pickle
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import networkx as nx
@@ -15,7 +27,40 @@ import pandas as pd
 from .errors import NotFound, StoreUnavailable
 from .store import ECOSYSTEM_FEATURES, ECOSYSTEM_RELS, RELATIONSHIPS, GraphStore, HouseholdView
 
-__all__ = ["NetworkxGraph"]
+__all__ = ["NetworkxGraph", "paused_gc"]
+
+_MAGIC = ("clientstrata-graph", 2)  # the first pickle of the file: format and version
+_BATCH = 100_000
+
+
+class _PlainUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str):
+        raise pickle.UnpicklingError(f"the graph file refers to {module}.{name}: not a ClientStrata graph")
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Building millions of dicts and tuples triggers the cyclic collector over and over, and
+    each pass walks everything built so far: loading a 100k-customer graph took 12 s of CPU
+    with it and under 2 s without. The graph holds no cycles to collect meanwhile."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _batches(items, size: int = _BATCH):
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 class NetworkxGraph(GraphStore):
@@ -32,15 +77,48 @@ class NetworkxGraph(GraphStore):
     # -- persistence ------------------------------------------------------------------
     def _load(self) -> None:
         if self.path and self.path.exists():
-            with gzip.open(self.path, "rt", encoding="utf-8") as f:
-                data = json.load(f)
-            g = nx.MultiDiGraph()
-            for label, node_id, props in data["nodes"]:
-                g.add_node((label, node_id), **props)
-            for u, v, key, props in data["edges"]:
-                g.add_edge(tuple(u), tuple(v), key=key, **props)
-            self.g = g
+            with self.path.open("rb", buffering=1 << 20) as f, paused_gc():
+                legacy = f.read(2) == b"\x1f\x8b"  # gzip: the node-link JSON of earlier versions
+                f.seek(0)
+                self.g = self._read_json(f) if legacy else self._read_pickles(f)
             self._mtime = self.path.stat().st_mtime
+
+    @staticmethod
+    def _read_json(f) -> nx.MultiDiGraph:
+        with gzip.open(f, "rt", encoding="utf-8") as text:
+            data = json.load(text)
+        g = nx.MultiDiGraph()
+        g.add_nodes_from(((label, node_id), props) for label, node_id, props in data["nodes"])
+        g.add_edges_from((tuple(u), tuple(v), key, props) for u, v, key, props in data["edges"])
+        return g
+
+    @staticmethod
+    def _read_pickles(f) -> nx.MultiDiGraph:
+        reader = _PlainUnpickler(f)
+        g = nx.MultiDiGraph()
+        # networkx's own dicts, filled in bulk: g._succ is g._adj, and a key dict is shared by
+        # the successor and the predecessor index, as add_edge does it
+        nodes, succ, pred = g._node, g._succ, g._pred
+        try:
+            if reader.load() != _MAGIC:
+                raise ValueError("not a ClientStrata graph file")
+            while True:
+                kind, rows = reader.load()
+                if kind == "nodes":
+                    nodes.update(rows)
+                    for n, _ in rows:
+                        succ[n], pred[n] = {}, {}
+                elif kind == "succ":
+                    for u, out in rows:
+                        succ[u] = out
+                        for v, keys in out.items():
+                            pred[v][u] = keys
+                elif kind == "end":  # a file cut short never loads as a smaller graph
+                    return g
+                else:
+                    raise ValueError(f"unknown section {kind!r}")
+        except (pickle.UnpicklingError, EOFError, TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise ValueError(f"damaged or not a ClientStrata graph file ({exc})") from None
 
     def _fresh(self) -> None:
         """Another process (a sync) may have rewritten the file: re-read it."""
@@ -56,11 +134,22 @@ class NetworkxGraph(GraphStore):
     def flush(self) -> None:
         if not self.path:
             return
-        data = {"nodes": [[l, i, p] for (l, i), p in self.g.nodes(data=True)],
-                "edges": [[u, v, k, p] for u, v, k, p in self.g.edges(keys=True, data=True)]}
         tmp = self.path.with_name(self.path.name + ".tmp")
-        with gzip.open(tmp, "wt", encoding="utf-8") as f:
-            json.dump(data, f, ensure_ascii=False, default=str)
+        if self.path.name.endswith(".json.gz"):
+            data = {"nodes": [[l, i, p] for (l, i), p in self.g.nodes(data=True)],
+                    "edges": [[u, v, k, p] for u, v, k, p in self.g.edges(keys=True, data=True)]}
+            with gzip.open(tmp, "wt", encoding="utf-8") as f:
+                json.dump(data, f, ensure_ascii=False, default=str)
+        else:
+            with tmp.open("wb") as f:
+                out = pickle.Pickler(f, protocol=5)
+                out.fast = True  # no memo: batches share nothing, and the memo would double memory
+                out.dump(_MAGIC)
+                for batch in _batches(self.g._node.items()):
+                    out.dump(("nodes", batch))
+                for batch in _batches((u, out_) for u, out_ in self.g._succ.items() if out_):
+                    out.dump(("succ", batch))
+                out.dump(("end", None))
         os.replace(tmp, self.path)  # readers never see half a file
         self._mtime = self.path.stat().st_mtime
 
@@ -69,23 +158,24 @@ class NetworkxGraph(GraphStore):
         pass  # (label, id) node keys are unique by construction
 
     def merge_nodes(self, label: str, rows: Sequence[dict]) -> None:
-        for row in rows:
-            props = {k: v for k, v in row.items() if k != "id" and v is not None}
-            node = (label, row["id"])
-            if node in self.g:
-                self.g.nodes[node].update(props)
-            else:
-                self.g.add_node(node, **props)
+        # add_nodes_from updates the properties of nodes that exist: MERGE … SET n += props
+        self.g.add_nodes_from(((label, row["id"]), {k: v for k, v in row.items() if k != "id" and v is not None})
+                              for row in rows)
 
     def merge_relationships(self, rel_type: str, start_label: str, rows: Sequence[dict]) -> None:
         _, end_label, key_prop = RELATIONSHIPS[rel_type]
-        for row in rows:
-            u, v = (start_label, row["start"]), (end_label, row["end"])
-            if u not in self.g or v not in self.g:
-                continue  # as MATCH … MERGE does in Cypher
-            key = rel_type if key_prop is None else f"{rel_type}:{row[key_prop]}"
-            props = {k: x for k, x in row.items() if k not in ("start", "end") and x is not None}
-            self.g.add_edge(u, v, key=key, type=rel_type, **props)
+        nodes = self.g._node  # membership only; the public view costs a call per row
+
+        def edges():
+            for row in rows:
+                u, v = (start_label, row["start"]), (end_label, row["end"])
+                if u not in nodes or v not in nodes:
+                    continue  # as MATCH … MERGE does in Cypher
+                key = rel_type if key_prop is None else f"{rel_type}:{row[key_prop]}"
+                props = {k: x for k, x in row.items() if k not in ("start", "end") and x is not None}
+                props["type"] = rel_type
+                yield u, v, key, props
+        self.g.add_edges_from(edges())
 
     def clear(self) -> None:
         self.g.clear()

@@ -34,12 +34,13 @@ class Piece:
     rows: int = 0
     derived: bool = False
 
-    def chunks(self, warnings: list[str], tolerant: bool = False) -> Iterator[pd.DataFrame]:
+    def chunks(self, warnings: list[str], tolerant: bool = False,
+               chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
         if self.frames is not None:
             return iter(self.frames)
         if self.path.suffix == ".parquet":
-            return _read_parquet_chunks(self.path)
-        return read_csv_chunks(self.path, warnings, tolerant)
+            return _read_parquet_chunks(self.path, chunk_rows)
+        return read_csv_chunks(self.path, warnings, tolerant, chunk_rows)
 
 
 def count_rows(path: Path) -> int:
@@ -68,18 +69,19 @@ def _encoding(path: Path) -> str:
         return "gb18030"
 
 
-def read_csv_chunks(path: Path, warnings: list[str], tolerant: bool = False) -> Iterator[pd.DataFrame]:
+def read_csv_chunks(path: Path, warnings: list[str], tolerant: bool = False,
+                    chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
     """Fast pandas chunks; `tolerant` re-reads with the csv module, which hands over rows
     with the wrong number of fields (pandas raises ParserError on them) for quarantine."""
     encoding = _encoding(path)
     if encoding == "gb18030" and not tolerant:
         warnings.append(f"{path.name}: not UTF-8, read as GB18030")
     if tolerant:
-        yield from _tolerant_chunks(path, encoding)
+        yield from _tolerant_chunks(path, encoding, chunk_rows)
         return
     start = 1
     with pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding,
-                     chunksize=CHUNK_ROWS) as reader:
+                     chunksize=chunk_rows) as reader:
         for chunk in reader:
             chunk.columns = [c.strip() for c in chunk.columns]
             chunk = chunk.fillna("")  # short rows: pandas pads them with NaN
@@ -88,7 +90,7 @@ def read_csv_chunks(path: Path, warnings: list[str], tolerant: bool = False) -> 
             yield chunk
 
 
-def _tolerant_chunks(path: Path, encoding: str) -> Iterator[pd.DataFrame]:
+def _tolerant_chunks(path: Path, encoding: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
     with path.open(newline="", encoding=encoding) as f:
         reader = csv.reader(f)
         header = [h.strip() for h in next(reader, [])]
@@ -100,7 +102,7 @@ def _tolerant_chunks(path: Path, encoding: str) -> Iterator[pd.DataFrame]:
                 rec = (rec + [""] * len(header))[: len(header)]
             rows.append(rec)
             numbers.append(i)
-            if len(rows) == CHUNK_ROWS:
+            if len(rows) == chunk_rows:
                 yield _frame(header, rows, numbers, shape_errors)
                 rows, numbers, shape_errors = [], [], {}
         if rows:
@@ -114,11 +116,11 @@ def _frame(header: list[str], rows: list[list[str]], numbers: list[int], errors:
     return df
 
 
-def _read_parquet_chunks(path: Path) -> Iterator[pd.DataFrame]:
+def _read_parquet_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
     import pyarrow.parquet as pq
 
     start = 1
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=CHUNK_ROWS):
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
         df = batch.to_pandas()
         for col in df.columns:
             s = df[col]

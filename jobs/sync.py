@@ -1,4 +1,7 @@
-"""Project the relational record into the customer graph, idempotently and in batches."""
+"""Project the relational record into the customer graph, idempotently and in batches.
+
+Each query is read BATCH rows at a time (a server-side cursor on PostgreSQL), so memory holds
+the graph and one batch, never a whole table as a DataFrame and a list of dicts."""
 from __future__ import annotations
 
 import pandas as pd
@@ -7,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from ..graph import audit
 from ..graph.db import get_engine, migrate
+from ..graph.networkx_store import paused_gc
 from ..graph.store import GraphStore, open_graph
 from .features import current_aum, monthly_aum
 from .progress import bar
@@ -14,7 +18,7 @@ from .standard import load_standard
 
 __all__ = ["sync_graph", "last_sync"]
 
-BATCH = 5_000
+BATCH = 50_000
 SYNCED = "graph.synced"
 
 # (kind, label or (rel, start label), SQL). Every query returns `id` (nodes) or `start`/`end`.
@@ -56,13 +60,25 @@ _PLAN: list[tuple[str, object, str]] = [
 _BOOLEAN_PROPS = {"payroll"}
 
 
+def _iso(v):
+    return v.isoformat() if hasattr(v, "isoformat") else v
+
+
 def _rows(df: pd.DataFrame) -> list[dict]:
     for col in df.columns:  # the graph stores plain values; dates as ISO text
         if col in _BOOLEAN_PROPS:
-            df[col] = df[col].map(lambda v: None if pd.isna(v) else bool(v)).astype(object)
+            df[col] = pd.array(df[col], dtype="boolean").astype(object)
         elif df[col].dtype == object:
-            df[col] = df[col].map(lambda v: v.isoformat() if hasattr(v, "isoformat") else v)
+            sample = df[col].dropna().head(1).tolist()
+            if sample and hasattr(sample[0], "isoformat"):  # PostgreSQL dates; SQLite sends text
+                df[col] = df[col].map(_iso)
     return df.astype(object).where(df.notna(), None).to_dict("records")
+
+
+def _batches(conn, sql: str):
+    """The query's rows, BATCH at a time."""
+    streaming = conn.execution_options(stream_results=True, yield_per=BATCH)
+    yield from pd.read_sql(sa.text(sql), streaming, chunksize=BATCH)
 
 
 def sync_graph(engine: Engine | None = None, graph: GraphStore | None = None,
@@ -76,17 +92,17 @@ def sync_graph(engine: Engine | None = None, graph: GraphStore | None = None,
     try:
         graph.ensure_schema()
         fx = load_standard().fx_to_cny
-        with engine.connect() as conn, bar(len(_PLAN) + 1, desc="sync-graph", unit="steps",
-                                            progress=progress) as pbar:
+        # paused_gc: millions of new dicts in the embedded graph would set off collector passes
+        with engine.connect() as conn, paused_gc(), bar(len(_PLAN) + 1, desc="sync-graph", unit="steps",
+                                                        progress=progress) as pbar:
             for kind, target, sql in _PLAN:
                 pbar.set_postfix_str(target if isinstance(target, str) else target[0])
-                df = pd.read_sql(sa.text(sql), conn)
-                rows = _rows(df)
-                for i in range(0, len(rows), BATCH):
+                for df in _batches(conn, sql):
+                    rows = _rows(df)
                     if kind == "node":
-                        graph.merge_nodes(target, rows[i:i + BATCH])
+                        graph.merge_nodes(target, rows)
                     else:
-                        graph.merge_relationships(target[0], target[1], rows[i:i + BATCH])
+                        graph.merge_relationships(target[0], target[1], rows)
                 pbar.update()
             # AUM on the person, so household views add it up without the relational store
             aum = current_aum(monthly_aum(conn, fx)).round(2)

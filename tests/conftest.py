@@ -31,7 +31,7 @@ STORES = ["networkx"] + (["neo4j"] if NEO4J_URI else [])
 def open_store(kind: str, tmp_path: Path) -> GraphStore:
     """An empty graph store: a fresh embedded file, or the test Neo4j server cleared."""
     if kind == "networkx":
-        return NetworkxGraph(tmp_path / f"graph-{len(list(tmp_path.glob('graph-*')))}.json.gz")
+        return NetworkxGraph(tmp_path / f"graph-{len(list(tmp_path.glob('graph-*')))}.pkl")
     from clientstrata.graph.neo4j_store import Neo4jGraph
     store = Neo4jGraph(NEO4J_URI, ("neo4j", os.environ.get("CLIENTSTRATA_NEO4J_PASSWORD", "clientstrata-dev")))
     store.clear()

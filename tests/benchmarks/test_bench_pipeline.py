@@ -31,3 +31,18 @@ def test_benchmark_runs_every_stage_and_writes_json(tmp_path):
 
 def test_pytest_does_not_collect_the_script():
     assert not SCRIPT.name.startswith("test_")
+
+
+@pytest.mark.slow
+def test_stages_run_in_parts_add_to_one_json(tmp_path):
+    """At 1M customers the stages run as separate invocations on one kept work dir."""
+    out, work = tmp_path / "pipeline-200.json", tmp_path / "work"
+    base = [sys.executable, str(SCRIPT), "--customers", "200", "--out", str(out), "--workdir", str(work)]
+    for extra in (["--stages", "generate"], ["--stages", "ingest", "sync-graph", "--merge"]):
+        done = subprocess.run(base + extra, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(out.read_text())
+    assert [s["stage"] for s in report["stages"]] == ["generate", "ingest", "sync-graph"] and report["ok"]
+    ingest = report["stages"][1]
+    assert ingest["rows_read"] == sum(report["rows"].values()) and ingest["rows_per_second"] > 0
+    assert report["disk"]["database_mb"] > 0 and report["disk"]["graph_file_mb"] > 0

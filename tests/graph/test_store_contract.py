@@ -68,3 +68,45 @@ def test_embedded_graph_survives_a_restart(engine, bundle_dir, tmp_path):
     store = NetworkxGraph(tmp_path / "saved.json.gz")
     counts = sync_graph(engine, store, progress=False)
     assert NetworkxGraph(store.path).counts() == counts
+
+
+def test_embedded_graph_file_round_trips_exactly_and_keeps_the_json_format_readable(engine, bundle_dir, tmp_path):
+    import networkx as nx
+    ingest(bundle_dir, engine=engine, progress=False)
+    legacy = NetworkxGraph(tmp_path / "old.json.gz")
+    sync_graph(engine, legacy, progress=False)
+    fast = NetworkxGraph(tmp_path / "new.pkl")
+    fast.g = NetworkxGraph(legacy.path).g  # read as JSON, written in the batched pickle format
+    fast.flush()
+    assert not fast.path.read_bytes().startswith(b"\x1f\x8b")
+    again = NetworkxGraph(fast.path)
+    assert nx.utils.graphs_equal(again.g, legacy.g)
+    assert again.ecosystem_features().equals(legacy.ecosystem_features())
+    hid = next(i for label, i in again.g.nodes if label == "Household")
+    assert again.household(hid).members.equals(legacy.household(hid).members)
+    # still a working store after loading: a merge updates the shared successor/predecessor dicts
+    member = again.household(hid).members["customer_id"].iloc[0]
+    again.merge_relationships("MEMBER_OF", "Individual", [{"start": member, "end": hid, "role": "other"}])
+    assert again.household(hid).members.set_index("customer_id").loc[member, "role"] == "other"
+
+
+def test_embedded_graph_file_never_runs_code_and_a_cut_file_does_not_load(tmp_path):
+    import pickle
+
+    class Evil:
+        def __reduce__(self):
+            return (open, (str(tmp_path / "pwned"), "w"))
+
+    bad = tmp_path / "evil.pkl"
+    bad.write_bytes(pickle.dumps(("clientstrata-graph", 2)) + pickle.dumps(("nodes", [Evil()])))
+    with pytest.raises(ValueError, match="damaged or not a ClientStrata graph"):
+        NetworkxGraph(bad)
+    assert not (tmp_path / "pwned").exists()
+
+    store = NetworkxGraph(tmp_path / "g.pkl")
+    store.merge_nodes("Individual", [{"id": f"C{i}", "name": "x"} for i in range(10)])
+    store.flush()
+    data = store.path.read_bytes()
+    store.path.write_bytes(data[: len(data) - 12])  # the end marker is gone
+    with pytest.raises(ValueError):
+        NetworkxGraph(store.path)

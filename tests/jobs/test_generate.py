@@ -66,3 +66,27 @@ def test_resident_ids_are_unique_and_valid_even_for_twins():
     ids = _resident_ids(area, birth, male)
     assert len(set(ids)) == n and _id_number_ok(pd.Series(ids)).all()
     assert all((int(i[16]) % 2 == 1) == m for i, m in zip(ids, male))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_chunk_size_does_not_change_the_rows(tmp_path, fmt):
+    """Written a few rows at a time (as a million customers are), the bundle is the same."""
+    whole = generate(tmp_path / "whole", customers=150, seed=9, fmt=fmt, progress=False)
+    small = generate(tmp_path / "small", customers=150, seed=9, fmt=fmt, progress=False, chunk_rows=37)
+    assert whole == small
+    for name, rows in whole.items():
+        if fmt == "csv":
+            assert filecmp.cmp(tmp_path / "whole" / f"{name}.csv", tmp_path / "small" / f"{name}.csv", shallow=False), name
+        else:
+            a, b = (pd.read_parquet(tmp_path / d / f"{name}.parquet") for d in ("whole", "small"))
+            assert a.equals(b) and len(a) == rows, name
+
+
+def test_transactions_cover_twelve_months_in_booking_order(bank):
+    read, ind = bank
+    txn = read("transactions")
+    months = txn["booked_at"].str.slice(0, 7)
+    assert months.nunique() == 12 and months.max() == "2026-10"
+    assert txn["booked_at"].is_monotonic_increasing and txn["txn_id"].is_unique
+    assert txn["txn_id"].tolist() == sorted(txn["txn_id"])  # ids follow booking order
+    assert len(txn) / len(ind) == pytest.approx(4.0 * 12 * 0.905, rel=0.15)  # per_month x 12 x mean activity

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from clientstrata.graph.errors import InvalidInput
 from clientstrata.graph.models import Base
+from clientstrata.jobs.bundle import TABLE_BY_NAME
 from clientstrata.jobs.ingest import ingest
 
 BERKA = Path(__file__).resolve().parents[3] / "shared" / "data" / "berka"
@@ -104,3 +105,77 @@ def test_berka_maps_every_source_row(engine):
         roles = dict(conn.execute(sa.text("SELECT role, count(*) FROM account_holders GROUP BY role")).all())
     assert set(statuses) == {"A", "B", "C", "D"}
     assert roles == {"owner": 4500, "co_holder": 869}
+
+
+def _quarantine(engine) -> pd.DataFrame:
+    with engine.connect() as conn:
+        return pd.read_sql("SELECT table_name, row_number, reason FROM quarantine ORDER BY table_name, row_number", conn)
+
+
+def test_small_chunks_load_and_quarantine_exactly_as_one_chunk(engine, bundle_copy, tmp_path):
+    """Duplicates and bad rows that fall in different chunks are caught with the same reasons
+    (the first row wins across chunks), and the loaded record is the same."""
+    _break(bundle_copy, "transactions", [
+        {"txn_id": "T0000000001", "account_id": "A000000001", "booked_at": "2026-01-01T10:00:00",
+         "direction": "credit", "amount": "10", "channel": "mobile"},  # repeats row 1, chunks away
+        {"txn_id": "BAD3", "account_id": "A000000001", "booked_at": "2026-13-01T10:00:00",
+         "direction": "credit", "amount": "10", "channel": "mobile"}])
+    _break(bundle_copy, "balances_monthly", [{"account_id": "A000000001", "month": "2026-10",
+                                              "avg_daily_balance": "1"}])  # composite key again
+    small = ingest(bundle_copy, engine=engine, progress=False, chunk_rows=97)
+    reasons = _quarantine(engine)
+    assert small.quarantined == 3 and small.loaded + small.quarantined == small.read
+    assert "duplicate of row 1 (same txn_id)" in set(reasons["reason"])
+    assert any(r.startswith("duplicate of row") and "(same account_id, month)" in r for r in reasons["reason"])
+    assert any("booked_at: not an ISO 8601 date-time" in r for r in reasons["reason"])
+
+    if engine.dialect.name == "sqlite":  # the same bundle in one chunk per file, on a fresh database
+        from clientstrata.graph.db import engine_for, migrate
+        other = engine_for(f"sqlite:///{tmp_path / 'whole.db'}")
+        migrate(other)
+        whole = ingest(bundle_copy, engine=other, progress=False)
+        assert (whole.read, whole.loaded, whole.quarantined) == (small.read, small.loaded, small.quarantined)
+        loaded = lambda e: {t: rows for t, rows in _snapshot(e).items() if t in TABLE_BY_NAME}  # noqa: E731
+        assert loaded(other) == loaded(engine) and _quarantine(other).equals(reasons)  # rollups carry times
+        other.dispose()
+
+
+_DIE_AFTER_FIRST_TRANSACTIONS_BATCH = """
+import os, signal, sys
+from clientstrata.graph.db import engine_for
+from clientstrata.jobs import ingest as job
+real = job.bulk_upsert
+def bulk_upsert(conn, table, *args, **kw):
+    real(conn, table, *args, **kw)
+    if table.name == "transactions":  # rows of most tables are written: the process dies now
+        os.kill(os.getpid(), signal.SIGKILL)
+job.bulk_upsert = bulk_upsert
+job.ingest(sys.argv[1], engine=engine_for(sys.argv[2]), progress=False, chunk_rows=500)
+"""
+
+
+def test_a_job_killed_midway_leaves_the_record_as_it_was(engine, bundle_dir, bundle_copy):
+    """SIGKILL after thousands of rows went in (a machine that dies, not an exception): the
+    record, the quarantine and the ingest log are exactly as before the job began."""
+    import signal
+    import subprocess
+    import sys
+    first = ingest(bundle_dir, engine=engine, progress=False)
+    before = {**_snapshot(engine), "ingest_runs": _runs(engine)}
+    _break(bundle_copy, "individuals", [{"customer_id": "X9", "name": "新客户", "birth_date": "1990-01-01"},
+                                        {"customer_id": "X8", "name": "", "birth_date": "1990-01-01"}])
+    url = engine.url.render_as_string(hide_password=False)
+    engine.dispose()  # the child must be able to take SQLite's write lock
+    done = subprocess.run([sys.executable, "-c", _DIE_AFTER_FIRST_TRANSACTIONS_BATCH, str(bundle_copy), url],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert {**_snapshot(engine), "ingest_runs": _runs(engine)} == before
+    again = ingest(bundle_copy, engine=engine, progress=False)  # and the next run is whole
+    assert again.read == first.read + 2 and again.quarantined == 1
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM individuals WHERE customer_id = 'X9'")).scalar() == 1
+
+
+def _runs(engine) -> list:
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT ingest_id, read, loaded, quarantined FROM ingest_runs ORDER BY 1")).all()

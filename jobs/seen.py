@@ -1,0 +1,63 @@
+"""The first row of every key value in one file, compact enough for tens of millions of rows.
+
+A Python dict of 43M transaction ids would take ~6 GB; this keeps two independent 64-bit hashes
+and the row number (24 bytes a key) in sorted runs that merge as they grow, so adding a chunk
+and looking a chunk up are both vectorised (numpy searchsorted). A value counts as seen only
+when both hashes match: a false match is about as likely as 1 in 10^20 for a billion keys.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pandas.util import hash_array
+
+__all__ = ["SeenKeys"]
+
+_KEY_A = "ClientStrata-k1!"  # hash_array wants 16 characters
+_KEY_B = "ClientStrata-k2?"
+
+
+def _hashes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    arr = values.to_numpy(dtype=object)
+    return hash_array(arr, hash_key=_KEY_A), hash_array(arr, hash_key=_KEY_B)
+
+
+class SeenKeys:
+    def __init__(self) -> None:
+        self._runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (h1 sorted, h2, row)
+
+    def __len__(self) -> int:
+        return sum(len(r[0]) for r in self._runs)
+
+    def __repr__(self) -> str:
+        return f"SeenKeys(keys={len(self)}, runs={len(self._runs)})"
+
+    def first_rows(self, values: pd.Series) -> pd.Series:
+        """Row number where each value was first added, NaN for new values."""
+        out = np.full(len(values), np.nan)
+        if len(values) and self._runs:
+            h1, h2 = _hashes(values)
+            for r1, r2, rows in self._runs:
+                lo = np.searchsorted(r1, h1, side="left")
+                hi = np.searchsorted(r1, h1, side="right")
+                for i in np.flatnonzero(hi > lo):
+                    if np.isnan(out[i]):
+                        hit = np.flatnonzero(r2[lo[i]:hi[i]] == h2[i])
+                        if len(hit):
+                            out[i] = rows[lo[i] + hit[0]]
+        return pd.Series(out, index=values.index)
+
+    def add(self, values: pd.Series, rows: pd.Series) -> None:
+        """Remember `values` (distinct, not seen before) as first met at `rows`."""
+        if not len(values):
+            return
+        h1, h2 = _hashes(values)
+        order = np.argsort(h1, kind="stable")
+        self._runs.append((h1[order], h2[order], rows.to_numpy(dtype=np.int64)[order]))
+        # merge while the newest run is at least half the previous: O(log n) runs to search
+        while len(self._runs) > 1 and len(self._runs[-1][0]) * 2 >= len(self._runs[-2][0]):
+            b, a = self._runs.pop(), self._runs.pop()
+            h = np.concatenate([a[0], b[0]])
+            order = np.argsort(h, kind="stable")
+            self._runs.append((h[order], np.concatenate([a[1], b[1]])[order],
+                               np.concatenate([a[2], b[2]])[order]))
