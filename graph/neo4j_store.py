@@ -14,7 +14,7 @@ import pandas as pd
 from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable
 
 from .errors import ClientStrataError, NotFound, StoreUnavailable
-from .store import ECOSYSTEM_FEATURES, ECOSYSTEM_RELS, LABELS, RELATIONSHIPS, GraphStore, HouseholdView
+from .store import ECOSYSTEM_FEATURES, ECOSYSTEM_RELS, ENTITY_LABELS, LABELS, RELATIONSHIPS, GraphStore, HouseholdView
 
 __all__ = ["Neo4jGraph"]
 
@@ -26,6 +26,19 @@ _MERGE_NODE = {label: f"UNWIND $rows AS row MERGE (n:{label} {{id: row.id}}) SET
 _NEIGHBOURS = {label: f"MATCH (n:{label}) WHERE n.id IN $ids MATCH (n)-[r:{_ECO}]-(m) "
                       "RETURN n.id AS src_id, type(r) AS rel, labels(m)[0] AS label, m.id AS id, m.name AS name"
                for label in LABELS}
+# The bound is applied in the database, per source node and on distinct neighbours, so a hub
+# costs an index walk there instead of thousands of rows over Bolt.
+_ENTITY_MATCH = "|".join(ENTITY_LABELS)
+_NEIGHBOURS_LIMITED = {
+    label: f"MATCH (n:{label}) WHERE n.id IN $ids "
+           "CALL (n) { "
+           f"MATCH (n)-[r:{_ECO}]-(m:{_ENTITY_MATCH}) "
+           "WITH m, collect(type(r)) AS rels ORDER BY labels(m)[0], m.id LIMIT $limit "
+           "UNWIND rels AS rel RETURN rel, m "
+           "UNION ALL "
+           f"MATCH (n)-[r:{_ECO}]-(m) WHERE NOT m:{_ENTITY_MATCH} RETURN type(r) AS rel, m }} "
+           "RETURN n.id AS src_id, rel, labels(m)[0] AS label, m.id AS id, m.name AS name"
+    for label in LABELS}
 _EXISTS = {label: f"MATCH (n:{label} {{id: $id}}) RETURN count(n) AS n" for label in LABELS}
 
 
@@ -116,8 +129,11 @@ class Neo4jGraph(GraphStore):
     def _exists(self, label: str, node_id: str) -> bool:
         return bool(self._read(_EXISTS[label], id=node_id)["n"].iloc[0])
 
-    def neighbours(self, label: str, ids: Sequence[str]) -> pd.DataFrame:
-        df = self._read(_NEIGHBOURS[label], ids=list(ids))
+    def neighbours(self, label: str, ids: Sequence[str], limit: int | None = None) -> pd.DataFrame:
+        if limit is None:
+            df = self._read(_NEIGHBOURS[label], ids=list(ids))
+        else:
+            df = self._read(_NEIGHBOURS_LIMITED[label], ids=list(ids), limit=int(limit))
         return df if len(df) else pd.DataFrame(columns=["src_id", "rel", "label", "id", "name"])
 
     def household(self, household_id: str) -> HouseholdView:

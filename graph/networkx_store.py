@@ -25,7 +25,7 @@ import networkx as nx
 import pandas as pd
 
 from .errors import NotFound, StoreUnavailable
-from .store import ECOSYSTEM_FEATURES, ECOSYSTEM_RELS, RELATIONSHIPS, GraphStore, HouseholdView
+from .store import ECOSYSTEM_FEATURES, ECOSYSTEM_RELS, ENTITY_LABELS, RELATIONSHIPS, GraphStore, HouseholdView
 
 __all__ = ["NetworkxGraph", "paused_gc"]
 
@@ -195,14 +195,18 @@ class NetworkxGraph(GraphStore):
                 if d["type"] in types:
                     yield d, u
 
-    def neighbours(self, label: str, ids: Sequence[str]) -> pd.DataFrame:
+    def neighbours(self, label: str, ids: Sequence[str], limit: int | None = None) -> pd.DataFrame:
         self._fresh()
         rows = []
         for i in ids:
             node = (label, i)
             if node not in self.g:
                 continue
-            for d, other in self._rels(node, ECOSYSTEM_RELS):
+            found = list(self._rels(node, ECOSYSTEM_RELS))
+            if limit is not None:
+                kept = set(sorted({o for _, o in found if o[0] in ENTITY_LABELS})[:limit])
+                found = [(d, o) for d, o in found if o[0] not in ENTITY_LABELS or o in kept]
+            for d, other in found:
                 rows.append((i, d["type"], other[0], other[1], self.g.nodes[other].get("name")))
         return pd.DataFrame(rows, columns=["src_id", "rel", "label", "id", "name"])
 

@@ -38,15 +38,22 @@ def household_view(conn: Connection, household_id: str, book: str | None = None)
 
 
 def ecosystem_view(conn: Connection, graph: GraphStore, customer_id: str, hops: int = 2,
-                   book: str | None = None) -> pd.DataFrame:
+                   book: str | None = None, first: int | None = None) -> pd.DataFrame:
     """Customers, enterprises and households within `hops` of a customer (label, id, name, hops,
-    relations). A relationship manager sees the enterprises and households, and only the people
-    in their own book: the path through a stranger is kept, the stranger is not shown."""
+    relations), nearest first; with `first`, only that many. A relationship manager sees the
+    enterprises and households, and only the people in their own book: the path through a
+    stranger is kept, the stranger is not shown."""
     if book is not None and not in_book(conn, [customer_id], book):
         raise NotFound("customer", customer_id)
-    eco = graph.ecosystem(customer_id, hops)
-    if book is None or eco.empty:
-        return eco
-    people = eco["label"] == "Individual"
-    visible = in_book(conn, list(eco.loc[people, "id"]), book)
-    return eco[~people | eco["id"].isin(visible)].reset_index(drop=True)
+    want = first
+    while True:
+        eco = graph.ecosystem(customer_id, hops, first=want)
+        if book is None or eco.empty:
+            return eco
+        people = eco["label"] == "Individual"
+        visible = in_book(conn, list(eco.loc[people, "id"]), book)
+        shown = eco[~people | eco["id"].isin(visible)].reset_index(drop=True)
+        # strangers took some of the places: walk further until enough are shown or none is left
+        if want is None or len(eco) < want or len(shown) >= first:
+            return shown.head(first) if first is not None else shown
+        want *= 4

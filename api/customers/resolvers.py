@@ -68,6 +68,6 @@ async def resolve_ecosystem(info: Info, customer_id: str, hops: int, first: int)
     if not 1 <= first <= MAX_ECOSYSTEM:
         raise InvalidInput(f"`first` must be between 1 and {MAX_ECOSYSTEM}")
     ctx = info.context
-    df = await ctx.run(ecosystem_view, ctx.graph, customer_id, hops, ctx.principal.book)
+    df = await ctx.run(ecosystem_view, ctx.graph, customer_id, hops, ctx.principal.book, first)
     return [EcosystemNode(label=r.label, id=r.id, name=r.name, hops=int(r.hops), relations=r.relations.split(","))
-            for r in df.head(first).itertuples()]
+            for r in df.itertuples()]

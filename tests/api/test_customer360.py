@@ -59,6 +59,11 @@ def test_ecosystem_shows_strangers_to_nobody_outside_the_book(app, make_token, l
     assert all(1 <= n["hops"] <= 2 and n["relations"] for n in eco)
     mine = ask(app, make_token("relationship_manager", rm), q, id=cid, h=2)["customer"]["ecosystem"]
     assert {n["id"] for n in mine} == {n["id"] for n in eco} - others
+    # strangers take places in the bounded walk; the RM still gets the first n they may see
+    cut = "query($id: ID!, $n: Int!) { customer(id: $id) { ecosystem(hops: 2, first: $n) { label id hops relations } } }"
+    rm_token = make_token("relationship_manager", rm)
+    for n in sorted({1, 2, len(mine) // 2 or 1, len(mine) - 1 or 1, len(mine)}):
+        assert ask(app, rm_token, cut, id=cid, n=n)["customer"]["ecosystem"] == mine[:n], n
     err = app.post("/graphql", json={"query": q, "variables": {"id": cid, "h": 9}},
                    headers={"Authorization": f"Bearer {analyst}"}).json()["errors"][0]["message"]
     assert err == "`hops` must be between 1 and 4"

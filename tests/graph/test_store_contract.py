@@ -46,6 +46,28 @@ def test_ecosystem_within_hops(synced):
         store.ecosystem("C-none")
 
 
+def test_bounded_walk_is_the_head_of_the_full_one(synced):
+    """`first` is pushed into each hop, yet the answer is exactly the first rows of the walk
+    without it, on every store and at every cut, hubs included."""
+    store, _ = synced
+    walks = {cid: store.ecosystem(cid, 3) for cid in (f"C{i:07d}" for i in range(1, 61))}
+    cid, full = max(walks.items(), key=lambda kv: len(kv[1]))
+    assert len(full) > 20 and full["hops"].nunique() == 3
+    for first in (1, 2, 3, 5, 8, 13, len(full) // 2, len(full) - 1, len(full), len(full) + 5):
+        cut = store.ecosystem(cid, 3, first=first)
+        assert cut.equals(full.head(first)), first
+    # the bound holds per source node: a hub sends only its first customers and enterprises
+    hubs = full.loc[full["label"] == "Enterprise", "id"]
+    sizes = {e: store.neighbours("Enterprise", [e]) for e in hubs}
+    hub, everyone = max(sizes.items(), key=lambda kv: len(kv[1]))
+    assert everyone["id"].nunique() > 3
+    few = store.neighbours("Enterprise", [hub], limit=3)
+    entities = few[few["label"] != "Account"]
+    assert entities["id"].nunique() == 3
+    expected = sorted(set(zip(everyone["label"], everyone["id"])) - {("Account", a) for a in everyone["id"]})[:3]
+    assert sorted(set(zip(entities["label"], entities["id"]))) == expected
+
+
 def test_stores_agree(engine, bundle_dir, tmp_path, synced):
     """Whatever the store under test says, the embedded reference says too."""
     store, _ = synced
@@ -55,6 +77,7 @@ def test_stores_agree(engine, bundle_dir, tmp_path, synced):
     assert store.ecosystem_features().equals(ref.ecosystem_features())
     for cid in ("C0000001", "C0000002", "C0000050"):
         assert store.ecosystem(cid, 2).equals(ref.ecosystem(cid, 2))
+        assert store.ecosystem(cid, 3, first=7).equals(ref.ecosystem(cid, 3, first=7))
     assert store.household("H0000001").members.equals(ref.household("H0000001").members)
     ids = ["H0000001", "H0000004", "H-none", "H0000009"]
     batch, one_by_one = store.households(ids), {h: ref.household(h) for h in ids if h != "H-none"}
