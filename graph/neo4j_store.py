@@ -6,7 +6,7 @@ and looked up by name; an unknown label is refused before any text is formed.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 
 import neo4j
@@ -14,7 +14,8 @@ import pandas as pd
 from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable
 
 from .errors import ClientStrataError, NotFound, StoreUnavailable
-from .store import ECOSYSTEM_FEATURES, ECOSYSTEM_RELS, ENTITY_LABELS, LABELS, RELATIONSHIPS, GraphStore, HouseholdView
+from .store import (ECOSYSTEM_FEATURES, ECOSYSTEM_RELS, ENTITY_LABELS, LABELS, NEIGHBOUR_COLUMNS, RELATIONSHIPS,
+                    GraphStore, HouseholdView)
 
 __all__ = ["Neo4jGraph"]
 
@@ -23,22 +24,21 @@ _ECO = "|".join(ECOSYSTEM_RELS)
 
 _MERGE_NODE = {label: f"UNWIND $rows AS row MERGE (n:{label} {{id: row.id}}) SET n += row.props"
                for label in LABELS}
-_NEIGHBOURS = {label: f"MATCH (n:{label}) WHERE n.id IN $ids MATCH (n)-[r:{_ECO}]-(m) "
-                      "RETURN n.id AS src_id, type(r) AS rel, labels(m)[0] AS label, m.id AS id, m.name AS name"
-               for label in LABELS}
-# The bound is applied in the database, per source node and on distinct neighbours, so a hub
-# costs an index walk there instead of thousands of rows over Bolt.
+# One read per step of a walk, whatever labels the frontier holds. The bound is applied in the
+# database, per source node and on distinct neighbours; the degree is the store's own count.
 _ENTITY_MATCH = "|".join(ENTITY_LABELS)
-_NEIGHBOURS_LIMITED = {
-    label: f"MATCH (n:{label}) WHERE n.id IN $ids "
-           "CALL (n) { "
-           f"MATCH (n)-[r:{_ECO}]-(m:{_ENTITY_MATCH}) "
-           "WITH m, collect(type(r)) AS rels ORDER BY labels(m)[0], m.id LIMIT $limit "
-           "UNWIND rels AS rel RETURN rel, m "
-           "UNION ALL "
-           f"MATCH (n)-[r:{_ECO}]-(m) WHERE NOT m:{_ENTITY_MATCH} RETURN type(r) AS rel, m }} "
-           "RETURN n.id AS src_id, rel, labels(m)[0] AS label, m.id AS id, m.name AS name"
-    for label in LABELS}
+_NEIGHBOURHOOD = (
+    "CALL () { " + " UNION ALL ".join(f"MATCH (n:{label}) WHERE n.id IN $frontier.{label} RETURN n"
+                                      for label in LABELS) + " } "
+    "CALL (n) { "
+    f"MATCH (n)-[r:{_ECO}]-(m:{_ENTITY_MATCH}) "
+    "WITH m, collect(type(r)) AS rels ORDER BY labels(m)[0], m.id LIMIT $limit "
+    "UNWIND rels AS rel RETURN rel, m "
+    "UNION ALL "
+    f"MATCH (n)-[r:{_ECO}]-(m) WHERE NOT m:{_ENTITY_MATCH} RETURN type(r) AS rel, m }} "
+    "RETURN n.id AS src_id, rel, labels(m)[0] AS label, m.id AS id, m.name AS name, "
+    f"COUNT {{ (m)-[:{_ECO}]-() }} AS degree")
+_NO_LIMIT = 2**62
 _EXISTS = {label: f"MATCH (n:{label} {{id: $id}}) RETURN count(n) AS n" for label in LABELS}
 
 
@@ -129,12 +129,13 @@ class Neo4jGraph(GraphStore):
     def _exists(self, label: str, node_id: str) -> bool:
         return bool(self._read(_EXISTS[label], id=node_id)["n"].iloc[0])
 
-    def neighbours(self, label: str, ids: Sequence[str], limit: int | None = None) -> pd.DataFrame:
-        if limit is None:
-            df = self._read(_NEIGHBOURS[label], ids=list(ids))
-        else:
-            df = self._read(_NEIGHBOURS_LIMITED[label], ids=list(ids), limit=int(limit))
-        return df if len(df) else pd.DataFrame(columns=["src_id", "rel", "label", "id", "name"])
+    def neighbourhood(self, frontier: Mapping[str, Sequence[str]], limit: int | None = None) -> pd.DataFrame:
+        unknown = set(frontier) - set(LABELS)
+        if unknown:
+            raise ValueError(f"unknown labels: {sorted(unknown)}")
+        df = self._read(_NEIGHBOURHOOD, frontier={label: list(frontier.get(label, ())) for label in LABELS},
+                        limit=_NO_LIMIT if limit is None else int(limit))
+        return df if len(df) else pd.DataFrame(columns=NEIGHBOUR_COLUMNS)
 
     def household(self, household_id: str) -> HouseholdView:
         found = self.households([household_id])

@@ -17,7 +17,7 @@ import json
 import os
 import pickle
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,7 +25,8 @@ import networkx as nx
 import pandas as pd
 
 from .errors import NotFound, StoreUnavailable
-from .store import ECOSYSTEM_FEATURES, ECOSYSTEM_RELS, ENTITY_LABELS, RELATIONSHIPS, GraphStore, HouseholdView
+from .store import (ECOSYSTEM_FEATURES, ECOSYSTEM_RELS, ENTITY_LABELS, NEIGHBOUR_COLUMNS, RELATIONSHIPS, GraphStore,
+                    HouseholdView)
 
 __all__ = ["NetworkxGraph", "paused_gc"]
 
@@ -195,20 +196,22 @@ class NetworkxGraph(GraphStore):
                 if d["type"] in types:
                     yield d, u
 
-    def neighbours(self, label: str, ids: Sequence[str], limit: int | None = None) -> pd.DataFrame:
+    def neighbourhood(self, frontier: Mapping[str, Sequence[str]], limit: int | None = None) -> pd.DataFrame:
         self._fresh()
         rows = []
-        for i in ids:
-            node = (label, i)
-            if node not in self.g:
-                continue
-            found = list(self._rels(node, ECOSYSTEM_RELS))
-            if limit is not None:
-                kept = set(sorted({o for _, o in found if o[0] in ENTITY_LABELS})[:limit])
-                found = [(d, o) for d, o in found if o[0] not in ENTITY_LABELS or o in kept]
-            for d, other in found:
-                rows.append((i, d["type"], other[0], other[1], self.g.nodes[other].get("name")))
-        return pd.DataFrame(rows, columns=["src_id", "rel", "label", "id", "name"])
+        for label, ids in frontier.items():
+            for i in ids:
+                node = (label, i)
+                if node not in self.g:
+                    continue
+                found = list(self._rels(node, ECOSYSTEM_RELS))
+                if limit is not None:
+                    kept = set(sorted({o for _, o in found if o[0] in ENTITY_LABELS})[:limit])
+                    found = [(d, o) for d, o in found if o[0] not in ENTITY_LABELS or o in kept]
+                for d, other in found:
+                    rows.append((i, d["type"], other[0], other[1], self.g.nodes[other].get("name"),
+                                 sum(1 for _ in self._rels(other, ECOSYSTEM_RELS))))
+        return pd.DataFrame(rows, columns=NEIGHBOUR_COLUMNS)
 
     def household(self, household_id: str) -> HouseholdView:
         self._fresh()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -12,7 +12,8 @@ import pandas as pd
 from .config import Settings, settings
 from .errors import NotFound
 
-__all__ = ["GraphStore", "HouseholdView", "LABELS", "RELATIONSHIPS", "ECOSYSTEM_RELS",
+__all__ = ["GraphStore", "HouseholdView", "LABELS", "RELATIONSHIPS", "ECOSYSTEM_RELS", "ENTITY_LABELS", "HUB_DEGREE",
+           "NEIGHBOUR_COLUMNS",
            "ECOSYSTEM_FEATURES", "open_graph"]
 
 LABELS = ("Individual", "Household", "Enterprise", "Product", "Account", "RelationshipManager", "Branch")
@@ -32,6 +33,11 @@ RELATIONSHIPS: dict[str, tuple[tuple[str, ...], str, str | None]] = {
 # by thousands and would make everyone a neighbour of everyone.
 ECOSYSTEM_RELS = ("MEMBER_OF", "EMPLOYED_BY", "CONTROLS", "SUPPLIES", "OWNS", "CO_HOLDS")
 ENTITY_LABELS = ("Individual", "Enterprise", "Household")
+# A node with more ecosystem relationships than this (a large payroll employer, a group's
+# master account) is shown in a customer's ecosystem but not walked through: its thousands of
+# staff are not that customer's circle, and listing them would cost every request a scan.
+HUB_DEGREE = 500
+NEIGHBOUR_COLUMNS = ["src_id", "rel", "label", "id", "name", "degree"]
 ECOSYSTEM_FEATURES = ("payroll_employer", "controls", "household_members", "co_holders", "supply_chain")
 
 
@@ -66,12 +72,17 @@ class GraphStore(ABC):
     def merge_relationships(self, rel_type: str, start_label: str, rows: Sequence[dict]) -> None:
         """Each row has `start` and `end` ids; other keys become properties."""
 
-    @abstractmethod
     def neighbours(self, label: str, ids: Sequence[str], limit: int | None = None) -> pd.DataFrame:
-        """Ecosystem neighbours of the given nodes: src_id, rel, label, id, name. With `limit`,
-        each node gives only its first `limit` customers, enterprises and households by (label,
-        id), with every relationship to them, and all its other neighbours (accounts), so a
-        payroll employer's whole staff never travels to answer for a hundred of them."""
+        """Ecosystem neighbours of nodes of one label; see `neighbourhood`."""
+        return self.neighbourhood({label: list(ids)}, limit)
+
+    @abstractmethod
+    def neighbourhood(self, frontier: Mapping[str, Sequence[str]], limit: int | None = None) -> pd.DataFrame:
+        """Ecosystem neighbours of the nodes in `frontier` (label -> ids), in one read: src_id,
+        rel, label, id, name and degree (the neighbour's own count of ecosystem relationships).
+        With `limit`, each node gives only its first `limit` customers, enterprises and
+        households by (label, id), with every relationship to them, and all its other neighbours
+        (accounts), so a payroll employer's whole staff never travels to answer for a hundred."""
 
     @abstractmethod
     def household(self, household_id: str) -> HouseholdView: ...
@@ -114,10 +125,12 @@ class GraphStore(ABC):
         self.close()
 
     def ecosystem(self, customer_id: str, hops: int = 2, label: str = "Individual",
-                  first: int | None = None) -> pd.DataFrame:
+                  first: int | None = None, hub_degree: int | None = HUB_DEGREE) -> pd.DataFrame:
         """Customers, enterprises and households within `hops` of a customer, breadth first: each
-        with its shortest distance and the relationship types that reach it at that distance,
-        sorted by (hops, label, id). With `first`, exactly the first `first` of those rows.
+        with its shortest distance, the relationship types that reach it at that distance and its
+        degree, sorted by (hops, label, id). A node with more than `hub_degree` relationships is
+        listed but not walked through (None walks through everything). With `first`, exactly
+        the first `first` of those rows.
 
         Why `first` is exact although each node is asked for a bounded number of neighbours: a
         node among the `r` still wanted at some distance is preceded, in its source's (label, id)
@@ -132,33 +145,35 @@ class GraphStore(ABC):
         # per-call overhead would cost more than the walk itself
         seen = {(label, customer_id)}
         frontier: dict[str, list[str]] = {label: [customer_id]}
-        rows: list[tuple[str, str, str | None, int, str]] = []
+        rows: list[tuple[str, str, str | None, int, str, int]] = []
         for depth in range(1, hops + 1):
             limit = None if first is None else first - len(rows) + len(seen)
-            names: dict[tuple[str, str], str | None] = {}
+            found: dict[tuple[str, str], tuple[str | None, int]] = {}
             rels: dict[tuple[str, str], set[str]] = {}
-            for lbl, ids in frontier.items():
-                step = self.neighbours(lbl, ids, limit)
-                for rel, l, i, name in zip(step["rel"], step["label"], step["id"], step["name"]):
-                    if (l, i) in seen:
-                        continue
-                    names.setdefault((l, i), name)
-                    rels.setdefault((l, i), set()).add(rel)
-            if depth == 1 and not names and not self._exists(label, customer_id):
+            step = self.neighbourhood(frontier, limit)
+            for rel, l, i, name, degree in zip(step["rel"], step["label"], step["id"], step["name"], step["degree"]):
+                if (l, i) in seen:
+                    continue
+                found.setdefault((l, i), (name, int(degree)))
+                rels.setdefault((l, i), set()).add(rel)
+            if depth == 1 and not found and not self._exists(label, customer_id):
                 raise NotFound(label.lower(), customer_id)
-            if not names:
+            if not found:
                 break
-            seen.update(names)
+            seen.update(found)
             frontier = {}
-            for (l, i), name in sorted(names.items()):
-                frontier.setdefault(l, []).append(i)
+            for (l, i), (name, degree) in sorted(found.items()):
+                if hub_degree is None or degree <= hub_degree:
+                    frontier.setdefault(l, []).append(i)
                 if l in ENTITY_LABELS:
-                    rows.append((l, i, name, depth, ",".join(sorted(rels[(l, i)]))))
+                    rows.append((l, i, name, depth, ",".join(sorted(rels[(l, i)])), degree))
             if first is not None and len(rows) >= first:
                 del rows[first:]
                 break
+            if not frontier:
+                break
         # sorted by (hops, label, id): depth is appended in order and each step is sorted
-        return pd.DataFrame(rows, columns=["label", "id", "name", "hops", "relations"])
+        return pd.DataFrame(rows, columns=["label", "id", "name", "hops", "relations", "degree"])
 
     @abstractmethod
     def _exists(self, label: str, node_id: str) -> bool: ...

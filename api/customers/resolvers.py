@@ -69,5 +69,6 @@ async def resolve_ecosystem(info: Info, customer_id: str, hops: int, first: int)
         raise InvalidInput(f"`first` must be between 1 and {MAX_ECOSYSTEM}")
     ctx = info.context
     df = await ctx.run(ecosystem_view, ctx.graph, customer_id, hops, ctx.principal.book, first)
-    return [EcosystemNode(label=r.label, id=r.id, name=r.name, hops=int(r.hops), relations=r.relations.split(","))
+    return [EcosystemNode(label=r.label, id=r.id, name=r.name, hops=int(r.hops), relations=r.relations.split(","),
+                          degree=int(r.degree))
             for r in df.itertuples()]

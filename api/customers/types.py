@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from ...graph.access import Permission
 from ...graph.pii import mask_account_number, mask_address, mask_id_number, mask_phone
+from ...graph.store import HUB_DEGREE
 from ..pagination import PageInfo
 
 if TYPE_CHECKING:
@@ -106,6 +107,9 @@ class EcosystemNode:
     name: str | None
     hops: int
     relations: list[str] = strawberry.field(description="Relationship types that reach it at that distance.")
+    degree: int = strawberry.field(description=(
+        f"Its ecosystem relationships in the whole graph. One with more than {HUB_DEGREE} (a large payroll "
+        "employer, say) is a hub: it is listed, but the walk does not pass through it to its thousands of staff."))
 
 
 @strawberry.type(description="An individual customer. ID numbers, phones and addresses are masked unless the "

@@ -38,7 +38,7 @@ CUSTOMER_360 = f"""{PERSON} tags {{ {TAG} }} asOf: tags(asOf: "2100-01-01") {{ d
   holdings {{ family balance holdings {{ accountId productId productName family riskLevel currency balance status
                                         accountNumber }} }}
   relationshipManager {{ {RM} }}
-  ecosystem(hops: 3) {{ label id name hops relations }}
+  ecosystem(hops: 3) {{ label id name hops relations degree }}
   household {{ {HOUSEHOLD} members {{ role aum customerId customer {{ {PERSON} }} }} }}
   alerts {{ {ALERT} customer {{ {PERSON} }} }}
   feedback {{ id customerId kind score text recordedBy recordedAt }}"""

@@ -1,4 +1,5 @@
 """One contract for every graph store. Neo4j joins when CLIENTSTRATA_TEST_NEO4J_URI is set."""
+import pandas as pd
 import pytest
 
 from clientstrata.graph.errors import NotFound
@@ -66,6 +67,28 @@ def test_bounded_walk_is_the_head_of_the_full_one(synced):
     assert entities["id"].nunique() == 3
     expected = sorted(set(zip(everyone["label"], everyone["id"])) - {("Account", a) for a in everyone["id"]})[:3]
     assert sorted(set(zip(entities["label"], entities["id"]))) == expected
+
+
+def test_hubs_are_listed_but_not_walked_through(synced):
+    store, _ = synced
+    cid = next(c for c in (f"C{i:07d}" for i in range(1, 301))
+               if (store.ecosystem(c, 1)["label"] == "Enterprise").any())
+    full = store.ecosystem(cid, 2, hub_degree=None)
+    near = store.neighbours("Individual", [cid])
+    # every degree is the node's own count of ecosystem relationships
+    for label, node, degree in zip(near["label"], near["id"], near["degree"]):
+        assert degree == len(store.neighbours(label, [node]))
+    hub_degree = int(near.loc[near["label"] == "Enterprise", "degree"].max()) - 1
+    walk = store.ecosystem(cid, 2, hub_degree=hub_degree)
+    assert walk[walk["hops"] == 1].equals(full[full["hops"] == 1])
+    hubs = near[near["degree"] > hub_degree]
+    assert not hubs.empty and set(hubs["id"]) <= set(walk["id"]) | set(near.loc[near["label"] == "Account", "id"])
+    through = near[near["degree"] <= hub_degree]
+    step = pd.concat([store.neighbours(lbl, list(part["id"].unique())) for lbl, part in through.groupby("label")])
+    reached = set(zip(step["label"], step["id"])) - set(zip(near["label"], near["id"])) - {("Individual", cid)}
+    expected = sorted((lbl, i) for lbl, i in reached if lbl != "Account")
+    assert sorted(zip(walk.loc[walk["hops"] == 2, "label"], walk.loc[walk["hops"] == 2, "id"])) == expected
+    assert len(walk) < len(full)
 
 
 def test_stores_agree(engine, bundle_dir, tmp_path, synced):
