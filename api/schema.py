@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 from graphql.error import GraphQLError
-from strawberry.extensions import (DisableIntrospection, MaskErrors, MaxAliasesLimiter, MaxTokensLimiter,
+from strawberry.extensions import (AddValidationRules, DisableIntrospection, MaskErrors, MaxAliasesLimiter, MaxTokensLimiter,
                                    ParserCache, QueryDepthLimiter, SchemaExtension, ValidationCache)
 from strawberry.tools import merge_types
 
@@ -56,9 +56,12 @@ class _Schema(strawberry.Schema):
 
 
 def build_schema(settings: ApiSettings) -> strawberry.Schema:
+    # The limiters' rule classes are made once: each limiter instance makes new ones, and new
+    # rules would make every request miss the validation cache below.
+    limits = [*QueryDepthLimiter(max_depth=settings.max_depth).validation_rules,
+              *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules]
     extensions = [  # factories: each request gets fresh extension instances
-        lambda: QueryDepthLimiter(max_depth=settings.max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: AddValidationRules(limits),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: MaskErrors(should_mask_error=lambda e: not _visible(e)),
         PiiAudit,

@@ -71,6 +71,24 @@ def test_depth_and_alias_limits(client):
     assert "aliases" in gql(client, aliases)["errors"][0]["message"].lower()
 
 
+def test_a_repeated_document_is_validated_once(client):
+    """The limits are validation rules; they must not defeat the validation cache. (The cache's
+    LRU is strawberry's own, shared per size.)"""
+    from strawberry.extensions.validation_cache import _get_validate_cache
+    q = '{ customer(id: "C0000001") { id name } }'
+    gql(client, q)
+    before = _get_validate_cache(256).cache_info()
+    for _ in range(3):
+        assert "errors" not in gql(client, q)
+    after = _get_validate_cache(256).cache_info()
+    assert (after.hits - before.hits, after.misses - before.misses) == (3, 0)
+    # and a document refused by a limit is refused again from the cache
+    deep = "{ customer(id: \"C0000001\") { household { members { customer { household { members { customer " \
+           "{ household { members { customer { household { members { customer { id } } } } } } } } } } } } } }"
+    for _ in range(2):
+        assert "exceeds maximum operation depth" in gql(client, deep)["errors"][0]["message"]
+
+
 def test_graphiql_is_served_to_browsers(client):
     r = client.get("/graphql", headers={"accept": "text/html"})
     assert r.status_code == 200 and "graphiql" in r.text.lower()
