@@ -54,6 +54,7 @@ class Context:
         book = self.principal.book
         self.customer = _loader(self.engine, partial(Q.customers_by_id, book=book))
         self.tags = _loader(self.engine, Q.tags_by_customer, list)
+        self.tag_value = _loader(self.engine, Q.tag_values)  # keys: (customer_id, dimension)
         self.household_id = _loader(self.engine, Q.household_ids)
         self.household = _loader(self.engine, partial(H.households_by_id, book=book))
         self.household_members = _loader(self.engine, partial(H.household_members, book=book), list)

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from .errors import InvalidInput
 from .models import Alert, ClassificationRun, CustomerRollup, Enterprise, HouseholdMember, Individual, Override, Tag
 
-__all__ = ["CustomerFilter", "Page", "customer_page", "customer_table", "customers_by_id", "tags_by_customer",
+__all__ = ["CustomerFilter", "Page", "customer_page", "customer_count", "customer_table", "customers_by_id", "tags_by_customer", "tag_values",
            "household_ids", "in_book", "book_subjects", "latest_run_id", "overrides_in_force", "in_force_clause",
            "apply_override", "encode_cursor", "decode_cursor", "page_cursor", "SORTS", "MAX_PAGE_SIZE",
            "MAX_TABLE_PAGE", "TABLE_COLUMNS"]
@@ -62,7 +62,7 @@ class CustomerFilter:
 class Page:
     rows: list[dict]
     has_next: bool
-    total: int
+    total: int | None  # None when the caller did not ask for it
 
 
 def encode_cursor(customer_id: str) -> str:
@@ -178,17 +178,25 @@ def _effective_value_in(run: int | None, dim: str, values: Sequence[str]) -> sa.
             .where(_T.c.run_id == run, _T.c.dimension == dim, sa.func.coalesce(ov.c.value, _T.c.value).in_(list(values))))
 
 
+def customer_count(conn: Connection, flt: CustomerFilter = CustomerFilter(), book: str | None = None) -> int:
+    """How many customers the filter matches in the caller's book (no AUM join: no filter needs it)."""
+    q = _filtered(conn, flt, book, (_I.c.customer_id,))
+    return conn.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar_one()
+
+
 def customer_page(conn: Connection, first: int, after: str | None = None,
-                  flt: CustomerFilter = CustomerFilter(), book: str | None = None, sort: str = "id") -> Page:
+                  flt: CustomerFilter = CustomerFilter(), book: str | None = None, sort: str = "id",
+                  count: bool = True) -> Page:
     """Keyset pagination: stable while data is loaded, fast at any depth. `sort` is "id", or
     "aum_desc"/"aum_asc" by current AUM (ties by id); rows carry `aum`, and the cursor
-    (`page_cursor`) the sort key, so a page boundary holds while AUMs change."""
+    (`page_cursor`) the sort key, so a page boundary holds while AUMs change. With `count`, the
+    page carries the filter's total (a scan of the matching customers, so only when wanted)."""
     if not 1 <= first <= MAX_PAGE_SIZE:
         raise InvalidInput(f"`first` must be between 1 and {MAX_PAGE_SIZE}")
     if sort not in SORTS:
         raise InvalidInput(f"`sort` must be one of {', '.join(SORTS)}, not {sort!r}")
     q = _filtered(conn, flt, book, (_I, _AUM.label("aum"))).select_from(_WITH_AUM)
-    total = conn.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar_one()
+    total = customer_count(conn, flt, book) if count else None
     if sort == "id":
         if after:
             q = q.where(_I.c.customer_id > decode_cursor(after))
@@ -279,6 +287,22 @@ def tags_by_customer(conn: Connection, ids: Sequence[str], run_id: int | None = 
     ovs = overrides_in_force(conn, ids, at) if rows else {}
     for r in rows:
         out[r["customer_id"]].append(apply_override(dict(r), ovs.get((r["customer_id"], r["dimension"]))))
+    return out
+
+
+def tag_values(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """(customer_id, dimension) → the effective value in the latest run, overrides in force
+    applied: what a table row shows, without the explanation columns a full tag carries."""
+    run_id = latest_run_id(conn)
+    if run_id is None or not keys:
+        return {}
+    ids, dims = sorted({k[0] for k in keys}), sorted({k[1] for k in keys})
+    rows = conn.execute(sa.select(_T.c.customer_id, _T.c.dimension, _T.c.value).where(
+        _T.c.run_id == run_id, _T.c.customer_id.in_(ids), _T.c.dimension.in_(dims))).all()
+    out = {(c, d): v for c, d, v in rows}
+    for key, ov in overrides_in_force(conn, ids).items():
+        if key in out:
+            out[key] = ov["value"]
     return out
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 from strawberry.types import Info
 
@@ -18,13 +19,14 @@ __all__ = ["resolve_customers", "resolve_customer", "resolve_customer_table", "r
 
 async def resolve_customers(info: Info, first: int, after: str | None,
                             filter: CustomerFilter | None, sort: CustomerSort = CustomerSort.ID) -> CustomerConnection:
-    page = await info.context.run(Q.customer_page, first, after, to_domain(filter), info.context.principal.book,
-                                  sort.value)
+    ctx, flt = info.context, to_domain(filter)
+    page = await ctx.run(Q.customer_page, first, after, flt, ctx.principal.book, sort.value, False)
     edges = [CustomerEdge(cursor=Q.page_cursor(r, sort.value), node=Customer.from_row(r)) for r in page.rows]
     for r in page.rows:  # the page already holds the rows: prime the loader, skip a query
-        info.context.customer.prime(r["customer_id"], r)
-    return CustomerConnection(edges=edges, total_count=page.total, page_info=PageInfo(
-        has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None))
+        ctx.customer.prime(r["customer_id"], r)
+    return CustomerConnection(edges=edges, count=partial(ctx.run, Q.customer_count, flt, ctx.principal.book),
+                              page_info=PageInfo(has_next_page=page.has_next,
+                                                 end_cursor=edges[-1].cursor if edges else None))
 
 
 async def resolve_customer(info: Info, id: str) -> Customer | None:

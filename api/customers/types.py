@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -165,8 +166,7 @@ class Customer:
         return await self._value(info, "cooperation_depth")
 
     async def _value(self, info: Info, dimension: str) -> str | None:
-        rows = await info.context.tags.load(str(self.id))
-        return next((r["value"] for r in rows if r["dimension"] == dimension), None)
+        return await info.context.tag_value.load((str(self.id), dimension))
 
     @strawberry.field(description="Open accounts and running loans, grouped by product family.")
     async def holdings(self, info: Info) -> list[ProductFamilyHoldings]:
@@ -225,7 +225,11 @@ class CustomerEdge:
 class CustomerConnection:
     edges: list[CustomerEdge]
     page_info: PageInfo
-    total_count: int
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="Customers the filter matches in your book; counted only when asked for.")
+    async def total_count(self) -> int:
+        return await self.count()
 
 
 @strawberry.type(description="A page of customers as columns and rows: the bulk path for analysts' pulls. "

@@ -10,7 +10,7 @@ PAGE = """query($first: Int!) { customers(first: $first) { edges { node { id tie
   household { id members { role customer { id tier } } } } } } }"""
 
 
-def statements(engine, client, token, first: int) -> int:
+def statements(engine, client, token, first: int, page: str = PAGE) -> int:
     count = 0
 
     def counter(*_):
@@ -18,7 +18,7 @@ def statements(engine, client, token, first: int) -> int:
         count += 1
     sa.event.listen(engine, "before_cursor_execute", counter)
     try:
-        r = client.post("/graphql", json={"query": PAGE, "variables": {"first": first}},
+        r = client.post("/graphql", json={"query": page, "variables": {"first": first}},
                         headers={"Authorization": f"Bearer {token}"})
     finally:
         sa.event.remove(engine, "before_cursor_execute", counter)
@@ -40,3 +40,17 @@ def test_statements_per_request_do_not_grow_with_the_page(loaded, make_token, ro
     # one batch per loader and level whatever the page size (how the event loop groups the
     # batches moves the count by a few); per-customer queries would add hundreds
     assert max(counts.values()) <= 30 and counts[sizes[-1]] <= counts[sizes[0]] + 6, counts
+
+
+def test_the_total_is_counted_only_when_asked_for(loaded, make_token):
+    engine, graph = loaded
+    token = make_token("marketing_analyst")
+    bare = "query($first: Int!) { customers(first: $first) { edges { node { id } } } }"
+    counted = "query($first: Int!) { customers(first: $first) { totalCount edges { node { id } } } }"
+    with TestClient(create_app(engine, graph)) as client:
+        without, with_total = (statements(engine, client, token, 5, q) for q in (bare, counted))
+        total = client.post("/graphql", json={"query": counted, "variables": {"first": 5}},
+                            headers={"Authorization": f"Bearer {token}"}).json()["data"]["customers"]["totalCount"]
+    assert with_total == without + 1
+    with engine.connect() as conn:
+        assert total == conn.execute(sa.text("SELECT count(*) FROM individuals")).scalar()
