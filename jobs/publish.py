@@ -1,15 +1,15 @@
 """Writing a run's tags in bulk, inside the caller's publish transaction.
 
-Rows go to the driver as plain tuples with `inputs` already JSON text (the text SQLAlchemy's
-JSON type would write: `json.dumps`), bypassing per-row statement compilation: SQLite gets
+Rows go to the driver as plain tuples with `inputs` already JSON text (orjson: compact, and
+an order of magnitude faster than `json.dumps` over millions of tags; readers parse either),
+bypassing per-row statement compilation: SQLite gets
 large `executemany` batches, PostgreSQL a COPY (psycopg 3). Nothing commits here, so a run
 that dies midway leaves no tags behind.
 """
 from __future__ import annotations
 
-import json
-
 import numpy as np
+import orjson
 import pandas as pd
 from sqlalchemy.engine import Connection
 
@@ -25,8 +25,8 @@ def tag_rows(tags: pd.DataFrame, run_id: int) -> list[tuple]:
     """The tags frame as insert tuples in `_COLUMNS` order: NaN scores as None, inputs as JSON."""
     score = tags["score"].to_numpy(dtype=float, na_value=np.nan)
     scores = [None if s != s else s for s in score.tolist()]
-    dumps = json.dumps
-    inputs = [dumps(i) for i in tags["inputs"].tolist()]
+    dumps = orjson.dumps
+    inputs = [dumps(i).decode() for i in tags["inputs"].tolist()]
     cols = [tags[c].to_numpy(dtype=object).tolist() for c in ("customer_id", "dimension", "value", "label_zh",
                                                                "label_en")]
     rule = tags["rule"].to_numpy(dtype=object).tolist()

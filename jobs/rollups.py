@@ -5,7 +5,7 @@ never "as of last night"; tags change only with runs).
 the wealth tier reads) and household; `household_rollups` each household's combined AUM,
 member count and the latest run's household tier. An ingest refreshes only the customers and
 households whose rows it loaded (`Touched` → `refresh_after_ingest`), inside its own
-transaction; a publish refreshes every household's tier (`rebuild_rollups`). A rollup's
+transaction; a publish refreshes the households whose tier it moved (`refresh_after_publish`). A rollup's
 `version`/`updated_at` move only when what it shows changes (members and their AUM, the sums,
 the tier, name and status: the fingerprint).
 
@@ -33,7 +33,8 @@ from ..graph.models import (Account, CustomerRollup, Household, HouseholdMember,
 from ..graph.queries import latest_run_id
 from .bundle import ASSET_FAMILIES
 
-__all__ = ["Touched", "refresh_after_ingest", "refresh_rollups", "rebuild_rollups", "RollupReport",
+__all__ = ["Touched", "refresh_after_ingest", "refresh_after_publish", "refresh_rollups", "rebuild_rollups",
+           "RollupReport",
            "HOUSEHOLD_TIER_DIMENSION"]
 
 HOUSEHOLD_TIER_DIMENSION = "household_wealth_tier"
@@ -255,9 +256,26 @@ def refresh_rollups(conn: Connection, customer_ids: Iterable[str] = (), househol
 
 
 def rebuild_rollups(conn: Connection, fx: dict[str, float] | None = None) -> RollupReport:
-    """Recompute every rollup (only those whose content changed get a new version): after a
-    publish, for the household tiers, and whenever the rollups are in doubt."""
+    """Recompute every rollup (only those whose content changed get a new version), whenever the
+    rollups are in doubt (`clientstrata rebuild-rollups`)."""
     return refresh_rollups(conn, fx=fx, full=True)
+
+
+def refresh_after_publish(conn: Connection, fx: dict[str, float] | None = None) -> RollupReport:
+    """The publish's hook, in its transaction: only the confirmed households whose tier the run
+    moved (their members' new household tier differs from the stored one). A run changes no
+    AUM, so recomputing everyone's, as a rebuild does, would be a million balances for nothing."""
+    run = latest_run_id(conn)
+    if run is None:
+        return RollupReport(0, False, 0, 0)
+    tier = _T.alias("tier")
+    moved = (sa.select(_M.c.household_id).distinct()
+             .select_from(_M.join(_H, _H.c.household_id == _M.c.household_id)
+                          .join(tier, sa.and_(tier.c.customer_id == _M.c.customer_id, tier.c.run_id == run,
+                                              tier.c.dimension == HOUSEHOLD_TIER_DIMENSION))
+                          .outerjoin(_HR, _HR.c.household_id == _M.c.household_id))
+             .where(_H.c.status == "confirmed", sa.or_(_HR.c.tier.is_(None), _HR.c.tier != tier.c.value)))
+    return refresh_rollups(conn, household_ids=list(conn.execute(moved).scalars()), fx=fx)
 
 
 def refresh_after_ingest(conn: Connection, touched: Touched, fx: dict[str, float] | None = None) -> RollupReport:

@@ -28,7 +28,7 @@ from .notify import notification_rows, write_notifications
 from .overrides import expire_overrides
 from .alerts import alert_detector, alert_settings, write_run_alerts
 from .publish import publish_pragmas, write_tags
-from .rollups import rebuild_rollups
+from .rollups import refresh_after_publish
 
 __all__ = ["classify", "queue_run", "run_queued", "queued_runs", "RunNotQueued", "RunReport", "latest_run_id",
            "build_tags", "iter_tags", "require_synced", "graph_counts", "KINDS", "SNAPSHOT_TABLES"]
@@ -220,7 +220,7 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
             conn.execute(sa.update(runs).where(runs.c.run_id == run_id).values(
                 status="published", published_at=at, customer_count=int(snapshot["individuals"]),
                 snapshot=snapshot))
-            rebuild_rollups(conn, std.fx_to_cny)  # household tiers move with the run, in its transaction
+            refresh_after_publish(conn, std.fx_to_cny)  # household tiers move with the run, in its transaction
             audit.record(conn, actor, "run.published", "classification_run", run_id, {
                 "previous_run": previous, "changes": changed, "notifications": len(notes),
                 "alerts": new_alerts}, at=at)
