@@ -27,6 +27,10 @@ annual_revenue, loans_*, max_dpd, suppliers, buyers, employees, payroll_employee
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing as mp
+import os
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -172,19 +176,25 @@ def _fx_case(col: str, fx: dict[str, float]) -> str:
 
 
 def individual_features(conn: Connection, graph, std, as_of: dt.date | None = None,
-                        chunk: int = CHUNK, progress: bool | None = None) -> pd.DataFrame:
+                        chunk: int = CHUNK, progress: bool | None = None, workers: int | None = None) -> pd.DataFrame:
     """One row per individual with every column the dimensions read (see `jobs/dimensions`).
 
     Customers are read in keyset ranges of customer_id (`chunk` at a time) and every table is
     aggregated in SQL per range, so memory is bounded by the chunk, not by the transactions."""
-    return pd.concat(list(iter_individual_features(conn, graph, std, as_of, chunk, progress)), ignore_index=True)
+    return pd.concat(list(iter_individual_features(conn, graph, std, as_of, chunk, progress, workers)),
+                     ignore_index=True)
 
 
 def iter_individual_features(conn: Connection, graph, std, as_of: dt.date | None = None,
-                             chunk: int = CHUNK, progress: bool | None = None):
-    """`individual_features` one keyset range at a time (a generator of DataFrames). `graph` is
-    no longer read (the ecosystem counts come from SQL, `ecosystem_counts`); kept for callers."""
-    from ..graph.store import ECOSYSTEM_FEATURES
+                             chunk: int = CHUNK, progress: bool | None = None, workers: int | None = None):
+    """`individual_features` one keyset range at a time (a generator of DataFrames, in id
+    order). `graph` is no longer read (the ecosystem counts come from SQL, `ecosystem_counts`);
+    kept for callers.
+
+    With more than one range, `workers` processes (default: one per core) build ranges side by
+    side, each on its own connection: the aggregation is SQL and pandas, which hold one core
+    each, so threads would not help. A database only this process can see (SQLite in memory)
+    is read here, one range after another."""
     from .progress import bar
     as_of = as_of or reference_date(conn)
     total = conn.execute(sa.text("SELECT COUNT(*) FROM individuals")).scalar()
@@ -192,14 +202,44 @@ def iter_individual_features(conn: Connection, graph, std, as_of: dt.date | None
         "SELECT DISTINCT month FROM balances_monthly ORDER BY month DESC")).scalars())[:12][::-1]
     months = months or [pd.Timestamp(as_of).strftime("%Y-%m")]
     has_txn = _scalar(conn, "SELECT 1 FROM transactions LIMIT 1") is not None
+    ranges = list(_ranges(conn, chunk))
+    url = conn.engine.url
+    workers = min(workers or os.cpu_count() or 1, len(ranges))
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        workers = 1
     with bar(total, desc="features", unit="customers", progress=progress) as pbar:
-        for lo, hi, n in _ranges(conn, chunk):
-            part = _chunk_features(conn, std, as_of, months, lo, hi, has_txn)
-            part = part.merge(ecosystem_counts(conn, lo, hi), on="customer_id", how="left")
-            for k in ECOSYSTEM_FEATURES:
-                part[k] = part[k].fillna(0).astype("int64") if k in part else 0
-            pbar.update(n)
-            yield part
+        if workers <= 1:
+            for lo, hi, n in ranges:
+                yield _range_features(conn, std, as_of, months, lo, hi, has_txn)
+                pbar.update(n)
+            return
+        job = partial(_range_features_in_worker, url.render_as_string(hide_password=False), std, as_of, months,
+                      has_txn=has_txn)
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+            for part, (_, _, n) in zip(pool.map(job, [r[0] for r in ranges], [r[1] for r in ranges]), ranges):
+                pbar.update(n)
+                yield part
+
+
+def _range_features(conn: Connection, std, as_of: dt.date, months: list[str], lo: str, hi: str,
+                    has_txn: bool) -> pd.DataFrame:
+    from ..graph.store import ECOSYSTEM_FEATURES
+    part = _chunk_features(conn, std, as_of, months, lo, hi, has_txn)
+    part = part.merge(ecosystem_counts(conn, lo, hi), on="customer_id", how="left")
+    for k in ECOSYSTEM_FEATURES:
+        part[k] = part[k].fillna(0).astype("int64") if k in part else 0
+    return part
+
+
+def _range_features_in_worker(url: str, std, as_of: dt.date, months: list[str], lo: str, hi: str,
+                              has_txn: bool) -> pd.DataFrame:
+    from ..graph.db import engine_for
+    engine = _WORKER_ENGINES.get(url) or _WORKER_ENGINES.setdefault(url, engine_for(url))
+    with engine.connect() as conn:
+        return _range_features(conn, std, as_of, months, lo, hi, has_txn)
+
+
+_WORKER_ENGINES: dict[str, object] = {}  # per worker process: one engine (and pool) per database
 
 
 # The graph's ecosystem counts (networkx_store.ecosystem_features) as SQL over one range: the
