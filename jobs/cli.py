@@ -184,17 +184,12 @@ def cmd_alerts(args) -> None:
 
 
 def cmd_serve(args) -> None:
-    import uvicorn
-    from ..api.app import create_app
+    from ..api.serve import serve
     from ..graph.db import get_engine, migrate
     migrate(get_engine())
     if args.json:
         print(json.dumps({"url": f"http://{args.host}:{args.port}/graphql"}), flush=True)
-    if args.workers > 1:  # one process per core: Python runs one request's CPU at a time per process
-        uvicorn.run("clientstrata.api.app:create_app", factory=True, workers=args.workers,
-                    host=args.host, port=args.port, log_level="info")
-    else:
-        uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    serve(args.host, args.port, args.workers)
 
 
 def cmd_token(args) -> None:
