@@ -1,14 +1,16 @@
 """`app`: the API over the loaded bank in-process; `serve(app) -> url`: an app on a real uvicorn
 server on a free loopback port, for tests that need real HTTP (JS clients, the browser, a body
-that streams in)."""
+that streams in); `count_statements(engine)`: SQL statements run inside a `with` block."""
 from __future__ import annotations
 
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
+import sqlalchemy as sa
 import uvicorn
 from starlette.testclient import TestClient
 
@@ -20,6 +22,29 @@ def app(loaded) -> Iterator[TestClient]:
     engine, graph = loaded
     with TestClient(create_app(engine, graph)) as client:
         yield client
+
+
+class StatementCount:
+    n = 0
+
+
+@contextmanager
+def _counting(engine) -> Iterator[StatementCount]:
+    count = StatementCount()
+
+    def seen(*_):
+        count.n += 1
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield count
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+
+
+@pytest.fixture
+def count_statements():
+    """`with count_statements(engine) as c: …` then `c.n`: dataloaders must keep it flat."""
+    return _counting
 
 
 @pytest.fixture

@@ -173,22 +173,14 @@ def test_cursors_belong_to_their_order(app, make_token, loaded):
     assert r["errors"][0]["message"] == "`first` must be between 1 and 1000"
 
 
-def test_statements_per_households_page_do_not_grow(app, make_token, loaded):
+def test_statements_per_households_page_do_not_grow(app, make_token, loaded, count_statements):
     engine, _ = loaded
     q = PAGE.replace(NODE, NODE + " members { role aum customer { id tier aum } }")
     token = make_token("marketing_analyst")
     counts = {}
     for first in (5, 20, 70):
-        count = 0
-
-        def counter(*_):
-            nonlocal count
-            count += 1
-        sa.event.listen(engine, "before_cursor_execute", counter)
-        try:
+        with count_statements(engine) as count:
             data = ask(app, token, q, first=first, after=None, since="2000-01-01T00:00:00", filter=None)
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", counter)
         assert len(data["households"]["edges"]) == first
-        counts[first] = count
+        counts[first] = count.n
     assert max(counts.values()) <= 15 and counts[70] <= counts[5] + 3, counts

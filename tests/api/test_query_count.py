@@ -10,25 +10,17 @@ PAGE = """query($first: Int!) { customers(first: $first) { edges { node { id tie
   household { id members { role customer { id tier } } } } } } }"""
 
 
-def statements(engine, client, token, first: int, page: str = PAGE) -> int:
-    count = 0
-
-    def counter(*_):
-        nonlocal count
-        count += 1
-    sa.event.listen(engine, "before_cursor_execute", counter)
-    try:
+def statements(count_statements, engine, client, token, first: int, page: str = PAGE) -> int:
+    with count_statements(engine) as count:
         r = client.post("/graphql", json={"query": page, "variables": {"first": first}},
                         headers={"Authorization": f"Bearer {token}"})
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", counter)
     assert r.status_code == 200 and "errors" not in r.json(), r.text
     assert len(r.json()["data"]["customers"]["edges"]) == first
-    return count
+    return count.n
 
 
 @pytest.mark.parametrize("role", ["marketing_analyst", "relationship_manager"])
-def test_statements_per_request_do_not_grow_with_the_page(loaded, make_token, role):
+def test_statements_per_request_do_not_grow_with_the_page(loaded, make_token, role, count_statements):
     engine, graph = loaded
     with engine.connect() as conn:  # the RM with the largest book, so a page of 200 is full
         rm = conn.execute(sa.text("SELECT rm_id FROM individuals WHERE rm_id IS NOT NULL GROUP BY rm_id "
@@ -36,19 +28,19 @@ def test_statements_per_request_do_not_grow_with_the_page(loaded, make_token, ro
     token = make_token(role, rm if role == "relationship_manager" else None)
     with TestClient(create_app(engine, graph)) as client:
         sizes = (10, 50, 200) if role != "relationship_manager" else (2, 5, 10)
-        counts = {n: statements(engine, client, token, n) for n in sizes}
+        counts = {n: statements(count_statements, engine, client, token, n) for n in sizes}
     # one batch per loader and level whatever the page size (how the event loop groups the
     # batches moves the count by a few); per-customer queries would add hundreds
     assert max(counts.values()) <= 30 and counts[sizes[-1]] <= counts[sizes[0]] + 6, counts
 
 
-def test_the_total_is_counted_only_when_asked_for(loaded, make_token):
+def test_the_total_is_counted_only_when_asked_for(loaded, make_token, count_statements):
     engine, graph = loaded
     token = make_token("marketing_analyst")
     bare = "query($first: Int!) { customers(first: $first) { edges { node { id } } } }"
     counted = "query($first: Int!) { customers(first: $first) { totalCount edges { node { id } } } }"
     with TestClient(create_app(engine, graph)) as client:
-        without, with_total = (statements(engine, client, token, 5, q) for q in (bare, counted))
+        without, with_total = (statements(count_statements, engine, client, token, 5, q) for q in (bare, counted))
         total = client.post("/graphql", json={"query": counted, "variables": {"first": 5}},
                             headers={"Authorization": f"Bearer {token}"}).json()["data"]["customers"]["totalCount"]
     assert with_total == without + 1
