@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -198,6 +199,10 @@ def validate_chunk(
     typed = pd.DataFrame({c.name: _parse_column(c, raw[c.name].astype(str), reasons)
                           for c in table.columns}, index=raw.index)
 
+    for col, limit in _lengths(table.name, tuple(c.name for c in table.columns if c.kind == "str")):
+        # the record's column is VARCHAR(limit): PostgreSQL would refuse the whole load for one row
+        reasons.add(typed[col].str.len() > limit, f"{col}: longer than {limit} characters")
+
     for chk in table.checks:
         left, right = typed[chk.left], typed[chk.right]
         both = left.notna() & right.notna()
@@ -225,6 +230,14 @@ def validate_chunk(
     bad_rows = raw.loc[bad, [ROW] + table.column_names].copy()
     bad_rows.insert(1, "reason", reasons.text[bad])
     return Validated(good=good, bad=bad_rows)
+
+
+@lru_cache(maxsize=None)
+def _lengths(table: str, text_columns: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+    """(column, VARCHAR length) of a table's text columns, read from the record's own model."""
+    from ..graph.models import Base
+    record = Base.metadata.tables[table]
+    return tuple((c, record.c[c].type.length) for c in text_columns if getattr(record.c[c].type, "length", None))
 
 
 def _check_duplicates(table: Table, typed: pd.DataFrame, raw: pd.DataFrame, reasons: _Reasons,

@@ -38,6 +38,7 @@ def test_bad_rows_are_quarantined_with_reasons_and_good_rows_load(engine, bundle
         {"customer_id": "X1", "name": "坏日期", "birth_date": "1990-02-30"},
         {"customer_id": "X2", "name": "", "birth_date": "1990-01-01"},
         {"customer_id": "C0000001", "name": "重复", "birth_date": "1990-01-01"},
+        {"customer_id": "X3", "name": "长" * 201, "birth_date": "1990-01-01"},  # VARCHAR(200)
     ])
     _break(bundle_copy, "transactions", [
         {"txn_id": "BAD1", "account_id": "A-nowhere", "booked_at": "2026-01-01T10:00:00",
@@ -46,7 +47,7 @@ def test_bad_rows_are_quarantined_with_reasons_and_good_rows_load(engine, bundle
          "direction": "credit", "amount": "-5", "channel": "fax"},
     ])
     report = ingest(bundle_copy, engine=engine, progress=False)
-    assert report.quarantined == 5
+    assert report.quarantined == 6
     assert report.loaded + report.quarantined == report.read
     with engine.connect() as conn:
         q = pd.read_sql("SELECT table_name, row_number, reason, raw FROM quarantine ORDER BY table_name, row_number", conn)
@@ -54,10 +55,10 @@ def test_bad_rows_are_quarantined_with_reasons_and_good_rows_load(engine, bundle
     reasons = " | ".join(q["reason"])
     for expected in ("birth_date: not a date", "name is required", "duplicate of row 1 (same customer_id)",
                      "account_id 'A-nowhere' not found in accounts", "amount: below the minimum",
-                     "channel: 'fax' is not one of"):
+                     "channel: 'fax' is not one of", "name: longer than 200 characters"):
         assert expected in reasons
     raw = q["raw"].map(lambda r: r if isinstance(r, dict) else json.loads(r))
-    assert {"X1", "X2"} <= set(raw.map(lambda r: r.get("customer_id")))
+    assert {"X1", "X2", "X3"} <= set(raw.map(lambda r: r.get("customer_id")))
 
 
 def test_reingesting_the_same_bundle_changes_nothing(engine, bundle_copy):
