@@ -140,7 +140,9 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=400, help="requests per query and concurrency level")
     ap.add_argument("--concurrency", default="1,8,32")
     ap.add_argument("--workers", type=int, default=2, help="API worker processes (`clientstrata serve --workers`)")
+    ap.add_argument("--warmup", type=int, default=300, help="requests per query before measuring")
     args = ap.parse_args()
+    load_at_start = round(os.getloadavg()[0], 2)  # the machine may be shared: say how busy it was
     workdir = args.workdir or Path(f"/tmp/clientstrata-bench-api-{args.customers}-{args.graph}")
     env = {**os.environ, "CLIENTSTRATA_PROGRESS": "0",
            "CLIENTSTRATA_DATABASE_URL": os.environ.get("CLIENTSTRATA_DATABASE_URL")
@@ -170,7 +172,8 @@ def main() -> None:
                      "customers_page_100": lambda: {"after": random.choice(cursors)}}
         results = {}
         for name, query in QUERIES.items():
-            asyncio.run(load(url, token, query, variables[name], 4, 40))  # warm caches and the pool
+            # warm the pools and the caches (SQLite pages, Neo4j's page cache and JIT) first
+            asyncio.run(load(url, token, query, variables[name], 4, args.warmup))
             results[name] = []
             for c in (int(x) for x in args.concurrency.split(",")):
                 r = asyncio.run(load(url, token, query, variables[name], c, args.requests))
@@ -184,8 +187,10 @@ def main() -> None:
     print(f"  SQL statements per customers request by page size: {stmts}")
     out = {"customers": args.customers, "graph": args.graph, "database": env["CLIENTSTRATA_DATABASE_URL"].split(":")[0],
            "machine": {"cores": os.cpu_count(), "python": platform.python_version(),
-                       "load_avg_1m_at_end": round(os.getloadavg()[0], 2)},
-           "workers": args.workers,
+                       "load_avg_1m_at_start": load_at_start, "load_avg_1m_at_end": round(os.getloadavg()[0], 2)},
+           "workers": args.workers, "warmup_requests": args.warmup,
+           "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                    cwd=HERE).stdout.strip(),
            "prepare_seconds": prep, "results": results, "sql_statements_per_request": stmts}
     dest = HERE / "results" / f"api-{args.customers}-{args.graph}.json"
     dest.parent.mkdir(exist_ok=True)
