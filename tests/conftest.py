@@ -146,7 +146,16 @@ class _Snapshots:
         try:
             with admin.connect() as conn:
                 for stmt in statements:
-                    conn.execute(sa.text(stmt))
+                    # WITH (FORCE) cannot end a server process our role does not own (an
+                    # autovacuum worker visiting the database): it is gone in a moment, retry
+                    for attempt in range(20):
+                        try:
+                            conn.execute(sa.text(stmt))
+                            break
+                        except sa.exc.DBAPIError:
+                            if attempt == 19:
+                                raise
+                            time.sleep(0.5)
         finally:
             admin.dispose()
 
