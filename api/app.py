@@ -75,7 +75,7 @@ def create_app(engine=None, graph: GraphStore | None = None, settings: ApiSettin
     engine = engine or get_engine()
     graph = graph or open_graph()
     settings = settings or ApiSettings.from_env()
-    runs = RunWorker(engine, graph)  # on-demand runs, one at a time, beside the requests
+    runs = RunWorker(engine, graph)  # on-demand runs and what-ifs, one at a time, beside the requests
     gql = _Authenticated(GraphQLView(build_schema(settings), engine, graph, runs), engine)
 
     async def healthz(_: Request) -> JSONResponse:
@@ -106,10 +106,13 @@ def create_app(engine=None, graph: GraphStore | None = None, settings: ApiSettin
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
-        try:  # runs a stopped server had queued are done now
+        try:  # runs and what-ifs a stopped server had queued are done now
             resumed = await asyncio.to_thread(runs.resume)
             if resumed:
                 log.info("resuming queued classification runs %s", resumed)
+            resumed = await asyncio.to_thread(runs.resume_whatifs)
+            if resumed:
+                log.info("resuming queued what-ifs %s", resumed)
         except (sa.exc.SQLAlchemyError, ClientStrataError):
             log.warning("cannot look for queued runs: the database is unavailable", exc_info=True)
         yield

@@ -21,7 +21,7 @@ __all__ = [
     "AccountHolder", "MonthlyBalance", "Loan", "Card", "StandingOrder", "Transaction",
     "RiskQuestionnaire", "IngestRun", "QuarantinedRow", "ClassificationRun", "Tag",
     "StandardVersion", "Override", "AuditEntry", "Notification", "Alert", "Feedback",
-    "ClassificationChange", "ApiToken", "RollupClock", "CustomerRollup", "HouseholdRollup",
+    "ClassificationChange", "ApiToken", "RollupClock", "CustomerRollup", "HouseholdRollup", "WhatIfRequest",
 ]
 
 Money = Numeric(18, 2, asdecimal=False)
@@ -349,6 +349,28 @@ class Override(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     __table_args__ = (Index("ix_overrides_customer_dimension", "customer_id", "dimension", "status"),)
+
+
+class WhatIfRequest(Base):
+    """A what-if asked over the API: a draft standard classified against current data in the
+    background and diffed with the live run. The draft's text is kept here, not in the
+    standards register (which holds what runs used), and so is the report once done: nothing is
+    published, but the answer outlives the request and the process that computed it."""
+
+    __tablename__ = "whatifs"
+    whatif_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    status: Mapped[str] = mapped_column(String(10), index=True)  # queued → running → done | failed
+    requested_by: Mapped[str] = mapped_column(String(100))
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    standard_version: Mapped[str] = mapped_column(String(40))
+    standard_sha256: Mapped[str] = mapped_column(String(64))
+    standard_text: Mapped[str] = mapped_column(Text)
+    sample: Mapped[int] = mapped_column(Integer)  # movers kept per dimension in the report
+    base_run_id: Mapped[int | None] = mapped_column(ForeignKey("classification_runs.run_id"))
+    report: Mapped[dict | None] = mapped_column(JSON)  # per dimension: customers, moved, from → to, sample
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 class AuditEntry(Base):

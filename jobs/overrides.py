@@ -16,18 +16,20 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..graph.access import require_in_book
-from ..graph.errors import NotFound
+from ..graph.errors import InvalidInput, NotFound
 from ..graph.models import Enterprise, Individual, Override
-from ..graph.queries import latest_run_id
+from ..graph.queries import book_subjects, latest_run_id
 from ..graph import audit
 from .changes import append_changes, effective_value, lock_feed
 from .errors import ActorRequired, InvalidState, InvalidValue, MakerIsChecker, ReasonRequired, UnknownDimension
 from .governance import current_dimensions, dimension_values
 
 __all__ = ["OverrideRecord", "propose_override", "approve_override", "reject_override", "revoke_override",
-           "expire_overrides", "get_override", "list_overrides"]
+           "expire_overrides", "get_override", "list_overrides", "overrides_page", "STATUSES", "MAX_OVERRIDES_PAGE"]
 
 _O = Override.__table__
+STATUSES = ("proposed", "approved", "rejected", "revoked", "expired")
+MAX_OVERRIDES_PAGE = 1000
 
 
 @dataclass(frozen=True)
@@ -71,21 +73,52 @@ def _text(text: str | None, what: str) -> str:
     return text
 
 
-def get_override(conn: Connection, override_id: int) -> OverrideRecord:
-    row = conn.execute(sa.select(_O).where(_O.c.override_id == override_id)).mappings().first()
+def get_override(conn: Connection, override_id: int, book: str | None = None) -> OverrideRecord:
+    """One override. With `book` (a relationship manager's id) an override on a customer outside
+    that book is not found: an RM learns nothing of other books' overrides, not even that they exist."""
+    q = sa.select(_O).where(_O.c.override_id == override_id)
+    if book is not None:
+        q = q.where(_O.c.customer_id.in_(book_subjects(book)))
+    row = conn.execute(q).mappings().first()
     if row is None:
         raise NotFound("override", str(override_id))
     return OverrideRecord(**dict(row))
 
 
-def list_overrides(conn: Connection, customer_id: str | None = None, status: str | None = None,
-                   dimension: str | None = None) -> pd.DataFrame:
+def _matching(customer_id: str | None, status: str | None, dimension: str | None, proposed_by: str | None,
+              book: str | None) -> sa.Select:
+    if status is not None and status not in STATUSES:
+        raise InvalidInput(f"`status` must be one of {', '.join(STATUSES)}, not {status!r}")
     q = sa.select(_O)
-    for col, val in (("customer_id", customer_id), ("status", status), ("dimension", dimension)):
+    for col, val in (("customer_id", customer_id), ("status", status), ("dimension", dimension),
+                     ("proposed_by", proposed_by)):
         if val:
             q = q.where(_O.c[col] == val)
+    if book is not None:
+        q = q.where(_O.c.customer_id.in_(book_subjects(book)))
+    return q
+
+
+def list_overrides(conn: Connection, customer_id: str | None = None, status: str | None = None,
+                   dimension: str | None = None, proposed_by: str | None = None,
+                   book: str | None = None) -> pd.DataFrame:
+    """Every override matching the filters, oldest first, one row each: a reviewer's queue
+    (`status="proposed"`) or a customer's history in a notebook. `book` as in `get_override`."""
+    q = _matching(customer_id, status, dimension, proposed_by, book)
     rows = conn.execute(q.order_by(_O.c.override_id)).mappings().all()
     return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in _O.columns])
+
+
+def overrides_page(conn: Connection, first: int = 100, after: int = 0, customer_id: str | None = None,
+                   status: str | None = None, dimension: str | None = None, proposed_by: str | None = None,
+                   book: str | None = None) -> tuple[list[OverrideRecord], bool]:
+    """Overrides numbered above `after`, oldest first, at most `first` (keyset paging: pass the
+    last override_id back), and whether more follow; filters and `book` as in `list_overrides`."""
+    if not 1 <= first <= MAX_OVERRIDES_PAGE:
+        raise InvalidInput(f"`first` must be between 1 and {MAX_OVERRIDES_PAGE:,}")
+    q = _matching(customer_id, status, dimension, proposed_by, book).where(_O.c.override_id > after)
+    rows = conn.execute(q.order_by(_O.c.override_id).limit(first + 1)).mappings().all()
+    return [OverrideRecord(**dict(r)) for r in rows[:first]], len(rows) > first
 
 
 def _customer_exists(conn: Connection, customer_id: str) -> bool:

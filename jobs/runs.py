@@ -31,7 +31,7 @@ from .publish import publish_pragmas, write_tags
 from .rollups import refresh_after_publish
 
 __all__ = ["classify", "queue_run", "run_queued", "queued_runs", "RunNotQueued", "RunReport", "latest_run_id",
-           "build_tags", "iter_tags", "require_synced", "graph_counts", "KINDS", "SNAPSHOT_TABLES"]
+           "build_tags", "iter_tags", "require_synced", "graph_counts", "failure_reason", "KINDS", "SNAPSHOT_TABLES"]
 
 KINDS = ("scheduled", "on_demand")
 # The inputs a run read, counted in its snapshot (with the latest ingest id and the graph's counts).

@@ -1,6 +1,10 @@
 """A thin gql client that returns pandas DataFrames."""
 from __future__ import annotations
 
+import os
+import time
+from pathlib import Path
+
 import pandas as pd
 from gql import Client as GqlClient, GraphQLRequest, gql
 from gql.transport.exceptions import TransportError as GqlTransportError, TransportQueryError
@@ -8,6 +12,7 @@ from gql.transport.httpx import HTTPXTransport
 from httpx import HTTPError
 from tqdm.auto import tqdm
 
+from . import _governance as G
 from ._errors import APIError, AuthenticationError, TransportError
 
 __all__ = ["Client"]
@@ -89,7 +94,8 @@ _DATES = ("birth_date", "onboarded_on")
 
 
 class Client:
-    """`Client("http://127.0.0.1:8000/graphql", token=None)`; every method returns a DataFrame."""
+    """`Client("http://127.0.0.1:8000/graphql", token=None)`; every method returns a DataFrame
+    (a what-if: a `WhatIfReport` holding three)."""
 
     def __init__(self, url: str, token: str | None = None, timeout: float = 60, progress: bool = True,
                  page_size: int = PAGE_SIZE) -> None:
@@ -231,3 +237,48 @@ class Client:
         df = pd.DataFrame([{"role": m["role"], "aum": m["aum"], **(m["customer"] or {})} for m in hh["members"]])
         df.attrs.update({k: hh[k] for k in ("id", "name", "status", "aum")})
         return df
+
+    def overrides(self, **filters) -> pd.DataFrame:
+        """Manual overrides in every state, oldest first; filters: status ("proposed", "approved",
+        "rejected", "revoked", "expired"), customer_id, dimension, proposed_by.
+        `overrides(status="proposed")` is what awaits a checker."""
+        unknown = set(filters) - set(G.OVERRIDE_FILTERS)
+        if unknown:
+            raise ValueError(f"unknown filter {sorted(unknown)}; use {sorted(G.OVERRIDE_FILTERS)}")
+        flt = {G.OVERRIDE_FILTERS[k]: v for k, v in filters.items() if v is not None}
+        nodes, _ = self._nodes(G.OVERRIDES, "overrides", 1000, "overrides", filter=flt or None)
+        return G.overrides_frame(nodes)
+
+    def submit_whatif(self, standard: str | os.PathLike, sample: int = 20) -> int:
+        """Queue a what-if of a draft standard — its YAML text, or a `Path` to the file — and
+        return its id at once; the server does it in the background. A draft it cannot use
+        raises `APIError` naming the line (`codes == ["INVALID_STANDARD"]`)."""
+        text = Path(standard).read_text("utf-8") if isinstance(standard, os.PathLike) else standard
+        got = self._execute(G.SUBMIT_WHATIF, standard=text, sample=sample)["whatIf"]
+        if got["__typename"] != "WhatIf":
+            raise APIError([got["message"]], [got["code"]])
+        return got["id"]
+
+    def whatif_report(self, whatif_id: int, wait: bool = True, timeout: float = 3600,
+                      poll_every: float = 2.0) -> G.WhatIfReport:
+        """A what-if's report (`.summary`, `.from_to`, `.sample` DataFrames). Waits while it is
+        queued or running (`wait=False`: returns at once, the frames empty until done); a failed
+        one raises `APIError` saying why; `TimeoutError` after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            node = self._execute(G.WHATIF, id=whatif_id)["whatIf"]
+            if node is None:
+                raise APIError([f"no what-if with id {whatif_id}"], ["NOT_FOUND"])
+            if node["status"] == "failed":
+                raise APIError([f"what-if {whatif_id} failed: {node['error']}"], ["WHATIF_FAILED"])
+            if node["status"] in G.WHATIF_FINISHED or not wait:
+                return G.WhatIfReport.from_node(node)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"what-if {whatif_id} is still {node['status']} after {timeout:g} s; "
+                                   f"fetch it later with whatif_report({whatif_id})")
+            time.sleep(poll_every)
+
+    def whatif(self, standard: str | os.PathLike, sample: int = 20, timeout: float = 3600) -> G.WhatIfReport:
+        """Submit a draft standard and wait for its report: `submit_whatif` then `whatif_report`.
+        The server publishes nothing."""
+        return self.whatif_report(self.submit_whatif(standard, sample), timeout=timeout)

@@ -36,7 +36,8 @@ class Tag:
     run_id: int
     computed_value: str | None = strawberry.field(
         default=None, description="The value the run computed; differs from `value` when a manual override applies.")
-    override_id: int | None = strawberry.field(default=None, description="The manual override in force, if any.")
+    override_id: int | None = strawberry.field(default=None, description="The manual override in force, if any "
+                                                                       "(`override(id)` reads it whole).")
     overridden_by: str | None = strawberry.field(default=None, description="Who approved the override.")
     override_reason: str | None = strawberry.field(default=None, description="Why the value was overridden.")
 

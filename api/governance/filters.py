@@ -5,7 +5,7 @@ import datetime as dt
 
 import strawberry
 
-__all__ = ["AuditFilter", "ProposeOverrideInput"]
+__all__ = ["AuditFilter", "OverrideFilter", "ProposeOverrideInput"]
 
 
 @strawberry.input(description="Every condition given must hold.")
@@ -17,6 +17,15 @@ class AuditFilter:
                                                                          "customer, feedback …")
     entity_id: str | None = None
     since: dt.datetime | None = None
+
+
+@strawberry.input(description="Every condition given must hold.")
+class OverrideFilter:
+    status: str | None = strawberry.field(default=None, description="proposed, approved, rejected, revoked or "
+                                                                    "expired.")
+    customer_id: strawberry.ID | None = strawberry.field(default=None, description="A customer or an enterprise.")
+    dimension: str | None = None
+    proposed_by: str | None = None
 
 
 @strawberry.input

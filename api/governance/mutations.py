@@ -8,25 +8,21 @@ import strawberry
 from strawberry.types import Info
 
 from ...graph.access import Permission
-from ...graph import errors as graph_errors
 from ...graph.errors import ClientStrataError
 from ...jobs import overrides as O
 from ...jobs.history import get_run
-from ...jobs.standard import parse_standard
-from ...jobs.whatif import whatif
+from ...jobs.whatif_requests import get_whatif
 from ..errors import (InvalidInput, InvalidStandard, InvalidState, MakerIsChecker, NotAllowed, NotFound, as_error,
                       attempt)
 from .filters import ProposeOverrideInput
-from .types import ClassificationRun, DimensionMovement, MigrationCell, Mover, Override, WhatIfReport
+from .types import ClassificationRun, Override, WhatIf
 
 __all__ = ["StartRunResult", "WhatIfResult", "ProposeOverrideResult", "ApproveOverrideResult",
            "RejectOverrideResult", "RevokeOverrideResult", "start_run", "what_if", "propose_override",
-           "approve_override", "reject_override", "revoke_override", "MAX_SAMPLE"]
-
-MAX_SAMPLE = 200
+           "approve_override", "reject_override", "revoke_override"]
 
 StartRunResult = Annotated[Union[ClassificationRun, NotAllowed], strawberry.union("StartRunResult")]
-WhatIfResult = Annotated[Union[WhatIfReport, InvalidStandard, InvalidInput, NotAllowed],
+WhatIfResult = Annotated[Union[WhatIf, InvalidStandard, InvalidInput, NotAllowed],
                          strawberry.union("WhatIfResult")]
 ProposeOverrideResult = Annotated[Union[Override, NotFound, NotAllowed, InvalidInput],
                                   strawberry.union("ProposeOverrideResult")]
@@ -50,23 +46,14 @@ async def start_run(info: Info):
         return as_error(exc, (NotAllowed,))
 
 
-def _report(w, sample: int) -> WhatIfReport:
-    dims = [DimensionMovement(dimension=d["dimension"], customers=d["customers"], moved=d["moved"],
-                              from_to=[MigrationCell(**c) for c in d["from_to"]],
-                              sample=[Mover(**m) for m in d["sample"]]) for d in w.movements(sample)]
-    return WhatIfReport(standard_version=w.standard_version, standard_sha256=w.standard_sha256,
-                        base_run_id=w.base_run_id, published=False, moved=sum(d.moved for d in dims), dimensions=dims)
-
-
 async def what_if(info: Info, standard: str, sample: int):
-    """The draft (YAML text) against current data; publishes nothing."""
+    """Check the draft (YAML text) now and queue it; the server's RunWorker does it in the
+    background. Returns the queued what-if at once; publishes nothing."""
     ctx = info.context
     try:
         ctx.principal.require(Permission.WHATIF)
-        if not 0 <= sample <= MAX_SAMPLE:
-            raise graph_errors.InvalidInput(f"`sample` must be between 0 and {MAX_SAMPLE}")
-        draft = parse_standard(standard, "draft")
-        return _report(await asyncio.to_thread(whatif, ctx.engine, ctx.graph, draft), sample)
+        whatif_id = await asyncio.to_thread(ctx.runs.start_whatif, ctx.principal.actor, standard, sample)
+        return WhatIf.from_row(await ctx.run(get_whatif, whatif_id))
     except ClientStrataError as exc:
         return as_error(exc, (InvalidStandard, InvalidInput, NotAllowed))
 

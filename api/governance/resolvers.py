@@ -9,12 +9,16 @@ from ...graph.audit import audit_page
 from ...jobs.changes import changes_after
 from ...graph.errors import NotFound
 from ...jobs.history import get_run, migration_matrix, runs_page
+from ...jobs.overrides import get_override, overrides_page
+from ...jobs.whatif_requests import get_whatif
 from ..pagination import PageInfo, decode_cursor, encode_cursor
-from .filters import AuditFilter
+from .filters import AuditFilter, OverrideFilter
 from .types import (AuditConnection, AuditEdge, AuditEntry, ChangeConnection, ChangeEdge, ClassificationChange,
-                    ClassificationRun, Migration, MigrationCell, RunConnection, RunEdge)
+                    ClassificationRun, Migration, MigrationCell, Override, OverrideConnection, OverrideEdge,
+                    RunConnection, RunEdge, WhatIf)
 
-__all__ = ["resolve_runs", "resolve_run", "resolve_migration", "resolve_audit_log", "resolve_changes"]
+__all__ = ["resolve_runs", "resolve_run", "resolve_migration", "resolve_audit_log", "resolve_changes",
+           "resolve_override", "resolve_overrides", "resolve_whatif"]
 
 
 async def resolve_runs(info: Info, first: int, after: str | None) -> RunConnection:
@@ -57,3 +61,29 @@ async def resolve_changes(info: Info, after: str | None, first: int) -> ChangeCo
     # an empty page keeps the caller where it was: the cursor is never lost
     return ChangeConnection(edges=edges, page_info=PageInfo(has_next_page=len(rows) > first,
                                                             end_cursor=edges[-1].cursor if edges else after))
+
+
+async def resolve_override(info: Info, id: int) -> Override | None:
+    try:
+        return Override.from_record(await info.context.run(partial(get_override, book=info.context.principal.book), id))
+    except NotFound:  # none, or not in a relationship manager's book: the same answer
+        return None
+
+
+async def resolve_overrides(info: Info, filter: OverrideFilter | None, first: int,
+                            after: str | None) -> OverrideConnection:
+    f = filter or OverrideFilter()
+    rows, more = await info.context.run(partial(
+        overrides_page, first=first, after=decode_cursor("override", after) or 0,
+        customer_id=None if f.customer_id is None else str(f.customer_id), status=f.status, dimension=f.dimension,
+        proposed_by=f.proposed_by, book=info.context.principal.book))
+    edges = [OverrideEdge(cursor=encode_cursor("override", o.override_id), node=Override.from_record(o)) for o in rows]
+    return OverrideConnection(edges=edges, page_info=PageInfo(has_next_page=more,
+                                                              end_cursor=edges[-1].cursor if edges else after))
+
+
+async def resolve_whatif(info: Info, id: int) -> WhatIf | None:
+    try:
+        return WhatIf.from_row(await info.context.run(get_whatif, id))
+    except NotFound:
+        return None

@@ -9,8 +9,8 @@ from strawberry.scalars import JSON
 from ..pagination import PageInfo
 
 __all__ = ["ClassificationRun", "RunEdge", "RunConnection", "MigrationCell", "Migration", "Mover",
-           "DimensionMovement", "WhatIfReport", "Override", "AuditEntry", "AuditEdge", "AuditConnection",
-           "ClassificationChange", "ChangeEdge", "ChangeConnection"]
+           "DimensionMovement", "WhatIfReport", "WhatIf", "Override", "OverrideEdge", "OverrideConnection",
+           "AuditEntry", "AuditEdge", "AuditConnection", "ClassificationChange", "ChangeEdge", "ChangeConnection"]
 
 
 @strawberry.type(description="A classification run: numbered, published whole or not at all. `status`: queued → "
@@ -91,6 +91,38 @@ class WhatIfReport:
     moved: int = strawberry.field(description="Tags that would change, over every dimension.")
     dimensions: list[DimensionMovement]
 
+    @classmethod
+    def from_row(cls, r: dict) -> "WhatIfReport":
+        report = r["report"]
+        dims = [DimensionMovement(dimension=d["dimension"], customers=d["customers"], moved=d["moved"],
+                                  from_to=[MigrationCell(**c) for c in d["from_to"]],
+                                  sample=[Mover(**m) for m in d["sample"]]) for d in report["dimensions"]]
+        return cls(standard_version=r["standard_version"], standard_sha256=r["standard_sha256"],
+                   base_run_id=r["base_run_id"], published=False, moved=report["moved"], dimensions=dims)
+
+
+@strawberry.type(description="A what-if of a draft standard, done in the background like a run: `status` queued → "
+                             "running → done | failed. Follow it with `whatIf(id)`; `report` is there once done.")
+class WhatIf:
+    id: int = strawberry.field(description="The what-if's number.")
+    status: str
+    requested_by: str
+    requested_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    standard_version: str = strawberry.field(description="The draft's `version`.")
+    standard_sha256: str
+    sample: int = strawberry.field(description="Movers kept per dimension.")
+    error: str | None = strawberry.field(description="Why a failed what-if failed.")
+    report: WhatIfReport | None = strawberry.field(description="Once done: the draft against the live run.")
+
+    @classmethod
+    def from_row(cls, r: dict) -> "WhatIf":
+        return cls(id=r["whatif_id"], status=r["status"], requested_by=r["requested_by"],
+                   requested_at=r["requested_at"], started_at=r["started_at"], finished_at=r["finished_at"],
+                   standard_version=r["standard_version"], standard_sha256=r["standard_sha256"], sample=r["sample"],
+                   error=r["error"], report=WhatIfReport.from_row(r) if r["report"] is not None else None)
+
 
 @strawberry.type(description="A manual override (人工审核) of one tag: proposed by one person, decided by another.")
 class Override:
@@ -113,9 +145,23 @@ class Override:
 
     @classmethod
     def from_record(cls, o) -> "Override":
+        """From `jobs.overrides.OverrideRecord`, field for field (`override_id` is `id`); a test
+        keeps the two field lists equal."""
         d = o.to_dict()
         d["id"] = d.pop("override_id")
         return cls(**d)
+
+
+@strawberry.type
+class OverrideEdge:
+    cursor: str
+    node: Override
+
+
+@strawberry.type(description="Overrides, oldest first.")
+class OverrideConnection:
+    edges: list[OverrideEdge]
+    page_info: PageInfo
 
 
 @strawberry.type(description="Who did what, when and why.")

@@ -1,6 +1,8 @@
 """Governance over the API: overrides (maker–checker, RM book, typed refusals), the audit log for
 admins only, what-if drafts, runs started on demand in the background, migration, segments and
 the change feed polled across runs and an approved override without a gap or a repeat."""
+import dataclasses
+import datetime as dt
 import re
 import threading
 import time
@@ -8,7 +10,15 @@ from importlib import resources
 
 import sqlalchemy as sa
 
+from starlette.testclient import TestClient
+from strawberry.types.base import StrawberryOptional
+
+from clientstrata.api.app import create_app
+from clientstrata.api.governance.types import Override
 from clientstrata.graph.models import AuditEntry, ClassificationChange, Enterprise, Individual
+from clientstrata.graph.models import Override as OverrideRow
+from clientstrata.graph.networkx_store import NetworkxGraph
+from clientstrata.jobs.overrides import OverrideRecord
 from clientstrata.jobs.runs import classify
 
 # case matters: SQL keywords in capitals, driver and exception names as they print
@@ -189,9 +199,24 @@ def _default_text():
 
 
 WHATIF = """mutation($s: String!) { whatIf(standard: $s, sample: 3) { __typename
-  ... on WhatIfReport { published baseRunId moved dimensions { dimension customers moved
-      fromTo { fromValue toValue customers } sample { customerId fromValue toValue } } }
+  ... on WhatIf { id status requestedBy report { published } }
   ... on InvalidStandard { code message line key } ... on Error { code } } }"""
+WHATIF_BY_ID = """query($id: Int!) { whatIf(id: $id) { id status requestedBy requestedAt startedAt finishedAt
+  standardVersion sample error report { published baseRunId moved dimensions { dimension customers moved
+      fromTo { fromValue toValue customers } sample { customerId fromValue toValue } } } } }"""
+
+
+def _at(text):
+    return dt.datetime.fromisoformat(text)
+
+
+def _finished_whatif(app, token, whatif_id, limit=300):
+    deadline = time.time() + limit
+    while True:
+        w = gql(app, token, WHATIF_BY_ID, id=whatif_id)["data"]["whatIf"]
+        if w["status"] in ("done", "failed") or time.time() > deadline:
+            return w
+        time.sleep(0.3)
 CHANGES = """query($after: String) { classificationChanges(after: $after, first: 700) {
   edges { cursor node { seq source customerId dimension oldValue newValue } } pageInfo { hasNextPage endCursor } } }"""
 
@@ -203,7 +228,8 @@ def test_whatif_runs_migration_segments_and_the_change_feed(app, loaded, make_to
     rm_token = make_token("relationship_manager", rm)
     text = _default_text()
 
-    # what-if: typed refusals with the line; a valid draft reports movers and publishes nothing
+    # what-if: typed refusals with the line, at once; a valid draft is queued, done in the
+    # background, and its report (movers) kept; nothing is published
     overlap = text.replace("label_en: Wealth, min: 500000,", "label_en: Wealth, min: 40000,")
     bad = gql(app, analyst, WHATIF, s=overlap)["data"]["whatIf"]
     line = next(i for i, t in enumerate(overlap.splitlines(), 1) if "min: 40000" in t)
@@ -212,12 +238,36 @@ def test_whatif_runs_migration_segments_and_the_change_feed(app, loaded, make_to
     broken = gql(app, analyst, WHATIF, s="version: 1\ndimensions: [a\n")["data"]["whatIf"]
     assert broken["__typename"] == "InvalidStandard" and broken["line"] == 3 and "not valid YAML" in broken["message"]
     assert gql(app, rm_token, WHATIF, s=text)["data"]["whatIf"]["__typename"] == "NotAllowed"
+    too_many = gql(app, analyst, "mutation($s: String!) { whatIf(standard: $s, sample: 500) { __typename "
+                                 "... on Error { code message } } }", s=text)["data"]["whatIf"]
+    assert too_many == {"__typename": "InvalidInput", "code": "INVALID_INPUT",
+                        "message": "`sample` must be between 0 and 200"}
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM whatifs")).scalar() == 0  # refusals queue nothing
     draft = text.replace("label_en: Affluent, min: 50000,", "label_en: Affluent, min: 60000,")
-    report = gql(app, analyst, WHATIF, s=draft)["data"]["whatIf"]
+    queued = gql(app, analyst, WHATIF, s=draft)["data"]["whatIf"]
+    assert queued["__typename"] == "WhatIf" and queued["requestedBy"] == "test marketing_analyst"
+    assert queued["status"] in ("queued", "running", "done")
+    assert (queued["status"] == "done") == (queued["report"] is not None)
+    w = _finished_whatif(app, analyst, queued["id"])
+    assert w["status"] == "done" and w["error"] is None and w["sample"] == 3
+    assert _at(w["requestedAt"]) <= _at(w["startedAt"]) <= _at(w["finishedAt"])
+    report = w["report"]
     tiers = next(d for d in report["dimensions"] if d["dimension"] == "wealth_tier")
     assert report["published"] is False and report["baseRunId"] == 1 and tiers["customers"] == 300
     assert tiers["moved"] == sum(c["customers"] for c in tiers["fromTo"]) > 0
     assert len(tiers["sample"]) == min(3, tiers["moved"]) and {m["toValue"] for m in tiers["sample"]} == {"mass"}
+    assert report["moved"] == sum(d["moved"] for d in report["dimensions"])
+    assert gql(app, risk, WHATIF_BY_ID, id=queued["id"])["data"]["whatIf"] == w  # any role with `whatif` reads it
+    refused = gql(app, rm_token, WHATIF_BY_ID, id=queued["id"])
+    assert refused["data"] == {"whatIf": None} and refused["errors"][0]["extensions"]["code"] == "NOT_ALLOWED"
+    assert gql(app, analyst, WHATIF_BY_ID, id=queued["id"] + 1)["data"]["whatIf"] is None
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM classification_runs")).scalar() == 1
+        asked = conn.execute(sa.select(AuditEntry.actor, AuditEntry.action).where(
+            AuditEntry.entity_type == "whatif").order_by(AuditEntry.audit_id)).all()
+    assert [tuple(a) for a in asked] == [("test marketing_analyst", "whatif.queued"),
+                                         ("test marketing_analyst", "whatif.done")]
 
     # the feed from the start, polled in small pages while a second run publishes concurrently
     seen: list[int] = []
@@ -299,3 +349,94 @@ def test_whatif_runs_migration_segments_and_the_change_feed(app, loaded, make_to
     assert sum(s["customers"] for s in gql(app, rm_token, q, d="wealth_tier")["data"]["segments"]) == len(mine)
     clusters = gql(app, analyst, q, d="behaviour_cluster")["data"]["segments"]
     assert clusters and all(s["description"] for s in clusters)
+
+
+def test_a_failed_whatif_says_why_without_a_stack_trace(loaded, make_token, tmp_path):
+    """A server whose graph was never synced: the draft is valid, so it is queued; doing it
+    fails, and the what-if says what to do — no traceback, SQL or driver text (`gql` checks)."""
+    engine, _ = loaded
+    analyst = make_token("marketing_analyst")
+    with TestClient(create_app(engine, NetworkxGraph(tmp_path / "never-synced.pkl"))) as app:
+        queued = gql(app, analyst, WHATIF, s=_default_text())["data"]["whatIf"]
+        assert queued["__typename"] == "WhatIf"
+        w = _finished_whatif(app, analyst, queued["id"])
+    assert (w["status"], w["report"]) == ("failed", None) and w["finishedAt"]
+    assert w["error"] == "the customer graph is empty: run `clientstrata sync-graph` first"
+
+
+OVERRIDE_FIELDS = ("id customerId dimension value labelZh labelEn reason status proposedBy proposedAt decidedBy "
+                   "decidedAt decisionNote expiresOn revokedBy revokedAt")
+OVERRIDES = """query($f: OverrideFilter, $first: Int!, $after: String) { overrides(filter: $f, first: $first,
+  after: $after) { edges { cursor node { id customerId dimension value status proposedBy decidedBy } }
+  pageInfo { hasNextPage endCursor } } }"""
+
+
+def _all_overrides(app, token, first=100, **flt):
+    seen, after = [], None
+    while True:
+        page = gql(app, token, OVERRIDES, f=flt or None, first=first, after=after)["data"]["overrides"]
+        seen += [e["node"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            return seen
+        after = page["pageInfo"]["endCursor"]
+
+
+def test_overrides_are_read_as_such_within_the_book(app, loaded, make_token):
+    engine, _ = loaded
+    rm, mine, others = _rm_and_customers(engine)
+    analyst, risk, agent = make_token("marketing_analyst"), make_token("risk_officer"), make_token("service_agent")
+    rm_token = make_token("relationship_manager", rm)
+
+    def propose(token, customer, dimension="wealth_tier", value="private_banking"):
+        return gql(app, token, PROPOSE, input={"customerId": customer, "dimension": dimension, "value": value,
+                                               "reason": "mandate"})["data"]["proposeOverride"]["id"]
+
+    a = propose(analyst, mine[0])
+    b = propose(rm_token, mine[1], "cooperation_depth", "ecosystem_synergy")
+    c = propose(analyst, others[0])
+    gql(app, risk, DECIDE, id=a)
+    ids = [a, b, c]
+
+    # everyone reads them, in every state; a relationship manager only their book's
+    for token in (analyst, risk, agent, make_token("admin")):
+        assert [o["id"] for o in _all_overrides(app, token)] == ids
+    own = _all_overrides(app, rm_token)
+    assert [o["id"] for o in own] == [a, b] and {o["customerId"] for o in own} <= set(mine)
+    one = "query($id: Int!) { override(id: $id) { %s } }" % OVERRIDE_FIELDS
+    assert gql(app, rm_token, one, id=c)["data"]["override"] is None  # outside the book: as if it did not exist
+    assert gql(app, analyst, one, id=c)["data"]["override"]["customerId"] == others[0]
+    assert gql(app, analyst, one, id=10**6)["data"]["override"] is None
+    full = gql(app, rm_token, one, id=a)["data"]["override"]
+    assert (full["status"], full["value"], full["proposedBy"], full["decidedBy"], full["labelEn"]) == \
+        ("approved", "private_banking", "test marketing_analyst", "test risk_officer", "Private banking")
+
+    # filters, each alone and together, and pages that neither skip nor repeat
+    assert [o["id"] for o in _all_overrides(app, analyst, status="proposed")] == [b, c]
+    assert [o["id"] for o in _all_overrides(app, analyst, status="approved", customerId=mine[0])] == [a]
+    assert [o["id"] for o in _all_overrides(app, analyst, dimension="cooperation_depth")] == [b]
+    assert [o["id"] for o in _all_overrides(app, analyst, proposedBy="test relationship_manager")] == [b]
+    assert [o["id"] for o in _all_overrides(app, rm_token, customerId=others[0])] == []
+    assert [o["id"] for o in _all_overrides(app, analyst, first=1)] == ids
+    bad = gql(app, analyst, OVERRIDES, f={"status": "pending"}, first=10)
+    assert bad["data"] is None and bad["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+    assert "proposed, approved, rejected, revoked, expired" in bad["errors"][0]["message"]
+
+    # the tag an approved override changed names it; `override(id)` reads the same override
+    tag = next(t for t in gql(app, rm_token, "query($id: ID!) { customer(id: $id) { tags { dimension value "
+                                             "computedValue overrideId overriddenBy overrideReason } } }",
+                              id=mine[0])["data"]["customer"]["tags"] if t["dimension"] == "wealth_tier")
+    assert tag["overrideId"] == a and tag["value"] == full["value"]
+    assert (tag["overriddenBy"], tag["overrideReason"]) == (full["decidedBy"], full["reason"])
+
+
+def test_the_override_type_and_the_domain_record_have_the_same_fields():
+    """`Override` (GraphQL) is built from `OverrideRecord` field for field, and the record from the
+    table's row: a column added to one and not the others fails here, not in a client."""
+    record = {f.name: "None" in str(f.type) for f in dataclasses.fields(OverrideRecord)}  # "str | None"
+    gql_type = {("override_id" if f.python_name == "id" else f.python_name): isinstance(f.type, StrawberryOptional)
+                for f in Override.__strawberry_definition__.fields}
+    table = {c.name: c.nullable for c in OverrideRow.__table__.columns}
+    table["override_id"] = False  # the primary key
+    assert set(record) == set(gql_type) == set(table)
+    assert record == table, "nullability differs between the record and the table"
+    assert gql_type == record, "nullability differs between the GraphQL type and the record"

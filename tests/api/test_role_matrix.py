@@ -21,6 +21,9 @@ from graphql import TypeInfo, TypeInfoVisitor, Visitor, get_named_type, is_objec
 from clientstrata.api.schema import schema
 from clientstrata.graph.access import Permission, Role, ROLE_PERMISSIONS
 from clientstrata.graph.models import Employment, Enterprise, HouseholdMember, Individual
+from clientstrata.jobs.governance import standard_text
+from clientstrata.jobs.overrides import approve_override, propose_override
+from clientstrata.jobs.whatif_requests import queue_whatif, run_queued_whatif
 
 CUSTOMER_ID = re.compile(r"^C\d{7}$")
 PII_FIELDS = {"idNumber", "phone", "address", "accountNumber"}
@@ -42,6 +45,11 @@ CUSTOMER_360 = f"""{PERSON} tags {{ {TAG} }} asOf: tags(asOf: "2100-01-01") {{ d
   household {{ {HOUSEHOLD} members {{ role aum customerId customer {{ {PERSON} }} }} }}
   alerts {{ {ALERT} customer {{ {PERSON} }} }}
   feedback {{ id customerId kind score text recordedBy recordedAt }}"""
+OVERRIDE_FIELDS = ("id customerId dimension value labelZh labelEn reason status proposedBy proposedAt decidedBy "
+                   "decidedAt decisionNote expiresOn revokedBy revokedAt")
+WHATIF_FIELDS = """id status requestedBy requestedAt startedAt finishedAt standardVersion standardSha256 sample error
+  report { standardVersion standardSha256 baseRunId published moved dimensions { dimension customers moved
+           fromTo { fromValue toValue customers } sample { customerId fromValue toValue } } }"""
 ENTERPRISE = f"""id name industry size registeredCapital annualRevenue foundedOn branchId rmId tags {{ {TAG} }}
   people {{ customerId name link payroll share customer {{ {PERSON} }} }} peopleCount
   supplyChain {{ enterpriseId name role annualVolume }} relationshipManager {{ {RM} }}"""
@@ -59,6 +67,8 @@ PATHS: dict[str, tuple[str, list[str]]] = {
     "enterprise": (f"query($id: ID!) {{ enterprise(id: $id) {{ {ENTERPRISE} }} }}", ["mine", "other"]),
     "alerts": (f"{{ alerts(first: 500) {{ {PAGE} edges {{ cursor node {{ {ALERT} customer {{ {PERSON} }} }} }} }} }}",
                [""]),
+    "override": (f"query($id: Int!) {{ override(id: $id) {{ {OVERRIDE_FIELDS} }} }}", ["mine", "other"]),
+    "overrides": (f"{{ overrides(first: 1000) {{ {PAGE} edges {{ cursor node {{ {OVERRIDE_FIELDS} }} }} }} }}", [""]),
     "classificationChanges": (f"""{{ classificationChanges(first: 9999) {{ {PAGE} edges {{ cursor node {{
                                    seq at source runId overrideId customerId dimension oldValue newValue }} }} }} }}""",
                               [""]),
@@ -76,21 +86,20 @@ AGGREGATES: dict[str, tuple[str, object]] = {
 SYSTEM_ROOTS: dict[str, tuple[str, Permission | None]] = {
     "runs": (f"{{ runs(first: 20) {{ {PAGE} edges {{ cursor node {{ {RUN} }} }} }} }}", None),
     "run": (f"{{ run(id: 1) {{ {RUN} }} }}", None),
+    # the report names movers from every book: only roles that may ask for a what-if read one
+    "whatIf": (f"{{ whatIf(id: 1) {{ {WHATIF_FIELDS} }} }}", Permission.WHATIF),
     "auditLog": (f"""{{ auditLog(first: 100) {{ {PAGE} edges {{ cursor node {{
                       id at actor action entityType entityId details }} }} }} }}""", Permission.READ_AUDIT),
 }
 
 ERR = "... on Error { code message } ... on NotFound { kind key }"
-OVERRIDE = ("... on Override { id customerId dimension value labelZh labelEn reason status proposedBy proposedAt "
-            "decidedBy decidedAt decisionNote expiresOn revokedBy revokedAt }")
+OVERRIDE = f"... on Override {{ {OVERRIDE_FIELDS} }}"
 # mutation -> (document, permission); ids that do not exist, so a role that may act gets NotFound
 MUTATIONS: dict[str, tuple[str, Permission]] = {
     "startRun": (f"mutation {{ startRun {{ __typename ... on ClassificationRun {{ {RUN} }} ... on Error {{ code }} }} }}",
                  Permission.START_RUN),
     "whatIf": (f"""mutation {{ whatIf(standard: "version: [") {{ __typename ... on Error {{ code message }}
-                   ... on InvalidStandard {{ line key }} ... on WhatIfReport {{
-                   standardVersion standardSha256 baseRunId published moved dimensions {{ dimension customers moved
-                   fromTo {{ fromValue toValue customers }} sample {{ customerId fromValue toValue }} }} }} }} }}""",
+                   ... on InvalidStandard {{ line key }} ... on WhatIf {{ {WHATIF_FIELDS} }} }} }}""",
                Permission.WHATIF),
     "proposeOverride": ("""mutation($id: ID!) { proposeOverride(input: {customerId: $id, dimension: "wealth_tier",
                            value: "wealth", reason: "role matrix"}) { __typename %s %s } }""" % (OVERRIDE, ERR),
@@ -194,6 +203,19 @@ def _targets(engine) -> tuple[str, dict[str, dict[str, str]], set[str]]:
     return rm, ids, book
 
 
+def _governance_records(engine, graph, ids: dict, book: set[str]) -> None:
+    """What the governance roots read: an override on a customer in the RM's book and one
+    outside it (each root's "mine" and "other"), and what-if #1, done."""
+    assert ids["customer"]["mine"] in book and ids["customer"]["other"] not in book
+    with engine.begin() as conn:
+        mine = propose_override(conn, "maker", ids["customer"]["mine"], "wealth_tier", "wealth", "role matrix")
+        other = propose_override(conn, "maker", ids["customer"]["other"], "wealth_tier", "wealth", "role matrix")
+        approve_override(conn, "checker", other.override_id)
+        whatif_id = queue_whatif(conn, "analyst", standard_text(None), sample=5)
+    assert whatif_id == 1 and run_queued_whatif(engine, graph, whatif_id)["status"] == "done"
+    ids["override"] = {"mine": mine.override_id, "other": other.override_id}
+
+
 def _ask(app, token, query, variables=None) -> tuple[int, dict]:
     r = app.post("/graphql", json={"query": query, "variables": variables or {}},
                  headers={"Authorization": f"Bearer {token}"})
@@ -201,8 +223,9 @@ def _ask(app, token, query, variables=None) -> tuple[int, dict]:
 
 
 def test_every_role_on_every_path(app, make_token, loaded):
-    engine, _ = loaded
+    engine, graph = loaded
     rm, ids, book = _targets(engine)
+    _governance_records(engine, graph, ids, book)
     with engine.connect() as conn:
         pii = {c: {"idNumber": i, "phone": p, "address": a} for c, i, p, a in conn.execute(
             sa.select(Individual.customer_id, Individual.id_number, Individual.phone, Individual.address))}

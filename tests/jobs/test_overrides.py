@@ -166,3 +166,44 @@ def test_concurrent_decisions_cannot_both_win(loaded):
     with engine.connect() as conn:
         n = conn.execute(sa.text("SELECT count(*) FROM audit_log WHERE action LIKE 'override.%'")).scalar()
     assert n == 2
+
+
+def test_reading_overrides_filters_pages_and_keeps_to_the_book(loaded):
+    """The reads a reviewer and a notebook use: filters, keyset pages, and an RM's book — an
+    override on another book's customer is not found, as if it did not exist."""
+    from clientstrata.graph.errors import InvalidInput
+    from clientstrata.graph.models import Individual
+    from clientstrata.jobs.overrides import get_override, overrides_page
+    engine, _ = loaded
+    with engine.connect() as conn:
+        owners = dict(conn.execute(sa.select(Individual.customer_id, Individual.rm_id)
+                                   .where(Individual.customer_id.in_(["C0000001", "C0000002", "C0000003"]))).all())
+    rm = owners["C0000001"]
+    assert rm and owners["C0000003"] != rm, "the test bank should give C0000001 and C0000003 different RMs"
+    with engine.begin() as conn:
+        a = propose_override(conn, "mei", "C0000001", "wealth_tier", "wealth", "off-book assets")
+        b = propose_override(conn, "li", "C0000003", "wealth_tier", "mass", "assets pledged")
+        c = propose_override(conn, "mei", "C0000003", "cooperation_depth", "ecosystem_synergy", "group payroll")
+        approve_override(conn, "li", c.override_id)
+    with engine.connect() as conn:
+        df = list_overrides(conn)
+        assert df["override_id"].tolist() == [a.override_id, b.override_id, c.override_id]
+        assert list_overrides(conn, proposed_by="mei")["override_id"].tolist() == [a.override_id, c.override_id]
+        assert list_overrides(conn, status="approved", dimension="cooperation_depth")["override_id"].tolist() == \
+            [c.override_id]
+        assert list_overrides(conn, customer_id="C0000003", status="proposed")["override_id"].tolist() == \
+            [b.override_id]
+        mine = list_overrides(conn, book=rm)
+        assert set(mine["customer_id"]) <= {cid for cid, r in owners.items() if r == rm} and a.override_id in \
+            set(mine["override_id"]) and b.override_id not in set(mine["override_id"])
+        with pytest.raises(InvalidInput, match="proposed, approved, rejected, revoked, expired"):
+            list_overrides(conn, status="pending")
+        first, more = overrides_page(conn, first=2)
+        rest, more_after = overrides_page(conn, first=2, after=first[-1].override_id)
+        assert [o.override_id for o in first + rest] == df["override_id"].tolist() and more and not more_after
+        assert first[0] == get_override(conn, a.override_id) == get_override(conn, a.override_id, book=rm)
+        with pytest.raises(NotFound):
+            get_override(conn, b.override_id, book=rm)
+        assert get_override(conn, b.override_id).customer_id == "C0000003"
+        with pytest.raises(InvalidInput, match="`first`"):
+            overrides_page(conn, first=0)

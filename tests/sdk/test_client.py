@@ -96,3 +96,44 @@ def test_segments_changes_alerts_and_runs_as_dataframes(server, make_token, load
     assert client.alerts(type=some)["type"].eq(some).all()
     with pytest.raises(ValueError, match="unknown filter"):
         client.alerts(colour="red")
+
+
+def test_whatif_is_submitted_then_waited_for_and_overrides_read_as_dataframes(server, make_token, loaded, tmp_path):
+    from importlib import resources
+
+    from clientstrata.jobs.overrides import propose_override
+    from clientstrata.sdk import WhatIfReport
+    engine, _ = loaded
+    client = Client(server, make_token("marketing_analyst"), progress=False)
+    text = resources.files("clientstrata.jobs").joinpath("standards", "default.yaml").read_text("utf-8")
+    with pytest.raises(APIError, match=r"line \d+: dimensions.wealth_tier.bands\[2\]") as err:
+        client.submit_whatif(text.replace("label_en: Wealth, min: 500000,", "label_en: Wealth, min: 40000,"))
+    assert err.value.codes == ["INVALID_STANDARD"]
+    draft = text.replace("label_en: Affluent, min: 50000,", "label_en: Affluent, min: 60000,")
+    report = client.whatif(draft, sample=4, timeout=300)
+    assert isinstance(report, WhatIfReport) and report.status == "done" and report.base_run_id == 1
+    assert list(report.summary.columns) == ["dimension", "customers", "moved"]
+    tiers = report.summary.set_index("dimension").loc["wealth_tier"]
+    assert tiers["customers"] == 300 and tiers["moved"] > 0 and report.moved == report.summary["moved"].sum()
+    moves = report.from_to[report.from_to["dimension"] == "wealth_tier"]
+    assert moves["customers"].sum() == tiers["moved"] and set(moves["to_value"]) == {"mass"}
+    sample = report.sample[report.sample["dimension"] == "wealth_tier"]
+    assert len(sample) == min(4, tiers["moved"]) and sample["customer_id"].is_monotonic_increasing
+    assert f"vs run 1: {report.moved:,} tags move" in repr(report)
+    # a file works as well as its text; fetched again by id, without waiting, it is the same report
+    path = tmp_path / "draft.yaml"
+    path.write_text(draft, encoding="utf-8")
+    again = client.whatif_report(client.submit_whatif(path, sample=4), timeout=300)
+    assert again.summary.equals(report.summary) and again.whatif_id == report.whatif_id + 1
+    assert client.whatif_report(report.whatif_id, wait=False).from_to.equals(report.from_to)
+    with pytest.raises(APIError, match="no what-if with id 999"):
+        client.whatif_report(999)
+
+    with engine.begin() as conn:
+        made = propose_override(conn, "mei", "C0000001", "wealth_tier", "wealth", "verified off-book assets")
+    df = client.overrides(status="proposed")
+    assert df["override_id"].tolist() == [made.override_id] and df["proposed_by"].tolist() == ["mei"]
+    assert str(df["proposed_at"].dtype).startswith("datetime64") and df["decided_at"].isna().all()
+    assert client.overrides(status="approved").empty and len(client.overrides(customer_id="C0000001")) == 1
+    with pytest.raises(ValueError, match="unknown filter"):
+        client.overrides(colour="red")
