@@ -46,13 +46,12 @@ TARGET_PEAK_RSS_GB = 8.0
 _FEATURES = """
 import json, sys
 from clientstrata.graph.db import get_engine
-from clientstrata.graph.store import open_graph
 from clientstrata.jobs import features as F
 from clientstrata.jobs.standard import load_standard
 engine, std = get_engine(), load_standard()
-with engine.connect() as conn, open_graph() as graph:
+with engine.connect() as conn:  # the ecosystem counts come from SQL: the graph is not read
     rows = cols = 0
-    for part in F.iter_individual_features(conn, graph, std, progress=False):
+    for part in F.iter_individual_features(conn, None, std, progress=False):
         rows, cols = rows + len(part), part.shape[1]
     shape = {"features": [rows, cols], "enterprises": list(F.enterprise_features(conn, std).shape)}
     from clientstrata.jobs.segments import behaviour_features
