@@ -1,33 +1,58 @@
-"""Running the API under uvicorn: one process, or one per core sharing one listening socket."""
+"""Running the API under uvicorn: one process, or one per core."""
 from __future__ import annotations
 
+import multiprocessing as mp
+import signal
 import socket
 
 import uvicorn
-from uvicorn.supervisors import Multiprocess
 
-__all__ = ["serve"]
+__all__ = ["serve", "listening_socket"]
 
 APP = "clientstrata.api.app:create_app"
 
 
-class _Config(uvicorn.Config):
-    def bind_socket(self) -> socket.socket:
-        # uvicorn binds the shared socket with proto 0; connections accepted from it inherit
-        # that, and asyncio then leaves Nagle on, so every keep-alive response waits ~40 ms
-        # for the client's delayed ACK (Kludex/uvicorn#3149). Say it is TCP.
-        sock = super().bind_socket()
-        if sock.family in (socket.AF_INET, socket.AF_INET6):
-            sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
-        return sock
+def listening_socket(host: str, port: int, reuse_port: bool = False) -> socket.socket:
+    """A TCP listener. Said to be TCP (proto 6) so asyncio turns Nagle off on the connections it
+    accepts; a socket made with proto 0, as uvicorn's own is, makes every keep-alive response
+    wait ~40 ms for the client's delayed ACK (Kludex/uvicorn#3149)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
+def _worker(host: str, port: int, log_level: str) -> None:
+    config = uvicorn.Config(APP, factory=True, log_level=log_level)
+    uvicorn.Server(config).run(sockets=[listening_socket(host, port, reuse_port=True)])
 
 
 def serve(host: str, port: int, workers: int = 1, log_level: str = "info") -> None:
     """Serve `create_app()` on host:port; with `workers` > 1, as that many processes (Python runs
-    one request's CPU at a time per process)."""
+    one request's CPU at a time per process). Each worker listens on its own SO_REUSEPORT socket,
+    so the kernel spreads connections over the workers: with one shared socket, whichever worker
+    wakes first accepts a burst of keep-alive connections and serves them all alone."""
     if workers <= 1:
         from .app import create_app
-        uvicorn.run(create_app(), host=host, port=port, log_level=log_level)
+        config = uvicorn.Config(create_app(), log_level=log_level)
+        uvicorn.Server(config).run(sockets=[listening_socket(host, port)])
         return
-    config = _Config(APP, factory=True, workers=workers, host=host, port=port, log_level=log_level)
-    Multiprocess(config, sockets=[config.bind_socket()]).run()
+    guard = listening_socket(host, port, reuse_port=True)  # fails now, not in a worker, if the port is taken
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_worker, args=(host, port, log_level), name=f"api-worker-{i}") for i in range(workers)]
+    for p in procs:
+        p.start()
+    guard.close()
+
+    def stop(*_):
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for p in procs:
+        p.join()

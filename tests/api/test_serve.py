@@ -1,9 +1,11 @@
-"""The multi-process server's shared socket: accepted connections must get TCP_NODELAY, or every
-keep-alive response waits for the client's delayed ACK (uvicorn binds it as protocol 0)."""
+"""The server's listening sockets: accepted connections must get TCP_NODELAY, or every keep-alive
+response waits for the client's delayed ACK (uvicorn binds its own as protocol 0)."""
 import asyncio
 import socket
 
-from clientstrata.api.serve import _Config
+import pytest
+
+from clientstrata.api.serve import listening_socket
 
 
 async def _nodelay_of_an_accepted_connection(sock: socket.socket) -> int:
@@ -24,8 +26,20 @@ async def _nodelay_of_an_accepted_connection(sock: socket.socket) -> int:
         server.close()
 
 
-def test_connections_accepted_by_worker_processes_do_not_wait_on_nagle():
-    config = _Config("clientstrata.api.app:create_app", factory=True, workers=2, host="127.0.0.1", port=0)
-    sock = config.bind_socket()
+@pytest.mark.parametrize("reuse_port", [False, True])
+def test_accepted_connections_do_not_wait_on_nagle(reuse_port):
+    sock = listening_socket("127.0.0.1", 0, reuse_port=reuse_port)
     assert sock.proto == socket.IPPROTO_TCP
     assert asyncio.run(_nodelay_of_an_accepted_connection(sock)) == 1
+
+
+def test_workers_share_the_port():
+    """Each worker binds its own socket to the same port (SO_REUSEPORT), so the kernel spreads
+    connections over them."""
+    first = listening_socket("127.0.0.1", 0, reuse_port=True)
+    first.listen()
+    second = listening_socket("127.0.0.1", first.getsockname()[1], reuse_port=True)
+    second.listen()
+    assert second.getsockname() == first.getsockname()
+    with pytest.raises(OSError):
+        listening_socket("127.0.0.1", first.getsockname()[1])  # without it the port is taken
