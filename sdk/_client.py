@@ -164,17 +164,8 @@ class Client:
         if "status" in flt:
             flt["status"] = str(flt["status"]).upper()
         since = pd.Timestamp(updated_since).isoformat() if updated_since is not None else None
-        rows, after = [], None
-        with tqdm(desc="households", unit="rows", disable=not self.progress, leave=False) as bar:
-            while True:
-                page = self._execute(_HOUSEHOLDS, first=min(self.page_size, HOUSEHOLD_PAGE), after=after,
-                                     filter=flt or None, since=since)["households"]
-                bar.total = page["totalCount"]
-                rows += [e["node"] for e in page["edges"]]
-                bar.update(len(page["edges"]))
-                if not page["pageInfo"]["hasNextPage"]:
-                    break
-                after = page["pageInfo"]["endCursor"]
+        rows, _ = self._nodes(_HOUSEHOLDS, "households", min(self.page_size, HOUSEHOLD_PAGE), "households",
+                              filter=flt or None, since=since)
         df = pd.DataFrame([[r["id"], r["name"], r["status"], r["tier"], r["aum"], r["memberCount"], r["updatedAt"]]
                            for r in rows], columns=HOUSEHOLD_COLUMNS)
         df["updated_at"] = pd.to_datetime(df["updated_at"])
@@ -187,6 +178,8 @@ class Client:
         with tqdm(desc=desc, unit="rows", disable=not self.progress, leave=False) as bar:
             while True:
                 page = self._execute(query, first=first, after=after, **variables)[root]
+                if "totalCount" in page:
+                    bar.total = page["totalCount"]
                 nodes += [e["node"] for e in page["edges"]]
                 bar.update(len(page["edges"]))
                 after = page["pageInfo"]["endCursor"] or after
