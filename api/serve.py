@@ -4,6 +4,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import signal
 import socket
+import sys
 
 import uvicorn
 
@@ -36,6 +37,8 @@ def serve(host: str, port: int, workers: int = 1, log_level: str = "info") -> No
     one request's CPU at a time per process). Each worker listens on its own SO_REUSEPORT socket,
     so the kernel spreads connections over the workers: with one shared socket, whichever worker
     wakes first accepts a burst of keep-alive connections and serves them all alone."""
+    print(f"ClientStrata API on http://{host}:{port}/graphql ({workers} worker process{'es' if workers > 1 else ''}; "
+          "Ctrl-C stops it)", file=sys.stderr, flush=True)
     if workers <= 1:
         from .app import create_app
         config = uvicorn.Config(create_app(), log_level=log_level)
