@@ -5,6 +5,7 @@ import multiprocessing as mp
 import signal
 import socket
 import sys
+import threading
 
 import uvicorn
 
@@ -46,16 +47,26 @@ def serve(host: str, port: int, workers: int = 1, log_level: str = "info") -> No
         return
     guard = listening_socket(host, port, reuse_port=True)  # fails now, not in a worker, if the port is taken
     ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=_worker, args=(host, port, log_level), name=f"api-worker-{i}") for i in range(workers)]
-    for p in procs:
+
+    def start(i: int):
+        p = ctx.Process(target=_worker, args=(host, port, log_level), name=f"api-worker-{i}")
         p.start()
+        return p
+    procs = [start(i) for i in range(workers)]
     guard.close()
+    stopping = threading.Event()
 
     def stop(*_):
+        stopping.set()
         for p in procs:
             if p.is_alive():
                 p.terminate()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    while not stopping.wait(1.0):  # a worker that dies is replaced, as uvicorn's supervisor does
+        for i, p in enumerate(procs):
+            if not p.is_alive() and not stopping.is_set():
+                print(f"API worker {p.pid} exited ({p.exitcode}); starting another", file=sys.stderr, flush=True)
+                procs[i] = start(i)
     for p in procs:
         p.join()

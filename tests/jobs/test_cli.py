@@ -63,6 +63,7 @@ def test_tokens_are_shown_once(tmp_path):
 
 
 def test_serve_with_worker_processes(tmp_path):
+    import signal
     import socket
     import time
 
@@ -88,8 +89,19 @@ def test_serve_with_worker_processes(tmp_path):
         r = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": "{ customers { totalCount } }"},
                        headers={"Authorization": f"Bearer {token}"})
         assert r.json() == {"data": {"customers": {"totalCount": 0}}}
-        children = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
-        assert len(children) >= 2  # the workers (and uvicorn's resource tracker, if any)
+        def workers() -> set[str]:
+            found = subprocess.run(["pgrep", "-P", str(server.pid), "-f", "spawn_main"], capture_output=True, text=True)
+            return set(found.stdout.split())
+        first = workers()
+        assert len(first) == 2
+        # a worker that dies is replaced, and the port keeps answering
+        os.kill(int(min(first)), signal.SIGKILL)
+        deadline = time.time() + 60
+        while len(workers()) != 2 or workers() == first:
+            assert time.time() < deadline, "the dead worker was not replaced"
+            time.sleep(0.3)
+        for _ in range(4):
+            assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
     finally:
         server.terminate()
         server.wait(30)
