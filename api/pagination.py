@@ -17,6 +17,12 @@ class PageInfo:
     has_next_page: bool
     end_cursor: str | None
 
+    @classmethod
+    def of(cls, edges: list, has_next: bool, after: str | None = None) -> "PageInfo":
+        """A page's info: its last edge's cursor, or `after` when the page is empty (so a poller
+        that passes its cursor back keeps its place)."""
+        return cls(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else after)
+
 
 def encode_cursor(kind: str, key: int) -> str:
     return base64.urlsafe_b64encode(f"{kind}:{int(key)}".encode()).decode()

@@ -25,8 +25,7 @@ async def resolve_customers(info: Info, first: int, after: str | None,
     for r in page.rows:  # the page already holds the rows: prime the loader, skip a query
         ctx.customer.prime(r["customer_id"], r)
     return CustomerConnection(edges=edges, count=partial(ctx.run, Q.customer_count, flt, ctx.principal.book),
-                              page_info=PageInfo(has_next_page=page.has_next,
-                                                 end_cursor=edges[-1].cursor if edges else None))
+                              page_info=PageInfo.of(edges, page.has_next))
 
 
 async def resolve_customer(info: Info, id: str) -> Customer | None:

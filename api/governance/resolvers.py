@@ -24,8 +24,7 @@ __all__ = ["resolve_runs", "resolve_run", "resolve_migration", "resolve_audit_lo
 async def resolve_runs(info: Info, first: int, after: str | None) -> RunConnection:
     rows, more = await info.context.run(runs_page, first, decode_cursor("run", after))
     edges = [RunEdge(cursor=encode_cursor("run", r["run_id"]), node=ClassificationRun.from_row(r)) for r in rows]
-    return RunConnection(edges=edges, page_info=PageInfo(has_next_page=more,
-                                                         end_cursor=edges[-1].cursor if edges else None))
+    return RunConnection(edges=edges, page_info=PageInfo.of(edges, more))
 
 
 async def resolve_run(info: Info, id: int) -> ClassificationRun | None:
@@ -49,8 +48,7 @@ async def resolve_audit_log(info: Info, filter: AuditFilter | None, first: int, 
         audit_page, first=first, after=decode_cursor("audit", after) or 0, actor=f.actor, action=f.action,
         entity_type=f.entity_type, entity_id=f.entity_id, since=f.since))
     edges = [AuditEdge(cursor=encode_cursor("audit", r["audit_id"]), node=AuditEntry.from_row(r)) for r in rows]
-    return AuditConnection(edges=edges, page_info=PageInfo(has_next_page=more,
-                                                           end_cursor=edges[-1].cursor if edges else after))
+    return AuditConnection(edges=edges, page_info=PageInfo.of(edges, more, after))
 
 
 async def resolve_changes(info: Info, after: str | None, first: int) -> ChangeConnection:
@@ -59,8 +57,7 @@ async def resolve_changes(info: Info, after: str | None, first: int) -> ChangeCo
     edges = [ChangeEdge(cursor=encode_cursor("change", r["seq"]), node=ClassificationChange.from_row(r))
              for r in rows[:first]]
     # an empty page keeps the caller where it was: the cursor is never lost
-    return ChangeConnection(edges=edges, page_info=PageInfo(has_next_page=len(rows) > first,
-                                                            end_cursor=edges[-1].cursor if edges else after))
+    return ChangeConnection(edges=edges, page_info=PageInfo.of(edges, len(rows) > first, after))
 
 
 async def resolve_override(info: Info, id: int) -> Override | None:
@@ -78,8 +75,7 @@ async def resolve_overrides(info: Info, filter: OverrideFilter | None, first: in
         customer_id=None if f.customer_id is None else str(f.customer_id), status=f.status, dimension=f.dimension,
         proposed_by=f.proposed_by, book=info.context.principal.book))
     edges = [OverrideEdge(cursor=encode_cursor("override", o.override_id), node=Override.from_record(o)) for o in rows]
-    return OverrideConnection(edges=edges, page_info=PageInfo(has_next_page=more,
-                                                              end_cursor=edges[-1].cursor if edges else after))
+    return OverrideConnection(edges=edges, page_info=PageInfo.of(edges, more, after))
 
 
 async def resolve_whatif(info: Info, id: int) -> WhatIf | None:

@@ -25,5 +25,4 @@ async def resolve_households(info: Info, first: int, after: str | None, filter: 
     by_change = updated_since is not None
     edges = [HouseholdEdge(cursor=H.encode_household_cursor(r, by_change), node=Household.from_row(r))
              for r in page.rows]
-    return HouseholdConnection(edges=edges, total_count=page.total, page_info=PageInfo(
-        has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None))
+    return HouseholdConnection(edges=edges, total_count=page.total, page_info=PageInfo.of(edges, page.has_next))

@@ -31,8 +31,7 @@ async def resolve_alerts(info: Info, filter: AlertFilter | None, first: int, aft
         after=decode_cursor("alert", after) or 0, book=info.context.principal.book))
     rows = df.astype(object).where(df.notna(), None).to_dict("records")
     edges = [AlertEdge(cursor=encode_cursor("alert", r["alert_id"]), node=Alert.from_row(r)) for r in rows[:first]]
-    return AlertConnection(edges=edges, page_info=PageInfo(has_next_page=len(rows) > first,
-                                                           end_cursor=edges[-1].cursor if edges else after))
+    return AlertConnection(edges=edges, page_info=PageInfo.of(edges, len(rows) > first, after))
 
 
 async def acknowledge(info: Info, id: int, note: str | None):
