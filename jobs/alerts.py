@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -451,7 +452,8 @@ def aml_red_flag(f: pd.DataFrame, tags: pd.DataFrame, previous: pd.DataFrame | N
     month = _month(f["as_of"].iloc[0]) if len(f) else ""
     reasons, details = [], []
     for j in hit:
-        pts = (inputs[j] or {}).get("factor_points", {}) if isinstance(inputs[j], dict) else {}
+        got = orjson.loads(inputs[j]) if isinstance(inputs[j], str) else inputs[j]  # a run's tags carry JSON text
+        pts = (got or {}).get("factor_points", {}) if isinstance(got, dict) else {}
         fired = ", ".join(f"{k} +{v:g}" for k, v in pts.items() if v) or "no factor"
         why = f"AML risk {now[j]} (score {fmt(score[j])}: {fired})"
         if rose[j]:

@@ -186,7 +186,7 @@ def individual_features(conn: Connection, graph, std, as_of: dt.date | None = No
 
 
 def iter_individual_features(conn: Connection, graph, std, as_of: dt.date | None = None,
-                             chunk: int = CHUNK, progress: bool | None = None, workers: int | None = None):
+                             chunk: int | None = None, progress: bool | None = None, workers: int | None = None):
     """`individual_features` one keyset range at a time (a generator of DataFrames, in id
     order). `graph` is no longer read (the ecosystem counts come from SQL, `ecosystem_counts`);
     kept for callers.
@@ -202,7 +202,7 @@ def iter_individual_features(conn: Connection, graph, std, as_of: dt.date | None
         "SELECT DISTINCT month FROM balances_monthly ORDER BY month DESC")).scalars())[:12][::-1]
     months = months or [pd.Timestamp(as_of).strftime("%Y-%m")]
     has_txn = _scalar(conn, "SELECT 1 FROM transactions LIMIT 1") is not None
-    ranges = list(_ranges(conn, chunk))
+    ranges = list(_ranges(conn, chunk or CHUNK))
     url = conn.engine.url
     workers = min(workers or os.cpu_count() or 1, len(ranges))
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):

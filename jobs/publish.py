@@ -15,18 +15,26 @@ from sqlalchemy.engine import Connection
 
 from .dimensions import TAG_COLUMNS
 
-__all__ = ["write_tags", "tag_rows", "publish_pragmas", "BATCH"]
+__all__ = ["write_tags", "tag_rows", "encode_inputs", "publish_pragmas", "BATCH"]
 
 BATCH = 50_000
 _COLUMNS = ("run_id", *TAG_COLUMNS)
 
 
+def encode_inputs(tags: pd.DataFrame) -> pd.DataFrame:
+    """The tags frame with `inputs` as JSON text, as the record keeps them (and a fraction of
+    the cost of pickling a million dicts to the process that writes them)."""
+    dumps = orjson.dumps
+    return tags.assign(inputs=[i if isinstance(i, str) else dumps(i).decode() for i in tags["inputs"].tolist()])
+
+
 def tag_rows(tags: pd.DataFrame, run_id: int) -> list[tuple]:
-    """The tags frame as insert tuples in `_COLUMNS` order: NaN scores as None, inputs as JSON."""
+    """The tags frame as insert tuples in `_COLUMNS` order: NaN scores as None, inputs as JSON
+    (text already encoded is kept)."""
     score = tags["score"].to_numpy(dtype=float, na_value=np.nan)
     scores = [None if s != s else s for s in score.tolist()]
     dumps = orjson.dumps
-    inputs = [dumps(i).decode() for i in tags["inputs"].tolist()]
+    inputs = [i if isinstance(i, str) else dumps(i).decode() for i in tags["inputs"].tolist()]
     cols = [tags[c].to_numpy(dtype=object).tolist() for c in ("customer_id", "dimension", "value", "label_zh",
                                                                "label_en")]
     rule = tags["rule"].to_numpy(dtype=object).tolist()

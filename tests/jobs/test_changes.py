@@ -4,6 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from clientstrata.graph.errors import InvalidInput
+from clientstrata.graph.models import ClassificationRun
 from clientstrata.graph.queries import tags_by_customer
 from clientstrata.jobs.changes import changes_after
 from clientstrata.jobs.overrides import approve_override, propose_override, revoke_override
@@ -148,3 +149,46 @@ def test_a_publisher_commits_after_an_open_feed_writer(loaded):
     feed = _poll(engine, cursor)
     assert feed[0]["override_id"] == a.override_id and feed[0]["seq"] > cursor
     assert {(r["source"], r["customer_id"]) for r in feed[1:]} == {("run", "C9000002")}
+
+
+def test_a_run_diffed_range_by_range_appends_exactly_the_whole_diff(loaded, set_aum, customer_in, monkeypatch):
+    """Many small ranges: every old tag lands in exactly one range — customers gone between two
+    ranges and after the last, a retired dimension, an enterprise gone — and the feed holds
+    exactly `run_diff` (the reference, in Python), overrides included, each range in order."""
+    from clientstrata.jobs import features as F
+    from clientstrata.jobs.changes import run_diff
+    engine, graph = loaded
+    monkeypatch.setattr(F, "CHUNK", 37)  # 300 customers: 9 ranges
+    with engine.begin() as conn:
+        ids = conn.execute(sa.text("SELECT customer_id FROM individuals ORDER BY customer_id")).scalars().all()
+        gone = [ids[36] + "-left", ids[-1] + "-left", ids[0][:-1] + "-left"]  # between ranges, last, first
+        for cid in gone:
+            conn.execute(sa.text("INSERT INTO tags (run_id, customer_id, dimension, value, label_zh, label_en, rule, "
+                                 "inputs, standard_version) SELECT run_id, :c, dimension, value, label_zh, label_en, "
+                                 "rule, inputs, standard_version FROM tags WHERE run_id = 1 AND customer_id = :src"),
+                         {"c": cid, "src": ids[5]})
+        conn.execute(sa.text("INSERT INTO tags (run_id, customer_id, dimension, value, label_zh, label_en, rule, inputs, "
+                             "standard_version) VALUES (1, :c, 'retired_dimension', 'x', 'x', 'x', 'r', '{}', 'old'), "
+                             "(1, 'E999999', 'enterprise_size', 'large', '大型', 'large', 'r', '{}', 'old')"),
+                        {"c": ids[40]})
+        pinned = customer_in("wealth_tier", "mass")[0]
+        pin = propose_override(conn, "mei", pinned, "wealth_tier", "affluent", "assets pledged")
+        approve_override(conn, "li", pin.override_id)
+    cursor = _poll(engine)[-1]["seq"]
+    for cid in customer_in("wealth_tier", "mass")[1:4] + [pinned]:
+        set_aum(cid, 2_000_000)
+    report = classify(engine, graph, progress=False)
+    feed = [r for r in _poll(engine, cursor) if r["source"] == "run"]
+    with engine.connect() as conn:
+        at = conn.execute(sa.select(ClassificationRun.published_at).where(ClassificationRun.run_id == 2)).scalar()
+        ref = run_diff(conn, 1, 2, at)
+    got = [(r["customer_id"], r["dimension"], r["old_value"], r["new_value"]) for r in feed]
+    ref = ref[["customer_id", "dimension", "old_value", "new_value"]].astype(object)
+    want = list(ref.where(ref.notna(), None).itertuples(index=False, name=None))
+    assert report.changes == len(got) == len(want) and sorted(got, key=str) == sorted(want, key=str)
+    assert {(c, d) for c, d, _, n in got if n is None} >= {(gone[0], "wealth_tier"), (gone[1], "wealth_tier"),
+                                                          (gone[2], "wealth_tier"), (ids[40], "retired_dimension"),
+                                                          ("E999999", "enterprise_size")}
+    assert not [r for r in got if r[0] == pinned and r[1] == "wealth_tier"]  # the override held it still
+    individual = [(c, d) for c, d, *_ in got if not d.startswith("enterprise_")]
+    assert individual == sorted(individual)  # ranges in order, each in (customer, dimension) order

@@ -117,3 +117,20 @@ def test_classify_reads_the_graph_counts_the_last_sync_recorded(loaded):
 def _tag_count(engine, run_id):
     with engine.connect() as conn:
         return conn.execute(sa.text("SELECT count(*) FROM tags WHERE run_id = :r"), {"r": run_id}).scalar()
+
+
+def test_partitions_classified_in_worker_processes_equal_one_process(loaded):
+    """The publish classifies the next partitions in worker processes while it writes: same
+    frames, same order, as classifying them one after another here."""
+    from clientstrata.jobs import features as F
+    from clientstrata.jobs.runs import iter_tags
+    engine, graph = loaded
+    with engine.connect() as conn:
+        parts = list(F.iter_individual_features(conn, graph, STD, chunk=41, progress=False, workers=1))
+        runs = {w: [(f, t) for f, t in iter_tags(conn, parts, STD, workers=w)[0]] for w in (1, 2)}
+    assert len(parts) == 8 and len(runs[1]) == len(runs[2]) == 9 and runs[2][-1][0] is None
+    for (f1, t1), (f2, t2) in zip(runs[1], runs[2]):
+        assert f1 is f2
+        pd.testing.assert_frame_equal(t1, t2)
+    assert all(isinstance(i, str) for _, t in runs[2] for i in t["inputs"])  # JSON text, as written
+    assert json.loads(runs[2][0][1]["inputs"].iat[0])  # that parses back
