@@ -299,11 +299,11 @@ def _chunk_features(conn: Connection, std, as_of: dt.date, months: list[str], lo
     people = _frame(conn, """
         SELECT i.customer_id, i.birth_date, i.gender, i.occupation, i.annual_income, i.credit_score,
                i.is_pep, i.id_number IS NOT NULL AS has_id_number, i.onboarded_on, b.region,
-               hm.household_id, hm.role AS household_role
+               CASE WHEN h.household_id IS NOT NULL THEN m.household_id END AS household_id,
+               CASE WHEN h.household_id IS NOT NULL THEN m.role END AS household_role
         FROM individuals i LEFT JOIN branches b ON b.branch_id = i.branch_id
-        LEFT JOIN (SELECT m.customer_id, m.household_id, m.role FROM household_members m
-                   JOIN households h ON h.household_id = m.household_id WHERE h.status = 'confirmed') hm
-          ON hm.customer_id = i.customer_id
+        LEFT JOIN household_members m ON m.customer_id = i.customer_id
+        LEFT JOIN households h ON h.household_id = m.household_id AND h.status = 'confirmed'
         WHERE i.customer_id >= :lo AND i.customer_id <= :hi ORDER BY i.customer_id""", **rng)
     f = pd.DataFrame({"customer_id": people["customer_id"]})
     ref = pd.Timestamp(as_of)
@@ -328,64 +328,67 @@ def _chunk_features(conn: Connection, std, as_of: dt.date, months: list[str], lo
     f["household_size"] = f["household_size"].fillna(1).astype("int64")
     f["children"] = f["children"].fillna(0).astype("int64")
 
-    # monthly AUM (own and household), balances by family in the latest month. CROSS JOIN keeps
-    # SQLite's join order (customers in range first); PostgreSQL plans it as an inner join.
+    # monthly AUM (own and household), balances by family in the latest month, pivoted in SQL:
+    # a column per month, so a range returns one row per customer and per household instead
+    # of one per month and family. Every join starts from the customers in range (CROSS JOIN
+    # keeps SQLite's join order; PostgreSQL plans it as an inner join): started from products,
+    # SQLite read every asset account of the bank for each range.
     fams = ", ".join(f"'{x}'" for x in ASSET_FAMILIES)  # constants, not input
     cny = _fx_case("a.currency", fx)
+    mp = {f"m{i}": m for i, m in enumerate(months)}  # months are data: bound, not formatted
+    last = f"m{len(months) - 1}"
+    per_month = ", ".join(f"SUM(CASE WHEN b.month = :{k} THEN b.avg_daily_balance * {cny} END) AS {k}" for k in mp)
+    per_family = ", ".join(f"SUM(CASE WHEN b.month = :{last} AND p.family = '{x}' THEN b.avg_daily_balance * {cny} END)"
+                           f" AS bal_{x}" for x in ASSET_FAMILIES)
     own = _frame(conn, f"""
-        SELECT a.owner_id AS customer_id, b.month, p.family, SUM(b.avg_daily_balance * {cny}) AS aum
+        SELECT a.owner_id AS customer_id, {per_month}, {per_family}
         FROM accounts a CROSS JOIN balances_monthly b CROSS JOIN products p
         WHERE b.account_id = a.account_id AND p.product_id = a.product_id
           AND a.owner_type = 'individual' AND a.owner_id >= :lo AND a.owner_id <= :hi
           AND p.family IN ({fams}) AND b.month >= :first
-        GROUP BY a.owner_id, b.month, p.family""", first=months[0], **rng)
+        GROUP BY a.owner_id""", first=months[0], **mp, **rng)
+    cur_family = ", ".join(f"SUM(CASE WHEN p.family = '{x}' THEN a.balance * {cny} END) AS bal_{x}" for x in ASSET_FAMILIES)
     current = _frame(conn, f"""
-        SELECT a.owner_id AS customer_id, p.family, SUM(a.balance * {cny}) AS aum
-        FROM accounts a JOIN products p ON p.product_id = a.product_id
-        WHERE a.owner_type = 'individual' AND a.owner_id >= :lo AND a.owner_id <= :hi
+        SELECT a.owner_id AS customer_id, SUM(a.balance * {cny}) AS {last}, {cur_family}
+        FROM accounts a CROSS JOIN products p
+        WHERE p.product_id = a.product_id AND a.owner_type = 'individual' AND a.owner_id >= :lo AND a.owner_id <= :hi
           AND p.family IN ({fams}) AND a.balance IS NOT NULL AND a.status <> 'closed'
           AND NOT EXISTS (SELECT 1 FROM balances_monthly b WHERE b.account_id = a.account_id)
-        GROUP BY a.owner_id, p.family""", **rng)
-    if len(current):
-        own = pd.concat([own, current.assign(month=months[-1])], ignore_index=True)
-    own["aum"] = own["aum"].astype(float)
-    wide = own.pivot_table(index="customer_id", columns="month", values="aum", aggfunc="sum")
-    wide = wide.reindex(index=f["customer_id"], columns=months).fillna(0.0)
-    for m in months:
-        f[AUM_PREFIX + m] = wide[m].to_numpy()
+        GROUP BY a.owner_id""", **rng)
+    cid = f["customer_id"]
+    own = own.set_index("customer_id").reindex(cid).astype(float).fillna(0.0)
+    current = current.set_index("customer_id").reindex(cid).astype(float).fillna(0.0)
+    for k, m in mp.items():  # accounts without monthly figures count in the latest month
+        f[AUM_PREFIX + m] = (own[k] + current[k] if k == last else own[k]).to_numpy()
     f["aum"] = f[AUM_PREFIX + months[-1]]
-    latest = own[own["month"] == months[-1]].pivot_table(index="customer_id", columns="family", values="aum",
-                                                         aggfunc="sum")
     for fam in ASSET_FAMILIES:
-        col = latest[fam] if fam in latest else pd.Series(dtype=float)
-        f[f"bal_{fam}"] = col.reindex(f["customer_id"]).fillna(0.0).to_numpy()
+        f[f"bal_{fam}"] = (own[f"bal_{fam}"] + current[f"bal_{fam}"]).to_numpy()
 
     hh_aum = _frame(conn, f"""
-        SELECT hm.household_id, b.month, SUM(b.avg_daily_balance * {cny}) AS aum
+        SELECT hm.household_id, {per_month}
         FROM (SELECT DISTINCT household_id FROM household_members
               WHERE customer_id >= :lo AND customer_id <= :hi) hh
         CROSS JOIN household_members hm CROSS JOIN accounts a CROSS JOIN balances_monthly b CROSS JOIN products p
         WHERE hm.household_id = hh.household_id AND a.owner_id = hm.customer_id AND a.owner_type = 'individual'
           AND b.account_id = a.account_id AND p.product_id = a.product_id
           AND p.family IN ({fams}) AND b.month >= :first
-        GROUP BY hm.household_id, b.month""", first=months[0], **rng)
+        GROUP BY hm.household_id""", first=months[0], **mp, **rng)
     hh_cur = _frame(conn, f"""
         SELECT hm.household_id, SUM(a.balance * {cny}) AS aum
-        FROM household_members hm JOIN accounts a ON a.owner_id = hm.customer_id AND a.owner_type = 'individual'
-        JOIN products p ON p.product_id = a.product_id
-        WHERE p.family IN ({fams}) AND a.balance IS NOT NULL AND a.status <> 'closed'
+        FROM (SELECT DISTINCT household_id FROM household_members
+              WHERE customer_id >= :lo AND customer_id <= :hi) hh
+        CROSS JOIN household_members hm CROSS JOIN accounts a CROSS JOIN products p
+        WHERE hm.household_id = hh.household_id AND a.owner_id = hm.customer_id AND a.owner_type = 'individual'
+          AND p.product_id = a.product_id AND p.family IN ({fams})
+          AND a.balance IS NOT NULL AND a.status <> 'closed'
           AND NOT EXISTS (SELECT 1 FROM balances_monthly b WHERE b.account_id = a.account_id)
-          AND hm.household_id IN (
-            SELECT household_id FROM household_members WHERE customer_id >= :lo AND customer_id <= :hi)
         GROUP BY hm.household_id""", **rng)
-    if len(hh_cur):
-        hh_aum = pd.concat([hh_aum, hh_cur.assign(month=months[-1])], ignore_index=True)
-    hh_aum["aum"] = hh_aum["aum"].astype(float)
-    hwide = hh_aum.pivot_table(index="household_id", columns="month", values="aum", aggfunc="sum")
-    hwide = hwide.reindex(index=f["household_id"].fillna("\0"), columns=months).fillna(0.0)
+    hid = f["household_id"].fillna("\0")
+    hwide = hh_aum.set_index("household_id").reindex(hid).astype(float).fillna(0.0)
+    hwide[last] += hh_cur.set_index("household_id")["aum"].reindex(hid).astype(float).fillna(0.0).to_numpy()
     alone = f["household_id"].isna().to_numpy()
-    for m in months:  # no household: a household of one
-        f[HH_AUM_PREFIX + m] = np.where(alone, f[AUM_PREFIX + m], hwide[m].to_numpy())
+    for k, m in mp.items():  # no household: a household of one
+        f[HH_AUM_PREFIX + m] = np.where(alone, f[AUM_PREFIX + m], hwide[k].to_numpy())
 
     # products held (owned, co-held as joint holder or authorised user, cards, running loans) and
     # bought; AUM above counts owned accounts only, so a joint account is not counted twice
@@ -444,7 +447,6 @@ def _chunk_features(conn: Connection, std, as_of: dt.date, months: list[str], lo
     loans["pay"] = np.where(running, pd.to_numeric(loans["monthly_payment"], errors="coerce").fillna(0.0), 0.0)
     loans["mortgage"] = running & (pd.to_numeric(loans["term_months"], errors="coerce") >= mortgage_term)
     lg = loans.groupby("customer_id")
-    cid = f["customer_id"]
     f["loans_count"] = lg.size().reindex(cid).fillna(0).astype("int64").to_numpy()
     f["loans_outstanding"] = lg["out"].sum().reindex(cid).fillna(0.0).to_numpy()
     f["loan_monthly_payment"] = lg["pay"].sum().reindex(cid).fillna(0.0).to_numpy()
