@@ -66,6 +66,8 @@ def _run_lines(report) -> list[str]:
              f"{report.notifications:,} notifications, {report.alerts:,} alerts"]
     for dim, values in d["distribution"].items():
         lines.append(f"  {dim}: " + ", ".join(f"{v} {n:,}" for v, n in values.items()))
+    if report.seconds:
+        lines.append("  seconds: " + ", ".join(f"{k} {v:,.1f}" for k, v in report.seconds.items()))
     return lines
 
 
@@ -141,7 +143,8 @@ def cmd_changes(args) -> None:
 def cmd_override(args) -> None:
     from . import overrides as O
     if args.action == "list":
-        df = _with_conn(lambda conn: O.list_overrides(conn, args.customer, args.status))
+        df = _with_conn(lambda conn: O.list_overrides(conn, args.customer, args.status, args.dimension,
+                                                            args.proposed_by))
         lines = [f"#{r.override_id:<5} {r.status:<9} {r.customer_id:<12} {r.dimension}={r.value}  "
                  f"by {r.proposed_by}" + (f", decided by {r.decided_by}" if r.decided_by else "") + f": {r.reason}"
                  for r in df.itertuples(index=False)] or ["no overrides"]
@@ -320,6 +323,8 @@ def _parser() -> argparse.ArgumentParser:
     ap = action("list", "list overrides")
     ap.add_argument("--customer")
     ap.add_argument("--status", choices=("proposed", "approved", "rejected", "revoked", "expired"))
+    ap.add_argument("--dimension")
+    ap.add_argument("--proposed-by", help="a maker's queue of proposals")
     action("expire", "mark overrides whose expiry day has come as expired (the feed gets their change)")
 
     sp = command("alerts", cmd_alerts, "alerts routed to relationship managers (客户跟踪): list, acknowledge")

@@ -141,7 +141,10 @@ def reference_date(conn: Connection) -> dt.date:
     found = []
     if month:
         found.append((pd.Period(month, "M").end_time).date())
-    for sql in ("SELECT MAX(booked_at) FROM transactions", "SELECT MAX(opened_on) FROM accounts",
+    # the latest booking account by account: one seek each in (account_id, booked_at), where a
+    # plain MAX(booked_at) read all 43M transactions of a 1M-customer bank (40 s)
+    for sql in ("SELECT MAX((SELECT MAX(t.booked_at) FROM transactions t WHERE t.account_id = a.account_id)) "
+                "FROM accounts a", "SELECT MAX(opened_on) FROM accounts",
                 "SELECT MAX(granted_on) FROM loans", "SELECT MAX(issued_on) FROM cards",
                 "SELECT MAX(assessed_on) FROM risk_questionnaires"):
         d = _as_date(_scalar(conn, sql))

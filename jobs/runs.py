@@ -4,9 +4,10 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing as mp
 import os
+import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
@@ -23,7 +24,7 @@ from . import features as F
 from .classify import ENTERPRISE, classify_enterprises, classify_partition, population_parameters
 from .segments import DIMENSION as CLUSTER_DIMENSION, assign_clusters, behaviour_of, cluster_model_for_run, \
     clusters_for_run, live_cluster_model
-from .progress import bar
+from .progress import Stopwatch, bar
 from .errors import InvalidState
 from .standard import Standard, load_standard, parse_standard
 from ..graph import audit
@@ -61,11 +62,12 @@ class RunReport:
     changes: int = 0          # change-feed rows the publish appended
     notifications: int = 0    # outbox rows the publish wrote
     alerts: int = 0           # new alerts the publish raised (repeats in the same period are not counted)
+    seconds: dict = field(default_factory=dict)  # wall seconds per phase: where the run's time went
 
     def to_dict(self) -> dict:
         return {"run_id": self.run_id, "standard_version": self.standard_version, "kind": self.kind,
                 "customers": self.customers, "tags": self.tags, "changes": self.changes,
-                "notifications": self.notifications, "alerts": self.alerts,
+                "notifications": self.notifications, "alerts": self.alerts, "seconds": self.seconds,
                 "distribution": {d: dict(zip(g["value"], g["customers"].astype(int)))
                                  for d, g in self.distribution.groupby("dimension")}}
 
@@ -95,18 +97,18 @@ def iter_tags(conn, parts: list[pd.DataFrame], std, refit_clusters: bool = False
     JSON text, as the record keeps them — and last (None, enterprise tags).
     Returns (generator, model, why_not).
 
-    With more than one partition, `workers` processes (default: one per core) classify the
-    next partitions while the caller writes this one: the dimensions are pandas, which holds
-    a core, and a publish is a single writer. At most `workers + 1` partitions are in flight,
-    so memory stays bounded by the window, not by the run."""
+    With more than one partition, `workers` processes (default: one per core but the one the
+    caller writes with; 0: none) classify the next partitions while the caller writes this one: the
+    dimensions are pandas, which holds a core, and a publish is a single writer. At most
+    `workers + 1` partitions are in flight, so memory stays bounded by the window, not by the run."""
     params = population_parameters(parts, std)
     live = None if refit_clusters else live_cluster_model(conn)
     model, why_not = cluster_model_for_run(parts, live)
     enterprises = F.enterprise_features(conn, std)
-    workers = min(workers or os.cpu_count() or 1, len(parts))
+    workers = min(max(1, (os.cpu_count() or 1) - 1) if workers is None else workers, len(parts) - 1)
 
     def tags():
-        if workers <= 1:
+        if workers < 1:  # one partition, or asked to stay in this process
             for p in parts:
                 yield p, _classified(p, std, params, model)
         else:
@@ -202,9 +204,11 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
     migrate(engine)
     runs = ClassificationRun.__table__
     queued = run_id
+    watch, started = Stopwatch(), time.perf_counter()
     with engine.begin() as conn:  # reserve the run number (or claim the queued one); it is visible as "running"
         register_standard(conn, std, text)
-        snapshot = _snapshot(conn)
+        with watch("input snapshot"):
+            snapshot = _snapshot(conn)
         snapshot["individuals"] = snapshot["rows"]["individuals"]
         values = dict(status="running", standard_version=std.version, standard_sha256=std.sha256, kind=kind,
                       requested_by=requested_by, snapshot=snapshot, started_at=dt.datetime.now())
@@ -219,8 +223,10 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
         with engine.connect() as conn:
             snapshot["graph"] = graph_counts(conn, graph)
             require_synced(conn, graph, snapshot["graph"])
-            parts = list(F.iter_individual_features(conn, graph, std, progress=progress))
-            tags, model, why_not = iter_tags(conn, parts, std, refit_clusters)
+            with watch("features"):
+                parts = list(F.iter_individual_features(conn, graph, std, progress=progress))
+            with watch("population parameters, clusters, enterprise features"):
+                tags, model, why_not = iter_tags(conn, parts, std, refit_clusters)
             snapshot["behaviour_clusters"] = model.to_dict() if model else {"skipped": why_not}  # to reproduce the run
         # Tags, feed, outbox, alerts and the status flip share one transaction: readers see all
         # of the run or none. The feed lock comes first so publishers commit in sequence order.
@@ -229,44 +235,57 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
         written = 0
         with engine.begin() as conn, bar(int(snapshot["individuals"]), desc=f"classify and publish run {run_id}",
                                          unit="customers", progress=progress) as pbar:
-            lock_feed(conn)
+            with watch("waiting for the feed lock"):
+                lock_feed(conn)
             publish_pragmas(conn)
             previous = latest_run_id(conn)
             live_parts = [p for p in parts if len(p)]
-            detect = alert_detector(conn, std, alert_cfg, previous, pd.Timestamp(
-                live_parts[0]["as_of"].iloc[0]).date()) if live_parts and alert_cfg.enabled else None
+            with watch("alerts"):
+                detect = alert_detector(conn, std, alert_cfg, previous, pd.Timestamp(
+                    live_parts[0]["as_of"].iloc[0]).date()) if live_parts and alert_cfg.enabled else None
             at = dt.datetime.now()
             expire_overrides(conn, today=at.date(), run_id=previous)
             # the feed is diffed range by range right behind the writes, while those pages are warm
             feed = RunChanges(conn, previous, run_id, at, gov.notify_dimensions, ENTERPRISE)
             found, after = [], None
-            for features, part in tags:
-                written += write_tags(conn, part, run_id)
-                if features is None:  # the enterprises come last: close the individuals' last range
-                    feed.append(after, None)
-                    feed.append(enterprise=True)
-                elif len(features):
-                    hi = features["customer_id"].iloc[-1]
-                    feed.append(after, hi)
-                    after = hi
+            tags = iter(tags)
+            while True:
+                with watch("classify (waiting for workers)"):
+                    features, part = next(tags, (None, None))
+                if part is None:
+                    break
+                with watch("write tags"):
+                    written += write_tags(conn, part, run_id)
+                with watch("change feed"):
+                    if features is None:  # the enterprises come last: close the individuals' last range
+                        feed.append(after, None)
+                        feed.append(enterprise=True)
+                    elif len(features):
+                        hi = features["customer_id"].iloc[-1]
+                        feed.append(after, hi)
+                        after = hi
                 for key, n in part.groupby(["dimension", "value"]).size().items():
                     counts[key] = counts.get(key, 0) + int(n)
                 if features is not None:
                     if detect is not None and len(features):
-                        found.append(detect(features, part))
+                        with watch("alerts"):
+                            found.append(detect(features, part))
                     pbar.update(len(features))
                 if _fail_after_rows is not None and written >= _fail_after_rows:
                     raise RuntimeError("simulated failure mid-publish")  # tests: tags written, not published
             changed, diff = feed.close()
             notes = notification_rows(diff, gov, run_id, at)
-            write_notifications(conn, notes)
-            new_alerts = int(write_run_alerts(conn, found, run_id, at).attrs.get("written", 0)) if detect else 0
+            with watch("notifications"):
+                write_notifications(conn, notes)
+            with watch("alerts"):
+                new_alerts = int(write_run_alerts(conn, found, run_id, at).attrs.get("written", 0)) if detect else 0
             if _fail_before_commit:
                 raise RuntimeError("simulated failure before commit")  # tests: everything written, not published
             conn.execute(sa.update(runs).where(runs.c.run_id == run_id).values(
                 status="published", published_at=at, customer_count=int(snapshot["individuals"]),
                 snapshot=snapshot))
-            refresh_after_publish(conn, std.fx_to_cny)  # household tiers move with the run, in its transaction
+            with watch("household tiers"):
+                refresh_after_publish(conn, std.fx_to_cny)  # household tiers move with the run, in its transaction
             audit.record(conn, actor, "run.published", "classification_run", run_id, {
                 "previous_run": previous, "changes": changed, "notifications": len(notes),
                 "alerts": new_alerts}, at=at)
@@ -277,8 +296,9 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
             audit.record(conn, actor, "run.failed", "classification_run", run_id, {"error": reason[:500]})
         raise
     dist = pd.DataFrame([(d, v, n) for (d, v), n in sorted(counts.items())], columns=["dimension", "value", "customers"])
+    seconds = {"total": round(time.perf_counter() - started, 2), **watch.rounded()}  # the rest: commit, bookkeeping
     return RunReport(run_id, std.version, int(snapshot["individuals"]), written, dist,
-                     kind=kind, changes=changed, notifications=len(notes), alerts=new_alerts)
+                     kind=kind, changes=changed, notifications=len(notes), alerts=new_alerts, seconds=seconds)
 
 
 def queue_run(engine: Engine | None = None, standard: str | Path | Standard | None = None,

@@ -127,10 +127,22 @@ def test_partitions_classified_in_worker_processes_equal_one_process(loaded):
     engine, graph = loaded
     with engine.connect() as conn:
         parts = list(F.iter_individual_features(conn, graph, STD, chunk=41, progress=False, workers=1))
-        runs = {w: [(f, t) for f, t in iter_tags(conn, parts, STD, workers=w)[0]] for w in (1, 2)}
-    assert len(parts) == 8 and len(runs[1]) == len(runs[2]) == 9 and runs[2][-1][0] is None
-    for (f1, t1), (f2, t2) in zip(runs[1], runs[2]):
+        runs = {w: [(f, t) for f, t in iter_tags(conn, parts, STD, workers=w)[0]] for w in (0, 1, 2)}
+    assert len(parts) == 8 and len(runs[0]) == len(runs[1]) == len(runs[2]) == 9 and runs[2][-1][0] is None
+    for (f1, t1), (f2, t2), (f3, t3) in zip(runs[0], runs[1], runs[2]):
+        assert f1 is f3
+        pd.testing.assert_frame_equal(t1, t3)
         assert f1 is f2
         pd.testing.assert_frame_equal(t1, t2)
     assert all(isinstance(i, str) for _, t in runs[2] for i in t["inputs"])  # JSON text, as written
     assert json.loads(runs[2][0][1]["inputs"].iat[0])  # that parses back
+
+
+def test_a_run_reports_where_its_time_went(loaded):
+    engine, graph = loaded
+    report = classify(engine, graph, progress=False)
+    s = report.seconds
+    assert {"total", "features", "classify (waiting for workers)", "write tags", "change feed", "alerts",
+            "household tiers"} <= set(s) and all(v >= 0 for v in s.values())
+    assert sum(v for k, v in s.items() if k != "total") <= s["total"] + 0.05  # phases do not overlap
+    assert report.to_dict()["seconds"] == s
