@@ -307,7 +307,6 @@ class Tag(Base):
     standard_version: Mapped[str] = mapped_column(String(40))
 
     __table_args__ = (
-        Index("ix_tags_customer", "customer_id", "run_id"),
         Index("ix_tags_run_dimension_value", "run_id", "dimension", "value"),
     )
 

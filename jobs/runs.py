@@ -34,7 +34,7 @@ from .notify import notification_rows, write_notifications
 from .overrides import expire_overrides
 from .alerts import alert_detector, alert_settings, write_run_alerts
 from .publish import encode_inputs, publish_pragmas, write_tags
-from .rollups import refresh_after_publish
+from .rollups import HOUSEHOLD_TIER_DIMENSION, refresh_after_publish
 
 __all__ = ["classify", "queue_run", "run_queued", "queued_runs", "RunNotQueued", "RunReport", "latest_run_id",
            "build_tags", "iter_tags", "require_synced", "graph_counts", "failure_reason", "KINDS", "SNAPSHOT_TABLES"]
@@ -247,7 +247,7 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
             expire_overrides(conn, today=at.date(), run_id=previous)
             # the feed is diffed range by range right behind the writes, while those pages are warm
             feed = RunChanges(conn, previous, run_id, at, gov.notify_dimensions, ENTERPRISE)
-            found, after = [], None
+            found, after, hh_tiers = [], None, []
             tags = iter(tags)
             while True:
                 with watch("classify (waiting for workers)"):
@@ -266,6 +266,8 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
                         after = hi
                 for key, n in part.groupby(["dimension", "value"]).size().items():
                     counts[key] = counts.get(key, 0) + int(n)
+                hh = part[part["dimension"] == HOUSEHOLD_TIER_DIMENSION]
+                hh_tiers.append(pd.Series(hh["value"].to_numpy(dtype=object), index=hh["customer_id"].to_numpy(dtype=object)))
                 if features is not None:
                     if detect is not None and len(features):
                         with watch("alerts"):
@@ -285,7 +287,8 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
                 status="published", published_at=at, customer_count=int(snapshot["individuals"]),
                 snapshot=snapshot))
             with watch("household tiers"):
-                refresh_after_publish(conn, std.fx_to_cny)  # household tiers move with the run, in its transaction
+                refresh_after_publish(conn, std.fx_to_cny, pd.concat(hh_tiers) if hh_tiers else pd.Series(dtype=object))
+                # household tiers move with the run, in its transaction
             audit.record(conn, actor, "run.published", "classification_run", run_id, {
                 "previous_run": previous, "changes": changed, "notifications": len(notes),
                 "alerts": new_alerts}, at=at)

@@ -118,6 +118,15 @@ def test_a_publish_sets_household_tiers_and_a_rebuild_changes_nothing_more(inges
     with ingested.begin() as conn:
         assert rebuild_rollups(conn).households == 0  # content unchanged: no new versions
     assert rollups(ingested, HouseholdRollup) == after
+    classify(ingested, graph, progress=False)  # a run that moves no tier touches no household
+    assert rollups(ingested, HouseholdRollup) == after
+    head = next(h for h in moved if h in heads)
+    with ingested.begin() as conn:  # as if the stored tier were stale: the next publish corrects it
+        conn.execute(sa.text("UPDATE household_rollups SET tier = 'stale', fingerprint = 'stale' WHERE household_id = :h"), {"h": head})
+    classify(ingested, graph, progress=False)
+    again = rollups(ingested, HouseholdRollup)
+    assert again[head]["tier"] == heads[head] and again[head]["version"] > after[head]["version"]
+    assert {h: r for h, r in again.items() if h != head} == {h: r for h, r in after.items() if h != head}
 
 
 def test_household_views_read_the_rollups_within_the_book(ingested):
