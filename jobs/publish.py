@@ -44,9 +44,12 @@ def tag_rows(tags: pd.DataFrame, run_id: int) -> list[tuple]:
 
 def publish_pragmas(conn: Connection) -> None:
     """SQLite: a page cache big enough for the tags indexes while millions of rows go in (per
-    connection, reset when it closes). Durability and atomicity stay as configured (WAL)."""
+    connection, reset when it closes). Durability and atomicity stay as configured (WAL).
+    Pages the cache cannot hold spill into the write-ahead log, and every later read in the
+    transaction searches its index: at 1M customers 256 MB cost about a third more per
+    partition written than 2 GB. 1 GB keeps the run inside the 8 GB it is given."""
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("PRAGMA cache_size=-262144")  # KiB: 256 MB
+        conn.exec_driver_sql("PRAGMA cache_size=-1048576")  # KiB: 1 GB
 
 
 def write_tags(conn: Connection, tags: pd.DataFrame, run_id: int) -> int:

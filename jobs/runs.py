@@ -94,7 +94,8 @@ def iter_tags(conn, parts: list[pd.DataFrame], std, refit_clusters: bool = False
     """Population parameters once over every partition and the behaviour-cluster model (the live
     run's, fitted anew only when there is none or `refit_clusters`); then a generator of
     (features, tags) per partition — every individual dimension and the cluster, `inputs` as
-    JSON text, as the record keeps them — and last (None, enterprise tags).
+    JSON text, as the record keeps them — and last (None, enterprise tags). The generator
+    empties `parts` as it goes.
     Returns (generator, model, why_not).
 
     With more than one partition, `workers` processes (default: one per core but the one the
@@ -107,14 +108,18 @@ def iter_tags(conn, parts: list[pd.DataFrame], std, refit_clusters: bool = False
     enterprises = F.enterprise_features(conn, std)
     workers = min(max(1, (os.cpu_count() or 1) - 1) if workers is None else workers, len(parts) - 1)
 
+    def drained():  # each partition is let go once handed over: the caller's writes get its memory
+        while parts:
+            yield parts.pop(0)
+
     def tags():
         if workers < 1:  # one partition, or asked to stay in this process
-            for p in parts:
+            for p in drained():
                 yield p, _classified(p, std, params, model)
         else:
             with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
                 window = deque()
-                for p in parts:
+                for p in drained():
                     window.append((p, pool.submit(_classified, p, std, params, model)))
                     if len(window) > workers:
                         done, future = window.popleft()
@@ -239,10 +244,11 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
                 lock_feed(conn)
             publish_pragmas(conn)
             previous = latest_run_id(conn)
-            live_parts = [p for p in parts if len(p)]
+            live = next((p for p in parts if len(p)), None)  # not a list: the parts are let go as written
             with watch("alerts"):
                 detect = alert_detector(conn, std, alert_cfg, previous, pd.Timestamp(
-                    live_parts[0]["as_of"].iloc[0]).date()) if live_parts and alert_cfg.enabled else None
+                    live["as_of"].iloc[0]).date()) if live is not None and alert_cfg.enabled else None
+            del live
             at = dt.datetime.now()
             expire_overrides(conn, today=at.date(), run_id=previous)
             # the feed is diffed range by range right behind the writes, while those pages are warm
