@@ -272,8 +272,9 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
                         after = hi
                 for key, n in part.groupby(["dimension", "value"]).size().items():
                     counts[key] = counts.get(key, 0) + int(n)
-                hh = part[part["dimension"] == HOUSEHOLD_TIER_DIMENSION]
-                hh_tiers.append(pd.Series(hh["value"].to_numpy(dtype=object), index=hh["customer_id"].to_numpy(dtype=object)))
+                hh = part[part["dimension"] == HOUSEHOLD_TIER_DIMENSION]  # for the household refresh below
+                hh_tiers.append(pd.Series(hh["value"].to_numpy(dtype=object),
+                                          index=hh["customer_id"].to_numpy(dtype=object)))
                 if features is not None:
                     if detect is not None and len(features):
                         with watch("alerts"):
@@ -292,9 +293,9 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
             conn.execute(sa.update(runs).where(runs.c.run_id == run_id).values(
                 status="published", published_at=at, customer_count=int(snapshot["individuals"]),
                 snapshot=snapshot))
-            with watch("household tiers"):
-                refresh_after_publish(conn, std.fx_to_cny, pd.concat(hh_tiers) if hh_tiers else pd.Series(dtype=object))
-                # household tiers move with the run, in its transaction
+            with watch("household tiers"):  # they move with the run, in its transaction
+                tiers = pd.concat(hh_tiers) if hh_tiers else pd.Series(dtype=object)
+                refresh_after_publish(conn, std.fx_to_cny, tiers)
             audit.record(conn, actor, "run.published", "classification_run", run_id, {
                 "previous_run": previous, "changes": changed, "notifications": len(notes),
                 "alerts": new_alerts}, at=at)
