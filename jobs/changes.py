@@ -174,10 +174,11 @@ class RunChanges:
         self.overrides = _stage_overrides(conn, at)
         self.count, self._notify = 0, []
 
-    def _dims(self, names: list[str], negate: bool) -> str:
-        if not names:
+    def _enterprise(self, negate: bool) -> str:
+        """The condition on `{t}.dimension` selecting the enterprise dimensions, or the others."""
+        if not self.ent:
             return ""
-        quoted = ", ".join("'" + n.replace("'", "''") + "'" for n in names)  # names from the code, not input
+        quoted = ", ".join("'" + n.replace("'", "''") + "'" for n in self.ent)  # names from the code, not input
         return "{t}.dimension " + ("NOT IN" if negate else "IN") + f" ({quoted})"
 
     def append(self, lo: str | None = None, hi: str | None = None, enterprise: bool = False) -> int:
@@ -185,7 +186,7 @@ class RunChanges:
         customer on the enterprise dimensions; returns the rows appended."""
         if enterprise and not self.ent:
             return 0
-        dims = self._dims(self.ent, negate=not enterprise)
+        dims = self._enterprise(negate=not enterprise)
         diff = run_diff_sql(self.conn, self.old, self.new, self.overrides, lo=lo is not None, hi=hi is not None,
                             dimensions=dims)
         c = ' COLLATE "C"' if self.conn.dialect.name == "postgresql" else ""  # Python's order, not the locale's

@@ -338,9 +338,9 @@ def _chunk_features(conn: Connection, std, as_of: dt.date, months: list[str], lo
     # SQLite read every asset account of the bank for each range.
     fams = ", ".join(f"'{x}'" for x in ASSET_FAMILIES)  # constants, not input
     cny = _fx_case("a.currency", fx)
-    mp = {f"m{i}": m for i, m in enumerate(months)}  # months are data: bound, not formatted
+    month_params = {f"m{i}": m for i, m in enumerate(months)}  # months are data: bound, not formatted
     last = f"m{len(months) - 1}"
-    per_month = ", ".join(f"SUM(CASE WHEN b.month = :{k} THEN b.avg_daily_balance * {cny} END) AS {k}" for k in mp)
+    per_month = ", ".join(f"SUM(CASE WHEN b.month = :{k} THEN b.avg_daily_balance * {cny} END) AS {k}" for k in month_params)
     per_family = ", ".join(f"SUM(CASE WHEN b.month = :{last} AND p.family = '{x}' THEN b.avg_daily_balance * {cny} END)"
                            f" AS bal_{x}" for x in ASSET_FAMILIES)
     own = _frame(conn, f"""
@@ -349,7 +349,7 @@ def _chunk_features(conn: Connection, std, as_of: dt.date, months: list[str], lo
         WHERE b.account_id = a.account_id AND p.product_id = a.product_id
           AND a.owner_type = 'individual' AND a.owner_id >= :lo AND a.owner_id <= :hi
           AND p.family IN ({fams}) AND b.month >= :first
-        GROUP BY a.owner_id""", first=months[0], **mp, **rng)
+        GROUP BY a.owner_id""", first=months[0], **month_params, **rng)
     cur_family = ", ".join(f"SUM(CASE WHEN p.family = '{x}' THEN a.balance * {cny} END) AS bal_{x}" for x in ASSET_FAMILIES)
     current = _frame(conn, f"""
         SELECT a.owner_id AS customer_id, SUM(a.balance * {cny}) AS {last}, {cur_family}
@@ -361,7 +361,7 @@ def _chunk_features(conn: Connection, std, as_of: dt.date, months: list[str], lo
     cid = f["customer_id"]
     own = own.set_index("customer_id").reindex(cid).astype(float).fillna(0.0)
     current = current.set_index("customer_id").reindex(cid).astype(float).fillna(0.0)
-    for k, m in mp.items():  # accounts without monthly figures count in the latest month
+    for k, m in month_params.items():  # accounts without monthly figures count in the latest month
         f[AUM_PREFIX + m] = (own[k] + current[k] if k == last else own[k]).to_numpy()
     f["aum"] = f[AUM_PREFIX + months[-1]]
     for fam in ASSET_FAMILIES:
@@ -375,7 +375,7 @@ def _chunk_features(conn: Connection, std, as_of: dt.date, months: list[str], lo
         WHERE hm.household_id = hh.household_id AND a.owner_id = hm.customer_id AND a.owner_type = 'individual'
           AND b.account_id = a.account_id AND p.product_id = a.product_id
           AND p.family IN ({fams}) AND b.month >= :first
-        GROUP BY hm.household_id""", first=months[0], **mp, **rng)
+        GROUP BY hm.household_id""", first=months[0], **month_params, **rng)
     hh_cur = _frame(conn, f"""
         SELECT hm.household_id, SUM(a.balance * {cny}) AS aum
         FROM (SELECT DISTINCT household_id FROM household_members
@@ -390,7 +390,7 @@ def _chunk_features(conn: Connection, std, as_of: dt.date, months: list[str], lo
     hwide = hh_aum.set_index("household_id").reindex(hid).astype(float).fillna(0.0)
     hwide[last] += hh_cur.set_index("household_id")["aum"].reindex(hid).astype(float).fillna(0.0).to_numpy()
     alone = f["household_id"].isna().to_numpy()
-    for k, m in mp.items():  # no household: a household of one
+    for k, m in month_params.items():  # no household: a household of one
         f[HH_AUM_PREFIX + m] = np.where(alone, f[AUM_PREFIX + m], hwide[k].to_numpy())
 
     # products held (owned, co-held as joint holder or authorised user, cards, running loans) and

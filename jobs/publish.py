@@ -21,11 +21,15 @@ BATCH = 50_000
 _COLUMNS = ("run_id", *TAG_COLUMNS)
 
 
+def _json_texts(inputs: pd.Series) -> list[str]:
+    dumps = orjson.dumps
+    return [i if isinstance(i, str) else dumps(i).decode() for i in inputs.tolist()]  # text already encoded is kept
+
+
 def encode_inputs(tags: pd.DataFrame) -> pd.DataFrame:
     """The tags frame with `inputs` as JSON text, as the record keeps them (and a fraction of
     the cost of pickling a million dicts to the process that writes them)."""
-    dumps = orjson.dumps
-    return tags.assign(inputs=[i if isinstance(i, str) else dumps(i).decode() for i in tags["inputs"].tolist()])
+    return tags.assign(inputs=_json_texts(tags["inputs"]))
 
 
 def tag_rows(tags: pd.DataFrame, run_id: int) -> list[tuple]:
@@ -33,8 +37,7 @@ def tag_rows(tags: pd.DataFrame, run_id: int) -> list[tuple]:
     (text already encoded is kept)."""
     score = tags["score"].to_numpy(dtype=float, na_value=np.nan)
     scores = [None if s != s else s for s in score.tolist()]
-    dumps = orjson.dumps
-    inputs = [i if isinstance(i, str) else dumps(i).decode() for i in tags["inputs"].tolist()]
+    inputs = _json_texts(tags["inputs"])
     cols = [tags[c].to_numpy(dtype=object).tolist() for c in ("customer_id", "dimension", "value", "label_zh",
                                                                "label_en")]
     rule = tags["rule"].to_numpy(dtype=object).tolist()

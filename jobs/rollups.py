@@ -261,33 +261,22 @@ def rebuild_rollups(conn: Connection, fx: dict[str, float] | None = None) -> Rol
     return refresh_rollups(conn, fx=fx, full=True)
 
 
-def refresh_after_publish(conn: Connection, fx: dict[str, float] | None = None,
-                          tiers: pd.Series | None = None) -> RollupReport:
+def refresh_after_publish(conn: Connection, tiers: pd.Series, fx: dict[str, float] | None = None) -> RollupReport:
     """The publish's hook, in its transaction: only the confirmed households whose tier the run
     moved (their members' new household tier differs from the stored one). A run changes no
     AUM, so recomputing everyone's, as a rebuild does, would be a million balances for nothing.
 
-    `tiers` (customer_id → this run's household tier, as the publish wrote them) compares in
-    memory against one sequential read of the memberships; without it the run's tags are
-    looked up member by member (777k lookups into a run still in the write-ahead log: 47 s at 1M)."""
-    run = latest_run_id(conn)
-    if run is None:
+    `tiers` (customer_id → this run's household tier, as the publish wrote them) is compared in
+    memory with one sequential read of the memberships: looking the run's tags up member by
+    member meant 777k lookups into a run still in the write-ahead log (47 s at 1M)."""
+    if latest_run_id(conn) is None:
         return RollupReport(0, False, 0, 0)
-    if tiers is not None:
-        stored = pd.read_sql(sa.select(_M.c.customer_id, _M.c.household_id, _HR.c.tier).select_from(
-            _M.join(_H, _H.c.household_id == _M.c.household_id).outerjoin(_HR, _HR.c.household_id == _M.c.household_id))
-            .where(_H.c.status == "confirmed"), conn)
-        now = stored["customer_id"].map(tiers)
-        hit = now.notna() & (stored["tier"].isna() | (stored["tier"].astype(object) != now.astype(object)))
-        return refresh_rollups(conn, household_ids=sorted(set(stored.loc[hit, "household_id"])), fx=fx)
-    tier = _T.alias("tier")
-    moved = (sa.select(_M.c.household_id).distinct()
-             .select_from(_M.join(_H, _H.c.household_id == _M.c.household_id)
-                          .join(tier, sa.and_(tier.c.customer_id == _M.c.customer_id, tier.c.run_id == run,
-                                              tier.c.dimension == HOUSEHOLD_TIER_DIMENSION))
-                          .outerjoin(_HR, _HR.c.household_id == _M.c.household_id))
-             .where(_H.c.status == "confirmed", sa.or_(_HR.c.tier.is_(None), _HR.c.tier != tier.c.value)))
-    return refresh_rollups(conn, household_ids=list(conn.execute(moved).scalars()), fx=fx)
+    stored = pd.read_sql(sa.select(_M.c.customer_id, _M.c.household_id, _HR.c.tier).select_from(
+        _M.join(_H, _H.c.household_id == _M.c.household_id).outerjoin(_HR, _HR.c.household_id == _M.c.household_id))
+        .where(_H.c.status == "confirmed"), conn)
+    now = stored["customer_id"].map(tiers)
+    hit = now.notna() & (stored["tier"].isna() | (stored["tier"].astype(object) != now.astype(object)))
+    return refresh_rollups(conn, household_ids=sorted(set(stored.loc[hit, "household_id"])), fx=fx)
 
 
 def refresh_after_ingest(conn: Connection, touched: Touched, fx: dict[str, float] | None = None) -> RollupReport:

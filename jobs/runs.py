@@ -295,7 +295,7 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
                 snapshot=snapshot))
             with watch("household tiers"):  # they move with the run, in its transaction
                 tiers = pd.concat(hh_tiers) if hh_tiers else pd.Series(dtype=object)
-                refresh_after_publish(conn, std.fx_to_cny, tiers)
+                refresh_after_publish(conn, tiers, std.fx_to_cny)
             audit.record(conn, actor, "run.published", "classification_run", run_id, {
                 "previous_run": previous, "changes": changed, "notifications": len(notes),
                 "alerts": new_alerts}, at=at)
