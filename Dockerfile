@@ -9,9 +9,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /src
 # Only what the install reads: the metadata (README.md is the long description) and the
-# four packages. Tests, notebooks and local data stay out of the image.
+# five packages. Tests, notebooks and local data stay out of the image.
 COPY pyproject.toml README.md ./
 COPY api/ api/
+COPY cli/ cli/
 COPY graph/ graph/
 COPY jobs/ jobs/
 COPY sdk/ sdk/

@@ -17,7 +17,9 @@ export CLIENTSTRATA_PROGRESS ?= 1
 $(BIN)/clientstrata: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[dev]"
+	# setuptools says on every editable install that folders named like the package may shadow
+	# it; here they are the package (package-dir maps them), so that one notice is silenced
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install -q -e ".[dev]"
 	touch $@
 
 env: $(BIN)/clientstrata

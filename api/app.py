@@ -19,11 +19,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
-from ..graph.access import Principal, Unauthenticated, authenticate
-from ..graph.db import get_engine
+from clientstrata.graph.record.access import Principal, Unauthenticated, authenticate
+from clientstrata.graph.record.db import get_engine
 from ..graph.errors import ClientStrataError
-from ..graph.store import GraphStore, open_graph
-from ..jobs.worker import RunWorker
+from clientstrata.graph.stores import GraphStore, open_graph
+from clientstrata.jobs.runs.worker import RunWorker
 from .body_limit import BodySizeLimit
 from .http import GraphQLView, error_response
 from .ide import is_ide_request, static_files

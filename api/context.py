@@ -11,17 +11,17 @@ from functools import partial
 from sqlalchemy.engine import Engine
 from strawberry.dataloader import DataLoader
 
-from ..graph import households as H
-from ..graph import profiles as P
-from ..graph import queries as Q
-from ..graph.access import Principal
-from ..graph.audit import record_many
-from ..graph.store import GraphStore
+from clientstrata.graph.record import households as H
+from clientstrata.graph.record import profiles as P
+from clientstrata.graph.record import queries as Q
+from clientstrata.graph.record.access import Principal
+from clientstrata.graph.record.audit import record_many
+from clientstrata.graph.stores.base import GraphStore
 from ..graph.views import households_view
-from ..jobs import history
-from ..jobs.alerts import alerts_by_customer
-from ..jobs.feedback import feedback_by_customer
-from ..jobs.worker import RunWorker
+from clientstrata.jobs.runs import history
+from clientstrata.jobs.tracking.alerts import alerts_by_customer
+from clientstrata.jobs.tracking.feedback import feedback_by_customer
+from clientstrata.jobs.runs.worker import RunWorker
 
 __all__ = ["Context", "in_thread"]
 

@@ -14,10 +14,10 @@ import strawberry
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-from ..graph import access
+from clientstrata.graph.record import access
 from ..graph import errors as graph_errors
 from ..jobs import errors as job_errors
-from ..jobs.standard import InvalidStandard as _InvalidStandard
+from clientstrata.jobs.classification.standard import InvalidStandard as _InvalidStandard
 
 __all__ = ["Error", "NotFound", "NotAllowed", "InvalidInput", "InvalidState", "MakerIsChecker", "InvalidStandard",
            "as_error", "attempt", "Requires"]

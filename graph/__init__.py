@@ -1,6 +1,6 @@
 """The data layer: the relational record (SQLAlchemy) and the customer graph stores."""
 from .config import Settings, settings
-from .db import get_engine, migrate
+from clientstrata.graph.record.db import get_engine, migrate
 from .errors import ClientStrataError, InvalidInput, NotFound, StoreUnavailable
 
 __all__ = [

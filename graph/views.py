@@ -8,9 +8,9 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from .errors import NotFound
-from .households import household_members, households_by_id
-from .queries import in_book
-from .store import GraphStore, HouseholdView
+from clientstrata.graph.record.households import household_members, households_by_id
+from clientstrata.graph.record.queries import in_book
+from clientstrata.graph.stores.base import GraphStore, HouseholdView
 
 __all__ = ["household_view", "households_view", "ecosystem_view"]
 

@@ -17,10 +17,13 @@ import sqlalchemy as sa
 import uvicorn
 
 from clientstrata.api.app import create_app
-from clientstrata.graph.db import engine_for, migrate
-from clientstrata.graph.networkx_store import NetworkxGraph
-from clientstrata.graph.store import GraphStore
-from clientstrata.jobs.generate import generate
+from clientstrata.graph.record.db import engine_for, migrate
+from clientstrata.graph.stores.networkx_store import NetworkxGraph
+from clientstrata.graph.stores.base import GraphStore
+from clientstrata.jobs.ingest.generate import generate
+
+# governance factories (set_aum, write_standard, cli_env, …) live beside this file
+pytest_plugins = ["factories"]
 
 POSTGRES_URL = os.environ.get("CLIENTSTRATA_TEST_POSTGRES_URL")
 NEO4J_URI = os.environ.get("CLIENTSTRATA_TEST_NEO4J_URI")
@@ -32,7 +35,7 @@ def open_store(kind: str, tmp_path: Path) -> GraphStore:
     """An empty graph store: a fresh embedded file, or the test Neo4j server cleared."""
     if kind == "networkx":
         return NetworkxGraph(tmp_path / f"graph-{len(list(tmp_path.glob('graph-*')))}.pkl")
-    from clientstrata.graph.neo4j_store import Neo4jGraph
+    from clientstrata.graph.stores.neo4j_store import Neo4jGraph
     store = Neo4jGraph(NEO4J_URI, ("neo4j", os.environ.get("CLIENTSTRATA_NEO4J_PASSWORD", "clientstrata-dev")))
     store.clear()
     return store
@@ -85,7 +88,7 @@ def graph(engine, tmp_path):
 @pytest.fixture
 def make_token(engine):
     """`make_token(role, rm_id=None) -> secret`: a real API token issued on the test database."""
-    from clientstrata.graph.access import issue_token
+    from clientstrata.graph.record.access import issue_token
 
     def make(role: str, rm_id: str | None = None) -> str:
         with engine.begin() as conn:
@@ -104,9 +107,9 @@ class _Snapshots:
         self.built: set[str] = set()
 
     def restore(self, engine, graph, bundle_dir: Path) -> None:
-        from clientstrata.jobs.ingest import ingest
-        from clientstrata.jobs.runs import classify
-        from clientstrata.jobs.sync import sync_graph
+        from clientstrata.jobs.ingest.load import ingest
+        from clientstrata.jobs.runs.pipeline import classify
+        from clientstrata.jobs.ingest.sync import sync_graph
         backend = engine.dialect.name
         if backend not in self.built:
             ingest(bundle_dir, engine=engine, progress=False)
@@ -197,7 +200,7 @@ def ingest_rows(engine, tmp_path):
     ingested like any bundle (the incremental path a daily feed takes)."""
     import pandas as pd
 
-    from clientstrata.jobs.ingest import ingest
+    from clientstrata.jobs.ingest.load import ingest
 
     def run(tables: dict[str, list[dict]]):
         folder = tmp_path / f"delta-{len(list(tmp_path.glob('delta-*')))}"

@@ -16,7 +16,7 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from clientstrata.graph import config
-from clientstrata.jobs.cli import _parser
+from clientstrata.cli.main import _parser
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())

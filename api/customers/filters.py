@@ -5,9 +5,9 @@ from enum import Enum
 
 import strawberry
 
-from ...graph import queries as Q
+from clientstrata.graph.record import queries as Q
 from ...graph.errors import InvalidInput
-from ...jobs.alerts import ALERT_TYPES
+from clientstrata.jobs.tracking.alerts import ALERT_TYPES
 
 __all__ = ["CustomerFilter", "TagFilter", "CustomerSort"]
 

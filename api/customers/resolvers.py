@@ -6,7 +6,7 @@ from functools import partial
 
 from strawberry.types import Info
 
-from ...graph import queries as Q
+from clientstrata.graph.record import queries as Q
 from ...graph.errors import InvalidInput
 from ...graph.views import ecosystem_view
 from ..pagination import PageInfo

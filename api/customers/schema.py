@@ -4,7 +4,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from ...graph.queries import MAX_PAGE_SIZE, MAX_TABLE_PAGE
+from clientstrata.graph.record.queries import MAX_PAGE_SIZE, MAX_TABLE_PAGE
 from . import resolvers as R
 from .filters import CustomerFilter, CustomerSort
 from .types import Customer, CustomerConnection, CustomerTable

@@ -9,9 +9,9 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from ...graph.access import Permission
-from ...graph.pii import mask_account_number, mask_address, mask_id_number, mask_phone
-from ...graph.store import HUB_DEGREE
+from clientstrata.graph.record.access import Permission
+from clientstrata.graph.record.pii import mask_account_number, mask_address, mask_id_number, mask_phone
+from clientstrata.graph.stores.base import HUB_DEGREE
 from ..pagination import PageInfo
 
 if TYPE_CHECKING:

@@ -7,11 +7,11 @@ from typing import Annotated, Union
 import strawberry
 from strawberry.types import Info
 
-from ...graph.access import Permission
+from clientstrata.graph.record.access import Permission
 from ...graph.errors import ClientStrataError
-from ...jobs import overrides as O
-from ...jobs.history import get_run
-from ...jobs.whatif_requests import get_whatif
+from clientstrata.jobs.governance import overrides as O
+from clientstrata.jobs.runs.history import get_run
+from clientstrata.jobs.runs.whatif_requests import get_whatif
 from ..errors import (InvalidInput, InvalidStandard, InvalidState, MakerIsChecker, NotAllowed, NotFound, as_error,
                       attempt)
 from .filters import ProposeOverrideInput

@@ -5,12 +5,12 @@ from functools import partial
 
 from strawberry.types import Info
 
-from ...graph.audit import audit_page
-from ...jobs.changes import changes_after
+from clientstrata.graph.record.audit import audit_page
+from clientstrata.jobs.runs.changes import changes_after
 from ...graph.errors import NotFound
-from ...jobs.history import get_run, migration_matrix, runs_page
-from ...jobs.overrides import get_override, overrides_page
-from ...jobs.whatif_requests import get_whatif
+from clientstrata.jobs.runs.history import get_run, migration_matrix, runs_page
+from clientstrata.jobs.governance.overrides import get_override, overrides_page
+from clientstrata.jobs.runs.whatif_requests import get_whatif
 from ..pagination import PageInfo, decode_cursor, encode_cursor
 from .filters import AuditFilter, OverrideFilter
 from .types import (AuditConnection, AuditEdge, AuditEntry, ChangeConnection, ChangeEdge, ClassificationChange,

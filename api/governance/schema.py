@@ -7,12 +7,12 @@ import strawberry
 from strawberry.permission import PermissionExtension
 from strawberry.types import Info
 
-from ...graph.access import Permission
-from ...graph.audit import MAX_AUDIT_PAGE
-from ...jobs.changes import MAX_CHANGES
-from ...jobs.history import MAX_RUNS_PAGE
-from ...jobs.overrides import MAX_OVERRIDES_PAGE
-from ...jobs.whatif_requests import MAX_SAMPLE
+from clientstrata.graph.record.access import Permission
+from clientstrata.graph.record.audit import MAX_AUDIT_PAGE
+from clientstrata.jobs.runs.changes import MAX_CHANGES
+from clientstrata.jobs.runs.history import MAX_RUNS_PAGE
+from clientstrata.jobs.governance.overrides import MAX_OVERRIDES_PAGE
+from clientstrata.jobs.runs.whatif_requests import MAX_SAMPLE
 from ..errors import Requires
 from . import mutations as M
 from . import resolvers as R

@@ -5,7 +5,7 @@ from enum import Enum
 
 import strawberry
 
-from ...graph import households as H
+from clientstrata.graph.record import households as H
 
 __all__ = ["HouseholdFilter", "HouseholdStatus", "to_domain"]
 

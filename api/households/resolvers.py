@@ -5,7 +5,7 @@ import datetime as dt
 
 from strawberry.types import Info
 
-from ...graph import households as H
+from clientstrata.graph.record import households as H
 from ..pagination import PageInfo
 from .filters import HouseholdFilter, to_domain
 from .types import Household, HouseholdConnection, HouseholdEdge

@@ -6,7 +6,7 @@ import datetime as dt
 import strawberry
 from strawberry.types import Info
 
-from ...graph.queries import MAX_PAGE_SIZE
+from clientstrata.graph.record.queries import MAX_PAGE_SIZE
 from . import resolvers as R
 from .filters import HouseholdFilter
 from .types import Household, HouseholdConnection

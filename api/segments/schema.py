@@ -6,7 +6,7 @@ from functools import partial
 import strawberry
 from strawberry.types import Info
 
-from ...jobs.reports import segment_summary
+from clientstrata.jobs.reports.reports import segment_summary
 from .types import Segment
 
 __all__ = ["SegmentQuery"]

@@ -7,9 +7,9 @@ from typing import Annotated, Union
 import strawberry
 from strawberry.types import Info
 
-from ...graph.access import Permission
-from ...jobs.alerts import acknowledge_alert, list_alerts
-from ...jobs.feedback import record_feedback
+from clientstrata.graph.record.access import Permission
+from clientstrata.jobs.tracking.alerts import acknowledge_alert, list_alerts
+from clientstrata.jobs.tracking.feedback import record_feedback
 from ..errors import InvalidInput, InvalidState, NotAllowed, NotFound, attempt
 from ..pagination import PageInfo, decode_cursor, encode_cursor
 from .filters import AlertFilter, RecordFeedbackInput

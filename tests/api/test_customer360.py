@@ -2,7 +2,7 @@
 import pytest
 import sqlalchemy as sa
 
-from clientstrata.graph.models import Account, AuditEntry, Employment, Enterprise, Individual
+from clientstrata.graph.record.models import Account, AuditEntry, Employment, Enterprise, Individual
 
 
 def ask(app, token, query, **variables):

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from clientstrata.graph.models import Alert, ClassificationRun, CustomerRollup
+from clientstrata.graph.record.models import Alert, ClassificationRun, CustomerRollup
 
 SORTED = """query($first: Int!, $after: String, $sort: CustomerSort!) {
   customers(first: $first, after: $after, sort: $sort) {
@@ -108,7 +108,7 @@ HISTORY = """query($id: ID!, $day: Date) { customer(id: $id) {
 
 def test_tags_as_of_and_tag_history_across_two_runs(app, make_token, loaded, ingest_rows):
     engine, graph = loaded
-    from clientstrata.jobs.runs import classify
+    from clientstrata.jobs.runs.pipeline import classify
     owner, account, months = deposit_months(engine)
     token = make_token("marketing_analyst")
     before = data(app, token, HISTORY, id=owner, day=None)["customer"]

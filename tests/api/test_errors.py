@@ -7,9 +7,9 @@ import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from clientstrata.api.app import create_app
-from clientstrata.graph.db import engine_for
-from clientstrata.graph.neo4j_store import Neo4jGraph
-from clientstrata.graph.networkx_store import NetworkxGraph
+from clientstrata.graph.record.db import engine_for
+from clientstrata.graph.stores.neo4j_store import Neo4jGraph
+from clientstrata.graph.stores.networkx_store import NetworkxGraph
 
 LEAKS = re.compile(r"Traceback|File \"|SELECT|FROM|tags_moved|\btags\b|sqlite|psycopg|OperationalError|"
                    r"ProgrammingError|Exception|secret-pw|:9\b|127\.0\.0\.1|bolt|Neo4j|refused", re.IGNORECASE)

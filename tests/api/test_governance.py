@@ -15,11 +15,11 @@ from strawberry.types.base import StrawberryOptional
 
 from clientstrata.api.app import create_app
 from clientstrata.api.governance.types import Override
-from clientstrata.graph.models import AuditEntry, ClassificationChange, Enterprise, Individual
-from clientstrata.graph.models import Override as OverrideRow
-from clientstrata.graph.networkx_store import NetworkxGraph
-from clientstrata.jobs.overrides import OverrideRecord
-from clientstrata.jobs.runs import classify
+from clientstrata.graph.record.models import AuditEntry, ClassificationChange, Enterprise, Individual
+from clientstrata.graph.record.models import Override as OverrideRow
+from clientstrata.graph.stores.networkx_store import NetworkxGraph
+from clientstrata.jobs.governance.overrides import OverrideRecord
+from clientstrata.jobs.runs.pipeline import classify
 
 # case matters: SQL keywords in capitals, driver and exception names as they print
 LEAKS = re.compile(r"Traceback|File \"|\bSELECT\b|\bFROM\b|\bWHERE\b|sqlite3|psycopg|OperationalError|"
@@ -195,7 +195,7 @@ def test_alerts_and_feedback_keep_to_the_book_and_are_audited(app, loaded, make_
 
 
 def _default_text():
-    return resources.files("clientstrata.jobs").joinpath("standards", "default.yaml").read_text("utf-8")
+    return resources.files("clientstrata.jobs.classification").joinpath("standards", "default.yaml").read_text("utf-8")
 
 
 WHATIF = """mutation($s: String!) { whatIf(standard: $s, sample: 3) { __typename

@@ -2,8 +2,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from clientstrata.api.app import create_app
-from clientstrata.jobs.classify import INDIVIDUAL
-from clientstrata.jobs.segments import DIMENSION as CLUSTER
+from clientstrata.jobs.classification.classify import INDIVIDUAL
+from clientstrata.jobs.classification.segments import DIMENSION as CLUSTER
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from clientstrata.graph.models import HouseholdMember, HouseholdRollup, Individual
+from clientstrata.graph.record.models import HouseholdMember, HouseholdRollup, Individual
 
 NODE = "id name status aum tier memberCount updatedAt"
 PAGE = """query($first: Int!, $after: String, $since: DateTime, $filter: HouseholdFilter) {

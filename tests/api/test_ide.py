@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from clientstrata.api.app import create_app
 from clientstrata.api.ide import STATIC_DIR
-from clientstrata.graph.models import Individual
+from clientstrata.graph.record.models import Individual
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -19,11 +19,11 @@ import sqlalchemy as sa
 from graphql import TypeInfo, TypeInfoVisitor, Visitor, get_named_type, is_object_type, parse, visit
 
 from clientstrata.api.schema import schema
-from clientstrata.graph.access import Permission, Role, ROLE_PERMISSIONS
-from clientstrata.graph.models import Employment, Enterprise, HouseholdMember, Individual
-from clientstrata.jobs.governance import standard_text
-from clientstrata.jobs.overrides import approve_override, propose_override
-from clientstrata.jobs.whatif_requests import queue_whatif, run_queued_whatif
+from clientstrata.graph.record.access import Permission, Role, ROLE_PERMISSIONS
+from clientstrata.graph.record.models import Employment, Enterprise, HouseholdMember, Individual
+from clientstrata.jobs.governance.standards import standard_text
+from clientstrata.jobs.governance.overrides import approve_override, propose_override
+from clientstrata.jobs.runs.whatif_requests import queue_whatif, run_queued_whatif
 
 CUSTOMER_ID = re.compile(r"^C\d{7}$")
 PII_FIELDS = {"idNumber", "phone", "address", "accountNumber"}

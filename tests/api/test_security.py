@@ -1,7 +1,7 @@
 """Authentication, a relationship manager's book, PII masking per role and its audit trail."""
 import sqlalchemy as sa
 
-from clientstrata.graph.models import AuditEntry, HouseholdMember, Individual
+from clientstrata.graph.record.models import AuditEntry, HouseholdMember, Individual
 
 
 def ask(app, token, query, **variables):

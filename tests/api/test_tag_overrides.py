@@ -1,7 +1,7 @@
 from starlette.testclient import TestClient
 
 from clientstrata.api.app import create_app
-from clientstrata.jobs.overrides import approve_override, propose_override
+from clientstrata.jobs.governance.overrides import approve_override, propose_override
 
 
 def test_api_tags_show_the_computed_and_the_overriding_value(loaded, make_token):

@@ -27,10 +27,10 @@ from pathlib import Path
 
 import httpx
 
-from clientstrata.graph.queries import encode_cursor
+from clientstrata.graph.record.queries import encode_cursor
 
 HERE = Path(__file__).resolve().parent
-CLI = [sys.executable, "-m", "clientstrata.jobs.cli"]
+CLI = [sys.executable, "-m", "clientstrata.cli.main"]
 
 QUERIES = {
     "customer_360": """query($id: ID!) { customer(id: $id) { id name idNumber phone rmId
@@ -112,7 +112,7 @@ def statements_per_request(env: dict, token: str) -> dict:
     from starlette.testclient import TestClient
 
     from clientstrata.api.app import create_app
-    from clientstrata.graph.db import get_engine
+    from clientstrata.graph.record.db import get_engine
     engine = get_engine()
     page = ("query($n: Int!) { customers(first: $n) { edges { node { id tier tags { dimension value } "
             "holdings { family } household { id members { customer { id } } } } } } }")

@@ -45,23 +45,23 @@ TARGET_PEAK_RSS_GB = 8.0
 # ranges of customers, the enterprise features), plus the behaviour features of the segments.
 _FEATURES = """
 import json, sys
-from clientstrata.graph.db import get_engine
-from clientstrata.jobs import features as F
-from clientstrata.jobs.standard import load_standard
+from clientstrata.graph.record.db import get_engine
+from clientstrata.jobs.classification import features as F
+from clientstrata.jobs.classification.standard import load_standard
 engine, std = get_engine(), load_standard()
 with engine.connect() as conn:  # the ecosystem counts come from SQL: the graph is not read
     rows = cols = 0
     for part in F.iter_individual_features(conn, None, std, progress=False):
         rows, cols = rows + len(part), part.shape[1]
     shape = {"features": [rows, cols], "enterprises": list(F.enterprise_features(conn, std).shape)}
-    from clientstrata.jobs.segments import behaviour_features
+    from clientstrata.jobs.classification.segments import behaviour_features
     shape["behaviour"] = list(behaviour_features(conn).shape)
 print(json.dumps(shape))
 """
 
 
 def _stages(n: int, seed: int, work: Path) -> dict[str, list[str]]:
-    cli = [sys.executable, "-m", "clientstrata.jobs.cli"]
+    cli = [sys.executable, "-m", "clientstrata.cli.main"]
     return {
         "generate": [*cli, "generate", "--customers", str(n), "--seed", str(seed), "--out", str(work / "bundle"), "--json"],
         "ingest": [*cli, "ingest", str(work / "bundle"), "--json"],

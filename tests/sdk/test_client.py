@@ -101,11 +101,11 @@ def test_segments_changes_alerts_and_runs_as_dataframes(server, make_token, load
 def test_whatif_is_submitted_then_waited_for_and_overrides_read_as_dataframes(server, make_token, loaded, tmp_path):
     from importlib import resources
 
-    from clientstrata.jobs.overrides import propose_override
+    from clientstrata.jobs.governance.overrides import propose_override
     from clientstrata.sdk import WhatIfReport
     engine, _ = loaded
     client = Client(server, make_token("marketing_analyst"), progress=False)
-    text = resources.files("clientstrata.jobs").joinpath("standards", "default.yaml").read_text("utf-8")
+    text = resources.files("clientstrata.jobs.classification").joinpath("standards", "default.yaml").read_text("utf-8")
     with pytest.raises(APIError, match=r"line \d+: dimensions.wealth_tier.bands\[2\]") as err:
         client.submit_whatif(text.replace("label_en: Wealth, min: 500000,", "label_en: Wealth, min: 40000,"))
     assert err.value.codes == ["INVALID_STANDARD"]

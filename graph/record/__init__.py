@@ -1,0 +1,2 @@
+"""The relational record (SQLAlchemy): models, engine and migrations, reads, the relationship-manager
+book rule (`access`), the audit log and PII masking."""

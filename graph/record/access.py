@@ -1,0 +1,158 @@
+"""Who may see and do what: roles, the principal behind a request, and API tokens.
+
+Tokens are random 256-bit secrets shown once at creation and stored only as SHA-256
+hashes (a high-entropy secret needs no slow hash), so a leaked database yields no usable
+token. A relationship manager's book (名单制管理) is enforced here, in the data layer,
+through `Principal.book`, so every read path applies the same rule.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+from enum import Enum
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from clientstrata.graph.errors import ClientStrataError, InvalidInput, NotFound
+from .models import ApiToken, Enterprise, Individual, RelationshipManager
+
+__all__ = ["Role", "Permission", "Principal", "NotAllowed", "Unauthenticated", "ROLE_PERMISSIONS",
+           "issue_token", "authenticate", "revoke_token", "list_tokens", "require_in_book", "SYSTEM"]
+
+TOKEN_PREFIX = "cst_"
+
+
+class Role(str, Enum):
+    ADMIN = "admin"
+    RISK_OFFICER = "risk_officer"
+    MARKETING_ANALYST = "marketing_analyst"
+    RELATIONSHIP_MANAGER = "relationship_manager"
+    SERVICE_AGENT = "service_agent"
+
+
+class Permission(str, Enum):
+    READ_PII = "read_pii"                  # unmasked ID, phone, account numbers, address
+    ALL_BOOKS = "all_books"                # customers of every RM, not only one's own
+    START_RUN = "start_run"
+    WHATIF = "whatif"
+    PROPOSE_OVERRIDE = "propose_override"
+    DECIDE_OVERRIDE = "decide_override"    # approve, reject, revoke
+    ACKNOWLEDGE_ALERT = "acknowledge_alert"
+    RECORD_FEEDBACK = "record_feedback"
+    READ_AUDIT = "read_audit"
+
+
+P = Permission
+# Least privilege, after JR/T 0171-2020: only roles that act on a named customer see C2 data.
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset({P.ALL_BOOKS, P.START_RUN, P.WHATIF, P.DECIDE_OVERRIDE, P.READ_AUDIT}),
+    Role.RISK_OFFICER: frozenset({P.READ_PII, P.ALL_BOOKS, P.WHATIF, P.PROPOSE_OVERRIDE, P.DECIDE_OVERRIDE,
+                                  P.ACKNOWLEDGE_ALERT}),
+    Role.MARKETING_ANALYST: frozenset({P.ALL_BOOKS, P.WHATIF, P.PROPOSE_OVERRIDE}),
+    Role.RELATIONSHIP_MANAGER: frozenset({P.READ_PII, P.PROPOSE_OVERRIDE, P.ACKNOWLEDGE_ALERT, P.RECORD_FEEDBACK}),
+    Role.SERVICE_AGENT: frozenset({P.ALL_BOOKS, P.RECORD_FEEDBACK}),
+}
+
+
+class Unauthenticated(ClientStrataError):
+    code = "UNAUTHENTICATED"
+
+
+class NotAllowed(ClientStrataError):
+    code = "NOT_ALLOWED"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller: a token's role and, for a relationship manager, their own RM id."""
+
+    role: Role
+    actor: str
+    rm_id: str | None = None
+    token_id: int | None = None
+
+    def can(self, permission: Permission) -> bool:
+        return permission in ROLE_PERMISSIONS[self.role]
+
+    def require(self, permission: Permission) -> None:
+        if not self.can(permission):
+            raise NotAllowed(f"role {self.role.value} may not {permission.value.replace('_', ' ')}")
+
+    @property
+    def book(self) -> str | None:
+        """The RM whose customers alone this caller may see; None means every customer."""
+        return None if self.can(Permission.ALL_BOOKS) else self.rm_id
+
+    def __repr__(self) -> str:
+        return f"Principal(role={self.role.value!r}, actor={self.actor!r}, rm_id={self.rm_id!r})"
+
+
+def require_in_book(conn: Connection, customer_id: str, book: str | None) -> None:
+    """Refuse a step on a customer outside the caller's book (`Principal.book`; None: every
+    customer). Checked before existence, so an RM learns nothing of customers not theirs."""
+    if book is None:
+        return
+    i, e = Individual.__table__, Enterprise.__table__
+    mine = conn.execute(sa.select(i.c.customer_id).where(i.c.customer_id == customer_id, i.c.rm_id == book)
+                        .union_all(sa.select(e.c.enterprise_id).where(e.c.enterprise_id == customer_id,
+                                                                      e.c.rm_id == book))).first()
+    if mine is None:
+        raise NotAllowed(f"customer {customer_id!r} is not in your book: a relationship manager acts only "
+                         f"on their own customers")
+
+
+# Batch jobs and the CLI act as the system: every book, no PII unless a command asks.
+SYSTEM = Principal(Role.ADMIN, "system")
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(conn: Connection, role: str, name: str, rm_id: str | None = None,
+                created_by: str = "system") -> tuple[int, str]:
+    """Create a token; returns (token_id, secret). The secret is not stored and cannot be shown again."""
+    try:
+        role_ = Role(role)
+    except ValueError:
+        raise InvalidInput(f"unknown role {role!r}; roles: {', '.join(r.value for r in Role)}") from None
+    if role_ is Role.RELATIONSHIP_MANAGER:
+        if not rm_id:
+            raise InvalidInput("a relationship_manager token needs --rm-id: the RM whose book it may read")
+        found = conn.execute(sa.select(RelationshipManager.rm_id).where(RelationshipManager.rm_id == rm_id)).first()
+        if not found:
+            raise NotFound("relationship manager", rm_id)
+    elif rm_id:
+        raise InvalidInput(f"--rm-id applies only to relationship_manager tokens, not {role_.value}")
+    if not name.strip():
+        raise InvalidInput("a token needs a name saying who or what holds it")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token_id = conn.execute(sa.insert(ApiToken).values(
+        token_hash=_hash(secret), role=role_.value, rm_id=rm_id, name=name.strip(),
+        created_by=created_by, created_at=dt.datetime.now())).inserted_primary_key[0]
+    return token_id, secret
+
+
+def authenticate(conn: Connection, token: str | None) -> Principal:
+    if not token:
+        raise Unauthenticated("missing bearer token: send `Authorization: Bearer <token>`")
+    row = conn.execute(sa.select(ApiToken).where(ApiToken.token_hash == _hash(token))).mappings().first()
+    if row is None or row["revoked_at"] is not None:
+        raise Unauthenticated("invalid or revoked token")
+    return Principal(Role(row["role"]), row["name"], row["rm_id"], row["token_id"])
+
+
+def revoke_token(conn: Connection, token_id: int) -> None:
+    done = conn.execute(sa.update(ApiToken).where(ApiToken.token_id == token_id, ApiToken.revoked_at.is_(None))
+                        .values(revoked_at=dt.datetime.now()))
+    if not done.rowcount:
+        raise NotFound("active token", str(token_id))
+
+
+def list_tokens(conn: Connection) -> list[dict]:
+    cols = [ApiToken.token_id, ApiToken.name, ApiToken.role, ApiToken.rm_id, ApiToken.created_by,
+            ApiToken.created_at, ApiToken.revoked_at]
+    return [dict(r) for r in conn.execute(sa.select(*cols).order_by(ApiToken.token_id)).mappings()]

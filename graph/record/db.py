@@ -1,0 +1,105 @@
+"""Engine, schema migrations and bulk upserts for the relational record."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
+
+from clientstrata.graph.config import Settings, settings
+from clientstrata.graph.errors import StoreUnavailable
+
+__all__ = ["engine_for", "get_engine", "migrate", "upsert", "insert_ignore", "count_rows"]
+
+_MIGRATIONS = Path(__file__).with_name("migrations")
+_MIGRATION_LOCK = 0x436C5374  # "ClSt": one advisory-lock key for schema migrations
+
+
+def engine_for(url: str) -> Engine:
+    kwargs: dict[str, Any] = {"future": True}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    else:
+        kwargs["pool_pre_ping"] = True
+    engine = sa.create_engine(url, **kwargs)
+    if url.startswith("sqlite"):
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    # WAL lets the API read while a job writes; foreign keys are off by default in SQLite.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+@lru_cache(maxsize=8)
+def _cached_engine(url: str) -> Engine:
+    return engine_for(url)
+
+
+def get_engine(cfg: Settings | None = None) -> Engine:
+    return _cached_engine((cfg or settings()).database_url)
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to `revision` with Alembic (idempotent)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    # Processes starting together (API, jobs) migrate one at a time: PostgreSQL by an advisory
+    # lock, SQLite by taking its write lock before reading the schema version.
+    try:
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+            elif conn.dialect.name == "sqlite":
+                # sqlite3 opens its transaction lazily at the first write; open it here, with the
+                # write lock, so the version read below cannot go stale before the DDL
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+    except OperationalError as exc:
+        raise StoreUnavailable(f"cannot reach the database at {engine.url!r}: {exc.orig}") from None
+
+
+def _insert(conn: Connection, table: sa.Table):
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - other dialects are not supported yet
+        raise NotImplementedError(conn.dialect.name)
+    return insert(table)
+
+
+def upsert(conn: Connection, table: sa.Table, rows: Sequence[dict], key: Iterable[str]) -> None:
+    """INSERT … ON CONFLICT (key) DO UPDATE: re-loading the same rows changes nothing."""
+    if not rows:
+        return
+    key = list(key)
+    stmt = _insert(conn, table)
+    cols = [c for c in rows[0] if c not in key]
+    stmt = (
+        stmt.on_conflict_do_update(index_elements=key, set_={c: stmt.excluded[c] for c in cols})
+        if cols else stmt.on_conflict_do_nothing(index_elements=key)
+    )
+    conn.execute(stmt, list(rows))
+
+
+def insert_ignore(conn: Connection, table: sa.Table, rows: Sequence[dict], key: Iterable[str]) -> None:
+    if rows:
+        conn.execute(_insert(conn, table).on_conflict_do_nothing(index_elements=list(key)), list(rows))
+
+
+def count_rows(conn: Connection, table: sa.Table) -> int:
+    return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()

@@ -1,0 +1,518 @@
+"""The relational record: SQLAlchemy 2.0 typed models.
+
+Table and column names match the ingestion bundle (`clientstrata.jobs.ingest.bundle`) one to one,
+so a bank maps its extracts onto one vocabulary. Money is NUMERIC(18, 2) read as float:
+classification works on aggregates where cent-level float error is immaterial, and
+Decimal objects would cost 10x on a million-row feature build.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, Numeric, String, Text,
+    UniqueConstraint, func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "Base", "Branch", "RelationshipManager", "Product", "Individual", "Enterprise", "Household",
+    "HouseholdMember", "Employment", "EnterpriseControl", "SupplyChainLink", "Account",
+    "AccountHolder", "MonthlyBalance", "Loan", "Card", "StandingOrder", "Transaction",
+    "RiskQuestionnaire", "IngestRun", "QuarantinedRow", "ClassificationRun", "Tag",
+    "StandardVersion", "Override", "AuditEntry", "Notification", "Alert", "Feedback",
+    "ClassificationChange", "ApiToken", "RollupClock", "CustomerRollup", "HouseholdRollup", "WhatIfRequest",
+]
+
+Money = Numeric(18, 2, asdecimal=False)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _fk(target: str, **kw) -> ForeignKey:
+    return ForeignKey(target, ondelete="RESTRICT", **kw)
+
+
+class Branch(Base):
+    __tablename__ = "branches"
+    branch_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region: Mapped[str | None] = mapped_column(String(100))
+    city: Mapped[str | None] = mapped_column(String(100))
+
+
+class RelationshipManager(Base):
+    __tablename__ = "relationship_managers"
+    rm_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    branch_id: Mapped[str] = mapped_column(_fk("branches.branch_id"), index=True)
+    grade: Mapped[str | None] = mapped_column(String(20))
+    hired_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Product(Base):
+    __tablename__ = "products"
+    product_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    family: Mapped[str] = mapped_column(String(30), index=True)
+    risk_level: Mapped[str | None] = mapped_column(String(2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    term_months: Mapped[int | None] = mapped_column(Integer)
+    rate: Mapped[float | None] = mapped_column(Float)
+
+
+class Individual(Base):
+    __tablename__ = "individuals"
+    customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    gender: Mapped[str | None] = mapped_column(String(1))
+    birth_date: Mapped[dt.date] = mapped_column(Date)
+    id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(300))
+    occupation: Mapped[str | None] = mapped_column(String(100))
+    annual_income: Mapped[float | None] = mapped_column(Money)
+    credit_score: Mapped[int | None] = mapped_column(Integer)
+    is_pep: Mapped[bool | None] = mapped_column(Boolean)
+    onboarded_on: Mapped[dt.date | None] = mapped_column(Date)
+    branch_id: Mapped[str | None] = mapped_column(_fk("branches.branch_id"), index=True)
+    rm_id: Mapped[str | None] = mapped_column(_fk("relationship_managers.rm_id"), index=True)
+
+
+class Enterprise(Base):
+    __tablename__ = "enterprises"
+    enterprise_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
+    industry: Mapped[str | None] = mapped_column(String(1))
+    size: Mapped[str | None] = mapped_column(String(10))
+    registered_capital: Mapped[float | None] = mapped_column(Money)
+    annual_revenue: Mapped[float | None] = mapped_column(Money)
+    founded_on: Mapped[dt.date | None] = mapped_column(Date)
+    branch_id: Mapped[str | None] = mapped_column(_fk("branches.branch_id"), index=True)
+    rm_id: Mapped[str | None] = mapped_column(_fk("relationship_managers.rm_id"), index=True)
+
+
+class Household(Base):
+    __tablename__ = "households"
+    household_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10), default="confirmed")
+    created_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class HouseholdMember(Base):
+    __tablename__ = "household_members"
+    household_id: Mapped[str] = mapped_column(_fk("households.household_id"), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(
+        _fk("individuals.customer_id"), primary_key=True, unique=True
+    )
+    role: Mapped[str] = mapped_column(String(10))
+
+
+class Employment(Base):
+    __tablename__ = "employment"
+    customer_id: Mapped[str] = mapped_column(_fk("individuals.customer_id"), primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(
+        _fk("enterprises.enterprise_id"), primary_key=True, index=True
+    )
+    payroll: Mapped[bool] = mapped_column(Boolean)
+    monthly_salary: Mapped[float | None] = mapped_column(Money)
+    since: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class EnterpriseControl(Base):
+    __tablename__ = "enterprise_control"
+    customer_id: Mapped[str] = mapped_column(_fk("individuals.customer_id"), primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(
+        _fk("enterprises.enterprise_id"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(12), primary_key=True)
+    share: Mapped[float | None] = mapped_column(Float)
+
+
+class SupplyChainLink(Base):
+    __tablename__ = "supply_chain"
+    supplier_id: Mapped[str] = mapped_column(_fk("enterprises.enterprise_id"), primary_key=True)
+    buyer_id: Mapped[str] = mapped_column(
+        _fk("enterprises.enterprise_id"), primary_key=True, index=True
+    )
+    annual_volume: Mapped[float | None] = mapped_column(Money)
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    account_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account_number: Mapped[str | None] = mapped_column(String(34))
+    owner_type: Mapped[str] = mapped_column(String(10))
+    owner_id: Mapped[str] = mapped_column(String(40), index=True)  # individual or enterprise
+    product_id: Mapped[str] = mapped_column(_fk("products.product_id"), index=True)
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    opened_on: Mapped[dt.date] = mapped_column(Date)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    balance: Mapped[float | None] = mapped_column(Money)
+
+
+class AccountHolder(Base):
+    __tablename__ = "account_holders"
+    account_id: Mapped[str] = mapped_column(_fk("accounts.account_id"), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(
+        _fk("individuals.customer_id"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+
+
+class MonthlyBalance(Base):
+    __tablename__ = "balances_monthly"
+    account_id: Mapped[str] = mapped_column(_fk("accounts.account_id"), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True, index=True)  # YYYY-MM
+    avg_daily_balance: Mapped[float] = mapped_column(Money)
+
+
+class Loan(Base):
+    __tablename__ = "loans"
+    loan_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account_id: Mapped[str] = mapped_column(_fk("accounts.account_id"), index=True)
+    product_id: Mapped[str | None] = mapped_column(_fk("products.product_id"))
+    principal: Mapped[float] = mapped_column(Money)
+    outstanding: Mapped[float | None] = mapped_column(Money)
+    term_months: Mapped[int | None] = mapped_column(Integer)
+    monthly_payment: Mapped[float | None] = mapped_column(Money)
+    granted_on: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(1))  # A–D as in PKDD'99
+    days_past_due: Mapped[int | None] = mapped_column(Integer)
+
+
+class Card(Base):
+    __tablename__ = "cards"
+    card_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account_id: Mapped[str] = mapped_column(_fk("accounts.account_id"), index=True)
+    holder_id: Mapped[str] = mapped_column(_fk("individuals.customer_id"), index=True)
+    product_id: Mapped[str | None] = mapped_column(_fk("products.product_id"))
+    card_type: Mapped[str] = mapped_column(String(20))
+    issued_on: Mapped[dt.date] = mapped_column(Date)
+    credit_limit: Mapped[float | None] = mapped_column(Money)
+
+
+class StandingOrder(Base):
+    __tablename__ = "standing_orders"
+    order_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account_id: Mapped[str] = mapped_column(_fk("accounts.account_id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(12))
+    amount: Mapped[float] = mapped_column(Money)
+    counterparty_bank: Mapped[str | None] = mapped_column(String(20))
+    counterparty_account: Mapped[str | None] = mapped_column(String(34))
+
+
+class Transaction(Base):
+    __tablename__ = "transactions"
+    txn_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account_id: Mapped[str] = mapped_column(_fk("accounts.account_id"))
+    booked_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    direction: Mapped[str] = mapped_column(String(6))
+    amount: Mapped[float] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    channel: Mapped[str] = mapped_column(String(10))
+    is_cash: Mapped[bool] = mapped_column(Boolean, default=False)
+    counterparty_country: Mapped[str] = mapped_column(String(2), default="CN")
+    counterparty_name: Mapped[str | None] = mapped_column(String(200))
+
+    # Covering: the per-customer features (jobs/features.py) read every column they need from
+    # the index, not the table — row lookups were most of their cost on SQLite. Its leading
+    # columns are the old (account_id, booked_at) index's, which it replaces.
+    __table_args__ = (Index("ix_transactions_account_booked_cover", "account_id", "booked_at", "direction",
+                            "amount", "currency", "is_cash", "counterparty_country", "channel"),)
+
+
+class RiskQuestionnaire(Base):
+    __tablename__ = "risk_questionnaires"
+    questionnaire_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(_fk("individuals.customer_id"), index=True)
+    assessed_on: Mapped[dt.date] = mapped_column(Date)
+    score: Mapped[int | None] = mapped_column(Integer)
+    risk_level: Mapped[str] = mapped_column(String(2))  # C1–C5
+    valid_until: Mapped[dt.date | None] = mapped_column(Date)
+    is_professional: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# --- pipeline bookkeeping -------------------------------------------------------------
+
+
+class IngestRun(Base):
+    __tablename__ = "ingest_runs"
+    ingest_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(Text)
+    format: Mapped[str] = mapped_column(String(10))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    read: Mapped[int] = mapped_column(Integer, default=0)
+    loaded: Mapped[int] = mapped_column(Integer, default=0)
+    quarantined: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[dict | None] = mapped_column(JSON)
+
+
+class QuarantinedRow(Base):
+    """A rejected input row, kept verbatim with every reason it failed."""
+
+    __tablename__ = "quarantine"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ingest_id: Mapped[int] = mapped_column(ForeignKey("ingest_runs.ingest_id"), index=True)
+    source_file: Mapped[str] = mapped_column(String(200))
+    row_number: Mapped[int] = mapped_column(Integer)
+    table_name: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[dict] = mapped_column(JSON)
+    fingerprint: Mapped[str] = mapped_column(String(64))  # of the table and the raw row
+
+    __table_args__ = (UniqueConstraint("fingerprint", name="uq_quarantine_fingerprint"),)
+
+
+class ClassificationRun(Base):
+    __tablename__ = "classification_runs"
+    run_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    status: Mapped[str] = mapped_column(String(10), default="running", index=True)
+    standard_version: Mapped[str] = mapped_column(String(40))
+    standard_sha256: Mapped[str] = mapped_column(String(64))
+    snapshot: Mapped[dict | None] = mapped_column(JSON)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    customer_count: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(12), default="on_demand", server_default="on_demand")  # scheduled | on_demand
+    requested_by: Mapped[str | None] = mapped_column(String(100))
+
+    # as-of reads pick the latest run published at or before a moment
+    __table_args__ = (Index("ix_classification_runs_published_at", "published_at"),)
+
+
+class Tag(Base):
+    """One classification of one subject on one dimension in one run, with its reason.
+    `customer_id` is the subject: an individual, or an enterprise for the enterprise_*
+    dimensions (the ids never collide)."""
+
+    __tablename__ = "tags"
+    run_id: Mapped[int] = mapped_column(ForeignKey("classification_runs.run_id"), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(40))
+    label_zh: Mapped[str] = mapped_column(String(40))
+    label_en: Mapped[str] = mapped_column(String(60))
+    score: Mapped[float | None] = mapped_column(Float)
+    rule: Mapped[str] = mapped_column(Text)
+    inputs: Mapped[dict] = mapped_column(JSON)
+    standard_version: Mapped[str] = mapped_column(String(40))
+
+    __table_args__ = (
+        Index("ix_tags_run_dimension_value", "run_id", "dimension", "value"),
+    )
+
+
+# --- governance: standards, overrides, audit, outbox, alerts, feedback, change feed ----------
+
+
+class StandardVersion(Base):
+    """Every standard a run used, verbatim, so any run can be reproduced from its inputs."""
+
+    __tablename__ = "standards"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[str] = mapped_column(String(40), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    registered_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class Override(Base):
+    """A manual classification (人工审核): proposed by one person, decided by another."""
+
+    __tablename__ = "overrides"
+    override_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(String(40))
+    dimension: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str] = mapped_column(String(40))
+    label_zh: Mapped[str | None] = mapped_column(String(40))  # of `value`, from the standard
+    label_en: Mapped[str | None] = mapped_column(String(60))
+    reason: Mapped[str] = mapped_column(Text)
+    # proposed → approved | rejected; approved → revoked | expired
+    status: Mapped[str] = mapped_column(String(10), default="proposed")
+    proposed_by: Mapped[str] = mapped_column(String(100))
+    proposed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    expires_on: Mapped[dt.date | None] = mapped_column(Date)
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_overrides_customer_dimension", "customer_id", "dimension", "status"),)
+
+
+class WhatIfRequest(Base):
+    """A what-if asked over the API: a draft standard classified against current data in the
+    background and diffed with the live run. The draft's text is kept here, not in the
+    standards register (which holds what runs used), and so is the report once done: nothing is
+    published, but the answer outlives the request and the process that computed it."""
+
+    __tablename__ = "whatifs"
+    whatif_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    status: Mapped[str] = mapped_column(String(10), index=True)  # queued → running → done | failed
+    requested_by: Mapped[str] = mapped_column(String(100))
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    standard_version: Mapped[str] = mapped_column(String(40))
+    standard_sha256: Mapped[str] = mapped_column(String(64))
+    standard_text: Mapped[str] = mapped_column(Text)
+    sample: Mapped[int] = mapped_column(Integer)  # movers kept per dimension in the report
+    base_run_id: Mapped[int | None] = mapped_column(ForeignKey("classification_runs.run_id"))
+    report: Mapped[dict | None] = mapped_column(JSON)  # per dimension: customers, moved, from → to, sample
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditEntry(Base):
+    """Who did what, when and why: append-only."""
+
+    __tablename__ = "audit_log"
+    audit_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(100), index=True)
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    entity_type: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str | None] = mapped_column(String(80))
+    details: Mapped[dict | None] = mapped_column(JSON)
+
+    __table_args__ = (Index("ix_audit_log_entity", "entity_type", "entity_id"),)
+
+
+class Notification(Base):
+    """Outbox (letter / SMS / email) drained by the channel systems."""
+
+    __tablename__ = "notifications"
+    notification_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("classification_runs.run_id"), index=True)
+    customer_id: Mapped[str] = mapped_column(String(40), index=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    template: Mapped[str] = mapped_column(String(60))
+    payload: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (UniqueConstraint("run_id", "customer_id", "channel", "template",
+                                       name="uq_notifications_run_customer_channel"),)
+
+
+class Alert(Base):
+    """A signal routed to the customer's RM, saying why it fired; acknowledged once handled."""
+
+    __tablename__ = "alerts"
+    alert_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("classification_runs.run_id"), index=True)
+    customer_id: Mapped[str] = mapped_column(String(40), index=True)
+    rm_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    alert_type: Mapped[str] = mapped_column(String(30), index=True)
+    severity: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict | None] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(12), default="open", index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(100))
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # type + customer + period: the same signal raised by a re-run is not a second alert
+    fingerprint: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("fingerprint", name="uq_alerts_fingerprint"),)
+
+
+class Feedback(Base):
+    """Satisfaction surveys, complaints and compliments recorded against a customer."""
+
+    __tablename__ = "feedback"
+    feedback_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(String(40), index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    score: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class ClassificationChange(Base):
+    """Append-only feed of published tag changes and approved overrides. `seq` only grows,
+    so an integration that polls `seq > cursor` never misses or repeats a change."""
+
+    __tablename__ = "classification_changes"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    source: Mapped[str] = mapped_column(String(10))  # run | override
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("classification_runs.run_id"))
+    override_id: Mapped[int | None] = mapped_column(ForeignKey("overrides.override_id"))
+    customer_id: Mapped[str] = mapped_column(String(40), index=True)
+    dimension: Mapped[str] = mapped_column(String(40))
+    old_value: Mapped[str | None] = mapped_column(String(40))
+    new_value: Mapped[str | None] = mapped_column(String(40))
+
+
+class ApiToken(Base):
+    """A bearer token for the API; only its SHA-256 hash is kept."""
+
+    __tablename__ = "api_tokens"
+    token_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(24))
+    rm_id: Mapped[str | None] = mapped_column(_fk("relationship_managers.rm_id"))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+# --- rollups: household and customer aggregates kept current by every ingest ----------------
+
+
+class RollupClock(Base):
+    """One row: the version and moment handed to the last rollup write. Writers lock this row
+    (UPDATE) before stamping, so stamps are taken and committed in one order and a reader that
+    sees a stamp also sees every smaller one: `updated_at > last seen` misses nothing.
+    `month` is the latest balance month the rollups were computed for: a new month changes
+    everyone's AUM, so it rebuilds them all."""
+
+    __tablename__ = "rollup_clock"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+    at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    month: Mapped[str | None] = mapped_column(String(7))
+
+
+class CustomerRollup(Base):
+    """A customer's current AUM (CNY, latest month) and household, as of the last ingest."""
+
+    __tablename__ = "customer_rollups"
+    customer_id: Mapped[str] = mapped_column(_fk("individuals.customer_id"), primary_key=True)
+    household_id: Mapped[str | None] = mapped_column(String(40))
+    aum: Mapped[float] = mapped_column(Money, default=0)
+    version: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_customer_rollups_aum", "aum", "customer_id"),
+                      Index("ix_customer_rollups_version", "version"))
+
+
+class HouseholdRollup(Base):
+    """A household's view as integrations pull it: members, combined AUM and the latest run's
+    household tier. `version`/`updated_at` move whenever any of it changes (`fingerprint`)."""
+
+    __tablename__ = "household_rollups"
+    household_id: Mapped[str] = mapped_column(_fk("households.household_id"), primary_key=True)
+    aum: Mapped[float] = mapped_column(Money, default=0)
+    member_count: Mapped[int] = mapped_column(Integer, default=0)
+    tier: Mapped[str | None] = mapped_column(String(40))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_household_rollups_version", "version", "household_id"),
+                      Index("ix_household_rollups_updated_at", "updated_at"))

@@ -1,0 +1,312 @@
+"""Read functions over the relational record, for the API, the SDK's server and notebooks.
+
+All take a connection and a batch of keys, so callers (dataloaders included) make one
+query per batch instead of one per customer. `book` is a relationship manager's id: when set,
+only that RM's customers exist for the caller (see `clientstrata.graph.record.access.Principal.book`).
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from clientstrata.graph.errors import InvalidInput
+from .models import Alert, ClassificationRun, CustomerRollup, Enterprise, HouseholdMember, Individual, Override, Tag
+
+__all__ = ["CustomerFilter", "Page", "customer_page", "customer_count", "customer_table", "customers_by_id", "tags_by_customer", "tag_values",
+           "household_ids", "in_book", "book_subjects", "latest_run_id", "overrides_in_force", "in_force_clause",
+           "apply_override", "encode_cursor", "decode_cursor", "page_cursor", "SORTS", "MAX_PAGE_SIZE",
+           "MAX_TABLE_PAGE", "TABLE_COLUMNS"]
+
+MAX_PAGE_SIZE = 1000
+MAX_TABLE_PAGE = 50_000
+TABLE_COLUMNS = ("customer_id", "name", "gender", "birth_date", "branch_id", "rm_id", "onboarded_on")
+_I, _T, _M, _R = Individual.__table__, Tag.__table__, HouseholdMember.__table__, ClassificationRun.__table__
+_O, _A, _CR = Override.__table__, Alert.__table__, CustomerRollup.__table__
+# current AUM (CNY, latest balance month) from the rollups every ingest refreshes
+_AUM = sa.func.coalesce(_CR.c.aum, 0)
+_WITH_AUM = _I.outerjoin(_CR, _CR.c.customer_id == _I.c.customer_id)
+SORTS = ("id", "aum_desc", "aum_asc")
+
+
+@dataclass(frozen=True)
+class CustomerFilter:
+    """All conditions must hold. `tags` maps a dimension to the values accepted for it (any of
+    them), read from the latest published run; `tier` and `cooperation_depth` are shortcuts for
+    the two most used dimensions; the AUM range reads the wealth tier's month-average AUM."""
+
+    tier: str | None = None
+    cooperation_depth: str | None = None
+    branch_id: str | None = None
+    rm_id: str | None = None
+    tags: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    aum_min: float | None = None
+    aum_max: float | None = None
+    alert_type: str | None = None  # customers with an open alert of this type
+
+    def tag_conditions(self) -> list[tuple[str, tuple[str, ...]]]:
+        conds = list(self.tags)
+        for dim, value in (("wealth_tier", self.tier), ("cooperation_depth", self.cooperation_depth)):
+            if value:
+                conds.append((dim, (value,)))
+        return conds
+
+
+@dataclass
+class Page:
+    rows: list[dict]
+    has_next: bool
+    total: int | None  # None when the caller did not ask for it
+
+
+def encode_cursor(customer_id: str) -> str:
+    return base64.urlsafe_b64encode(f"customer:{customer_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("`after` is not a cursor returned by this API") from None
+    if not text.startswith("customer:"):
+        raise InvalidInput("`after` is not a cursor returned by this API")
+    return text.removeprefix("customer:")
+
+
+def page_cursor(row: dict, sort: str = "id") -> str:
+    """The keyset cursor of a customer row in `sort` order: it carries the sort key."""
+    if sort == "id":
+        return encode_cursor(row["customer_id"])
+    return base64.urlsafe_b64encode(f"customer-{sort}:{float(row['aum']):.2f}:{row['customer_id']}".encode()).decode()
+
+
+def _decode_sorted(cursor: str, sort: str) -> tuple[float, str]:
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+        prefix = f"customer-{sort}:"
+        if text.startswith(prefix):
+            aum, _, cid = text.removeprefix(prefix).partition(":")
+            return float(aum), cid
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise InvalidInput(f"`after` is not a cursor of this API for customers in {sort.upper()} order")
+
+
+def latest_run_id(conn: Connection, at: dt.datetime | None = None) -> int | None:
+    """The run published last (at or before `at`). Publishers are serialised, so publication
+    order is commit order; a run reserved early but published late is the newer one."""
+    q = sa.select(_R.c.run_id).where(_R.c.status == "published")
+    if at is not None:
+        q = q.where(_R.c.published_at <= at)
+    return conn.execute(q.order_by(_R.c.published_at.desc(), _R.c.run_id.desc()).limit(1)).scalar()
+
+
+def in_force_clause(at: dt.datetime):
+    """Overrides that apply at `at`: approved by then, not yet revoked (or superseded) and
+    not expired. An override stops applying on its `expires_on` day. Approving a new override
+    revokes the one before it at the same instant, so at most one is in force per tag."""
+    return sa.and_(_O.c.status.in_(("approved", "revoked", "expired")), _O.c.decided_at <= at,
+                   sa.or_(_O.c.revoked_at.is_(None), _O.c.revoked_at > at),
+                   sa.or_(_O.c.expires_on.is_(None), _O.c.expires_on > at.date()))
+
+
+def overrides_in_force(conn: Connection, ids: Sequence[str] | None = None,
+                       at: dt.datetime | None = None) -> dict[tuple[str, str], dict]:
+    """(customer_id, dimension) → the override row that applies at `at` (default: now)."""
+    q = sa.select(_O).where(in_force_clause(at or dt.datetime.now()))
+    if ids is not None:
+        q = q.where(_O.c.customer_id.in_(list(ids)))
+    rows = conn.execute(q.order_by(_O.c.decided_at)).mappings().all()
+    return {(r["customer_id"], r["dimension"]): dict(r) for r in rows}
+
+
+def apply_override(tag: dict, ov: dict | None) -> dict:
+    """A tag as readers see it: the computed value and, when a manual override applies, the
+    overriding value as `value`, with who approved it and why."""
+    out = {**tag, "computed_value": tag["value"], "computed_label_zh": tag["label_zh"],
+           "computed_label_en": tag["label_en"], "computed_rule": tag["rule"], "override_id": None,
+           "overridden_by": None, "override_reason": None, "override_expires_on": None}
+    if ov is None:
+        return out
+    out.update(value=ov["value"], label_zh=ov["label_zh"] or ov["value"], label_en=ov["label_en"] or ov["value"],
+               override_id=ov["override_id"], overridden_by=ov["decided_by"], override_reason=ov["reason"],
+               override_expires_on=ov["expires_on"],
+               rule=(f"manual override #{ov['override_id']} (proposed by {ov['proposed_by']}, approved by "
+                     f"{ov['decided_by']}): {ov['reason']}; computed: {tag['value']} — {tag['rule']}"))
+    return out
+
+
+def _filtered(conn: Connection, flt: CustomerFilter, book: str | None, columns=(_I,)) -> sa.Select:
+    q = sa.select(*columns)
+    if book is not None:
+        q = q.where(_I.c.rm_id == book)
+    if flt.branch_id:
+        q = q.where(_I.c.branch_id == flt.branch_id)
+    if flt.rm_id:
+        q = q.where(_I.c.rm_id == flt.rm_id)
+    if flt.alert_type:
+        q = q.where(_I.c.customer_id.in_(sa.select(_A.c.customer_id).where(
+            _A.c.alert_type == flt.alert_type, _A.c.status == "open")))
+    conds = flt.tag_conditions()
+    aum = flt.aum_min is not None or flt.aum_max is not None
+    if not conds and not aum:
+        return q
+    run = latest_run_id(conn)
+    for dim, values in conds:
+        q = q.where(_I.c.customer_id.in_(_effective_value_in(run, dim, values)))
+    if aum:  # AUM is the wealth tier's computed input; an override changes the tier, not the AUM
+        sub = sa.select(_T.c.customer_id).where(_T.c.run_id == run, _T.c.dimension == "wealth_tier")
+        if flt.aum_min is not None:
+            sub = sub.where(_T.c.score >= flt.aum_min)
+        if flt.aum_max is not None:
+            sub = sub.where(_T.c.score < flt.aum_max)
+        q = q.where(_I.c.customer_id.in_(sub))
+    return q
+
+
+def _effective_value_in(run: int | None, dim: str, values: Sequence[str]) -> sa.Select:
+    """Customers whose tag in `run` reads one of `values` once manual overrides in force are applied."""
+    ov = sa.select(_O.c.customer_id, _O.c.value).where(in_force_clause(dt.datetime.now()), _O.c.dimension == dim)
+    ov = ov.subquery()
+    return (sa.select(_T.c.customer_id).select_from(_T.outerjoin(ov, ov.c.customer_id == _T.c.customer_id))
+            .where(_T.c.run_id == run, _T.c.dimension == dim, sa.func.coalesce(ov.c.value, _T.c.value).in_(list(values))))
+
+
+def customer_count(conn: Connection, flt: CustomerFilter = CustomerFilter(), book: str | None = None) -> int:
+    """How many customers the filter matches in the caller's book (no AUM join: no filter needs it)."""
+    q = _filtered(conn, flt, book, (_I.c.customer_id,))
+    return conn.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar_one()
+
+
+def customer_page(conn: Connection, first: int, after: str | None = None,
+                  flt: CustomerFilter = CustomerFilter(), book: str | None = None, sort: str = "id",
+                  count: bool = True) -> Page:
+    """Keyset pagination: stable while data is loaded, fast at any depth. `sort` is "id", or
+    "aum_desc"/"aum_asc" by current AUM (ties by id); rows carry `aum`, and the cursor
+    (`page_cursor`) the sort key, so a page boundary holds while AUMs change. With `count`, the
+    page carries the filter's total (a scan of the matching customers, so only when wanted)."""
+    if not 1 <= first <= MAX_PAGE_SIZE:
+        raise InvalidInput(f"`first` must be between 1 and {MAX_PAGE_SIZE}")
+    if sort not in SORTS:
+        raise InvalidInput(f"`sort` must be one of {', '.join(SORTS)}, not {sort!r}")
+    q = _filtered(conn, flt, book, (_I, _AUM.label("aum"))).select_from(_WITH_AUM)
+    total = customer_count(conn, flt, book) if count else None
+    if sort == "id":
+        if after:
+            q = q.where(_I.c.customer_id > decode_cursor(after))
+        q = q.order_by(_I.c.customer_id)
+    else:
+        desc = sort == "aum_desc"
+        if after:
+            aum, cid = _decode_sorted(after, sort)
+            beyond = _AUM < aum if desc else _AUM > aum
+            q = q.where(sa.or_(beyond, sa.and_(_AUM == aum, _I.c.customer_id > cid)))
+        q = q.order_by(_AUM.desc() if desc else _AUM.asc(), _I.c.customer_id)
+    rows = conn.execute(q.limit(first + 1)).mappings().all()
+    return Page([dict(r) for r in rows[:first]], len(rows) > first, total)
+
+
+def customer_table(conn: Connection, first: int, after: str | None = None,
+                   flt: CustomerFilter = CustomerFilter(), book: str | None = None,
+                   dimensions: Sequence[str] | None = None) -> tuple[pd.DataFrame, bool, int]:
+    """A page of up to MAX_TABLE_PAGE customers as one DataFrame, each requested dimension's value
+    of the latest run as a column (None: every dimension of that run): the bulk path, so a whole
+    segment travels as columns rather than as thousands of GraphQL objects. No PII columns: bulk
+    pulls are for analysis."""
+    if not 1 <= first <= MAX_TABLE_PAGE:
+        raise InvalidInput(f"`first` must be between 1 and {MAX_TABLE_PAGE:,}")
+    cols = [_I.c[c] for c in TABLE_COLUMNS]
+    q = _filtered(conn, flt, book, cols)
+    total = conn.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar_one()
+    if after:
+        q = q.where(_I.c.customer_id > decode_cursor(after))
+    df = pd.read_sql(q.order_by(_I.c.customer_id).limit(first + 1), conn)
+    has_next = len(df) > first
+    df = df.iloc[:first]
+    run = latest_run_id(conn)
+    if dimensions is None:
+        dimensions = sorted(conn.execute(sa.select(_T.c.dimension).where(_T.c.run_id == run).distinct()).scalars())
+    if dimensions and len(df):
+        # the page is a contiguous id range, so its tags are one range scan, not an IN list
+        tags = pd.read_sql(sa.select(_T.c.customer_id, _T.c.dimension, _T.c.value).where(
+            _T.c.run_id == run, _T.c.dimension.in_(list(dimensions)),
+            _T.c.customer_id >= df["customer_id"].iloc[0], _T.c.customer_id <= df["customer_id"].iloc[-1]), conn)
+        wide = tags.pivot(index="customer_id", columns="dimension", values="value")
+        # manual overrides are few: take those in force and keep the page's
+        for (cid, dim), ov in overrides_in_force(conn).items():
+            if dim in wide.columns and cid in wide.index:
+                wide.loc[cid, dim] = ov["value"]
+        df = df.join(wide.reindex(columns=list(dimensions)), on="customer_id")
+    for dim in dimensions:
+        if dim not in df.columns:
+            df[dim] = None
+    return df.astype(object).where(df.notna(), None), has_next, total
+
+
+def customers_by_id(conn: Connection, ids: Sequence[str], book: str | None = None) -> dict[str, dict]:
+    q = sa.select(_I, _AUM.label("aum")).select_from(_WITH_AUM).where(_I.c.customer_id.in_(list(ids)))
+    if book is not None:
+        q = q.where(_I.c.rm_id == book)
+    return {r["customer_id"]: dict(r) for r in conn.execute(q).mappings().all()}
+
+
+def in_book(conn: Connection, ids: Sequence[str], book: str | None) -> set[str]:
+    """The subset of `ids` that are customers the caller may see."""
+    q = sa.select(_I.c.customer_id).where(_I.c.customer_id.in_(list(ids)))
+    if book is not None:
+        q = q.where(_I.c.rm_id == book)
+    return set(conn.execute(q).scalars())
+
+
+def book_subjects(book: str) -> sa.Select:
+    """Ids of the customers in an RM's book (individuals and enterprises they manage), for
+    `column.in_(…)` in the tables keyed by customer (alerts, the change feed, tags)."""
+    e = Enterprise.__table__
+    return sa.select(_I.c.customer_id).where(_I.c.rm_id == book).union_all(
+        sa.select(e.c.enterprise_id).where(e.c.rm_id == book))
+
+
+def tags_by_customer(conn: Connection, ids: Sequence[str], run_id: int | None = None,
+                     at: dt.datetime | None = None) -> dict[str, list[dict]]:
+    """Tags of the latest published run (or `run_id`), per customer, in dimension order, with
+    the manual overrides in force at `at` (default: now) applied: `value` is the effective
+    value, `computed_value` what the run computed, `override_id`/`overridden_by`/
+    `override_reason` say which override applies (None when none does)."""
+    run_id = run_id if run_id is not None else latest_run_id(conn)
+    out: dict[str, list[dict]] = defaultdict(list)
+    if run_id is None:
+        return out
+    rows = conn.execute(sa.select(_T).where(_T.c.run_id == run_id, _T.c.customer_id.in_(list(ids)))
+                        .order_by(_T.c.customer_id, _T.c.dimension)).mappings().all()
+    ovs = overrides_in_force(conn, ids, at) if rows else {}
+    for r in rows:
+        out[r["customer_id"]].append(apply_override(dict(r), ovs.get((r["customer_id"], r["dimension"]))))
+    return out
+
+
+def tag_values(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """(customer_id, dimension) → the effective value in the latest run, overrides in force
+    applied: what a table row shows, without the explanation columns a full tag carries."""
+    run_id = latest_run_id(conn)
+    if run_id is None or not keys:
+        return {}
+    ids, dims = sorted({k[0] for k in keys}), sorted({k[1] for k in keys})
+    rows = conn.execute(sa.select(_T.c.customer_id, _T.c.dimension, _T.c.value).where(
+        _T.c.run_id == run_id, _T.c.customer_id.in_(ids), _T.c.dimension.in_(dims))).all()
+    out = {(c, d): v for c, d, v in rows}
+    for key, ov in overrides_in_force(conn, ids).items():
+        if key in out:
+            out[key] = ov["value"]
+    return out
+
+
+def household_ids(conn: Connection, ids: Sequence[str]) -> dict[str, str]:
+    """Household of each customer id (callers pass only ids they may see)."""
+    rows = conn.execute(sa.select(_M.c.customer_id, _M.c.household_id).where(_M.c.customer_id.in_(list(ids))))
+    return dict(rows.all())

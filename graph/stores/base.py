@@ -1,0 +1,180 @@
+"""The customer graph behind one interface, with two implementations that must agree:
+`Neo4jGraph` (production) and `NetworkxGraph` (embedded default)."""
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+
+from clientstrata.graph.errors import NotFound
+
+__all__ = ["GraphStore", "HouseholdView", "LABELS", "RELATIONSHIPS", "ECOSYSTEM_RELS", "ENTITY_LABELS", "HUB_DEGREE",
+           "NEIGHBOUR_COLUMNS",
+           "ECOSYSTEM_FEATURES"]
+
+LABELS = ("Individual", "Household", "Enterprise", "Product", "Account", "RelationshipManager", "Branch")
+# type -> (start label(s), end label, property that tells parallel relationships apart)
+RELATIONSHIPS: dict[str, tuple[tuple[str, ...], str, str | None]] = {
+    "MEMBER_OF": (("Individual",), "Household", None),
+    "EMPLOYED_BY": (("Individual",), "Enterprise", None),
+    "CONTROLS": (("Individual",), "Enterprise", "role"),
+    "SUPPLIES": (("Enterprise",), "Enterprise", None),
+    "OWNS": (("Individual", "Enterprise"), "Account", None),
+    "CO_HOLDS": (("Individual",), "Account", None),
+    "HOLDS": (("Individual", "Enterprise"), "Product", None),
+    "MANAGED_BY": (("Individual", "Enterprise"), "RelationshipManager", None),
+    "WORKS_AT": (("RelationshipManager",), "Branch", None),
+}
+# Relationships that tie customers to each other. Products, RMs and branches are shared
+# by thousands and would make everyone a neighbour of everyone.
+ECOSYSTEM_RELS = ("MEMBER_OF", "EMPLOYED_BY", "CONTROLS", "SUPPLIES", "OWNS", "CO_HOLDS")
+ENTITY_LABELS = ("Individual", "Enterprise", "Household")
+# A node with more ecosystem relationships than this (a large payroll employer, a group's
+# master account) is shown in a customer's ecosystem but not walked through: its thousands of
+# staff are not that customer's circle, and listing them would cost every request a scan.
+HUB_DEGREE = 500
+NEIGHBOUR_COLUMNS = ["src_id", "rel", "label", "id", "name", "degree"]
+ECOSYSTEM_FEATURES = ("payroll_employer", "controls", "household_members", "co_holders", "supply_chain")
+
+
+@dataclass
+class HouseholdView:
+    household_id: str
+    name: str | None
+    status: str
+    aum: float
+    members: pd.DataFrame  # customer_id, name, role, aum
+    # from the record's rollups (graph stores leave them unset)
+    tier: str | None = None
+    member_count: int | None = None
+    updated_at: dt.datetime | None = None
+
+    def __repr__(self) -> str:
+        return (f"HouseholdView(household_id={self.household_id!r}, members={len(self.members)}, "
+                f"aum={self.aum:,.2f})")
+
+
+class GraphStore(ABC):
+    """Writes are idempotent MERGEs keyed by (label, id); reads return DataFrames."""
+
+    @abstractmethod
+    def ensure_schema(self) -> None: ...
+
+    @abstractmethod
+    def merge_nodes(self, label: str, rows: Sequence[dict]) -> None:
+        """Each row has `id`; other keys become properties."""
+
+    @abstractmethod
+    def merge_relationships(self, rel_type: str, start_label: str, rows: Sequence[dict]) -> None:
+        """Each row has `start` and `end` ids; other keys become properties."""
+
+    def neighbours(self, label: str, ids: Sequence[str], limit: int | None = None) -> pd.DataFrame:
+        """Ecosystem neighbours of nodes of one label; see `neighbourhood`."""
+        return self.neighbourhood({label: list(ids)}, limit)
+
+    @abstractmethod
+    def neighbourhood(self, frontier: Mapping[str, Sequence[str]], limit: int | None = None) -> pd.DataFrame:
+        """Ecosystem neighbours of the nodes in `frontier` (label -> ids), in one read: src_id,
+        rel, label, id, name and degree (the neighbour's own count of ecosystem relationships).
+        With `limit`, each node gives only its first `limit` customers, enterprises and
+        households by (label, id), with every relationship to them, and all its other neighbours
+        (accounts), so a payroll employer's whole staff never travels to answer for a hundred."""
+
+    @abstractmethod
+    def household(self, household_id: str) -> HouseholdView: ...
+
+    def households(self, household_ids: Sequence[str]) -> dict[str, HouseholdView]:
+        """Several households at once (absent ids are left out); stores with a round trip per
+        call answer in one."""
+        out = {}
+        for hid in household_ids:
+            try:
+                out[hid] = self.household(hid)
+            except NotFound:
+                pass
+        return out
+
+    @abstractmethod
+    def ecosystem_features(self) -> pd.DataFrame:
+        """Per individual: the ECOSYSTEM_FEATURES counts (customers with none are absent)."""
+
+    @abstractmethod
+    def counts(self) -> dict[str, int]:
+        """Nodes per label and relationships per type."""
+
+    @abstractmethod
+    def clear(self) -> None: ...
+
+    def flush(self) -> None:
+        """Make writes durable (the embedded graph saves its file)."""
+
+    def ping(self) -> None:
+        """Cheap readiness check: raises StoreUnavailable when the store cannot answer."""
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> "GraphStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def ecosystem(self, customer_id: str, hops: int = 2, label: str = "Individual",
+                  first: int | None = None, hub_degree: int | None = HUB_DEGREE) -> pd.DataFrame:
+        """Customers, enterprises and households within `hops` of a customer, breadth first: each
+        with its shortest distance, the relationship types that reach it at that distance and its
+        degree, sorted by (hops, label, id). A node with more than `hub_degree` relationships is
+        listed but not walked through (None walks through everything). With `first`, exactly
+        the first `first` of those rows.
+
+        Why `first` is exact although each node is asked for a bounded number of neighbours: a
+        node among the `r` still wanted at some distance is preceded, in its source's (label, id)
+        order, only by nodes already seen or by new ones that also rank ahead of it, so it is
+        within the source's first `r + len(seen)`. A source cut short had at least `r` new
+        entities, so the walk ends at that distance and its unsent accounts are never needed."""
+        if not 1 <= hops <= 4:
+            raise ValueError("hops must be between 1 and 4")
+        if first is not None and first < 1:
+            raise ValueError("first must be at least 1")
+        # plain sets and dicts: a request-time walk over a few hundred edges, where pandas'
+        # per-call overhead would cost more than the walk itself
+        seen = {(label, customer_id)}
+        frontier: dict[str, list[str]] = {label: [customer_id]}
+        rows: list[tuple[str, str, str | None, int, str, int]] = []
+        for depth in range(1, hops + 1):
+            limit = None if first is None else first - len(rows) + len(seen)
+            found: dict[tuple[str, str], tuple[str | None, int]] = {}
+            rels: dict[tuple[str, str], set[str]] = {}
+            step = self.neighbourhood(frontier, limit)
+            for rel, l, i, name, degree in zip(step["rel"], step["label"], step["id"], step["name"], step["degree"]):
+                if (l, i) in seen:
+                    continue
+                found.setdefault((l, i), (name, int(degree)))
+                rels.setdefault((l, i), set()).add(rel)
+            if depth == 1 and not found and not self._exists(label, customer_id):
+                raise NotFound(label.lower(), customer_id)
+            if not found:
+                break
+            seen.update(found)
+            frontier = {}
+            for (l, i), (name, degree) in sorted(found.items()):
+                if hub_degree is None or degree <= hub_degree:
+                    frontier.setdefault(l, []).append(i)
+                if l in ENTITY_LABELS:
+                    rows.append((l, i, name, depth, ",".join(sorted(rels[(l, i)])), degree))
+            if first is not None and len(rows) >= first:
+                del rows[first:]
+                break
+            if not frontier:
+                break
+        # sorted by (hops, label, id): depth is appended in order and each step is sorted
+        return pd.DataFrame(rows, columns=["label", "id", "name", "hops", "relations", "degree"])
+
+    @abstractmethod
+    def _exists(self, label: str, node_id: str) -> bool: ...
+

@@ -1,0 +1,151 @@
+"""Shared helpers for the dimension functions: the tag frame, JSON-able inputs, rule matching."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from clientstrata.jobs.classification.standard import Standard, rule_tests
+
+__all__ = ["TAG_COLUMNS", "tag_frame", "inputs_of", "fmt", "fmt_many", "first_match", "Match"]
+
+TAG_COLUMNS = ["customer_id", "dimension", "value", "label_zh", "label_en", "score", "rule",
+               "inputs", "standard_version"]
+
+
+def fmt(x) -> str:
+    """A number as people read it: thousands separators, at most two decimals."""
+    if x is None:
+        return "unknown"
+    if x is True or x is False or isinstance(x, np.bool_):
+        return "yes" if x else "no"
+    x = float(x)
+    if x != x:
+        return "unknown"
+    if abs(x) >= 1000 or x.is_integer():
+        return f"{x:,.0f}"
+    return f"{x:,.2f}".rstrip("0").rstrip(".")
+
+
+def fmt_many(values) -> np.ndarray:
+    """`fmt` over a numeric array, formatting each distinct value once."""
+    v = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
+    if len(v) == 0:
+        return np.array([], dtype=object)
+    uniq, inverse = np.unique(v, return_inverse=True)
+    return np.array([fmt(u) for u in uniq], dtype=object)[inverse.reshape(-1)]
+
+
+def inputs_of(frame: pd.DataFrame, round_to: int = 2) -> list[dict]:
+    """Each row of `frame` as a JSON-able dict: NaN → None, numpy scalars → Python."""
+    if frame.empty:
+        return [{} for _ in range(len(frame))]
+    out = frame.copy()
+    for c in out.columns:
+        if pd.api.types.is_float_dtype(out[c]):
+            out[c] = out[c].round(round_to)
+    out = out.astype(object).where(out.notna(), None)
+    # column lists zipped: to_dict("records") walks Arrow-backed strings element by element
+    keys = list(out.columns)
+    return [dict(zip(keys, row)) for row in zip(*(out[c].tolist() for c in keys))]
+
+
+def tag_frame(ids, dimension: str, labels: Sequence[dict], pick: np.ndarray, score, rule, inputs,
+              std: Standard) -> pd.DataFrame:
+    """The TAG_COLUMNS frame: `pick` indexes into `labels` (entries with value/label_zh/label_en)."""
+    pick = np.asarray(pick, dtype=int)
+    values = np.array([lab["value"] for lab in labels], dtype=object)
+    zh = np.array([lab["label_zh"] for lab in labels], dtype=object)
+    en = np.array([lab["label_en"] for lab in labels], dtype=object)
+    n = len(pick)
+    score = np.full(n, np.nan) if score is None else np.asarray(score, dtype=float)
+    return pd.DataFrame({
+        "customer_id": np.asarray(ids, dtype=object), "dimension": dimension, "value": values[pick],
+        "label_zh": zh[pick], "label_en": en[pick], "score": score, "rule": list(rule), "inputs": list(inputs),
+        "standard_version": std.version}, columns=TAG_COLUMNS)
+
+
+_SYMBOL = {"_min": "≥", "_max": "≤", "_below": "<", "_above": ">", "_in": "in"}
+
+
+class Match:
+    """Which first-match rule fired for each row, and why (the tests that held, in words)."""
+
+    def __init__(self, pick: np.ndarray, why: list[str]) -> None:
+        self.pick, self.why = pick, why
+
+
+def _test(values: pd.Series, op: str, thr) -> np.ndarray:
+    if op == "":
+        return (values.fillna(False).astype(bool) == bool(thr)).to_numpy()
+    v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        if op == "_min":
+            return v >= thr
+        if op == "_max":
+            return v <= thr
+        if op == "_below":
+            return v < thr
+        if op == "_above":
+            return v > thr
+    return np.isin(v, np.asarray(thr, dtype=float))
+
+
+_NOT = {"_min": "<", "_max": ">", "_below": "≥", "_above": "≤", "_in": "not in"}
+
+
+def _why_not(frame: pd.DataFrame, rules: list[dict], rows: np.ndarray) -> list[str]:
+    """For rows no rule matched: each rule's tests that failed, with the row's values."""
+    per_rule = []
+    for rule in rules:
+        kind = "any" if "any" in rule else "all"
+        texts = []
+        for feat, op, thr in rule_tests(rule[kind]):
+            vals = frame[feat].to_numpy()[rows]
+            held = _test(frame[feat].iloc[rows], op, thr)
+            if op == "":
+                txt = [f"not {feat}" if thr else feat for _ in rows]
+            else:
+                t = fmt(thr) if op != "_in" else "[" + ", ".join(fmt(x) for x in thr) + "]"
+                txt = [f"{feat} unknown" if v == "unknown" else f"{feat} {v} {_NOT[op]} {t}" for v in fmt_many(vals)]
+            texts.append(np.where(held, "", np.array(txt, dtype=object)))
+        sep = ", " if kind == "any" else " or "
+        per_rule.append([f"not {rule['label_en']} ({sep.join(t for t in ts if t)})" for ts in zip(*texts)])
+    return ["; ".join(parts) for parts in zip(*per_rule)] if per_rule else ["no rule applies"] * len(rows)
+
+
+def first_match(frame: pd.DataFrame, rules: list[dict]) -> Match:
+    """Evaluate the standard's first-match rules (see default.yaml) over the frame's columns.
+    Vectorised per test; the explanation strings are built only for the tests that fired."""
+    n = len(frame)
+    pick = np.full(n, len(rules) - 1)
+    open_ = np.ones(n, dtype=bool)
+    why = np.full(n, "", dtype=object)
+    for i, rule in enumerate(rules):
+        kind = "any" if "any" in rule else "all" if "all" in rule else None
+        if kind is None:  # catch-all (validated to be last): say why each rule above did not fire
+            rows = np.flatnonzero(open_)
+            pick[rows] = i
+            if len(rows):
+                why[rows] = _why_not(frame, rules[:i], rows)
+            break
+        tests = rule_tests(rule[kind])
+        held = [_test(frame[feat], op, thr) for feat, op, thr in tests]
+        fire = np.logical_or.reduce(held) if kind == "any" else np.logical_and.reduce(held)
+        rows = np.flatnonzero(open_ & fire)
+        if len(rows):
+            pick[rows] = i
+            open_[rows] = False
+            parts = []
+            for (feat, op, thr), h in zip(tests, held):
+                vals = frame[feat].to_numpy()[rows]
+                if op == "":
+                    txt = [f"{feat}" if thr else f"not {feat}" for _ in rows]
+                else:
+                    t = fmt(thr) if op != "_in" else "[" + ", ".join(fmt(x) for x in thr) + "]"
+                    txt = [f"{feat} {v} {_SYMBOL[op]} {t}" for v in fmt_many(vals)]
+                parts.append(np.where(h[rows], np.array(txt, dtype=object), ""))
+            sep = " or " if kind == "any" else " and "
+            why[rows] = [sep.join(p for p in ps if p) for ps in zip(*parts)]
+    return Match(pick, list(why))

@@ -1,0 +1,53 @@
+"""Composite segment (千人千面): asset size × risk preference × ecosystem contribution, 8 classes.
+
+Value `<asset>.<risk>.<ecosystem>`, by default e.g. `high_asset.aggressive.ecosystem` or
+`low_asset.conservative.standalone`; labels join the parts' labels (高资产·进取·生态协同)."""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+
+from clientstrata.jobs.classification.standard import Standard
+from ._tags import fmt, tag_frame
+from .cooperation import ecosystem_links
+from .risk import assessment
+from .wealth import tier_index
+
+__all__ = ["composite_segment", "composite_classes"]
+
+
+def composite_classes(std: Standard) -> list[dict]:
+    """The eight classes in index order: asset (high, low) × risk (high, low) × ecosystem (high, low)."""
+    parts = std.dimensions["composite_segment"]["parts"]
+    out = []
+    for a, r, e in itertools.product(("high", "low"), repeat=3):
+        ps = [parts["asset"][a], parts["risk"][r], parts["ecosystem"][e]]
+        out.append({"value": ".".join(p["value"] for p in ps), "label_zh": "·".join(p["label_zh"] for p in ps),
+                    "label_en": ", ".join(p["label_en"] for p in ps)})
+    return out
+
+
+def composite_segment(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
+    spec = std.dimensions["composite_segment"]
+    bands = std.dimensions["wealth_tier"]["bands"]
+    floor = [b["value"] for b in bands].index(spec["high_asset_min_tier"])
+    tier = tier_index(features, std)
+    a = assessment(features, std)
+    min_level = int(spec["aggressive_min_level"][1])
+    links = ecosystem_links(features, std).to_numpy()
+    high_asset = tier >= floor
+    aggressive = (a["status"] == "valid").to_numpy() & (a["level"].to_numpy() >= min_level)
+    eco = links >= int(spec["ecosystem_min_links"])
+    pick = (~high_asset) * 4 + (~aggressive) * 2 + (~eco) * 1
+    classes = composite_classes(std)
+    rule = [f"wealth tier {bands[t]['label_en']} ({'≥' if h else '<'} {bands[floor]['label_en']}); "
+            f"risk {'C%d' % lv if st != 'unassessed' else 'unassessed'}{' (' + st + ')' if st == 'expired' else ''} "
+            f"({'≥' if g else 'below'} {spec['aggressive_min_level']}); {fmt(n)} ecosystem links "
+            f"({'≥' if e else '<'} {spec['ecosystem_min_links']}) → {classes[p]['label_en']}"
+            for t, h, lv, st, g, n, e, p in zip(tier, high_asset, a["level"], a["status"], aggressive, links, eco, pick)]
+    inputs = [{"wealth_tier": bands[t]["value"], "risk_level": f"C{lv}" if lv else None, "assessment_status": st,
+               "ecosystem_links": int(n), "high_asset": bool(h), "aggressive": bool(g), "ecosystem": bool(e)}
+              for t, lv, st, n, h, g, e in zip(tier, a["level"], a["status"], links, high_asset, aggressive, eco)]
+    return tag_frame(features["customer_id"], "composite_segment", classes, np.asarray(pick, int), None, rule, inputs, std)

@@ -1,0 +1,1 @@
+"""Reports for the classification committee and analysts, as DataFrames (and plots)."""

@@ -1,0 +1,56 @@
+"""The notification outbox: letter / SMS / email records the channel systems drain.
+
+A published run writes one row per customer, notified dimension and channel whose value
+changed against the previous published run, in the publish transaction (all or nothing).
+Payloads carry values, labels and the explanation — no contact details: the channel systems
+resolve addresses from the customer id, so the outbox holds no C2 data."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from clientstrata.graph.record.models import Notification
+from clientstrata.jobs.governance.standards import Governance
+
+__all__ = ["notification_rows", "write_notifications", "outbox"]
+
+_N = Notification.__table__
+
+
+def notification_rows(diff: pd.DataFrame, gov: Governance, run_id: int, at: dt.datetime) -> list[dict]:
+    """Outbox rows for a run's diff (`changes.run_diff`): customers who had a value and now
+    have a different one, on the dimensions and channels the standard's governance names.
+    A customer's first classification is in the change feed, not a letter."""
+    if diff.empty:
+        return []
+    hit = diff[diff["dimension"].isin(gov.notify_dimensions) & diff["old_value"].notna() & diff["new_value"].notna()]
+    rows = []
+    for r in hit.itertuples(index=False):
+        payload = {"dimension": r.dimension, "old_value": r.old_value, "new_value": r.new_value,
+                   "old_label_zh": r.old_label_zh, "old_label_en": r.old_label_en,
+                   "new_label_zh": r.new_label_zh, "new_label_en": r.new_label_en,
+                   "explanation": r.explanation, "standard_version": r.standard_version, "run_id": run_id}
+        rows += [{"run_id": run_id, "customer_id": r.customer_id, "channel": ch, "template": f"{r.dimension}_changed",
+                  "payload": payload, "status": "pending", "created_at": at} for ch in gov.notify_channels]
+    return rows
+
+
+def write_notifications(conn: Connection, rows: list[dict]) -> None:
+    for i in range(0, len(rows), 5_000):
+        conn.execute(sa.insert(_N), rows[i:i + 5_000])
+
+
+def outbox(conn: Connection, run_id: int | None = None, status: str | None = "pending",
+           customer_id: str | None = None) -> pd.DataFrame:
+    q = sa.select(_N)
+    if run_id is not None:
+        q = q.where(_N.c.run_id == run_id)
+    if status:
+        q = q.where(_N.c.status == status)
+    if customer_id:
+        q = q.where(_N.c.customer_id == customer_id)
+    rows = conn.execute(q.order_by(_N.c.notification_id)).mappings().all()
+    return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in _N.columns])

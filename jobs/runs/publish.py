@@ -1,0 +1,76 @@
+"""Writing a run's tags in bulk, inside the caller's publish transaction.
+
+Rows go to the driver as plain tuples with `inputs` already JSON text (orjson: compact, and
+an order of magnitude faster than `json.dumps` over millions of tags; readers parse either),
+bypassing per-row statement compilation: SQLite gets
+large `executemany` batches, PostgreSQL a COPY (psycopg 3). Nothing commits here, so a run
+that dies midway leaves no tags behind.
+"""
+from __future__ import annotations
+
+import numpy as np
+import orjson
+import pandas as pd
+from sqlalchemy.engine import Connection
+
+from clientstrata.jobs.classification.dimensions import TAG_COLUMNS
+
+__all__ = ["write_tags", "tag_rows", "encode_inputs", "publish_pragmas", "BATCH"]
+
+BATCH = 50_000
+_COLUMNS = ("run_id", *TAG_COLUMNS)
+
+
+def _json_texts(inputs: pd.Series) -> list[str]:
+    dumps = orjson.dumps
+    return [i if isinstance(i, str) else dumps(i).decode() for i in inputs.tolist()]  # text already encoded is kept
+
+
+def encode_inputs(tags: pd.DataFrame) -> pd.DataFrame:
+    """The tags frame with `inputs` as JSON text, as the record keeps them (and a fraction of
+    the cost of pickling a million dicts to the process that writes them)."""
+    return tags.assign(inputs=_json_texts(tags["inputs"]))
+
+
+def tag_rows(tags: pd.DataFrame, run_id: int) -> list[tuple]:
+    """The tags frame as insert tuples in `_COLUMNS` order: NaN scores as None, inputs as JSON
+    (text already encoded is kept)."""
+    score = tags["score"].to_numpy(dtype=float, na_value=np.nan)
+    scores = [None if s != s else s for s in score.tolist()]
+    inputs = _json_texts(tags["inputs"])
+    cols = [tags[c].to_numpy(dtype=object).tolist() for c in ("customer_id", "dimension", "value", "label_zh",
+                                                               "label_en")]
+    rule = tags["rule"].to_numpy(dtype=object).tolist()
+    version = tags["standard_version"].to_numpy(dtype=object).tolist()
+    return list(zip([run_id] * len(tags), *cols, scores, rule, inputs, version))
+
+
+def publish_pragmas(conn: Connection) -> None:
+    """SQLite: a page cache big enough for the tags indexes while millions of rows go in (per
+    connection, reset when it closes). Durability and atomicity stay as configured (WAL).
+    Pages the cache cannot hold spill into the write-ahead log, and every later read in the
+    transaction searches its index: at 1M customers 256 MB cost about a third more per
+    partition written than 2 GB. 1 GB keeps the run inside the 8 GB it is given."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA cache_size=-1048576")  # KiB: 1 GB
+
+
+def write_tags(conn: Connection, tags: pd.DataFrame, run_id: int) -> int:
+    """Insert a tags frame (TAG_COLUMNS) for `run_id` in the open transaction; returns the count."""
+    if tags.empty:
+        return 0
+    rows = tag_rows(tags, run_id)
+    dbapi = conn.connection.dbapi_connection
+    cur = dbapi.cursor()
+    try:
+        if conn.dialect.name == "postgresql":
+            with cur.copy(f"COPY tags ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+                for r in rows:
+                    copy.write_row(r)
+        else:
+            sql = f"INSERT INTO tags ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+            for i in range(0, len(rows), BATCH):
+                cur.executemany(sql, rows[i:i + BATCH])
+    finally:
+        cur.close()
+    return len(rows)

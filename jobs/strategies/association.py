@@ -1,0 +1,166 @@
+"""Product association rules for cross-sell (交叉销售): what customers hold together.
+
+Baskets are the products (or product families) each customer holds now. Co-holding counts
+come from sparse matrix products — items × items for pairs, frequent pairs × items for
+triples — so a million baskets never pass through a Python loop. For an antecedent A and a
+consequent c, over N baskets:
+
+    support    = |A ∪ {c}| / N
+    confidence = |A ∪ {c}| / |A|
+    lift       = confidence / (|{c}| / N)
+
+Thresholds are parameters (the standard will hold them).
+
+Suitability (适当性) is a hard rule in every recommendation path: `recommend` has no default
+for `allowed`, and drops every candidate it refuses before ranking, so a refused product
+never takes a slot and is never returned. Pass the suitability check the dimensions expose;
+`per_row` adapts a scalar `allowed(customer_id, product_id) -> bool`.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from clientstrata.graph.errors import InvalidInput
+
+__all__ = ["holdings", "association_rules", "recommend", "per_row", "Allowed", "RULE_COLUMNS"]
+
+# Vectorised suitability check: candidates (customer_id, product_id) in, one bool per row out.
+Allowed = Callable[[pd.DataFrame], "np.ndarray | pd.Series | list[bool]"]
+
+RULE_COLUMNS = ["antecedent", "consequent", "antecedent_size", "support", "confidence", "lift",
+                "n_antecedent", "n_consequent", "n_both", "n_baskets"]
+
+
+def holdings(conn, level: str = "product") -> pd.DataFrame:
+    """customer_id, item: what each individual holds now — open accounts, running loans
+    (status C/D) and cards — as product ids (`level="product"`) or families ("family")."""
+    import sqlalchemy as sa
+    if level not in ("product", "family"):
+        raise InvalidInput(f"level must be 'product' or 'family', not {level!r}")
+    col = "p.product_id" if level == "product" else "p.family"
+    sql = f"""
+        SELECT a.owner_id AS customer_id, {col} AS item FROM accounts a
+          JOIN products p ON p.product_id = a.product_id
+          WHERE a.owner_type = 'individual' AND a.status <> 'closed'
+        UNION SELECT a.owner_id, {col} FROM loans l JOIN accounts a ON a.account_id = l.account_id
+          JOIN products p ON p.product_id = l.product_id
+          WHERE a.owner_type = 'individual' AND l.status IN ('C', 'D')
+        UNION SELECT c.holder_id, {col} FROM cards c JOIN products p ON p.product_id = c.product_id"""
+    return pd.DataFrame(conn.execute(sa.text(sql)).all(), columns=["customer_id", "item"])
+
+
+def _basket_matrix(baskets: pd.DataFrame):
+    from scipy import sparse
+    b = baskets[["customer_id", "item"]].dropna().drop_duplicates()
+    rows, customers = pd.factorize(b["customer_id"], sort=True)
+    cols, items = pd.factorize(b["item"], sort=True)
+    x = sparse.csr_matrix((np.ones(len(b), dtype=np.int64), (rows, cols)),
+                          shape=(len(customers), len(items)))
+    return x, np.asarray(items, dtype=object)
+
+
+def association_rules(baskets: pd.DataFrame, min_support: float = 0.01, min_confidence: float = 0.1,
+                      min_lift: float = 1.0, max_len: int = 3, n_baskets: int | None = None) -> pd.DataFrame:
+    """Rules A → c with |A| = 1 (and 2 when max_len ≥ 3) from a long frame customer_id, item.
+    `n_baskets` is N; by default the number of customers in `baskets` (pass the number of all
+    customers to count empty baskets too). Sorted by lift × confidence, best first."""
+    if max_len not in (2, 3):
+        raise InvalidInput("max_len must be 2 (pairs) or 3 (pairs and triples)")
+    x, items = _basket_matrix(baskets)
+    n = int(n_baskets if n_baskets is not None else x.shape[0])
+    if n <= 0 or x.shape[1] == 0:
+        return pd.DataFrame(columns=RULE_COLUMNS)
+    if n < x.shape[0]:
+        raise InvalidInput(f"n_baskets={n} is fewer than the {x.shape[0]} customers with holdings")
+    count = np.asarray(x.sum(axis=0)).ravel()
+    pair = (x.T @ x).toarray()  # items × items co-holding counts; diagonal = item counts
+    min_count = min_support * n
+    out = []
+
+    a, c = np.nonzero(pair >= max(min_count, 1))
+    keep = a != c
+    a, c = a[keep], c[keep]
+    out.append(pd.DataFrame({"antecedent": [(items[i],) for i in a], "consequent": items[c],
+                             "antecedent_size": 1, "n_antecedent": count[a], "n_consequent": count[c],
+                             "n_both": pair[a, c]}))
+
+    if max_len == 3:
+        ia, ib = np.nonzero(np.triu(pair >= max(min_count, 1), k=1))  # frequent pairs a < b
+        if len(ia):
+            both = x[:, ia].multiply(x[:, ib]).tocsc()  # baskets × frequent pairs
+            triple = (both.T @ x).toarray()             # frequent pairs × items
+            p, c3 = np.nonzero(triple >= max(min_count, 1))
+            keep = (c3 != ia[p]) & (c3 != ib[p])
+            p, c3 = p[keep], c3[keep]
+            out.append(pd.DataFrame({
+                "antecedent": [(items[ia[j]], items[ib[j]]) for j in p], "consequent": items[c3],
+                "antecedent_size": 2, "n_antecedent": pair[ia[p], ib[p]], "n_consequent": count[c3],
+                "n_both": triple[p, c3]}))
+
+    rules = pd.concat(out, ignore_index=True)
+    rules["n_baskets"] = n
+    rules["support"] = rules["n_both"] / n
+    rules["confidence"] = rules["n_both"] / rules["n_antecedent"]
+    rules["lift"] = rules["confidence"] / (rules["n_consequent"] / n)
+    rules = rules[(rules["confidence"] >= min_confidence) & (rules["lift"] >= min_lift)]
+    for col in ("n_antecedent", "n_consequent", "n_both", "n_baskets"):
+        rules[col] = rules[col].astype(np.int64)
+    order = (rules["lift"] * rules["confidence"]).sort_values(ascending=False, kind="stable").index
+    return rules.loc[order, RULE_COLUMNS].reset_index(drop=True)
+
+
+def per_row(fn: Callable[[str, str], bool]) -> Allowed:
+    """Adapt a scalar suitability check `fn(customer_id, product_id) -> bool` to `recommend`.
+    One Python call per candidate: prefer a vectorised check for millions of customers."""
+    def check(candidates: pd.DataFrame) -> np.ndarray:
+        return np.fromiter((bool(fn(c, p)) for c, p in zip(candidates["customer_id"], candidates["product_id"])),
+                           dtype=bool, count=len(candidates))
+    return check
+
+
+def recommend(customer_holdings: pd.DataFrame, rules: pd.DataFrame, top_n: int = 3, *,
+              allowed: Allowed) -> pd.DataFrame:
+    """Up to `top_n` products per customer that they do not hold yet, ranked by the best
+    lift × confidence of a rule whose antecedent they hold.
+
+    `allowed` is mandatory: it receives the candidates as a frame (customer_id, product_id)
+    and returns one bool per row; refused candidates are dropped before ranking. Columns:
+    customer_id, rank, product_id, score, lift, confidence, because (the antecedent)."""
+    cols = ["customer_id", "rank", "product_id", "score", "lift", "confidence", "because"]
+    if allowed is None or not callable(allowed):
+        raise InvalidInput("recommend needs allowed=: the suitability check is a hard rule in every recommendation path")
+    h = customer_holdings[["customer_id", "item"]].dropna().drop_duplicates()
+    if h.empty or rules.empty:
+        return pd.DataFrame(columns=cols)
+    r = rules.assign(score=rules["lift"] * rules["confidence"])
+    single = r[r["antecedent_size"] == 1]
+    single = single.assign(item=single["antecedent"].str[0])
+    cand = [h.merge(single[["item", "consequent", "score", "lift", "confidence", "antecedent"]], on="item")]
+    double = r[r["antecedent_size"] == 2]
+    if len(double):
+        double = double.assign(a=double["antecedent"].str[0], b=double["antecedent"].str[1])
+        pairs = h.merge(h, on="customer_id", suffixes=("_a", "_b"))
+        pairs = pairs[pairs["item_a"] < pairs["item_b"]].rename(columns={"item_a": "a", "item_b": "b"})
+        cand.append(pairs.merge(double[["a", "b", "consequent", "score", "lift", "confidence", "antecedent"]],
+                                on=["a", "b"]))
+    c = pd.concat(cand, ignore_index=True).rename(columns={"consequent": "product_id"})
+    held = h.rename(columns={"item": "product_id"}).assign(_held=True)
+    c = c.merge(held, on=["customer_id", "product_id"], how="left")
+    c = c[c["_held"].isna()]
+    c = (c.sort_values(["customer_id", "product_id", "score"], ascending=[True, True, False], kind="stable")
+          .drop_duplicates(["customer_id", "product_id"]))
+    if c.empty:
+        return pd.DataFrame(columns=cols)
+    mask = np.asarray(allowed(c[["customer_id", "product_id"]].reset_index(drop=True)), dtype=bool)
+    if mask.shape != (len(c),):
+        raise InvalidInput(f"allowed returned {mask.shape[0] if mask.ndim else 'a scalar'} values "
+                           f"for {len(c)} candidates: it must return one bool per row")
+    c = c[mask]
+    c = c.sort_values(["customer_id", "score", "product_id"], ascending=[True, False, True], kind="stable")
+    c["rank"] = c.groupby("customer_id").cumcount() + 1
+    c = c[c["rank"] <= top_n]
+    c["because"] = c["antecedent"].map(lambda t: " + ".join(t))
+    return c[cols].reset_index(drop=True)

@@ -1,0 +1,92 @@
+"""Factories for the governance tests (a pytest plugin of tests/conftest.py): change a customer's data between runs, write a
+standard, find a customer by tier."""
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from clientstrata.jobs.ingest.bundle import ASSET_FAMILIES
+from clientstrata.jobs.governance.standards import standard_text
+
+
+@pytest.fixture
+def set_aum(loaded) -> Callable[..., None]:
+    """set_aum(customer_id, amount, every_month=False): the customer's month-average AUM in the
+    latest month (or every month) becomes `amount` CNY."""
+    engine, _ = loaded
+
+    def set_(customer_id: str, amount: float, every_month: bool = False) -> None:
+        fams = ", ".join(f"'{f}'" for f in ASSET_FAMILIES)
+        with engine.begin() as conn:
+            latest = conn.execute(sa.text("SELECT max(month) FROM balances_monthly")).scalar()
+            accts = conn.execute(sa.text(f"""
+                SELECT DISTINCT a.account_id FROM accounts a JOIN products p ON p.product_id = a.product_id
+                JOIN balances_monthly b ON b.account_id = a.account_id
+                WHERE a.owner_type = 'individual' AND a.owner_id = :c AND p.family IN ({fams}) AND a.currency = 'CNY'
+                ORDER BY a.account_id"""), {"c": customer_id}).scalars().all()
+            assert accts, f"{customer_id} has no CNY asset account with monthly balances"
+            months = "" if every_month else "AND month = :m"
+            for i, acct in enumerate(accts):
+                conn.execute(sa.text(f"UPDATE balances_monthly SET avg_daily_balance = :v WHERE account_id = :a {months}"),
+                             {"v": amount if i == 0 else 0, "a": acct, "m": latest})
+            conn.execute(sa.text(f"""UPDATE accounts SET balance = 0 WHERE owner_id = :c AND owner_type = 'individual'
+                AND account_id NOT IN (SELECT account_id FROM balances_monthly)"""), {"c": customer_id})
+    return set_
+
+
+@pytest.fixture
+def customer_in(loaded) -> Callable[[str, str], list[str]]:
+    """customer_in(dimension, value): customers with that value in the latest run who hold a CNY
+    asset account with monthly balances (so `set_aum` can move them)."""
+    engine, _ = loaded
+
+    def find(dimension: str, value: str) -> list[str]:
+        fams = ", ".join(f"'{f}'" for f in ASSET_FAMILIES)
+        with engine.connect() as conn:
+            return conn.execute(sa.text(f"""
+                SELECT DISTINCT t.customer_id FROM tags t JOIN accounts a ON a.owner_id = t.customer_id
+                JOIN products p ON p.product_id = a.product_id
+                WHERE t.run_id = (SELECT max(run_id) FROM tags) AND t.dimension = :d AND t.value = :v
+                  AND p.family IN ({fams}) AND a.currency = 'CNY'
+                  AND EXISTS (SELECT 1 FROM balances_monthly b WHERE b.account_id = a.account_id)
+                ORDER BY t.customer_id"""), {"d": dimension, "v": value}).scalars().all()
+    return find
+
+
+def without_governance(text: str) -> str:
+    """The standard without its top-level `governance:` block, for tests that bring their own."""
+    return re.sub(r"^governance:\n(?:[ #].*\n|\n)*", "", text, flags=re.MULTILINE)
+
+
+@pytest.fixture
+def write_standard(tmp_path) -> Callable[..., Path]:
+    """write_standard(extra="", replace={old: new}, name=…): the packaged standard with edits."""
+    def write(extra: str = "", replace: dict[str, str] | None = None, name: str = "draft.yaml") -> Path:
+        text = without_governance(standard_text(None)) if "governance:" in extra else standard_text(None)
+        for old, new in (replace or {}).items():
+            assert old in text, old
+            text = text.replace(old, new)
+        path = tmp_path / name
+        path.write_text(text + extra, encoding="utf-8")
+        return path
+    return write
+
+
+@pytest.fixture
+def cli_env(loaded, monkeypatch):
+    """Point the `clientstrata` command at the test's stores through the environment."""
+    engine, graph = loaded
+    monkeypatch.setenv("CLIENTSTRATA_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("CLIENTSTRATA_PROGRESS", "0")
+    monkeypatch.delenv("CLIENTSTRATA_ACTOR", raising=False)
+    if getattr(graph, "path", None) is not None:
+        monkeypatch.delenv("CLIENTSTRATA_NEO4J_URI", raising=False)
+        monkeypatch.setenv("CLIENTSTRATA_GRAPH_PATH", str(graph.path))
+    else:
+        monkeypatch.setenv("CLIENTSTRATA_NEO4J_URI", os.environ["CLIENTSTRATA_TEST_NEO4J_URI"])
+    return engine, graph

@@ -1,0 +1,18 @@
+from pathlib import Path
+
+from clientstrata.graph.record.models import Base
+from clientstrata.jobs.ingest.bundle import TABLES
+
+DOC = (Path(__file__).resolve().parents[3] / "jobs" / "ingest" / "bundle.md").read_text(encoding="utf-8")
+
+
+def test_every_file_and_column_is_documented():
+    for t in TABLES:
+        assert f"## {t.name}\n" in DOC
+        for c in t.columns:
+            assert f"| {c.name} | {c.kind} |" in DOC, f"{t.name}.{c.name} missing from bundle.md"
+
+
+def test_contract_and_relational_model_name_the_same_columns():
+    for t in TABLES:
+        assert set(Base.metadata.tables[t.name].columns.keys()) == set(t.column_names), t.name
