@@ -12,7 +12,7 @@ NEO4J_PW   ?= $(or $(CLIENTSTRATA_NEO4J_PASSWORD),clientstrata-dev)
 CLIENTS := tests/clients
 export CLIENTSTRATA_PROGRESS ?= 1
 
-.PHONY: env test-env browser demo test test-fast postgres-up postgres-down neo4j-up neo4j-down clean
+.PHONY: env test-env browser demo lint test test-fast postgres-up postgres-down neo4j-up neo4j-down clean
 
 $(BIN)/clientstrata: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -48,13 +48,18 @@ demo: env
 	@echo "SDK: Client(\"http://127.0.0.1:8000/graphql\", token=open(\"$(DEMO)/token\").read())  (Ctrl-C stops the server)"
 	CLIENTSTRATA_DATABASE_URL=sqlite:///$(DEMO)/clientstrata.db $(BIN)/clientstrata serve --port 8000
 
-test: test-env postgres-up neo4j-up
+# ruff: lint and formatting, as configured in pyproject.toml
+lint: env
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint test-env postgres-up neo4j-up
 	CLIENTSTRATA_PROGRESS=0 \
 	CLIENTSTRATA_TEST_POSTGRES_URL=postgresql+psycopg://clientstrata:$(PG_PW)@127.0.0.1:$(PG_PORT)/clientstrata_test \
 	CLIENTSTRATA_TEST_NEO4J_URI=bolt://127.0.0.1:$(NEO4J_PORT) CLIENTSTRATA_NEO4J_PASSWORD=$(NEO4J_PW) \
 	$(BIN)/python -m pytest
 
-test-fast: test-env
+test-fast: lint test-env
 	CLIENTSTRATA_PROGRESS=0 $(BIN)/python -m pytest
 
 postgres-up:

@@ -5,6 +5,7 @@ Transport concerns each live in their own module: GraphQL over HTTP in `http`, t
 in `body_limit`, the GraphiQL page and its local assets in `ide`, the limits and switches in
 `settings` (read from the environment once, here).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -19,11 +20,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
+from clientstrata.graph.errors import ClientStrataError
 from clientstrata.graph.record.access import Principal, Unauthenticated, authenticate
 from clientstrata.graph.record.db import get_engine
-from ..graph.errors import ClientStrataError
 from clientstrata.graph.stores import GraphStore, open_graph
 from clientstrata.jobs.runs.worker import RunWorker
+
 from .body_limit import BodySizeLimit
 from .http import GraphQLView, error_response
 from .ide import is_ide_request, static_files
@@ -56,8 +58,9 @@ class _Authenticated:
         try:
             principal = await asyncio.to_thread(self._authenticate, _bearer(request))
         except Unauthenticated as exc:
-            response = error_response(accept, 401, str(exc), exc.code,
-                                      headers={"WWW-Authenticate": 'Bearer realm="clientstrata"'})
+            response = error_response(
+                accept, 401, str(exc), exc.code, headers={"WWW-Authenticate": 'Bearer realm="clientstrata"'}
+            )
             return await response(scope, receive, send)
         except sa.exc.SQLAlchemyError:  # the database is down: say so, show nothing of why
             log.exception("cannot authenticate: the database failed")
@@ -100,6 +103,7 @@ def create_app(engine=None, graph: GraphStore | None = None, settings: ApiSettin
                 log.warning("readiness: the graph is unavailable: %s", exc)
                 status["graph"] = "unavailable"
             return status
+
         status = await asyncio.to_thread(check)
         ready = all(v == "ok" for v in status.values())
         return JSONResponse({"status": "ready" if ready else "not ready", **status}, status_code=200 if ready else 503)
@@ -122,9 +126,20 @@ def create_app(engine=None, graph: GraphStore | None = None, settings: ApiSettin
     middleware = [Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)]
     if settings.cors_origins:  # outermost, so that refusals (401, 413) carry CORS headers too
         # Bearer tokens travel in a header, never in cookies: no credentials mode is needed.
-        middleware.insert(0, Middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
-                                        allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"],
-                                        max_age=600))
-    routes = [Route("/graphql", gql, methods=["GET", "POST"]), Mount("/graphql/static", static_files()),
-              Route("/healthz", healthz), Route("/readyz", readyz)]
+        middleware.insert(
+            0,
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type"],
+                max_age=600,
+            ),
+        )
+    routes = [
+        Route("/graphql", gql, methods=["GET", "POST"]),
+        Mount("/graphql/static", static_files()),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+    ]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -4,6 +4,7 @@ A declared Content-Length above the limit is refused before any byte of the body
 without one (chunked) is counted as it arrives and refused as soon as it passes the limit, so a
 client cannot make the server buffer more than the limit whatever it sends.
 """
+
 from __future__ import annotations
 
 from starlette.datastructures import Headers
@@ -59,6 +60,11 @@ class BodySizeLimit:
             await self._refuse(accept, scope, receive, send)
 
     async def _refuse(self, accept: str | None, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(accept, 413, f"The request body is larger than the limit of {self.max_bytes} bytes.",
-                                  code="PAYLOAD_TOO_LARGE", headers={"Connection": "close"})
+        response = error_response(
+            accept,
+            413,
+            f"The request body is larger than the limit of {self.max_bytes} bytes.",
+            code="PAYLOAD_TOO_LARGE",
+            headers={"Connection": "close"},
+        )
         await response(scope, receive, send)

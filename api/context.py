@@ -1,6 +1,7 @@
 """Per-request context: the caller, the stores and dataloaders (built per request so nothing
 is cached across callers). Loaders run the synchronous domain queries in a worker thread and
 carry the caller's book, so a relationship manager's loaders never return another RM's customer."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,19 +18,19 @@ from clientstrata.graph.record import queries as Q
 from clientstrata.graph.record.access import Principal
 from clientstrata.graph.record.audit import record_many
 from clientstrata.graph.stores.base import GraphStore
-from ..graph.views import households_view
 from clientstrata.jobs.runs import history
+from clientstrata.jobs.runs.worker import RunWorker
 from clientstrata.jobs.tracking.alerts import alerts_by_customer
 from clientstrata.jobs.tracking.feedback import feedback_by_customer
-from clientstrata.jobs.runs.worker import RunWorker
 
 __all__ = ["Context", "in_thread"]
 
 
 async def in_thread(engine: Engine, fn: Callable, *args, write: bool = False):
     def run():
-        with (engine.begin() if write else engine.connect()) as conn:
+        with engine.begin() if write else engine.connect() as conn:
             return fn(conn, *args)
+
     return await asyncio.to_thread(run)
 
 
@@ -37,6 +38,7 @@ def _loader(engine: Engine, fetch: Callable, default=None) -> DataLoader:
     async def load(keys: Sequence[str]):
         found = await in_thread(engine, fetch, list(keys))
         return [found.get(k, default() if callable(default) else default) for k in keys]
+
     return DataLoader(load_fn=load)
 
 
@@ -80,5 +82,8 @@ class Context:
             return
         reads, self.pii_reads = sorted(self.pii_reads), set()
         entries = [(cid, {"field": f, "role": self.principal.role.value}) for cid, f in reads]
-        await in_thread(self.engine, lambda conn: record_many(conn, self.principal.actor, "pii.read",
-                                                              "customer", entries), write=True)
+        await in_thread(
+            self.engine,
+            lambda conn: record_many(conn, self.principal.actor, "pii.read", "customer", entries),
+            write=True,
+        )

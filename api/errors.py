@@ -5,6 +5,7 @@ in the response's `errors`, masked by the root schema.
 
 `attempt` is the whole of a mutation's transport work: check the caller's permission, run one
 domain function in a write transaction, turn its result or its refusal into GraphQL types."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -14,18 +15,30 @@ import strawberry
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
+from clientstrata.graph import errors as graph_errors
 from clientstrata.graph.record import access
-from ..graph import errors as graph_errors
-from ..jobs import errors as job_errors
+from clientstrata.jobs import errors as job_errors
 from clientstrata.jobs.classification.standard import InvalidStandard as _InvalidStandard
 
-__all__ = ["Error", "NotFound", "NotAllowed", "InvalidInput", "InvalidState", "MakerIsChecker", "InvalidStandard",
-           "as_error", "attempt", "Requires"]
+__all__ = [
+    "Error",
+    "NotFound",
+    "NotAllowed",
+    "InvalidInput",
+    "InvalidState",
+    "MakerIsChecker",
+    "InvalidStandard",
+    "as_error",
+    "attempt",
+    "Requires",
+]
 
 
-@strawberry.interface(description="An expected refusal: `code` is machine-readable (NOT_FOUND, NOT_ALLOWED, "
-                                  "INVALID_INPUT, INVALID_VALUE, UNKNOWN_DIMENSION, REASON_REQUIRED, "
-                                  "INVALID_STATE, MAKER_IS_CHECKER, INVALID_STANDARD), `message` says why in words.")
+@strawberry.interface(
+    description="An expected refusal: `code` is machine-readable (NOT_FOUND, NOT_ALLOWED, "
+    "INVALID_INPUT, INVALID_VALUE, UNKNOWN_DIMENSION, REASON_REQUIRED, "
+    "INVALID_STATE, MAKER_IS_CHECKER, INVALID_STANDARD), `message` says why in words."
+)
 class Error:
     code: str
     message: str
@@ -42,28 +55,36 @@ class NotAllowed(Error):
     pass
 
 
-@strawberry.type(description="An argument cannot be acted on (a value the standard does not list, a missing "
-                             "reason, a score out of range …); `code` says which rule.")
+@strawberry.type(
+    description="An argument cannot be acted on (a value the standard does not list, a missing "
+    "reason, a score out of range …); `code` says which rule."
+)
 class InvalidInput(Error):
     pass
 
 
-@strawberry.type(description="The object is not in a state that allows this step (e.g. approving a rejected "
-                             "override, acknowledging an alert twice).")
+@strawberry.type(
+    description="The object is not in a state that allows this step (e.g. approving a rejected "
+    "override, acknowledging an alert twice)."
+)
 class InvalidState(Error):
     pass
 
 
-@strawberry.type(description="The person deciding an override is the one who proposed it: a second person "
-                             "must decide (maker–checker).")
+@strawberry.type(
+    description="The person deciding an override is the one who proposed it: a second person "
+    "must decide (maker–checker)."
+)
 class MakerIsChecker(Error):
     pass
 
 
 @strawberry.type(description="The draft standard cannot be used: `message` names the line and the problem.")
 class InvalidStandard(Error):
-    line: int | None = strawberry.field(description="1-based line of the offending key (or its nearest "
-                                                    "ancestor), when the problem was located in the text.")
+    line: int | None = strawberry.field(
+        description="1-based line of the offending key (or its nearest "
+        "ancestor), when the problem was located in the text."
+    )
     key: str | None = strawberry.field(description="The offending key, e.g. `dimensions.wealth_tier.bands[2]`.")
 
 
@@ -94,8 +115,16 @@ def as_error(exc: graph_errors.ClientStrataError, allowed: tuple[type, ...]):
     raise exc
 
 
-async def attempt(info: Info, permission: access.Permission, fn: Callable, convert: Callable,
-                  errors: tuple[type, ...], *args, write: bool = True, **kwargs):
+async def attempt(
+    info: Info,
+    permission: access.Permission,
+    fn: Callable,
+    convert: Callable,
+    errors: tuple[type, ...],
+    *args,
+    write: bool = True,
+    **kwargs,
+):
     """`fn(conn, *args, **kwargs)` in a transaction of its own (write) after the permission
     check, its result through `convert`; an expected refusal as its typed error."""
     ctx = info.context
@@ -112,8 +141,7 @@ class Requires(BasePermission):
 
     def __init__(self, permission: access.Permission) -> None:
         self.permission = permission
-        self.message = (f"Not allowed: this needs the `{permission.value}` permission, which your role does "
-                        "not have.")
+        self.message = f"Not allowed: this needs the `{permission.value}` permission, which your role does not have."
         self.error_extensions = {"code": "NOT_ALLOWED", "permission": permission.value}
 
     def has_permission(self, source, info: Info, **kwargs) -> bool:

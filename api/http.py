@@ -7,6 +7,7 @@ even with field errors. Legacy clients (`application/json`, `*/*`, no Accept) ge
 and 200 for every well-formed GraphQL response, as the spec asks. Mutations over GET get 405.
 Every error body, whatever its status, is a GraphQL response: `{"errors": [{"message": …}]}`.
 """
+
 from __future__ import annotations
 
 import json
@@ -54,8 +55,9 @@ def negotiate(accept: str | None) -> str:
     return GRAPHQL_RESPONSE_JSON if preferred > 0 and preferred >= legacy else JSON
 
 
-def error_response(accept: str | None, status: int, message: str, code: str | None = None,
-                   headers: Mapping[str, str] | None = None) -> Response:
+def error_response(
+    accept: str | None, status: int, message: str, code: str | None = None, headers: Mapping[str, str] | None = None
+) -> Response:
     """A request-level failure as a GraphQL response body in the negotiated media type."""
     error: dict = {"message": message}
     if code:
@@ -64,8 +66,7 @@ def error_response(accept: str | None, status: int, message: str, code: str | No
 
 
 def _response(body: str | bytes, status: int, media_type: str, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(body, status_code=status, headers=dict(headers or {}),
-                    media_type=f"{media_type}; charset=utf-8")
+    return Response(body, status_code=status, headers=dict(headers or {}), media_type=f"{media_type}; charset=utf-8")
 
 
 def _is_request_error(result: ExecutionResult) -> bool:
@@ -95,8 +96,9 @@ class GraphQLView(GraphQL):
         try:
             response = await self.run(request)
         except HTTPException as exc:
-            response = error_response(request.headers.get("accept"), exc.status_code, exc.reason,
-                                      headers=getattr(exc, "headers", None))
+            response = error_response(
+                request.headers.get("accept"), exc.status_code, exc.reason, headers=getattr(exc, "headers", None)
+            )
         await response(scope, receive, send)
 
     async def get_context(self, request, response=None) -> Context | None:
@@ -131,9 +133,14 @@ class GraphQLView(GraphQL):
 
     async def execute_single(self, request, request_adapter, sub_response, context, root_value, request_data):
         try:
-            return await super().execute_single(request=request, request_adapter=request_adapter,
-                                                sub_response=sub_response, context=context,
-                                                root_value=root_value, request_data=request_data)
+            return await super().execute_single(
+                request=request,
+                request_adapter=request_adapter,
+                sub_response=sub_response,
+                context=context,
+                root_value=root_value,
+                request_data=request_data,
+            )
         except HTTPException as exc:
             if request_adapter.method == "GET" and isinstance(exc.__cause__, InvalidOperationTypeError):
                 raise _MethodNotAllowed("Mutations are not allowed over GET; send them with POST.", "POST") from exc

@@ -5,6 +5,7 @@ The page at GET /graphql (a browser asking for HTML, with no `query`) loads Reac
 holds no data: its requests carry the user's bearer token, typed into GraphiQL's headers editor and
 never persisted in the browser's storage. A Content-Security-Policy limits the page to this origin.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -42,8 +43,8 @@ _PAGE = """<!doctype html>
 _HEADERS = {
     # GraphiQL and CodeMirror set inline styles; fonts and icons are data: URLs inside the CSS.
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-                               "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
-                               "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",

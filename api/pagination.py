@@ -1,13 +1,14 @@
 """Relay-style page info shared by every connection, and opaque cursors over numbered keys
 (runs, alerts, audit entries, the change feed): base64 of `kind:number`, stable across
 restarts because the numbers are the record's own keys."""
+
 from __future__ import annotations
 
 import base64
 
 import strawberry
 
-from ..graph.errors import InvalidInput
+from clientstrata.graph.errors import InvalidInput
 
 __all__ = ["PageInfo", "encode_cursor", "decode_cursor"]
 
@@ -18,7 +19,7 @@ class PageInfo:
     end_cursor: str | None
 
     @classmethod
-    def of(cls, edges: list, has_next: bool, after: str | None = None) -> "PageInfo":
+    def of(cls, edges: list, has_next: bool, after: str | None = None) -> PageInfo:
         """A page's info: its last edge's cursor, or `after` when the page is empty (so a poller
         that passes its cursor back keeps its place)."""
         return cls(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else after)

@@ -1,14 +1,25 @@
 """The root schema: every area's queries combined, and the limits and error masking set once,
 here, from the API settings."""
+
 from __future__ import annotations
 
 import strawberry
 from graphql.error import GraphQLError
-from strawberry.extensions import (AddValidationRules, DisableIntrospection, MaskErrors, MaxAliasesLimiter, MaxTokensLimiter,
-                                   ParserCache, QueryDepthLimiter, SchemaExtension, ValidationCache)
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
 from strawberry.tools import merge_types
 
-from ..graph.errors import ClientStrataError, StoreUnavailable
+from clientstrata.graph.errors import ClientStrataError, StoreUnavailable
+
 from .customers.schema import CustomerQuery
 from .enterprises.schema import EnterpriseQuery
 from .governance.schema import GovernanceMutation, GovernanceQuery
@@ -20,8 +31,9 @@ from .tracking.schema import TrackingMutation, TrackingQuery
 __all__ = ["build_schema", "schema", "Query", "Mutation"]
 
 
-Query = merge_types("Query", (CustomerQuery, HouseholdQuery, EnterpriseQuery, SegmentQuery, GovernanceQuery,
-                              TrackingQuery))
+Query = merge_types(
+    "Query", (CustomerQuery, HouseholdQuery, EnterpriseQuery, SegmentQuery, GovernanceQuery, TrackingQuery)
+)
 Mutation = merge_types("Mutation", (GovernanceMutation, TrackingMutation))
 
 
@@ -58,8 +70,10 @@ class _Schema(strawberry.Schema):
 def build_schema(settings: ApiSettings) -> strawberry.Schema:
     # The limiters' rule classes are made once: each limiter instance makes new ones, and new
     # rules would make every request miss the validation cache below.
-    limits = [*QueryDepthLimiter(max_depth=settings.max_depth).validation_rules,
-              *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules]
+    limits = [
+        *QueryDepthLimiter(max_depth=settings.max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
     extensions = [  # factories: each request gets fresh extension instances
         lambda: AddValidationRules(limits),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),

@@ -1,4 +1,5 @@
 """Running the API under uvicorn: one process, or one per core."""
+
 from __future__ import annotations
 
 import multiprocessing as mp
@@ -38,10 +39,15 @@ def serve(host: str, port: int, workers: int = 1, log_level: str = "info") -> No
     one request's CPU at a time per process). Each worker listens on its own SO_REUSEPORT socket,
     so the kernel spreads connections over the workers: with one shared socket, whichever worker
     wakes first accepts a burst of keep-alive connections and serves them all alone."""
-    print(f"ClientStrata API on http://{host}:{port}/graphql ({workers} worker process{'es' if workers > 1 else ''}; "
-          "Ctrl-C stops it)", file=sys.stderr, flush=True)
+    print(
+        f"ClientStrata API on http://{host}:{port}/graphql ({workers} worker process{'es' if workers > 1 else ''}; "
+        "Ctrl-C stops it)",
+        file=sys.stderr,
+        flush=True,
+    )
     if workers <= 1:
         from .app import create_app
+
         config = uvicorn.Config(create_app(), log_level=log_level)
         uvicorn.Server(config).run(sockets=[listening_socket(host, port)])
         return
@@ -52,6 +58,7 @@ def serve(host: str, port: int, workers: int = 1, log_level: str = "info") -> No
         p = ctx.Process(target=_worker, args=(host, port, log_level), name=f"api-worker-{i}")
         p.start()
         return p
+
     procs = [start(i) for i in range(workers)]
     guard.close()
     stopping = threading.Event()
@@ -61,6 +68,7 @@ def serve(host: str, port: int, workers: int = 1, log_level: str = "info") -> No
         for p in procs:
             if p.is_alive():
                 p.terminate()
+
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     while not stopping.wait(1.0):  # a worker that dies is replaced, as uvicorn's supervisor does

@@ -3,13 +3,14 @@
 Every value has a documented default (README, "Configuration"); a malformed value stops the
 server at start-up with a message naming the variable, never at the first request.
 """
+
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..graph.errors import InvalidInput
+from clientstrata.graph.errors import InvalidInput
 
 __all__ = ["ApiSettings"]
 
@@ -57,7 +58,7 @@ class ApiSettings:
     cors_origins: tuple[str, ...] = ()  # none: browsers may call the API only from its own origin
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "ApiSettings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ApiSettings:
         env = os.environ if env is None else env
         d = cls()
         return cls(

@@ -1,5 +1,6 @@
 """The `clientstrata` command. Every command accepts --json and then prints one JSON object
 as its last line; failures exit non-zero with a one-line reason, never a stack trace."""
+
 from __future__ import annotations
 
 import argparse
@@ -20,23 +21,33 @@ def _emit(args, payload: dict, human: str) -> None:
 
 def cmd_generate(args) -> None:
     from clientstrata.jobs.ingest.generate import generate
-    counts = generate(args.out, customers=args.customers, seed=args.seed, fmt=args.format,
-                      progress=False if args.json else None)
+
+    counts = generate(
+        args.out, customers=args.customers, seed=args.seed, fmt=args.format, progress=False if args.json else None
+    )
     human = "\n".join(f"  {t:<22} {n:>10,}" for t, n in counts.items())
-    _emit(args, {"out": str(args.out), "customers": args.customers, "seed": args.seed, "rows": counts},
-          f"wrote a bank of {args.customers:,} customers to {args.out}\n{human}")
+    _emit(
+        args,
+        {"out": str(args.out), "customers": args.customers, "seed": args.seed, "rows": counts},
+        f"wrote a bank of {args.customers:,} customers to {args.out}\n{human}",
+    )
 
 
 def cmd_ingest(args) -> None:
     from clientstrata.jobs.ingest.load import ingest
+
     report = ingest(args.source, format=args.format, progress=False if args.json else None)
     d = report.to_dict()
-    lines = [f"ingest #{report.ingest_id} of {args.source} ({args.format}): read {report.read:,}, "
-             f"loaded {report.loaded:,}, quarantined {report.quarantined:,}"]
+    lines = [
+        f"ingest #{report.ingest_id} of {args.source} ({args.format}): read {report.read:,}, "
+        f"loaded {report.loaded:,}, quarantined {report.quarantined:,}"
+    ]
     for t in [*d["tables"].values(), *d["derived"].values()]:
         tag = " (derived)" if t["derived"] else ""
-        lines.append(f"  {t['table']:<22} read {t['read']:>9,}  loaded {t['loaded']:>9,}  "
-                     f"quarantined {t['quarantined']:>7,}  new {t['new']:>9,}{tag}")
+        lines.append(
+            f"  {t['table']:<22} read {t['read']:>9,}  loaded {t['loaded']:>9,}  "
+            f"quarantined {t['quarantined']:>7,}  new {t['new']:>9,}{tag}"
+        )
         for r in t["top_reasons"]:
             lines.append(f"      {r['rows']:>7,} × {r['reason']}")
     lines += [f"  warning: {w}" for w in d["warnings"]]
@@ -45,6 +56,7 @@ def cmd_ingest(args) -> None:
 
 def cmd_sync(args) -> None:
     from clientstrata.jobs.ingest.sync import sync_graph
+
     counts = sync_graph(progress=False if args.json else None)
     human = "graph synced:\n" + "\n".join(f"  {k:<20} {v:>10,}" for k, v in counts.items())
     _emit(args, {"counts": counts}, human)
@@ -52,7 +64,9 @@ def cmd_sync(args) -> None:
 
 def _actor(args, required: bool = True) -> str | None:
     import os
+
     from clientstrata.jobs.errors import ActorRequired
+
     actor = (getattr(args, "actor", None) or os.environ.get("CLIENTSTRATA_ACTOR") or "").strip()
     if required and not actor:
         raise ActorRequired("who is acting? pass --actor NAME or set CLIENTSTRATA_ACTOR")
@@ -61,9 +75,11 @@ def _actor(args, required: bool = True) -> str | None:
 
 def _run_lines(report) -> list[str]:
     d = report.to_dict()
-    lines = [f"run {report.run_id} published ({report.kind}): {report.customers:,} customers, {report.tags:,} tags "
-             f"(standard {report.standard_version}); {report.changes:,} changes, "
-             f"{report.notifications:,} notifications, {report.alerts:,} alerts"]
+    lines = [
+        f"run {report.run_id} published ({report.kind}): {report.customers:,} customers, {report.tags:,} tags "
+        f"(standard {report.standard_version}); {report.changes:,} changes, "
+        f"{report.notifications:,} notifications, {report.alerts:,} alerts"
+    ]
     for dim, values in d["distribution"].items():
         lines.append(f"  {dim}: " + ", ".join(f"{v} {n:,}" for v, n in values.items()))
     if report.seconds:
@@ -75,39 +91,51 @@ def cmd_classify(args) -> None:
     progress = False if args.json else None
     if args.if_due:
         from clientstrata.jobs.runs.schedule import classify_if_due
-        due, expired, report = classify_if_due(standard=args.standard, requested_by=_actor(args, False),
-                                               progress=progress)
+
+        due, expired, report = classify_if_due(
+            standard=args.standard, requested_by=_actor(args, False), progress=progress
+        )
         lines = [f"{'due' if due.due else 'not due'}: {due.reason}"]
         if expired:
             lines.append(f"expired overrides: {', '.join(f'#{i}' for i in expired)}")
         lines += _run_lines(report) if report else ["no run started"]
-        _emit(args, {**due.to_dict(), "expired_overrides": expired, "run": report.to_dict() if report else None},
-              "\n".join(lines))
+        _emit(
+            args,
+            {**due.to_dict(), "expired_overrides": expired, "run": report.to_dict() if report else None},
+            "\n".join(lines),
+        )
         return
     from clientstrata.jobs.runs.pipeline import classify
-    report = classify(standard=args.standard, progress=progress, requested_by=_actor(args, False),
-                      refit_clusters=args.refit_clusters)
+
+    report = classify(
+        standard=args.standard, progress=progress, requested_by=_actor(args, False), refit_clusters=args.refit_clusters
+    )
     _emit(args, report.to_dict(), "\n".join(_run_lines(report)))
 
 
 def _with_conn(fn, write: bool = False):
     from clientstrata.graph.record.db import get_engine, migrate
+
     engine = get_engine()
     migrate(engine)
-    with (engine.begin() if write else engine.connect()) as conn:
+    with engine.begin() if write else engine.connect() as conn:
         return fn(conn)
 
 
 def cmd_runs(args) -> None:
     import pandas as pd
+
     from clientstrata.jobs.runs.history import list_runs
+
     df = _with_conn(list_runs)
     lines = [f"{'run':>4}  {'status':<9} {'kind':<9} {'standard':<10} {'published':<19} {'customers':>9}  requested by"]
     for r in df.itertuples(index=False):
         pub = f"{r.published_at:%Y-%m-%d %H:%M:%S}" if pd.notna(r.published_at) else "-"
         n = f"{int(r.customer_count):,}" if pd.notna(r.customer_count) else "-"
-        lines.append(f"{r.run_id:>4}  {r.status:<9} {r.kind:<9} {r.standard_version:<10} {pub:<19} {n:>9}  "
-                     f"{r.requested_by or '-'}")
+        lines.append(
+            f"{r.run_id:>4}  {r.status:<9} {r.kind:<9} {r.standard_version:<10} {pub:<19} {n:>9}  "
+            f"{r.requested_by or '-'}"
+        )
     if df.empty:
         lines = ["no classification runs yet: run `clientstrata classify`"]
     _emit(args, {"runs": df.drop(columns=["snapshot"]).to_dict("records")}, "\n".join(lines))
@@ -115,14 +143,18 @@ def cmd_runs(args) -> None:
 
 def cmd_migration(args) -> None:
     from clientstrata.jobs.runs.history import migration_matrix
+
     m = _with_conn(lambda conn: migration_matrix(conn, args.from_run, args.to_run, args.dimension))
-    human = (f"{args.dimension}: run {m.from_run} → run {m.to_run}, {m.customers:,} customers, "
-             f"{len(m.moves):,} moved\n{m.matrix.to_string()}")
+    human = (
+        f"{args.dimension}: run {m.from_run} → run {m.to_run}, {m.customers:,} customers, "
+        f"{len(m.moves):,} moved\n{m.matrix.to_string()}"
+    )
     _emit(args, m.to_dict(), human)
 
 
 def cmd_whatif(args) -> None:
     from clientstrata.jobs.runs.whatif import whatif
+
     w = whatif(standard_path=args.standard)
     lines = [f"draft standard {w.standard_version} vs live run {w.base_run_id} (nothing published):"]
     for dim, d in w.to_dict()["dimensions"].items():
@@ -133,21 +165,29 @@ def cmd_whatif(args) -> None:
 
 def cmd_changes(args) -> None:
     from clientstrata.jobs.runs.changes import changes_after
+
     rows = _with_conn(lambda conn: changes_after(conn, args.after, args.limit))
-    lines = [f"{r['seq']:>8}  {r['at']:%Y-%m-%d %H:%M:%S}  {r['source']:<8} {r['customer_id']:<12} "
-             f"{r['dimension']:<20} {r['old_value'] or '-'} → {r['new_value'] or '-'}" for r in rows]
+    lines = [
+        f"{r['seq']:>8}  {r['at']:%Y-%m-%d %H:%M:%S}  {r['source']:<8} {r['customer_id']:<12} "
+        f"{r['dimension']:<20} {r['old_value'] or '-'} → {r['new_value'] or '-'}"
+        for r in rows
+    ]
     cursor = rows[-1]["seq"] if rows else args.after
     _emit(args, {"changes": rows, "cursor": cursor}, "\n".join(lines + [f"cursor: {cursor}"]))
 
 
 def cmd_override(args) -> None:
     from clientstrata.jobs.governance import overrides as O
+
     if args.action == "list":
-        df = _with_conn(lambda conn: O.list_overrides(conn, args.customer, args.status, args.dimension,
-                                                            args.proposed_by))
-        lines = [f"#{r.override_id:<5} {r.status:<9} {r.customer_id:<12} {r.dimension}={r.value}  "
-                 f"by {r.proposed_by}" + (f", decided by {r.decided_by}" if r.decided_by else "") + f": {r.reason}"
-                 for r in df.itertuples(index=False)] or ["no overrides"]
+        df = _with_conn(
+            lambda conn: O.list_overrides(conn, args.customer, args.status, args.dimension, args.proposed_by)
+        )
+        lines = [
+            f"#{r.override_id:<5} {r.status:<9} {r.customer_id:<12} {r.dimension}={r.value}  "
+            f"by {r.proposed_by}" + (f", decided by {r.decided_by}" if r.decided_by else "") + f": {r.reason}"
+            for r in df.itertuples(index=False)
+        ] or ["no overrides"]
         _emit(args, {"overrides": df.to_dict("records")}, "\n".join(lines))
         return
     if args.action == "expire":
@@ -157,9 +197,17 @@ def cmd_override(args) -> None:
     actor = _actor(args)
     if args.action == "propose":
         import datetime as dt
+
         exp = dt.date.fromisoformat(args.expires_on) if args.expires_on else None
-        fn = lambda conn: O.propose_override(conn, actor, args.customer, args.dimension, args.value,  # noqa: E731
-                                             args.reason, expires_on=exp)
+        fn = lambda conn: O.propose_override(
+            conn,
+            actor,
+            args.customer,
+            args.dimension,
+            args.value,  # noqa: E731
+            args.reason,
+            expires_on=exp,
+        )
     elif args.action == "approve":
         fn = lambda conn: O.approve_override(conn, actor, args.id, args.note)  # noqa: E731
     elif args.action == "reject":
@@ -172,23 +220,35 @@ def cmd_override(args) -> None:
 
 def cmd_alerts(args) -> None:
     from clientstrata.jobs.tracking import alerts as AL
+
     if args.action == "list":
-        df = _with_conn(lambda conn: AL.list_alerts(conn, rm_id=args.rm, status=args.status, alert_type=args.type,
-                                                    limit=args.limit, after=args.after))
-        lines = [f"#{r.alert_id:<6} {r.status:<12} {r.severity:<6} {r.alert_type:<19} {r.customer_id:<12} "
-                 f"{r.rm_id or 'branch ' + str((r.details or {}).get('branch_id'))}: {r.reason}"
-                 for r in df.itertuples(index=False)] or ["no alerts"]
-        _emit(args, {"alerts": df.to_dict("records"), "cursor": int(df["alert_id"].iloc[-1]) if len(df) else args.after},
-              "\n".join(lines))
+        df = _with_conn(
+            lambda conn: AL.list_alerts(
+                conn, rm_id=args.rm, status=args.status, alert_type=args.type, limit=args.limit, after=args.after
+            )
+        )
+        lines = [
+            f"#{r.alert_id:<6} {r.status:<12} {r.severity:<6} {r.alert_type:<19} {r.customer_id:<12} "
+            f"{r.rm_id or 'branch ' + str((r.details or {}).get('branch_id'))}: {r.reason}"
+            for r in df.itertuples(index=False)
+        ] or ["no alerts"]
+        _emit(
+            args,
+            {"alerts": df.to_dict("records"), "cursor": int(df["alert_id"].iloc[-1]) if len(df) else args.after},
+            "\n".join(lines),
+        )
         return
     actor = _actor(args)
     a = _with_conn(lambda conn: AL.acknowledge_alert(conn, actor, args.id, args.note), write=True)
-    _emit(args, a, f"alert #{a['alert_id']} acknowledged by {a['acknowledged_by']}: {a['alert_type']} {a['customer_id']}")
+    _emit(
+        args, a, f"alert #{a['alert_id']} acknowledged by {a['acknowledged_by']}: {a['alert_type']} {a['customer_id']}"
+    )
 
 
 def cmd_serve(args) -> None:
     from clientstrata.api.serve import serve
     from clientstrata.graph.record.db import get_engine, migrate
+
     migrate(get_engine())
     if args.json:
         print(json.dumps({"url": f"http://{args.host}:{args.port}/graphql"}), flush=True)
@@ -198,46 +258,70 @@ def cmd_serve(args) -> None:
 def cmd_token(args) -> None:
     from clientstrata.graph.record import access
     from clientstrata.graph.record.db import get_engine, migrate
+
     engine = get_engine()
     migrate(engine)
     with engine.begin() as conn:
         if args.action == "create":
             token_id, secret = access.issue_token(conn, args.role, args.name, args.rm_id, created_by=args.actor)
-            _emit(args, {"token_id": token_id, "token": secret, "role": args.role, "rm_id": args.rm_id},
-                  f"token {token_id} ({args.role}) for {args.name}; shown once, store it now:\n{secret}")
+            _emit(
+                args,
+                {"token_id": token_id, "token": secret, "role": args.role, "rm_id": args.rm_id},
+                f"token {token_id} ({args.role}) for {args.name}; shown once, store it now:\n{secret}",
+            )
         elif args.action == "revoke":
             access.revoke_token(conn, args.token_id)
             _emit(args, {"token_id": args.token_id, "revoked": True}, f"token {args.token_id} revoked")
         else:
             rows = access.list_tokens(conn)
-            human = "\n".join(f"  {r['token_id']:>5}  {r['role']:<21} {r['rm_id'] or '':<10} {r['name']:<30} "
-                              f"{'revoked' if r['revoked_at'] else 'active'}" for r in rows) or "  no tokens"
+            human = (
+                "\n".join(
+                    f"  {r['token_id']:>5}  {r['role']:<21} {r['rm_id'] or '':<10} {r['name']:<30} "
+                    f"{'revoked' if r['revoked_at'] else 'active'}"
+                    for r in rows
+                )
+                or "  no tokens"
+            )
             _emit(args, {"tokens": rows}, human)
 
 
 def cmd_rollups(args) -> None:
     from clientstrata.jobs.ingest.rollups import rebuild_rollups
+
     report = _with_conn(rebuild_rollups, write=True)
     d = {"version": report.version, "customers": report.customers, "households": report.households}
-    _emit(args, d, f"rollups rebuilt (version {report.version}): {report.customers:,} customers and "
-                   f"{report.households:,} households changed")
+    _emit(
+        args,
+        d,
+        f"rollups rebuilt (version {report.version}): {report.customers:,} customers and "
+        f"{report.households:,} households changed",
+    )
 
 
 def cmd_schema(args) -> None:
     from clientstrata.api.schema import schema
+
     sdl = schema.as_str()
     _emit(args, {"sdl": sdl}, sdl)
 
 
 def cmd_report(args) -> None:
     from clientstrata.jobs.reports.reports import render_text, report_to_dict, run_report
-    df = run_report(args.name, run_id=args.run, months_back=args.months, dimension=args.dimension,
-                    ingest_id=args.ingest, fit=args.fit or None)
+
+    df = run_report(
+        args.name,
+        run_id=args.run,
+        months_back=args.months,
+        dimension=args.dimension,
+        ingest_id=args.ingest,
+        fit=args.fit or None,
+    )
     _emit(args, report_to_dict(df), render_text(df, max_rows=args.rows))
 
 
 def _report_parser(command) -> None:
     from clientstrata.jobs.reports.reports import REPORTS
+
     sp = command("report", cmd_report, "print a report on a published run: " + ", ".join(REPORTS))
     sp.add_argument("name", choices=list(REPORTS))
     sp.add_argument("--run", type=int, help="classification run (default: the latest published)")
@@ -269,17 +353,27 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--format", choices=("bundle", "berka"), default="bundle")
 
     command("sync-graph", cmd_sync, "project the relational record into the customer graph (idempotent)")
-    command("rebuild-rollups", cmd_rollups, "recompute every household and customer rollup (each ingest and "
-                                            "publish keeps them current; for after an upgrade or a manual fix)")
+    command(
+        "rebuild-rollups",
+        cmd_rollups,
+        "recompute every household and customer rollup (each ingest and "
+        "publish keeps them current; for after an upgrade or a manual fix)",
+    )
 
     sp = command("classify", cmd_classify, "classify every customer and publish a numbered run")
     sp.add_argument("--standard", type=Path, help="standard YAML file (default: the packaged one)")
-    sp.add_argument("--if-due", action="store_true",
-                    help="scheduled re-tagging: run only if the last scheduled run is older than the "
-                         "standard's governance.retag_every_months (say why); call it daily")
+    sp.add_argument(
+        "--if-due",
+        action="store_true",
+        help="scheduled re-tagging: run only if the last scheduled run is older than the "
+        "standard's governance.retag_every_months (say why); call it daily",
+    )
     sp.add_argument("--actor", help="who requests the run (default: $CLIENTSTRATA_ACTOR)")
-    sp.add_argument("--refit-clusters", action="store_true",
-                    help="fit the behaviour clusters anew (default: keep the live run's, so values stay comparable)")
+    sp.add_argument(
+        "--refit-clusters",
+        action="store_true",
+        help="fit the behaviour clusters anew (default: keep the live run's, so values stay comparable)",
+    )
 
     command("runs", cmd_runs, "list classification runs (number, status, kind, standard, publication)")
 
@@ -288,8 +382,11 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--to", dest="to_run", type=int, required=True, metavar="RUN")
     sp.add_argument("--dimension", required=True)
 
-    sp = command("whatif", cmd_whatif, "classify current data with a draft standard and diff it against the "
-                                       "live run, without publishing")
+    sp = command(
+        "whatif",
+        cmd_whatif,
+        "classify current data with a draft standard and diff it against the live run, without publishing",
+    )
     sp.add_argument("--standard", type=Path, required=True, help="the draft standard YAML file")
 
     sp = command("changes", cmd_changes, "classification changes after a cursor (seq), oldest first")
@@ -331,8 +428,19 @@ def _parser() -> argparse.ArgumentParser:
     asub = sp.add_subparsers(dest="action", required=True)
     ap = asub.add_parser("list", help="list alerts, oldest first")
     ap.add_argument("--rm", help="only this RM's alerts")
-    ap.add_argument("--type", choices=("aum_outflow", "near_upgrade", "risk_appetite_drift", "product_maturity",
-                                       "birthday", "dormant", "demand_signal", "aml_red_flag"))
+    ap.add_argument(
+        "--type",
+        choices=(
+            "aum_outflow",
+            "near_upgrade",
+            "risk_appetite_drift",
+            "product_maturity",
+            "birthday",
+            "dormant",
+            "demand_signal",
+            "aml_red_flag",
+        ),
+    )
     ap.add_argument("--status", choices=("open", "acknowledged"))
     ap.add_argument("--limit", type=int, default=1000)
     ap.add_argument("--after", type=int, default=0, metavar="ALERT_ID", help="keyset cursor: the last alert_id seen")
@@ -341,14 +449,16 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--actor", help="who is acting (default: $CLIENTSTRATA_ACTOR)")
     ap.add_argument("--note")
     for ap in asub.choices.values():
-        ap.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
-                        help="print one JSON object as the last line")
+        ap.add_argument(
+            "--json", action="store_true", default=argparse.SUPPRESS, help="print one JSON object as the last line"
+        )
 
     sp = command("token", cmd_token, "issue, list or revoke API bearer tokens (stored only as hashes)")
     tok = sp.add_subparsers(dest="action", required=True)
     create = tok.add_parser("create", help="issue a token; it is printed once")
-    create.add_argument("--role", required=True, help="admin, risk_officer, marketing_analyst, "
-                                                       "relationship_manager, service_agent")
+    create.add_argument(
+        "--role", required=True, help="admin, risk_officer, marketing_analyst, relationship_manager, service_agent"
+    )
     create.add_argument("--rm-id", help="for relationship_manager: the RM whose book the token reads")
     create.add_argument("--name", required=True, help="who or what holds the token")
     create.add_argument("--actor", default=os.environ.get("CLIENTSTRATA_ACTOR", "cli"))
@@ -356,8 +466,9 @@ def _parser() -> argparse.ArgumentParser:
     revoke.add_argument("token_id", type=int)
     tok.add_parser("list", help="list tokens (never their secrets)")
     for action in tok.choices.values():
-        action.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
-                       help="print one JSON object as the last line")
+        action.add_argument(
+            "--json", action="store_true", default=argparse.SUPPRESS, help="print one JSON object as the last line"
+        )
 
     command("schema", cmd_schema, "print the GraphQL schema (SDL); api/schema.graphql is its committed copy")
 
@@ -373,6 +484,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from clientstrata.graph.errors import ClientStrataError
+
     try:
         args.fn(args)
     except ClientStrataError as exc:

@@ -3,6 +3,7 @@
 Secrets (database and Neo4j passwords) come only from the environment; nothing
 here has a production default.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,7 +25,7 @@ class Settings:
     graph_path: str | None = None  # embedded graph file; derived from the database URL when unset
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         return cls(
             database_url=env.get("CLIENTSTRATA_DATABASE_URL") or DEFAULT_DATABASE_URL,

@@ -3,6 +3,7 @@ the boundary so callers (jobs, API, CLI) never see a stack trace from a library.
 
 Every class carries a machine-readable `code` so the API can turn an expected failure into a
 typed result (`… | OverrideError { code message }`) instead of a masked error."""
+
 from __future__ import annotations
 
 __all__ = ["ClientStrataError", "NotFound", "StoreUnavailable", "InvalidInput"]

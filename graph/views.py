@@ -1,5 +1,6 @@
 """Read views over the graph and the record, with the caller's book applied, so the API, the
 SDK's server and notebooks all see the same scoped answer."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -7,15 +8,18 @@ from collections.abc import Sequence
 import pandas as pd
 from sqlalchemy.engine import Connection
 
-from .errors import NotFound
 from clientstrata.graph.record.households import household_members, households_by_id
 from clientstrata.graph.record.queries import in_book
 from clientstrata.graph.stores.base import GraphStore, HouseholdView
 
+from .errors import NotFound
+
 __all__ = ["household_view", "households_view", "ecosystem_view"]
 
 
-def households_view(conn: Connection, household_ids: Sequence[str], book: str | None = None) -> dict[str, HouseholdView]:
+def households_view(
+    conn: Connection, household_ids: Sequence[str], book: str | None = None
+) -> dict[str, HouseholdView]:
     """Households with only the members the caller may see, from the record and its rollups (so
     current as of the last ingest), in two queries. For a relationship manager a household with
     no member in their book is left out, as one that does not exist; the household AUM stays
@@ -23,10 +27,19 @@ def households_view(conn: Connection, household_ids: Sequence[str], book: str | 
     rows = households_by_id(conn, household_ids, book)
     members = household_members(conn, list(rows), book) if rows else {}
     cols = ["customer_id", "name", "role", "aum"]
-    return {hid: HouseholdView(hid, r["name"], r["status"], float(r["aum"]),
-                               pd.DataFrame(members.get(hid, []), columns=cols), tier=r["tier"],
-                               member_count=int(r["member_count"]), updated_at=r["updated_at"])
-            for hid, r in rows.items()}
+    return {
+        hid: HouseholdView(
+            hid,
+            r["name"],
+            r["status"],
+            float(r["aum"]),
+            pd.DataFrame(members.get(hid, []), columns=cols),
+            tier=r["tier"],
+            member_count=int(r["member_count"]),
+            updated_at=r["updated_at"],
+        )
+        for hid, r in rows.items()
+    }
 
 
 def household_view(conn: Connection, household_id: str, book: str | None = None) -> HouseholdView:
@@ -37,8 +50,14 @@ def household_view(conn: Connection, household_id: str, book: str | None = None)
     return found[household_id]
 
 
-def ecosystem_view(conn: Connection, graph: GraphStore, customer_id: str, hops: int = 2,
-                   book: str | None = None, first: int | None = None) -> pd.DataFrame:
+def ecosystem_view(
+    conn: Connection,
+    graph: GraphStore,
+    customer_id: str,
+    hops: int = 2,
+    book: str | None = None,
+    first: int | None = None,
+) -> pd.DataFrame:
     """Customers, enterprises and households within `hops` of a customer (label, id, name, hops,
     relations), nearest first; with `first`, only that many. A relationship manager sees the
     enterprises and households, and only the people in their own book: the path through a

@@ -1,11 +1,20 @@
 """Governance errors: expected refusals with a machine-readable `code`, under the one
 `ClientStrataError` hierarchy (unknown ids stay `graph.errors.NotFound`, code NOT_FOUND)."""
+
 from __future__ import annotations
 
-from ..graph.errors import ClientStrataError, InvalidInput, NotFound
+from clientstrata.graph.errors import ClientStrataError, InvalidInput, NotFound
 
-__all__ = ["GovernanceError", "MakerIsChecker", "InvalidState", "InvalidValue", "UnknownDimension",
-           "ReasonRequired", "ActorRequired", "NotFound"]
+__all__ = [
+    "GovernanceError",
+    "MakerIsChecker",
+    "InvalidState",
+    "InvalidValue",
+    "UnknownDimension",
+    "ReasonRequired",
+    "ActorRequired",
+    "NotFound",
+]
 
 
 class GovernanceError(ClientStrataError):

@@ -1,4 +1,5 @@
 """Progress bars: tqdm.auto (a widget in Jupyter, a bar in a terminal), switchable off."""
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,15 @@ def enabled(progress: bool | None = None) -> bool:
 
 
 def bar(total: int | None = None, desc: str = "", unit: str = "rows", progress: bool | None = None):
-    return tqdm(total=total, desc=desc, unit=unit, disable=not enabled(progress), leave=False,
-                unit_scale=True, dynamic_ncols=True)
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit=unit,
+        disable=not enabled(progress),
+        leave=False,
+        unit_scale=True,
+        dynamic_ncols=True,
+    )
 
 
 class Stopwatch(dict):

@@ -1,4 +1,5 @@
 """ClientStrata SDK: the GraphQL API as pandas DataFrames. Depends only on gql, httpx, pandas."""
+
 from ._client import Client
 from ._errors import APIError, AuthenticationError, ClientStrataSDKError, TransportError
 from ._governance import WhatIfReport

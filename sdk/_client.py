@@ -1,4 +1,5 @@
 """A thin gql client that returns pandas DataFrames."""
+
 from __future__ import annotations
 
 import os
@@ -6,8 +7,10 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from gql import Client as GqlClient, GraphQLRequest, gql
-from gql.transport.exceptions import TransportError as GqlTransportError, TransportQueryError
+from gql import Client as GqlClient
+from gql import GraphQLRequest, gql
+from gql.transport.exceptions import TransportError as GqlTransportError
+from gql.transport.exceptions import TransportQueryError
 from gql.transport.httpx import HTTPXTransport
 from httpx import HTTPError
 from tqdm.auto import tqdm
@@ -45,8 +48,13 @@ query Households($first: Int!, $after: String, $filter: HouseholdFilter, $since:
 }""")
 HOUSEHOLD_PAGE = 1_000  # the API's largest page
 HOUSEHOLD_COLUMNS = ["household_id", "name", "status", "tier", "aum", "member_count", "updated_at"]
-_HOUSEHOLD_FILTERS = {"tier": "tier", "branch_id": "branchId", "status": "status", "aum_min": "aumMin",
-                      "aum_max": "aumMax"}
+_HOUSEHOLD_FILTERS = {
+    "tier": "tier",
+    "branch_id": "branchId",
+    "status": "status",
+    "aum_min": "aumMin",
+    "aum_max": "aumMax",
+}
 
 _SEGMENTS = gql("""
 query Segments($dimension: String!, $run: Int) {
@@ -54,8 +62,18 @@ query Segments($dimension: String!, $run: Int) {
     value label labelZh customers share meanScore aumTotal aumAvg description descriptionZh
   }
 }""")
-SEGMENT_COLUMNS = ["value", "label", "label_zh", "customers", "share", "mean_score", "aum_total", "aum_avg",
-                   "description", "description_zh"]
+SEGMENT_COLUMNS = [
+    "value",
+    "label",
+    "label_zh",
+    "customers",
+    "share",
+    "mean_score",
+    "aum_total",
+    "aum_avg",
+    "description",
+    "description_zh",
+]
 
 _CHANGES = gql("""
 query Changes($first: Int!, $after: String) {
@@ -74,8 +92,19 @@ query Alerts($first: Int!, $after: String, $filter: AlertFilter) {
     edges { node { id runId customerId rmId type severity reason status createdAt acknowledgedBy acknowledgedAt } }
   }
 }""")
-ALERT_COLUMNS = ["alert_id", "run_id", "customer_id", "rm_id", "type", "severity", "reason", "status", "created_at",
-                 "acknowledged_by", "acknowledged_at"]
+ALERT_COLUMNS = [
+    "alert_id",
+    "run_id",
+    "customer_id",
+    "rm_id",
+    "type",
+    "severity",
+    "reason",
+    "status",
+    "created_at",
+    "acknowledged_by",
+    "acknowledged_at",
+]
 _ALERT_FILTERS = {"type": "type", "status": "status", "customer_id": "customerId", "rm_id": "rmId"}
 
 _RUNS = gql("""
@@ -85,11 +114,27 @@ query Runs($first: Int!, $after: String) {
     edges { node { id status kind requestedBy standardVersion startedAt publishedAt customerCount error } }
   }
 }""")
-RUN_COLUMNS = ["run_id", "status", "kind", "requested_by", "standard_version", "started_at", "published_at",
-               "customer_count", "error"]
+RUN_COLUMNS = [
+    "run_id",
+    "status",
+    "kind",
+    "requested_by",
+    "standard_version",
+    "started_at",
+    "published_at",
+    "customer_count",
+    "error",
+]
 
-_FILTERS = {"tier": "tier", "cooperation_depth": "cooperationDepth", "branch_id": "branchId", "rm_id": "rmId",
-            "aum_min": "aumMin", "aum_max": "aumMax", "tags": "tags"}
+_FILTERS = {
+    "tier": "tier",
+    "cooperation_depth": "cooperationDepth",
+    "branch_id": "branchId",
+    "rm_id": "rmId",
+    "aum_min": "aumMin",
+    "aum_max": "aumMax",
+    "tags": "tags",
+}
 _DATES = ("birth_date", "onboarded_on")
 
 
@@ -97,12 +142,14 @@ class Client:
     """`Client("http://127.0.0.1:8000/graphql", token=None)`; every method returns a DataFrame
     (a what-if: a `WhatIfReport` holding three)."""
 
-    def __init__(self, url: str, token: str | None = None, timeout: float = 60, progress: bool = True,
-                 page_size: int = PAGE_SIZE) -> None:
+    def __init__(
+        self, url: str, token: str | None = None, timeout: float = 60, progress: bool = True, page_size: int = PAGE_SIZE
+    ) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.url, self.progress, self.page_size = url, progress, page_size
-        self._gql = GqlClient(transport=HTTPXTransport(url=url, headers=headers, timeout=timeout),
-                              fetch_schema_from_transport=False)
+        self._gql = GqlClient(
+            transport=HTTPXTransport(url=url, headers=headers, timeout=timeout), fetch_schema_from_transport=False
+        )
 
     def __repr__(self) -> str:
         return f"Client(url={self.url!r})"
@@ -131,13 +178,15 @@ class Client:
             raise ValueError(f"unknown filter {sorted(unknown)}; use {sorted(_FILTERS)}")
         flt = {_FILTERS[k]: v for k, v in filters.items() if v is not None}
         if "tags" in flt:
-            flt["tags"] = [{"dimension": d, "values": [v] if isinstance(v, str) else list(v)}
-                           for d, v in flt["tags"].items()]
+            flt["tags"] = [
+                {"dimension": d, "values": [v] if isinstance(v, str) else list(v)} for d, v in flt["tags"].items()
+            ]
         frames, after, columns = [], None, None
         with tqdm(desc="customers", unit="rows", disable=not self.progress, leave=False) as bar:
             while True:
-                page = self._execute(_CUSTOMER_TABLE, first=self.page_size, after=after, filter=flt or None,
-                                     dimensions=dimensions)["customerTable"]
+                page = self._execute(
+                    _CUSTOMER_TABLE, first=self.page_size, after=after, filter=flt or None, dimensions=dimensions
+                )["customerTable"]
                 bar.total = page["totalCount"]
                 columns = page["columns"]
                 frames.append(pd.DataFrame(page["rows"], columns=columns))
@@ -164,15 +213,24 @@ class Client:
         if "status" in flt:
             flt["status"] = str(flt["status"]).upper()
         since = pd.Timestamp(updated_since).isoformat() if updated_since is not None else None
-        rows, _ = self._nodes(_HOUSEHOLDS, "households", min(self.page_size, HOUSEHOLD_PAGE), "households",
-                              filter=flt or None, since=since)
-        df = pd.DataFrame([[r["id"], r["name"], r["status"], r["tier"], r["aum"], r["memberCount"], r["updatedAt"]]
-                           for r in rows], columns=HOUSEHOLD_COLUMNS)
+        rows, _ = self._nodes(
+            _HOUSEHOLDS,
+            "households",
+            min(self.page_size, HOUSEHOLD_PAGE),
+            "households",
+            filter=flt or None,
+            since=since,
+        )
+        df = pd.DataFrame(
+            [[r["id"], r["name"], r["status"], r["tier"], r["aum"], r["memberCount"], r["updatedAt"]] for r in rows],
+            columns=HOUSEHOLD_COLUMNS,
+        )
         df["updated_at"] = pd.to_datetime(df["updated_at"])
         return df
 
-    def _nodes(self, query, root: str, first: int, desc: str, after: str | None = None,
-               **variables) -> tuple[list[dict], str | None]:
+    def _nodes(
+        self, query, root: str, first: int, desc: str, after: str | None = None, **variables
+    ) -> tuple[list[dict], str | None]:
         """Every node of a connection, page by page; returns them and the last cursor."""
         nodes: list[dict] = []
         with tqdm(desc=desc, unit="rows", disable=not self.progress, leave=False) as bar:
@@ -252,8 +310,9 @@ class Client:
             raise APIError([got["message"]], [got["code"]])
         return got["id"]
 
-    def whatif_report(self, whatif_id: int, wait: bool = True, timeout: float = 3600,
-                      poll_every: float = 2.0) -> G.WhatIfReport:
+    def whatif_report(
+        self, whatif_id: int, wait: bool = True, timeout: float = 3600, poll_every: float = 2.0
+    ) -> G.WhatIfReport:
         """A what-if's report (`.summary`, `.from_to`, `.sample` DataFrames). Waits while it is
         queued or running (`wait=False`: returns at once, the frames empty until done); a failed
         one raises `APIError` saying why; `TimeoutError` after `timeout` seconds."""
@@ -267,8 +326,10 @@ class Client:
             if node["status"] in G.WHATIF_FINISHED or not wait:
                 return G.WhatIfReport.from_node(node)
             if time.monotonic() > deadline:
-                raise TimeoutError(f"what-if {whatif_id} is still {node['status']} after {timeout:g} s; "
-                                   f"fetch it later with whatif_report({whatif_id})")
+                raise TimeoutError(
+                    f"what-if {whatif_id} is still {node['status']} after {timeout:g} s; "
+                    f"fetch it later with whatif_report({whatif_id})"
+                )
             time.sleep(poll_every)
 
     def whatif(self, standard: str | os.PathLike, sample: int = 20, timeout: float = 3600) -> G.WhatIfReport:

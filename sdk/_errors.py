@@ -1,4 +1,5 @@
 """The SDK's exceptions; transport and GraphQL errors are translated into these."""
+
 from __future__ import annotations
 
 __all__ = ["ClientStrataSDKError", "APIError", "AuthenticationError", "TransportError"]

@@ -1,5 +1,6 @@
 """Governance reads for the SDK: the GraphQL documents and how their answers become
 DataFrames (overrides; what-ifs, which the server does in the background)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,8 +8,16 @@ from dataclasses import dataclass
 import pandas as pd
 from gql import gql
 
-__all__ = ["OVERRIDES", "OVERRIDE_COLUMNS", "OVERRIDE_FILTERS", "SUBMIT_WHATIF", "WHATIF", "WHATIF_FINISHED",
-           "overrides_frame", "WhatIfReport"]
+__all__ = [
+    "OVERRIDES",
+    "OVERRIDE_COLUMNS",
+    "OVERRIDE_FILTERS",
+    "SUBMIT_WHATIF",
+    "WHATIF",
+    "WHATIF_FINISHED",
+    "overrides_frame",
+    "WhatIfReport",
+]
 
 OVERRIDES = gql("""
 query Overrides($first: Int!, $after: String, $filter: OverrideFilter) {
@@ -18,11 +27,30 @@ query Overrides($first: Int!, $after: String, $filter: OverrideFilter) {
                    decidedBy decidedAt decisionNote expiresOn revokedBy revokedAt } }
   }
 }""")
-OVERRIDE_COLUMNS = ["override_id", "customer_id", "dimension", "value", "label_zh", "label_en", "reason", "status",
-                    "proposed_by", "proposed_at", "decided_by", "decided_at", "decision_note", "expires_on",
-                    "revoked_by", "revoked_at"]
-OVERRIDE_FILTERS = {"status": "status", "customer_id": "customerId", "dimension": "dimension",
-                    "proposed_by": "proposedBy"}
+OVERRIDE_COLUMNS = [
+    "override_id",
+    "customer_id",
+    "dimension",
+    "value",
+    "label_zh",
+    "label_en",
+    "reason",
+    "status",
+    "proposed_by",
+    "proposed_at",
+    "decided_by",
+    "decided_at",
+    "decision_note",
+    "expires_on",
+    "revoked_by",
+    "revoked_at",
+]
+OVERRIDE_FILTERS = {
+    "status": "status",
+    "customer_id": "customerId",
+    "dimension": "dimension",
+    "proposed_by": "proposedBy",
+}
 
 SUBMIT_WHATIF = gql("""
 mutation SubmitWhatIf($standard: String!, $sample: Int!) {
@@ -72,27 +100,39 @@ class WhatIfReport:
     sample: pd.DataFrame
 
     @classmethod
-    def from_node(cls, w: dict) -> "WhatIfReport":
+    def from_node(cls, w: dict) -> WhatIfReport:
         report = w.get("report") or {}
         dims = report.get("dimensions") or []
         return cls(
-            whatif_id=w["id"], status=w["status"], standard_version=w["standardVersion"],
-            standard_sha256=w["standardSha256"], requested_by=w["requestedBy"],
+            whatif_id=w["id"],
+            status=w["status"],
+            standard_version=w["standardVersion"],
+            standard_sha256=w["standardSha256"],
+            requested_by=w["requestedBy"],
             requested_at=pd.Timestamp(w["requestedAt"]),
-            finished_at=pd.Timestamp(w["finishedAt"]) if w["finishedAt"] else None, error=w["error"],
-            base_run_id=report.get("baseRunId"), moved=report.get("moved"),
-            summary=pd.DataFrame([(d["dimension"], d["customers"], d["moved"]) for d in dims],
-                                 columns=["dimension", "customers", "moved"]),
-            from_to=pd.DataFrame([(d["dimension"], c["fromValue"], c["toValue"], c["customers"])
-                                  for d in dims for c in d["fromTo"]],
-                                 columns=["dimension", "from_value", "to_value", "customers"]),
-            sample=pd.DataFrame([(d["dimension"], m["customerId"], m["fromValue"], m["toValue"])
-                                 for d in dims for m in d["sample"]],
-                                columns=["dimension", "customer_id", "from_value", "to_value"]))
+            finished_at=pd.Timestamp(w["finishedAt"]) if w["finishedAt"] else None,
+            error=w["error"],
+            base_run_id=report.get("baseRunId"),
+            moved=report.get("moved"),
+            summary=pd.DataFrame(
+                [(d["dimension"], d["customers"], d["moved"]) for d in dims],
+                columns=["dimension", "customers", "moved"],
+            ),
+            from_to=pd.DataFrame(
+                [(d["dimension"], c["fromValue"], c["toValue"], c["customers"]) for d in dims for c in d["fromTo"]],
+                columns=["dimension", "from_value", "to_value", "customers"],
+            ),
+            sample=pd.DataFrame(
+                [(d["dimension"], m["customerId"], m["fromValue"], m["toValue"]) for d in dims for m in d["sample"]],
+                columns=["dimension", "customer_id", "from_value", "to_value"],
+            ),
+        )
 
     def __repr__(self) -> str:
         if self.status != "done":
             return f"WhatIfReport(#{self.whatif_id} {self.standard_version!r}: {self.status})"
         touched = int((self.summary["moved"] > 0).sum())
-        return (f"WhatIfReport(#{self.whatif_id} {self.standard_version!r} vs run {self.base_run_id}: {self.moved:,} "
-                f"tags move, in {touched} of {len(self.summary)} dimensions)")
+        return (
+            f"WhatIfReport(#{self.whatif_id} {self.standard_version!r} vs run {self.base_run_id}: {self.moved:,} "
+            f"tags move, in {touched} of {len(self.summary)} dimensions)"
+        )

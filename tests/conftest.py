@@ -3,6 +3,7 @@ serving it on loopback.
 
 SQLite + networkx always; PostgreSQL when CLIENTSTRATA_TEST_POSTGRES_URL is set and Neo4j when
 CLIENTSTRATA_TEST_NEO4J_URI is set (`make test` starts both servers and sets both)."""
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,8 @@ import uvicorn
 
 from clientstrata.api.app import create_app
 from clientstrata.graph.record.db import engine_for, migrate
-from clientstrata.graph.stores.networkx_store import NetworkxGraph
 from clientstrata.graph.stores.base import GraphStore
+from clientstrata.graph.stores.networkx_store import NetworkxGraph
 from clientstrata.jobs.ingest.generate import generate
 
 # governance factories (set_aum, write_standard, cli_env, …) live beside this file
@@ -36,6 +37,7 @@ def open_store(kind: str, tmp_path: Path) -> GraphStore:
     if kind == "networkx":
         return NetworkxGraph(tmp_path / f"graph-{len(list(tmp_path.glob('graph-*')))}.pkl")
     from clientstrata.graph.stores.neo4j_store import Neo4jGraph
+
     store = Neo4jGraph(NEO4J_URI, ("neo4j", os.environ.get("CLIENTSTRATA_NEO4J_PASSWORD", "clientstrata-dev")))
     store.clear()
     return store
@@ -93,6 +95,7 @@ def make_token(engine):
     def make(role: str, rm_id: str | None = None) -> str:
         with engine.begin() as conn:
             return issue_token(conn, role, f"test {role}", rm_id)[1]
+
     return make
 
 
@@ -108,8 +111,9 @@ class _Snapshots:
 
     def restore(self, engine, graph, bundle_dir: Path) -> None:
         from clientstrata.jobs.ingest.load import ingest
-        from clientstrata.jobs.runs.pipeline import classify
         from clientstrata.jobs.ingest.sync import sync_graph
+        from clientstrata.jobs.runs.pipeline import classify
+
         backend = engine.dialect.name
         if backend not in self.built:
             ingest(bundle_dir, engine=engine, progress=False)
@@ -127,8 +131,11 @@ class _Snapshots:
         if engine.dialect.name == "sqlite":
             shutil.copyfile(engine.url.database, self.root / "loaded.db")
         else:
-            self._admin(engine, f"DROP DATABASE IF EXISTS {self._template(engine)} WITH (FORCE)",
-                        f"CREATE DATABASE {self._template(engine)} TEMPLATE {engine.url.database}")
+            self._admin(
+                engine,
+                f"DROP DATABASE IF EXISTS {self._template(engine)} WITH (FORCE)",
+                f"CREATE DATABASE {self._template(engine)} TEMPLATE {engine.url.database}",
+            )
 
     def _load(self, engine) -> None:
         if engine.dialect.name == "sqlite":
@@ -136,8 +143,11 @@ class _Snapshots:
                 Path(engine.url.database + suffix).unlink(missing_ok=True)
             shutil.copyfile(self.root / "loaded.db", engine.url.database)
         else:
-            self._admin(engine, f"DROP DATABASE {engine.url.database} WITH (FORCE)",
-                        f"CREATE DATABASE {engine.url.database} TEMPLATE {self._template(engine)}")
+            self._admin(
+                engine,
+                f"DROP DATABASE {engine.url.database} WITH (FORCE)",
+                f"CREATE DATABASE {engine.url.database} TEMPLATE {self._template(engine)}",
+            )
 
     @staticmethod
     def _template(engine) -> str:
@@ -208,4 +218,5 @@ def ingest_rows(engine, tmp_path):
         for table, rows in tables.items():
             pd.DataFrame(rows).to_csv(folder / f"{table}.csv", index=False)
         return ingest(folder, engine=engine, progress=False)
+
     return run

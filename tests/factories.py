@@ -1,5 +1,6 @@
 """Factories for the governance tests (a pytest plugin of tests/conftest.py): change a customer's data between runs, write a
 standard, find a customer by tier."""
+
 from __future__ import annotations
 
 import os
@@ -10,8 +11,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from clientstrata.jobs.ingest.bundle import ASSET_FAMILIES
 from clientstrata.jobs.governance.standards import standard_text
+from clientstrata.jobs.ingest.bundle import ASSET_FAMILIES
 
 
 @pytest.fixture
@@ -24,18 +25,31 @@ def set_aum(loaded) -> Callable[..., None]:
         fams = ", ".join(f"'{f}'" for f in ASSET_FAMILIES)
         with engine.begin() as conn:
             latest = conn.execute(sa.text("SELECT max(month) FROM balances_monthly")).scalar()
-            accts = conn.execute(sa.text(f"""
+            accts = (
+                conn.execute(
+                    sa.text(f"""
                 SELECT DISTINCT a.account_id FROM accounts a JOIN products p ON p.product_id = a.product_id
                 JOIN balances_monthly b ON b.account_id = a.account_id
                 WHERE a.owner_type = 'individual' AND a.owner_id = :c AND p.family IN ({fams}) AND a.currency = 'CNY'
-                ORDER BY a.account_id"""), {"c": customer_id}).scalars().all()
+                ORDER BY a.account_id"""),
+                    {"c": customer_id},
+                )
+                .scalars()
+                .all()
+            )
             assert accts, f"{customer_id} has no CNY asset account with monthly balances"
             months = "" if every_month else "AND month = :m"
             for i, acct in enumerate(accts):
-                conn.execute(sa.text(f"UPDATE balances_monthly SET avg_daily_balance = :v WHERE account_id = :a {months}"),
-                             {"v": amount if i == 0 else 0, "a": acct, "m": latest})
-            conn.execute(sa.text(f"""UPDATE accounts SET balance = 0 WHERE owner_id = :c AND owner_type = 'individual'
-                AND account_id NOT IN (SELECT account_id FROM balances_monthly)"""), {"c": customer_id})
+                conn.execute(
+                    sa.text(f"UPDATE balances_monthly SET avg_daily_balance = :v WHERE account_id = :a {months}"),
+                    {"v": amount if i == 0 else 0, "a": acct, "m": latest},
+                )
+            conn.execute(
+                sa.text("""UPDATE accounts SET balance = 0 WHERE owner_id = :c AND owner_type = 'individual'
+                AND account_id NOT IN (SELECT account_id FROM balances_monthly)"""),
+                {"c": customer_id},
+            )
+
     return set_
 
 
@@ -48,13 +62,21 @@ def customer_in(loaded) -> Callable[[str, str], list[str]]:
     def find(dimension: str, value: str) -> list[str]:
         fams = ", ".join(f"'{f}'" for f in ASSET_FAMILIES)
         with engine.connect() as conn:
-            return conn.execute(sa.text(f"""
+            return (
+                conn.execute(
+                    sa.text(f"""
                 SELECT DISTINCT t.customer_id FROM tags t JOIN accounts a ON a.owner_id = t.customer_id
                 JOIN products p ON p.product_id = a.product_id
                 WHERE t.run_id = (SELECT max(run_id) FROM tags) AND t.dimension = :d AND t.value = :v
                   AND p.family IN ({fams}) AND a.currency = 'CNY'
                   AND EXISTS (SELECT 1 FROM balances_monthly b WHERE b.account_id = a.account_id)
-                ORDER BY t.customer_id"""), {"d": dimension, "v": value}).scalars().all()
+                ORDER BY t.customer_id"""),
+                    {"d": dimension, "v": value},
+                )
+                .scalars()
+                .all()
+            )
+
     return find
 
 
@@ -66,6 +88,7 @@ def without_governance(text: str) -> str:
 @pytest.fixture
 def write_standard(tmp_path) -> Callable[..., Path]:
     """write_standard(extra="", replace={old: new}, name=…): the packaged standard with edits."""
+
     def write(extra: str = "", replace: dict[str, str] | None = None, name: str = "draft.yaml") -> Path:
         text = without_governance(standard_text(None)) if "governance:" in extra else standard_text(None)
         for old, new in (replace or {}).items():
@@ -74,6 +97,7 @@ def write_standard(tmp_path) -> Callable[..., Path]:
         path = tmp_path / name
         path.write_text(text + extra, encoding="utf-8")
         return path
+
     return write
 
 

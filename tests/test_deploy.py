@@ -3,6 +3,7 @@
 There is no Docker engine in CI, so these read the files: the compose services the spec names,
 settings the API really reads, credentials that agree between services, secrets only from the
 environment, loopback-only ports, and commands the `clientstrata` CLI accepts."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,8 @@ import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
-from clientstrata.graph import config
 from clientstrata.cli.main import _parser
+from clientstrata.graph import config
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -53,6 +54,7 @@ def interpolate(value, env: dict[str, str]):
 
 def names_read_by_config() -> set[str]:
     """The CLIENTSTRATA_* variables Settings.from_env looks up, observed, not listed by hand."""
+
     class Recording(dict):
         def __init__(self) -> None:
             super().__init__()
@@ -118,11 +120,15 @@ def test_api_settings_reach_the_compose_servers_with_their_credentials():
     db = make_url(cfg.database_url)
     assert db.drivername == "postgresql+psycopg" and db.host == "postgres" and db.port == 5432
     assert (db.username, db.password, db.database) == (
-        pg_env["POSTGRES_USER"], pg_env["POSTGRES_PASSWORD"], pg_env["POSTGRES_DB"])
+        pg_env["POSTGRES_USER"],
+        pg_env["POSTGRES_PASSWORD"],
+        pg_env["POSTGRES_DB"],
+    )
     bolt = re.fullmatch(r"bolt://(\w+):(\d+)", cfg.neo4j_uri)
     assert bolt and bolt[1] == "neo4j" and bolt[2] in {c for _, _, c in published_ports(SERVICES["neo4j"])}
-    assert interpolate(SERVICES["neo4j"]["environment"], SECRETS)["NEO4J_AUTH"] == \
-        f"{cfg.neo4j_user}/{cfg.neo4j_password}"
+    assert (
+        interpolate(SERVICES["neo4j"]["environment"], SECRETS)["NEO4J_AUTH"] == f"{cfg.neo4j_user}/{cfg.neo4j_password}"
+    )
     assert cfg.neo4j_password == SECRETS["CLIENTSTRATA_NEO4J_PASSWORD"]
     assert db.password == SECRETS["CLIENTSTRATA_PG_PASSWORD"]
 
@@ -130,8 +136,12 @@ def test_api_settings_reach_the_compose_servers_with_their_credentials():
 @pytest.mark.parametrize("secret", sorted(SECRETS))
 def test_compose_stops_when_a_secret_is_unset(secret):
     without = {k: v for k, v in SECRETS.items() if k != secret}
-    uses = [(name, key, value) for name, svc in SERVICES.items()
-            for key, value in svc.get("environment", {}).items() if secret in str(value)]
+    uses = [
+        (name, key, value)
+        for name, svc in SERVICES.items()
+        for key, value in svc.get("environment", {}).items()
+        if secret in str(value)
+    ]
     assert uses
     for name, key, value in uses:  # every use, so no single one falls back to a default password
         with pytest.raises(KeyError, match=secret):

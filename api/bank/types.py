@@ -1,4 +1,5 @@
 """Branch and relationship-manager types."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,7 +26,11 @@ class RelationshipManager:
     branch: Branch
 
     @classmethod
-    def from_row(cls, r: dict) -> "RelationshipManager":
-        return cls(id=strawberry.ID(r["rm_id"]), name=r["name"], grade=r["grade"], hired_on=r["hired_on"],
-                   branch=Branch(id=strawberry.ID(r["branch_id"]), name=r["branch_name"], region=r["region"],
-                                 city=r["city"]))
+    def from_row(cls, r: dict) -> RelationshipManager:
+        return cls(
+            id=strawberry.ID(r["rm_id"]),
+            name=r["name"],
+            grade=r["grade"],
+            hired_on=r["hired_on"],
+            branch=Branch(id=strawberry.ID(r["branch_id"]), name=r["branch_name"], region=r["region"], city=r["city"]),
+        )

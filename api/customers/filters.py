@@ -1,12 +1,13 @@
 """Customer filters: GraphQL input → the domain's CustomerFilter."""
+
 from __future__ import annotations
 
 from enum import Enum
 
 import strawberry
 
+from clientstrata.graph.errors import InvalidInput
 from clientstrata.graph.record import queries as Q
-from ...graph.errors import InvalidInput
 from clientstrata.jobs.tracking.alerts import ALERT_TYPES
 
 __all__ = ["CustomerFilter", "TagFilter", "CustomerSort"]
@@ -34,8 +35,9 @@ class CustomerFilter:
     tags: list[TagFilter] | None = strawberry.UNSET
     aum_min: float | None = strawberry.field(default=strawberry.UNSET, description="Month-average AUM ≥, CNY.")
     aum_max: float | None = strawberry.field(default=strawberry.UNSET, description="Month-average AUM <, CNY.")
-    alert_type: str | None = strawberry.field(default=strawberry.UNSET,
-                                              description=f"Customers with an open alert of this type ({', '.join(ALERT_TYPES)}).")
+    alert_type: str | None = strawberry.field(
+        default=strawberry.UNSET, description=f"Customers with an open alert of this type ({', '.join(ALERT_TYPES)})."
+    )
 
     def to_domain(self) -> Q.CustomerFilter:
         given = {k: v for k, v in vars(self).items() if v is not strawberry.UNSET and v is not None}

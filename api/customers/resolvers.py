@@ -1,4 +1,5 @@
 """Customer resolvers: one call each into the domain functions."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -6,26 +7,37 @@ from functools import partial
 
 from strawberry.types import Info
 
+from clientstrata.api.pagination import PageInfo
+from clientstrata.graph.errors import InvalidInput
 from clientstrata.graph.record import queries as Q
-from ...graph.errors import InvalidInput
-from ...graph.views import ecosystem_view
-from ..pagination import PageInfo
+from clientstrata.graph.views import ecosystem_view
+
 from .filters import CustomerFilter, CustomerSort, to_domain
 from .types import Customer, CustomerConnection, CustomerEdge, CustomerTable, EcosystemNode, Tag, TagHistoryEntry
 
-__all__ = ["resolve_customers", "resolve_customer", "resolve_customer_table", "resolve_ecosystem", "resolve_tags",
-           "resolve_tag_history"]
+__all__ = [
+    "resolve_customers",
+    "resolve_customer",
+    "resolve_customer_table",
+    "resolve_ecosystem",
+    "resolve_tags",
+    "resolve_tag_history",
+]
 
 
-async def resolve_customers(info: Info, first: int, after: str | None,
-                            filter: CustomerFilter | None, sort: CustomerSort = CustomerSort.ID) -> CustomerConnection:
+async def resolve_customers(
+    info: Info, first: int, after: str | None, filter: CustomerFilter | None, sort: CustomerSort = CustomerSort.ID
+) -> CustomerConnection:
     ctx, flt = info.context, to_domain(filter)
     page = await ctx.run(Q.customer_page, first, after, flt, ctx.principal.book, sort.value, False)
     edges = [CustomerEdge(cursor=Q.page_cursor(r, sort.value), node=Customer.from_row(r)) for r in page.rows]
     for r in page.rows:  # the page already holds the rows: prime the loader, skip a query
         ctx.customer.prime(r["customer_id"], r)
-    return CustomerConnection(edges=edges, count=partial(ctx.run, Q.customer_count, flt, ctx.principal.book),
-                              page_info=PageInfo.of(edges, page.has_next))
+    return CustomerConnection(
+        edges=edges,
+        count=partial(ctx.run, Q.customer_count, flt, ctx.principal.book),
+        page_info=PageInfo.of(edges, page.has_next),
+    )
 
 
 async def resolve_customer(info: Info, id: str) -> Customer | None:
@@ -37,14 +49,20 @@ def _plain(v):
     return v.isoformat() if isinstance(v, dt.date) else v
 
 
-async def resolve_customer_table(info: Info, first: int, after: str | None, filter: CustomerFilter | None,
-                                 dimensions: list[str] | None) -> CustomerTable:
-    df, has_next, total = await info.context.run(Q.customer_table, first, after, to_domain(filter),
-                                                 info.context.principal.book, dimensions)
+async def resolve_customer_table(
+    info: Info, first: int, after: str | None, filter: CustomerFilter | None, dimensions: list[str] | None
+) -> CustomerTable:
+    df, has_next, total = await info.context.run(
+        Q.customer_table, first, after, to_domain(filter), info.context.principal.book, dimensions
+    )
     rows = [[_plain(v) for v in row] for row in df.itertuples(index=False, name=None)]
     end = Q.encode_cursor(rows[-1][0]) if rows else None
-    return CustomerTable(columns=list(df.columns), rows=rows, total_count=total,
-                         page_info=PageInfo(has_next_page=has_next, end_cursor=end))
+    return CustomerTable(
+        columns=list(df.columns),
+        rows=rows,
+        total_count=total,
+        page_info=PageInfo(has_next_page=has_next, end_cursor=end),
+    )
 
 
 async def resolve_tags(info: Info, customer_id: str, dimension: str | None, as_of: dt.date | None) -> list[Tag]:
@@ -70,6 +88,14 @@ async def resolve_ecosystem(info: Info, customer_id: str, hops: int, first: int)
         raise InvalidInput(f"`first` must be between 1 and {MAX_ECOSYSTEM}")
     ctx = info.context
     df = await ctx.run(ecosystem_view, ctx.graph, customer_id, hops, ctx.principal.book, first)
-    return [EcosystemNode(label=r.label, id=r.id, name=r.name, hops=int(r.hops), relations=r.relations.split(","),
-                          degree=int(r.degree))
-            for r in df.itertuples()]
+    return [
+        EcosystemNode(
+            label=r.label,
+            id=r.id,
+            name=r.name,
+            hops=int(r.hops),
+            relations=r.relations.split(","),
+            degree=int(r.degree),
+        )
+        for r in df.itertuples()
+    ]

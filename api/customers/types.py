@@ -1,4 +1,5 @@
 """Customer types. Transport only: fields read what the domain functions returned."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,18 +10,27 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from clientstrata.api.pagination import PageInfo
 from clientstrata.graph.record.access import Permission
 from clientstrata.graph.record.pii import mask_account_number, mask_address, mask_id_number, mask_phone
 from clientstrata.graph.stores.base import HUB_DEGREE
-from ..pagination import PageInfo
 
 if TYPE_CHECKING:
-    from ..bank.types import RelationshipManager
-    from ..households.types import Household
-    from ..tracking.types import Alert, Feedback
+    from clientstrata.api.bank.types import RelationshipManager
+    from clientstrata.api.households.types import Household
+    from clientstrata.api.tracking.types import Alert, Feedback
 
-__all__ = ["Customer", "Tag", "TagHistoryEntry", "Holding", "ProductFamilyHoldings", "EcosystemNode", "CustomerEdge",
-           "CustomerConnection", "CustomerTable"]
+__all__ = [
+    "Customer",
+    "Tag",
+    "TagHistoryEntry",
+    "Holding",
+    "ProductFamilyHoldings",
+    "EcosystemNode",
+    "CustomerEdge",
+    "CustomerConnection",
+    "CustomerTable",
+]
 
 
 @strawberry.type(description="One classification of a customer on one dimension, with its reason.")
@@ -35,19 +45,31 @@ class Tag:
     standard_version: str
     run_id: int
     computed_value: str | None = strawberry.field(
-        default=None, description="The value the run computed; differs from `value` when a manual override applies.")
-    override_id: int | None = strawberry.field(default=None, description="The manual override in force, if any "
-                                                                       "(`override(id)` reads it whole).")
+        default=None, description="The value the run computed; differs from `value` when a manual override applies."
+    )
+    override_id: int | None = strawberry.field(
+        default=None, description="The manual override in force, if any (`override(id)` reads it whole)."
+    )
     overridden_by: str | None = strawberry.field(default=None, description="Who approved the override.")
     override_reason: str | None = strawberry.field(default=None, description="Why the value was overridden.")
 
     @classmethod
-    def from_row(cls, r: dict) -> "Tag":
-        return cls(dimension=r["dimension"], value=r["value"], label=r["label_en"], label_zh=r["label_zh"],
-                   score=r["score"], explanation=r["rule"], inputs=r["inputs"],
-                   standard_version=r["standard_version"], run_id=r["run_id"],
-                   computed_value=r.get("computed_value", r["value"]), override_id=r.get("override_id"),
-                   overridden_by=r.get("overridden_by"), override_reason=r.get("override_reason"))
+    def from_row(cls, r: dict) -> Tag:
+        return cls(
+            dimension=r["dimension"],
+            value=r["value"],
+            label=r["label_en"],
+            label_zh=r["label_zh"],
+            score=r["score"],
+            explanation=r["rule"],
+            inputs=r["inputs"],
+            standard_version=r["standard_version"],
+            run_id=r["run_id"],
+            computed_value=r.get("computed_value", r["value"]),
+            override_id=r.get("override_id"),
+            overridden_by=r.get("overridden_by"),
+            override_reason=r.get("override_reason"),
+        )
 
 
 @strawberry.type(description="The value one published run computed for a customer on one dimension.")
@@ -62,10 +84,17 @@ class TagHistoryEntry:
     explanation: str = strawberry.field(description="The rule that fired, in words.")
 
     @classmethod
-    def from_row(cls, r: dict) -> "TagHistoryEntry":
-        return cls(run_id=r["run_id"], published_at=r["published_at"], standard_version=r["standard_version"],
-                   value=r["value"], label=r["label_en"], label_zh=r["label_zh"], score=r["score"],
-                   explanation=r["rule"])
+    def from_row(cls, r: dict) -> TagHistoryEntry:
+        return cls(
+            run_id=r["run_id"],
+            published_at=r["published_at"],
+            standard_version=r["standard_version"],
+            value=r["value"],
+            label=r["label_en"],
+            label_zh=r["label_zh"],
+            score=r["score"],
+            explanation=r["rule"],
+        )
 
 
 def _pii(info: Info, customer_id: str, field: str, value: str | None, mask) -> str | None:
@@ -91,11 +120,14 @@ class Holding:
 
     @strawberry.field(description="Account number; first six and last four for roles without need.")
     def account_number(self, info: Info) -> str | None:
-        return _pii(info, self._customer_id, f"account_number:{self.account_id}", self._account_number,
-                    mask_account_number)
+        return _pii(
+            info, self._customer_id, f"account_number:{self.account_id}", self._account_number, mask_account_number
+        )
 
 
-@strawberry.type(description="Holdings of one product family (deposit, wealth_management, fund, insurance, loan, card).")
+@strawberry.type(
+    description="Holdings of one product family (deposit, wealth_management, fund, insurance, loan, card)."
+)
 class ProductFamilyHoldings:
     family: str
     balance: float
@@ -109,13 +141,18 @@ class EcosystemNode:
     name: str | None
     hops: int
     relations: list[str] = strawberry.field(description="Relationship types that reach it at that distance.")
-    degree: int = strawberry.field(description=(
-        f"Its ecosystem relationships in the whole graph. One with more than {HUB_DEGREE} (a large payroll "
-        "employer, say) is a hub: it is listed, but the walk does not pass through it to its thousands of staff."))
+    degree: int = strawberry.field(
+        description=(
+            f"Its ecosystem relationships in the whole graph. One with more than {HUB_DEGREE} (a large payroll "
+            "employer, say) is a hub: it is listed, but the walk does not pass through it to its thousands of staff."
+        )
+    )
 
 
-@strawberry.type(description="An individual customer. ID numbers, phones and addresses are masked unless the "
-                             "caller's role needs them (JR/T 0171-2020).")
+@strawberry.type(
+    description="An individual customer. ID numbers, phones and addresses are masked unless the "
+    "caller's role needs them (JR/T 0171-2020)."
+)
 class Customer:
     id: strawberry.ID
     name: str
@@ -123,15 +160,24 @@ class Customer:
     birth_date: dt.date | None
     branch_id: str | None
     rm_id: str | None
-    aum: float = strawberry.field(description="Current AUM (latest month), CNY: refreshed by every ingest, "
-                                              "unlike tags, which change with published runs.")
+    aum: float = strawberry.field(
+        description="Current AUM (latest month), CNY: refreshed by every ingest, "
+        "unlike tags, which change with published runs."
+    )
     _row: strawberry.Private[dict]
 
     @classmethod
-    def from_row(cls, r: dict) -> "Customer":
-        return cls(id=strawberry.ID(r["customer_id"]), name=r["name"], gender=r["gender"],
-                   birth_date=r["birth_date"], branch_id=r["branch_id"], rm_id=r["rm_id"],
-                   aum=float(r.get("aum") or 0.0), _row=r)
+    def from_row(cls, r: dict) -> Customer:
+        return cls(
+            id=strawberry.ID(r["customer_id"]),
+            name=r["name"],
+            gender=r["gender"],
+            birth_date=r["birth_date"],
+            branch_id=r["branch_id"],
+            rm_id=r["rm_id"],
+            aum=float(r.get("aum") or 0.0),
+            _row=r,
+        )
 
     @strawberry.field(description="Resident ID number; masked (110***********1234) for roles without need.")
     def id_number(self, info: Info) -> str | None:
@@ -141,21 +187,28 @@ class Customer:
     def phone(self, info: Info) -> str | None:
         return _pii(info, str(self.id), "phone", self._row.get("phone"), mask_phone)
 
-    @strawberry.field(description="Home address; only the region down to district (北京市朝阳区***) for roles "
-                                  "without need.")
+    @strawberry.field(
+        description="Home address; only the region down to district (北京市朝阳区***) for roles without need."
+    )
     def address(self, info: Info) -> str | None:
         return _pii(info, str(self.id), "address", self._row.get("address"), mask_address)
 
-    @strawberry.field(description="Tags of the latest published run; with `asOf`, as readers saw them at the end "
-                                  "of that day (the run published last by then, with the overrides then in force).")
+    @strawberry.field(
+        description="Tags of the latest published run; with `asOf`, as readers saw them at the end "
+        "of that day (the run published last by then, with the overrides then in force)."
+    )
     async def tags(self, info: Info, dimension: str | None = None, as_of: dt.date | None = None) -> list[Tag]:
         from .resolvers import resolve_tags
+
         return await resolve_tags(info, str(self.id), dimension, as_of)
 
-    @strawberry.field(description="The value every published run computed on `dimension`, oldest run first "
-                                  "(manual overrides are not part of a run: see `tags(asOf:)`).")
+    @strawberry.field(
+        description="The value every published run computed on `dimension`, oldest run first "
+        "(manual overrides are not part of a run: see `tags(asOf:)`)."
+    )
     async def tag_history(self, info: Info, dimension: str) -> list[TagHistoryEntry]:
         from .resolvers import resolve_tag_history
+
         return await resolve_tag_history(info, str(self.id), dimension)
 
     @strawberry.field(description="Wealth tier value of the latest run (mass, affluent, wealth, private_banking).")
@@ -174,44 +227,69 @@ class Customer:
         rows = await info.context.holdings.load(str(self.id))
         families: dict[str, list[Holding]] = {}
         for r in rows:
-            families.setdefault(r["family"], []).append(Holding(
-                account_id=r["account_id"], product_id=r["product_id"], product_name=r["product_name"],
-                family=r["family"], risk_level=r["risk_level"], currency=r["currency"], balance=r["balance"],
-                status=r["status"], _customer_id=str(self.id), _account_number=r["account_number"]))
-        return [ProductFamilyHoldings(family=f, balance=round(sum(h.balance or 0 for h in hs), 2), holdings=hs)
-                for f, hs in families.items()]
+            families.setdefault(r["family"], []).append(
+                Holding(
+                    account_id=r["account_id"],
+                    product_id=r["product_id"],
+                    product_name=r["product_name"],
+                    family=r["family"],
+                    risk_level=r["risk_level"],
+                    currency=r["currency"],
+                    balance=r["balance"],
+                    status=r["status"],
+                    _customer_id=str(self.id),
+                    _account_number=r["account_number"],
+                )
+            )
+        return [
+            ProductFamilyHoldings(family=f, balance=round(sum(h.balance or 0 for h in hs), 2), holdings=hs)
+            for f, hs in families.items()
+        ]
 
     @strawberry.field(description="The customer's relationship manager (客户经理).")
-    async def relationship_manager(self, info: Info) -> Annotated[
-            "RelationshipManager", strawberry.lazy("..bank.types")] | None:
-        from ..bank.types import RelationshipManager
+    async def relationship_manager(
+        self, info: Info
+    ) -> Annotated[RelationshipManager, strawberry.lazy("..bank.types")] | None:
+        from clientstrata.api.bank.types import RelationshipManager
+
         row = await info.context.rm.load(self.rm_id) if self.rm_id else None
         return RelationshipManager.from_row(row) if row else None
 
-    @strawberry.field(description="Customers, enterprises and households within `hops` (1–4) in the graph: "
-                                  "employer, controlled enterprises, household, co-holders. Nearest first "
-                                  "(then enterprises, households, people), at most `first` (≤ 1000): a "
-                                  "payroll employer's whole staff is two hops from each employee.")
+    @strawberry.field(
+        description="Customers, enterprises and households within `hops` (1–4) in the graph: "
+        "employer, controlled enterprises, household, co-holders. Nearest first "
+        "(then enterprises, households, people), at most `first` (≤ 1000): a "
+        "payroll employer's whole staff is two hops from each employee."
+    )
     async def ecosystem(self, info: Info, hops: int = 2, first: int = 100) -> list[EcosystemNode]:
         from .resolvers import resolve_ecosystem
+
         return await resolve_ecosystem(info, str(self.id), hops, first)
 
     @strawberry.field(description="The customer's alerts, newest first (at most 50); `status`: open or acknowledged.")
-    async def alerts(self, info: Info, status: str | None = None) -> list[
-            Annotated["Alert", strawberry.lazy("..tracking.types")]]:
-        from ..tracking.types import Alert
-        return [Alert.from_row(r) for r in await info.context.alerts.load(str(self.id))
-                if status is None or r["status"] == status]
+    async def alerts(
+        self, info: Info, status: str | None = None
+    ) -> list[Annotated[Alert, strawberry.lazy("..tracking.types")]]:
+        from clientstrata.api.tracking.types import Alert
 
-    @strawberry.field(description="Surveys, complaints and compliments recorded against the customer, newest first "
-                                  "(at most 50).")
-    async def feedback(self, info: Info) -> list[Annotated["Feedback", strawberry.lazy("..tracking.types")]]:
-        from ..tracking.types import Feedback
+        return [
+            Alert.from_row(r)
+            for r in await info.context.alerts.load(str(self.id))
+            if status is None or r["status"] == status
+        ]
+
+    @strawberry.field(
+        description="Surveys, complaints and compliments recorded against the customer, newest first (at most 50)."
+    )
+    async def feedback(self, info: Info) -> list[Annotated[Feedback, strawberry.lazy("..tracking.types")]]:
+        from clientstrata.api.tracking.types import Feedback
+
         return [Feedback.from_row(r) for r in await info.context.feedback.load(str(self.id))]
 
     @strawberry.field
-    async def household(self, info: Info) -> Annotated["Household", strawberry.lazy("..households.types")] | None:
-        from ..households.resolvers import resolve_household
+    async def household(self, info: Info) -> Annotated[Household, strawberry.lazy("..households.types")] | None:
+        from clientstrata.api.households.resolvers import resolve_household
+
         hid = await info.context.household_id.load(str(self.id))
         return await resolve_household(info, hid) if hid else None
 
@@ -233,8 +311,10 @@ class CustomerConnection:
         return await self.count()
 
 
-@strawberry.type(description="A page of customers as columns and rows: the bulk path for analysts' pulls. "
-                             "`rows` is a JSON list of lists in `columns` order; dates are ISO strings.")
+@strawberry.type(
+    description="A page of customers as columns and rows: the bulk path for analysts' pulls. "
+    "`rows` is a JSON list of lists in `columns` order; dates are ISO strings."
+)
 class CustomerTable:
     columns: list[str]
     rows: JSON

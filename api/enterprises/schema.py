@@ -1,4 +1,5 @@
 """Enterprise queries."""
+
 from __future__ import annotations
 
 import strawberry

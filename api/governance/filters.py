@@ -1,4 +1,5 @@
 """Governance inputs."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,18 +12,19 @@ __all__ = ["AuditFilter", "OverrideFilter", "ProposeOverrideInput"]
 @strawberry.input(description="Every condition given must hold.")
 class AuditFilter:
     actor: str | None = None
-    action: str | None = strawberry.field(default=None, description="An action (`override.approved`); ending in "
-                                                                    "`.` or `*`, a prefix (`override.`).")
-    entity_type: str | None = strawberry.field(default=None, description="override, alert, classification_run, "
-                                                                         "customer, feedback …")
+    action: str | None = strawberry.field(
+        default=None, description="An action (`override.approved`); ending in `.` or `*`, a prefix (`override.`)."
+    )
+    entity_type: str | None = strawberry.field(
+        default=None, description="override, alert, classification_run, customer, feedback …"
+    )
     entity_id: str | None = None
     since: dt.datetime | None = None
 
 
 @strawberry.input(description="Every condition given must hold.")
 class OverrideFilter:
-    status: str | None = strawberry.field(default=None, description="proposed, approved, rejected, revoked or "
-                                                                    "expired.")
+    status: str | None = strawberry.field(default=None, description="proposed, approved, rejected, revoked or expired.")
     customer_id: strawberry.ID | None = strawberry.field(default=None, description="A customer or an enterprise.")
     dimension: str | None = None
     proposed_by: str | None = None

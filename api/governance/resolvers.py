@@ -1,24 +1,48 @@
 """Governance queries: one call each into the domain functions."""
+
 from __future__ import annotations
 
 from functools import partial
 
 from strawberry.types import Info
 
+from clientstrata.api.pagination import PageInfo, decode_cursor, encode_cursor
+from clientstrata.graph.errors import NotFound
 from clientstrata.graph.record.audit import audit_page
-from clientstrata.jobs.runs.changes import changes_after
-from ...graph.errors import NotFound
-from clientstrata.jobs.runs.history import get_run, migration_matrix, runs_page
 from clientstrata.jobs.governance.overrides import get_override, overrides_page
+from clientstrata.jobs.runs.changes import changes_after
+from clientstrata.jobs.runs.history import get_run, migration_matrix, runs_page
 from clientstrata.jobs.runs.whatif_requests import get_whatif
-from ..pagination import PageInfo, decode_cursor, encode_cursor
-from .filters import AuditFilter, OverrideFilter
-from .types import (AuditConnection, AuditEdge, AuditEntry, ChangeConnection, ChangeEdge, ClassificationChange,
-                    ClassificationRun, Migration, MigrationCell, Override, OverrideConnection, OverrideEdge,
-                    RunConnection, RunEdge, WhatIf)
 
-__all__ = ["resolve_runs", "resolve_run", "resolve_migration", "resolve_audit_log", "resolve_changes",
-           "resolve_override", "resolve_overrides", "resolve_whatif"]
+from .filters import AuditFilter, OverrideFilter
+from .types import (
+    AuditConnection,
+    AuditEdge,
+    AuditEntry,
+    ChangeConnection,
+    ChangeEdge,
+    ClassificationChange,
+    ClassificationRun,
+    Migration,
+    MigrationCell,
+    Override,
+    OverrideConnection,
+    OverrideEdge,
+    RunConnection,
+    RunEdge,
+    WhatIf,
+)
+
+__all__ = [
+    "resolve_runs",
+    "resolve_run",
+    "resolve_migration",
+    "resolve_audit_log",
+    "resolve_changes",
+    "resolve_override",
+    "resolve_overrides",
+    "resolve_whatif",
+]
 
 
 async def resolve_runs(info: Info, first: int, after: str | None) -> RunConnection:
@@ -36,26 +60,48 @@ async def resolve_run(info: Info, id: int) -> ClassificationRun | None:
 
 async def resolve_migration(info: Info, from_run: int, to_run: int, dimension: str) -> Migration:
     m = await info.context.run(partial(migration_matrix, book=info.context.principal.book), from_run, to_run, dimension)
-    cells = [MigrationCell(from_value=f, to_value=t, customers=int(n))
-             for f, row in m.matrix.iterrows() for t, n in row.items() if n]
-    return Migration(from_run=m.from_run, to_run=m.to_run, dimension=m.dimension, customers=m.customers,
-                     moved=len(m.moves), cells=cells)
+    cells = [
+        MigrationCell(from_value=f, to_value=t, customers=int(n))
+        for f, row in m.matrix.iterrows()
+        for t, n in row.items()
+        if n
+    ]
+    return Migration(
+        from_run=m.from_run,
+        to_run=m.to_run,
+        dimension=m.dimension,
+        customers=m.customers,
+        moved=len(m.moves),
+        cells=cells,
+    )
 
 
 async def resolve_audit_log(info: Info, filter: AuditFilter | None, first: int, after: str | None) -> AuditConnection:
     f = filter or AuditFilter()
-    rows, more = await info.context.run(partial(
-        audit_page, first=first, after=decode_cursor("audit", after) or 0, actor=f.actor, action=f.action,
-        entity_type=f.entity_type, entity_id=f.entity_id, since=f.since))
+    rows, more = await info.context.run(
+        partial(
+            audit_page,
+            first=first,
+            after=decode_cursor("audit", after) or 0,
+            actor=f.actor,
+            action=f.action,
+            entity_type=f.entity_type,
+            entity_id=f.entity_id,
+            since=f.since,
+        )
+    )
     edges = [AuditEdge(cursor=encode_cursor("audit", r["audit_id"]), node=AuditEntry.from_row(r)) for r in rows]
     return AuditConnection(edges=edges, page_info=PageInfo.of(edges, more, after))
 
 
 async def resolve_changes(info: Info, after: str | None, first: int) -> ChangeConnection:
-    rows = await info.context.run(partial(changes_after, book=info.context.principal.book),
-                                  decode_cursor("change", after) or 0, first + 1)
-    edges = [ChangeEdge(cursor=encode_cursor("change", r["seq"]), node=ClassificationChange.from_row(r))
-             for r in rows[:first]]
+    rows = await info.context.run(
+        partial(changes_after, book=info.context.principal.book), decode_cursor("change", after) or 0, first + 1
+    )
+    edges = [
+        ChangeEdge(cursor=encode_cursor("change", r["seq"]), node=ClassificationChange.from_row(r))
+        for r in rows[:first]
+    ]
     # an empty page keeps the caller where it was: the cursor is never lost
     return ChangeConnection(edges=edges, page_info=PageInfo.of(edges, len(rows) > first, after))
 
@@ -67,13 +113,22 @@ async def resolve_override(info: Info, id: int) -> Override | None:
         return None
 
 
-async def resolve_overrides(info: Info, filter: OverrideFilter | None, first: int,
-                            after: str | None) -> OverrideConnection:
+async def resolve_overrides(
+    info: Info, filter: OverrideFilter | None, first: int, after: str | None
+) -> OverrideConnection:
     f = filter or OverrideFilter()
-    rows, more = await info.context.run(partial(
-        overrides_page, first=first, after=decode_cursor("override", after) or 0,
-        customer_id=None if f.customer_id is None else str(f.customer_id), status=f.status, dimension=f.dimension,
-        proposed_by=f.proposed_by, book=info.context.principal.book))
+    rows, more = await info.context.run(
+        partial(
+            overrides_page,
+            first=first,
+            after=decode_cursor("override", after) or 0,
+            customer_id=None if f.customer_id is None else str(f.customer_id),
+            status=f.status,
+            dimension=f.dimension,
+            proposed_by=f.proposed_by,
+            book=info.context.principal.book,
+        )
+    )
     edges = [OverrideEdge(cursor=encode_cursor("override", o.override_id), node=Override.from_record(o)) for o in rows]
     return OverrideConnection(edges=edges, page_info=PageInfo.of(edges, more, after))
 

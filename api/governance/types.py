@@ -1,4 +1,5 @@
 """Governance types. Transport only: each is built from what a domain function returned."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -6,15 +7,34 @@ import datetime as dt
 import strawberry
 from strawberry.scalars import JSON
 
-from ..pagination import PageInfo
+from clientstrata.api.pagination import PageInfo
 
-__all__ = ["ClassificationRun", "RunEdge", "RunConnection", "MigrationCell", "Migration", "Mover",
-           "DimensionMovement", "WhatIfReport", "WhatIf", "Override", "OverrideEdge", "OverrideConnection",
-           "AuditEntry", "AuditEdge", "AuditConnection", "ClassificationChange", "ChangeEdge", "ChangeConnection"]
+__all__ = [
+    "ClassificationRun",
+    "RunEdge",
+    "RunConnection",
+    "MigrationCell",
+    "Migration",
+    "Mover",
+    "DimensionMovement",
+    "WhatIfReport",
+    "WhatIf",
+    "Override",
+    "OverrideEdge",
+    "OverrideConnection",
+    "AuditEntry",
+    "AuditEdge",
+    "AuditConnection",
+    "ClassificationChange",
+    "ChangeEdge",
+    "ChangeConnection",
+]
 
 
-@strawberry.type(description="A classification run: numbered, published whole or not at all. `status`: queued → "
-                             "running → published | failed.")
+@strawberry.type(
+    description="A classification run: numbered, published whole or not at all. `status`: queued → "
+    "running → published | failed."
+)
 class ClassificationRun:
     id: int = strawberry.field(description="The run number.")
     status: str
@@ -28,11 +48,19 @@ class ClassificationRun:
     error: str | None = strawberry.field(description="Why a failed run failed.")
 
     @classmethod
-    def from_row(cls, r: dict) -> "ClassificationRun":
-        return cls(id=r["run_id"], status=r["status"], kind=r["kind"], requested_by=r["requested_by"],
-                   standard_version=r["standard_version"], standard_sha256=r["standard_sha256"],
-                   started_at=r["started_at"], published_at=r["published_at"], customer_count=r["customer_count"],
-                   error=r["error"])
+    def from_row(cls, r: dict) -> ClassificationRun:
+        return cls(
+            id=r["run_id"],
+            status=r["status"],
+            kind=r["kind"],
+            requested_by=r["requested_by"],
+            standard_version=r["standard_version"],
+            standard_sha256=r["standard_sha256"],
+            started_at=r["started_at"],
+            published_at=r["published_at"],
+            customer_count=r["customer_count"],
+            error=r["error"],
+        )
 
 
 @strawberry.type
@@ -54,8 +82,10 @@ class MigrationCell:
     customers: int
 
 
-@strawberry.type(description="The migration matrix of one dimension between two published runs (computed values), "
-                             "as its non-empty cells.")
+@strawberry.type(
+    description="The migration matrix of one dimension between two published runs (computed values), "
+    "as its non-empty cells."
+)
 class Migration:
     from_run: int
     to_run: int
@@ -72,8 +102,10 @@ class Mover:
     to_value: str
 
 
-@strawberry.type(description="One dimension under the draft: how many customers move, between which values, "
-                             "and the first movers by customer id.")
+@strawberry.type(
+    description="One dimension under the draft: how many customers move, between which values, "
+    "and the first movers by customer id."
+)
 class DimensionMovement:
     dimension: str
     customers: int
@@ -92,17 +124,32 @@ class WhatIfReport:
     dimensions: list[DimensionMovement]
 
     @classmethod
-    def from_row(cls, r: dict) -> "WhatIfReport":
+    def from_row(cls, r: dict) -> WhatIfReport:
         report = r["report"]
-        dims = [DimensionMovement(dimension=d["dimension"], customers=d["customers"], moved=d["moved"],
-                                  from_to=[MigrationCell(**c) for c in d["from_to"]],
-                                  sample=[Mover(**m) for m in d["sample"]]) for d in report["dimensions"]]
-        return cls(standard_version=r["standard_version"], standard_sha256=r["standard_sha256"],
-                   base_run_id=r["base_run_id"], published=False, moved=report["moved"], dimensions=dims)
+        dims = [
+            DimensionMovement(
+                dimension=d["dimension"],
+                customers=d["customers"],
+                moved=d["moved"],
+                from_to=[MigrationCell(**c) for c in d["from_to"]],
+                sample=[Mover(**m) for m in d["sample"]],
+            )
+            for d in report["dimensions"]
+        ]
+        return cls(
+            standard_version=r["standard_version"],
+            standard_sha256=r["standard_sha256"],
+            base_run_id=r["base_run_id"],
+            published=False,
+            moved=report["moved"],
+            dimensions=dims,
+        )
 
 
-@strawberry.type(description="A what-if of a draft standard, done in the background like a run: `status` queued → "
-                             "running → done | failed. Follow it with `whatIf(id)`; `report` is there once done.")
+@strawberry.type(
+    description="A what-if of a draft standard, done in the background like a run: `status` queued → "
+    "running → done | failed. Follow it with `whatIf(id)`; `report` is there once done."
+)
 class WhatIf:
     id: int = strawberry.field(description="The what-if's number.")
     status: str
@@ -117,11 +164,20 @@ class WhatIf:
     report: WhatIfReport | None = strawberry.field(description="Once done: the draft against the live run.")
 
     @classmethod
-    def from_row(cls, r: dict) -> "WhatIf":
-        return cls(id=r["whatif_id"], status=r["status"], requested_by=r["requested_by"],
-                   requested_at=r["requested_at"], started_at=r["started_at"], finished_at=r["finished_at"],
-                   standard_version=r["standard_version"], standard_sha256=r["standard_sha256"], sample=r["sample"],
-                   error=r["error"], report=WhatIfReport.from_row(r) if r["report"] is not None else None)
+    def from_row(cls, r: dict) -> WhatIf:
+        return cls(
+            id=r["whatif_id"],
+            status=r["status"],
+            requested_by=r["requested_by"],
+            requested_at=r["requested_at"],
+            started_at=r["started_at"],
+            finished_at=r["finished_at"],
+            standard_version=r["standard_version"],
+            standard_sha256=r["standard_sha256"],
+            sample=r["sample"],
+            error=r["error"],
+            report=WhatIfReport.from_row(r) if r["report"] is not None else None,
+        )
 
 
 @strawberry.type(description="A manual override (人工审核) of one tag: proposed by one person, decided by another.")
@@ -144,7 +200,7 @@ class Override:
     revoked_at: dt.datetime | None
 
     @classmethod
-    def from_record(cls, o) -> "Override":
+    def from_record(cls, o) -> Override:
         """From `jobs.overrides.OverrideRecord`, field for field (`override_id` is `id`); a test
         keeps the two field lists equal."""
         d = o.to_dict()
@@ -175,9 +231,16 @@ class AuditEntry:
     details: JSON | None
 
     @classmethod
-    def from_row(cls, r: dict) -> "AuditEntry":
-        return cls(id=r["audit_id"], at=r["at"], actor=r["actor"], action=r["action"], entity_type=r["entity_type"],
-                   entity_id=r["entity_id"], details=r["details"])
+    def from_row(cls, r: dict) -> AuditEntry:
+        return cls(
+            id=r["audit_id"],
+            at=r["at"],
+            actor=r["actor"],
+            action=r["action"],
+            entity_type=r["entity_type"],
+            entity_id=r["entity_id"],
+            details=r["details"],
+        )
 
 
 @strawberry.type
@@ -192,8 +255,10 @@ class AuditConnection:
     page_info: PageInfo
 
 
-@strawberry.type(description="One customer's effective value on one dimension changed: by a published run or by an "
-                             "approved, revoked or expired override.")
+@strawberry.type(
+    description="One customer's effective value on one dimension changed: by a published run or by an "
+    "approved, revoked or expired override."
+)
 class ClassificationChange:
     seq: int = strawberry.field(description="Position in the feed; only grows.")
     at: dt.datetime
@@ -206,7 +271,7 @@ class ClassificationChange:
     new_value: str | None
 
     @classmethod
-    def from_row(cls, r: dict) -> "ClassificationChange":
+    def from_row(cls, r: dict) -> ClassificationChange:
         return cls(**r)
 
 
@@ -216,8 +281,10 @@ class ChangeEdge:
     node: ClassificationChange
 
 
-@strawberry.type(description="A page of the change feed. Keep `pageInfo.endCursor` and pass it as `after` next "
-                             "time: it is set even on an empty page, so polling never misses or repeats a change.")
+@strawberry.type(
+    description="A page of the change feed. Keep `pageInfo.endCursor` and pass it as `after` next "
+    "time: it is set even on an empty page, so polling never misses or repeats a change."
+)
 class ChangeConnection:
     edges: list[ChangeEdge]
     page_info: PageInfo

@@ -1,4 +1,5 @@
 """Household filters: GraphQL input → the domain's HouseholdFilter."""
+
 from __future__ import annotations
 
 from enum import Enum
@@ -18,10 +19,12 @@ class HouseholdStatus(Enum):
 
 @strawberry.input(description="Every condition given must hold.")
 class HouseholdFilter:
-    tier: str | None = strawberry.field(default=strawberry.UNSET,
-                                        description="Household tier of the latest run (household_wealth_tier).")
-    branch_id: str | None = strawberry.field(default=strawberry.UNSET,
-                                             description="Households with a member at this branch.")
+    tier: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Household tier of the latest run (household_wealth_tier)."
+    )
+    branch_id: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Households with a member at this branch."
+    )
     status: HouseholdStatus | None = strawberry.UNSET
     aum_min: float | None = strawberry.field(default=strawberry.UNSET, description="Combined AUM ≥, CNY.")
     aum_max: float | None = strawberry.field(default=strawberry.UNSET, description="Combined AUM <, CNY.")

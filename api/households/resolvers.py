@@ -1,12 +1,14 @@
 """Household resolvers: one call each into the domain functions."""
+
 from __future__ import annotations
 
 import datetime as dt
 
 from strawberry.types import Info
 
+from clientstrata.api.pagination import PageInfo
 from clientstrata.graph.record import households as H
-from ..pagination import PageInfo
+
 from .filters import HouseholdFilter, to_domain
 from .types import Household, HouseholdConnection, HouseholdEdge
 
@@ -18,11 +20,14 @@ async def resolve_household(info: Info, id: str) -> Household | None:
     return Household.from_row(row) if row else None
 
 
-async def resolve_households(info: Info, first: int, after: str | None, filter: HouseholdFilter | None,
-                             updated_since: dt.datetime | None) -> HouseholdConnection:
-    page = await info.context.run(H.households_page, first, after, to_domain(filter), info.context.principal.book,
-                                  updated_since)
+async def resolve_households(
+    info: Info, first: int, after: str | None, filter: HouseholdFilter | None, updated_since: dt.datetime | None
+) -> HouseholdConnection:
+    page = await info.context.run(
+        H.households_page, first, after, to_domain(filter), info.context.principal.book, updated_since
+    )
     by_change = updated_since is not None
-    edges = [HouseholdEdge(cursor=H.encode_household_cursor(r, by_change), node=Household.from_row(r))
-             for r in page.rows]
+    edges = [
+        HouseholdEdge(cursor=H.encode_household_cursor(r, by_change), node=Household.from_row(r)) for r in page.rows
+    ]
     return HouseholdConnection(edges=edges, total_count=page.total, page_info=PageInfo.of(edges, page.has_next))

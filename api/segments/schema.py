@@ -1,4 +1,5 @@
 """Segment queries."""
+
 from __future__ import annotations
 
 from functools import partial
@@ -7,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from clientstrata.jobs.reports.reports import segment_summary
+
 from .types import Segment
 
 __all__ = ["SegmentQuery"]
@@ -14,8 +16,10 @@ __all__ = ["SegmentQuery"]
 
 @strawberry.type
 class SegmentQuery:
-    @strawberry.field(description="Each value of `dimension` in a published run (the latest by default) with its "
-                                  "customers and AUM, largest first; relationship managers: their book.")
+    @strawberry.field(
+        description="Each value of `dimension` in a published run (the latest by default) with its "
+        "customers and AUM, largest first; relationship managers: their book."
+    )
     async def segments(self, info: Info, dimension: str, run: int | None = None) -> list[Segment]:
         df = await info.context.run(partial(segment_summary, book=info.context.principal.book), dimension, run)
         return [Segment.from_row(r) for r in df.to_dict("records")]

@@ -1,4 +1,5 @@
 """Tracking inputs."""
+
 from __future__ import annotations
 
 import strawberry

@@ -1,4 +1,5 @@
 """Tracking queries and mutations."""
+
 from __future__ import annotations
 
 import strawberry
@@ -14,8 +15,9 @@ __all__ = ["TrackingQuery", "TrackingMutation"]
 @strawberry.type
 class TrackingQuery:
     @strawberry.field(description="Alerts, oldest first (`first` ≤ 9,999); relationship managers see their book's.")
-    async def alerts(self, info: Info, filter: AlertFilter | None = None, first: int = 50,
-                     after: str | None = None) -> AlertConnection:
+    async def alerts(
+        self, info: Info, filter: AlertFilter | None = None, first: int = 50, after: str | None = None
+    ) -> AlertConnection:
         return await R.resolve_alerts(info, filter, first, after)
 
 

@@ -1,14 +1,18 @@
 """Alert and feedback types."""
+
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from ..pagination import PageInfo
+from clientstrata.api.pagination import PageInfo
+
+if TYPE_CHECKING:
+    from clientstrata.api.customers.types import Customer
 
 __all__ = ["Alert", "AlertEdge", "AlertConnection", "Feedback"]
 
@@ -19,8 +23,10 @@ class Alert:
     run_id: int | None
     customer_id: strawberry.ID
     rm_id: str | None = strawberry.field(description="Null: the branch queue (`details.branch_id`).")
-    type: str = strawberry.field(description="aum_outflow, near_upgrade, risk_appetite_drift, product_maturity, "
-                                             "birthday, dormant, demand_signal, aml_red_flag.")
+    type: str = strawberry.field(
+        description="aum_outflow, near_upgrade, risk_appetite_drift, product_maturity, "
+        "birthday, dormant, demand_signal, aml_red_flag."
+    )
     severity: str
     reason: str
     details: JSON | None
@@ -30,15 +36,26 @@ class Alert:
     acknowledged_at: dt.datetime | None
 
     @classmethod
-    def from_row(cls, r: dict) -> "Alert":
-        return cls(id=r["alert_id"], run_id=r["run_id"], customer_id=strawberry.ID(r["customer_id"]), rm_id=r["rm_id"],
-                   type=r["alert_type"], severity=r["severity"], reason=r["reason"], details=r["details"],
-                   status=r["status"], created_at=r["created_at"], acknowledged_by=r["acknowledged_by"],
-                   acknowledged_at=r["acknowledged_at"])
+    def from_row(cls, r: dict) -> Alert:
+        return cls(
+            id=r["alert_id"],
+            run_id=r["run_id"],
+            customer_id=strawberry.ID(r["customer_id"]),
+            rm_id=r["rm_id"],
+            type=r["alert_type"],
+            severity=r["severity"],
+            reason=r["reason"],
+            details=r["details"],
+            status=r["status"],
+            created_at=r["created_at"],
+            acknowledged_by=r["acknowledged_by"],
+            acknowledged_at=r["acknowledged_at"],
+        )
 
     @strawberry.field(description="The customer, or null when not in your book.")
-    async def customer(self, info: Info) -> Annotated["Customer", strawberry.lazy("..customers.types")] | None:
-        from ..customers.types import Customer
+    async def customer(self, info: Info) -> Annotated[Customer, strawberry.lazy("..customers.types")] | None:
+        from clientstrata.api.customers.types import Customer
+
         row = await info.context.customer.load(str(self.customer_id))
         return Customer.from_row(row) if row else None
 
@@ -66,6 +83,13 @@ class Feedback:
     recorded_at: dt.datetime
 
     @classmethod
-    def from_row(cls, r: dict) -> "Feedback":
-        return cls(id=r["feedback_id"], customer_id=strawberry.ID(r["customer_id"]), kind=r["kind"], score=r["score"],
-                   text=r["text"], recorded_by=r["recorded_by"], recorded_at=r["recorded_at"])
+    def from_row(cls, r: dict) -> Feedback:
+        return cls(
+            id=r["feedback_id"],
+            customer_id=strawberry.ID(r["customer_id"]),
+            kind=r["kind"],
+            score=r["score"],
+            text=r["text"],
+            recorded_by=r["recorded_by"],
+            recorded_at=r["recorded_at"],
+        )

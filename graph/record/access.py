@@ -5,6 +5,7 @@ hashes (a high-entropy secret needs no slow hash), so a leaked database yields n
 token. A relationship manager's book (名单制管理) is enforced here, in the data layer,
 through `Principal.book`, so every read path applies the same rule.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,10 +18,23 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from clientstrata.graph.errors import ClientStrataError, InvalidInput, NotFound
+
 from .models import ApiToken, Enterprise, Individual, RelationshipManager
 
-__all__ = ["Role", "Permission", "Principal", "NotAllowed", "Unauthenticated", "ROLE_PERMISSIONS",
-           "issue_token", "authenticate", "revoke_token", "list_tokens", "require_in_book", "SYSTEM"]
+__all__ = [
+    "Role",
+    "Permission",
+    "Principal",
+    "NotAllowed",
+    "Unauthenticated",
+    "ROLE_PERMISSIONS",
+    "issue_token",
+    "authenticate",
+    "revoke_token",
+    "list_tokens",
+    "require_in_book",
+    "SYSTEM",
+]
 
 TOKEN_PREFIX = "cst_"
 
@@ -34,12 +48,12 @@ class Role(str, Enum):
 
 
 class Permission(str, Enum):
-    READ_PII = "read_pii"                  # unmasked ID, phone, account numbers, address
-    ALL_BOOKS = "all_books"                # customers of every RM, not only one's own
+    READ_PII = "read_pii"  # unmasked ID, phone, account numbers, address
+    ALL_BOOKS = "all_books"  # customers of every RM, not only one's own
     START_RUN = "start_run"
     WHATIF = "whatif"
     PROPOSE_OVERRIDE = "propose_override"
-    DECIDE_OVERRIDE = "decide_override"    # approve, reject, revoke
+    DECIDE_OVERRIDE = "decide_override"  # approve, reject, revoke
     ACKNOWLEDGE_ALERT = "acknowledge_alert"
     RECORD_FEEDBACK = "record_feedback"
     READ_AUDIT = "read_audit"
@@ -49,8 +63,9 @@ P = Permission
 # Least privilege, after JR/T 0171-2020: only roles that act on a named customer see C2 data.
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset({P.ALL_BOOKS, P.START_RUN, P.WHATIF, P.DECIDE_OVERRIDE, P.READ_AUDIT}),
-    Role.RISK_OFFICER: frozenset({P.READ_PII, P.ALL_BOOKS, P.WHATIF, P.PROPOSE_OVERRIDE, P.DECIDE_OVERRIDE,
-                                  P.ACKNOWLEDGE_ALERT}),
+    Role.RISK_OFFICER: frozenset(
+        {P.READ_PII, P.ALL_BOOKS, P.WHATIF, P.PROPOSE_OVERRIDE, P.DECIDE_OVERRIDE, P.ACKNOWLEDGE_ALERT}
+    ),
     Role.MARKETING_ANALYST: frozenset({P.ALL_BOOKS, P.WHATIF, P.PROPOSE_OVERRIDE}),
     Role.RELATIONSHIP_MANAGER: frozenset({P.READ_PII, P.PROPOSE_OVERRIDE, P.ACKNOWLEDGE_ALERT, P.RECORD_FEEDBACK}),
     Role.SERVICE_AGENT: frozenset({P.ALL_BOOKS, P.RECORD_FEEDBACK}),
@@ -96,12 +111,15 @@ def require_in_book(conn: Connection, customer_id: str, book: str | None) -> Non
     if book is None:
         return
     i, e = Individual.__table__, Enterprise.__table__
-    mine = conn.execute(sa.select(i.c.customer_id).where(i.c.customer_id == customer_id, i.c.rm_id == book)
-                        .union_all(sa.select(e.c.enterprise_id).where(e.c.enterprise_id == customer_id,
-                                                                      e.c.rm_id == book))).first()
+    mine = conn.execute(
+        sa.select(i.c.customer_id)
+        .where(i.c.customer_id == customer_id, i.c.rm_id == book)
+        .union_all(sa.select(e.c.enterprise_id).where(e.c.enterprise_id == customer_id, e.c.rm_id == book))
+    ).first()
     if mine is None:
-        raise NotAllowed(f"customer {customer_id!r} is not in your book: a relationship manager acts only "
-                         f"on their own customers")
+        raise NotAllowed(
+            f"customer {customer_id!r} is not in your book: a relationship manager acts only on their own customers"
+        )
 
 
 # Batch jobs and the CLI act as the system: every book, no PII unless a command asks.
@@ -112,8 +130,9 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(conn: Connection, role: str, name: str, rm_id: str | None = None,
-                created_by: str = "system") -> tuple[int, str]:
+def issue_token(
+    conn: Connection, role: str, name: str, rm_id: str | None = None, created_by: str = "system"
+) -> tuple[int, str]:
     """Create a token; returns (token_id, secret). The secret is not stored and cannot be shown again."""
     try:
         role_ = Role(role)
@@ -130,9 +149,16 @@ def issue_token(conn: Connection, role: str, name: str, rm_id: str | None = None
     if not name.strip():
         raise InvalidInput("a token needs a name saying who or what holds it")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token_id = conn.execute(sa.insert(ApiToken).values(
-        token_hash=_hash(secret), role=role_.value, rm_id=rm_id, name=name.strip(),
-        created_by=created_by, created_at=dt.datetime.now())).inserted_primary_key[0]
+    token_id = conn.execute(
+        sa.insert(ApiToken).values(
+            token_hash=_hash(secret),
+            role=role_.value,
+            rm_id=rm_id,
+            name=name.strip(),
+            created_by=created_by,
+            created_at=dt.datetime.now(),
+        )
+    ).inserted_primary_key[0]
     return token_id, secret
 
 
@@ -146,13 +172,23 @@ def authenticate(conn: Connection, token: str | None) -> Principal:
 
 
 def revoke_token(conn: Connection, token_id: int) -> None:
-    done = conn.execute(sa.update(ApiToken).where(ApiToken.token_id == token_id, ApiToken.revoked_at.is_(None))
-                        .values(revoked_at=dt.datetime.now()))
+    done = conn.execute(
+        sa.update(ApiToken)
+        .where(ApiToken.token_id == token_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=dt.datetime.now())
+    )
     if not done.rowcount:
         raise NotFound("active token", str(token_id))
 
 
 def list_tokens(conn: Connection) -> list[dict]:
-    cols = [ApiToken.token_id, ApiToken.name, ApiToken.role, ApiToken.rm_id, ApiToken.created_by,
-            ApiToken.created_at, ApiToken.revoked_at]
+    cols = [
+        ApiToken.token_id,
+        ApiToken.name,
+        ApiToken.role,
+        ApiToken.rm_id,
+        ApiToken.created_by,
+        ApiToken.created_at,
+        ApiToken.revoked_at,
+    ]
     return [dict(r) for r in conn.execute(sa.select(*cols).order_by(ApiToken.token_id)).mappings()]

@@ -10,6 +10,7 @@ caller's transaction, so a job that dies leaves nothing behind.
 - PostgreSQL: COPY into a temporary staging table (psycopg 3 `cursor.copy`), then one
   INSERT … SELECT … ON CONFLICT per batch.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
@@ -38,13 +39,16 @@ def _upsert_sql(table: str, columns: Sequence[str], key: Sequence[str], source: 
     if excluded == "excluded":  # SQLite: IS NOT is the null-safe inequality
         changed = " OR ".join(f"{_q(table)}.{_q(c)} IS NOT excluded.{_q(c)}" for c in rest)
     else:
-        changed = (f"({', '.join(f'{_q(table)}.{_q(c)}' for c in rest)}) IS DISTINCT FROM "
-                   f"({', '.join(f'EXCLUDED.{_q(c)}' for c in rest)})")
+        changed = (
+            f"({', '.join(f'{_q(table)}.{_q(c)}' for c in rest)}) IS DISTINCT FROM "
+            f"({', '.join(f'EXCLUDED.{_q(c)}' for c in rest)})"
+        )
     return head + f"DO UPDATE SET {sets} WHERE {changed}"
 
 
-def bulk_upsert(conn: Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[tuple],
-                key: Sequence[str]) -> None:
+def bulk_upsert(
+    conn: Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[tuple], key: Sequence[str]
+) -> None:
     """INSERT … ON CONFLICT (key) DO UPDATE of `rows` (tuples in `columns` order)."""
     if not rows:
         return
@@ -63,8 +67,9 @@ def bulk_upsert(conn: Connection, table: sa.Table, columns: Sequence[str], rows:
         cols = ", ".join(map(_q, columns))
         with raw.cursor() as cur:
             # ON COMMIT DROP: the staging table never outlives the load's transaction
-            cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_q(stage)} "
-                        f"(LIKE {_q(table.name)} INCLUDING DEFAULTS) ON COMMIT DROP")
+            cur.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {_q(stage)} (LIKE {_q(table.name)} INCLUDING DEFAULTS) ON COMMIT DROP"
+            )
             cur.execute(f"TRUNCATE {_q(stage)}")
             with cur.copy(f"COPY {_q(stage)} ({cols}) FROM STDIN") as copy:
                 for row in rows:

@@ -1,4 +1,5 @@
 """Engine, schema migrations and bulk upserts for the relational record."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -91,7 +92,8 @@ def upsert(conn: Connection, table: sa.Table, rows: Sequence[dict], key: Iterabl
     cols = [c for c in rows[0] if c not in key]
     stmt = (
         stmt.on_conflict_do_update(index_elements=key, set_={c: stmt.excluded[c] for c in cols})
-        if cols else stmt.on_conflict_do_nothing(index_elements=key)
+        if cols
+        else stmt.on_conflict_do_nothing(index_elements=key)
     )
     conn.execute(stmt, list(rows))
 

@@ -9,6 +9,7 @@ Two orders, each with its keyset cursor: by household id (browsing), and by chan
 then id) whenever `updated_since` is given, so an incremental pull that follows `endCursor` sees
 every household that changed after its cursor exactly once per change.
 """
+
 from __future__ import annotations
 
 import base64
@@ -21,18 +22,32 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from clientstrata.graph.errors import InvalidInput
+
 from .models import CustomerRollup, Household, HouseholdMember, HouseholdRollup, Individual
 from .queries import MAX_PAGE_SIZE, Page
 
-__all__ = ["HouseholdFilter", "households_page", "households_by_id", "household_members",
-           "encode_household_cursor", "STATUSES"]
+__all__ = [
+    "HouseholdFilter",
+    "households_page",
+    "households_by_id",
+    "household_members",
+    "encode_household_cursor",
+    "STATUSES",
+]
 
 STATUSES = ("confirmed", "candidate")
 _H, _M, _I = Household.__table__, HouseholdMember.__table__, Individual.__table__
 _HR, _CR = HouseholdRollup.__table__, CustomerRollup.__table__
-_COLUMNS = (_H.c.household_id, _H.c.name, _H.c.status, sa.func.coalesce(_HR.c.aum, 0).label("aum"),
-            sa.func.coalesce(_HR.c.member_count, 0).label("member_count"), _HR.c.tier,
-            sa.func.coalesce(_HR.c.version, 0).label("version"), _HR.c.updated_at)
+_COLUMNS = (
+    _H.c.household_id,
+    _H.c.name,
+    _H.c.status,
+    sa.func.coalesce(_HR.c.aum, 0).label("aum"),
+    sa.func.coalesce(_HR.c.member_count, 0).label("member_count"),
+    _HR.c.tier,
+    sa.func.coalesce(_HR.c.version, 0).label("version"),
+    _HR.c.updated_at,
+)
 _FROM = _H.outerjoin(_HR, _HR.c.household_id == _H.c.household_id)
 
 
@@ -64,8 +79,10 @@ def _decode(cursor: str, by_change: bool) -> tuple[int | None, str]:
     if not by_change and text.startswith("household:"):
         return None, text.removeprefix("household:")
     if text.startswith(("household@", "household:")):
-        raise InvalidInput("`after` comes from a households page in the other order: a cursor from a page with "
-                           "`updatedSince` goes with `updatedSince`, one without it goes without it")
+        raise InvalidInput(
+            "`after` comes from a households page in the other order: a cursor from a page with "
+            "`updatedSince` goes with `updatedSince`, one without it goes without it"
+        )
     raise InvalidInput("`after` is not a household cursor returned by this API")
 
 
@@ -96,8 +113,14 @@ def _scoped(q: sa.Select, flt: HouseholdFilter, book: str | None) -> sa.Select:
     return q
 
 
-def households_page(conn: Connection, first: int, after: str | None = None, flt: HouseholdFilter = HouseholdFilter(),
-                    book: str | None = None, updated_since: dt.datetime | None = None) -> Page:
+def households_page(
+    conn: Connection,
+    first: int,
+    after: str | None = None,
+    flt: HouseholdFilter = HouseholdFilter(),
+    book: str | None = None,
+    updated_since: dt.datetime | None = None,
+) -> Page:
     """A page of households (rows: household_id, name, status, aum, member_count, tier, version,
     updated_at), in id order; with `updated_since`, those whose view changed after it, in change
     order. Two statements whatever the page size: the count and the page."""
@@ -124,18 +147,25 @@ def households_page(conn: Connection, first: int, after: str | None = None, flt:
 
 def households_by_id(conn: Connection, ids: Sequence[str], book: str | None = None) -> dict[str, dict]:
     """Household rows by id; for a relationship manager only those with a member in their book."""
-    q = _scoped(sa.select(*_COLUMNS).select_from(_FROM).where(_H.c.household_id.in_(list(ids))), HouseholdFilter(), book)
+    q = _scoped(
+        sa.select(*_COLUMNS).select_from(_FROM).where(_H.c.household_id.in_(list(ids))), HouseholdFilter(), book
+    )
     return {r["household_id"]: dict(r) for r in conn.execute(q).mappings().all()}
 
 
 def household_members(conn: Connection, ids: Sequence[str], book: str | None = None) -> dict[str, list[dict]]:
     """Members (customer_id, name, role, aum) of each household, by customer id; for a
     relationship manager only the members in their book."""
-    q = (sa.select(_M.c.household_id, _M.c.customer_id, _I.c.name, _M.c.role,
-                   sa.func.coalesce(_CR.c.aum, 0).label("aum"))
-         .select_from(_M.join(_I, _I.c.customer_id == _M.c.customer_id)
-                      .outerjoin(_CR, _CR.c.customer_id == _M.c.customer_id))
-         .where(_M.c.household_id.in_(list(ids))).order_by(_M.c.household_id, _M.c.customer_id))
+    q = (
+        sa.select(
+            _M.c.household_id, _M.c.customer_id, _I.c.name, _M.c.role, sa.func.coalesce(_CR.c.aum, 0).label("aum")
+        )
+        .select_from(
+            _M.join(_I, _I.c.customer_id == _M.c.customer_id).outerjoin(_CR, _CR.c.customer_id == _M.c.customer_id)
+        )
+        .where(_M.c.household_id.in_(list(ids)))
+        .order_by(_M.c.household_id, _M.c.customer_id)
+    )
     if book is not None:
         q = q.where(_I.c.rm_id == book)
     out: dict[str, list[dict]] = defaultdict(list)

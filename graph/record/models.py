@@ -5,23 +5,65 @@ so a bank maps its extracts onto one vocabulary. Money is NUMERIC(18, 2) read as
 classification works on aggregates where cent-level float error is immaterial, and
 Decimal objects would cost 10x on a million-row feature build.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 
 from sqlalchemy import (
-    JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, Numeric, String, Text,
-    UniqueConstraint, func,
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
-    "Base", "Branch", "RelationshipManager", "Product", "Individual", "Enterprise", "Household",
-    "HouseholdMember", "Employment", "EnterpriseControl", "SupplyChainLink", "Account",
-    "AccountHolder", "MonthlyBalance", "Loan", "Card", "StandingOrder", "Transaction",
-    "RiskQuestionnaire", "IngestRun", "QuarantinedRow", "ClassificationRun", "Tag",
-    "StandardVersion", "Override", "AuditEntry", "Notification", "Alert", "Feedback",
-    "ClassificationChange", "ApiToken", "RollupClock", "CustomerRollup", "HouseholdRollup", "WhatIfRequest",
+    "Base",
+    "Branch",
+    "RelationshipManager",
+    "Product",
+    "Individual",
+    "Enterprise",
+    "Household",
+    "HouseholdMember",
+    "Employment",
+    "EnterpriseControl",
+    "SupplyChainLink",
+    "Account",
+    "AccountHolder",
+    "MonthlyBalance",
+    "Loan",
+    "Card",
+    "StandingOrder",
+    "Transaction",
+    "RiskQuestionnaire",
+    "IngestRun",
+    "QuarantinedRow",
+    "ClassificationRun",
+    "Tag",
+    "StandardVersion",
+    "Override",
+    "AuditEntry",
+    "Notification",
+    "Alert",
+    "Feedback",
+    "ClassificationChange",
+    "ApiToken",
+    "RollupClock",
+    "CustomerRollup",
+    "HouseholdRollup",
+    "WhatIfRequest",
 ]
 
 Money = Numeric(18, 2, asdecimal=False)
@@ -107,18 +149,14 @@ class Household(Base):
 class HouseholdMember(Base):
     __tablename__ = "household_members"
     household_id: Mapped[str] = mapped_column(_fk("households.household_id"), primary_key=True)
-    customer_id: Mapped[str] = mapped_column(
-        _fk("individuals.customer_id"), primary_key=True, unique=True
-    )
+    customer_id: Mapped[str] = mapped_column(_fk("individuals.customer_id"), primary_key=True, unique=True)
     role: Mapped[str] = mapped_column(String(10))
 
 
 class Employment(Base):
     __tablename__ = "employment"
     customer_id: Mapped[str] = mapped_column(_fk("individuals.customer_id"), primary_key=True)
-    enterprise_id: Mapped[str] = mapped_column(
-        _fk("enterprises.enterprise_id"), primary_key=True, index=True
-    )
+    enterprise_id: Mapped[str] = mapped_column(_fk("enterprises.enterprise_id"), primary_key=True, index=True)
     payroll: Mapped[bool] = mapped_column(Boolean)
     monthly_salary: Mapped[float | None] = mapped_column(Money)
     since: Mapped[dt.date | None] = mapped_column(Date)
@@ -127,9 +165,7 @@ class Employment(Base):
 class EnterpriseControl(Base):
     __tablename__ = "enterprise_control"
     customer_id: Mapped[str] = mapped_column(_fk("individuals.customer_id"), primary_key=True)
-    enterprise_id: Mapped[str] = mapped_column(
-        _fk("enterprises.enterprise_id"), primary_key=True, index=True
-    )
+    enterprise_id: Mapped[str] = mapped_column(_fk("enterprises.enterprise_id"), primary_key=True, index=True)
     role: Mapped[str] = mapped_column(String(12), primary_key=True)
     share: Mapped[float | None] = mapped_column(Float)
 
@@ -137,9 +173,7 @@ class EnterpriseControl(Base):
 class SupplyChainLink(Base):
     __tablename__ = "supply_chain"
     supplier_id: Mapped[str] = mapped_column(_fk("enterprises.enterprise_id"), primary_key=True)
-    buyer_id: Mapped[str] = mapped_column(
-        _fk("enterprises.enterprise_id"), primary_key=True, index=True
-    )
+    buyer_id: Mapped[str] = mapped_column(_fk("enterprises.enterprise_id"), primary_key=True, index=True)
     annual_volume: Mapped[float | None] = mapped_column(Money)
 
 
@@ -160,9 +194,7 @@ class Account(Base):
 class AccountHolder(Base):
     __tablename__ = "account_holders"
     account_id: Mapped[str] = mapped_column(_fk("accounts.account_id"), primary_key=True)
-    customer_id: Mapped[str] = mapped_column(
-        _fk("individuals.customer_id"), primary_key=True, index=True
-    )
+    customer_id: Mapped[str] = mapped_column(_fk("individuals.customer_id"), primary_key=True, index=True)
     role: Mapped[str] = mapped_column(String(16))
 
 
@@ -224,8 +256,19 @@ class Transaction(Base):
     # Covering: the per-customer features (jobs/features.py) read every column they need from
     # the index, not the table — row lookups were most of their cost on SQLite. Its leading
     # columns are the old (account_id, booked_at) index's, which it replaces.
-    __table_args__ = (Index("ix_transactions_account_booked_cover", "account_id", "booked_at", "direction",
-                            "amount", "currency", "is_cash", "counterparty_country", "channel"),)
+    __table_args__ = (
+        Index(
+            "ix_transactions_account_booked_cover",
+            "account_id",
+            "booked_at",
+            "direction",
+            "amount",
+            "currency",
+            "is_cash",
+            "counterparty_country",
+            "channel",
+        ),
+    )
 
 
 class RiskQuestionnaire(Base):
@@ -282,7 +325,9 @@ class ClassificationRun(Base):
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     customer_count: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
-    kind: Mapped[str] = mapped_column(String(12), default="on_demand", server_default="on_demand")  # scheduled | on_demand
+    kind: Mapped[str] = mapped_column(
+        String(12), default="on_demand", server_default="on_demand"
+    )  # scheduled | on_demand
     requested_by: Mapped[str | None] = mapped_column(String(100))
 
     # as-of reads pick the latest run published at or before a moment
@@ -306,9 +351,7 @@ class Tag(Base):
     inputs: Mapped[dict] = mapped_column(JSON)
     standard_version: Mapped[str] = mapped_column(String(40))
 
-    __table_args__ = (
-        Index("ix_tags_run_dimension_value", "run_id", "dimension", "value"),
-    )
+    __table_args__ = (Index("ix_tags_run_dimension_value", "run_id", "dimension", "value"),)
 
 
 # --- governance: standards, overrides, audit, outbox, alerts, feedback, change feed ----------
@@ -401,8 +444,9 @@ class Notification(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
-    __table_args__ = (UniqueConstraint("run_id", "customer_id", "channel", "template",
-                                       name="uq_notifications_run_customer_channel"),)
+    __table_args__ = (
+        UniqueConstraint("run_id", "customer_id", "channel", "template", name="uq_notifications_run_customer_channel"),
+    )
 
 
 class Alert(Base):
@@ -497,8 +541,10 @@ class CustomerRollup(Base):
     version: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
-    __table_args__ = (Index("ix_customer_rollups_aum", "aum", "customer_id"),
-                      Index("ix_customer_rollups_version", "version"))
+    __table_args__ = (
+        Index("ix_customer_rollups_aum", "aum", "customer_id"),
+        Index("ix_customer_rollups_version", "version"),
+    )
 
 
 class HouseholdRollup(Base):
@@ -514,5 +560,7 @@ class HouseholdRollup(Base):
     version: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
-    __table_args__ = (Index("ix_household_rollups_version", "version", "household_id"),
-                      Index("ix_household_rollups_updated_at", "updated_at"))
+    __table_args__ = (
+        Index("ix_household_rollups_version", "version", "household_id"),
+        Index("ix_household_rollups_updated_at", "updated_at"),
+    )

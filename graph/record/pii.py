@@ -1,4 +1,5 @@
 """PII masking per JR/T 0171-2020 (C2 identifying data): shown only to roles that need it."""
+
 from __future__ import annotations
 
 import re

@@ -4,6 +4,7 @@ All take a connection and a batch of keys, so callers (dataloaders included) mak
 query per batch instead of one per customer. `book` is a relationship manager's id: when set,
 only that RM's customers exist for the caller (see `clientstrata.graph.record.access.Principal.book`).
 """
+
 from __future__ import annotations
 
 import base64
@@ -17,12 +18,33 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from clientstrata.graph.errors import InvalidInput
+
 from .models import Alert, ClassificationRun, CustomerRollup, Enterprise, HouseholdMember, Individual, Override, Tag
 
-__all__ = ["CustomerFilter", "Page", "customer_page", "customer_count", "customer_table", "customers_by_id", "tags_by_customer", "tag_values",
-           "household_ids", "in_book", "book_subjects", "latest_run_id", "overrides_in_force", "in_force_clause",
-           "apply_override", "encode_cursor", "decode_cursor", "page_cursor", "SORTS", "MAX_PAGE_SIZE",
-           "MAX_TABLE_PAGE", "TABLE_COLUMNS"]
+__all__ = [
+    "CustomerFilter",
+    "Page",
+    "customer_page",
+    "customer_count",
+    "customer_table",
+    "customers_by_id",
+    "tags_by_customer",
+    "tag_values",
+    "household_ids",
+    "in_book",
+    "book_subjects",
+    "latest_run_id",
+    "overrides_in_force",
+    "in_force_clause",
+    "apply_override",
+    "encode_cursor",
+    "decode_cursor",
+    "page_cursor",
+    "SORTS",
+    "MAX_PAGE_SIZE",
+    "MAX_TABLE_PAGE",
+    "TABLE_COLUMNS",
+]
 
 MAX_PAGE_SIZE = 1000
 MAX_TABLE_PAGE = 50_000
@@ -111,13 +133,17 @@ def in_force_clause(at: dt.datetime):
     """Overrides that apply at `at`: approved by then, not yet revoked (or superseded) and
     not expired. An override stops applying on its `expires_on` day. Approving a new override
     revokes the one before it at the same instant, so at most one is in force per tag."""
-    return sa.and_(_O.c.status.in_(("approved", "revoked", "expired")), _O.c.decided_at <= at,
-                   sa.or_(_O.c.revoked_at.is_(None), _O.c.revoked_at > at),
-                   sa.or_(_O.c.expires_on.is_(None), _O.c.expires_on > at.date()))
+    return sa.and_(
+        _O.c.status.in_(("approved", "revoked", "expired")),
+        _O.c.decided_at <= at,
+        sa.or_(_O.c.revoked_at.is_(None), _O.c.revoked_at > at),
+        sa.or_(_O.c.expires_on.is_(None), _O.c.expires_on > at.date()),
+    )
 
 
-def overrides_in_force(conn: Connection, ids: Sequence[str] | None = None,
-                       at: dt.datetime | None = None) -> dict[tuple[str, str], dict]:
+def overrides_in_force(
+    conn: Connection, ids: Sequence[str] | None = None, at: dt.datetime | None = None
+) -> dict[tuple[str, str], dict]:
     """(customer_id, dimension) → the override row that applies at `at` (default: now)."""
     q = sa.select(_O).where(in_force_clause(at or dt.datetime.now()))
     if ids is not None:
@@ -129,16 +155,32 @@ def overrides_in_force(conn: Connection, ids: Sequence[str] | None = None,
 def apply_override(tag: dict, ov: dict | None) -> dict:
     """A tag as readers see it: the computed value and, when a manual override applies, the
     overriding value as `value`, with who approved it and why."""
-    out = {**tag, "computed_value": tag["value"], "computed_label_zh": tag["label_zh"],
-           "computed_label_en": tag["label_en"], "computed_rule": tag["rule"], "override_id": None,
-           "overridden_by": None, "override_reason": None, "override_expires_on": None}
+    out = {
+        **tag,
+        "computed_value": tag["value"],
+        "computed_label_zh": tag["label_zh"],
+        "computed_label_en": tag["label_en"],
+        "computed_rule": tag["rule"],
+        "override_id": None,
+        "overridden_by": None,
+        "override_reason": None,
+        "override_expires_on": None,
+    }
     if ov is None:
         return out
-    out.update(value=ov["value"], label_zh=ov["label_zh"] or ov["value"], label_en=ov["label_en"] or ov["value"],
-               override_id=ov["override_id"], overridden_by=ov["decided_by"], override_reason=ov["reason"],
-               override_expires_on=ov["expires_on"],
-               rule=(f"manual override #{ov['override_id']} (proposed by {ov['proposed_by']}, approved by "
-                     f"{ov['decided_by']}): {ov['reason']}; computed: {tag['value']} — {tag['rule']}"))
+    out.update(
+        value=ov["value"],
+        label_zh=ov["label_zh"] or ov["value"],
+        label_en=ov["label_en"] or ov["value"],
+        override_id=ov["override_id"],
+        overridden_by=ov["decided_by"],
+        override_reason=ov["reason"],
+        override_expires_on=ov["expires_on"],
+        rule=(
+            f"manual override #{ov['override_id']} (proposed by {ov['proposed_by']}, approved by "
+            f"{ov['decided_by']}): {ov['reason']}; computed: {tag['value']} — {tag['rule']}"
+        ),
+    )
     return out
 
 
@@ -151,8 +193,11 @@ def _filtered(conn: Connection, flt: CustomerFilter, book: str | None, columns=(
     if flt.rm_id:
         q = q.where(_I.c.rm_id == flt.rm_id)
     if flt.alert_type:
-        q = q.where(_I.c.customer_id.in_(sa.select(_A.c.customer_id).where(
-            _A.c.alert_type == flt.alert_type, _A.c.status == "open")))
+        q = q.where(
+            _I.c.customer_id.in_(
+                sa.select(_A.c.customer_id).where(_A.c.alert_type == flt.alert_type, _A.c.status == "open")
+            )
+        )
     conds = flt.tag_conditions()
     aum = flt.aum_min is not None or flt.aum_max is not None
     if not conds and not aum:
@@ -174,8 +219,11 @@ def _effective_value_in(run: int | None, dim: str, values: Sequence[str]) -> sa.
     """Customers whose tag in `run` reads one of `values` once manual overrides in force are applied."""
     ov = sa.select(_O.c.customer_id, _O.c.value).where(in_force_clause(dt.datetime.now()), _O.c.dimension == dim)
     ov = ov.subquery()
-    return (sa.select(_T.c.customer_id).select_from(_T.outerjoin(ov, ov.c.customer_id == _T.c.customer_id))
-            .where(_T.c.run_id == run, _T.c.dimension == dim, sa.func.coalesce(ov.c.value, _T.c.value).in_(list(values))))
+    return (
+        sa.select(_T.c.customer_id)
+        .select_from(_T.outerjoin(ov, ov.c.customer_id == _T.c.customer_id))
+        .where(_T.c.run_id == run, _T.c.dimension == dim, sa.func.coalesce(ov.c.value, _T.c.value).in_(list(values)))
+    )
 
 
 def customer_count(conn: Connection, flt: CustomerFilter = CustomerFilter(), book: str | None = None) -> int:
@@ -184,9 +232,15 @@ def customer_count(conn: Connection, flt: CustomerFilter = CustomerFilter(), boo
     return conn.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar_one()
 
 
-def customer_page(conn: Connection, first: int, after: str | None = None,
-                  flt: CustomerFilter = CustomerFilter(), book: str | None = None, sort: str = "id",
-                  count: bool = True) -> Page:
+def customer_page(
+    conn: Connection,
+    first: int,
+    after: str | None = None,
+    flt: CustomerFilter = CustomerFilter(),
+    book: str | None = None,
+    sort: str = "id",
+    count: bool = True,
+) -> Page:
     """Keyset pagination: stable while data is loaded, fast at any depth. `sort` is "id", or
     "aum_desc"/"aum_asc" by current AUM (ties by id); rows carry `aum`, and the cursor
     (`page_cursor`) the sort key, so a page boundary holds while AUMs change. With `count`, the
@@ -212,9 +266,14 @@ def customer_page(conn: Connection, first: int, after: str | None = None,
     return Page([dict(r) for r in rows[:first]], len(rows) > first, total)
 
 
-def customer_table(conn: Connection, first: int, after: str | None = None,
-                   flt: CustomerFilter = CustomerFilter(), book: str | None = None,
-                   dimensions: Sequence[str] | None = None) -> tuple[pd.DataFrame, bool, int]:
+def customer_table(
+    conn: Connection,
+    first: int,
+    after: str | None = None,
+    flt: CustomerFilter = CustomerFilter(),
+    book: str | None = None,
+    dimensions: Sequence[str] | None = None,
+) -> tuple[pd.DataFrame, bool, int]:
     """A page of up to MAX_TABLE_PAGE customers as one DataFrame, each requested dimension's value
     of the latest run as a column (None: every dimension of that run): the bulk path, so a whole
     segment travels as columns rather than as thousands of GraphQL objects. No PII columns: bulk
@@ -234,9 +293,15 @@ def customer_table(conn: Connection, first: int, after: str | None = None,
         dimensions = sorted(conn.execute(sa.select(_T.c.dimension).where(_T.c.run_id == run).distinct()).scalars())
     if dimensions and len(df):
         # the page is a contiguous id range, so its tags are one range scan, not an IN list
-        tags = pd.read_sql(sa.select(_T.c.customer_id, _T.c.dimension, _T.c.value).where(
-            _T.c.run_id == run, _T.c.dimension.in_(list(dimensions)),
-            _T.c.customer_id >= df["customer_id"].iloc[0], _T.c.customer_id <= df["customer_id"].iloc[-1]), conn)
+        tags = pd.read_sql(
+            sa.select(_T.c.customer_id, _T.c.dimension, _T.c.value).where(
+                _T.c.run_id == run,
+                _T.c.dimension.in_(list(dimensions)),
+                _T.c.customer_id >= df["customer_id"].iloc[0],
+                _T.c.customer_id <= df["customer_id"].iloc[-1],
+            ),
+            conn,
+        )
         wide = tags.pivot(index="customer_id", columns="dimension", values="value")
         # manual overrides are few: take those in force and keep the page's
         for (cid, dim), ov in overrides_in_force(conn).items():
@@ -268,12 +333,16 @@ def book_subjects(book: str) -> sa.Select:
     """Ids of the customers in an RM's book (individuals and enterprises they manage), for
     `column.in_(…)` in the tables keyed by customer (alerts, the change feed, tags)."""
     e = Enterprise.__table__
-    return sa.select(_I.c.customer_id).where(_I.c.rm_id == book).union_all(
-        sa.select(e.c.enterprise_id).where(e.c.rm_id == book))
+    return (
+        sa.select(_I.c.customer_id)
+        .where(_I.c.rm_id == book)
+        .union_all(sa.select(e.c.enterprise_id).where(e.c.rm_id == book))
+    )
 
 
-def tags_by_customer(conn: Connection, ids: Sequence[str], run_id: int | None = None,
-                     at: dt.datetime | None = None) -> dict[str, list[dict]]:
+def tags_by_customer(
+    conn: Connection, ids: Sequence[str], run_id: int | None = None, at: dt.datetime | None = None
+) -> dict[str, list[dict]]:
     """Tags of the latest published run (or `run_id`), per customer, in dimension order, with
     the manual overrides in force at `at` (default: now) applied: `value` is the effective
     value, `computed_value` what the run computed, `override_id`/`overridden_by`/
@@ -282,8 +351,15 @@ def tags_by_customer(conn: Connection, ids: Sequence[str], run_id: int | None = 
     out: dict[str, list[dict]] = defaultdict(list)
     if run_id is None:
         return out
-    rows = conn.execute(sa.select(_T).where(_T.c.run_id == run_id, _T.c.customer_id.in_(list(ids)))
-                        .order_by(_T.c.customer_id, _T.c.dimension)).mappings().all()
+    rows = (
+        conn.execute(
+            sa.select(_T)
+            .where(_T.c.run_id == run_id, _T.c.customer_id.in_(list(ids)))
+            .order_by(_T.c.customer_id, _T.c.dimension)
+        )
+        .mappings()
+        .all()
+    )
     ovs = overrides_in_force(conn, ids, at) if rows else {}
     for r in rows:
         out[r["customer_id"]].append(apply_override(dict(r), ovs.get((r["customer_id"], r["dimension"]))))
@@ -297,8 +373,11 @@ def tag_values(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[
     if run_id is None or not keys:
         return {}
     ids, dims = sorted({k[0] for k in keys}), sorted({k[1] for k in keys})
-    rows = conn.execute(sa.select(_T.c.customer_id, _T.c.dimension, _T.c.value).where(
-        _T.c.run_id == run_id, _T.c.customer_id.in_(ids), _T.c.dimension.in_(dims))).all()
+    rows = conn.execute(
+        sa.select(_T.c.customer_id, _T.c.dimension, _T.c.value).where(
+            _T.c.run_id == run_id, _T.c.customer_id.in_(ids), _T.c.dimension.in_(dims)
+        )
+    ).all()
     out = {(c, d): v for c, d, v in rows}
     for key, ov in overrides_in_force(conn, ids).items():
         if key in out:

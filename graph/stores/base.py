@@ -1,5 +1,6 @@
 """The customer graph behind one interface, with two implementations that must agree:
 `Neo4jGraph` (production) and `NetworkxGraph` (embedded default)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,12 +10,19 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-
 from clientstrata.graph.errors import NotFound
 
-__all__ = ["GraphStore", "HouseholdView", "LABELS", "RELATIONSHIPS", "ECOSYSTEM_RELS", "ENTITY_LABELS", "HUB_DEGREE",
-           "NEIGHBOUR_COLUMNS",
-           "ECOSYSTEM_FEATURES"]
+__all__ = [
+    "GraphStore",
+    "HouseholdView",
+    "LABELS",
+    "RELATIONSHIPS",
+    "ECOSYSTEM_RELS",
+    "ENTITY_LABELS",
+    "HUB_DEGREE",
+    "NEIGHBOUR_COLUMNS",
+    "ECOSYSTEM_FEATURES",
+]
 
 LABELS = ("Individual", "Household", "Enterprise", "Product", "Account", "RelationshipManager", "Branch")
 # type -> (start label(s), end label, property that tells parallel relationships apart)
@@ -54,8 +62,7 @@ class HouseholdView:
     updated_at: dt.datetime | None = None
 
     def __repr__(self) -> str:
-        return (f"HouseholdView(household_id={self.household_id!r}, members={len(self.members)}, "
-                f"aum={self.aum:,.2f})")
+        return f"HouseholdView(household_id={self.household_id!r}, members={len(self.members)}, aum={self.aum:,.2f})"
 
 
 class GraphStore(ABC):
@@ -118,14 +125,20 @@ class GraphStore(ABC):
     def close(self) -> None:
         pass
 
-    def __enter__(self) -> "GraphStore":
+    def __enter__(self) -> GraphStore:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def ecosystem(self, customer_id: str, hops: int = 2, label: str = "Individual",
-                  first: int | None = None, hub_degree: int | None = HUB_DEGREE) -> pd.DataFrame:
+    def ecosystem(
+        self,
+        customer_id: str,
+        hops: int = 2,
+        label: str = "Individual",
+        first: int | None = None,
+        hub_degree: int | None = HUB_DEGREE,
+    ) -> pd.DataFrame:
         """Customers, enterprises and households within `hops` of a customer, breadth first: each
         with its shortest distance, the relationship types that reach it at that distance and its
         degree, sorted by (hops, label, id). A node with more than `hub_degree` relationships is
@@ -177,4 +190,3 @@ class GraphStore(ABC):
 
     @abstractmethod
     def _exists(self, label: str, node_id: str) -> bool: ...
-

@@ -4,6 +4,7 @@ Values always travel as parameters. Labels and relationship types cannot be para
 Cypher, so each query is built once from the closed sets in `store.py` (never from input)
 and looked up by name; an unknown label is refused before any text is formed.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -14,22 +15,31 @@ import pandas as pd
 from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable
 
 from clientstrata.graph.errors import ClientStrataError, NotFound, StoreUnavailable
-from .base import (ECOSYSTEM_FEATURES, ECOSYSTEM_RELS, ENTITY_LABELS, LABELS, NEIGHBOUR_COLUMNS, RELATIONSHIPS,
-                    GraphStore, HouseholdView)
+
+from .base import (
+    ECOSYSTEM_FEATURES,
+    ECOSYSTEM_RELS,
+    ENTITY_LABELS,
+    LABELS,
+    NEIGHBOUR_COLUMNS,
+    RELATIONSHIPS,
+    GraphStore,
+    HouseholdView,
+)
 
 __all__ = ["Neo4jGraph"]
 
 BATCH = 5_000
 _ECO = "|".join(ECOSYSTEM_RELS)
 
-_MERGE_NODE = {label: f"UNWIND $rows AS row MERGE (n:{label} {{id: row.id}}) SET n += row.props"
-               for label in LABELS}
+_MERGE_NODE = {label: f"UNWIND $rows AS row MERGE (n:{label} {{id: row.id}}) SET n += row.props" for label in LABELS}
 # One read per step of a walk, whatever labels the frontier holds. The bound is applied in the
 # database, per source node and on distinct neighbours; the degree is the store's own count.
 _ENTITY_MATCH = "|".join(ENTITY_LABELS)
 _NEIGHBOURHOOD = (
-    "CALL () { " + " UNION ALL ".join(f"MATCH (n:{label}) WHERE n.id IN $frontier.{label} RETURN n"
-                                      for label in LABELS) + " } "
+    "CALL () { "
+    + " UNION ALL ".join(f"MATCH (n:{label}) WHERE n.id IN $frontier.{label} RETURN n" for label in LABELS)
+    + " } "
     "CALL (n) { "
     f"MATCH (n)-[r:{_ECO}]-(m:{_ENTITY_MATCH}) "
     "WITH m, collect(type(r)) AS rels ORDER BY labels(m)[0], m.id LIMIT $limit "
@@ -37,7 +47,8 @@ _NEIGHBOURHOOD = (
     "UNION ALL "
     f"MATCH (n)-[r:{_ECO}]-(m) WHERE NOT m:{_ENTITY_MATCH} RETURN type(r) AS rel, m }} "
     "RETURN n.id AS src_id, rel, labels(m)[0] AS label, m.id AS id, m.name AS name, "
-    f"COUNT {{ (m)-[:{_ECO}]-() }} AS degree")
+    f"COUNT {{ (m)-[:{_ECO}]-() }} AS degree"
+)
 _NO_LIMIT = 2**62
 _EXISTS = {label: f"MATCH (n:{label} {{id: $id}}) RETURN count(n) AS n" for label in LABELS}
 
@@ -45,23 +56,26 @@ _EXISTS = {label: f"MATCH (n:{label} {{id: $id}}) RETURN count(n) AS n" for labe
 def _merge_rel_query(rel: str, start: str) -> str:
     _, end, key_prop = RELATIONSHIPS[rel]
     key = f" {{{key_prop}: row.{key_prop}}}" if key_prop else ""
-    return (f"UNWIND $rows AS row MATCH (a:{start} {{id: row.start}}) MATCH (b:{end} {{id: row.end}}) "
-            f"MERGE (a)-[r:{rel}{key}]->(b) SET r += row.props")
+    return (
+        f"UNWIND $rows AS row MATCH (a:{start} {{id: row.start}}) MATCH (b:{end} {{id: row.end}}) "
+        f"MERGE (a)-[r:{rel}{key}]->(b) SET r += row.props"
+    )
 
 
-_MERGE_REL = {(rel, start): _merge_rel_query(rel, start)
-              for rel, (starts, _, _) in RELATIONSHIPS.items() for start in starts}
+_MERGE_REL = {
+    (rel, start): _merge_rel_query(rel, start) for rel, (starts, _, _) in RELATIONSHIPS.items() for start in starts
+}
 
 _FEATURES = {
     "payroll_employer": "MATCH (i:Individual)-[e:EMPLOYED_BY]->(:Enterprise) WHERE e.payroll "
-                        "RETURN i.id AS customer_id, 1 AS n",
+    "RETURN i.id AS customer_id, 1 AS n",
     "controls": "MATCH (i:Individual)-[:CONTROLS]->(e:Enterprise) RETURN i.id AS customer_id, count(DISTINCT e) AS n",
     "household_members": "MATCH (i:Individual)-[:MEMBER_OF]->(:Household)<-[:MEMBER_OF]-(o:Individual) "
-                         "WHERE o <> i RETURN i.id AS customer_id, count(o) AS n",
+    "WHERE o <> i RETURN i.id AS customer_id, count(o) AS n",
     "co_holders": "MATCH (i:Individual)-[:OWNS|CO_HOLDS]->(:Account)<-[:OWNS|CO_HOLDS]-(o:Individual) "
-                  "WHERE o <> i RETURN i.id AS customer_id, count(DISTINCT o) AS n",
+    "WHERE o <> i RETURN i.id AS customer_id, count(DISTINCT o) AS n",
     "supply_chain": "MATCH (i:Individual)-[:CONTROLS]->(:Enterprise)-[:SUPPLIES]-(x:Enterprise) "
-                    "RETURN i.id AS customer_id, count(DISTINCT x) AS n",
+    "RETURN i.id AS customer_id, count(DISTINCT x) AS n",
 }
 
 
@@ -88,8 +102,9 @@ class Neo4jGraph(GraphStore):
 
     def _run(self, query: str, routing=neo4j.RoutingControl.WRITE, **params) -> pd.DataFrame:
         with _translated():
-            return self.driver.execute_query(query, params, database_=self.database, routing_=routing,
-                                             result_transformer_=neo4j.Result.to_df)
+            return self.driver.execute_query(
+                query, params, database_=self.database, routing_=routing, result_transformer_=neo4j.Result.to_df
+            )
 
     def _read(self, query: str, **params) -> pd.DataFrame:
         return self._run(query, neo4j.RoutingControl.READ, **params)
@@ -102,24 +117,27 @@ class Neo4jGraph(GraphStore):
 
     def ensure_schema(self) -> None:
         for label in LABELS:  # constraints first: MERGE on an indexed key stays fast
-            self._run(f"CREATE CONSTRAINT {label.lower()}_id IF NOT EXISTS "
-                      f"FOR (n:{label}) REQUIRE n.id IS UNIQUE")
+            self._run(f"CREATE CONSTRAINT {label.lower()}_id IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE")
 
     def merge_nodes(self, label: str, rows: Sequence[dict]) -> None:
         query = _MERGE_NODE[label]
         for i in range(0, len(rows), BATCH):
-            batch = [{"id": r["id"], "props": {k: v for k, v in r.items() if k != "id"}}
-                     for r in rows[i:i + BATCH]]
+            batch = [{"id": r["id"], "props": {k: v for k, v in r.items() if k != "id"}} for r in rows[i : i + BATCH]]
             self._run(query, rows=batch)
 
     def merge_relationships(self, rel_type: str, start_label: str, rows: Sequence[dict]) -> None:
         query = _MERGE_REL[(rel_type, start_label)]
         key_prop = RELATIONSHIPS[rel_type][2]
         for i in range(0, len(rows), BATCH):
-            batch = [{"start": r["start"], "end": r["end"],
-                      **({key_prop: r[key_prop]} if key_prop else {}),
-                      "props": {k: v for k, v in r.items() if k not in ("start", "end", key_prop)}}
-                     for r in rows[i:i + BATCH]]
+            batch = [
+                {
+                    "start": r["start"],
+                    "end": r["end"],
+                    **({key_prop: r[key_prop]} if key_prop else {}),
+                    "props": {k: v for k, v in r.items() if k not in ("start", "end", key_prop)},
+                }
+                for r in rows[i : i + BATCH]
+            ]
             self._run(query, rows=batch)
 
     def clear(self) -> None:
@@ -133,8 +151,11 @@ class Neo4jGraph(GraphStore):
         unknown = set(frontier) - set(LABELS)
         if unknown:
             raise ValueError(f"unknown labels: {sorted(unknown)}")
-        df = self._read(_NEIGHBOURHOOD, frontier={label: list(frontier.get(label, ())) for label in LABELS},
-                        limit=_NO_LIMIT if limit is None else int(limit))
+        df = self._read(
+            _NEIGHBOURHOOD,
+            frontier={label: list(frontier.get(label, ())) for label in LABELS},
+            limit=_NO_LIMIT if limit is None else int(limit),
+        )
         return df if len(df) else pd.DataFrame(columns=NEIGHBOUR_COLUMNS)
 
     def household(self, household_id: str) -> HouseholdView:
@@ -144,15 +165,23 @@ class Neo4jGraph(GraphStore):
         return found[household_id]
 
     def households(self, household_ids: Sequence[str]) -> dict[str, HouseholdView]:
-        df = self._read("MATCH (h:Household) WHERE h.id IN $ids OPTIONAL MATCH (i:Individual)-[r:MEMBER_OF]->(h) "
-                        "RETURN h.id AS hid, h.name AS hname, h.status AS status, i.id AS customer_id, "
-                        "i.name AS name, r.role AS role, coalesce(i.aum, 0.0) AS aum", ids=list(household_ids))
+        df = self._read(
+            "MATCH (h:Household) WHERE h.id IN $ids OPTIONAL MATCH (i:Individual)-[r:MEMBER_OF]->(h) "
+            "RETURN h.id AS hid, h.name AS hname, h.status AS status, i.id AS customer_id, "
+            "i.name AS name, r.role AS role, coalesce(i.aum, 0.0) AS aum",
+            ids=list(household_ids),
+        )
         out = {}
         for hid, part in df.groupby("hid", sort=False):
             members = part.dropna(subset=["customer_id"])[["customer_id", "name", "role", "aum"]]
             members = members.astype({"aum": float}).sort_values("customer_id").reset_index(drop=True)
-            out[hid] = HouseholdView(hid, part["hname"].iloc[0], part["status"].iloc[0] or "confirmed",
-                                     round(float(members["aum"].sum()), 2), members)
+            out[hid] = HouseholdView(
+                hid,
+                part["hname"].iloc[0],
+                part["status"].iloc[0] or "confirmed",
+                round(float(members["aum"].sum()), 2),
+                members,
+            )
         return out
 
     def ecosystem_features(self) -> pd.DataFrame:

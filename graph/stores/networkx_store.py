@@ -9,6 +9,7 @@ load at 100k customers, minutes at 1M, paid by every process that opens the grap
 batch holds a second copy of the graph. The reader refuses every global, so the file can
 only ever produce strings, numbers, tuples and dicts, never run code. Files named *.json.gz
 are still read and written as JSON (older installations, tests of that format)."""
+
 from __future__ import annotations
 
 import gc
@@ -25,8 +26,16 @@ import networkx as nx
 import pandas as pd
 
 from clientstrata.graph.errors import NotFound, StoreUnavailable
-from .base import (ECOSYSTEM_FEATURES, ECOSYSTEM_RELS, ENTITY_LABELS, NEIGHBOUR_COLUMNS, RELATIONSHIPS, GraphStore,
-                    HouseholdView)
+
+from .base import (
+    ECOSYSTEM_FEATURES,
+    ECOSYSTEM_RELS,
+    ENTITY_LABELS,
+    NEIGHBOUR_COLUMNS,
+    RELATIONSHIPS,
+    GraphStore,
+    HouseholdView,
+)
 
 __all__ = ["NetworkxGraph", "paused_gc"]
 
@@ -72,8 +81,10 @@ class NetworkxGraph(GraphStore):
         self._load()
 
     def __repr__(self) -> str:
-        return f"NetworkxGraph(path={str(self.path)!r}, nodes={self.g.number_of_nodes()}, " \
-               f"relationships={self.g.number_of_edges()})"
+        return (
+            f"NetworkxGraph(path={str(self.path)!r}, nodes={self.g.number_of_nodes()}, "
+            f"relationships={self.g.number_of_edges()})"
+        )
 
     # -- persistence ------------------------------------------------------------------
     def _load(self) -> None:
@@ -137,8 +148,10 @@ class NetworkxGraph(GraphStore):
             return
         tmp = self.path.with_name(self.path.name + ".tmp")
         if self.path.name.endswith(".json.gz"):
-            data = {"nodes": [[l, i, p] for (l, i), p in self.g.nodes(data=True)],
-                    "edges": [[u, v, k, p] for u, v, k, p in self.g.edges(keys=True, data=True)]}
+            data = {
+                "nodes": [[l, i, p] for (l, i), p in self.g.nodes(data=True)],
+                "edges": [[u, v, k, p] for u, v, k, p in self.g.edges(keys=True, data=True)],
+            }
             with gzip.open(tmp, "wt", encoding="utf-8") as f:
                 json.dump(data, f, ensure_ascii=False, default=str)
         else:
@@ -160,8 +173,9 @@ class NetworkxGraph(GraphStore):
 
     def merge_nodes(self, label: str, rows: Sequence[dict]) -> None:
         # add_nodes_from updates the properties of nodes that exist: MERGE … SET n += props
-        self.g.add_nodes_from(((label, row["id"]), {k: v for k, v in row.items() if k != "id" and v is not None})
-                              for row in rows)
+        self.g.add_nodes_from(
+            ((label, row["id"]), {k: v for k, v in row.items() if k != "id" and v is not None}) for row in rows
+        )
 
     def merge_relationships(self, rel_type: str, start_label: str, rows: Sequence[dict]) -> None:
         _, end_label, key_prop = RELATIONSHIPS[rel_type]
@@ -176,6 +190,7 @@ class NetworkxGraph(GraphStore):
                 props = {k: x for k, x in row.items() if k not in ("start", "end") and x is not None}
                 props["type"] = rel_type
                 yield u, v, key, props
+
         self.g.add_edges_from(edges())
 
     def clear(self) -> None:
@@ -209,8 +224,16 @@ class NetworkxGraph(GraphStore):
                     kept = set(sorted({o for _, o in found if o[0] in ENTITY_LABELS})[:limit])
                     found = [(d, o) for d, o in found if o[0] not in ENTITY_LABELS or o in kept]
                 for d, other in found:
-                    rows.append((i, d["type"], other[0], other[1], self.g.nodes[other].get("name"),
-                                 sum(1 for _ in self._rels(other, ECOSYSTEM_RELS))))
+                    rows.append(
+                        (
+                            i,
+                            d["type"],
+                            other[0],
+                            other[1],
+                            self.g.nodes[other].get("name"),
+                            sum(1 for _ in self._rels(other, ECOSYSTEM_RELS)),
+                        )
+                    )
         return pd.DataFrame(rows, columns=NEIGHBOUR_COLUMNS)
 
     def household(self, household_id: str) -> HouseholdView:
@@ -218,12 +241,15 @@ class NetworkxGraph(GraphStore):
         node = ("Household", household_id)
         if node not in self.g:
             raise NotFound("household", household_id)
-        members = [(m[1], self.g.nodes[m].get("name"), d.get("role"), float(self.g.nodes[m].get("aum", 0.0)))
-                   for d, m in self._rels(node, {"MEMBER_OF"}, "in")]
+        members = [
+            (m[1], self.g.nodes[m].get("name"), d.get("role"), float(self.g.nodes[m].get("aum", 0.0)))
+            for d, m in self._rels(node, {"MEMBER_OF"}, "in")
+        ]
         df = pd.DataFrame(sorted(members), columns=["customer_id", "name", "role", "aum"])
         props = self.g.nodes[node]
-        return HouseholdView(household_id, props.get("name"), props.get("status", "confirmed"),
-                             round(float(df["aum"].sum()), 2), df)
+        return HouseholdView(
+            household_id, props.get("name"), props.get("status", "confirmed"), round(float(df["aum"].sum()), 2), df
+        )
 
     def ecosystem_features(self) -> pd.DataFrame:
         self._fresh()
@@ -239,13 +265,14 @@ class NetworkxGraph(GraphStore):
                 elif d["type"] == "CONTROLS":
                     controlled.add(other)
                 elif d["type"] == "MEMBER_OF":
-                    c["household_members"] += sum(1 for _, m in self._rels(other, {"MEMBER_OF"}, "in")
-                                                  if m != node)
+                    c["household_members"] += sum(1 for _, m in self._rels(other, {"MEMBER_OF"}, "in") if m != node)
                 elif d["type"] in ("OWNS", "CO_HOLDS"):  # not EMPLOYED_BY without payroll: that
                     # would scan every in-edge of the employer per employee (quadratic in its size)
                     c.setdefault("_co", set()).update(
-                        h for _, h in self._rels(other, {"OWNS", "CO_HOLDS"}, "in")
-                        if h != node and h[0] == "Individual")
+                        h
+                        for _, h in self._rels(other, {"OWNS", "CO_HOLDS"}, "in")
+                        if h != node and h[0] == "Individual"
+                    )
             c["controls"] = len(controlled)
             c["supply_chain"] = len({x for e in controlled for _, x in self._rels(e, {"SUPPLIES"})})
             c["co_holders"] = len(c.pop("_co", ()))

@@ -18,6 +18,7 @@ every feature is z-scored against the population and clipped to ±5.
 `behaviour_features(conn)` builds the input from the record in SQL. It is deliberately
 separate: when the shared features frame lands it can replace this function unchanged.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,19 +31,35 @@ import numpy as np
 import pandas as pd
 
 from clientstrata.graph.errors import InvalidInput
+
 from .classify import TAG_COLUMNS
 
 __all__ = [
-    "ClusterModel", "fit_clusters", "assign_clusters", "behaviour_features", "behaviour_of", "clusters_for_run",
+    "ClusterModel",
+    "fit_clusters",
+    "assign_clusters",
+    "behaviour_features",
+    "behaviour_of",
+    "clusters_for_run",
     "cluster_model_for_run",
     "live_cluster_model",
-    "BEHAVIOUR_FEATURES", "LOG_FEATURES", "CHANNELS", "DIMENSION",
+    "BEHAVIOUR_FEATURES",
+    "LOG_FEATURES",
+    "CHANNELS",
+    "DIMENSION",
 ]
 
 DIMENSION = "behaviour_cluster"
 CHANNELS = ("mobile", "online", "branch", "atm", "pos")
-BEHAVIOUR_FEATURES = ("txn_count", "txn_amount", *(f"share_{c}" for c in CHANNELS),
-                      "recency_days", "aum", "tenure_years", "product_families")
+BEHAVIOUR_FEATURES = (
+    "txn_count",
+    "txn_amount",
+    *(f"share_{c}" for c in CHANNELS),
+    "recency_days",
+    "aum",
+    "tenure_years",
+    "product_families",
+)
 # Counts, money and waiting times: heavy tailed, compared on a log scale.
 LOG_FEATURES = ("txn_count", "txn_amount", "recency_days", "aum")
 # A cluster is described by the features whose centroid is at least this many population
@@ -75,19 +92,18 @@ class ClusterModel:
 
     features: list[str]
     log_features: list[str]
-    mean: list[float]            # per feature, after log1p
+    mean: list[float]  # per feature, after log1p
     std: list[float]
     centroids: list[list[float]]  # k × features, on the scaled axis
-    values: list[str]            # K1 … Kk, largest cluster first
+    values: list[str]  # K1 … Kk, largest cluster first
     label_en: list[str]
     label_zh: list[str]
-    shares: list[float]          # share of the fitted customers in each cluster
-    scores: dict[int, float]     # silhouette per k tried
+    shares: list[float]  # share of the fitted customers in each cluster
+    scores: dict[int, float]  # silhouette per k tried
     k: int
     seed: int
     n_fit: int
-    criterion: str = ("highest mean silhouette on a shared bounded sample "
-                      "(ties: smaller k)")
+    criterion: str = "highest mean silhouette on a shared bounded sample (ties: smaller k)"
     fitted_at: str = ""
     model_id: str = field(default="")
 
@@ -98,9 +114,24 @@ class ClusterModel:
             self.model_id = hashlib.sha256(body.encode()).hexdigest()[:12]
 
     def _content(self) -> dict:
-        d = {k: getattr(self, k) for k in ("features", "log_features", "mean", "std", "centroids",
-                                           "values", "label_en", "label_zh", "shares", "k", "seed",
-                                           "n_fit", "criterion")}
+        d = {
+            k: getattr(self, k)
+            for k in (
+                "features",
+                "log_features",
+                "mean",
+                "std",
+                "centroids",
+                "values",
+                "label_en",
+                "label_zh",
+                "shares",
+                "k",
+                "seed",
+                "n_fit",
+                "criterion",
+            )
+        }
         d["scores"] = {str(k): v for k, v in sorted(self.scores.items())}
         return d
 
@@ -120,26 +151,35 @@ class ClusterModel:
         """One row per cluster: value, share, description, and the centroid in population
         standard deviations (0 = the population mean)."""
         z = pd.DataFrame(self.centroids, columns=self.features).round(2)
-        head = pd.DataFrame({"value": self.values, "share": np.round(self.shares, 4),
-                             "label_en": self.label_en, "label_zh": self.label_zh})
+        head = pd.DataFrame(
+            {
+                "value": self.values,
+                "share": np.round(self.shares, 4),
+                "label_en": self.label_en,
+                "label_zh": self.label_zh,
+            }
+        )
         return pd.concat([head, z], axis=1)
 
     def transform(self, behaviour: pd.DataFrame) -> np.ndarray:
         """Scaled feature matrix (rows × features) with this model's parameters."""
-        return _scale(behaviour, self.features, self.log_features,
-                      np.asarray(self.mean), np.asarray(self.std))
+        return _scale(behaviour, self.features, self.log_features, np.asarray(self.mean), np.asarray(self.std))
 
     def __repr__(self) -> str:
         best = self.scores.get(self.k, float("nan"))
         parts = ", ".join(f"{v} {s:.0%} {e!r}" for v, s, e in zip(self.values, self.shares, self.label_en))
-        return (f"ClusterModel(model_id={self.model_id!r}, k={self.k}, silhouette={best:.3f}, "
-                f"n_fit={self.n_fit:,}, features={len(self.features)}, clusters=[{parts}])")
+        return (
+            f"ClusterModel(model_id={self.model_id!r}, k={self.k}, silhouette={best:.3f}, "
+            f"n_fit={self.n_fit:,}, features={len(self.features)}, clusters=[{parts}])"
+        )
 
 
 def _matrix(behaviour: pd.DataFrame, features: Sequence[str], log_features: Iterable[str]) -> np.ndarray:
     missing = [f for f in features if f not in behaviour.columns]
     if missing:
-        raise InvalidInput(f"behaviour frame lacks {', '.join(missing)} (has: {', '.join(map(str, behaviour.columns))})")
+        raise InvalidInput(
+            f"behaviour frame lacks {', '.join(missing)} (has: {', '.join(map(str, behaviour.columns))})"
+        )
     x = behaviour[list(features)].to_numpy(dtype=float, na_value=0.0).copy()
     x = np.nan_to_num(x, nan=0.0)
     logs = [i for i, f in enumerate(features) if f in set(log_features)]
@@ -170,10 +210,16 @@ def _describe(z: np.ndarray, features: Sequence[str]) -> tuple[str, str]:
     return (", ".join(en), "、".join(zh)) if en else _TYPICAL
 
 
-def fit_clusters(behaviour: pd.DataFrame, ks: Iterable[int] = range(3, 9), seed: int = 0,
-                 sample: int = 100_000, silhouette_sample: int = 5_000, n_init: int = 4,
-                 features: Sequence[str] | None = None,
-                 log_features: Iterable[str] = LOG_FEATURES) -> ClusterModel:
+def fit_clusters(
+    behaviour: pd.DataFrame,
+    ks: Iterable[int] = range(3, 9),
+    seed: int = 0,
+    sample: int = 100_000,
+    silhouette_sample: int = 5_000,
+    n_init: int = 4,
+    features: Sequence[str] | None = None,
+    log_features: Iterable[str] = LOG_FEATURES,
+) -> ClusterModel:
     """Fit k-means for every k in `ks` on at most `sample` customers and keep the k with the
     best silhouette (computed on at most `silhouette_sample` customers, the same ones for
     every k). `features` defaults to every numeric column except customer_id."""
@@ -181,8 +227,7 @@ def fit_clusters(behaviour: pd.DataFrame, ks: Iterable[int] = range(3, 9), seed:
     from sklearn.metrics import silhouette_score
 
     if features is None:
-        features = [c for c in behaviour.columns
-                    if c != "customer_id" and pd.api.types.is_numeric_dtype(behaviour[c])]
+        features = [c for c in behaviour.columns if c != "customer_id" and pd.api.types.is_numeric_dtype(behaviour[c])]
     features = list(features)
     log_features = [f for f in log_features if f in features]
     n = len(behaviour)
@@ -199,8 +244,11 @@ def fit_clusters(behaviour: pd.DataFrame, ks: Iterable[int] = range(3, 9), seed:
 
     rng = np.random.default_rng(seed)
     fit_rows = np.sort(rng.choice(n, sample, replace=False)) if n > sample else np.arange(n)
-    sil_rows = np.sort(rng.choice(fit_rows, silhouette_sample, replace=False)) \
-        if len(fit_rows) > silhouette_sample else fit_rows
+    sil_rows = (
+        np.sort(rng.choice(fit_rows, silhouette_sample, replace=False))
+        if len(fit_rows) > silhouette_sample
+        else fit_rows
+    )
     zf, zs = z[fit_rows], z[sil_rows]
     distinct = len(np.unique(zf, axis=0))
     scores: dict[int, float] = {}
@@ -221,11 +269,21 @@ def fit_clusters(behaviour: pd.DataFrame, ks: Iterable[int] = range(3, 9), seed:
     centers, sizes = centers[order], sizes[order]
     words = [_describe(c, features) for c in centers]
     return ClusterModel(
-        features=features, log_features=log_features, mean=mean.tolist(), std=std.tolist(),
-        centroids=centers.round(6).tolist(), values=[f"K{i + 1}" for i in range(best)],
-        label_en=[w[0] for w in words], label_zh=[w[1] for w in words],
-        shares=(sizes / sizes.sum()).round(6).tolist(), scores=scores, k=best, seed=seed,
-        n_fit=len(fit_rows), fitted_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+        features=features,
+        log_features=log_features,
+        mean=mean.tolist(),
+        std=std.tolist(),
+        centroids=centers.round(6).tolist(),
+        values=[f"K{i + 1}" for i in range(best)],
+        label_en=[w[0] for w in words],
+        label_zh=[w[1] for w in words],
+        shares=(sizes / sizes.sum()).round(6).tolist(),
+        scores=scores,
+        k=best,
+        seed=seed,
+        n_fit=len(fit_rows),
+        fitted_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    )
 
 
 def _nearest(z: np.ndarray, centers: np.ndarray) -> np.ndarray:
@@ -235,15 +293,16 @@ def _nearest(z: np.ndarray, centers: np.ndarray) -> np.ndarray:
 def _distances(z: np.ndarray, centers: np.ndarray) -> np.ndarray:
     # ‖z − c‖² = ‖z‖² − 2 z·c + ‖c‖², in chunks so a million rows never build a cube
     out = np.empty((len(z), len(centers)))
-    cc = (centers ** 2).sum(axis=1)
+    cc = (centers**2).sum(axis=1)
     for i in range(0, len(z), 200_000):
-        part = z[i:i + 200_000]
-        out[i:i + 200_000] = (part ** 2).sum(axis=1)[:, None] - 2 * part @ centers.T + cc
+        part = z[i : i + 200_000]
+        out[i : i + 200_000] = (part**2).sum(axis=1)[:, None] - 2 * part @ centers.T + cc
     return np.sqrt(np.clip(out, 0, None))
 
 
-def assign_clusters(behaviour: pd.DataFrame, model: ClusterModel,
-                    standard_version: str = "data-driven") -> pd.DataFrame:
+def assign_clusters(
+    behaviour: pd.DataFrame, model: ClusterModel, standard_version: str = "data-driven"
+) -> pd.DataFrame:
     """Tag every customer of `behaviour` with the nearest centroid (dimension
     `behaviour_cluster`). Pure: depends only on the rows given and the model, so partitions
     can be tagged independently. `score` is the distance to the centroid in population
@@ -254,19 +313,29 @@ def assign_clusters(behaviour: pd.DataFrame, model: ClusterModel,
     pick = d.argmin(axis=1)
     dist = d[np.arange(len(pick)), pick].round(4)
     values = np.asarray(model.values)[pick]
-    rule_of = [f"nearest of {model.k} behaviour centroids (k-means model {model.model_id}, "
-               f"k by silhouette): {v} — {en}" for v, en in zip(model.values, model.label_en)]
+    rule_of = [
+        f"nearest of {model.k} behaviour centroids (k-means model {model.model_id}, k by silhouette): {v} — {en}"
+        for v, en in zip(model.values, model.label_en)
+    ]
     raw = behaviour[model.features].astype(float).round(4)
     inputs = raw.to_dict("records")
     for rec, dd in zip(inputs, dist):
         rec["model_id"] = model.model_id
         rec["distance"] = float(dd)
-    return pd.DataFrame({
-        "customer_id": behaviour["customer_id"].to_numpy(), "dimension": DIMENSION, "value": values,
-        "label_zh": np.asarray(model.label_zh)[pick], "label_en": np.asarray(model.label_en)[pick],
-        "score": dist, "rule": np.asarray(rule_of, dtype=object)[pick], "inputs": inputs,
-        "standard_version": standard_version,
-    }, columns=TAG_COLUMNS)
+    return pd.DataFrame(
+        {
+            "customer_id": behaviour["customer_id"].to_numpy(),
+            "dimension": DIMENSION,
+            "value": values,
+            "label_zh": np.asarray(model.label_zh)[pick],
+            "label_en": np.asarray(model.label_en)[pick],
+            "score": dist,
+            "rule": np.asarray(rule_of, dtype=object)[pick],
+            "inputs": inputs,
+            "standard_version": standard_version,
+        },
+        columns=TAG_COLUMNS,
+    )
 
 
 def behaviour_of(features: pd.DataFrame, window_days: float = 365.0) -> pd.DataFrame:
@@ -274,17 +343,24 @@ def behaviour_of(features: pd.DataFrame, window_days: float = 365.0) -> pd.DataF
     customer: what classify clusters on. Pure, so each partition maps on its own; customers
     without transactions count as `window_days` since the last one, as in behaviour_features."""
     n = features["txn_count"].fillna(0).astype(float)
-    out = pd.DataFrame({"customer_id": features["customer_id"].to_numpy(),
-                        "txn_count": n.astype(int).to_numpy(),
-                        "txn_amount": features["txn_amount"].fillna(0.0).astype(float).to_numpy()})
+    out = pd.DataFrame(
+        {
+            "customer_id": features["customer_id"].to_numpy(),
+            "txn_count": n.astype(int).to_numpy(),
+            "txn_amount": features["txn_amount"].fillna(0.0).astype(float).to_numpy(),
+        }
+    )
     for c in CHANNELS:
         col = features.get(f"ch_{c}", pd.Series(0, index=features.index)).fillna(0).astype(float)
         out[f"share_{c}"] = (col / n.where(n > 0)).fillna(0.0).to_numpy()
-    out["recency_days"] = features["days_since_last_txn"].astype(float).fillna(window_days).clip(upper=window_days).to_numpy()
+    out["recency_days"] = (
+        features["days_since_last_txn"].astype(float).fillna(window_days).clip(upper=window_days).to_numpy()
+    )
     out["aum"] = features["aum"].fillna(0.0).astype(float).to_numpy()
     out["tenure_years"] = features["tenure_years"].fillna(0.0).astype(float).to_numpy()
-    out["product_families"] = features["families"].fillna("").map(
-        lambda s: len([f for f in str(s).split(",") if f])).astype(int).to_numpy()
+    out["product_families"] = (
+        features["families"].fillna("").map(lambda s: len([f for f in str(s).split(",") if f])).astype(int).to_numpy()
+    )
     return out[["customer_id", *BEHAVIOUR_FEATURES]]
 
 
@@ -294,6 +370,7 @@ def live_cluster_model(conn) -> ClusterModel | None:
 
     from clientstrata.graph.record.models import ClassificationRun
     from clientstrata.graph.record.queries import latest_run_id
+
     run_id = latest_run_id(conn)
     if run_id is None:
         return None
@@ -303,8 +380,9 @@ def live_cluster_model(conn) -> ClusterModel | None:
     return ClusterModel.from_dict(found) if "model_id" in found else None
 
 
-def cluster_model_for_run(partitions: Sequence[pd.DataFrame], model: ClusterModel | None = None,
-                          seed: int = 0) -> tuple[ClusterModel | None, str | None]:
+def cluster_model_for_run(
+    partitions: Sequence[pd.DataFrame], model: ClusterModel | None = None, seed: int = 0
+) -> tuple[ClusterModel | None, str | None]:
     """The model a run assigns with: `model` (the live run's, so cluster values stay comparable
     from run to run) or, without one, one fitted on this run's population (a bounded sample).
     None and the reason when the data cannot be clustered (too few customers, or no behaviour
@@ -320,8 +398,9 @@ def cluster_model_for_run(partitions: Sequence[pd.DataFrame], model: ClusterMode
     return fit_clusters(population, seed=seed, features=list(BEHAVIOUR_FEATURES)), None
 
 
-def clusters_for_run(partitions: Sequence[pd.DataFrame], standard_version: str, model: ClusterModel | None = None,
-                     seed: int = 0) -> tuple[list[pd.DataFrame], ClusterModel | None, str | None]:
+def clusters_for_run(
+    partitions: Sequence[pd.DataFrame], standard_version: str, model: ClusterModel | None = None, seed: int = 0
+) -> tuple[list[pd.DataFrame], ClusterModel | None, str | None]:
     """`cluster_model_for_run`, then every partition assigned: the tags per partition, the model
     (for the run's snapshot) and, when there is none, no tags and the reason."""
     model, why_not = cluster_model_for_run(partitions, model, seed)
@@ -342,8 +421,13 @@ _FAMILY_COUNT = """
     GROUP BY customer_id"""
 
 
-def behaviour_features(conn, fx: dict[str, float] | None = None, as_of: dt.datetime | None = None,
-                       months: int = 12, aum: pd.Series | None = None) -> pd.DataFrame:
+def behaviour_features(
+    conn,
+    fx: dict[str, float] | None = None,
+    as_of: dt.datetime | None = None,
+    months: int = 12,
+    aum: pd.Series | None = None,
+) -> pd.DataFrame:
     """Behaviour features per individual, aggregated in SQL from the record: transaction count
     and amount (CNY) over the `months` before `as_of` (default: the latest booking), the share
     of transactions per channel, days since the last one, current AUM, tenure in years and
@@ -355,6 +439,7 @@ def behaviour_features(conn, fx: dict[str, float] | None = None, as_of: dt.datet
     import sqlalchemy as sa
 
     from clientstrata.graph.record.models import Account, Individual, Transaction
+
     from . import features as F
     from .standard import load_standard
 
@@ -364,16 +449,24 @@ def behaviour_features(conn, fx: dict[str, float] | None = None, as_of: dt.datet
         as_of = conn.execute(sa.select(sa.func.max(t.c.booked_at))).scalar()
     as_of = pd.Timestamp(as_of or dt.datetime.now())
     since = (as_of - pd.DateOffset(months=months)).to_pydatetime()
-    q = (sa.select(a.c.owner_id.label("customer_id"), t.c.channel, t.c.currency,
-                   sa.func.count().label("n"), sa.func.sum(t.c.amount).label("amount"),
-                   sa.func.max(t.c.booked_at).label("last"))
-         .select_from(t.join(a, a.c.account_id == t.c.account_id))
-         .where(a.c.owner_type == "individual", t.c.booked_at > since, t.c.booked_at <= as_of.to_pydatetime())
-         .group_by(a.c.owner_id, t.c.channel, t.c.currency))
+    q = (
+        sa.select(
+            a.c.owner_id.label("customer_id"),
+            t.c.channel,
+            t.c.currency,
+            sa.func.count().label("n"),
+            sa.func.sum(t.c.amount).label("amount"),
+            sa.func.max(t.c.booked_at).label("last"),
+        )
+        .select_from(t.join(a, a.c.account_id == t.c.account_id))
+        .where(a.c.owner_type == "individual", t.c.booked_at > since, t.c.booked_at <= as_of.to_pydatetime())
+        .group_by(a.c.owner_id, t.c.channel, t.c.currency)
+    )
     tx = pd.DataFrame(conn.execute(q).all(), columns=["customer_id", "channel", "currency", "n", "amount", "last"])
-    people = pd.DataFrame(conn.execute(sa.select(ind.c.customer_id, ind.c.onboarded_on)
-                                       .order_by(ind.c.customer_id)).all(),
-                          columns=["customer_id", "onboarded_on"])
+    people = pd.DataFrame(
+        conn.execute(sa.select(ind.c.customer_id, ind.c.onboarded_on).order_by(ind.c.customer_id)).all(),
+        columns=["customer_id", "onboarded_on"],
+    )
     out = people[["customer_id"]].copy()
     if len(tx):
         rate = tx["currency"].map(fx)
@@ -381,10 +474,10 @@ def behaviour_features(conn, fx: dict[str, float] | None = None, as_of: dt.datet
             unknown = ", ".join(sorted(set(tx.loc[rate.isna(), "currency"])))
             raise InvalidInput(f"no exchange rate to CNY for {unknown}: add it to the standard's fx_to_cny")
         tx["amount"] = tx["amount"].astype(float) * rate
-        per = tx.groupby("customer_id").agg(txn_count=("n", "sum"), txn_amount=("amount", "sum"),
-                                            last=("last", "max"))
-        by_channel = tx.pivot_table(index="customer_id", columns="channel", values="n", aggfunc="sum",
-                                    fill_value=0).reindex(columns=list(CHANNELS), fill_value=0)
+        per = tx.groupby("customer_id").agg(txn_count=("n", "sum"), txn_amount=("amount", "sum"), last=("last", "max"))
+        by_channel = tx.pivot_table(
+            index="customer_id", columns="channel", values="n", aggfunc="sum", fill_value=0
+        ).reindex(columns=list(CHANNELS), fill_value=0)
         shares = by_channel.div(per["txn_count"], axis=0).add_prefix("share_")
         per = per.join(shares)
         per["recency_days"] = (as_of - pd.to_datetime(per.pop("last"))).dt.total_seconds() / 86400

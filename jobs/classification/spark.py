@@ -5,6 +5,7 @@ The driver computes the population parameters once (value_contribution's percent
 scores, then ships them with the standard to every partition; tag `inputs` travel as JSON text,
 the column type of the tags table.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,10 @@ from .standard import Standard
 
 __all__ = ["TAGS_SCHEMA", "classify_dataframe"]
 
-TAGS_SCHEMA = ("customer_id string, dimension string, value string, label_zh string, label_en string, "
-               "score double, rule string, inputs string, standard_version string")
+TAGS_SCHEMA = (
+    "customer_id string, dimension string, value string, label_zh string, label_en string, "
+    "score double, rule string, inputs string, standard_version string"
+)
 
 
 def _partition_fn(std: Standard, params: dict):
@@ -29,6 +32,7 @@ def _partition_fn(std: Standard, params: dict):
             out = tags.drop(columns="score").astype(object)
             out.insert(5, "score", pd.to_numeric(tags["score"], errors="coerce").astype("float64"))
             yield out
+
     return classify_batches
 
 

@@ -6,6 +6,7 @@ the change feed when the value readers see changes.
 
 Each function takes a connection in a transaction the caller commits (`engine.begin()`),
 so a step, its audit entry and its change-feed row commit together."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,17 +16,36 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from clientstrata.graph.record.access import require_in_book
 from clientstrata.graph.errors import InvalidInput, NotFound
+from clientstrata.graph.record import audit
+from clientstrata.graph.record.access import require_in_book
 from clientstrata.graph.record.models import Enterprise, Individual, Override
 from clientstrata.graph.record.queries import book_subjects, latest_run_id
-from clientstrata.graph.record import audit
+from clientstrata.jobs.errors import (
+    ActorRequired,
+    InvalidState,
+    InvalidValue,
+    MakerIsChecker,
+    ReasonRequired,
+    UnknownDimension,
+)
 from clientstrata.jobs.runs.changes import append_changes, effective_value, lock_feed
-from clientstrata.jobs.errors import ActorRequired, InvalidState, InvalidValue, MakerIsChecker, ReasonRequired, UnknownDimension
+
 from .standards import current_dimensions, dimension_values
 
-__all__ = ["OverrideRecord", "propose_override", "approve_override", "reject_override", "revoke_override",
-           "expire_overrides", "get_override", "list_overrides", "overrides_page", "STATUSES", "MAX_OVERRIDES_PAGE"]
+__all__ = [
+    "OverrideRecord",
+    "propose_override",
+    "approve_override",
+    "reject_override",
+    "revoke_override",
+    "expire_overrides",
+    "get_override",
+    "list_overrides",
+    "overrides_page",
+    "STATUSES",
+    "MAX_OVERRIDES_PAGE",
+]
 
 _O = Override.__table__
 STATUSES = ("proposed", "approved", "rejected", "revoked", "expired")
@@ -55,8 +75,10 @@ class OverrideRecord:
         return asdict(self)
 
     def __repr__(self) -> str:
-        return (f"OverrideRecord(#{self.override_id} {self.customer_id} {self.dimension}={self.value!r}, "
-                f"status={self.status!r})")
+        return (
+            f"OverrideRecord(#{self.override_id} {self.customer_id} {self.dimension}={self.value!r}, "
+            f"status={self.status!r})"
+        )
 
 
 def _actor(actor: str | None) -> str:
@@ -85,13 +107,18 @@ def get_override(conn: Connection, override_id: int, book: str | None = None) ->
     return OverrideRecord(**dict(row))
 
 
-def _matching(customer_id: str | None, status: str | None, dimension: str | None, proposed_by: str | None,
-              book: str | None) -> sa.Select:
+def _matching(
+    customer_id: str | None, status: str | None, dimension: str | None, proposed_by: str | None, book: str | None
+) -> sa.Select:
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"`status` must be one of {', '.join(STATUSES)}, not {status!r}")
     q = sa.select(_O)
-    for col, val in (("customer_id", customer_id), ("status", status), ("dimension", dimension),
-                     ("proposed_by", proposed_by)):
+    for col, val in (
+        ("customer_id", customer_id),
+        ("status", status),
+        ("dimension", dimension),
+        ("proposed_by", proposed_by),
+    ):
         if val:
             q = q.where(_O.c[col] == val)
     if book is not None:
@@ -99,9 +126,14 @@ def _matching(customer_id: str | None, status: str | None, dimension: str | None
     return q
 
 
-def list_overrides(conn: Connection, customer_id: str | None = None, status: str | None = None,
-                   dimension: str | None = None, proposed_by: str | None = None,
-                   book: str | None = None) -> pd.DataFrame:
+def list_overrides(
+    conn: Connection,
+    customer_id: str | None = None,
+    status: str | None = None,
+    dimension: str | None = None,
+    proposed_by: str | None = None,
+    book: str | None = None,
+) -> pd.DataFrame:
     """Every override matching the filters, oldest first, one row each: a reviewer's queue
     (`status="proposed"`) or a customer's history in a notebook. `book` as in `get_override`."""
     q = _matching(customer_id, status, dimension, proposed_by, book)
@@ -109,9 +141,16 @@ def list_overrides(conn: Connection, customer_id: str | None = None, status: str
     return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in _O.columns])
 
 
-def overrides_page(conn: Connection, first: int = 100, after: int = 0, customer_id: str | None = None,
-                   status: str | None = None, dimension: str | None = None, proposed_by: str | None = None,
-                   book: str | None = None) -> tuple[list[OverrideRecord], bool]:
+def overrides_page(
+    conn: Connection,
+    first: int = 100,
+    after: int = 0,
+    customer_id: str | None = None,
+    status: str | None = None,
+    dimension: str | None = None,
+    proposed_by: str | None = None,
+    book: str | None = None,
+) -> tuple[list[OverrideRecord], bool]:
     """Overrides numbered above `after`, oldest first, at most `first` (keyset paging: pass the
     last override_id back), and whether more follow; filters and `book` as in `list_overrides`."""
     if not 1 <= first <= MAX_OVERRIDES_PAGE:
@@ -123,8 +162,10 @@ def overrides_page(conn: Connection, first: int = 100, after: int = 0, customer_
 
 def _customer_exists(conn: Connection, customer_id: str) -> bool:
     i, e = Individual.__table__, Enterprise.__table__
-    return bool(conn.execute(sa.select(i.c.customer_id).where(i.c.customer_id == customer_id)).first()
-                or conn.execute(sa.select(e.c.enterprise_id).where(e.c.enterprise_id == customer_id)).first())
+    return bool(
+        conn.execute(sa.select(i.c.customer_id).where(i.c.customer_id == customer_id)).first()
+        or conn.execute(sa.select(e.c.enterprise_id).where(e.c.enterprise_id == customer_id)).first()
+    )
 
 
 def _check_value(dims: dict, dimension: str, value: str) -> tuple[str | None, str | None]:
@@ -142,9 +183,18 @@ def _check_value(dims: dict, dimension: str, value: str) -> tuple[str | None, st
     raise InvalidValue(f"{value!r} is not a value of {dimension} (values: {', '.join(allowed)})")
 
 
-def propose_override(conn: Connection, actor: str, customer_id: str, dimension: str, value: str, reason: str,
-                     expires_on: dt.date | None = None, today: dt.date | None = None,
-                     at: dt.datetime | None = None, book: str | None = None) -> OverrideRecord:
+def propose_override(
+    conn: Connection,
+    actor: str,
+    customer_id: str,
+    dimension: str,
+    value: str,
+    reason: str,
+    expires_on: dt.date | None = None,
+    today: dt.date | None = None,
+    at: dt.datetime | None = None,
+    book: str | None = None,
+) -> OverrideRecord:
     """Propose `value` for a customer's tag (the maker). It applies only once approved. With
     `book` (a relationship manager's id) only customers in that book may be proposed for."""
     actor, reason = _actor(actor), _text(reason, "a reason")
@@ -159,13 +209,35 @@ def propose_override(conn: Connection, actor: str, customer_id: str, dimension: 
     today = today or at.date()
     if expires_on is not None and expires_on <= today:
         raise InvalidValue(f"expires_on {expires_on} is not after today ({today}): the override would never apply")
-    oid = conn.execute(sa.insert(_O).values(
-        customer_id=customer_id, dimension=dimension, value=value, label_zh=label_zh, label_en=label_en,
-        reason=reason, status="proposed", proposed_by=actor, proposed_at=at, expires_on=expires_on,
-    )).inserted_primary_key[0]
-    audit.record(conn, actor, "override.proposed", "override", oid, {
-        "customer_id": customer_id, "dimension": dimension, "value": value, "reason": reason,
-        "expires_on": expires_on.isoformat() if expires_on else None}, at=at)
+    oid = conn.execute(
+        sa.insert(_O).values(
+            customer_id=customer_id,
+            dimension=dimension,
+            value=value,
+            label_zh=label_zh,
+            label_en=label_en,
+            reason=reason,
+            status="proposed",
+            proposed_by=actor,
+            proposed_at=at,
+            expires_on=expires_on,
+        )
+    ).inserted_primary_key[0]
+    audit.record(
+        conn,
+        actor,
+        "override.proposed",
+        "override",
+        oid,
+        {
+            "customer_id": customer_id,
+            "dimension": dimension,
+            "value": value,
+            "reason": reason,
+            "expires_on": expires_on.isoformat() if expires_on else None,
+        },
+        at=at,
+    )
     return get_override(conn, oid)
 
 
@@ -174,21 +246,24 @@ def _pending(conn: Connection, actor: str, override_id: int, step: str) -> Overr
     if ov.status != "proposed":
         raise InvalidState(f"override #{override_id} is {ov.status}; only a proposed override can be {step}")
     if ov.proposed_by.casefold() == actor.casefold():
-        raise MakerIsChecker(f"override #{override_id} was proposed by {ov.proposed_by}: "
-                             f"a second person must decide it (maker–checker)")
+        raise MakerIsChecker(
+            f"override #{override_id} was proposed by {ov.proposed_by}: a second person must decide it (maker–checker)"
+        )
     return ov
 
 
 def _transition(conn: Connection, ov: OverrideRecord, expect: str, **values) -> None:
     # conditional on the state we read: two deciders racing cannot both win
-    done = conn.execute(sa.update(_O).where(_O.c.override_id == ov.override_id, _O.c.status == expect)
-                        .values(**values)).rowcount
+    done = conn.execute(
+        sa.update(_O).where(_O.c.override_id == ov.override_id, _O.c.status == expect).values(**values)
+    ).rowcount
     if done != 1:
         raise InvalidState(f"override #{ov.override_id} changed while being decided; read it again")
 
 
-def approve_override(conn: Connection, actor: str, override_id: int, note: str | None = None,
-                     at: dt.datetime | None = None) -> OverrideRecord:
+def approve_override(
+    conn: Connection, actor: str, override_id: int, note: str | None = None, at: dt.datetime | None = None
+) -> OverrideRecord:
     """Approve (the checker, not the maker). An override already in force on the same tag is
     revoked at the same instant: one override per tag applies at a time."""
     actor = _actor(actor)
@@ -199,28 +274,70 @@ def approve_override(conn: Connection, actor: str, override_id: int, note: str |
         raise InvalidState(f"override #{override_id} expired on {ov.expires_on}; propose it again")
     run = latest_run_id(conn)
     before = effective_value(conn, run, ov.customer_id, ov.dimension, at)
-    prior = conn.execute(sa.select(_O.c.override_id).where(
-        _O.c.customer_id == ov.customer_id, _O.c.dimension == ov.dimension, _O.c.status == "approved",
-        sa.or_(_O.c.revoked_at.is_(None), _O.c.revoked_at > at))).scalars().all()
+    prior = (
+        conn.execute(
+            sa.select(_O.c.override_id).where(
+                _O.c.customer_id == ov.customer_id,
+                _O.c.dimension == ov.dimension,
+                _O.c.status == "approved",
+                sa.or_(_O.c.revoked_at.is_(None), _O.c.revoked_at > at),
+            )
+        )
+        .scalars()
+        .all()
+    )
     for pid in prior:
-        conn.execute(sa.update(_O).where(_O.c.override_id == pid).values(status="revoked", revoked_by=actor,
-                                                                         revoked_at=at))
+        conn.execute(
+            sa.update(_O).where(_O.c.override_id == pid).values(status="revoked", revoked_by=actor, revoked_at=at)
+        )
         audit.record(conn, actor, "override.superseded", "override", pid, {"by_override": override_id}, at=at)
-    _transition(conn, ov, "proposed", status="approved", decided_by=actor, decided_at=at,
-                decision_note=(note or "").strip() or None)
+    _transition(
+        conn,
+        ov,
+        "proposed",
+        status="approved",
+        decided_by=actor,
+        decided_at=at,
+        decision_note=(note or "").strip() or None,
+    )
     after = effective_value(conn, run, ov.customer_id, ov.dimension, at)
     if before != after:
-        append_changes(conn, [{"at": at, "source": "override", "override_id": override_id,
-                               "customer_id": ov.customer_id, "dimension": ov.dimension,
-                               "old_value": before, "new_value": after}])
-    audit.record(conn, actor, "override.approved", "override", override_id, {
-        "customer_id": ov.customer_id, "dimension": ov.dimension, "value": ov.value, "note": note,
-        "previous_value": before, "superseded": prior}, at=at)
+        append_changes(
+            conn,
+            [
+                {
+                    "at": at,
+                    "source": "override",
+                    "override_id": override_id,
+                    "customer_id": ov.customer_id,
+                    "dimension": ov.dimension,
+                    "old_value": before,
+                    "new_value": after,
+                }
+            ],
+        )
+    audit.record(
+        conn,
+        actor,
+        "override.approved",
+        "override",
+        override_id,
+        {
+            "customer_id": ov.customer_id,
+            "dimension": ov.dimension,
+            "value": ov.value,
+            "note": note,
+            "previous_value": before,
+            "superseded": prior,
+        },
+        at=at,
+    )
     return get_override(conn, override_id)
 
 
-def reject_override(conn: Connection, actor: str, override_id: int, note: str,
-                    at: dt.datetime | None = None) -> OverrideRecord:
+def reject_override(
+    conn: Connection, actor: str, override_id: int, note: str, at: dt.datetime | None = None
+) -> OverrideRecord:
     """Reject a proposal (the checker, not the maker); the note says why."""
     actor, note = _actor(actor), _text(note, "a note")
     ov = _pending(conn, actor, override_id, "rejected")
@@ -230,8 +347,9 @@ def reject_override(conn: Connection, actor: str, override_id: int, note: str,
     return get_override(conn, override_id)
 
 
-def revoke_override(conn: Connection, actor: str, override_id: int, reason: str,
-                    at: dt.datetime | None = None) -> OverrideRecord:
+def revoke_override(
+    conn: Connection, actor: str, override_id: int, reason: str, at: dt.datetime | None = None
+) -> OverrideRecord:
     """Stop an approved override now; readers see the computed value again."""
     actor, reason = _actor(actor), _text(reason, "a reason")
     lock_feed(conn)
@@ -244,15 +362,27 @@ def revoke_override(conn: Connection, actor: str, override_id: int, reason: str,
     _transition(conn, ov, "approved", status="revoked", revoked_by=actor, revoked_at=at)
     after = effective_value(conn, run, ov.customer_id, ov.dimension, at)
     if before != after:
-        append_changes(conn, [{"at": at, "source": "override", "override_id": override_id,
-                               "customer_id": ov.customer_id, "dimension": ov.dimension,
-                               "old_value": before, "new_value": after}])
+        append_changes(
+            conn,
+            [
+                {
+                    "at": at,
+                    "source": "override",
+                    "override_id": override_id,
+                    "customer_id": ov.customer_id,
+                    "dimension": ov.dimension,
+                    "old_value": before,
+                    "new_value": after,
+                }
+            ],
+        )
     audit.record(conn, actor, "override.revoked", "override", override_id, {"reason": reason}, at=at)
     return get_override(conn, override_id)
 
 
-def expire_overrides(conn: Connection, today: dt.date | None = None, actor: str = "system",
-                     run_id: int | None = None) -> list[int]:
+def expire_overrides(
+    conn: Connection, today: dt.date | None = None, actor: str = "system", run_id: int | None = None
+) -> list[int]:
     """Mark approved overrides whose `expires_on` has come as expired, appending each one's
     change (override value → computed value of `run_id`, default the latest run). Reads stop
     applying an override on its expiry day whether or not this has run; this keeps the status
@@ -260,9 +390,19 @@ def expire_overrides(conn: Connection, today: dt.date | None = None, actor: str 
     lock_feed(conn)
     at = dt.datetime.now()
     today = today or at.date()
-    due = conn.execute(sa.select(_O).where(_O.c.status == "approved", _O.c.expires_on <= today,
-                                           sa.or_(_O.c.revoked_at.is_(None), _O.c.revoked_at > at))
-                       .order_by(_O.c.override_id)).mappings().all()
+    due = (
+        conn.execute(
+            sa.select(_O)
+            .where(
+                _O.c.status == "approved",
+                _O.c.expires_on <= today,
+                sa.or_(_O.c.revoked_at.is_(None), _O.c.revoked_at > at),
+            )
+            .order_by(_O.c.override_id)
+        )
+        .mappings()
+        .all()
+    )
     run = run_id if run_id is not None else latest_run_id(conn)
     for ov in due:
         stamp = max(at, dt.datetime.combine(ov["expires_on"], dt.time()))
@@ -270,9 +410,27 @@ def expire_overrides(conn: Connection, today: dt.date | None = None, actor: str 
         after = effective_value(conn, run, ov["customer_id"], ov["dimension"], stamp)
         before = ov["value"] if after is not None else None
         if before != after:
-            append_changes(conn, [{"at": at, "source": "override", "override_id": ov["override_id"],
-                                   "customer_id": ov["customer_id"], "dimension": ov["dimension"],
-                                   "old_value": before, "new_value": after}])
-        audit.record(conn, actor, "override.expired", "override", ov["override_id"],
-                     {"expires_on": ov["expires_on"].isoformat(), "value_now": after}, at=at)
+            append_changes(
+                conn,
+                [
+                    {
+                        "at": at,
+                        "source": "override",
+                        "override_id": ov["override_id"],
+                        "customer_id": ov["customer_id"],
+                        "dimension": ov["dimension"],
+                        "old_value": before,
+                        "new_value": after,
+                    }
+                ],
+            )
+        audit.record(
+            conn,
+            actor,
+            "override.expired",
+            "override",
+            ov["override_id"],
+            {"expires_on": ov["expires_on"].isoformat(), "value_now": after},
+            at=at,
+        )
     return [ov["override_id"] for ov in due]

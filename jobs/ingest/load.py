@@ -5,6 +5,7 @@ half-written; re-ingesting the same bundle upserts identical rows and changes no
 Rows go in through the bulk path of each database (graph/bulk.py: executemany on SQLite,
 COPY on PostgreSQL), a validated chunk at a time.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,10 +22,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from clientstrata.graph.record.bulk import bulk_upsert, load_tuning
-from clientstrata.graph.record.db import count_rows as db_count, get_engine, insert_ignore, migrate
+from clientstrata.graph.record.db import count_rows as db_count
+from clientstrata.graph.record.db import get_engine, insert_ignore, migrate
 from clientstrata.graph.record.models import Base, IngestRun, QuarantinedRow
-from .bundle import Table
 from clientstrata.jobs.progress import bar
+
+from .bundle import Table
 from .rollups import Touched, refresh_after_ingest
 from .sources import CHUNK_ROWS, Piece, bundle_pieces
 from .validate import ROW, validate_chunk
@@ -48,9 +51,16 @@ class TableReport:
 
     def to_dict(self) -> dict:
         top = [{"reason": r, "rows": n} for r, n in self.reasons.most_common(5)]
-        return {"table": self.table, "source_file": self.source_file, "read": self.read,
-                "loaded": self.loaded, "quarantined": self.quarantined, "new": self.new,
-                "derived": self.derived, "top_reasons": top}
+        return {
+            "table": self.table,
+            "source_file": self.source_file,
+            "read": self.read,
+            "loaded": self.loaded,
+            "quarantined": self.quarantined,
+            "new": self.new,
+            "derived": self.derived,
+            "top_reasons": top,
+        }
 
 
 @dataclass
@@ -79,8 +89,12 @@ class IngestReport:
     def to_dict(self) -> dict:
         derived = [t for t in self.tables if t.derived]
         return {
-            "ingest_id": self.ingest_id, "source": self.source, "format": self.format,
-            "read": self.read, "loaded": self.loaded, "quarantined": self.quarantined,
+            "ingest_id": self.ingest_id,
+            "source": self.source,
+            "format": self.format,
+            "read": self.read,
+            "loaded": self.loaded,
+            "quarantined": self.quarantined,
             "tables": {t.table: t.to_dict() for t in self._read_rows()},
             "derived": {t.table: t.to_dict() for t in derived},
             "warnings": self.warnings,
@@ -90,8 +104,10 @@ class IngestReport:
         return pd.DataFrame([t.to_dict() for t in self.tables]).drop(columns="top_reasons")
 
     def __repr__(self) -> str:
-        return (f"IngestReport(ingest_id={self.ingest_id}, read={self.read}, loaded={self.loaded}, "
-                f"quarantined={self.quarantined})")
+        return (
+            f"IngestReport(ingest_id={self.ingest_id}, read={self.read}, loaded={self.loaded}, "
+            f"quarantined={self.quarantined})"
+        )
 
 
 class _Keys:
@@ -140,8 +156,9 @@ def _storage(col, s: pd.Series) -> list:
             s = s.dt.tz_localize(None)  # wall time, as SQLAlchemy stores an aware datetime
         unit = "D" if col.kind == "date" else "us"
         text = np.datetime_as_string(s.to_numpy(dtype=f"datetime64[{unit}]"), unit=unit)
-        out = (pd.Series(text).str.slice_replace(10, 11, " ") if col.kind == "datetime"
-               else pd.Series(text)).to_numpy(dtype=object)
+        out = (pd.Series(text).str.slice_replace(10, 11, " ") if col.kind == "datetime" else pd.Series(text)).to_numpy(
+            dtype=object
+        )
     elif col.kind in ("int", "bool"):
         out = s.to_numpy(dtype=object, na_value=None)
     else:
@@ -167,16 +184,31 @@ def _quarantine_rows(ingest_id: int, piece: Piece, bad: pd.DataFrame) -> list[di
         # The row itself identifies it: re-reading it may word the reason differently (a
         # duplicate within the file becomes a clash with the database) but adds nothing.
         body = json.dumps([piece.table.name, raw], sort_keys=True, ensure_ascii=False)
-        rows.append({
-            "ingest_id": ingest_id, "source_file": piece.source_file, "row_number": int(rec[ROW]),
-            "table_name": piece.table.name, "reason": rec["reason"], "raw": raw,
-            "fingerprint": hashlib.sha256(body.encode()).hexdigest(),
-        })
+        rows.append(
+            {
+                "ingest_id": ingest_id,
+                "source_file": piece.source_file,
+                "row_number": int(rec[ROW]),
+                "table_name": piece.table.name,
+                "reason": rec["reason"],
+                "raw": raw,
+                "fingerprint": hashlib.sha256(body.encode()).hexdigest(),
+            }
+        )
     return rows
 
 
-def _load_piece(conn: Connection, ingest_id: int, piece: Piece, keys: _Keys, progress_bar,
-                warnings: list[str], tolerant: bool, touched: Touched, chunk_rows: int) -> TableReport:
+def _load_piece(
+    conn: Connection,
+    ingest_id: int,
+    piece: Piece,
+    keys: _Keys,
+    progress_bar,
+    warnings: list[str],
+    tolerant: bool,
+    touched: Touched,
+    chunk_rows: int,
+) -> TableReport:
     table = Base.metadata.tables[piece.table.name]
     quarantine = QuarantinedRow.__table__
     rep = TableReport(piece.table.name, piece.source_file, derived=piece.derived)
@@ -186,7 +218,7 @@ def _load_piece(conn: Connection, ingest_id: int, piece: Piece, keys: _Keys, pro
         result = validate_chunk(piece.table, chunk, keys.known, keys.owner, seen)
         rows = _tuples(piece.table, result.good)
         for i in range(0, len(rows), BATCH_ROWS):
-            bulk_upsert(conn, table, piece.table.column_names, rows[i:i + BATCH_ROWS], piece.table.key)
+            bulk_upsert(conn, table, piece.table.column_names, rows[i : i + BATCH_ROWS], piece.table.key)
         keys.loaded(piece.table, result.good)
         touched.note(piece.table.name, result.good)  # rollups hook (1/2): what this load changed
         if len(result.bad):
@@ -200,19 +232,26 @@ def _load_piece(conn: Connection, ingest_id: int, piece: Piece, keys: _Keys, pro
     return rep
 
 
-def ingest(source: str | Path, format: str = "bundle", engine: Engine | None = None,
-           progress: bool | None = None, chunk_rows: int = CHUNK_ROWS) -> IngestReport:
+def ingest(
+    source: str | Path,
+    format: str = "bundle",
+    engine: Engine | None = None,
+    progress: bool | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> IngestReport:
     """Ingest a bundle folder (or the PKDD'99 data with format="berka") into the record.
     Files are read, validated and written `chunk_rows` rows at a time (memory stays bounded;
     the outcome does not depend on it)."""
     if format not in FORMATS:
         from clientstrata.graph.errors import InvalidInput
+
         raise InvalidInput(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
     source = Path(source)
     engine = engine or get_engine()
     migrate(engine)
     if format == "berka":
         from .berka import berka_pieces
+
         pieces, warnings = berka_pieces(source)
     else:
         pieces, warnings = bundle_pieces(source)
@@ -220,8 +259,10 @@ def ingest(source: str | Path, format: str = "bundle", engine: Engine | None = N
     total = sum(p.rows for p in pieces)
     reports: list[TableReport] = []
     with engine.begin() as conn, load_tuning(conn), bar(total, desc="ingest", progress=progress) as pbar:
-        ingest_id = conn.execute(sa.insert(IngestRun.__table__).values(
-            source=str(source.resolve()), format=format, started_at=dt.datetime.now())
+        ingest_id = conn.execute(
+            sa.insert(IngestRun.__table__).values(
+                source=str(source.resolve()), format=format, started_at=dt.datetime.now()
+            )
         ).inserted_primary_key[0]
         keys = _Keys(conn)
         touched = Touched()
@@ -229,8 +270,9 @@ def ingest(source: str | Path, format: str = "bundle", engine: Engine | None = N
             pbar.set_postfix_str(piece.table.name)
             savepoint = conn.begin_nested()
             try:
-                rep = _load_piece(conn, ingest_id, piece, keys, pbar, warnings, tolerant=False,
-                                  touched=touched, chunk_rows=chunk_rows)
+                rep = _load_piece(
+                    conn, ingest_id, piece, keys, pbar, warnings, tolerant=False, touched=touched, chunk_rows=chunk_rows
+                )
                 savepoint.commit()
             except pd.errors.ParserError:
                 # Rows with the wrong field count: undo this file and read it again with
@@ -238,13 +280,22 @@ def ingest(source: str | Path, format: str = "bundle", engine: Engine | None = N
                 savepoint.rollback()
                 keys = _Keys(conn)
                 warnings.append(f"{piece.source_file}: malformed rows, re-read with the tolerant reader")
-                rep = _load_piece(conn, ingest_id, piece, keys, pbar, warnings, tolerant=True,
-                                  touched=touched, chunk_rows=chunk_rows)
+                rep = _load_piece(
+                    conn, ingest_id, piece, keys, pbar, warnings, tolerant=True, touched=touched, chunk_rows=chunk_rows
+                )
             reports.append(rep)
         report = IngestReport(ingest_id, str(source), format, reports, warnings)
         # rollups hook (2/2): households and customers it touched are current when this commits
         refresh_after_ingest(conn, touched)
-        conn.execute(sa.update(IngestRun.__table__).where(IngestRun.ingest_id == ingest_id).values(
-            finished_at=dt.datetime.now(), read=report.read, loaded=report.loaded,
-            quarantined=report.quarantined, summary=report.to_dict()))
+        conn.execute(
+            sa.update(IngestRun.__table__)
+            .where(IngestRun.ingest_id == ingest_id)
+            .values(
+                finished_at=dt.datetime.now(),
+                read=report.read,
+                loaded=report.loaded,
+                quarantined=report.quarantined,
+                summary=report.to_dict(),
+            )
+        )
     return report

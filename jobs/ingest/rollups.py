@@ -15,6 +15,7 @@ Versions are therefore handed out in commit order and a writer's rows become vis
 so whoever sees version v already sees every version below it: `updated_at > last seen` (or the
 `households` connection's cursor) neither skips nor repeats a change.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,14 +29,31 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from clientstrata.graph.record.db import upsert
-from clientstrata.graph.record.models import (Account, CustomerRollup, Household, HouseholdMember, HouseholdRollup, Individual,
-                            MonthlyBalance, Product, RollupClock, Tag)
+from clientstrata.graph.record.models import (
+    Account,
+    CustomerRollup,
+    Household,
+    HouseholdMember,
+    HouseholdRollup,
+    Individual,
+    MonthlyBalance,
+    Product,
+    RollupClock,
+    Tag,
+)
 from clientstrata.graph.record.queries import latest_run_id
+
 from .bundle import ASSET_FAMILIES
 
-__all__ = ["Touched", "refresh_after_ingest", "refresh_after_publish", "refresh_rollups", "rebuild_rollups",
-           "RollupReport",
-           "HOUSEHOLD_TIER_DIMENSION"]
+__all__ = [
+    "Touched",
+    "refresh_after_ingest",
+    "refresh_after_publish",
+    "refresh_rollups",
+    "rebuild_rollups",
+    "RollupReport",
+    "HOUSEHOLD_TIER_DIMENSION",
+]
 
 HOUSEHOLD_TIER_DIMENSION = "household_wealth_tier"
 CHUNK = 5_000
@@ -56,9 +74,13 @@ class Touched:
     households: set[str] = field(default_factory=set)
     accounts: set[str] = field(default_factory=set)
 
-    _COLUMNS = {"individuals": ("customers", "customer_id"), "household_members": ("customers", "customer_id"),
-                "households": ("households", "household_id"), "accounts": ("accounts", "account_id"),
-                "balances_monthly": ("accounts", "account_id")}
+    _COLUMNS = {
+        "individuals": ("customers", "customer_id"),
+        "household_members": ("customers", "customer_id"),
+        "households": ("households", "household_id"),
+        "accounts": ("accounts", "account_id"),
+        "balances_monthly": ("accounts", "account_id"),
+    }
 
     def note(self, table: str, rows: pd.DataFrame) -> None:
         if table in self._COLUMNS and len(rows):
@@ -70,12 +92,14 @@ class Touched:
 class RollupReport:
     version: int
     full: bool
-    customers: int   # customer rollups whose content changed
+    customers: int  # customer rollups whose content changed
     households: int  # household rollups whose content changed
 
     def __repr__(self) -> str:
-        return (f"RollupReport(version={self.version}, full={self.full}, customers={self.customers}, "
-                f"households={self.households})")
+        return (
+            f"RollupReport(version={self.version}, full={self.full}, customers={self.customers}, "
+            f"households={self.households})"
+        )
 
 
 class _Clock:
@@ -87,8 +111,9 @@ class _Clock:
         self.conn = conn
         if conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:
             conn.exec_driver_sql("BEGIN IMMEDIATE")  # pysqlite defers BEGIN to the first write
-        row = conn.execute(sa.select(_CLK.c.version, _CLK.c.at, _CLK.c.month).where(_CLK.c.id == 1)
-                           .with_for_update()).first()
+        row = conn.execute(
+            sa.select(_CLK.c.version, _CLK.c.at, _CLK.c.month).where(_CLK.c.id == 1).with_for_update()
+        ).first()
         if row is None:  # a clock row lost by hand: start again (the rollups rebuild)
             conn.execute(sa.insert(_CLK).values(id=1, version=0))
             row = (0, None, None)
@@ -110,7 +135,7 @@ class _Clock:
 def _chunks(ids: Sequence[str]) -> Iterable[list[str]]:
     ids = list(ids)
     for i in range(0, len(ids), CHUNK):
-        yield ids[i:i + CHUNK]
+        yield ids[i : i + CHUNK]
 
 
 def _select_in(conn: Connection, q: sa.Select, column, ids: Sequence[str] | None) -> list[tuple]:
@@ -123,27 +148,34 @@ def _select_in(conn: Connection, q: sa.Select, column, ids: Sequence[str] | None
 def latest_month(conn: Connection) -> str | None:
     """The latest month with a monthly balance of an individual's asset account: the month
     current AUM reads (as `features.current_aum` does)."""
-    return conn.execute(sa.select(sa.func.max(_B.c.month)).select_from(
-        _B.join(_A, _A.c.account_id == _B.c.account_id).join(_P, _P.c.product_id == _A.c.product_id))
-        .where(_A.c.owner_type == "individual", _P.c.family.in_(ASSET_FAMILIES))).scalar()
+    return conn.execute(
+        sa.select(sa.func.max(_B.c.month))
+        .select_from(_B.join(_A, _A.c.account_id == _B.c.account_id).join(_P, _P.c.product_id == _A.c.product_id))
+        .where(_A.c.owner_type == "individual", _P.c.family.in_(ASSET_FAMILIES))
+    ).scalar()
 
 
-def customer_aum(conn: Connection, ids: Sequence[str] | None, month: str | None,
-                 fx: dict[str, float]) -> pd.Series:
+def customer_aum(conn: Connection, ids: Sequence[str] | None, month: str | None, fx: dict[str, float]) -> pd.Series:
     """AUM in CNY per customer in `month`: the monthly daily-average balances of the asset
     accounts they own, and the current balance of such accounts without monthly figures (the
     figure `features.current_aum` gives, here for some customers only). Absent: 0."""
     asset = sa.and_(_A.c.owner_type == "individual", _P.c.family.in_(ASSET_FAMILIES))
     parts = []
     if month is not None:
-        q = (sa.select(_A.c.owner_id, _A.c.currency, sa.func.sum(_B.c.avg_daily_balance))
-             .select_from(_B.join(_A, _A.c.account_id == _B.c.account_id).join(_P, _P.c.product_id == _A.c.product_id))
-             .where(asset, _B.c.month == month).group_by(_A.c.owner_id, _A.c.currency))
+        q = (
+            sa.select(_A.c.owner_id, _A.c.currency, sa.func.sum(_B.c.avg_daily_balance))
+            .select_from(_B.join(_A, _A.c.account_id == _B.c.account_id).join(_P, _P.c.product_id == _A.c.product_id))
+            .where(asset, _B.c.month == month)
+            .group_by(_A.c.owner_id, _A.c.currency)
+        )
         parts += _select_in(conn, q, _A.c.owner_id, ids)
     no_monthly = ~sa.exists().where(_B.c.account_id == _A.c.account_id)
-    q = (sa.select(_A.c.owner_id, _A.c.currency, sa.func.sum(_A.c.balance))
-         .select_from(_A.join(_P, _P.c.product_id == _A.c.product_id))
-         .where(asset, _A.c.balance.is_not(None), no_monthly).group_by(_A.c.owner_id, _A.c.currency))
+    q = (
+        sa.select(_A.c.owner_id, _A.c.currency, sa.func.sum(_A.c.balance))
+        .select_from(_A.join(_P, _P.c.product_id == _A.c.product_id))
+        .where(asset, _A.c.balance.is_not(None), no_monthly)
+        .group_by(_A.c.owner_id, _A.c.currency)
+    )
     parts += _select_in(conn, q, _A.c.owner_id, ids)
     df = pd.DataFrame(parts, columns=["customer_id", "currency", "amount"])
     if df.empty:
@@ -171,8 +203,11 @@ def _household_tiers(conn: Connection, members: pd.DataFrame) -> dict[str, str]:
     q = sa.select(_T.c.customer_id, _T.c.value).where(_T.c.run_id == run, _T.c.dimension == HOUSEHOLD_TIER_DIMENSION)
     values = dict(_select_in(conn, q, _T.c.customer_id, list(confirmed["customer_id"])))
     out = {}
-    for hid, part in confirmed.assign(rank=confirmed["role"].map(_ROLE_ORDER).fillna(9)).sort_values(
-            ["household_id", "rank", "customer_id"]).groupby("household_id", sort=False):
+    for hid, part in (
+        confirmed.assign(rank=confirmed["role"].map(_ROLE_ORDER).fillna(9))
+        .sort_values(["household_id", "rank", "customer_id"])
+        .groupby("household_id", sort=False)
+    ):
         tier = next((values[c] for c in part["customer_id"] if c in values), None)
         if tier is not None:
             out[hid] = tier
@@ -181,23 +216,29 @@ def _household_tiers(conn: Connection, members: pd.DataFrame) -> dict[str, str]:
 
 def _write(conn: Connection, table: sa.Table, key: str, rows: list[dict]) -> None:
     for i in range(0, len(rows), CHUNK):
-        upsert(conn, table, rows[i:i + CHUNK], [key])
+        upsert(conn, table, rows[i : i + CHUNK], [key])
 
 
-def refresh_rollups(conn: Connection, customer_ids: Iterable[str] = (), household_ids: Iterable[str] = (),
-                    fx: dict[str, float] | None = None, full: bool = False) -> RollupReport:
+def refresh_rollups(
+    conn: Connection,
+    customer_ids: Iterable[str] = (),
+    household_ids: Iterable[str] = (),
+    fx: dict[str, float] | None = None,
+    full: bool = False,
+) -> RollupReport:
     """Recompute the rollups of these customers, of their households (before and after any
     change of membership) and of these households, in the caller's transaction. Rebuilds
     everyone instead when asked, when the rollups were never built, when a new balance month
     arrived (it changes everyone's AUM) or when most customers are affected anyway."""
     if fx is None:
         from clientstrata.jobs.classification.standard import load_standard
+
         fx = load_standard().fx_to_cny
     clock = _Clock(conn)  # first: the lock orders this writer's stamps against every other writer's
     month = latest_month(conn)
     cids, hids = set(customer_ids), set(household_ids)
     if not full and hids:
-        cids |= {c for c, in _select_in(conn, sa.select(_M.c.customer_id), _M.c.household_id, sorted(hids))}
+        cids |= {c for (c,) in _select_in(conn, sa.select(_M.c.customer_id), _M.c.household_id, sorted(hids))}
     population = conn.execute(sa.select(sa.func.count()).select_from(_I)).scalar_one()
     full = full or not clock.built or month != clock.month or len(cids) > FULL_SHARE * population
     if not full and not cids and not hids:
@@ -205,10 +246,12 @@ def refresh_rollups(conn: Connection, customer_ids: Iterable[str] = (), househol
     keys = None if full else sorted(cids)
 
     # customers: household and AUM now, against what their rollups said
-    people = [c for c, in _select_in(conn, sa.select(_I.c.customer_id), _I.c.customer_id, keys)]
+    people = [c for (c,) in _select_in(conn, sa.select(_I.c.customer_id), _I.c.customer_id, keys)]
     membership = dict(_select_in(conn, sa.select(_M.c.customer_id, _M.c.household_id), _M.c.customer_id, keys))
-    old = {r[0]: r[1:] for r in _select_in(conn, sa.select(_CR.c.customer_id, _CR.c.household_id, _CR.c.aum),
-                                           _CR.c.customer_id, keys)}
+    old = {
+        r[0]: r[1:]
+        for r in _select_in(conn, sa.select(_CR.c.customer_id, _CR.c.household_id, _CR.c.aum), _CR.c.customer_id, keys)
+    }
     aum = customer_aum(conn, keys, month, fx)
     changed = []
     for c in people:
@@ -216,8 +259,9 @@ def refresh_rollups(conn: Connection, customer_ids: Iterable[str] = (), househol
         before = old.get(c)
         if before is None or before[0] != now[0] or round(float(before[1]), 2) != now[1]:
             version, at = clock.stamp()
-            changed.append({"customer_id": c, "household_id": now[0], "aum": now[1], "version": version,
-                            "updated_at": at})
+            changed.append(
+                {"customer_id": c, "household_id": now[0], "aum": now[1], "version": version, "updated_at": at}
+            )
     _write(conn, _CR, "customer_id", changed)
 
     # households: those asked for, and every one a refreshed customer belongs or belonged to
@@ -226,12 +270,16 @@ def refresh_rollups(conn: Connection, customer_ids: Iterable[str] = (), househol
     hkeys = None if full else sorted(hids)
     if hkeys == []:
         return RollupReport(clock.version, full, len(changed), 0)
-    heads = pd.DataFrame(_select_in(conn, sa.select(_H.c.household_id, _H.c.name, _H.c.status), _H.c.household_id,
-                                    hkeys), columns=["household_id", "name", "status"])
-    q = (sa.select(_M.c.household_id, _M.c.customer_id, _M.c.role, sa.func.coalesce(_CR.c.aum, 0))
-         .select_from(_M.outerjoin(_CR, _CR.c.customer_id == _M.c.customer_id)))
-    members = pd.DataFrame(_select_in(conn, q, _M.c.household_id, hkeys),
-                           columns=["household_id", "customer_id", "role", "aum"])
+    heads = pd.DataFrame(
+        _select_in(conn, sa.select(_H.c.household_id, _H.c.name, _H.c.status), _H.c.household_id, hkeys),
+        columns=["household_id", "name", "status"],
+    )
+    q = sa.select(_M.c.household_id, _M.c.customer_id, _M.c.role, sa.func.coalesce(_CR.c.aum, 0)).select_from(
+        _M.outerjoin(_CR, _CR.c.customer_id == _M.c.customer_id)
+    )
+    members = pd.DataFrame(
+        _select_in(conn, q, _M.c.household_id, hkeys), columns=["household_id", "customer_id", "role", "aum"]
+    )
     members["aum"] = members["aum"].astype(float)
     members = members.merge(heads[["household_id", "status"]], on="household_id", how="left")
     tiers = _household_tiers(conn, members)
@@ -242,12 +290,26 @@ def refresh_rollups(conn: Connection, customer_ids: Iterable[str] = (), househol
         part = by_household.get(h.household_id, members.iloc[:0])
         total = round(float(part["aum"].sum()), 2)
         tier = tiers.get(h.household_id)
-        fp = _fingerprint(h.name, h.status, total, tier,
-                          [[c, r, round(a, 2)] for c, r, a in zip(part["customer_id"], part["role"], part["aum"])])
+        fp = _fingerprint(
+            h.name,
+            h.status,
+            total,
+            tier,
+            [[c, r, round(a, 2)] for c, r, a in zip(part["customer_id"], part["role"], part["aum"])],
+        )
         if stored.get(h.household_id) != fp:
             version, at = clock.stamp()
-            rows.append({"household_id": h.household_id, "aum": total, "member_count": len(part), "tier": tier,
-                         "fingerprint": fp, "version": version, "updated_at": at})
+            rows.append(
+                {
+                    "household_id": h.household_id,
+                    "aum": total,
+                    "member_count": len(part),
+                    "tier": tier,
+                    "fingerprint": fp,
+                    "version": version,
+                    "updated_at": at,
+                }
+            )
     _write(conn, _HR, "household_id", rows)
     if month != clock.month:
         clock.stamp()  # marks the rollups built for this month
@@ -271,9 +333,14 @@ def refresh_after_publish(conn: Connection, tiers: pd.Series, fx: dict[str, floa
     member meant 777k lookups into a run still in the write-ahead log (47 s at 1M)."""
     if latest_run_id(conn) is None:
         return RollupReport(0, False, 0, 0)
-    stored = pd.read_sql(sa.select(_M.c.customer_id, _M.c.household_id, _HR.c.tier).select_from(
-        _M.join(_H, _H.c.household_id == _M.c.household_id).outerjoin(_HR, _HR.c.household_id == _M.c.household_id))
-        .where(_H.c.status == "confirmed"), conn)
+    stored = pd.read_sql(
+        sa.select(_M.c.customer_id, _M.c.household_id, _HR.c.tier)
+        .select_from(
+            _M.join(_H, _H.c.household_id == _M.c.household_id).outerjoin(_HR, _HR.c.household_id == _M.c.household_id)
+        )
+        .where(_H.c.status == "confirmed"),
+        conn,
+    )
     now = stored["customer_id"].map(tiers)
     hit = now.notna() & (stored["tier"].isna() | (stored["tier"].astype(object) != now.astype(object)))
     return refresh_rollups(conn, household_ids=sorted(set(stored.loc[hit, "household_id"])), fx=fx)
@@ -285,5 +352,5 @@ def refresh_after_ingest(conn: Connection, touched: Touched, fx: dict[str, float
     owners = set()
     if touched.accounts:
         q = sa.select(_A.c.owner_id).where(_A.c.owner_type == "individual").distinct()
-        owners = {o for o, in _select_in(conn, q, _A.c.account_id, sorted(touched.accounts))}
+        owners = {o for (o,) in _select_in(conn, q, _A.c.account_id, sorted(touched.accounts))}
     return refresh_rollups(conn, touched.customers | owners, touched.households, fx=fx)

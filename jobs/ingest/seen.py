@@ -5,6 +5,7 @@ and the row number (24 bytes a key) in sorted runs that merge as they grow, so a
 and looking a chunk up are both vectorised (numpy searchsorted). A value counts as seen only
 when both hashes match: a false match is about as likely as 1 in 10^20 for a billion keys.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -42,7 +43,7 @@ class SeenKeys:
                 hi = np.searchsorted(r1, h1, side="right")
                 for i in np.flatnonzero(hi > lo):
                     if np.isnan(out[i]):
-                        hit = np.flatnonzero(r2[lo[i]:hi[i]] == h2[i])
+                        hit = np.flatnonzero(r2[lo[i] : hi[i]] == h2[i])
                         if len(hit):
                             out[i] = rows[lo[i] + hit[0]]
         return pd.Series(out, index=values.index)
@@ -59,5 +60,4 @@ class SeenKeys:
             b, a = self._runs.pop(), self._runs.pop()
             h = np.concatenate([a[0], b[0]])
             order = np.argsort(h, kind="stable")
-            self._runs.append((h[order], np.concatenate([a[1], b[1]])[order],
-                               np.concatenate([a[2], b[2]])[order]))
+            self._runs.append((h[order], np.concatenate([a[1], b[1]])[order], np.concatenate([a[2], b[2]])[order]))

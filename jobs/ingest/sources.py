@@ -3,6 +3,7 @@
 Every cell arrives as a string so validation sees exactly what the bank sent; the row
 number of each line travels with it into the quarantine.
 """
+
 from __future__ import annotations
 
 import csv
@@ -14,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from clientstrata.graph.errors import InvalidInput
+
 from .bundle import TABLES, Table
 from .validate import ROW, SHAPE
 
@@ -34,8 +36,9 @@ class Piece:
     rows: int = 0
     derived: bool = False
 
-    def chunks(self, warnings: list[str], tolerant: bool = False,
-               chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+    def chunks(
+        self, warnings: list[str], tolerant: bool = False, chunk_rows: int = CHUNK_ROWS
+    ) -> Iterator[pd.DataFrame]:
         if self.frames is not None:
             return iter(self.frames)
         if self.path.suffix == ".parquet":
@@ -46,6 +49,7 @@ class Piece:
 def count_rows(path: Path) -> int:
     if path.suffix == ".parquet":
         import pyarrow.parquet as pq
+
         return pq.ParquetFile(path).metadata.num_rows
     # Lines minus the header; a quoted field with a newline over-counts, which only
     # affects the progress bar's total.
@@ -69,8 +73,9 @@ def _encoding(path: Path) -> str:
         return "gb18030"
 
 
-def read_csv_chunks(path: Path, warnings: list[str], tolerant: bool = False,
-                    chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+def read_csv_chunks(
+    path: Path, warnings: list[str], tolerant: bool = False, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[pd.DataFrame]:
     """Fast pandas chunks; `tolerant` re-reads with the csv module, which hands over rows
     with the wrong number of fields (pandas raises ParserError on them) for quarantine."""
     encoding = _encoding(path)
@@ -80,8 +85,7 @@ def read_csv_chunks(path: Path, warnings: list[str], tolerant: bool = False,
         yield from _tolerant_chunks(path, encoding, chunk_rows)
         return
     start = 1
-    with pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding,
-                     chunksize=chunk_rows) as reader:
+    with pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding, chunksize=chunk_rows) as reader:
         for chunk in reader:
             chunk.columns = [c.strip() for c in chunk.columns]
             chunk = chunk.fillna("")  # short rows: pandas pads them with NaN
@@ -97,7 +101,7 @@ def _tolerant_chunks(path: Path, encoding: str, chunk_rows: int) -> Iterator[pd.
         rows, numbers, shape_errors = [], [], {}
         for i, rec in enumerate(reader, start=1):
             if len(rec) != len(header):
-                extra = f" (extra: {rec[len(header):]!r})" if len(rec) > len(header) else ""
+                extra = f" (extra: {rec[len(header) :]!r})" if len(rec) > len(header) else ""
                 shape_errors[i] = f"row has {len(rec)} fields, the header has {len(header)}{extra}"
                 rec = (rec + [""] * len(header))[: len(header)]
             rows.append(rec)

@@ -2,6 +2,7 @@
 
 Each query is read BATCH rows at a time (a server-side cursor on PostgreSQL), so memory holds
 the graph and one batch, never a whole table as a DataFrame and a list of dicts."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -10,11 +11,11 @@ from sqlalchemy.engine import Engine
 
 from clientstrata.graph.record import audit
 from clientstrata.graph.record.db import get_engine, migrate
-from clientstrata.graph.stores.networkx_store import paused_gc
 from clientstrata.graph.stores import GraphStore, open_graph
+from clientstrata.graph.stores.networkx_store import paused_gc
 from clientstrata.jobs.classification.features import current_aum, monthly_aum
-from clientstrata.jobs.progress import bar
 from clientstrata.jobs.classification.standard import load_standard
+from clientstrata.jobs.progress import bar
 
 __all__ = ["sync_graph", "last_sync"]
 
@@ -29,19 +30,61 @@ _PLAN: list[tuple[str, object, str]] = [
     ("node", "Individual", "SELECT customer_id AS id, name, gender, birth_date FROM individuals"),
     ("node", "Enterprise", "SELECT enterprise_id AS id, name, industry, size FROM enterprises"),
     ("node", "Household", "SELECT household_id AS id, name, status FROM households"),
-    ("node", "Account", "SELECT a.account_id AS id, p.family, a.status FROM accounts a "
-                        "JOIN products p ON p.product_id = a.product_id"),
+    (
+        "node",
+        "Account",
+        "SELECT a.account_id AS id, p.family, a.status FROM accounts a JOIN products p ON p.product_id = a.product_id",
+    ),
     ("rel", ("WORKS_AT", "RelationshipManager"), "SELECT rm_id AS start, branch_id AS end FROM relationship_managers"),
-    ("rel", ("MANAGED_BY", "Individual"), "SELECT customer_id AS start, rm_id AS end FROM individuals WHERE rm_id IS NOT NULL"),
-    ("rel", ("MANAGED_BY", "Enterprise"), "SELECT enterprise_id AS start, rm_id AS end FROM enterprises WHERE rm_id IS NOT NULL"),
-    ("rel", ("MEMBER_OF", "Individual"), "SELECT customer_id AS start, household_id AS end, role FROM household_members"),
-    ("rel", ("EMPLOYED_BY", "Individual"), "SELECT customer_id AS start, enterprise_id AS end, payroll FROM employment"),
-    ("rel", ("CONTROLS", "Individual"), "SELECT customer_id AS start, enterprise_id AS end, role, share FROM enterprise_control"),
-    ("rel", ("SUPPLIES", "Enterprise"), "SELECT supplier_id AS start, buyer_id AS end, annual_volume FROM supply_chain"),
-    ("rel", ("OWNS", "Individual"), "SELECT owner_id AS start, account_id AS end FROM accounts WHERE owner_type = 'individual'"),
-    ("rel", ("OWNS", "Enterprise"), "SELECT owner_id AS start, account_id AS end FROM accounts WHERE owner_type = 'enterprise'"),
-    ("rel", ("CO_HOLDS", "Individual"), "SELECT customer_id AS start, account_id AS end, role FROM account_holders WHERE role <> 'owner'"),
-    ("rel", ("HOLDS", "Individual"), """
+    (
+        "rel",
+        ("MANAGED_BY", "Individual"),
+        "SELECT customer_id AS start, rm_id AS end FROM individuals WHERE rm_id IS NOT NULL",
+    ),
+    (
+        "rel",
+        ("MANAGED_BY", "Enterprise"),
+        "SELECT enterprise_id AS start, rm_id AS end FROM enterprises WHERE rm_id IS NOT NULL",
+    ),
+    (
+        "rel",
+        ("MEMBER_OF", "Individual"),
+        "SELECT customer_id AS start, household_id AS end, role FROM household_members",
+    ),
+    (
+        "rel",
+        ("EMPLOYED_BY", "Individual"),
+        "SELECT customer_id AS start, enterprise_id AS end, payroll FROM employment",
+    ),
+    (
+        "rel",
+        ("CONTROLS", "Individual"),
+        "SELECT customer_id AS start, enterprise_id AS end, role, share FROM enterprise_control",
+    ),
+    (
+        "rel",
+        ("SUPPLIES", "Enterprise"),
+        "SELECT supplier_id AS start, buyer_id AS end, annual_volume FROM supply_chain",
+    ),
+    (
+        "rel",
+        ("OWNS", "Individual"),
+        "SELECT owner_id AS start, account_id AS end FROM accounts WHERE owner_type = 'individual'",
+    ),
+    (
+        "rel",
+        ("OWNS", "Enterprise"),
+        "SELECT owner_id AS start, account_id AS end FROM accounts WHERE owner_type = 'enterprise'",
+    ),
+    (
+        "rel",
+        ("CO_HOLDS", "Individual"),
+        "SELECT customer_id AS start, account_id AS end, role FROM account_holders WHERE role <> 'owner'",
+    ),
+    (
+        "rel",
+        ("HOLDS", "Individual"),
+        """
         SELECT owner_id AS start, product_id AS end, SUM(COALESCE(balance, 0)) AS balance, MIN(opened_on) AS opened
         FROM accounts WHERE owner_type = 'individual' AND status <> 'closed' GROUP BY owner_id, product_id
         UNION ALL
@@ -49,10 +92,15 @@ _PLAN: list[tuple[str, object, str]] = [
         JOIN accounts a ON a.account_id = l.account_id WHERE a.owner_type = 'individual' AND l.product_id IS NOT NULL
         AND l.status IN ('C', 'D') GROUP BY a.owner_id, l.product_id
         UNION ALL
-        SELECT holder_id, product_id, 0, MIN(issued_on) FROM cards WHERE product_id IS NOT NULL GROUP BY holder_id, product_id"""),
-    ("rel", ("HOLDS", "Enterprise"), """
+        SELECT holder_id, product_id, 0, MIN(issued_on) FROM cards WHERE product_id IS NOT NULL GROUP BY holder_id, product_id""",
+    ),
+    (
+        "rel",
+        ("HOLDS", "Enterprise"),
+        """
         SELECT owner_id AS start, product_id AS end, SUM(COALESCE(balance, 0)) AS balance, MIN(opened_on) AS opened
-        FROM accounts WHERE owner_type = 'enterprise' AND status <> 'closed' GROUP BY owner_id, product_id"""),
+        FROM accounts WHERE owner_type = 'enterprise' AND status <> 'closed' GROUP BY owner_id, product_id""",
+    ),
 ]
 
 
@@ -81,8 +129,9 @@ def _batches(conn, sql: str):
     yield from pd.read_sql(sa.text(sql), streaming, chunksize=BATCH)
 
 
-def sync_graph(engine: Engine | None = None, graph: GraphStore | None = None,
-               progress: bool | None = None) -> dict[str, int]:
+def sync_graph(
+    engine: Engine | None = None, graph: GraphStore | None = None, progress: bool | None = None
+) -> dict[str, int]:
     """MERGE every node and relationship; run it twice and nothing is duplicated.
     Returns the graph's node and relationship counts."""
     engine = engine or get_engine()
@@ -93,8 +142,11 @@ def sync_graph(engine: Engine | None = None, graph: GraphStore | None = None,
         graph.ensure_schema()
         fx = load_standard().fx_to_cny
         # paused_gc: millions of new dicts in the embedded graph would set off collector passes
-        with engine.connect() as conn, paused_gc(), bar(len(_PLAN) + 1, desc="sync-graph", unit="steps",
-                                                        progress=progress) as pbar:
+        with (
+            engine.connect() as conn,
+            paused_gc(),
+            bar(len(_PLAN) + 1, desc="sync-graph", unit="steps", progress=progress) as pbar,
+        ):
             for kind, target, sql in _PLAN:
                 pbar.set_postfix_str(target if isinstance(target, str) else target[0])
                 for df in _batches(conn, sql):
@@ -121,8 +173,11 @@ def sync_graph(engine: Engine | None = None, graph: GraphStore | None = None,
 def last_sync(conn) -> dict[str, int] | None:
     """The node and relationship counts the latest sync-graph recorded (None: never synced)."""
     import json
+
     from clientstrata.graph.record.models import AuditEntry
+
     a = AuditEntry.__table__
-    found = conn.execute(sa.select(a.c.details).where(a.c.action == SYNCED)
-                         .order_by(a.c.audit_id.desc()).limit(1)).scalar()
+    found = conn.execute(
+        sa.select(a.c.details).where(a.c.action == SYNCED).order_by(a.c.audit_id.desc()).limit(1)
+    ).scalar()
     return json.loads(found) if isinstance(found, str) else found

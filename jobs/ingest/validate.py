@@ -4,11 +4,12 @@ Input is text exactly as read (every cell a string, "" for empty); output is the
 normalised good rows plus every bad row with all of its reasons, so a data steward can
 fix a row in one pass instead of one error at a time.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -196,8 +197,9 @@ def validate_chunk(
         if table.column(name).required:
             reasons.add(pd.Series(True, index=raw.index), f"file lacks required column {name}")
 
-    typed = pd.DataFrame({c.name: _parse_column(c, raw[c.name].astype(str), reasons)
-                          for c in table.columns}, index=raw.index)
+    typed = pd.DataFrame(
+        {c.name: _parse_column(c, raw[c.name].astype(str), reasons) for c in table.columns}, index=raw.index
+    )
 
     for col, limit in _lengths(table.name, tuple(c.name for c in table.columns if c.kind == "str")):
         # the record's column is VARCHAR(limit): PostgreSQL would refuse the whole load for one row
@@ -232,24 +234,37 @@ def validate_chunk(
     return Validated(good=good, bad=bad_rows)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _lengths(table: str, text_columns: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
     """(column, VARCHAR length) of a table's text columns, read from the record's own model."""
     from clientstrata.graph.record.models import Base
+
     record = Base.metadata.tables[table]
     return tuple((c, record.c[c].type.length) for c in text_columns if getattr(record.c[c].type, "length", None))
 
 
-def _check_duplicates(table: Table, typed: pd.DataFrame, raw: pd.DataFrame, reasons: _Reasons,
-                      owners: UniqueLookup, seen: dict[str, SeenKeys]) -> None:
+def _check_duplicates(
+    table: Table,
+    typed: pd.DataFrame,
+    raw: pd.DataFrame,
+    reasons: _Reasons,
+    owners: UniqueLookup,
+    seen: dict[str, SeenKeys],
+) -> None:
     """Keys and unique columns: the first valid row wins, later ones are quarantined."""
     key = list(table.key)
     cand = ~reasons.bad
     key_str = typed[key[0]].astype(str)
     for k in key[1:]:  # vectorised: a row-wise join took most of the ingest of monthly balances
         key_str = key_str + "|" + typed[k].astype(str)
-    _first_wins(key_str, cand, raw[ROW], reasons, seen.setdefault("key", SeenKeys()),
-                "duplicate of row {first} (same " + ", ".join(key) + ")")
+    _first_wins(
+        key_str,
+        cand,
+        raw[ROW],
+        reasons,
+        seen.setdefault("key", SeenKeys()),
+        "duplicate of row {first} (same " + ", ".join(key) + ")",
+    )
     for ucol in table.unique:
         cand = ~reasons.bad & typed[ucol].notna()
         vals = typed[ucol].astype(str)
@@ -258,15 +273,17 @@ def _check_duplicates(table: Table, typed: pd.DataFrame, raw: pd.DataFrame, reas
             existing = owners(table.name, ucol, key[0])
             owner = vals[cand].map(existing)
             clash = owner.notna() & (owner != typed.loc[cand, key[0]])
-            reasons.add(clash.reindex(typed.index, fill_value=False),
-                        f"{ucol} already belongs to " + owner.reindex(typed.index).astype(object).fillna("").astype(str))
+            reasons.add(
+                clash.reindex(typed.index, fill_value=False),
+                f"{ucol} already belongs to " + owner.reindex(typed.index).astype(object).fillna("").astype(str),
+            )
         cand = ~reasons.bad & typed[ucol].notna()
-        _first_wins(vals, cand, raw[ROW], reasons, seen.setdefault(ucol, SeenKeys()),
-                    ucol + " repeats row {first}")
+        _first_wins(vals, cand, raw[ROW], reasons, seen.setdefault(ucol, SeenKeys()), ucol + " repeats row {first}")
 
 
-def _first_wins(values: pd.Series, cand: pd.Series, rows: pd.Series, reasons: _Reasons,
-                seen: SeenKeys, template: str) -> None:
+def _first_wins(
+    values: pd.Series, cand: pd.Series, rows: pd.Series, reasons: _Reasons, seen: SeenKeys, template: str
+) -> None:
     if not cand.any():
         return
     v = values[cand]

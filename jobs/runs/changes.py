@@ -5,6 +5,7 @@ A sequence hands out numbers at insert time, not at commit, so two writers could
 seq 11 before seq 10 and a poller that already moved past 11 would never see 10. Every
 writer therefore takes `lock_feed` first, in the same transaction: PostgreSQL an EXCLUSIVE
 table lock (plain reads still run), SQLite its single write lock (BEGIN IMMEDIATE)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,8 +19,17 @@ from clientstrata.graph.errors import InvalidInput
 from clientstrata.graph.record.models import ClassificationChange, Tag
 from clientstrata.graph.record.queries import book_subjects, overrides_in_force
 
-__all__ = ["lock_feed", "append_changes", "append_run_changes", "changes_after", "run_diff", "run_diff_sql",
-           "effective_value", "RunChanges", "MAX_CHANGES"]
+__all__ = [
+    "lock_feed",
+    "append_changes",
+    "append_run_changes",
+    "changes_after",
+    "run_diff",
+    "run_diff_sql",
+    "effective_value",
+    "RunChanges",
+    "MAX_CHANGES",
+]
 
 MAX_CHANGES = 10_000
 _C, _T = ClassificationChange.__table__, Tag.__table__
@@ -39,7 +49,7 @@ def lock_feed(conn: Connection) -> None:
 def append_changes(conn: Connection, rows: Sequence[dict]) -> None:
     """Rows: customer_id, dimension, old_value, new_value, source, run_id/override_id, at."""
     for i in range(0, len(rows), 5_000):
-        conn.execute(sa.insert(_C), [{"run_id": None, "override_id": None, **r} for r in rows[i:i + 5_000]])
+        conn.execute(sa.insert(_C), [{"run_id": None, "override_id": None, **r} for r in rows[i : i + 5_000]])
 
 
 def changes_after(conn: Connection, seq: int = 0, limit: int = 1000, book: str | None = None) -> list[dict]:
@@ -55,14 +65,21 @@ def changes_after(conn: Connection, seq: int = 0, limit: int = 1000, book: str |
     return [dict(r) for r in rows]
 
 
-def effective_value(conn: Connection, run_id: int | None, customer_id: str, dimension: str,
-                    at: dt.datetime, exclude_override: int | None = None) -> str | None:
+def effective_value(
+    conn: Connection,
+    run_id: int | None,
+    customer_id: str,
+    dimension: str,
+    at: dt.datetime,
+    exclude_override: int | None = None,
+) -> str | None:
     """What readers see for one tag at `at`: the override in force, else the run's value;
     None when the run has no such tag (an override corrects a tag, it does not invent one)."""
     if run_id is None:
         return None
-    computed = conn.execute(sa.select(_T.c.value).where(
-        _T.c.run_id == run_id, _T.c.customer_id == customer_id, _T.c.dimension == dimension)).scalar()
+    computed = conn.execute(
+        sa.select(_T.c.value).where(_T.c.run_id == run_id, _T.c.customer_id == customer_id, _T.c.dimension == dimension)
+    ).scalar()
     if computed is None:
         return None
     ov = overrides_in_force(conn, [customer_id], at).get((customer_id, dimension))
@@ -75,17 +92,52 @@ def run_diff(conn: Connection, old_run: int | None, new_run: int, at: dt.datetim
     compared in SQL; an override in force applies to both sides, so it only matters where one
     side has no tag."""
     n, o = _T.alias("n"), _T.alias("o")
-    cols = ["customer_id", "dimension", "old_value", "new_value", "old_label_zh", "old_label_en",
-            "new_label_zh", "new_label_en", "explanation", "standard_version"]
+    cols = [
+        "customer_id",
+        "dimension",
+        "old_value",
+        "new_value",
+        "old_label_zh",
+        "old_label_en",
+        "new_label_zh",
+        "new_label_en",
+        "explanation",
+        "standard_version",
+    ]
     on = sa.and_(o.c.run_id == old_run, o.c.customer_id == n.c.customer_id, o.c.dimension == n.c.dimension)
-    changed_or_new = (sa.select(n.c.customer_id, n.c.dimension, o.c.value, n.c.value, o.c.label_zh, o.c.label_en,
-                                n.c.label_zh, n.c.label_en, n.c.rule, n.c.standard_version)
-                      .select_from(n.outerjoin(o, on))
-                      .where(n.c.run_id == new_run, sa.or_(o.c.value.is_(None), o.c.value != n.c.value)))
+    changed_or_new = (
+        sa.select(
+            n.c.customer_id,
+            n.c.dimension,
+            o.c.value,
+            n.c.value,
+            o.c.label_zh,
+            o.c.label_en,
+            n.c.label_zh,
+            n.c.label_en,
+            n.c.rule,
+            n.c.standard_version,
+        )
+        .select_from(n.outerjoin(o, on))
+        .where(n.c.run_id == new_run, sa.or_(o.c.value.is_(None), o.c.value != n.c.value))
+    )
     on = sa.and_(n.c.run_id == new_run, n.c.customer_id == o.c.customer_id, n.c.dimension == o.c.dimension)
-    gone = (sa.select(o.c.customer_id, o.c.dimension, o.c.value, sa.null(), o.c.label_zh, o.c.label_en,
-                      sa.null(), sa.null(), sa.null(), o.c.standard_version)
-            .select_from(o.outerjoin(n, on)).where(o.c.run_id == old_run, n.c.customer_id.is_(None)))
+    gone = (
+        sa.select(
+            o.c.customer_id,
+            o.c.dimension,
+            o.c.value,
+            sa.null(),
+            o.c.label_zh,
+            o.c.label_en,
+            sa.null(),
+            sa.null(),
+            sa.null(),
+            o.c.standard_version,
+        )
+        .select_from(o.outerjoin(n, on))
+        .where(o.c.run_id == old_run, n.c.customer_id.is_(None))
+    )
     rows = conn.execute(changed_or_new.union_all(gone) if old_run is not None else changed_or_new).all()
     df = pd.DataFrame([tuple(r) for r in rows], columns=cols)
     if df.empty:
@@ -96,8 +148,11 @@ def run_diff(conn: Connection, old_run: int | None, new_run: int, at: dt.datetim
         ov = ovs[keys[i]]
         for side in ("old", "new"):
             if df.at[i, f"{side}_value"] is not None:
-                df.loc[i, [f"{side}_value", f"{side}_label_zh", f"{side}_label_en"]] = \
-                    [ov["value"], ov["label_zh"] or ov["value"], ov["label_en"] or ov["value"]]
+                df.loc[i, [f"{side}_value", f"{side}_label_zh", f"{side}_label_en"]] = [
+                    ov["value"],
+                    ov["label_zh"] or ov["value"],
+                    ov["label_en"] or ov["value"],
+                ]
     keep = df["old_value"].fillna("\0") != df["new_value"].fillna("\0")
     return df[keep].sort_values(["customer_id", "dimension"]).reset_index(drop=True)
 
@@ -114,25 +169,44 @@ def _stage_overrides(conn: Connection, at: dt.datetime) -> bool:
     if not ovs:
         return False
     tail = " ON COMMIT DROP" if conn.dialect.name == "postgresql" else ""
-    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {_OV} (customer_id VARCHAR(40), dimension VARCHAR(40), "
-                         f"value VARCHAR(40), label_zh VARCHAR(40), label_en VARCHAR(60)){tail}")
-    conn.execute(sa.text(f"INSERT INTO {_OV} VALUES (:c, :d, :v, :zh, :en)"), [
-        {"c": c, "d": d, "v": o["value"], "zh": o["label_zh"] or o["value"], "en": o["label_en"] or o["value"]}
-        for (c, d), o in ovs.items()])
+    conn.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE {_OV} (customer_id VARCHAR(40), dimension VARCHAR(40), "
+        f"value VARCHAR(40), label_zh VARCHAR(40), label_en VARCHAR(60)){tail}"
+    )
+    conn.execute(
+        sa.text(f"INSERT INTO {_OV} VALUES (:c, :d, :v, :zh, :en)"),
+        [
+            {"c": c, "d": d, "v": o["value"], "zh": o["label_zh"] or o["value"], "en": o["label_en"] or o["value"]}
+            for (c, d), o in ovs.items()
+        ],
+    )
     return True
 
 
-def run_diff_sql(conn: Connection, old_run: int | None, new_run: int, overrides: bool, lo: bool = False,
-                 hi: bool = False, dimensions: str = "") -> str:
+def run_diff_sql(
+    conn: Connection,
+    old_run: int | None,
+    new_run: int,
+    overrides: bool,
+    lo: bool = False,
+    hi: bool = False,
+    dimensions: str = "",
+) -> str:
     """`run_diff` as one SELECT (same columns, same effective values; params :old, :new), for a
     publish to insert from or filter without bringing every tag into Python. `lo` and `hi`
     bound both sides to customer_id > :lo and ≤ :hi (plain comparisons, so the primary key
     serves them); `dimensions` is an extra condition on `{t}.dimension` (trusted text, built
     by `RunChanges`)."""
-    ov_join = (lambda t: f" LEFT JOIN {_OV} ov ON ov.customer_id = {t}.customer_id AND ov.dimension = {t}.dimension"
-               if overrides else " LEFT JOIN (SELECT NULL AS value, NULL AS label_zh, NULL AS label_en) ov ON 1 = 0")
-    where = (lambda t: (f" AND {t}.customer_id > :lo" if lo else "") + (f" AND {t}.customer_id <= :hi" if hi else "")
-             + (f" AND {dimensions.format(t=t)}" if dimensions else ""))
+    ov_join = lambda t: (
+        f" LEFT JOIN {_OV} ov ON ov.customer_id = {t}.customer_id AND ov.dimension = {t}.dimension"
+        if overrides
+        else " LEFT JOIN (SELECT NULL AS value, NULL AS label_zh, NULL AS label_en) ov ON 1 = 0"
+    )
+    where = lambda t: (
+        (f" AND {t}.customer_id > :lo" if lo else "")
+        + (f" AND {t}.customer_id <= :hi" if hi else "")
+        + (f" AND {dimensions.format(t=t)}" if dimensions else "")
+    )
     # an override in force applies to both sides: with both tags present nothing changed
     side = lambda col: f"CASE WHEN o.value IS NULL THEN NULL ELSE COALESCE(ov.{col}, o.{col}) END"
     changed_or_new = (
@@ -141,18 +215,31 @@ def run_diff_sql(conn: Connection, old_run: int | None, new_run: int, overrides:
         f"COALESCE(ov.label_zh, n.label_zh) AS new_label_zh, COALESCE(ov.label_en, n.label_en) AS new_label_en, "
         f"n.rule AS explanation, n.standard_version FROM tags n LEFT JOIN tags o ON o.run_id = :old "
         f"AND o.customer_id = n.customer_id AND o.dimension = n.dimension{ov_join('n')} "
-        f"WHERE n.run_id = :new{where('n')} AND (o.value IS NULL OR (o.value <> n.value AND ov.value IS NULL))")
+        f"WHERE n.run_id = :new{where('n')} AND (o.value IS NULL OR (o.value <> n.value AND ov.value IS NULL))"
+    )
     if old_run is None:
         return changed_or_new
-    gone = (f"SELECT o.customer_id, o.dimension, COALESCE(ov.value, o.value), NULL, COALESCE(ov.label_zh, o.label_zh), "
-            f"COALESCE(ov.label_en, o.label_en), NULL, NULL, NULL, o.standard_version FROM tags o "
-            f"LEFT JOIN tags n ON n.run_id = :new AND n.customer_id = o.customer_id AND n.dimension = o.dimension"
-            f"{ov_join('o')} WHERE o.run_id = :old{where('o')} AND n.customer_id IS NULL")
+    gone = (
+        f"SELECT o.customer_id, o.dimension, COALESCE(ov.value, o.value), NULL, COALESCE(ov.label_zh, o.label_zh), "
+        f"COALESCE(ov.label_en, o.label_en), NULL, NULL, NULL, o.standard_version FROM tags o "
+        f"LEFT JOIN tags n ON n.run_id = :new AND n.customer_id = o.customer_id AND n.dimension = o.dimension"
+        f"{ov_join('o')} WHERE o.run_id = :old{where('o')} AND n.customer_id IS NULL"
+    )
     return f"{changed_or_new} UNION ALL {gone}"
 
 
-_DIFF_COLUMNS = ["customer_id", "dimension", "old_value", "new_value", "old_label_zh", "old_label_en",
-                 "new_label_zh", "new_label_en", "explanation", "standard_version"]
+_DIFF_COLUMNS = [
+    "customer_id",
+    "dimension",
+    "old_value",
+    "new_value",
+    "old_label_zh",
+    "old_label_en",
+    "new_label_zh",
+    "new_label_en",
+    "explanation",
+    "standard_version",
+]
 
 
 class RunChanges:
@@ -167,8 +254,15 @@ class RunChanges:
     with hi=None), `ENTERPRISE` dimensions by their own call (`append(dimensions=…)`).
     Rows go in range order, each range in (customer, dimension) order."""
 
-    def __init__(self, conn: Connection, old_run: int | None, new_run: int, at: dt.datetime,
-                 notify_dimensions=(), enterprise_dimensions=()):
+    def __init__(
+        self,
+        conn: Connection,
+        old_run: int | None,
+        new_run: int,
+        at: dt.datetime,
+        notify_dimensions=(),
+        enterprise_dimensions=(),
+    ):
         self.conn, self.old, self.new, self.at = conn, old_run, new_run, at
         self.notify_dims, self.ent = list(notify_dimensions), list(enterprise_dimensions)
         self.overrides = _stage_overrides(conn, at)
@@ -187,22 +281,34 @@ class RunChanges:
         if enterprise and not self.ent:
             return 0
         dims = self._enterprise(negate=not enterprise)
-        diff = run_diff_sql(self.conn, self.old, self.new, self.overrides, lo=lo is not None, hi=hi is not None,
-                            dimensions=dims)
+        diff = run_diff_sql(
+            self.conn, self.old, self.new, self.overrides, lo=lo is not None, hi=hi is not None, dimensions=dims
+        )
         c = ' COLLATE "C"' if self.conn.dialect.name == "postgresql" else ""  # Python's order, not the locale's
-        params = {"old": self.old, "new": self.new, "at": self.at,
-                  **({"lo": lo} if lo is not None else {}), **({"hi": hi} if hi is not None else {})}
-        n = self.conn.execute(sa.text(
-            f"INSERT INTO {_C.name} (at, source, run_id, override_id, customer_id, dimension, old_value, new_value) "
-            f"SELECT :at, 'run', :new, NULL, customer_id, dimension, old_value, new_value FROM ({diff}) d "
-            f"ORDER BY customer_id{c}, dimension{c}").bindparams(sa.bindparam("at", type_=_C.c.at.type)),
-            params).rowcount
+        params = {
+            "old": self.old,
+            "new": self.new,
+            "at": self.at,
+            **({"lo": lo} if lo is not None else {}),
+            **({"hi": hi} if hi is not None else {}),
+        }
+        n = self.conn.execute(
+            sa.text(
+                f"INSERT INTO {_C.name} (at, source, run_id, override_id, customer_id, dimension, old_value, new_value) "
+                f"SELECT :at, 'run', :new, NULL, customer_id, dimension, old_value, new_value FROM ({diff}) d "
+                f"ORDER BY customer_id{c}, dimension{c}"
+            ).bindparams(sa.bindparam("at", type_=_C.c.at.type)),
+            params,
+        ).rowcount
         self.count += n
         if n and self.old is not None and self.notify_dims:  # a first run has no old values to notify
-            rows = self.conn.execute(sa.text(
-                f"SELECT * FROM ({diff}) d WHERE dimension IN :dims AND old_value IS NOT NULL "
-                f"AND new_value IS NOT NULL ORDER BY customer_id{c}, dimension{c}").bindparams(
-                    sa.bindparam("dims", expanding=True)), {**params, "dims": self.notify_dims}).all()
+            rows = self.conn.execute(
+                sa.text(
+                    f"SELECT * FROM ({diff}) d WHERE dimension IN :dims AND old_value IS NOT NULL "
+                    f"AND new_value IS NOT NULL ORDER BY customer_id{c}, dimension{c}"
+                ).bindparams(sa.bindparam("dims", expanding=True)),
+                {**params, "dims": self.notify_dims},
+            ).all()
             self._notify += [tuple(r) for r in rows]
         return n
 
@@ -214,8 +320,9 @@ class RunChanges:
         return self.count, pd.DataFrame(self._notify, columns=_DIFF_COLUMNS)
 
 
-def append_run_changes(conn: Connection, old_run: int | None, new_run: int, at: dt.datetime,
-                       notify_dimensions=()) -> tuple[int, pd.DataFrame]:
+def append_run_changes(
+    conn: Connection, old_run: int | None, new_run: int, at: dt.datetime, notify_dimensions=()
+) -> tuple[int, pd.DataFrame]:
     """Append a published run's changes (`run_diff`) to the feed in one go (`RunChanges` with
     a single range). Returns the count and the notification diff rows."""
     changes = RunChanges(conn, old_run, new_run, at, notify_dimensions)

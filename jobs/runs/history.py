@@ -1,5 +1,6 @@
 """Runs as history: list them, read any customer's tags as of a moment, and migration
 matrices between any two runs (who moved from which value to which)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,8 +17,21 @@ from clientstrata.graph.record.queries import book_subjects, latest_run_id, tags
 from clientstrata.jobs.errors import InvalidState, UnknownDimension
 from clientstrata.jobs.governance.standards import dimension_values, run_standard_dimensions
 
-__all__ = ["list_runs", "runs_page", "get_run", "RUN_COLUMNS", "MAX_RUNS_PAGE", "run_as_of", "tags_as_of",
-           "tags_as_of_batch", "tag_history", "tag_histories", "migration_matrix", "Migration", "NONE"]
+__all__ = [
+    "list_runs",
+    "runs_page",
+    "get_run",
+    "RUN_COLUMNS",
+    "MAX_RUNS_PAGE",
+    "run_as_of",
+    "tags_as_of",
+    "tags_as_of_batch",
+    "tag_history",
+    "tag_histories",
+    "migration_matrix",
+    "Migration",
+    "NONE",
+]
 
 NONE = "(none)"  # the row/column of customers present in only one of the two runs
 _R, _T = ClassificationRun.__table__, Tag.__table__
@@ -31,14 +45,35 @@ def _moment(at: dt.date | dt.datetime) -> dt.datetime:
 
 
 def list_runs(conn: Connection) -> pd.DataFrame:
-    cols = ["run_id", "status", "kind", "requested_by", "standard_version", "standard_sha256", "started_at",
-            "published_at", "customer_count", "snapshot", "error"]
+    cols = [
+        "run_id",
+        "status",
+        "kind",
+        "requested_by",
+        "standard_version",
+        "standard_sha256",
+        "started_at",
+        "published_at",
+        "customer_count",
+        "snapshot",
+        "error",
+    ]
     rows = conn.execute(sa.select(*[_R.c[c] for c in cols]).order_by(_R.c.run_id)).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=cols)
 
 
-RUN_COLUMNS = ("run_id", "status", "kind", "requested_by", "standard_version", "standard_sha256", "started_at",
-               "published_at", "customer_count", "error")
+RUN_COLUMNS = (
+    "run_id",
+    "status",
+    "kind",
+    "requested_by",
+    "standard_version",
+    "standard_sha256",
+    "started_at",
+    "published_at",
+    "customer_count",
+    "error",
+)
 MAX_RUNS_PAGE = 100
 
 
@@ -100,11 +135,23 @@ def tag_histories(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tup
     ids, dims = sorted({k[0] for k in keys}), sorted({k[1] for k in keys})
     # the runs by number, so each is one seek per customer in the primary key (run, customer, dimension)
     runs = conn.execute(sa.select(_R.c.run_id).where(_R.c.status == "published")).scalars().all()
-    q = (sa.select(_T.c.customer_id, _T.c.dimension, _T.c.run_id, _R.c.published_at, _T.c.standard_version,
-                   _T.c.value, _T.c.label_zh, _T.c.label_en, _T.c.score, _T.c.rule)
-         .join(_R, _R.c.run_id == _T.c.run_id)
-         .where(_T.c.run_id.in_(runs), _T.c.customer_id.in_(ids), _T.c.dimension.in_(dims))
-         .order_by(_R.c.published_at, _T.c.run_id))
+    q = (
+        sa.select(
+            _T.c.customer_id,
+            _T.c.dimension,
+            _T.c.run_id,
+            _R.c.published_at,
+            _T.c.standard_version,
+            _T.c.value,
+            _T.c.label_zh,
+            _T.c.label_en,
+            _T.c.score,
+            _T.c.rule,
+        )
+        .join(_R, _R.c.run_id == _T.c.run_id)
+        .where(_T.c.run_id.in_(runs), _T.c.customer_id.in_(ids), _T.c.dimension.in_(dims))
+        .order_by(_R.c.published_at, _T.c.run_id)
+    )
     wanted, out = set(keys), {}
     for r in conn.execute(q).all():
         key = (r[0], r[1])
@@ -125,21 +172,28 @@ class Migration:
     to_run: int
     dimension: str
     matrix: pd.DataFrame  # index from-value, columns to-value, customer counts; NONE for absent
-    moves: pd.DataFrame   # customer_id, from_value, to_value: everyone whose value differs
+    moves: pd.DataFrame  # customer_id, from_value, to_value: everyone whose value differs
 
     @property
     def customers(self) -> int:
         return int(self.matrix.to_numpy().sum())
 
     def to_dict(self) -> dict:
-        return {"from_run": self.from_run, "to_run": self.to_run, "dimension": self.dimension,
-                "customers": self.customers, "moved": len(self.moves),
-                "matrix": {f: {t: int(n) for t, n in row.items() if n} for f, row in self.matrix.iterrows()},
-                "moves": self.moves.to_dict("records")}
+        return {
+            "from_run": self.from_run,
+            "to_run": self.to_run,
+            "dimension": self.dimension,
+            "customers": self.customers,
+            "moved": len(self.moves),
+            "matrix": {f: {t: int(n) for t, n in row.items() if n} for f, row in self.matrix.iterrows()},
+            "moves": self.moves.to_dict("records"),
+        }
 
     def __repr__(self) -> str:
-        return (f"Migration({self.dimension}: run {self.from_run} → {self.to_run}, customers={self.customers}, "
-                f"moved={len(self.moves)})")
+        return (
+            f"Migration({self.dimension}: run {self.from_run} → {self.to_run}, customers={self.customers}, "
+            f"moved={len(self.moves)})"
+        )
 
 
 def _published(conn: Connection, run_id: int) -> None:
@@ -150,8 +204,9 @@ def _published(conn: Connection, run_id: int) -> None:
         raise InvalidState(f"run {run_id} is {status}, not published: it has no tags to compare")
 
 
-def migration_matrix(conn: Connection, from_run: int, to_run: int, dimension: str,
-                     book: str | None = None) -> Migration:
+def migration_matrix(
+    conn: Connection, from_run: int, to_run: int, dimension: str, book: str | None = None
+) -> Migration:
     """From-value × to-value customer counts of the computed tags of two runs (manual overrides
     are not part of a run). Customers in only one run count in the NONE row or column, so the
     matrix adds up to every customer of either run. `book` (a relationship manager's id) counts
@@ -159,7 +214,8 @@ def migration_matrix(conn: Connection, from_run: int, to_run: int, dimension: st
     for run in (from_run, to_run):
         _published(conn, run)
     q = sa.select(_T.c.run_id, _T.c.customer_id, _T.c.value).where(
-        _T.c.run_id.in_((from_run, to_run)), _T.c.dimension == dimension)
+        _T.c.run_id.in_((from_run, to_run)), _T.c.dimension == dimension
+    )
     if book is not None:
         q = q.where(_T.c.customer_id.in_(book_subjects(book)))
     tags = pd.DataFrame([tuple(r) for r in conn.execute(q).all()], columns=["run_id", "customer_id", "value"])
@@ -167,17 +223,21 @@ def migration_matrix(conn: Connection, from_run: int, to_run: int, dimension: st
         known = conn.execute(sa.select(_T.c.dimension).where(_T.c.run_id == to_run).distinct()).scalars().all()
         if dimension in known:  # a book with no customers in either run
             empty = pd.DataFrame(dtype=int).rename_axis(index="from", columns="to")
-            return Migration(from_run, to_run, dimension, empty,
-                             pd.DataFrame(columns=["customer_id", "from_value", "to_value"]))
-        raise UnknownDimension(f"no {dimension!r} tags in run {from_run} or {to_run} "
-                               f"(run {to_run} has: {', '.join(sorted(known))})")
+            return Migration(
+                from_run, to_run, dimension, empty, pd.DataFrame(columns=["customer_id", "from_value", "to_value"])
+            )
+        raise UnknownDimension(
+            f"no {dimension!r} tags in run {from_run} or {to_run} (run {to_run} has: {', '.join(sorted(known))})"
+        )
     a = tags[tags["run_id"] == from_run].set_index("customer_id")["value"].rename("from_value")
     b = tags[tags["run_id"] == to_run].set_index("customer_id")["value"].rename("to_value")
     both = pd.concat([a, b], axis=1).fillna(NONE).rename_axis("customer_id").reset_index()
     order = _value_order(conn, to_run, from_run, dimension, set(both["from_value"]) | set(both["to_value"]))
     matrix = pd.crosstab(both["from_value"], both["to_value"]).reindex(
         index=[v for v in order if v in set(both["from_value"])],
-        columns=[v for v in order if v in set(both["to_value"])], fill_value=0)
+        columns=[v for v in order if v in set(both["to_value"])],
+        fill_value=0,
+    )
     matrix.index.name, matrix.columns.name = "from", "to"
     moves = both[both["from_value"] != both["to_value"]].sort_values("customer_id").reset_index(drop=True)
     return Migration(from_run, to_run, dimension, matrix, moves)

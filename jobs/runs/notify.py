@@ -4,6 +4,7 @@ A published run writes one row per customer, notified dimension and channel whos
 changed against the previous published run, in the publish transaction (all or nothing).
 Payloads carry values, labels and the explanation — no contact details: the channel systems
 resolve addresses from the customer id, so the outbox holds no C2 data."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,22 +30,41 @@ def notification_rows(diff: pd.DataFrame, gov: Governance, run_id: int, at: dt.d
     hit = diff[diff["dimension"].isin(gov.notify_dimensions) & diff["old_value"].notna() & diff["new_value"].notna()]
     rows = []
     for r in hit.itertuples(index=False):
-        payload = {"dimension": r.dimension, "old_value": r.old_value, "new_value": r.new_value,
-                   "old_label_zh": r.old_label_zh, "old_label_en": r.old_label_en,
-                   "new_label_zh": r.new_label_zh, "new_label_en": r.new_label_en,
-                   "explanation": r.explanation, "standard_version": r.standard_version, "run_id": run_id}
-        rows += [{"run_id": run_id, "customer_id": r.customer_id, "channel": ch, "template": f"{r.dimension}_changed",
-                  "payload": payload, "status": "pending", "created_at": at} for ch in gov.notify_channels]
+        payload = {
+            "dimension": r.dimension,
+            "old_value": r.old_value,
+            "new_value": r.new_value,
+            "old_label_zh": r.old_label_zh,
+            "old_label_en": r.old_label_en,
+            "new_label_zh": r.new_label_zh,
+            "new_label_en": r.new_label_en,
+            "explanation": r.explanation,
+            "standard_version": r.standard_version,
+            "run_id": run_id,
+        }
+        rows += [
+            {
+                "run_id": run_id,
+                "customer_id": r.customer_id,
+                "channel": ch,
+                "template": f"{r.dimension}_changed",
+                "payload": payload,
+                "status": "pending",
+                "created_at": at,
+            }
+            for ch in gov.notify_channels
+        ]
     return rows
 
 
 def write_notifications(conn: Connection, rows: list[dict]) -> None:
     for i in range(0, len(rows), 5_000):
-        conn.execute(sa.insert(_N), rows[i:i + 5_000])
+        conn.execute(sa.insert(_N), rows[i : i + 5_000])
 
 
-def outbox(conn: Connection, run_id: int | None = None, status: str | None = "pending",
-           customer_id: str | None = None) -> pd.DataFrame:
+def outbox(
+    conn: Connection, run_id: int | None = None, status: str | None = "pending", customer_id: str | None = None
+) -> pd.DataFrame:
     q = sa.select(_N)
     if run_id is not None:
         q = q.where(_N.c.run_id == run_id)

@@ -1,4 +1,5 @@
 """Classification runs: numbered, atomic (published whole or not at all), kept as history."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,36 +16,74 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from clientstrata.graph.record.db import count_rows, get_engine, migrate
 from clientstrata.graph.errors import ClientStrataError, InvalidInput, StoreUnavailable
-from clientstrata.graph.record.models import ClassificationRun, IngestRun, Tag
+from clientstrata.graph.record import audit
+from clientstrata.graph.record.db import count_rows, get_engine, migrate
+from clientstrata.graph.record.models import ClassificationRun, IngestRun
 from clientstrata.graph.record.queries import latest_run_id
 from clientstrata.graph.stores import GraphStore, open_graph
 from clientstrata.jobs.classification import features as F
-from clientstrata.jobs.classification.classify import ENTERPRISE, classify_enterprises, classify_partition, population_parameters
-from clientstrata.jobs.classification.segments import DIMENSION as CLUSTER_DIMENSION, assign_clusters, behaviour_of, cluster_model_for_run, \
-    clusters_for_run, live_cluster_model
-from clientstrata.jobs.progress import Stopwatch, bar
-from clientstrata.jobs.errors import InvalidState
+from clientstrata.jobs.classification.classify import (
+    ENTERPRISE,
+    classify_enterprises,
+    classify_partition,
+    population_parameters,
+)
+from clientstrata.jobs.classification.segments import (
+    assign_clusters,
+    behaviour_of,
+    cluster_model_for_run,
+    live_cluster_model,
+)
 from clientstrata.jobs.classification.standard import Standard, load_standard, parse_standard
-from clientstrata.graph.record import audit
-from .changes import RunChanges, lock_feed
-from clientstrata.jobs.governance.standards import governance_of, live_standard, register_standard, standard_text
-from .notify import notification_rows, write_notifications
+from clientstrata.jobs.errors import InvalidState
 from clientstrata.jobs.governance.overrides import expire_overrides
-from clientstrata.jobs.tracking.alerts import alert_detector, alert_settings, write_run_alerts
-from .publish import encode_inputs, publish_pragmas, write_tags
+from clientstrata.jobs.governance.standards import governance_of, live_standard, register_standard, standard_text
 from clientstrata.jobs.ingest.rollups import HOUSEHOLD_TIER_DIMENSION, refresh_after_publish
+from clientstrata.jobs.progress import Stopwatch, bar
+from clientstrata.jobs.tracking.alerts import alert_detector, alert_settings, write_run_alerts
 
-__all__ = ["classify", "queue_run", "run_queued", "queued_runs", "RunNotQueued", "RunReport", "latest_run_id",
-           "build_tags", "iter_tags", "require_synced", "graph_counts", "failure_reason", "KINDS", "SNAPSHOT_TABLES"]
+from .changes import RunChanges, lock_feed
+from .notify import notification_rows, write_notifications
+from .publish import encode_inputs, publish_pragmas, write_tags
+
+__all__ = [
+    "classify",
+    "queue_run",
+    "run_queued",
+    "queued_runs",
+    "RunNotQueued",
+    "RunReport",
+    "latest_run_id",
+    "build_tags",
+    "iter_tags",
+    "require_synced",
+    "graph_counts",
+    "failure_reason",
+    "KINDS",
+    "SNAPSHOT_TABLES",
+]
 
 KINDS = ("scheduled", "on_demand")
 # The inputs a run read, counted in its snapshot (with the latest ingest id and the graph's counts).
-SNAPSHOT_TABLES = ("individuals", "enterprises", "households", "household_members", "employment",
-                   "enterprise_control", "supply_chain", "products", "accounts", "account_holders",
-                   "balances_monthly", "loans", "cards", "standing_orders", "transactions", "risk_questionnaires")
-
+SNAPSHOT_TABLES = (
+    "individuals",
+    "enterprises",
+    "households",
+    "household_members",
+    "employment",
+    "enterprise_control",
+    "supply_chain",
+    "products",
+    "accounts",
+    "account_holders",
+    "balances_monthly",
+    "loans",
+    "cards",
+    "standing_orders",
+    "transactions",
+    "risk_questionnaires",
+)
 
 
 class RunNotQueued(InvalidState):
@@ -59,24 +98,39 @@ class RunReport:
     tags: int
     distribution: pd.DataFrame  # dimension, value, customers
     kind: str = "on_demand"
-    changes: int = 0          # change-feed rows the publish appended
-    notifications: int = 0    # outbox rows the publish wrote
-    alerts: int = 0           # new alerts the publish raised (repeats in the same period are not counted)
+    changes: int = 0  # change-feed rows the publish appended
+    notifications: int = 0  # outbox rows the publish wrote
+    alerts: int = 0  # new alerts the publish raised (repeats in the same period are not counted)
     seconds: dict = field(default_factory=dict)  # wall seconds per phase: where the run's time went
 
     def to_dict(self) -> dict:
-        return {"run_id": self.run_id, "standard_version": self.standard_version, "kind": self.kind,
-                "customers": self.customers, "tags": self.tags, "changes": self.changes,
-                "notifications": self.notifications, "alerts": self.alerts, "seconds": self.seconds,
-                "distribution": {d: dict(zip(g["value"], g["customers"].astype(int)))
-                                 for d, g in self.distribution.groupby("dimension")}}
+        return {
+            "run_id": self.run_id,
+            "standard_version": self.standard_version,
+            "kind": self.kind,
+            "customers": self.customers,
+            "tags": self.tags,
+            "changes": self.changes,
+            "notifications": self.notifications,
+            "alerts": self.alerts,
+            "seconds": self.seconds,
+            "distribution": {
+                d: dict(zip(g["value"], g["customers"].astype(int))) for d, g in self.distribution.groupby("dimension")
+            },
+        }
 
     def __repr__(self) -> str:
         return f"RunReport(run_id={self.run_id}, customers={self.customers}, tags={self.tags})"
 
 
-def build_tags(conn, graph: GraphStore | None, std, progress: bool | None = None,
-               refit_clusters: bool = False, features: list | None = None) -> pd.DataFrame:
+def build_tags(
+    conn,
+    graph: GraphStore | None,
+    std,
+    progress: bool | None = None,
+    refit_clusters: bool = False,
+    features: list | None = None,
+) -> pd.DataFrame:
     """Every tag of a run in one frame (what-if diffs it whole; `classify` streams `iter_tags`).
     Pass a list as `features` to get the partitions back (the alerts read them)."""
     parts = list(F.iter_individual_features(conn, graph, std, progress=progress))
@@ -128,6 +182,7 @@ def iter_tags(conn, parts: list[pd.DataFrame], std, refit_clusters: bool = False
                     done, future = window.popleft()
                     yield done, future.result()
         yield None, _in_key_order(encode_inputs(classify_enterprises(enterprises, std)))
+
     return tags(), model, why_not
 
 
@@ -152,6 +207,7 @@ def graph_counts(conn, graph: GraphStore | None) -> dict[str, int]:
     if graph is not None:
         return graph.counts()
     from clientstrata.jobs.ingest.sync import last_sync
+
     found = last_sync(conn)
     if found is not None:
         return found
@@ -166,8 +222,10 @@ def require_synced(conn, graph: GraphStore | None, counts: dict[str, int] | None
 
 
 def _snapshot(conn) -> dict:
-    return {"ingest_id": conn.execute(sa.select(sa.func.max(IngestRun.ingest_id))).scalar(),
-            "rows": {t: count_rows(conn, sa.table(t)) for t in SNAPSHOT_TABLES}}
+    return {
+        "ingest_id": conn.execute(sa.select(sa.func.max(IngestRun.ingest_id))).scalar(),
+        "rows": {t: count_rows(conn, sa.table(t)) for t in SNAPSHOT_TABLES},
+    }
 
 
 def failure_reason(exc: BaseException) -> str:
@@ -183,11 +241,18 @@ def _standard(standard: str | Path | Standard | None) -> Standard:
     return standard if isinstance(standard, Standard) else load_standard(standard)
 
 
-def classify(engine: Engine | None = None, graph: GraphStore | None = None,
-             standard: str | Path | Standard | None = None, progress: bool | None = None,
-             kind: str = "on_demand", requested_by: str | None = None, refit_clusters: bool = False,
-             run_id: int | None = None,
-             _fail_after_rows: int | None = None, _fail_before_commit: bool = False) -> RunReport:
+def classify(
+    engine: Engine | None = None,
+    graph: GraphStore | None = None,
+    standard: str | Path | Standard | None = None,
+    progress: bool | None = None,
+    kind: str = "on_demand",
+    requested_by: str | None = None,
+    refit_clusters: bool = False,
+    run_id: int | None = None,
+    _fail_after_rows: int | None = None,
+    _fail_before_commit: bool = False,
+) -> RunReport:
     """Run every dimension over every customer and publish the run atomically.
 
     One transaction publishes the tags, the change-feed rows (effective values that differ from
@@ -215,15 +280,32 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
         with watch("input snapshot"):
             snapshot = _snapshot(conn)
         snapshot["individuals"] = snapshot["rows"]["individuals"]
-        values = dict(status="running", standard_version=std.version, standard_sha256=std.sha256, kind=kind,
-                      requested_by=requested_by, snapshot=snapshot, started_at=dt.datetime.now())
+        values = dict(
+            status="running",
+            standard_version=std.version,
+            standard_sha256=std.sha256,
+            kind=kind,
+            requested_by=requested_by,
+            snapshot=snapshot,
+            started_at=dt.datetime.now(),
+        )
         if queued is None:
             run_id = conn.execute(sa.insert(runs).values(**values)).inserted_primary_key[0]
-        elif conn.execute(sa.update(runs).where(runs.c.run_id == queued, runs.c.status == "queued")
-                          .values(**values)).rowcount != 1:  # conditional: two workers cannot both claim it
+        elif (
+            conn.execute(
+                sa.update(runs).where(runs.c.run_id == queued, runs.c.status == "queued").values(**values)
+            ).rowcount
+            != 1
+        ):  # conditional: two workers cannot both claim it
             raise RunNotQueued(f"run {queued} is not queued: another worker took it, or it has finished")
-        audit.record(conn, actor, "run.started", "classification_run", run_id,
-                     {"kind": kind, "standard_version": std.version, "standard_sha256": std.sha256})
+        audit.record(
+            conn,
+            actor,
+            "run.started",
+            "classification_run",
+            run_id,
+            {"kind": kind, "standard_version": std.version, "standard_sha256": std.sha256},
+        )
     try:
         with engine.connect() as conn:
             snapshot["graph"] = graph_counts(conn, graph)
@@ -238,16 +320,26 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
         # Tags are classified and written a partition at a time, never all in memory at once.
         counts: dict[tuple[str, str], int] = {}
         written = 0
-        with engine.begin() as conn, bar(int(snapshot["individuals"]), desc=f"classify and publish run {run_id}",
-                                         unit="customers", progress=progress) as pbar:
+        with (
+            engine.begin() as conn,
+            bar(
+                int(snapshot["individuals"]),
+                desc=f"classify and publish run {run_id}",
+                unit="customers",
+                progress=progress,
+            ) as pbar,
+        ):
             with watch("waiting for the feed lock"):
                 lock_feed(conn)
             publish_pragmas(conn)
             previous = latest_run_id(conn)
             live = next((p for p in parts if len(p)), None)  # not a list: the parts are let go as written
             with watch("alerts"):
-                detect = alert_detector(conn, std, alert_cfg, previous, pd.Timestamp(
-                    live["as_of"].iloc[0]).date()) if live is not None and alert_cfg.enabled else None
+                detect = (
+                    alert_detector(conn, std, alert_cfg, previous, pd.Timestamp(live["as_of"].iloc[0]).date())
+                    if live is not None and alert_cfg.enabled
+                    else None
+                )
             del live
             at = dt.datetime.now()
             expire_overrides(conn, today=at.date(), run_id=previous)
@@ -273,8 +365,9 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
                 for key, n in part.groupby(["dimension", "value"]).size().items():
                     counts[key] = counts.get(key, 0) + int(n)
                 hh = part[part["dimension"] == HOUSEHOLD_TIER_DIMENSION]  # for the household refresh below
-                hh_tiers.append(pd.Series(hh["value"].to_numpy(dtype=object),
-                                          index=hh["customer_id"].to_numpy(dtype=object)))
+                hh_tiers.append(
+                    pd.Series(hh["value"].to_numpy(dtype=object), index=hh["customer_id"].to_numpy(dtype=object))
+                )
                 if features is not None:
                     if detect is not None and len(features):
                         with watch("alerts"):
@@ -290,29 +383,55 @@ def classify(engine: Engine | None = None, graph: GraphStore | None = None,
                 new_alerts = int(write_run_alerts(conn, found, run_id, at).attrs.get("written", 0)) if detect else 0
             if _fail_before_commit:
                 raise RuntimeError("simulated failure before commit")  # tests: everything written, not published
-            conn.execute(sa.update(runs).where(runs.c.run_id == run_id).values(
-                status="published", published_at=at, customer_count=int(snapshot["individuals"]),
-                snapshot=snapshot))
+            conn.execute(
+                sa.update(runs)
+                .where(runs.c.run_id == run_id)
+                .values(
+                    status="published", published_at=at, customer_count=int(snapshot["individuals"]), snapshot=snapshot
+                )
+            )
             with watch("household tiers"):  # they move with the run, in its transaction
                 tiers = pd.concat(hh_tiers) if hh_tiers else pd.Series(dtype=object)
                 refresh_after_publish(conn, tiers, std.fx_to_cny)
-            audit.record(conn, actor, "run.published", "classification_run", run_id, {
-                "previous_run": previous, "changes": changed, "notifications": len(notes),
-                "alerts": new_alerts}, at=at)
+            audit.record(
+                conn,
+                actor,
+                "run.published",
+                "classification_run",
+                run_id,
+                {"previous_run": previous, "changes": changed, "notifications": len(notes), "alerts": new_alerts},
+                at=at,
+            )
     except BaseException as exc:
         reason = failure_reason(exc)
         with engine.begin() as conn:
             conn.execute(sa.update(runs).where(runs.c.run_id == run_id).values(status="failed", error=reason[:2000]))
             audit.record(conn, actor, "run.failed", "classification_run", run_id, {"error": reason[:500]})
         raise
-    dist = pd.DataFrame([(d, v, n) for (d, v), n in sorted(counts.items())], columns=["dimension", "value", "customers"])
+    dist = pd.DataFrame(
+        [(d, v, n) for (d, v), n in sorted(counts.items())], columns=["dimension", "value", "customers"]
+    )
     seconds = {"total": round(time.perf_counter() - started, 2), **watch.rounded()}  # the rest: commit, bookkeeping
-    return RunReport(run_id, std.version, int(snapshot["individuals"]), written, dist,
-                     kind=kind, changes=changed, notifications=len(notes), alerts=new_alerts, seconds=seconds)
+    return RunReport(
+        run_id,
+        std.version,
+        int(snapshot["individuals"]),
+        written,
+        dist,
+        kind=kind,
+        changes=changed,
+        notifications=len(notes),
+        alerts=new_alerts,
+        seconds=seconds,
+    )
 
 
-def queue_run(engine: Engine | None = None, standard: str | Path | Standard | None = None,
-              kind: str = "on_demand", requested_by: str | None = None) -> int:
+def queue_run(
+    engine: Engine | None = None,
+    standard: str | Path | Standard | None = None,
+    kind: str = "on_demand",
+    requested_by: str | None = None,
+) -> int:
     """Record a run to be done (status `queued`) and return its number at once; `run_queued`
     (a background worker: `jobs.worker.RunWorker`) does it. The standard — by default the live
     one, that of the latest published run — is checked and registered now, so a bad one is
@@ -328,39 +447,63 @@ def queue_run(engine: Engine | None = None, standard: str | Path | Standard | No
         alert_settings(std)
         register_standard(conn, std, text)
         runs = ClassificationRun.__table__
-        run_id = conn.execute(sa.insert(runs).values(
-            status="queued", standard_version=std.version, standard_sha256=std.sha256, kind=kind,
-            requested_by=requested_by, started_at=dt.datetime.now())).inserted_primary_key[0]
-        audit.record(conn, requested_by or "system", "run.queued", "classification_run", run_id,
-                     {"kind": kind, "standard_version": std.version, "standard_sha256": std.sha256})
+        run_id = conn.execute(
+            sa.insert(runs).values(
+                status="queued",
+                standard_version=std.version,
+                standard_sha256=std.sha256,
+                kind=kind,
+                requested_by=requested_by,
+                started_at=dt.datetime.now(),
+            )
+        ).inserted_primary_key[0]
+        audit.record(
+            conn,
+            requested_by or "system",
+            "run.queued",
+            "classification_run",
+            run_id,
+            {"kind": kind, "standard_version": std.version, "standard_sha256": std.sha256},
+        )
     return int(run_id)
 
 
 def queued_runs(conn) -> list[int]:
     runs = ClassificationRun.__table__
-    return list(conn.execute(sa.select(runs.c.run_id).where(runs.c.status == "queued").order_by(runs.c.run_id)).scalars())
+    return list(
+        conn.execute(sa.select(runs.c.run_id).where(runs.c.status == "queued").order_by(runs.c.run_id)).scalars()
+    )
 
 
-def run_queued(engine: Engine, graph: GraphStore | None, run_id: int, progress: bool | None = False) -> RunReport | None:
+def run_queued(
+    engine: Engine, graph: GraphStore | None, run_id: int, progress: bool | None = False
+) -> RunReport | None:
     """Do a queued run with the standard it was queued with. None when it is no longer queued
     (another worker claimed it); a run that fails is recorded as failed and the error raised."""
     from clientstrata.graph.record.models import StandardVersion
+
     runs, stds = ClassificationRun.__table__, StandardVersion.__table__
     with engine.connect() as conn:
-        row = conn.execute(sa.select(runs.c.status, runs.c.kind, runs.c.requested_by, stds.c.text)
-                           .select_from(runs.outerjoin(stds, stds.c.sha256 == runs.c.standard_sha256))
-                           .where(runs.c.run_id == run_id)).first()
+        row = conn.execute(
+            sa.select(runs.c.status, runs.c.kind, runs.c.requested_by, stds.c.text)
+            .select_from(runs.outerjoin(stds, stds.c.sha256 == runs.c.standard_sha256))
+            .where(runs.c.run_id == run_id)
+        ).first()
     if row is None or row.status != "queued":
         return None
     try:
         std = parse_standard(row.text, f"(run {run_id}) standard")
     except Exception as exc:  # registered when queued, so this is damage, not a caller's mistake
         with engine.begin() as conn:
-            conn.execute(sa.update(runs).where(runs.c.run_id == run_id, runs.c.status == "queued")
-                         .values(status="failed", error=str(exc)[:2000]))
+            conn.execute(
+                sa.update(runs)
+                .where(runs.c.run_id == run_id, runs.c.status == "queued")
+                .values(status="failed", error=str(exc)[:2000])
+            )
         raise
     try:
-        return classify(engine, graph, std, progress=progress, kind=row.kind, requested_by=row.requested_by,
-                        run_id=run_id)
+        return classify(
+            engine, graph, std, progress=progress, kind=row.kind, requested_by=row.requested_by, run_id=run_id
+        )
     except RunNotQueued:
         return None

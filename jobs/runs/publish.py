@@ -6,6 +6,7 @@ bypassing per-row statement compilation: SQLite gets
 large `executemany` batches, PostgreSQL a COPY (psycopg 3). Nothing commits here, so a run
 that dies midway leaves no tags behind.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -38,8 +39,9 @@ def tag_rows(tags: pd.DataFrame, run_id: int) -> list[tuple]:
     score = tags["score"].to_numpy(dtype=float, na_value=np.nan)
     scores = [None if s != s else s for s in score.tolist()]
     inputs = _json_texts(tags["inputs"])
-    cols = [tags[c].to_numpy(dtype=object).tolist() for c in ("customer_id", "dimension", "value", "label_zh",
-                                                               "label_en")]
+    cols = [
+        tags[c].to_numpy(dtype=object).tolist() for c in ("customer_id", "dimension", "value", "label_zh", "label_en")
+    ]
     rule = tags["rule"].to_numpy(dtype=object).tolist()
     version = tags["standard_version"].to_numpy(dtype=object).tolist()
     return list(zip([run_id] * len(tags), *cols, scores, rule, inputs, version))
@@ -70,7 +72,7 @@ def write_tags(conn: Connection, tags: pd.DataFrame, run_id: int) -> int:
         else:
             sql = f"INSERT INTO tags ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
             for i in range(0, len(rows), BATCH):
-                cur.executemany(sql, rows[i:i + BATCH])
+                cur.executemany(sql, rows[i : i + BATCH])
     finally:
         cur.close()
     return len(rows)

@@ -1,6 +1,7 @@
 """Scheduled re-tagging: a run is due when the last published scheduled run is older than
 the standard's `governance.retag_every_months` (quarterly by default). Cron or Airflow calls
 `clientstrata classify --if-due` daily; it says why it did or did not run."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,10 +15,11 @@ from sqlalchemy.engine import Connection, Engine
 from clientstrata.graph.record.db import get_engine, migrate
 from clientstrata.graph.record.models import ClassificationRun
 from clientstrata.graph.stores.base import GraphStore
-from clientstrata.jobs.governance.standards import governance_of
-from clientstrata.jobs.governance.overrides import expire_overrides
-from .pipeline import RunReport, classify
 from clientstrata.jobs.classification.standard import load_standard
+from clientstrata.jobs.governance.overrides import expire_overrides
+from clientstrata.jobs.governance.standards import governance_of
+
+from .pipeline import RunReport, classify
 
 __all__ = ["Due", "is_due", "classify_if_due"]
 
@@ -34,33 +36,58 @@ class Due:
     every_months: int
 
     def to_dict(self) -> dict:
-        return {"due": self.due, "reason": self.reason, "last_run_id": self.last_run_id,
-                "last_published_at": self.last_published_at, "next_due": self.next_due,
-                "every_months": self.every_months}
+        return {
+            "due": self.due,
+            "reason": self.reason,
+            "last_run_id": self.last_run_id,
+            "last_published_at": self.last_published_at,
+            "next_due": self.next_due,
+            "every_months": self.every_months,
+        }
 
 
 def is_due(conn: Connection, every_months: int, now: dt.datetime | None = None) -> Due:
     now = now or dt.datetime.now()
-    last = conn.execute(sa.select(_R.c.run_id, _R.c.published_at).where(
-        _R.c.status == "published", _R.c.kind == "scheduled")
-        .order_by(_R.c.published_at.desc(), _R.c.run_id.desc()).limit(1)).first()
+    last = conn.execute(
+        sa.select(_R.c.run_id, _R.c.published_at)
+        .where(_R.c.status == "published", _R.c.kind == "scheduled")
+        .order_by(_R.c.published_at.desc(), _R.c.run_id.desc())
+        .limit(1)
+    ).first()
     period = f"every {every_months} month{'s' if every_months != 1 else ''}"
     if last is None:
-        return Due(True, f"no scheduled run has been published yet (re-tagging {period})", None, None, None,
-                   every_months)
+        return Due(
+            True, f"no scheduled run has been published yet (re-tagging {period})", None, None, None, every_months
+        )
     next_due = (pd.Timestamp(last.published_at) + pd.DateOffset(months=every_months)).to_pydatetime()
     since = f"the last scheduled run, {last.run_id}, was published {last.published_at:%Y-%m-%d %H:%M}"
     if now >= next_due:
-        return Due(True, f"{since}; re-tagging {period} made the next one due {next_due:%Y-%m-%d %H:%M}",
-                   last.run_id, last.published_at, next_due, every_months)
-    return Due(False, f"{since}; re-tagging {period}: the next is due {next_due:%Y-%m-%d %H:%M}",
-               last.run_id, last.published_at, next_due, every_months)
+        return Due(
+            True,
+            f"{since}; re-tagging {period} made the next one due {next_due:%Y-%m-%d %H:%M}",
+            last.run_id,
+            last.published_at,
+            next_due,
+            every_months,
+        )
+    return Due(
+        False,
+        f"{since}; re-tagging {period}: the next is due {next_due:%Y-%m-%d %H:%M}",
+        last.run_id,
+        last.published_at,
+        next_due,
+        every_months,
+    )
 
 
-def classify_if_due(engine: Engine | None = None, graph: GraphStore | None = None,
-                    standard: str | Path | None = None, now: dt.datetime | None = None,
-                    requested_by: str | None = None, progress: bool | None = None
-                    ) -> tuple[Due, list[int], RunReport | None]:
+def classify_if_due(
+    engine: Engine | None = None,
+    graph: GraphStore | None = None,
+    standard: str | Path | None = None,
+    now: dt.datetime | None = None,
+    requested_by: str | None = None,
+    progress: bool | None = None,
+) -> tuple[Due, list[int], RunReport | None]:
     """The daily governance tick: expire overrides whose day has come, then publish a
     scheduled run if one is due. Returns (why, expired override ids, the run or None)."""
     std = load_standard(standard)
@@ -73,6 +100,7 @@ def classify_if_due(engine: Engine | None = None, graph: GraphStore | None = Non
         due = is_due(conn, gov.retag_every_months, now)
     if not due.due:
         return due, expired, None
-    report = classify(engine, graph, standard, progress=progress, kind="scheduled",
-                      requested_by=requested_by or "scheduler")
+    report = classify(
+        engine, graph, standard, progress=progress, kind="scheduled", requested_by=requested_by or "scheduler"
+    )
     return due, expired, report

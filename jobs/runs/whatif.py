@@ -1,6 +1,7 @@
 """What-if: classify current data with a draft standard and diff it against the live run,
 without publishing — no run, no tags, no feed or outbox rows; readers see nothing change.
 It calls the same `build_tags` as `classify`, so the two can never disagree."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,11 +15,12 @@ from clientstrata.graph.record.db import get_engine
 from clientstrata.graph.record.models import Tag
 from clientstrata.graph.record.queries import latest_run_id
 from clientstrata.graph.stores import GraphStore, open_graph
-from clientstrata.jobs.tracking.alerts import alert_settings
+from clientstrata.jobs.classification.standard import Standard, load_standard
 from clientstrata.jobs.governance.standards import governance_of, standard_text
+from clientstrata.jobs.tracking.alerts import alert_settings
+
 from .history import NONE
 from .pipeline import build_tags, require_synced
-from clientstrata.jobs.classification.standard import Standard, load_standard
 
 __all__ = ["whatif", "WhatIf"]
 
@@ -30,8 +32,8 @@ class WhatIf:
     standard_version: str
     standard_sha256: str
     base_run_id: int | None  # the live run compared against (None: nothing published yet)
-    pairs: pd.DataFrame      # dimension, customer_id, from_value (live), to_value (draft); NONE when absent
-    tags: pd.DataFrame       # the draft's tags, as `classify` would publish them
+    pairs: pd.DataFrame  # dimension, customer_id, from_value (live), to_value (draft); NONE when absent
+    tags: pd.DataFrame  # the draft's tags, as `classify` would publish them
 
     @property
     def moves(self) -> pd.DataFrame:
@@ -56,10 +58,15 @@ class WhatIf:
         for r in self.summary().itertuples(index=False):
             mv = moves[moves["dimension"] == r.dimension]
             counts = mv.groupby(["from_value", "to_value"]).size()
-            out.append({"dimension": r.dimension, "customers": int(r.customers), "moved": int(r.moved),
-                        "from_to": [{"from_value": f, "to_value": t, "customers": int(n)}
-                                    for (f, t), n in counts.items()],
-                        "sample": mv[["customer_id", "from_value", "to_value"]].head(sample).to_dict("records")})
+            out.append(
+                {
+                    "dimension": r.dimension,
+                    "customers": int(r.customers),
+                    "moved": int(r.moved),
+                    "from_to": [{"from_value": f, "to_value": t, "customers": int(n)} for (f, t), n in counts.items()],
+                    "sample": mv[["customer_id", "from_value", "to_value"]].head(sample).to_dict("records"),
+                }
+            )
         return out
 
     def to_dict(self) -> dict:
@@ -67,19 +74,28 @@ class WhatIf:
         for r in self.summary().itertuples(index=False):
             mv = self.moves[self.moves["dimension"] == r.dimension]
             counts = mv.groupby(["from_value", "to_value"]).size()
-            dims[r.dimension] = {"customers": int(r.customers), "moved": int(r.moved),
-                                 "from_to": [{"from": f, "to": t, "customers": int(n)} for (f, t), n in counts.items()],
-                                 "moves": mv[["customer_id", "from_value", "to_value"]].to_dict("records")}
-        return {"standard_version": self.standard_version, "standard_sha256": self.standard_sha256,
-                "base_run_id": self.base_run_id, "published": False, "dimensions": dims}
+            dims[r.dimension] = {
+                "customers": int(r.customers),
+                "moved": int(r.moved),
+                "from_to": [{"from": f, "to": t, "customers": int(n)} for (f, t), n in counts.items()],
+                "moves": mv[["customer_id", "from_value", "to_value"]].to_dict("records"),
+            }
+        return {
+            "standard_version": self.standard_version,
+            "standard_sha256": self.standard_sha256,
+            "base_run_id": self.base_run_id,
+            "published": False,
+            "dimensions": dims,
+        }
 
     def __repr__(self) -> str:
         moved = ", ".join(f"{r.dimension} {r.moved}/{r.customers}" for r in self.summary().itertuples(index=False))
         return f"WhatIf(standard={self.standard_version!r} vs run {self.base_run_id}: moved {moved})"
 
 
-def whatif(engine: Engine | None = None, graph: GraphStore | None = None,
-           standard_path: str | Path | Standard | None = None) -> WhatIf:
+def whatif(
+    engine: Engine | None = None, graph: GraphStore | None = None, standard_path: str | Path | Standard | None = None
+) -> WhatIf:
     """Per dimension, how many customers and which would move if `standard_path` (a file, or a
     `Standard` parsed from a draft's text with `parse_standard`) were live. Compares computed
     values (manual overrides stay in force whatever the standard)."""
@@ -94,9 +110,15 @@ def whatif(engine: Engine | None = None, graph: GraphStore | None = None,
             require_synced(conn, graph)
             draft = build_tags(conn, graph, std)
             base = latest_run_id(conn)
-            live = pd.DataFrame([tuple(r) for r in conn.execute(
-                sa.select(_T.c.dimension, _T.c.customer_id, _T.c.value).where(_T.c.run_id == base)).all()],
-                columns=["dimension", "customer_id", "from_value"])
+            live = pd.DataFrame(
+                [
+                    tuple(r)
+                    for r in conn.execute(
+                        sa.select(_T.c.dimension, _T.c.customer_id, _T.c.value).where(_T.c.run_id == base)
+                    ).all()
+                ],
+                columns=["dimension", "customer_id", "from_value"],
+            )
     finally:
         if own_graph:
             graph.close()

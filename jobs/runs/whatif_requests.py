@@ -8,6 +8,7 @@ same `jobs.whatif.whatif` the CLI runs synchronously. The report (per dimension:
 moved, from → to counts and the first movers) is stored with the request, so it outlives the
 request and the process that computed it. Nothing is published: no run, no tags, no feed.
 Requesting, finishing and failing are audited."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,19 +16,28 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from clientstrata.graph.record import audit
 from clientstrata.graph.errors import InvalidInput, NotFound
+from clientstrata.graph.record import audit
 from clientstrata.graph.record.models import WhatIfRequest
 from clientstrata.graph.stores.base import GraphStore
-from clientstrata.jobs.tracking.alerts import alert_settings
+from clientstrata.jobs.classification.standard import Standard, parse_standard
 from clientstrata.jobs.errors import ActorRequired
 from clientstrata.jobs.governance.standards import governance_of, standard_text
+from clientstrata.jobs.tracking.alerts import alert_settings
+
 from .pipeline import failure_reason
-from clientstrata.jobs.classification.standard import Standard, parse_standard
 from .whatif import WhatIf, whatif
 
-__all__ = ["queue_whatif", "queued_whatifs", "run_queued_whatif", "get_whatif", "report_of", "STATUSES",
-           "MAX_SAMPLE", "WHATIF_COLUMNS"]
+__all__ = [
+    "queue_whatif",
+    "queued_whatifs",
+    "run_queued_whatif",
+    "get_whatif",
+    "report_of",
+    "STATUSES",
+    "MAX_SAMPLE",
+    "WHATIF_COLUMNS",
+]
 
 STATUSES = ("queued", "running", "done", "failed")
 MAX_SAMPLE = 200  # movers kept per dimension: a reviewer's sample, not the whole population
@@ -36,8 +46,9 @@ _W = WhatIfRequest.__table__
 WHATIF_COLUMNS = tuple(c.name for c in _W.columns if c.name != "standard_text")
 
 
-def queue_whatif(conn: Connection, requested_by: str, standard: str | Standard, sample: int = 20,
-                 at: dt.datetime | None = None) -> int:
+def queue_whatif(
+    conn: Connection, requested_by: str, standard: str | Standard, sample: int = 20, at: dt.datetime | None = None
+) -> int:
     """Check the draft (its YAML text, or a parsed `Standard`) as a publish would — schema,
     `governance`, `alerts` — and record it queued; returns its number. Raises
     `InvalidStandard` (with the line) or `InvalidInput` before anything is written."""
@@ -51,17 +62,33 @@ def queue_whatif(conn: Connection, requested_by: str, standard: str | Standard, 
     governance_of(std, text)
     alert_settings(std)
     at = at or dt.datetime.now()
-    wid = conn.execute(sa.insert(_W).values(
-        status="queued", requested_by=requested_by, requested_at=at, standard_version=std.version,
-        standard_sha256=std.sha256, standard_text=text, sample=sample)).inserted_primary_key[0]
-    audit.record(conn, requested_by, "whatif.queued", "whatif", wid, {
-        "standard_version": std.version, "standard_sha256": std.sha256, "sample": sample}, at=at)
+    wid = conn.execute(
+        sa.insert(_W).values(
+            status="queued",
+            requested_by=requested_by,
+            requested_at=at,
+            standard_version=std.version,
+            standard_sha256=std.sha256,
+            standard_text=text,
+            sample=sample,
+        )
+    ).inserted_primary_key[0]
+    audit.record(
+        conn,
+        requested_by,
+        "whatif.queued",
+        "whatif",
+        wid,
+        {"standard_version": std.version, "standard_sha256": std.sha256, "sample": sample},
+        at=at,
+    )
     return int(wid)
 
 
 def queued_whatifs(conn: Connection) -> list[int]:
-    return list(conn.execute(sa.select(_W.c.whatif_id).where(_W.c.status == "queued").order_by(_W.c.whatif_id))
-                .scalars())
+    return list(
+        conn.execute(sa.select(_W.c.whatif_id).where(_W.c.status == "queued").order_by(_W.c.whatif_id)).scalars()
+    )
 
 
 def report_of(w: WhatIf, sample: int) -> dict:
@@ -76,37 +103,59 @@ def run_queued_whatif(engine: Engine, graph: GraphStore | None, whatif_id: int) 
     queued (another worker took it). A failure is recorded — our own errors say what to fix,
     anything else only its type — and raised for the worker's log."""
     with engine.begin() as conn:
-        claimed = conn.execute(sa.update(_W).where(_W.c.whatif_id == whatif_id, _W.c.status == "queued")
-                               .values(status="running", started_at=dt.datetime.now())).rowcount == 1
+        claimed = (
+            conn.execute(
+                sa.update(_W)
+                .where(_W.c.whatif_id == whatif_id, _W.c.status == "queued")
+                .values(status="running", started_at=dt.datetime.now())
+            ).rowcount
+            == 1
+        )
         if not claimed:
             return None
-        row = conn.execute(sa.select(_W.c.requested_by, _W.c.standard_text, _W.c.sample)
-                           .where(_W.c.whatif_id == whatif_id)).one()
+        row = conn.execute(
+            sa.select(_W.c.requested_by, _W.c.standard_text, _W.c.sample).where(_W.c.whatif_id == whatif_id)
+        ).one()
     try:
         w = whatif(engine, graph, parse_standard(row.standard_text, f"(what-if {whatif_id}) draft"))
         report = report_of(w, row.sample)
     except BaseException as exc:
         reason = failure_reason(exc)
         with engine.begin() as conn:
-            conn.execute(sa.update(_W).where(_W.c.whatif_id == whatif_id).values(
-                status="failed", error=reason[:2000], finished_at=dt.datetime.now()))
+            conn.execute(
+                sa.update(_W)
+                .where(_W.c.whatif_id == whatif_id)
+                .values(status="failed", error=reason[:2000], finished_at=dt.datetime.now())
+            )
             audit.record(conn, row.requested_by, "whatif.failed", "whatif", whatif_id, {"error": reason[:500]})
         raise
     with engine.begin() as conn:
         at = dt.datetime.now()
-        conn.execute(sa.update(_W).where(_W.c.whatif_id == whatif_id).values(
-            status="done", report=report, base_run_id=w.base_run_id, finished_at=at))
-        audit.record(conn, row.requested_by, "whatif.done", "whatif", whatif_id,
-                     {"base_run_id": w.base_run_id, "moved": report["moved"]}, at=at)
+        conn.execute(
+            sa.update(_W)
+            .where(_W.c.whatif_id == whatif_id)
+            .values(status="done", report=report, base_run_id=w.base_run_id, finished_at=at)
+        )
+        audit.record(
+            conn,
+            row.requested_by,
+            "whatif.done",
+            "whatif",
+            whatif_id,
+            {"base_run_id": w.base_run_id, "moved": report["moved"]},
+            at=at,
+        )
         return get_whatif(conn, whatif_id)
 
 
 def get_whatif(conn: Connection, whatif_id: int) -> dict:
     """One what-if: status, who asked and when, and the report once done (`report` is None
     until then; `error` says why a failed one failed)."""
-    row = conn.execute(sa.select(*[_W.c[c] for c in WHATIF_COLUMNS]).where(_W.c.whatif_id == whatif_id)
-                       ).mappings().first()
+    row = (
+        conn.execute(sa.select(*[_W.c[c] for c in WHATIF_COLUMNS]).where(_W.c.whatif_id == whatif_id))
+        .mappings()
+        .first()
+    )
     if row is None:
         raise NotFound("what-if", str(whatif_id))
     return dict(row)
-

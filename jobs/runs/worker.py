@@ -10,6 +10,7 @@ is picked up by the next worker that starts (`resume`).
 
 What-ifs the API queues (`start_whatif`, `jobs.whatif_requests`) share the same thread: a
 what-if classifies the whole bank as a run does, so the two take turns rather than compete."""
+
 from __future__ import annotations
 
 import logging
@@ -19,8 +20,9 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from clientstrata.graph.stores.base import GraphStore
-from .pipeline import RunReport, queue_run, queued_runs, run_queued
 from clientstrata.jobs.classification.standard import Standard
+
+from .pipeline import RunReport, queue_run, queued_runs, run_queued
 from .whatif_requests import queue_whatif, queued_whatifs, run_queued_whatif
 
 __all__ = ["RunWorker"]
@@ -33,8 +35,7 @@ class RunWorker:
         self.engine, self.graph = engine, graph
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clientstrata-run")
 
-    def start(self, requested_by: str, standard: str | Path | Standard | None = None,
-              kind: str = "on_demand") -> int:
+    def start(self, requested_by: str, standard: str | Path | Standard | None = None, kind: str = "on_demand") -> int:
         """Queue a run (the live standard unless one is given) and have it done in the background."""
         run_id = queue_run(self.engine, standard, kind=kind, requested_by=requested_by)
         self.submit(run_id)

@@ -16,6 +16,7 @@ for `allowed`, and drops every candidate it refuses before ranking, so a refused
 never takes a slot and is never returned. Pass the suitability check the dimensions expose;
 `per_row` adapts a scalar `allowed(customer_id, product_id) -> bool`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -30,14 +31,25 @@ __all__ = ["holdings", "association_rules", "recommend", "per_row", "Allowed", "
 # Vectorised suitability check: candidates (customer_id, product_id) in, one bool per row out.
 Allowed = Callable[[pd.DataFrame], "np.ndarray | pd.Series | list[bool]"]
 
-RULE_COLUMNS = ["antecedent", "consequent", "antecedent_size", "support", "confidence", "lift",
-                "n_antecedent", "n_consequent", "n_both", "n_baskets"]
+RULE_COLUMNS = [
+    "antecedent",
+    "consequent",
+    "antecedent_size",
+    "support",
+    "confidence",
+    "lift",
+    "n_antecedent",
+    "n_consequent",
+    "n_both",
+    "n_baskets",
+]
 
 
 def holdings(conn, level: str = "product") -> pd.DataFrame:
     """customer_id, item: what each individual holds now — open accounts, running loans
     (status C/D) and cards — as product ids (`level="product"`) or families ("family")."""
     import sqlalchemy as sa
+
     if level not in ("product", "family"):
         raise InvalidInput(f"level must be 'product' or 'family', not {level!r}")
     col = "p.product_id" if level == "product" else "p.family"
@@ -54,16 +66,22 @@ def holdings(conn, level: str = "product") -> pd.DataFrame:
 
 def _basket_matrix(baskets: pd.DataFrame):
     from scipy import sparse
+
     b = baskets[["customer_id", "item"]].dropna().drop_duplicates()
     rows, customers = pd.factorize(b["customer_id"], sort=True)
     cols, items = pd.factorize(b["item"], sort=True)
-    x = sparse.csr_matrix((np.ones(len(b), dtype=np.int64), (rows, cols)),
-                          shape=(len(customers), len(items)))
+    x = sparse.csr_matrix((np.ones(len(b), dtype=np.int64), (rows, cols)), shape=(len(customers), len(items)))
     return x, np.asarray(items, dtype=object)
 
 
-def association_rules(baskets: pd.DataFrame, min_support: float = 0.01, min_confidence: float = 0.1,
-                      min_lift: float = 1.0, max_len: int = 3, n_baskets: int | None = None) -> pd.DataFrame:
+def association_rules(
+    baskets: pd.DataFrame,
+    min_support: float = 0.01,
+    min_confidence: float = 0.1,
+    min_lift: float = 1.0,
+    max_len: int = 3,
+    n_baskets: int | None = None,
+) -> pd.DataFrame:
     """Rules A → c with |A| = 1 (and 2 when max_len ≥ 3) from a long frame customer_id, item.
     `n_baskets` is N; by default the number of customers in `baskets` (pass the number of all
     customers to count empty baskets too). Sorted by lift × confidence, best first."""
@@ -83,22 +101,39 @@ def association_rules(baskets: pd.DataFrame, min_support: float = 0.01, min_conf
     a, c = np.nonzero(pair >= max(min_count, 1))
     keep = a != c
     a, c = a[keep], c[keep]
-    out.append(pd.DataFrame({"antecedent": [(items[i],) for i in a], "consequent": items[c],
-                             "antecedent_size": 1, "n_antecedent": count[a], "n_consequent": count[c],
-                             "n_both": pair[a, c]}))
+    out.append(
+        pd.DataFrame(
+            {
+                "antecedent": [(items[i],) for i in a],
+                "consequent": items[c],
+                "antecedent_size": 1,
+                "n_antecedent": count[a],
+                "n_consequent": count[c],
+                "n_both": pair[a, c],
+            }
+        )
+    )
 
     if max_len == 3:
         ia, ib = np.nonzero(np.triu(pair >= max(min_count, 1), k=1))  # frequent pairs a < b
         if len(ia):
             both = x[:, ia].multiply(x[:, ib]).tocsc()  # baskets × frequent pairs
-            triple = (both.T @ x).toarray()             # frequent pairs × items
+            triple = (both.T @ x).toarray()  # frequent pairs × items
             p, c3 = np.nonzero(triple >= max(min_count, 1))
             keep = (c3 != ia[p]) & (c3 != ib[p])
             p, c3 = p[keep], c3[keep]
-            out.append(pd.DataFrame({
-                "antecedent": [(items[ia[j]], items[ib[j]]) for j in p], "consequent": items[c3],
-                "antecedent_size": 2, "n_antecedent": pair[ia[p], ib[p]], "n_consequent": count[c3],
-                "n_both": triple[p, c3]}))
+            out.append(
+                pd.DataFrame(
+                    {
+                        "antecedent": [(items[ia[j]], items[ib[j]]) for j in p],
+                        "consequent": items[c3],
+                        "antecedent_size": 2,
+                        "n_antecedent": pair[ia[p], ib[p]],
+                        "n_consequent": count[c3],
+                        "n_both": triple[p, c3],
+                    }
+                )
+            )
 
     rules = pd.concat(out, ignore_index=True)
     rules["n_baskets"] = n
@@ -115,14 +150,20 @@ def association_rules(baskets: pd.DataFrame, min_support: float = 0.01, min_conf
 def per_row(fn: Callable[[str, str], bool]) -> Allowed:
     """Adapt a scalar suitability check `fn(customer_id, product_id) -> bool` to `recommend`.
     One Python call per candidate: prefer a vectorised check for millions of customers."""
+
     def check(candidates: pd.DataFrame) -> np.ndarray:
-        return np.fromiter((bool(fn(c, p)) for c, p in zip(candidates["customer_id"], candidates["product_id"])),
-                           dtype=bool, count=len(candidates))
+        return np.fromiter(
+            (bool(fn(c, p)) for c, p in zip(candidates["customer_id"], candidates["product_id"])),
+            dtype=bool,
+            count=len(candidates),
+        )
+
     return check
 
 
-def recommend(customer_holdings: pd.DataFrame, rules: pd.DataFrame, top_n: int = 3, *,
-              allowed: Allowed) -> pd.DataFrame:
+def recommend(
+    customer_holdings: pd.DataFrame, rules: pd.DataFrame, top_n: int = 3, *, allowed: Allowed
+) -> pd.DataFrame:
     """Up to `top_n` products per customer that they do not hold yet, ranked by the best
     lift × confidence of a rule whose antecedent they hold.
 
@@ -131,7 +172,9 @@ def recommend(customer_holdings: pd.DataFrame, rules: pd.DataFrame, top_n: int =
     customer_id, rank, product_id, score, lift, confidence, because (the antecedent)."""
     cols = ["customer_id", "rank", "product_id", "score", "lift", "confidence", "because"]
     if allowed is None or not callable(allowed):
-        raise InvalidInput("recommend needs allowed=: the suitability check is a hard rule in every recommendation path")
+        raise InvalidInput(
+            "recommend needs allowed=: the suitability check is a hard rule in every recommendation path"
+        )
     h = customer_holdings[["customer_id", "item"]].dropna().drop_duplicates()
     if h.empty or rules.empty:
         return pd.DataFrame(columns=cols)
@@ -144,20 +187,24 @@ def recommend(customer_holdings: pd.DataFrame, rules: pd.DataFrame, top_n: int =
         double = double.assign(a=double["antecedent"].str[0], b=double["antecedent"].str[1])
         pairs = h.merge(h, on="customer_id", suffixes=("_a", "_b"))
         pairs = pairs[pairs["item_a"] < pairs["item_b"]].rename(columns={"item_a": "a", "item_b": "b"})
-        cand.append(pairs.merge(double[["a", "b", "consequent", "score", "lift", "confidence", "antecedent"]],
-                                on=["a", "b"]))
+        cand.append(
+            pairs.merge(double[["a", "b", "consequent", "score", "lift", "confidence", "antecedent"]], on=["a", "b"])
+        )
     c = pd.concat(cand, ignore_index=True).rename(columns={"consequent": "product_id"})
     held = h.rename(columns={"item": "product_id"}).assign(_held=True)
     c = c.merge(held, on=["customer_id", "product_id"], how="left")
     c = c[c["_held"].isna()]
-    c = (c.sort_values(["customer_id", "product_id", "score"], ascending=[True, True, False], kind="stable")
-          .drop_duplicates(["customer_id", "product_id"]))
+    c = c.sort_values(
+        ["customer_id", "product_id", "score"], ascending=[True, True, False], kind="stable"
+    ).drop_duplicates(["customer_id", "product_id"])
     if c.empty:
         return pd.DataFrame(columns=cols)
     mask = np.asarray(allowed(c[["customer_id", "product_id"]].reset_index(drop=True)), dtype=bool)
     if mask.shape != (len(c),):
-        raise InvalidInput(f"allowed returned {mask.shape[0] if mask.ndim else 'a scalar'} values "
-                           f"for {len(c)} candidates: it must return one bool per row")
+        raise InvalidInput(
+            f"allowed returned {mask.shape[0] if mask.ndim else 'a scalar'} values "
+            f"for {len(c)} candidates: it must return one bool per row"
+        )
     c = c[mask]
     c = c.sort_values(["customer_id", "score", "product_id"], ascending=[True, False, True], kind="stable")
     c["rank"] = c.groupby("customer_id").cumcount() + 1

@@ -20,6 +20,7 @@ alerts:
 ```
 The standard validator only checks that `alerts` is a mapping; `alert_settings` checks its
 contents with messages naming the key."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,24 +34,47 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from clientstrata.graph.record import audit
-from clientstrata.graph.record.db import insert_ignore
 from clientstrata.graph.errors import InvalidInput, NotFound
+from clientstrata.graph.record import audit
 from clientstrata.graph.record.access import require_in_book
+from clientstrata.graph.record.db import insert_ignore
 from clientstrata.graph.record.models import Alert, Tag
 from clientstrata.graph.record.queries import book_subjects
 from clientstrata.jobs.classification.dimensions._tags import fmt, fmt_many
-from clientstrata.jobs.errors import ActorRequired, InvalidState
 from clientstrata.jobs.classification.features import aum_columns
 from clientstrata.jobs.classification.standard import InvalidStandard, Standard
+from clientstrata.jobs.errors import ActorRequired, InvalidState
 
-__all__ = ["ALERT_TYPES", "SEVERITIES", "ALERT_COLUMNS", "AlertSettings", "alert_settings", "alert_inputs",
-           "detect_alerts", "route_alerts", "write_alerts", "raise_alerts", "alert_detector", "write_run_alerts",
-           "acknowledge_alert", "list_alerts", "alerts_by_customer",
-           "open_alert_counts", "fingerprint"]
+__all__ = [
+    "ALERT_TYPES",
+    "SEVERITIES",
+    "ALERT_COLUMNS",
+    "AlertSettings",
+    "alert_settings",
+    "alert_inputs",
+    "detect_alerts",
+    "route_alerts",
+    "write_alerts",
+    "raise_alerts",
+    "alert_detector",
+    "write_run_alerts",
+    "acknowledge_alert",
+    "list_alerts",
+    "alerts_by_customer",
+    "open_alert_counts",
+    "fingerprint",
+]
 
-ALERT_TYPES = ("aum_outflow", "near_upgrade", "risk_appetite_drift", "product_maturity", "birthday",
-               "dormant", "demand_signal", "aml_red_flag")
+ALERT_TYPES = (
+    "aum_outflow",
+    "near_upgrade",
+    "risk_appetite_drift",
+    "product_maturity",
+    "birthday",
+    "dormant",
+    "demand_signal",
+    "aml_red_flag",
+)
 SEVERITIES = ("low", "medium", "high")
 ALERT_COLUMNS = ["customer_id", "alert_type", "severity", "reason", "details", "period"]
 STATUSES = ("open", "acknowledged")
@@ -66,8 +90,12 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
     "product_maturity": {"within_days": 30, "families": ["deposit", "wealth_management"], "severity": "medium"},
     "birthday": {"within_days": 7, "tiers": ["affluent", "wealth", "private_banking"], "severity": "low"},
     "dormant": {"severity": "medium"},
-    "demand_signal": {"large_transfer_min": 500_000, "lookback_days": 90, "cross_border_min_count": 3,
-                      "severity": "medium"},
+    "demand_signal": {
+        "large_transfer_min": 500_000,
+        "lookback_days": 90,
+        "cross_border_min_count": 3,
+        "severity": "medium",
+    },
     "aml_red_flag": {"ratings": ["high"], "on_rise": True, "severity": "high"},
 }
 
@@ -119,29 +147,38 @@ def alert_settings(std: Standard) -> AlertSettings:
         _need(not bad, f"{where}.{bad[0] if bad else ''}", f"unknown key (known: {', '.join(_DEFAULTS[name])})")
         types[name].update(given)
     bands = [b["value"] for b in std.dimensions.get("wealth_tier", {}).get("bands", [])]
-    levels = [lv["value"] for lv in std.dimensions.get("risk_preference", {}).get("levels", [])] or \
-        [f"C{i}" for i in range(1, 6)]
+    levels = [lv["value"] for lv in std.dimensions.get("risk_preference", {}).get("levels", [])] or [
+        f"C{i}" for i in range(1, 6)
+    ]
     ratings = [r["value"] for r in std.dimensions.get("aml_risk", {}).get("ratings", [])] or ["low", "medium", "high"]
 
     def num(t: str, k: str, lo: float, hi: float, integer: bool = False) -> None:
         x = types[t][k]
         kind = "a whole number" if integer else "a number"
-        _need(_is_num(x) and (not integer or float(x).is_integer()) and lo <= x <= hi, f"{src}.{t}.{k}",
-              f"must be {kind} from {fmt(lo)} to {fmt(hi)} (got {x!r})")
+        _need(
+            _is_num(x) and (not integer or float(x).is_integer()) and lo <= x <= hi,
+            f"{src}.{t}.{k}",
+            f"must be {kind} from {fmt(lo)} to {fmt(hi)} (got {x!r})",
+        )
 
     def values(t: str, k: str, allowed: list[str], what: str) -> None:
         x = types[t][k]
         _need(isinstance(x, list) and x, f"{src}.{t}.{k}", f"must be a non-empty list of {what}")
         for v in x:
-            _need(v in allowed, f"{src}.{t}.{k}", f"{v!r} is not a {what} of this standard (it has: {', '.join(allowed)})")
+            _need(
+                v in allowed, f"{src}.{t}.{k}", f"{v!r} is not a {what} of this standard (it has: {', '.join(allowed)})"
+            )
 
     for t in ALERT_TYPES:
         s = types[t]["severity"]
         _need(s in SEVERITIES, f"{src}.{t}.severity", f"must be one of {', '.join(SEVERITIES)} (got {s!r})")
     v = types["valuable"]
     if bands:
-        _need(v["min_tier"] in bands, f"{src}.valuable.min_tier",
-              f"{v['min_tier']!r} is not a wealth_tier band (bands: {', '.join(bands)})")
+        _need(
+            v["min_tier"] in bands,
+            f"{src}.valuable.min_tier",
+            f"{v['min_tier']!r} is not a wealth_tier band (bands: {', '.join(bands)})",
+        )
         values("birthday", "tiers", bands, "wealth_tier band")
     num("valuable", "min_value_decile", 1, 10, integer=True)
     num("aum_outflow", "drop_pct", 0.01, 100)
@@ -150,8 +187,11 @@ def alert_settings(std: Standard) -> AlertSettings:
     values("risk_appetite_drift", "conservative_levels", levels, "risk_preference level")
     num("risk_appetite_drift", "min_product_risk", 1, 5, integer=True)
     num("product_maturity", "within_days", 0, 366, integer=True)
-    _need(isinstance(types["product_maturity"]["families"], list) and types["product_maturity"]["families"],
-          f"{src}.product_maturity.families", "must be a non-empty list of product families")
+    _need(
+        isinstance(types["product_maturity"]["families"], list) and types["product_maturity"]["families"],
+        f"{src}.product_maturity.families",
+        "must be a non-empty list of product families",
+    )
     num("birthday", "within_days", 0, 60, integer=True)
     num("demand_signal", "large_transfer_min", 1, 1e12)
     num("demand_signal", "lookback_days", 1, 366, integer=True)
@@ -164,8 +204,9 @@ def alert_settings(std: Standard) -> AlertSettings:
 # --- inputs the features frame does not hold ------------------------------------------------
 
 
-def alert_inputs(conn: Connection, std: Standard, as_of: dt.date,
-                 settings: AlertSettings | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+def alert_inputs(
+    conn: Connection, std: Standard, as_of: dt.date, settings: AlertSettings | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
     """(maturities, transfers, birth_dates), read set-based for `detect_alerts`:
     maturities — customer_id, account_id, product_id, product_name, family, term_months, opened_on,
     balance (CNY): open term accounts of the configured families; transfers — customer_id,
@@ -184,11 +225,15 @@ def alert_inputs(conn: Connection, std: Standard, as_of: dt.date,
     mat = mat.drop(columns=["currency"])
     since = dt.datetime.combine(as_of - dt.timedelta(days=int(settings["demand_signal"]["lookback_days"])), dt.time())
     whens = " ".join(f"WHEN '{c}' THEN {float(r)!r}" for c, r in std.fx_to_cny.items() if c.isalpha() and len(c) == 3)
-    tr = pd.read_sql(sa.text(f"""
+    tr = pd.read_sql(
+        sa.text(f"""
         SELECT a.owner_id AS customer_id, MAX(t.amount * (CASE t.currency {whens} ELSE NULL END)) AS max_transfer
         FROM accounts a JOIN transactions t ON t.account_id = a.account_id
         WHERE a.owner_type = 'individual' AND NOT t.is_cash AND t.booked_at >= :since
-        GROUP BY a.owner_id"""), conn, params={"since": since})
+        GROUP BY a.owner_id"""),
+        conn,
+        params={"since": since},
+    )
     tr["max_transfer"] = pd.to_numeric(tr["max_transfer"], errors="coerce").astype(float)
     born = pd.read_sql(sa.text("SELECT customer_id, birth_date FROM individuals"), conn)
     return mat, tr, born.set_index("customer_id")["birth_date"]
@@ -198,9 +243,17 @@ def alert_inputs(conn: Connection, std: Standard, as_of: dt.date,
 
 
 def _frame(ids, alert_type: str, severity: str, reasons, details, periods) -> pd.DataFrame:
-    return pd.DataFrame({"customer_id": np.asarray(ids, dtype=object), "alert_type": alert_type,
-                         "severity": severity, "reason": list(reasons), "details": list(details),
-                         "period": list(periods)}, columns=ALERT_COLUMNS)
+    return pd.DataFrame(
+        {
+            "customer_id": np.asarray(ids, dtype=object),
+            "alert_type": alert_type,
+            "severity": severity,
+            "reason": list(reasons),
+            "details": list(details),
+            "period": list(periods),
+        },
+        columns=ALERT_COLUMNS,
+    )
 
 
 def _by_dimension(tags: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
@@ -209,12 +262,14 @@ def _by_dimension(tags: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
     publish's alert time at 1M)."""
     if tags is None or tags.empty:
         return {}
-    return {d: g.drop_duplicates("customer_id").set_index("customer_id")
-            for d, g in tags.groupby("dimension", sort=False)}
+    return {
+        d: g.drop_duplicates("customer_id").set_index("customer_id") for d, g in tags.groupby("dimension", sort=False)
+    }
 
 
-def _tag(tags: dict[str, pd.DataFrame] | pd.DataFrame | None, dimension: str, ids: pd.Series,
-         column: str = "value") -> pd.Series:
+def _tag(
+    tags: dict[str, pd.DataFrame] | pd.DataFrame | None, dimension: str, ids: pd.Series, column: str = "value"
+) -> pd.Series:
     """One dimension's column per customer (aligned to `ids`; None where absent)."""
     by = tags if isinstance(tags, dict) else _by_dimension(tags)
     if dimension not in by:
@@ -228,8 +283,9 @@ def _month(as_of) -> str:
     return str(as_of)[:7]
 
 
-def _valuable(f: pd.DataFrame, tags: pd.DataFrame, s: AlertSettings,
-              std: Standard) -> tuple[np.ndarray, pd.Series, pd.Series]:
+def _valuable(
+    f: pd.DataFrame, tags: pd.DataFrame, s: AlertSettings, std: Standard
+) -> tuple[np.ndarray, pd.Series, pd.Series]:
     """(mask, tier, decile value): tier ≥ valuable.min_tier, or value decile ≥ valuable.min_value_decile."""
     bands = [b["value"] for b in std.dimensions.get("wealth_tier", {}).get("bands", [])]
     tier = _tag(tags, "wealth_tier", f["customer_id"])
@@ -255,13 +311,25 @@ def aum_outflow(f: pd.DataFrame, tags: pd.DataFrame, s: AlertSettings, std: Stan
     hit = np.flatnonzero(valuable & (drop >= float(cfg["drop_pct"])))
     m0, m1 = before_col.split(":", 1)[1], now_col.split(":", 1)[1]
     b, w, d = fmt_many(before[hit]), fmt_many(now[hit]), fmt_many(np.round(drop[hit], 1))
-    reasons = [f"资产流失 AUM outflow: month-average AUM fell {d[i]}% from {b[i]} ({m0}) to {w[i]} ({m1}), "
-               f"≥ {fmt(cfg['drop_pct'])}% over {n} months; valuable customer (wealth tier {tier.iloc[j]}, "
-               f"value decile {dec.iloc[j]})"
-               for i, j in enumerate(hit)]
-    details = [{"aum_before": round(float(before[j]), 2), "month_before": m0, "aum_now": round(float(now[j]), 2),
-                "month_now": m1, "drop_pct": round(float(drop[j]), 2), "threshold_pct": cfg["drop_pct"],
-                "wealth_tier": tier.iloc[j], "value_decile": dec.iloc[j]} for j in hit]
+    reasons = [
+        f"资产流失 AUM outflow: month-average AUM fell {d[i]}% from {b[i]} ({m0}) to {w[i]} ({m1}), "
+        f"≥ {fmt(cfg['drop_pct'])}% over {n} months; valuable customer (wealth tier {tier.iloc[j]}, "
+        f"value decile {dec.iloc[j]})"
+        for i, j in enumerate(hit)
+    ]
+    details = [
+        {
+            "aum_before": round(float(before[j]), 2),
+            "month_before": m0,
+            "aum_now": round(float(now[j]), 2),
+            "month_now": m1,
+            "drop_pct": round(float(drop[j]), 2),
+            "threshold_pct": cfg["drop_pct"],
+            "wealth_tier": tier.iloc[j],
+            "value_decile": dec.iloc[j],
+        }
+        for j in hit
+    ]
     return _frame(f["customer_id"].to_numpy()[hit], "aum_outflow", cfg["severity"], reasons, details, [m1] * len(hit))
 
 
@@ -288,17 +356,29 @@ def near_upgrade(f: pd.DataFrame, tags: pd.DataFrame, s: AlertSettings, std: Sta
     details = []
     for i, j in enumerate(hit):
         band = bands[idx[j]]
-        reasons.append(f"临界升级 near upgrade: month-average AUM {a[i]} is {g[i]}% below the {band['label_en']} "
-                       f"({band['label_zh']}) minimum {m[i]} (within {fmt(cfg['within_pct'])}%)")
-        details.append({"aum": round(float(aum[j]), 2), "next_tier": band["value"], "next_tier_min": float(nxt[j]),
-                        "gap": round(float(nxt[j] - aum[j]), 2), "gap_pct": round(float(gap_pct[j]), 2),
-                        "threshold_pct": cfg["within_pct"], "wealth_tier": tier[j], "month": month})
+        reasons.append(
+            f"临界升级 near upgrade: month-average AUM {a[i]} is {g[i]}% below the {band['label_en']} "
+            f"({band['label_zh']}) minimum {m[i]} (within {fmt(cfg['within_pct'])}%)"
+        )
+        details.append(
+            {
+                "aum": round(float(aum[j]), 2),
+                "next_tier": band["value"],
+                "next_tier_min": float(nxt[j]),
+                "gap": round(float(nxt[j] - aum[j]), 2),
+                "gap_pct": round(float(gap_pct[j]), 2),
+                "threshold_pct": cfg["within_pct"],
+                "wealth_tier": tier[j],
+                "month": month,
+            }
+        )
     periods = [f"{month}:{d['next_tier']}" for d in details]
     return _frame(f["customer_id"].to_numpy()[hit], "near_upgrade", cfg["severity"], reasons, details, periods)
 
 
-def risk_appetite_drift(f: pd.DataFrame, tags: pd.DataFrame, previous: pd.DataFrame | None, s: AlertSettings,
-                        std: Standard) -> pd.DataFrame:
+def risk_appetite_drift(
+    f: pd.DataFrame, tags: pd.DataFrame, previous: pd.DataFrame | None, s: AlertSettings, std: Standard
+) -> pd.DataFrame:
     cfg = s["risk_appetite_drift"]
     ids = f["customer_id"]
     now = _tag(tags, "risk_consistency", ids).to_numpy()
@@ -320,11 +400,17 @@ def risk_appetite_drift(f: pd.DataFrame, tags: pd.DataFrame, previous: pd.DataFr
             src = f"holds R{held[j]}" if held[j] >= bought[j] else f"bought R{bought[j]} in the last 12 months"
             why.append(f"a {pref[j]} (conservative) customer {src} ≥ R{cfg['min_product_risk']}")
         reasons.append("风险偏好漂移 risk-appetite drift: " + "; ".join(why))
-        details.append({"risk_preference": pref[j], "risk_consistency": now[j], "previous_risk_consistency": before[j],
-                        "max_risk_held": f"R{held[j]}" if held[j] else None,
-                        "max_risk_bought_12m": f"R{bought[j]}" if bought[j] else None,
-                        "became_above_appetite": bool(became[j]), "conservative_holds_high_risk":
-                        bool(conservative[j] and risky[j])})
+        details.append(
+            {
+                "risk_preference": pref[j],
+                "risk_consistency": now[j],
+                "previous_risk_consistency": before[j],
+                "max_risk_held": f"R{held[j]}" if held[j] else None,
+                "max_risk_bought_12m": f"R{bought[j]}" if bought[j] else None,
+                "became_above_appetite": bool(became[j]),
+                "conservative_holds_high_risk": bool(conservative[j] and risky[j]),
+            }
+        )
     return _frame(ids.to_numpy()[hit], "risk_appetite_drift", cfg["severity"], reasons, details, [month] * len(hit))
 
 
@@ -357,15 +443,29 @@ def product_maturity(f: pd.DataFrame, maturities: pd.DataFrame | None, s: AlertS
     m["opened_on"] = pd.to_datetime(m["opened_on"]).dt.date
     m["matures_on"] = _next_maturity(m["opened_on"], m["term_months"].astype(int), as_of)
     days = np.array([(d - as_of).days for d in m["matures_on"]])
-    m = m[(days >= 0) & (days <= int(cfg["within_days"]))].assign(days=days[(days >= 0) & (days <= int(cfg["within_days"]))])
+    m = m[(days >= 0) & (days <= int(cfg["within_days"]))].assign(
+        days=days[(days >= 0) & (days <= int(cfg["within_days"]))]
+    )
     bal = fmt_many(m["balance"].fillna(0).to_numpy())
-    reasons = [f"产品到期 product maturity: {r.product_name} ({r.family}, {int(r.term_months)}-month term, "
-               f"balance {b} CNY) opened {r.opened_on} matures on {r.matures_on}, in {int(r.days)} days "
-               f"(≤ {cfg['within_days']})" for r, b in zip(m.itertuples(index=False), bal)]
-    details = [{"account_id": r.account_id, "product_id": r.product_id, "family": r.family,
-                "term_months": int(r.term_months), "opened_on": str(r.opened_on), "matures_on": str(r.matures_on),
-                "days_to_maturity": int(r.days), "balance": None if r.balance != r.balance else round(float(r.balance), 2)}
-               for r in m.itertuples(index=False)]
+    reasons = [
+        f"产品到期 product maturity: {r.product_name} ({r.family}, {int(r.term_months)}-month term, "
+        f"balance {b} CNY) opened {r.opened_on} matures on {r.matures_on}, in {int(r.days)} days "
+        f"(≤ {cfg['within_days']})"
+        for r, b in zip(m.itertuples(index=False), bal)
+    ]
+    details = [
+        {
+            "account_id": r.account_id,
+            "product_id": r.product_id,
+            "family": r.family,
+            "term_months": int(r.term_months),
+            "opened_on": str(r.opened_on),
+            "matures_on": str(r.matures_on),
+            "days_to_maturity": int(r.days),
+            "balance": None if r.balance != r.balance else round(float(r.balance), 2),
+        }
+        for r in m.itertuples(index=False)
+    ]
     periods = [f"{r.account_id}:{r.matures_on}" for r in m.itertuples(index=False)]
     return _frame(m["customer_id"], "product_maturity", cfg["severity"], reasons, details, periods)
 
@@ -382,8 +482,10 @@ def birthday(f: pd.DataFrame, tags: pd.DataFrame, birth_dates: pd.Series | None,
     ok = born.notna().to_numpy() & np.isin(tier.astype(str), [str(t) for t in cfg["tiers"]])
     # this year's birthday (29 Feb → 28 Feb in other years), or next year's if it has passed
     yr = as_of.year
+
     def nxt(b, y):
         return pd.Timestamp(year=y, month=b.month, day=min(b.day, 28 if b.month == 2 and not _leap(y) else b.day))
+
     rows = []
     for j in np.flatnonzero(ok):
         b = born.iloc[j]
@@ -393,10 +495,13 @@ def birthday(f: pd.DataFrame, tags: pd.DataFrame, birth_dates: pd.Series | None,
         days = (d - as_of.normalize()).days
         if days <= int(cfg["within_days"]):
             rows.append((j, d.date(), days, d.year - b.year))
-    reasons = [f"生日关怀 birthday: turns {age} on {d} (in {days} days, ≤ {cfg['within_days']}); "
-               f"{tier[j]} customer" for j, d, days, age in rows]
-    details = [{"birthday": str(d), "days_to_birthday": days, "turns": age, "wealth_tier": tier[j]}
-               for j, d, days, age in rows]
+    reasons = [
+        f"生日关怀 birthday: turns {age} on {d} (in {days} days, ≤ {cfg['within_days']}); {tier[j]} customer"
+        for j, d, days, age in rows
+    ]
+    details = [
+        {"birthday": str(d), "days_to_birthday": days, "turns": age, "wealth_tier": tier[j]} for j, d, days, age in rows
+    ]
     periods = [str(d.year) for _, d, _, _ in rows]
     return _frame(ids.to_numpy()[[r[0] for r in rows]], "birthday", cfg["severity"], reasons, details, periods)
 
@@ -413,10 +518,15 @@ def dormant(f: pd.DataFrame, tags: pd.DataFrame, previous: pd.DataFrame | None, 
     hit = np.flatnonzero((now == "dormant") & (before == "active"))
     days = f["days_since_last_txn"].astype(float).to_numpy()
     month = _month(f["as_of"].iloc[0]) if len(f) else ""
-    reasons = [f"账户休眠 dormant: active in the previous run, now no transaction for "
-               f"{'over 12 months' if days[j] != days[j] else fmt(days[j]) + ' days'}" for j in hit]
-    details = [{"days_since_last_transaction": None if days[j] != days[j] else int(days[j]),
-                "previous_activity": before[j]} for j in hit]
+    reasons = [
+        f"账户休眠 dormant: active in the previous run, now no transaction for "
+        f"{'over 12 months' if days[j] != days[j] else fmt(days[j]) + ' days'}"
+        for j in hit
+    ]
+    details = [
+        {"days_since_last_transaction": None if days[j] != days[j] else int(days[j]), "previous_activity": before[j]}
+        for j in hit
+    ]
     return _frame(ids.to_numpy()[hit], "dormant", cfg["severity"], reasons, details, [month] * len(hit))
 
 
@@ -435,18 +545,27 @@ def demand_signal(f: pd.DataFrame, transfers: pd.DataFrame | None, s: AlertSetti
     for j in hit:
         why = []
         if is_big[j]:
-            why.append(f"a single transfer of {fmt(big[j])} CNY in the last {cfg['lookback_days']} days "
-                       f"(≥ {fmt(cfg['large_transfer_min'])})")
+            why.append(
+                f"a single transfer of {fmt(big[j])} CNY in the last {cfg['lookback_days']} days "
+                f"(≥ {fmt(cfg['large_transfer_min'])})"
+            )
         if is_xb[j]:
             why.append(f"{xb[j]} cross-border transactions in 12 months (≥ {cfg['cross_border_min_count']})")
         reasons.append("需求信号 demand signal: " + "; ".join(why))
-        details.append({"max_transfer": round(float(big[j]), 2), "large_transfer": bool(is_big[j]),
-                        "cross_border_count": int(xb[j]), "repeated_cross_border": bool(is_xb[j])})
+        details.append(
+            {
+                "max_transfer": round(float(big[j]), 2),
+                "large_transfer": bool(is_big[j]),
+                "cross_border_count": int(xb[j]),
+                "repeated_cross_border": bool(is_xb[j]),
+            }
+        )
     return _frame(ids.to_numpy()[hit], "demand_signal", cfg["severity"], reasons, details, [month] * len(hit))
 
 
-def aml_red_flag(f: pd.DataFrame, tags: pd.DataFrame, previous: pd.DataFrame | None, s: AlertSettings,
-                 std: Standard) -> pd.DataFrame:
+def aml_red_flag(
+    f: pd.DataFrame, tags: pd.DataFrame, previous: pd.DataFrame | None, s: AlertSettings, std: Standard
+) -> pd.DataFrame:
     cfg = s["aml_red_flag"]
     ids = f["customer_id"]
     order = {r["value"]: i for i, r in enumerate(std.dimensions.get("aml_risk", {}).get("ratings", []))}
@@ -470,16 +589,29 @@ def aml_red_flag(f: pd.DataFrame, tags: pd.DataFrame, previous: pd.DataFrame | N
         if rose[j]:
             why += f", up from {before[j]} in the previous run"
         reasons.append("反洗钱预警 AML red flag: " + why)
-        details.append({"aml_risk": now[j], "previous_aml_risk": before[j], "score": None if score[j] != score[j]
-                        else float(score[j]), "rose": bool(rose[j]),
-                        "factor_points": {k: v for k, v in pts.items() if v}})
+        details.append(
+            {
+                "aml_risk": now[j],
+                "previous_aml_risk": before[j],
+                "score": None if score[j] != score[j] else float(score[j]),
+                "rose": bool(rose[j]),
+                "factor_points": {k: v for k, v in pts.items() if v},
+            }
+        )
     periods = [f"{month}:{d['aml_risk']}" for d in details]
     return _frame(ids.to_numpy()[hit], "aml_red_flag", cfg["severity"], reasons, details, periods)
 
 
-def detect_alerts(features: pd.DataFrame, tags: pd.DataFrame, previous: pd.DataFrame | None,
-                  settings: AlertSettings, std: Standard, maturities: pd.DataFrame | None = None,
-                  transfers: pd.DataFrame | None = None, birth_dates: pd.Series | None = None) -> pd.DataFrame:
+def detect_alerts(
+    features: pd.DataFrame,
+    tags: pd.DataFrame,
+    previous: pd.DataFrame | None,
+    settings: AlertSettings,
+    std: Standard,
+    maturities: pd.DataFrame | None = None,
+    transfers: pd.DataFrame | None = None,
+    birth_dates: pd.Series | None = None,
+) -> pd.DataFrame:
     """Every enabled alert type over one partition of customers (features from
     `jobs.features`, `tags` this run's, `previous` the previous published run's — None on the
     first run, when the "became …" rules have nothing to compare with). Pure and vectorised."""
@@ -520,8 +652,10 @@ def route_alerts(conn: Connection, alerts: pd.DataFrame) -> pd.DataFrame:
     rm = who["rm_id"].astype(object).where(who["rm_id"].notna(), None).to_numpy()
     branch = who["branch_id"].astype(object).where(who["branch_id"].notna(), None).to_numpy()
     out["rm_id"] = pd.Series(rm, index=out.index, dtype=object)  # object: None stays None, not NaN
-    out["details"] = [{**d, "queue": "rm", "branch_id": b} if r else {**d, "queue": "branch", "branch_id": b}
-                      for d, r, b in zip(out["details"], rm, branch)]
+    out["details"] = [
+        {**d, "queue": "rm", "branch_id": b} if r else {**d, "queue": "branch", "branch_id": b}
+        for d, r, b in zip(out["details"], rm, branch)
+    ]
     return out
 
 
@@ -535,25 +669,37 @@ def write_alerts(conn: Connection, alerts: pd.DataFrame, run_id: int, at: dt.dat
     rows = {}
     for fp, r in zip(fps, alerts.itertuples(index=False)):
         rm = r.rm_id if isinstance(r.rm_id, str) else None  # never NaN: it would be the text 'NaN' on PostgreSQL
-        rows.setdefault(fp, {"run_id": run_id, "customer_id": r.customer_id, "rm_id": rm,
-                             "alert_type": r.alert_type, "severity": r.severity, "reason": r.reason,
-                             "details": {**r.details, "period": r.period}, "status": "open", "created_at": at,
-                             "fingerprint": fp})
+        rows.setdefault(
+            fp,
+            {
+                "run_id": run_id,
+                "customer_id": r.customer_id,
+                "rm_id": rm,
+                "alert_type": r.alert_type,
+                "severity": r.severity,
+                "reason": r.reason,
+                "details": {**r.details, "period": r.period},
+                "status": "open",
+                "created_at": at,
+                "fingerprint": fp,
+            },
+        )
     keys = list(rows)
     seen = set()
     for i in range(0, len(keys), 1_000):
-        seen.update(conn.execute(sa.select(_A.c.fingerprint).where(_A.c.fingerprint.in_(keys[i:i + 1_000]))).scalars())
+        seen.update(
+            conn.execute(sa.select(_A.c.fingerprint).where(_A.c.fingerprint.in_(keys[i : i + 1_000]))).scalars()
+        )
     new = [rows[k] for k in keys if k not in seen]
     for i in range(0, len(new), 5_000):
-        insert_ignore(conn, _A, new[i:i + 5_000], ["fingerprint"])
+        insert_ignore(conn, _A, new[i : i + 5_000], ["fingerprint"])
     return len(new)
 
 
 _PREVIOUS_DIMENSIONS = ("risk_consistency", "behaviour_activity", "aml_risk")
 
 
-def alert_detector(conn: Connection, std: Standard, settings: AlertSettings, previous_run: int | None,
-                   as_of: dt.date):
+def alert_detector(conn: Connection, std: Standard, settings: AlertSettings, previous_run: int | None, as_of: dt.date):
     """`detect_alerts` bound to what a run reads once (maturities, transfers, birthdays): call
     it per partition with that partition's features and tags, so a publish never holds every
     tag of the run at once; it reads the previous run's tags of the partition's customers."""
@@ -564,10 +710,17 @@ def alert_detector(conn: Connection, std: Standard, settings: AlertSettings, pre
         previous = None
         if previous_run is not None and len(features):  # the partition's stretch of the previous run's key
             ids = features["customer_id"]
-            previous = pd.read_sql(sa.select(T.c.customer_id, T.c.dimension, T.c.value).where(
-                T.c.run_id == previous_run, T.c.customer_id >= ids.min(), T.c.customer_id <= ids.max(),
-                T.c.dimension.in_(_PREVIOUS_DIMENSIONS)), conn)
+            previous = pd.read_sql(
+                sa.select(T.c.customer_id, T.c.dimension, T.c.value).where(
+                    T.c.run_id == previous_run,
+                    T.c.customer_id >= ids.min(),
+                    T.c.customer_id <= ids.max(),
+                    T.c.dimension.in_(_PREVIOUS_DIMENSIONS),
+                ),
+                conn,
+            )
         return detect_alerts(features, tags, previous, settings, std, maturities, transfers, born)
+
     return detect
 
 
@@ -579,8 +732,16 @@ def write_run_alerts(conn: Connection, found: list[pd.DataFrame], run_id: int, a
     return alerts
 
 
-def raise_alerts(conn: Connection, std: Standard, settings: AlertSettings, features: list[pd.DataFrame],
-                 tags: pd.DataFrame, previous_run: int | None, run_id: int, at: dt.datetime) -> pd.DataFrame:
+def raise_alerts(
+    conn: Connection,
+    std: Standard,
+    settings: AlertSettings,
+    features: list[pd.DataFrame],
+    tags: pd.DataFrame,
+    previous_run: int | None,
+    run_id: int,
+    at: dt.datetime,
+) -> pd.DataFrame:
     """A run's alerts, detected per partition, routed and written (new ones only). Runs in the
     publish transaction. Returns the alerts written (with rm_id and fingerprint)."""
     parts = [p for p in features if len(p)]
@@ -600,8 +761,14 @@ def _get(conn: Connection, alert_id: int) -> dict:
     return dict(row)
 
 
-def acknowledge_alert(conn: Connection, actor: str, alert_id: int, note: str | None = None,
-                      at: dt.datetime | None = None, book: str | None = None) -> dict:
+def acknowledge_alert(
+    conn: Connection,
+    actor: str,
+    alert_id: int,
+    note: str | None = None,
+    at: dt.datetime | None = None,
+    book: str | None = None,
+) -> dict:
     """Mark an open alert handled (the RM saw it and acted). Audited in the same transaction;
     an alert acknowledged already is refused (INVALID_STATE), an unknown id is NOT_FOUND, and
     with `book` (a relationship manager's id) an alert on a customer outside it NOT_ALLOWED."""
@@ -611,22 +778,45 @@ def acknowledge_alert(conn: Connection, actor: str, alert_id: int, note: str | N
     alert = _get(conn, alert_id)
     require_in_book(conn, alert["customer_id"], book)
     if alert["status"] != "open":
-        raise InvalidState(f"alert #{alert_id} was already acknowledged by {alert['acknowledged_by']} "
-                           f"at {alert['acknowledged_at']:%Y-%m-%d %H:%M}")
+        raise InvalidState(
+            f"alert #{alert_id} was already acknowledged by {alert['acknowledged_by']} "
+            f"at {alert['acknowledged_at']:%Y-%m-%d %H:%M}"
+        )
     at = at or dt.datetime.now()
-    done = conn.execute(sa.update(_A).where(_A.c.alert_id == alert_id, _A.c.status == "open")
-                        .values(status="acknowledged", acknowledged_by=actor, acknowledged_at=at)).rowcount
+    done = conn.execute(
+        sa.update(_A)
+        .where(_A.c.alert_id == alert_id, _A.c.status == "open")
+        .values(status="acknowledged", acknowledged_by=actor, acknowledged_at=at)
+    ).rowcount
     if done != 1:  # acknowledged by someone else between our read and our write
         raise InvalidState(f"alert #{alert_id} was acknowledged meanwhile")
-    audit.record(conn, actor, "alert.acknowledged", "alert", alert_id, {
-        "customer_id": alert["customer_id"], "alert_type": alert["alert_type"], "rm_id": alert["rm_id"],
-        "note": (note or "").strip() or None}, at=at)
+    audit.record(
+        conn,
+        actor,
+        "alert.acknowledged",
+        "alert",
+        alert_id,
+        {
+            "customer_id": alert["customer_id"],
+            "alert_type": alert["alert_type"],
+            "rm_id": alert["rm_id"],
+            "note": (note or "").strip() or None,
+        },
+        at=at,
+    )
     return _get(conn, alert_id)
 
 
-def list_alerts(conn: Connection, rm_id: str | None = None, status: str | None = None,
-                alert_type: str | None = None, customer_ids: list[str] | None = None,
-                limit: int = 1000, after: int = 0, book: str | None = None) -> pd.DataFrame:
+def list_alerts(
+    conn: Connection,
+    rm_id: str | None = None,
+    status: str | None = None,
+    alert_type: str | None = None,
+    customer_ids: list[str] | None = None,
+    limit: int = 1000,
+    after: int = 0,
+    book: str | None = None,
+) -> pd.DataFrame:
     """Alerts with alert_id > `after`, oldest first, at most `limit` (keyset paging: pass the
     last alert_id as `after`), filtered by RM, status, type and customers. `book` (a
     relationship manager's id) keeps only alerts on customers in that RM's book now."""
@@ -656,8 +846,9 @@ def list_alerts(conn: Connection, rm_id: str | None = None, status: str | None =
 
 def alerts_by_customer(conn: Connection, ids: list[str], limit: int = 50) -> dict[str, list[dict]]:
     """Each customer's alerts, newest first (at most `limit` each): the customer view's list."""
-    rows = conn.execute(sa.select(_A).where(_A.c.customer_id.in_(list(ids)))
-                        .order_by(_A.c.customer_id, _A.c.alert_id.desc())).mappings()
+    rows = conn.execute(
+        sa.select(_A).where(_A.c.customer_id.in_(list(ids))).order_by(_A.c.customer_id, _A.c.alert_id.desc())
+    ).mappings()
     out: dict[str, list[dict]] = {}
     for r in rows:
         mine = out.setdefault(r["customer_id"], [])
@@ -669,7 +860,8 @@ def alerts_by_customer(conn: Connection, ids: list[str], limit: int = 50) -> dic
 def open_alert_counts(conn: Connection, rm_id: str | None) -> dict[str, int]:
     """An RM's open alerts by type (every type listed, 0 where none); rm_id None = the branch queues."""
     cond = _A.c.rm_id.is_(None) if rm_id is None else _A.c.rm_id == rm_id
-    rows = conn.execute(sa.select(_A.c.alert_type, sa.func.count()).where(cond, _A.c.status == "open")
-                        .group_by(_A.c.alert_type)).all()
+    rows = conn.execute(
+        sa.select(_A.c.alert_type, sa.func.count()).where(cond, _A.c.status == "open").group_by(_A.c.alert_type)
+    ).all()
     found = {t: int(n) for t, n in rows}
     return {t: found.get(t, 0) for t in ALERT_TYPES}

@@ -1,6 +1,7 @@
 """Customer feedback (客户反馈): satisfaction surveys, complaints and compliments recorded
 against a customer by the person who took them. Recording is audited in the same transaction;
 a relationship manager records only for customers in their own book."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,9 +11,9 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from clientstrata.graph.errors import InvalidInput, NotFound
 from clientstrata.graph.record import audit
 from clientstrata.graph.record.access import require_in_book
-from clientstrata.graph.errors import InvalidInput, NotFound
 from clientstrata.graph.record.models import Feedback, Individual
 from clientstrata.jobs.errors import ActorRequired
 
@@ -24,8 +25,16 @@ MAX_TEXT = 4000
 _F = Feedback.__table__
 
 
-def record_feedback(conn: Connection, actor: str, customer_id: str, kind: str, score: int | None = None,
-                    text: str | None = None, book: str | None = None, at: dt.datetime | None = None) -> dict:
+def record_feedback(
+    conn: Connection,
+    actor: str,
+    customer_id: str,
+    kind: str,
+    score: int | None = None,
+    text: str | None = None,
+    book: str | None = None,
+    at: dt.datetime | None = None,
+) -> dict:
     """Record one piece of feedback. A survey needs a score (1–5), a complaint a text saying what
     went wrong; `book` (a relationship manager's id) refuses customers outside it (NOT_ALLOWED)."""
     actor = (actor or "").strip()
@@ -48,17 +57,30 @@ def record_feedback(conn: Connection, actor: str, customer_id: str, kind: str, s
     if conn.execute(sa.select(i.c.customer_id).where(i.c.customer_id == customer_id)).first() is None:
         raise NotFound("customer", customer_id)
     at = at or dt.datetime.now()
-    fid = conn.execute(sa.insert(_F).values(customer_id=customer_id, kind=kind, score=score, text=text,
-                                            recorded_by=actor, recorded_at=at)).inserted_primary_key[0]
-    audit.record(conn, actor, "feedback.recorded", "feedback", fid,
-                 {"customer_id": customer_id, "kind": kind, "score": score}, at=at)
+    fid = conn.execute(
+        sa.insert(_F).values(
+            customer_id=customer_id, kind=kind, score=score, text=text, recorded_by=actor, recorded_at=at
+        )
+    ).inserted_primary_key[0]
+    audit.record(
+        conn,
+        actor,
+        "feedback.recorded",
+        "feedback",
+        fid,
+        {"customer_id": customer_id, "kind": kind, "score": score},
+        at=at,
+    )
     return dict(conn.execute(sa.select(_F).where(_F.c.feedback_id == fid)).mappings().one())
 
 
 def feedback_by_customer(conn: Connection, ids: Sequence[str], limit: int = 50) -> dict[str, list[dict]]:
     """Each customer's latest feedback, newest first (at most `limit` each)."""
-    rows = conn.execute(sa.select(_F).where(_F.c.customer_id.in_(list(ids)))
-                        .order_by(_F.c.customer_id, _F.c.recorded_at.desc(), _F.c.feedback_id.desc())).mappings()
+    rows = conn.execute(
+        sa.select(_F)
+        .where(_F.c.customer_id.in_(list(ids)))
+        .order_by(_F.c.customer_id, _F.c.recorded_at.desc(), _F.c.feedback_id.desc())
+    ).mappings()
     out: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
         if len(out[r["customer_id"]]) < limit:

@@ -1,6 +1,7 @@
 """`app`: the API over the loaded bank in-process; `serve(app) -> url`: an app on a real uvicorn
 server on a free loopback port, for tests that need real HTTP (JS clients, the browser, a body
 that streams in); `count_statements(engine)`: SQL statements run inside a `with` block."""
+
 from __future__ import annotations
 
 import socket
@@ -34,6 +35,7 @@ def _counting(engine) -> Iterator[StatementCount]:
 
     def seen(*_):
         count.n += 1
+
     sa.event.listen(engine, "before_cursor_execute", seen)
     try:
         yield count

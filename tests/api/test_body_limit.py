@@ -1,6 +1,7 @@
 """The body size limit on a live server: a declared Content-Length over the limit is refused before
 any body byte is read, and a chunked body is refused as soon as it passes the limit — the test
 never finishes sending it, so a server that waited for the whole body would hang here."""
+
 import json
 import socket
 from urllib.parse import urlsplit
@@ -37,17 +38,27 @@ def exchange(url: str, head: str, chunks=()) -> tuple[int, dict, dict]:
 
 
 def test_a_declared_length_over_the_limit_is_refused_before_the_body_is_read(url):
-    head = (f"POST /graphql HTTP/1.1\nHost: 127.0.0.1\nContent-Type: application/json\n"
-            f"Accept: application/graphql-response+json\nContent-Length: {100 * LIMIT}\n")
+    head = (
+        f"POST /graphql HTTP/1.1\nHost: 127.0.0.1\nContent-Type: application/json\n"
+        f"Accept: application/graphql-response+json\nContent-Length: {100 * LIMIT}\n"
+    )
     status, headers, body = exchange(url, head)  # no body sent at all
     assert status == 413 and headers["content-type"].startswith("application/graphql-response+json")
-    assert body == {"errors": [{"message": f"The request body is larger than the limit of {LIMIT} bytes.",
-                                "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]}
+    assert body == {
+        "errors": [
+            {
+                "message": f"The request body is larger than the limit of {LIMIT} bytes.",
+                "extensions": {"code": "PAYLOAD_TOO_LARGE"},
+            }
+        ]
+    }
 
 
 def test_a_chunked_body_is_refused_as_soon_as_it_passes_the_limit(url, make_token):
-    head = ("POST /graphql HTTP/1.1\nHost: 127.0.0.1\nContent-Type: application/json\nTransfer-Encoding: chunked\n"
-            f"Authorization: Bearer {make_token('marketing_analyst')}\n")
+    head = (
+        "POST /graphql HTTP/1.1\nHost: 127.0.0.1\nContent-Type: application/json\nTransfer-Encoding: chunked\n"
+        f"Authorization: Bearer {make_token('marketing_analyst')}\n"
+    )
     # one byte past the limit, and never the terminating zero-length chunk
     status, _, body = exchange(url, head, [b'{"query": "' + b" " * 1024] + [b" " * 1024] * 3)
     assert status == 413 and body["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"

@@ -1,4 +1,5 @@
 """The customer 360 view (holdings, RM, ecosystem) and the enterprise view, per role."""
+
 import pytest
 import sqlalchemy as sa
 
@@ -6,7 +7,9 @@ from clientstrata.graph.record.models import Account, AuditEntry, Employment, En
 
 
 def ask(app, token, query, **variables):
-    r = app.post("/graphql", json={"query": query, "variables": variables}, headers={"Authorization": f"Bearer {token}"})
+    r = app.post(
+        "/graphql", json={"query": query, "variables": variables}, headers={"Authorization": f"Bearer {token}"}
+    )
     body = r.json()
     assert "errors" not in body, body
     return body["data"]
@@ -19,10 +22,18 @@ HOLDINGS = """query($id: ID!) { customer(id: $id) { rmId relationshipManager { i
 def test_holdings_by_family_add_up_and_account_numbers_follow_the_role(app, make_token, loaded):
     engine, _ = loaded
     with engine.connect() as conn:
-        cid, rm = conn.execute(sa.select(Individual.customer_id, Individual.rm_id)
-                               .where(Individual.rm_id.is_not(None)).order_by(Individual.customer_id)).first()
-        accounts = dict(conn.execute(sa.select(Account.account_id, Account.account_number).where(
-            Account.owner_id == cid, Account.status != "closed")).all())
+        cid, rm = conn.execute(
+            sa.select(Individual.customer_id, Individual.rm_id)
+            .where(Individual.rm_id.is_not(None))
+            .order_by(Individual.customer_id)
+        ).first()
+        accounts = dict(
+            conn.execute(
+                sa.select(Account.account_id, Account.account_number).where(
+                    Account.owner_id == cid, Account.status != "closed"
+                )
+            ).all()
+        )
     data = ask(app, make_token("marketing_analyst"), HOLDINGS, id=cid)["customer"]
     assert data["relationshipManager"]["id"] == rm == data["rmId"] and data["relationshipManager"]["branch"]["name"]
     families = data["holdings"]
@@ -32,11 +43,14 @@ def test_holdings_by_family_add_up_and_account_numbers_follow_the_role(app, make
     shown = {h["accountId"]: h["accountNumber"] for f in families for h in f["holdings"] if h["accountId"] in accounts}
     assert shown and all(v != accounts[k] and "*" in v and v[:6] == accounts[k][:6] for k, v in shown.items())
     clear = ask(app, make_token("relationship_manager", rm), HOLDINGS, id=cid)["customer"]["holdings"]
-    assert {h["accountId"]: h["accountNumber"] for f in clear for h in f["holdings"] if h["accountId"] in accounts} \
-        == {k: accounts[k] for k in shown}
+    assert {h["accountId"]: h["accountNumber"] for f in clear for h in f["holdings"] if h["accountId"] in accounts} == {
+        k: accounts[k] for k in shown
+    }
     with engine.connect() as conn:
-        fields = {d["field"] for d in conn.execute(sa.select(AuditEntry.details)
-                                                   .where(AuditEntry.action == "pii.read")).scalars()}
+        fields = {
+            d["field"]
+            for d in conn.execute(sa.select(AuditEntry.details).where(AuditEntry.action == "pii.read")).scalars()
+        }
     assert {f"account_number:{k}" for k in shown} <= fields
 
 
@@ -60,12 +74,15 @@ def test_ecosystem_shows_strangers_to_nobody_outside_the_book(app, make_token, l
     mine = ask(app, make_token("relationship_manager", rm), q, id=cid, h=2)["customer"]["ecosystem"]
     assert {n["id"] for n in mine} == {n["id"] for n in eco} - others
     # strangers take places in the bounded walk; the RM still gets the first n they may see
-    cut = "query($id: ID!, $n: Int!) { customer(id: $id) { ecosystem(hops: 2, first: $n) { label id hops relations } } }"
+    cut = (
+        "query($id: ID!, $n: Int!) { customer(id: $id) { ecosystem(hops: 2, first: $n) { label id hops relations } } }"
+    )
     rm_token = make_token("relationship_manager", rm)
     for n in sorted({1, 2, len(mine) // 2 or 1, len(mine) - 1 or 1, len(mine)}):
         assert ask(app, rm_token, cut, id=cid, n=n)["customer"]["ecosystem"] == mine[:n], n
-    err = app.post("/graphql", json={"query": q, "variables": {"id": cid, "h": 9}},
-                   headers={"Authorization": f"Bearer {analyst}"}).json()["errors"][0]["message"]
+    err = app.post(
+        "/graphql", json={"query": q, "variables": {"id": cid, "h": 9}}, headers={"Authorization": f"Bearer {analyst}"}
+    ).json()["errors"][0]["message"]
     assert err == "`hops` must be between 1 and 4"
 
 
@@ -83,8 +100,11 @@ def test_ecosystem_comes_nearest_first_and_at_most_first(app, make_token, loaded
     key = [(n["hops"], n["label"], n["id"]) for n in full]
     assert key == sorted(key)
     assert ask(app, analyst, q, id=cid, n=5)["customer"]["ecosystem"] == full[:5]
-    body = app.post("/graphql", json={"query": q, "variables": {"id": cid, "n": 1001}},
-                    headers={"Authorization": f"Bearer {analyst}"}).json()
+    body = app.post(
+        "/graphql",
+        json={"query": q, "variables": {"id": cid, "n": 1001}},
+        headers={"Authorization": f"Bearer {analyst}"},
+    ).json()
     assert body["data"] is None or body["data"]["customer"] is None
     assert body["errors"][0]["message"] == "`first` must be between 1 and 1000"
 
@@ -96,13 +116,24 @@ ENTERPRISE = """query($id: ID!) { enterprise(id: $id) { id industry size peopleC
 def test_enterprise_view_and_its_people_per_book(app, make_token, loaded):
     engine, _ = loaded
     with engine.connect() as conn:
-        eid = conn.execute(sa.select(Employment.enterprise_id)  # the busiest employer that has an RM
-                           .join(Enterprise, Enterprise.enterprise_id == Employment.enterprise_id)
-                           .where(Enterprise.rm_id.is_not(None)).group_by(Employment.enterprise_id)
-                           .order_by(sa.func.count().desc(), Employment.enterprise_id)).scalars().first()
-        staff = dict(conn.execute(sa.select(Employment.customer_id, Individual.rm_id)
-                                  .join(Individual, Individual.customer_id == Employment.customer_id)
-                                  .where(Employment.enterprise_id == eid)).all())
+        eid = (
+            conn.execute(
+                sa.select(Employment.enterprise_id)  # the busiest employer that has an RM
+                .join(Enterprise, Enterprise.enterprise_id == Employment.enterprise_id)
+                .where(Enterprise.rm_id.is_not(None))
+                .group_by(Employment.enterprise_id)
+                .order_by(sa.func.count().desc(), Employment.enterprise_id)
+            )
+            .scalars()
+            .first()
+        )
+        staff = dict(
+            conn.execute(
+                sa.select(Employment.customer_id, Individual.rm_id)
+                .join(Individual, Individual.customer_id == Employment.customer_id)
+                .where(Employment.enterprise_id == eid)
+            ).all()
+        )
         managed = dict(conn.execute(sa.select(Enterprise.enterprise_id, Enterprise.rm_id)).all())
         books = dict(conn.execute(sa.select(Individual.customer_id, Individual.rm_id)).all())
     data = ask(app, make_token("risk_officer"), ENTERPRISE, id=eid)["enterprise"]
@@ -114,7 +145,8 @@ def test_enterprise_view_and_its_people_per_book(app, make_token, loaded):
     rm = managed[eid]
     mine = ask(app, make_token("relationship_manager", rm), ENTERPRISE, id=eid)["enterprise"]
     assert mine["id"] == eid and mine["peopleCount"] == sum(books[c] == rm for c in staff) + sum(
-        books[p["customerId"]] == rm for p in data["people"] if p["link"] != "employee")
+        books[p["customerId"]] == rm for p in data["people"] if p["link"] != "employee"
+    )
     assert all(books[p["customerId"]] == rm for p in mine["people"])
     foreign = next(e for e, owner in managed.items() if owner != rm)
     assert ask(app, make_token("relationship_manager", rm), ENTERPRISE, id=foreign)["enterprise"] is None

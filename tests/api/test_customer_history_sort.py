@@ -1,5 +1,6 @@
 """Customer 360 additions: sort by current AUM with a keyset cursor, customers with an open
 alert of a type, tags as of a day and a dimension's history across runs."""
+
 import datetime as dt
 
 import pytest
@@ -13,7 +14,9 @@ SORTED = """query($first: Int!, $after: String, $sort: CustomerSort!) {
 
 
 def ask(app, token, query, **variables):
-    r = app.post("/graphql", json={"query": query, "variables": variables}, headers={"Authorization": f"Bearer {token}"})
+    r = app.post(
+        "/graphql", json={"query": query, "variables": variables}, headers={"Authorization": f"Bearer {token}"}
+    )
     return r.json()
 
 
@@ -36,11 +39,13 @@ def pages(app, token, sort, first, after=None):
 def deposit_months(engine, customer_id=None):
     """(customer, account, [months]) of a CNY deposit account with monthly balances."""
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("""
+        rows = conn.execute(
+            sa.text("""
             SELECT a.owner_id, a.account_id, b.month FROM accounts a JOIN products p ON p.product_id = a.product_id
             JOIN balances_monthly b ON b.account_id = a.account_id
             WHERE a.owner_type = 'individual' AND p.family = 'deposit' AND a.currency = 'CNY'
-            ORDER BY a.owner_id, a.account_id, b.month""")).all()
+            ORDER BY a.owner_id, a.account_id, b.month""")
+        ).all()
     owner = customer_id or rows[0][0]
     account = next(r[1] for r in rows if r[0] == owner)
     return owner, account, [r[2] for r in rows if r[1] == account]
@@ -64,10 +69,12 @@ def test_the_aum_cursor_holds_while_aums_change(app, make_token, loaded, ingest_
     seen = [e["node"]["id"] for e in first["edges"]]
     # the poorest customer with monthly deposits becomes the richest before the next page is read
     with engine.connect() as conn:
-        poor = conn.execute(sa.text("""SELECT r.customer_id FROM customer_rollups r JOIN accounts a
+        poor = conn.execute(
+            sa.text("""SELECT r.customer_id FROM customer_rollups r JOIN accounts a
             ON a.owner_id = r.customer_id JOIN products p ON p.product_id = a.product_id
             JOIN balances_monthly b ON b.account_id = a.account_id
-            WHERE p.family = 'deposit' AND a.currency = 'CNY' ORDER BY r.aum, r.customer_id""")).scalar()
+            WHERE p.family = 'deposit' AND a.currency = 'CNY' ORDER BY r.aum, r.customer_id""")
+        ).scalar()
     owner, account, months = deposit_months(engine, poor)
     ingest_rows({"balances_monthly": [{"account_id": account, "month": months[-1], "avg_daily_balance": 9e8}]})
     rest = pages(app, token, "AUM_DESC", 30, after=first["pageInfo"]["endCursor"])
@@ -109,6 +116,7 @@ HISTORY = """query($id: ID!, $day: Date) { customer(id: $id) {
 def test_tags_as_of_and_tag_history_across_two_runs(app, make_token, loaded, ingest_rows):
     engine, graph = loaded
     from clientstrata.jobs.runs.pipeline import classify
+
     owner, account, months = deposit_months(engine)
     token = make_token("marketing_analyst")
     before = data(app, token, HISTORY, id=owner, day=None)["customer"]
@@ -116,8 +124,11 @@ def test_tags_as_of_and_tag_history_across_two_runs(app, make_token, loaded, ing
     # run 1 was published three days ago; this customer becomes private banking; run 2 today
     three_days_ago = dt.datetime.now() - dt.timedelta(days=3)
     with engine.begin() as conn:
-        conn.execute(sa.update(ClassificationRun).where(ClassificationRun.run_id == 1)
-                     .values(published_at=three_days_ago, started_at=three_days_ago))
+        conn.execute(
+            sa.update(ClassificationRun)
+            .where(ClassificationRun.run_id == 1)
+            .values(published_at=three_days_ago, started_at=three_days_ago)
+        )
     ingest_rows({"balances_monthly": [{"account_id": account, "month": m, "avg_daily_balance": 5e7} for m in months]})
     classify(engine, graph, progress=False)
     today = dt.date.today()

@@ -1,5 +1,6 @@
 """Internal failures reach the caller as a masked message: no stack trace, no SQL, no driver text,
 no connection string — with real broken stores, not mocks."""
+
 import re
 
 import pytest
@@ -11,8 +12,11 @@ from clientstrata.graph.record.db import engine_for
 from clientstrata.graph.stores.neo4j_store import Neo4jGraph
 from clientstrata.graph.stores.networkx_store import NetworkxGraph
 
-LEAKS = re.compile(r"Traceback|File \"|SELECT|FROM|tags_moved|\btags\b|sqlite|psycopg|OperationalError|"
-                   r"ProgrammingError|Exception|secret-pw|:9\b|127\.0\.0\.1|bolt|Neo4j|refused", re.IGNORECASE)
+LEAKS = re.compile(
+    r"Traceback|File \"|SELECT|FROM|tags_moved|\btags\b|sqlite|psycopg|OperationalError|"
+    r"ProgrammingError|Exception|secret-pw|:9\b|127\.0\.0\.1|bolt|Neo4j|refused",
+    re.IGNORECASE,
+)
 
 
 def test_a_failing_query_in_a_resolver_is_masked(loaded, make_token):
@@ -22,12 +26,17 @@ def test_a_failing_query_in_a_resolver_is_masked(loaded, make_token):
         conn.execute(sa.text("ALTER TABLE tags RENAME TO tags_moved"))
     with TestClient(create_app(engine, graph), headers={"Authorization": f"Bearer {token}"}) as client:
         for accept in ("application/json", "application/graphql-response+json"):
-            r = client.post("/graphql", json={"query": "{ customers(first: 2) { edges { node { id tier } } } }"},
-                            headers={"accept": accept})
+            r = client.post(
+                "/graphql",
+                json={"query": "{ customers(first: 2) { edges { node { id tier } } } }"},
+                headers={"accept": accept},
+            )
             assert r.status_code == 200, r.text  # execution began: the ids are there, the tiers are not
             body = r.json()
-            assert [e["node"] for e in body["data"]["customers"]["edges"]] == \
-                [{"id": "C0000001", "tier": None}, {"id": "C0000002", "tier": None}]
+            assert [e["node"] for e in body["data"]["customers"]["edges"]] == [
+                {"id": "C0000001", "tier": None},
+                {"id": "C0000002", "tier": None},
+            ]
             assert {e["message"] for e in body["errors"]} == {"Unexpected error."}
             assert set(body["errors"][0]) <= {"message", "locations", "path"}  # no extensions with details
             assert not LEAKS.search(r.text), r.text
@@ -39,15 +48,24 @@ def test_an_unreachable_database_is_a_503_that_tells_nothing(tmp_path):
     (tmp_path / "graph.json.gz").write_text("not a graph")  # and the embedded graph file is damaged
     with TestClient(create_app(engine, graph)) as client:
         for accept in ("application/json", "application/graphql-response+json"):
-            r = client.post("/graphql", json={"query": "{ customers { totalCount } }"},
-                            headers={"Authorization": "Bearer cst_whatever", "accept": accept})
+            r = client.post(
+                "/graphql",
+                json={"query": "{ customers { totalCount } }"},
+                headers={"Authorization": "Bearer cst_whatever", "accept": accept},
+            )
             assert r.status_code == 503 and r.headers["content-type"].startswith(accept)
-            assert r.json() == {"errors": [{"message": "The service is unavailable; try again later.",
-                                            "extensions": {"code": "UNAVAILABLE"}}]}
+            assert r.json() == {
+                "errors": [
+                    {"message": "The service is unavailable; try again later.", "extensions": {"code": "UNAVAILABLE"}}
+                ]
+            }
             assert not LEAKS.search(r.text)
         ready = client.get("/readyz")
-        assert ready.status_code == 503 and ready.json() == {"status": "not ready", "database": "unavailable",
-                                                             "graph": "unavailable"}  # no host, no path
+        assert ready.status_code == 503 and ready.json() == {
+            "status": "not ready",
+            "database": "unavailable",
+            "graph": "unavailable",
+        }  # no host, no path
 
 
 @pytest.mark.slow  # the driver retries for 30 s before it gives up
@@ -58,16 +76,26 @@ def test_an_unreachable_graph_server_is_masked(loaded, make_token):
     with TestClient(create_app(engine, graph), headers={"Authorization": f"Bearer {token}"}) as client:
         # households read the record (rollups current as of the last ingest); the ecosystem reads the graph
         r = client.post("/graphql", json={"query": '{ customer(id: "C0000001") { ecosystem { id } } }'})
-    assert r.status_code == 200 and r.json() == {"data": {"customer": None}, "errors": [
-        {"message": "Unexpected error.", "locations": [{"line": 1, "column": 30}], "path": ["customer", "ecosystem"]}]}
+    assert r.status_code == 200 and r.json() == {
+        "data": {"customer": None},
+        "errors": [
+            {
+                "message": "Unexpected error.",
+                "locations": [{"line": 1, "column": 30}],
+                "path": ["customer", "ecosystem"],
+            }
+        ],
+    }
     assert not LEAKS.search(r.text)
 
 
 def test_refusals_carry_their_code(app, make_token):
     headers = {"Authorization": f"Bearer {make_token('marketing_analyst')}"}
-    cases = {'{ migration(fromRun: 1, toRun: 1, dimension: "shoe_size") { moved } }': "UNKNOWN_DIMENSION",
-             "{ customers(first: 5000) { totalCount } }": "INVALID_INPUT",
-             '{ customer(id: "C0000001") { ecosystem(hops: 9) { id } } }': "INVALID_INPUT"}
+    cases = {
+        '{ migration(fromRun: 1, toRun: 1, dimension: "shoe_size") { moved } }': "UNKNOWN_DIMENSION",
+        "{ customers(first: 5000) { totalCount } }": "INVALID_INPUT",
+        '{ customer(id: "C0000001") { ecosystem(hops: 9) { id } } }': "INVALID_INPUT",
+    }
     for query, code in cases.items():
         error = app.post("/graphql", json={"query": query}, headers=headers).json()["errors"][0]
         assert error["extensions"]["code"] == code, (query, error)

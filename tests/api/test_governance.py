@@ -1,6 +1,7 @@
 """Governance over the API: overrides (maker–checker, RM book, typed refusals), the audit log for
 admins only, what-if drafts, runs started on demand in the background, migration, segments and
 the change feed polled across runs and an approved override without a gap or a repeat."""
+
 import dataclasses
 import datetime as dt
 import re
@@ -9,7 +10,6 @@ import time
 from importlib import resources
 
 import sqlalchemy as sa
-
 from starlette.testclient import TestClient
 from strawberry.types.base import StrawberryOptional
 
@@ -22,13 +22,16 @@ from clientstrata.jobs.governance.overrides import OverrideRecord
 from clientstrata.jobs.runs.pipeline import classify
 
 # case matters: SQL keywords in capitals, driver and exception names as they print
-LEAKS = re.compile(r"Traceback|File \"|\bSELECT\b|\bFROM\b|\bWHERE\b|sqlite3|psycopg|OperationalError|"
-                   r"ProgrammingError|IntegrityError|Exception\b")
+LEAKS = re.compile(
+    r"Traceback|File \"|\bSELECT\b|\bFROM\b|\bWHERE\b|sqlite3|psycopg|OperationalError|"
+    r"ProgrammingError|IntegrityError|Exception\b"
+)
 
 
 def gql(app, token, query, **variables):
-    r = app.post("/graphql", json={"query": query, "variables": variables},
-                 headers={"Authorization": f"Bearer {token}"})
+    r = app.post(
+        "/graphql", json={"query": query, "variables": variables}, headers={"Authorization": f"Bearer {token}"}
+    )
     assert r.status_code == 200, r.text
     assert not LEAKS.search(r.text), r.text
     return r.json()
@@ -46,7 +49,11 @@ def _rm_and_customers(engine):
         rows = conn.execute(sa.select(Individual.customer_id, Individual.rm_id)).all()
     rms = [r.rm_id for r in rows if r.rm_id]
     rm = max(set(rms), key=rms.count)
-    return rm, sorted(r.customer_id for r in rows if r.rm_id == rm), sorted(r.customer_id for r in rows if r.rm_id != rm)
+    return (
+        rm,
+        sorted(r.customer_id for r in rows if r.rm_id == rm),
+        sorted(r.customer_id for r in rows if r.rm_id != rm),
+    )
 
 
 def test_overrides_maker_checker_book_and_typed_refusals(app, loaded, make_token):
@@ -56,15 +63,24 @@ def test_overrides_maker_checker_book_and_typed_refusals(app, loaded, make_token
     rm_token = make_token("relationship_manager", rm)
 
     def propose(token, customer, value="private_banking", reason="family office mandate"):
-        return gql(app, token, PROPOSE, input={"customerId": customer, "dimension": "wealth_tier", "value": value,
-                                               "reason": reason})["data"]["proposeOverride"]
+        return gql(
+            app,
+            token,
+            PROPOSE,
+            input={"customerId": customer, "dimension": "wealth_tier", "value": value, "reason": reason},
+        )["data"]["proposeOverride"]
 
     made = propose(analyst, mine[0])
     assert made["__typename"] == "Override" and made["status"] == "proposed"
     assert made["proposedBy"] == "test marketing_analyst"
     nf = propose(analyst, "C9999999")
-    assert nf == {"__typename": "NotFound", "code": "NOT_FOUND", "message": "no customer with id 'C9999999'",
-                  "kind": "customer", "key": "C9999999"}
+    assert nf == {
+        "__typename": "NotFound",
+        "code": "NOT_FOUND",
+        "message": "no customer with id 'C9999999'",
+        "kind": "customer",
+        "key": "C9999999",
+    }
     bad = propose(analyst, mine[0], value="platinum")
     assert bad["__typename"] == "InvalidInput" and bad["code"] == "INVALID_VALUE" and "platinum" in bad["message"]
     assert propose(analyst, mine[0], reason=" ")["code"] == "REASON_REQUIRED"
@@ -87,15 +103,25 @@ def test_overrides_maker_checker_book_and_typed_refusals(app, loaded, make_token
     tier = gql(app, analyst, "query($id: ID!) { customer(id: $id) { tier } }", id=mine[0])
     assert tier["data"]["customer"]["tier"] == "private_banking"
 
-    reject = "mutation($id: Int!, $note: String!) { rejectOverride(id: $id, note: $note) { __typename " \
-             "... on Override { status decisionNote } ... on Error { code } } }"
+    reject = (
+        "mutation($id: Int!, $note: String!) { rejectOverride(id: $id, note: $note) { __typename "
+        "... on Override { status decisionNote } ... on Error { code } } }"
+    )
     assert gql(app, admin, reject, id=own["id"], note=" ")["data"]["rejectOverride"]["code"] == "REASON_REQUIRED"
-    assert gql(app, admin, reject, id=own["id"], note="no evidence")["data"]["rejectOverride"] == \
-        {"__typename": "Override", "status": "rejected", "decisionNote": "no evidence"}
-    revoke = "mutation($id: Int!) { revokeOverride(id: $id, reason: \"mandate ended\") { __typename " \
-             "... on Override { status revokedBy } ... on Error { code } } }"
-    assert gql(app, admin, revoke, id=made["id"])["data"]["revokeOverride"] == \
-        {"__typename": "Override", "status": "revoked", "revokedBy": "test admin"}
+    assert gql(app, admin, reject, id=own["id"], note="no evidence")["data"]["rejectOverride"] == {
+        "__typename": "Override",
+        "status": "rejected",
+        "decisionNote": "no evidence",
+    }
+    revoke = (
+        'mutation($id: Int!) { revokeOverride(id: $id, reason: "mandate ended") { __typename '
+        "... on Override { status revokedBy } ... on Error { code } } }"
+    )
+    assert gql(app, admin, revoke, id=made["id"])["data"]["revokeOverride"] == {
+        "__typename": "Override",
+        "status": "revoked",
+        "revokedBy": "test admin",
+    }
     assert gql(app, admin, revoke, id=made["id"])["data"]["revokeOverride"]["__typename"] == "InvalidState"
 
     # every step is in the audit log, with who and why; only an admin reads it
@@ -110,8 +136,10 @@ def test_overrides_maker_checker_book_and_typed_refusals(app, loaded, make_token
             break
         after = page["pageInfo"]["endCursor"]
     assert [(s["action"], s["actor"]) for s in steps] == [
-        ("override.proposed", "test marketing_analyst"), ("override.approved", "test risk_officer"),
-        ("override.revoked", "test admin")]
+        ("override.proposed", "test marketing_analyst"),
+        ("override.approved", "test risk_officer"),
+        ("override.revoked", "test admin"),
+    ]
     assert steps[0]["details"]["reason"] == "family office mandate" and steps[2]["details"]["reason"] == "mandate ended"
     for role in ("marketing_analyst", "risk_officer"):
         refused = gql(app, make_token(role), "{ auditLog { edges { node { action } } } }")
@@ -141,7 +169,11 @@ def _all_alerts(app, token, **flt):
 def test_alerts_and_feedback_keep_to_the_book_and_are_audited(app, loaded, make_token):
     engine, _ = loaded
     rm, mine, others = _rm_and_customers(engine)
-    rm_token, risk, agent = make_token("relationship_manager", rm), make_token("risk_officer"), make_token("service_agent")
+    rm_token, risk, agent = (
+        make_token("relationship_manager", rm),
+        make_token("risk_officer"),
+        make_token("service_agent"),
+    )
     everything = _all_alerts(app, risk)
     with engine.connect() as conn:
         assert len(everything) == conn.execute(sa.text("SELECT count(*) FROM alerts")).scalar() > 0
@@ -154,8 +186,12 @@ def test_alerts_and_feedback_keep_to_the_book_and_are_audited(app, loaded, make_
     assert typed and {a["type"] for a in typed} == {own[0]["type"]}
 
     done = gql(app, rm_token, ACK, id=own[0]["id"])["data"]["acknowledgeAlert"]
-    assert done == {"__typename": "Alert", "id": own[0]["id"], "status": "acknowledged",
-                    "acknowledgedBy": f"test relationship_manager"}
+    assert done == {
+        "__typename": "Alert",
+        "id": own[0]["id"],
+        "status": "acknowledged",
+        "acknowledgedBy": "test relationship_manager",
+    }
     assert gql(app, rm_token, ACK, id=own[0]["id"])["data"]["acknowledgeAlert"]["code"] == "INVALID_STATE"
     assert gql(app, rm_token, ACK, id=foreign["id"])["data"]["acknowledgeAlert"]["__typename"] == "NotAllowed"
     assert gql(app, rm_token, ACK, id=10**6)["data"]["acknowledgeAlert"]["__typename"] == "NotFound"
@@ -165,8 +201,13 @@ def test_alerts_and_feedback_keep_to_the_book_and_are_audited(app, loaded, make_
         return gql(app, token, FEEDBACK, input=values)["data"]["recordFeedback"]
 
     survey = record(rm_token, customerId=mine[0], kind="survey", score=4)
-    assert survey == {"__typename": "Feedback", "id": survey["id"], "kind": "survey", "score": 4,
-                      "recordedBy": "test relationship_manager"}
+    assert survey == {
+        "__typename": "Feedback",
+        "id": survey["id"],
+        "kind": "survey",
+        "score": 4,
+        "recordedBy": "test relationship_manager",
+    }
     assert record(rm_token, customerId=others[0], kind="compliment")["__typename"] == "NotAllowed"
     assert record(agent, customerId="C9999999", kind="compliment")["__typename"] == "NotFound"
     for bad in ({"kind": "survey"}, {"kind": "survey", "score": 9}, {"kind": "complaint"}, {"kind": "rant"}):
@@ -176,21 +217,37 @@ def test_alerts_and_feedback_keep_to_the_book_and_are_audited(app, loaded, make_
     assert record(make_token("marketing_analyst"), customerId=mine[0], kind="compliment")["__typename"] == "NotAllowed"
 
     # the customer view (360) carries both
-    view = gql(app, rm_token, 'query($id: ID!) { customer(id: $id) { alerts(status: "acknowledged") { id } '
-                              'feedback { kind score text recordedBy } } }', id=mine[0] if own[0]["customerId"] == mine[0]
-               else own[0]["customerId"])["data"]["customer"]
+    view = gql(
+        app,
+        rm_token,
+        'query($id: ID!) { customer(id: $id) { alerts(status: "acknowledged") { id } '
+        "feedback { kind score text recordedBy } } }",
+        id=mine[0] if own[0]["customerId"] == mine[0] else own[0]["customerId"],
+    )["data"]["customer"]
     assert {a["id"] for a in view["alerts"]} >= ({own[0]["id"]} if own[0]["customerId"] == mine[0] else set())
-    fb = gql(app, rm_token, 'query($id: ID!) { customer(id: $id) { feedback { kind score text recordedBy } } }',
-             id=mine[0])["data"]["customer"]["feedback"]
-    assert fb == [{"kind": "complaint", "score": None, "text": "waited 40 minutes at the branch",
-                   "recordedBy": "test service_agent"},
-                  {"kind": "survey", "score": 4, "text": None, "recordedBy": "test relationship_manager"}]
+    fb = gql(
+        app, rm_token, "query($id: ID!) { customer(id: $id) { feedback { kind score text recordedBy } } }", id=mine[0]
+    )["data"]["customer"]["feedback"]
+    assert fb == [
+        {
+            "kind": "complaint",
+            "score": None,
+            "text": "waited 40 minutes at the branch",
+            "recordedBy": "test service_agent",
+        },
+        {"kind": "survey", "score": 4, "text": None, "recordedBy": "test relationship_manager"},
+    ]
     with engine.connect() as conn:
-        audit = conn.execute(sa.select(AuditEntry.actor, AuditEntry.action, AuditEntry.details)
-                             .where(AuditEntry.action.in_(("alert.acknowledged", "feedback.recorded")))).all()
+        audit = conn.execute(
+            sa.select(AuditEntry.actor, AuditEntry.action, AuditEntry.details).where(
+                AuditEntry.action.in_(("alert.acknowledged", "feedback.recorded"))
+            )
+        ).all()
     assert sorted((a.action, a.actor) for a in audit) == [
-        ("alert.acknowledged", "test relationship_manager"), ("feedback.recorded", "test relationship_manager"),
-        ("feedback.recorded", "test service_agent")]
+        ("alert.acknowledged", "test relationship_manager"),
+        ("feedback.recorded", "test relationship_manager"),
+        ("feedback.recorded", "test service_agent"),
+    ]
     assert next(a for a in audit if a.action == "alert.acknowledged").details["note"] == "called the client"
 
 
@@ -217,6 +274,8 @@ def _finished_whatif(app, token, whatif_id, limit=300):
         if w["status"] in ("done", "failed") or time.time() > deadline:
             return w
         time.sleep(0.3)
+
+
 CHANGES = """query($after: String) { classificationChanges(after: $after, first: 700) {
   edges { cursor node { seq source customerId dimension oldValue newValue } } pageInfo { hasNextPage endCursor } } }"""
 
@@ -238,10 +297,17 @@ def test_whatif_runs_migration_segments_and_the_change_feed(app, loaded, make_to
     broken = gql(app, analyst, WHATIF, s="version: 1\ndimensions: [a\n")["data"]["whatIf"]
     assert broken["__typename"] == "InvalidStandard" and broken["line"] == 3 and "not valid YAML" in broken["message"]
     assert gql(app, rm_token, WHATIF, s=text)["data"]["whatIf"]["__typename"] == "NotAllowed"
-    too_many = gql(app, analyst, "mutation($s: String!) { whatIf(standard: $s, sample: 500) { __typename "
-                                 "... on Error { code message } } }", s=text)["data"]["whatIf"]
-    assert too_many == {"__typename": "InvalidInput", "code": "INVALID_INPUT",
-                        "message": "`sample` must be between 0 and 200"}
+    too_many = gql(
+        app,
+        analyst,
+        "mutation($s: String!) { whatIf(standard: $s, sample: 500) { __typename ... on Error { code message } } }",
+        s=text,
+    )["data"]["whatIf"]
+    assert too_many == {
+        "__typename": "InvalidInput",
+        "code": "INVALID_INPUT",
+        "message": "`sample` must be between 0 and 200",
+    }
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM whatifs")).scalar() == 0  # refusals queue nothing
     draft = text.replace("label_en: Affluent, min: 50000,", "label_en: Affluent, min: 60000,")
@@ -264,10 +330,15 @@ def test_whatif_runs_migration_segments_and_the_change_feed(app, loaded, make_to
     assert gql(app, analyst, WHATIF_BY_ID, id=queued["id"] + 1)["data"]["whatIf"] is None
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM classification_runs")).scalar() == 1
-        asked = conn.execute(sa.select(AuditEntry.actor, AuditEntry.action).where(
-            AuditEntry.entity_type == "whatif").order_by(AuditEntry.audit_id)).all()
-    assert [tuple(a) for a in asked] == [("test marketing_analyst", "whatif.queued"),
-                                         ("test marketing_analyst", "whatif.done")]
+        asked = conn.execute(
+            sa.select(AuditEntry.actor, AuditEntry.action)
+            .where(AuditEntry.entity_type == "whatif")
+            .order_by(AuditEntry.audit_id)
+        ).all()
+    assert [tuple(a) for a in asked] == [
+        ("test marketing_analyst", "whatif.queued"),
+        ("test marketing_analyst", "whatif.done"),
+    ]
 
     # the feed from the start, polled in small pages while a second run publishes concurrently
     seen: list[int] = []
@@ -293,8 +364,11 @@ def test_whatif_runs_migration_segments_and_the_change_feed(app, loaded, make_to
 
     # a run started over the API: queued at once, done in the background with the live standard
     assert gql(app, analyst, "mutation { startRun { __typename } }")["data"]["startRun"]["__typename"] == "NotAllowed"
-    started = gql(app, admin, "mutation { startRun { __typename ... on ClassificationRun { id status kind "
-                              "requestedBy standardVersion } } }")["data"]["startRun"]
+    started = gql(
+        app,
+        admin,
+        "mutation { startRun { __typename ... on ClassificationRun { id status kind requestedBy standardVersion } } }",
+    )["data"]["startRun"]
     assert started["__typename"] == "ClassificationRun" and started["status"] in ("queued", "running", "published")
     assert (started["kind"], started["requestedBy"]) == ("on_demand", "test admin")
     deadline = time.time() + 300
@@ -307,15 +381,29 @@ def test_whatif_runs_migration_segments_and_the_change_feed(app, loaded, make_to
     assert gql(app, analyst, "{ run(id: 999) { id } }")["data"]["run"] is None
 
     # an approved override is a change too
-    oid = gql(app, analyst, PROPOSE, input={"customerId": mine[0], "dimension": "cooperation_depth",
-                                            "value": "ecosystem_synergy", "reason": "group payroll"}
-              )["data"]["proposeOverride"]["id"]
+    oid = gql(
+        app,
+        analyst,
+        PROPOSE,
+        input={
+            "customerId": mine[0],
+            "dimension": "cooperation_depth",
+            "value": "ecosystem_synergy",
+            "reason": "group payroll",
+        },
+    )["data"]["proposeOverride"]["id"]
     gql(app, risk, DECIDE, id=oid)
     cursor = poll(after=cursor)
     assert poll(after=cursor) == cursor  # nothing new: the cursor stays, nothing repeats
     with engine.connect() as conn:
-        feed = conn.execute(sa.select(ClassificationChange.seq, ClassificationChange.source, ClassificationChange.run_id,
-                                      ClassificationChange.customer_id).order_by(ClassificationChange.seq)).all()
+        feed = conn.execute(
+            sa.select(
+                ClassificationChange.seq,
+                ClassificationChange.source,
+                ClassificationChange.run_id,
+                ClassificationChange.customer_id,
+            ).order_by(ClassificationChange.seq)
+        ).all()
         managed = set(conn.execute(sa.select(Enterprise.enterprise_id).where(Enterprise.rm_id == rm)).scalars())
     assert seen == [f.seq for f in feed]  # every change, once, in order
     assert {f.source for f in feed} == {"run", "override"} and {1, 2} <= {f.run_id for f in feed}
@@ -326,19 +414,29 @@ def test_whatif_runs_migration_segments_and_the_change_feed(app, loaded, make_to
     # run history, newest first, in pages
     runs = gql(app, analyst, "{ runs(first: 2) { edges { node { id status } } pageInfo { hasNextPage endCursor } } }")
     page = runs["data"]["runs"]
-    assert [e["node"]["id"] for e in page["edges"]] == [started["id"], started["id"] - 1] and page["pageInfo"]["hasNextPage"]
-    rest = gql(app, analyst, "query($a: String) { runs(first: 5, after: $a) { edges { node { id } } } }",
-               a=page["pageInfo"]["endCursor"])["data"]["runs"]["edges"]
+    assert [e["node"]["id"] for e in page["edges"]] == [started["id"], started["id"] - 1] and page["pageInfo"][
+        "hasNextPage"
+    ]
+    rest = gql(
+        app,
+        analyst,
+        "query($a: String) { runs(first: 5, after: $a) { edges { node { id } } } }",
+        a=page["pageInfo"]["endCursor"],
+    )["data"]["runs"]["edges"]
     assert [e["node"]["id"] for e in rest] == list(range(started["id"] - 2, 0, -1))
 
     # migration between the first and the draft's run: the band moved affluent customers to mass
-    mig = gql(app, analyst, "{ migration(fromRun: 1, toRun: 2, dimension: \"wealth_tier\") { customers moved "
-                            "cells { fromValue toValue customers } } }")["data"]["migration"]
+    mig = gql(
+        app,
+        analyst,
+        '{ migration(fromRun: 1, toRun: 2, dimension: "wealth_tier") { customers moved '
+        "cells { fromValue toValue customers } } }",
+    )["data"]["migration"]
     assert mig["customers"] == 300 == sum(c["customers"] for c in mig["cells"])
     assert mig["moved"] == tiers["moved"] == sum(c["customers"] for c in mig["cells"] if c["fromValue"] != c["toValue"])
-    mine_only = gql(app, rm_token, "{ migration(fromRun: 1, toRun: 2, dimension: \"wealth_tier\") { customers } }")
+    mine_only = gql(app, rm_token, '{ migration(fromRun: 1, toRun: 2, dimension: "wealth_tier") { customers } }')
     assert mine_only["data"]["migration"]["customers"] == len(mine)
-    unknown = gql(app, analyst, "{ migration(fromRun: 1, toRun: 2, dimension: \"zodiac\") { customers } }")
+    unknown = gql(app, analyst, '{ migration(fromRun: 1, toRun: 2, dimension: "zodiac") { customers } }')
     assert "zodiac" in unknown["errors"][0]["message"]
 
     # segments: counts and AUM per value; clusters described
@@ -364,8 +462,10 @@ def test_a_failed_whatif_says_why_without_a_stack_trace(loaded, make_token, tmp_
     assert w["error"] == "the customer graph is empty: run `clientstrata sync-graph` first"
 
 
-OVERRIDE_FIELDS = ("id customerId dimension value labelZh labelEn reason status proposedBy proposedAt decidedBy "
-                   "decidedAt decisionNote expiresOn revokedBy revokedAt")
+OVERRIDE_FIELDS = (
+    "id customerId dimension value labelZh labelEn reason status proposedBy proposedAt decidedBy "
+    "decidedAt decisionNote expiresOn revokedBy revokedAt"
+)
 OVERRIDES = """query($f: OverrideFilter, $first: Int!, $after: String) { overrides(filter: $f, first: $first,
   after: $after) { edges { cursor node { id customerId dimension value status proposedBy decidedBy } }
   pageInfo { hasNextPage endCursor } } }"""
@@ -388,8 +488,12 @@ def test_overrides_are_read_as_such_within_the_book(app, loaded, make_token):
     rm_token = make_token("relationship_manager", rm)
 
     def propose(token, customer, dimension="wealth_tier", value="private_banking"):
-        return gql(app, token, PROPOSE, input={"customerId": customer, "dimension": dimension, "value": value,
-                                               "reason": "mandate"})["data"]["proposeOverride"]["id"]
+        return gql(
+            app,
+            token,
+            PROPOSE,
+            input={"customerId": customer, "dimension": dimension, "value": value, "reason": "mandate"},
+        )["data"]["proposeOverride"]["id"]
 
     a = propose(analyst, mine[0])
     b = propose(rm_token, mine[1], "cooperation_depth", "ecosystem_synergy")
@@ -407,8 +511,13 @@ def test_overrides_are_read_as_such_within_the_book(app, loaded, make_token):
     assert gql(app, analyst, one, id=c)["data"]["override"]["customerId"] == others[0]
     assert gql(app, analyst, one, id=10**6)["data"]["override"] is None
     full = gql(app, rm_token, one, id=a)["data"]["override"]
-    assert (full["status"], full["value"], full["proposedBy"], full["decidedBy"], full["labelEn"]) == \
-        ("approved", "private_banking", "test marketing_analyst", "test risk_officer", "Private banking")
+    assert (full["status"], full["value"], full["proposedBy"], full["decidedBy"], full["labelEn"]) == (
+        "approved",
+        "private_banking",
+        "test marketing_analyst",
+        "test risk_officer",
+        "Private banking",
+    )
 
     # filters, each alone and together, and pages that neither skip nor repeat
     assert [o["id"] for o in _all_overrides(app, analyst, status="proposed")] == [b, c]
@@ -422,9 +531,17 @@ def test_overrides_are_read_as_such_within_the_book(app, loaded, make_token):
     assert "proposed, approved, rejected, revoked, expired" in bad["errors"][0]["message"]
 
     # the tag an approved override changed names it; `override(id)` reads the same override
-    tag = next(t for t in gql(app, rm_token, "query($id: ID!) { customer(id: $id) { tags { dimension value "
-                                             "computedValue overrideId overriddenBy overrideReason } } }",
-                              id=mine[0])["data"]["customer"]["tags"] if t["dimension"] == "wealth_tier")
+    tag = next(
+        t
+        for t in gql(
+            app,
+            rm_token,
+            "query($id: ID!) { customer(id: $id) { tags { dimension value "
+            "computedValue overrideId overriddenBy overrideReason } } }",
+            id=mine[0],
+        )["data"]["customer"]["tags"]
+        if t["dimension"] == "wealth_tier"
+    )
     assert tag["overrideId"] == a and tag["value"] == full["value"]
     assert (tag["overriddenBy"], tag["overrideReason"]) == (full["decidedBy"], full["reason"])
 
@@ -433,8 +550,10 @@ def test_the_override_type_and_the_domain_record_have_the_same_fields():
     """`Override` (GraphQL) is built from `OverrideRecord` field for field, and the record from the
     table's row: a column added to one and not the others fails here, not in a client."""
     record = {f.name: "None" in str(f.type) for f in dataclasses.fields(OverrideRecord)}  # "str | None"
-    gql_type = {("override_id" if f.python_name == "id" else f.python_name): isinstance(f.type, StrawberryOptional)
-                for f in Override.__strawberry_definition__.fields}
+    gql_type = {
+        ("override_id" if f.python_name == "id" else f.python_name): isinstance(f.type, StrawberryOptional)
+        for f in Override.__strawberry_definition__.fields
+    }
     table = {c.name: c.nullable for c in OverrideRow.__table__.columns}
     table["override_id"] = False  # the primary key
     assert set(record) == set(gql_type) == set(table)

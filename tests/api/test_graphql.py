@@ -9,7 +9,9 @@ from clientstrata.jobs.classification.segments import DIMENSION as CLUSTER
 @pytest.fixture
 def client(loaded, make_token):
     engine, graph = loaded
-    with TestClient(create_app(engine, graph), headers={"Authorization": f"Bearer {make_token('marketing_analyst')}"}) as c:
+    with TestClient(
+        create_app(engine, graph), headers={"Authorization": f"Bearer {make_token('marketing_analyst')}"}
+    ) as c:
         yield c
 
 
@@ -22,8 +24,12 @@ def gql(client, query, **variables):
 def test_pages_cover_every_customer_once(client):
     seen, after = [], None
     while True:
-        page = gql(client, "query($after: String) { customers(first: 70, after: $after) { totalCount "
-                           "pageInfo { hasNextPage endCursor } edges { cursor node { id } } } }", after=after)
+        page = gql(
+            client,
+            "query($after: String) { customers(first: 70, after: $after) { totalCount "
+            "pageInfo { hasNextPage endCursor } edges { cursor node { id } } } }",
+            after=after,
+        )
         conn = page["data"]["customers"]
         seen += [e["node"]["id"] for e in conn["edges"]]
         if not conn["pageInfo"]["hasNextPage"]:
@@ -34,15 +40,20 @@ def test_pages_cover_every_customer_once(client):
 
 def test_filter_by_tier_matches_the_tags(client):
     all_ = gql(client, "{ customers(first: 1000) { edges { node { id tier } } } }")["data"]["customers"]["edges"]
-    affluent = gql(client, '{ customers(first: 1000, filter: {tier: "affluent"}) { totalCount edges { node { id tier } } } }')
+    affluent = gql(
+        client, '{ customers(first: 1000, filter: {tier: "affluent"}) { totalCount edges { node { id tier } } } }'
+    )
     got = affluent["data"]["customers"]
     assert got["totalCount"] == sum(e["node"]["tier"] == "affluent" for e in all_) > 0
     assert {e["node"]["tier"] for e in got["edges"]} == {"affluent"}
 
 
 def test_customer_tags_explain_and_pii_is_masked(client):
-    data = gql(client, '{ customer(id: "C0000001") { id idNumber phone tags { dimension value label labelZh '
-                       'explanation inputs standardVersion runId } household { id members { role customer { id } } } } }')
+    data = gql(
+        client,
+        '{ customer(id: "C0000001") { id idNumber phone tags { dimension value label labelZh '
+        "explanation inputs standardVersion runId } household { id members { role customer { id } } } } }",
+    )
     c = data["data"]["customer"]
     # every individual dimension and the data-driven behaviour cluster, one tag each
     assert {t["dimension"] for t in c["tags"]} == {*INDIVIDUAL, CLUSTER}
@@ -55,8 +66,10 @@ def test_customer_tags_explain_and_pii_is_masked(client):
 
 
 def test_unknown_ids_are_null_and_bad_arguments_are_clear(client):
-    assert gql(client, '{ customer(id: "nope") { id } household(id: "nope") { id } }')["data"] == \
-        {"customer": None, "household": None}
+    assert gql(client, '{ customer(id: "nope") { id } household(id: "nope") { id } }')["data"] == {
+        "customer": None,
+        "household": None,
+    }
     err = gql(client, "{ customers(first: 100000) { totalCount } }")["errors"][0]["message"]
     assert err == "`first` must be between 1 and 1000"
     err = gql(client, '{ customers(after: "garbage!") { totalCount } }')["errors"][0]["message"]
@@ -64,10 +77,12 @@ def test_unknown_ids_are_null_and_bad_arguments_are_clear(client):
 
 
 def test_depth_and_alias_limits(client):
-    deep = "{ customer(id: \"C0000001\") { household { members { customer { household { members { customer " \
-           "{ household { members { customer { household { members { customer { id } } } } } } } } } } } } } }"
+    deep = (
+        '{ customer(id: "C0000001") { household { members { customer { household { members { customer '
+        "{ household { members { customer { household { members { customer { id } } } } } } } } } } } } } }"
+    )
     assert "exceeds maximum operation depth" in gql(client, deep)["errors"][0]["message"]
-    aliases = "{ " + " ".join(f"a{i}: customer(id: \"C0000001\") {{ id }}" for i in range(30)) + " }"
+    aliases = "{ " + " ".join(f'a{i}: customer(id: "C0000001") {{ id }}' for i in range(30)) + " }"
     assert "aliases" in gql(client, aliases)["errors"][0]["message"].lower()
 
 
@@ -75,6 +90,7 @@ def test_a_repeated_document_is_validated_once(client):
     """The limits are validation rules; they must not defeat the validation cache. (The cache's
     LRU is strawberry's own, shared per size.)"""
     from strawberry.extensions.validation_cache import _get_validate_cache
+
     q = '{ customer(id: "C0000001") { id name } }'
     gql(client, q)
     before = _get_validate_cache(256).cache_info()
@@ -83,8 +99,10 @@ def test_a_repeated_document_is_validated_once(client):
     after = _get_validate_cache(256).cache_info()
     assert (after.hits - before.hits, after.misses - before.misses) == (3, 0)
     # and a document refused by a limit is refused again from the cache
-    deep = "{ customer(id: \"C0000001\") { household { members { customer { household { members { customer " \
-           "{ household { members { customer { household { members { customer { id } } } } } } } } } } } } } }"
+    deep = (
+        '{ customer(id: "C0000001") { household { members { customer { household { members { customer '
+        "{ household { members { customer { household { members { customer { id } } } } } } } } } } } } } }"
+    )
     for _ in range(2):
         assert "exceeds maximum operation depth" in gql(client, deep)["errors"][0]["message"]
 

@@ -1,6 +1,5 @@
 """The households connection: the household view CRM integrations pull incrementally, with
 `updatedSince`, RM books, filters and flat statement counts."""
-import datetime as dt
 
 import pytest
 import sqlalchemy as sa
@@ -8,9 +7,12 @@ import sqlalchemy as sa
 from clientstrata.graph.record.models import HouseholdMember, HouseholdRollup, Individual
 
 NODE = "id name status aum tier memberCount updatedAt"
-PAGE = """query($first: Int!, $after: String, $since: DateTime, $filter: HouseholdFilter) {
+PAGE = (
+    """query($first: Int!, $after: String, $since: DateTime, $filter: HouseholdFilter) {
   households(first: $first, after: $after, updatedSince: $since, filter: $filter) {
-    totalCount pageInfo { hasNextPage endCursor } edges { cursor node { %s } } } }""" % NODE
+    totalCount pageInfo { hasNextPage endCursor } edges { cursor node { %s } } } }"""
+    % NODE
+)
 LATEST_BALANCE = """
     SELECT hm.household_id, b.account_id, b.month, b.avg_daily_balance
     FROM balances_monthly b JOIN accounts a ON a.account_id = b.account_id
@@ -21,7 +23,9 @@ LATEST_BALANCE = """
 
 
 def ask(app, token, query, **variables):
-    r = app.post("/graphql", json={"query": query, "variables": variables}, headers={"Authorization": f"Bearer {token}"})
+    r = app.post(
+        "/graphql", json={"query": query, "variables": variables}, headers={"Authorization": f"Bearer {token}"}
+    )
     body = r.json()
     assert "errors" not in body, body
     return body["data"]
@@ -44,8 +48,13 @@ def change_balance(engine, ingest_rows, household_id=None, by=1_000_000.0) -> st
     with engine.connect() as conn:
         rows = conn.execute(sa.text(LATEST_BALANCE)).all()
     hid, account, month, balance = next(r for r in rows if household_id in (None, r[0]))
-    ingest_rows({"balances_monthly": [{"account_id": account, "month": month,
-                                       "avg_daily_balance": round(float(balance) + by, 2)}]})
+    ingest_rows(
+        {
+            "balances_monthly": [
+                {"account_id": account, "month": month, "avg_daily_balance": round(float(balance) + by, 2)}
+            ]
+        }
+    )
     return hid
 
 
@@ -63,8 +72,9 @@ def test_households_page_through_every_household_with_rollups(app, make_token, l
     assert any(h["tier"] for h in nodes) and all(h["tier"] is None for h in nodes if h["status"] == "candidate")
 
 
-def test_a_changed_balance_shows_in_updated_since_at_once_and_a_poller_misses_nothing(app, make_token, loaded,
-                                                                                      ingest_rows):
+def test_a_changed_balance_shows_in_updated_since_at_once_and_a_poller_misses_nothing(
+    app, make_token, loaded, ingest_rows
+):
     engine, _ = loaded
     token = make_token("marketing_analyst")
     everything, cursor, total = pull(app, token, since="2000-01-01T00:00:00")
@@ -79,8 +89,9 @@ def test_a_changed_balance_shows_in_updated_since_at_once_and_a_poller_misses_no
     assert [h["id"] for h in by_time] == [h["id"] for h in by_cursor] == [hid]
     assert by_time[0]["aum"] == pytest.approx(old[hid]["aum"] + 1_000_000, abs=0.01)
     assert by_time[0]["updatedAt"] > watermark
-    assert ask(app, token, "query($id: ID!) { household(id: $id) { aum } }", id=hid)["household"]["aum"] \
-        == pytest.approx(by_time[0]["aum"])
+    assert ask(app, token, "query($id: ID!) { household(id: $id) { aum } }", id=hid)["household"][
+        "aum"
+    ] == pytest.approx(by_time[0]["aum"])
     # the next poll, from either the new watermark or the new cursor, repeats nothing
     assert pull(app, token, since=by_time[0]["updatedAt"])[0] == []
     assert pull(app, token, since="2000-01-01T00:00:00", after=cursor2)[0] == []
@@ -94,7 +105,7 @@ def test_changes_during_a_pull_are_neither_missed_nor_repeated(app, make_token, 
     seen = [e["node"] for e in first["edges"]]
     with engine.connect() as conn:
         candidates = [r[0] for r in conn.execute(sa.text(LATEST_BALANCE)).all()]
-    early = next(h for h in candidates if h in {n["id"] for n in seen})      # already pulled
+    early = next(h for h in candidates if h in {n["id"] for n in seen})  # already pulled
     late = next(h for h in reversed(candidates) if h not in {n["id"] for n in seen})  # not yet pulled
     change_balance(engine, ingest_rows, early)
     change_balance(engine, ingest_rows, late)
@@ -116,13 +127,20 @@ def test_filters(app, make_token, loaded):
     cut = sorted(h["aum"] for h in every)[len(every) // 2]
     with loaded[0].connect() as conn:
         branch_of = {}
-        for hid, branch in conn.execute(sa.select(HouseholdMember.household_id, Individual.branch_id)
-                                        .join(Individual, Individual.customer_id == HouseholdMember.customer_id)):
+        for hid, branch in conn.execute(
+            sa.select(HouseholdMember.household_id, Individual.branch_id).join(
+                Individual, Individual.customer_id == HouseholdMember.customer_id
+            )
+        ):
             branch_of.setdefault(hid, set()).add(branch)
     branch = next(iter(branch_of[every[0]["id"]]))
-    cases = [({"tier": tier}, lambda h: h["tier"] == tier), ({"status": "CONFIRMED"}, lambda h: h["status"] == "confirmed"),
-             ({"aumMin": cut}, lambda h: h["aum"] >= cut), ({"aumMax": cut}, lambda h: h["aum"] < cut),
-             ({"branchId": branch}, lambda h: branch in branch_of.get(h["id"], ()))]
+    cases = [
+        ({"tier": tier}, lambda h: h["tier"] == tier),
+        ({"status": "CONFIRMED"}, lambda h: h["status"] == "confirmed"),
+        ({"aumMin": cut}, lambda h: h["aum"] >= cut),
+        ({"aumMax": cut}, lambda h: h["aum"] < cut),
+        ({"branchId": branch}, lambda h: branch in branch_of.get(h["id"], ())),
+    ]
     for flt, keep in cases:
         got, _, total = pull(app, token, first=500, **flt)
         want = [h["id"] for h in every if keep(h)]
@@ -130,17 +148,22 @@ def test_filters(app, make_token, loaded):
         assert len(want) < len(every) or "status" in flt, flt
 
 
-def test_a_relationship_manager_sees_households_with_a_member_in_the_book_and_only_those_members(app, make_token,
-                                                                                                  loaded):
+def test_a_relationship_manager_sees_households_with_a_member_in_the_book_and_only_those_members(
+    app, make_token, loaded
+):
     engine, _ = loaded
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(HouseholdMember.household_id, HouseholdMember.customer_id, Individual.rm_id)
-                            .join(Individual, Individual.customer_id == HouseholdMember.customer_id)).all()
+        rows = conn.execute(
+            sa.select(HouseholdMember.household_id, HouseholdMember.customer_id, Individual.rm_id).join(
+                Individual, Individual.customer_id == HouseholdMember.customer_id
+            )
+        ).all()
     members: dict[str, dict[str, str]] = {}
     for hid, cid, rm in rows:
         members.setdefault(hid, {})[cid] = rm
-    rm = next(rm for ms in members.values() for rm in ms.values()
-              if rm and any(r != rm for r in ms.values()))  # an RM who shares a household with another book
+    rm = next(
+        rm for ms in members.values() for rm in ms.values() if rm and any(r != rm for r in ms.values())
+    )  # an RM who shares a household with another book
     token = make_token("relationship_manager", rm)
     q = PAGE.replace(NODE, NODE + " members { customerId customer { id rmId } }")
     nodes, after, total = [], None, None
@@ -165,11 +188,15 @@ def test_a_relationship_manager_sees_households_with_a_member_in_the_book_and_on
 def test_cursors_belong_to_their_order(app, make_token, loaded):
     token = make_token("marketing_analyst")
     by_id = ask(app, token, PAGE, first=2, after=None, since=None, filter=None)["households"]["pageInfo"]["endCursor"]
-    r = app.post("/graphql", json={"query": PAGE, "variables": {"first": 2, "after": by_id, "since": "2000-01-01T00:00:00"}},
-                 headers={"Authorization": f"Bearer {token}"}).json()
+    r = app.post(
+        "/graphql",
+        json={"query": PAGE, "variables": {"first": 2, "after": by_id, "since": "2000-01-01T00:00:00"}},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
     assert "other order" in r["errors"][0]["message"]
-    r = app.post("/graphql", json={"query": PAGE, "variables": {"first": 5000}},
-                 headers={"Authorization": f"Bearer {token}"}).json()
+    r = app.post(
+        "/graphql", json={"query": PAGE, "variables": {"first": 5000}}, headers={"Authorization": f"Bearer {token}"}
+    ).json()
     assert r["errors"][0]["message"] == "`first` must be between 1 and 1000"
 
 

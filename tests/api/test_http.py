@@ -1,5 +1,6 @@
 """GraphQL over HTTP: media types, status codes and error bodies, checked directly and by the
 graphql-http audit suite and a real JS client (Node, tests/clients/) against a live server."""
+
 import json
 import os
 import shutil
@@ -16,16 +17,19 @@ CLIENTS = Path(__file__).parents[1] / "clients"
 GQL_JSON = "application/graphql-response+json"
 
 
-@pytest.mark.parametrize("accept, expected", [
-    (None, "application/json"),                                  # legacy default
-    ("*/*", "application/json"),
-    ("application/json", "application/json"),
-    (GQL_JSON, GQL_JSON),
-    (f"{GQL_JSON}, application/json;q=0.9", GQL_JSON),
-    (f"application/json, {GQL_JSON};q=0.5", "application/json"),
-    (f"{GQL_JSON};q=0, */*", "application/json"),                # explicitly refused
-    ("text/html", "application/json"),                           # neither: the default, not a 406
-])
+@pytest.mark.parametrize(
+    "accept, expected",
+    [
+        (None, "application/json"),  # legacy default
+        ("*/*", "application/json"),
+        ("application/json", "application/json"),
+        (GQL_JSON, GQL_JSON),
+        (f"{GQL_JSON}, application/json;q=0.9", GQL_JSON),
+        (f"application/json, {GQL_JSON};q=0.5", "application/json"),
+        (f"{GQL_JSON};q=0, */*", "application/json"),  # explicitly refused
+        ("text/html", "application/json"),  # neither: the default, not a 406
+    ],
+)
 def test_negotiation(accept, expected):
     assert negotiate(accept) == expected
 
@@ -43,8 +47,12 @@ def client(loaded, token):
 
 
 def post(client, body, accept=GQL_JSON, **kw):
-    return client.post("/graphql", content=body if isinstance(body, (str, bytes)) else json.dumps(body),
-                       headers={"content-type": "application/json", "accept": accept}, **kw)
+    return client.post(
+        "/graphql",
+        content=body if isinstance(body, (str, bytes)) else json.dumps(body),
+        headers={"content-type": "application/json", "accept": accept},
+        **kw,
+    )
 
 
 def test_a_query_answers_in_the_media_type_the_client_accepts(client):
@@ -57,11 +65,14 @@ def test_a_query_answers_in_the_media_type_the_client_accepts(client):
     assert r.status_code == 200 and r.json()["data"]["customers"]["totalCount"] == 300
 
 
-@pytest.mark.parametrize("query", [
-    "{ customers { totalCount }",                                   # does not parse
-    "{ customers { nosuchfield } }",                                # fails validation
-    "{ " + " ".join(f"a{i}: customers {{ totalCount }}" for i in range(20)) + " }",  # alias limit
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ customers { totalCount }",  # does not parse
+        "{ customers { nosuchfield } }",  # fails validation
+        "{ " + " ".join(f"a{i}: customers {{ totalCount }}" for i in range(20)) + " }",  # alias limit
+    ],
+)
 def test_requests_that_never_execute_are_400_without_data_for_graphql_response_json(client, query):
     r = post(client, {"query": query})
     assert r.status_code == 400 and r.headers["content-type"].startswith(GQL_JSON)
@@ -80,20 +91,31 @@ def test_variables_that_do_not_coerce_are_a_request_error(client):
 def test_field_errors_after_execution_began_are_200(client):
     r = post(client, {"query": "{ customers(first: 5000) { totalCount } }"})
     assert r.status_code == 200
-    assert r.json() == {"data": None, "errors": [{"message": "`first` must be between 1 and 1000",
-                                                  "locations": [{"line": 1, "column": 3}], "path": ["customers"],
-                                                  "extensions": {"code": "INVALID_INPUT"}}]}
+    assert r.json() == {
+        "data": None,
+        "errors": [
+            {
+                "message": "`first` must be between 1 and 1000",
+                "locations": [{"line": 1, "column": 3}],
+                "path": ["customers"],
+                "extensions": {"code": "INVALID_INPUT"},
+            }
+        ],
+    }
 
 
-@pytest.mark.parametrize("body, message", [
-    ('{"query": ', "Unable to parse request body as JSON"),
-    ('"{ customers { totalCount } }"', "must be JSON objects"),
-    ({"qeury": "{ __typename }"}, "No GraphQL query found"),
-    ({"query": 42}, "`query` must be a string"),
-    ({"query": "{ __typename }", "variables": "x"}, "`variables` must be an object"),
-    ({"query": "{ __typename }", "operationName": ["a"]}, "`operationName` must be a string"),
-    ([{"query": "{ __typename }"}], "Batching is not enabled"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ('{"query": ', "Unable to parse request body as JSON"),
+        ('"{ customers { totalCount } }"', "must be JSON objects"),
+        ({"qeury": "{ __typename }"}, "No GraphQL query found"),
+        ({"query": 42}, "`query` must be a string"),
+        ({"query": "{ __typename }", "variables": "x"}, "`variables` must be an object"),
+        ({"query": "{ __typename }", "operationName": ["a"]}, "`operationName` must be a string"),
+        ([{"query": "{ __typename }"}], "Batching is not enabled"),
+    ],
+)
 def test_malformed_requests_are_400_with_a_graphql_error_body(client, body, message):
     for accept in (GQL_JSON, "application/json"):
         r = post(client, body, accept=accept)
@@ -125,8 +147,14 @@ def test_401_is_a_graphql_error_in_the_negotiated_media_type(loaded):
 def node(script: str, *args: str, token: str) -> dict:
     assert shutil.which("node"), "Node.js is needed for the JS client tests"
     assert (CLIENTS / "node_modules").is_dir(), "run `make test-env` (npm ci in tests/clients)"
-    done = subprocess.run(["node", script, *args], cwd=CLIENTS, capture_output=True, text=True, timeout=120,
-                          env={"PATH": os.environ["PATH"], "CLIENTSTRATA_TOKEN": token})
+    done = subprocess.run(
+        ["node", script, *args],
+        cwd=CLIENTS,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": os.environ["PATH"], "CLIENTSTRATA_TOKEN": token},
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -137,8 +165,10 @@ def test_graphql_http_audit_suite_passes_on_the_live_server(loaded, token, serve
     url = serve(create_app(engine, graph)) + "/graphql"
     summary = node("audit.mjs", url, token=token)
     passed = {level: sum(a["name"].startswith(level) for a in summary["passed"]) for level in ("MUST", "SHOULD", "MAY")}
-    print(f"graphql-http audits passed: {passed}; failed: {len(summary['failures'])} MUST, "
-          f"{len(summary['warnings'])} SHOULD, {len(summary['notices'])} MAY")
+    print(
+        f"graphql-http audits passed: {passed}; failed: {len(summary['failures'])} MUST, "
+        f"{len(summary['warnings'])} SHOULD, {len(summary['notices'])} MAY"
+    )
     for level in ("failures", "warnings", "notices"):
         for audit in summary[level]:
             print(f"  {level}: {audit['name']} — {audit['reason']} (status {audit['status']})")

@@ -1,5 +1,6 @@
 """GraphiQL from this server's own assets: the page, its files, and a real Chromium that loads it
 from a live server, runs a query with a bearer token and talks to no other host."""
+
 import hashlib
 import re
 import tempfile
@@ -15,8 +16,16 @@ from clientstrata.api.ide import STATIC_DIR
 from clientstrata.graph.record.models import Individual
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture
@@ -49,7 +58,10 @@ def test_vendored_files_are_the_published_packages_with_their_licences():
         digest, name = line.split()
         assert hashlib.sha256((vendor / name).read_bytes()).hexdigest() == digest, f"{name} was edited"
         assert (vendor / name).parent.joinpath("LICENSE").read_text().startswith("MIT License")
-    for text in ((vendor / "graphiql" / "graphiql.min.js").read_text(), (vendor / "graphiql" / "graphiql.min.css").read_text()):
+    for text in (
+        (vendor / "graphiql" / "graphiql.min.js").read_text(),
+        (vendor / "graphiql" / "graphiql.min.css").read_text(),
+    ):
         assert "unpkg.com" not in text and "sourceMappingURL" not in text
 
 
@@ -62,6 +74,7 @@ def test_the_page_is_only_for_browsers_asking_for_html(anonymous):
 @pytest.mark.slow
 def test_graphiql_runs_a_query_in_chromium_with_no_other_host(loaded, make_token, serve, tmp_path):
     from playwright.sync_api import sync_playwright  # a dev dependency; drives Debian's chromium
+
     assert Path(CHROMIUM).exists(), "run `make test-env` (tests/servers/chromium.sh installs Debian's chromium)"
     engine, graph = loaded
     with engine.connect() as conn:
@@ -70,8 +83,13 @@ def test_graphiql_runs_a_query_in_chromium_with_no_other_host(loaded, make_token
     base = serve(create_app(engine, graph))
     requests, problems = [], []
     with sync_playwright() as p, tempfile.TemporaryDirectory(dir=tmp_path) as profile:
-        browser = p.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True,
-                                                       args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 800})
+        browser = p.chromium.launch_persistent_context(
+            profile,
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 800},
+        )
         browser.on("request", lambda r: requests.append(r.url))
         page = browser.new_page()
         page.on("pageerror", lambda e: problems.append(f"page error: {e}"))

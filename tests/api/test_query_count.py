@@ -1,4 +1,5 @@
 """Dataloaders keep the number of SQL statements per request flat as the page grows."""
+
 import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
@@ -12,8 +13,11 @@ PAGE = """query($first: Int!) { customers(first: $first) { edges { node { id tie
 
 def statements(count_statements, engine, client, token, first: int, page: str = PAGE) -> int:
     with count_statements(engine) as count:
-        r = client.post("/graphql", json={"query": page, "variables": {"first": first}},
-                        headers={"Authorization": f"Bearer {token}"})
+        r = client.post(
+            "/graphql",
+            json={"query": page, "variables": {"first": first}},
+            headers={"Authorization": f"Bearer {token}"},
+        )
     assert r.status_code == 200 and "errors" not in r.json(), r.text
     assert len(r.json()["data"]["customers"]["edges"]) == first
     return count.n
@@ -23,8 +27,9 @@ def statements(count_statements, engine, client, token, first: int, page: str = 
 def test_statements_per_request_do_not_grow_with_the_page(loaded, make_token, role, count_statements):
     engine, graph = loaded
     with engine.connect() as conn:  # the RM with the largest book, so a page of 200 is full
-        rm = conn.execute(sa.text("SELECT rm_id FROM individuals WHERE rm_id IS NOT NULL GROUP BY rm_id "
-                                  "ORDER BY count(*) DESC")).scalar()
+        rm = conn.execute(
+            sa.text("SELECT rm_id FROM individuals WHERE rm_id IS NOT NULL GROUP BY rm_id ORDER BY count(*) DESC")
+        ).scalar()
     token = make_token(role, rm if role == "relationship_manager" else None)
     with TestClient(create_app(engine, graph)) as client:
         sizes = (10, 50, 200) if role != "relationship_manager" else (2, 5, 10)
@@ -41,8 +46,9 @@ def test_the_total_is_counted_only_when_asked_for(loaded, make_token, count_stat
     counted = "query($first: Int!) { customers(first: $first) { totalCount edges { node { id } } } }"
     with TestClient(create_app(engine, graph)) as client:
         without, with_total = (statements(count_statements, engine, client, token, 5, q) for q in (bare, counted))
-        total = client.post("/graphql", json={"query": counted, "variables": {"first": 5}},
-                            headers={"Authorization": f"Bearer {token}"}).json()["data"]["customers"]["totalCount"]
+        total = client.post(
+            "/graphql", json={"query": counted, "variables": {"first": 5}}, headers={"Authorization": f"Bearer {token}"}
+        ).json()["data"]["customers"]["totalCount"]
     assert with_total == without + 1
     with engine.connect() as conn:
         assert total == conn.execute(sa.text("SELECT count(*) FROM individuals")).scalar()

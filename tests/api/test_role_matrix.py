@@ -10,6 +10,7 @@ so a new field or root is covered the day it lands). Each role asks all of them;
   `read_pii`, masked for the rest;
 - no response carries an error.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,17 +20,19 @@ import sqlalchemy as sa
 from graphql import TypeInfo, TypeInfoVisitor, Visitor, get_named_type, is_object_type, parse, visit
 
 from clientstrata.api.schema import schema
-from clientstrata.graph.record.access import Permission, Role, ROLE_PERMISSIONS
+from clientstrata.graph.record.access import ROLE_PERMISSIONS, Permission, Role
 from clientstrata.graph.record.models import Employment, Enterprise, HouseholdMember, Individual
-from clientstrata.jobs.governance.standards import standard_text
 from clientstrata.jobs.governance.overrides import approve_override, propose_override
+from clientstrata.jobs.governance.standards import standard_text
 from clientstrata.jobs.runs.whatif_requests import queue_whatif, run_queued_whatif
 
 CUSTOMER_ID = re.compile(r"^C\d{7}$")
 PII_FIELDS = {"idNumber", "phone", "address", "accountNumber"}
 
-TAG = "dimension value label labelZh score explanation inputs standardVersion runId computedValue overrideId " \
-      "overriddenBy overrideReason"
+TAG = (
+    "dimension value label labelZh score explanation inputs standardVersion runId computedValue overrideId "
+    "overriddenBy overrideReason"
+)
 RM = "id name grade hiredOn branch { id name region city }"
 ALERT = "id runId customerId rmId type severity reason details status createdAt acknowledgedBy acknowledgedAt"
 RUN = "id status kind requestedBy standardVersion standardSha256 startedAt publishedAt customerCount error"
@@ -45,8 +48,10 @@ CUSTOMER_360 = f"""{PERSON} tags {{ {TAG} }} asOf: tags(asOf: "2100-01-01") {{ d
   household {{ {HOUSEHOLD} members {{ role aum customerId customer {{ {PERSON} }} }} }}
   alerts {{ {ALERT} customer {{ {PERSON} }} }}
   feedback {{ id customerId kind score text recordedBy recordedAt }}"""
-OVERRIDE_FIELDS = ("id customerId dimension value labelZh labelEn reason status proposedBy proposedAt decidedBy "
-                   "decidedAt decisionNote expiresOn revokedBy revokedAt")
+OVERRIDE_FIELDS = (
+    "id customerId dimension value labelZh labelEn reason status proposedBy proposedAt decidedBy "
+    "decidedAt decisionNote expiresOn revokedBy revokedAt"
+)
 WHATIF_FIELDS = """id status requestedBy requestedAt startedAt finishedAt standardVersion standardSha256 sample error
   report { standardVersion standardSha256 baseRunId published moved dimensions { dimension customers moved
            fromTo { fromValue toValue customers } sample { customerId fromValue toValue } } }"""
@@ -56,31 +61,48 @@ ENTERPRISE = f"""id name industry size registeredCapital annualRevenue foundedOn
 
 # root field -> (query, the variables it is asked with: "mine" lies in the RM's book, "other" does not)
 PATHS: dict[str, tuple[str, list[str]]] = {
-    "customers": (f"""{{ customers(first: 60) {{ totalCount {PAGE}
-                         edges {{ cursor node {{ {CUSTOMER_360} }} }} }} }}""", [""]),
+    "customers": (
+        f"""{{ customers(first: 60) {{ totalCount {PAGE}
+                         edges {{ cursor node {{ {CUSTOMER_360} }} }} }} }}""",
+        [""],
+    ),
     "customer": (f"query($id: ID!) {{ customer(id: $id) {{ {CUSTOMER_360} }} }}", ["mine", "other"]),
     "customerTable": (f"{{ customerTable(first: 1000) {{ columns rows totalCount {PAGE} }} }}", [""]),
-    "households": (f"""{{ households(first: 200) {{ totalCount {PAGE} edges {{ cursor node {{ {HOUSEHOLD}
-                       members {{ role aum customerId customer {{ {PERSON} }} }} }} }} }} }}""", [""]),
-    "household": (f"""query($id: ID!) {{ household(id: $id) {{ {HOUSEHOLD}
-                      members {{ role aum customerId customer {{ {CUSTOMER_360} }} }} }} }}""", ["mine", "other"]),
+    "households": (
+        f"""{{ households(first: 200) {{ totalCount {PAGE} edges {{ cursor node {{ {HOUSEHOLD}
+                       members {{ role aum customerId customer {{ {PERSON} }} }} }} }} }} }}""",
+        [""],
+    ),
+    "household": (
+        f"""query($id: ID!) {{ household(id: $id) {{ {HOUSEHOLD}
+                      members {{ role aum customerId customer {{ {CUSTOMER_360} }} }} }} }}""",
+        ["mine", "other"],
+    ),
     "enterprise": (f"query($id: ID!) {{ enterprise(id: $id) {{ {ENTERPRISE} }} }}", ["mine", "other"]),
-    "alerts": (f"{{ alerts(first: 500) {{ {PAGE} edges {{ cursor node {{ {ALERT} customer {{ {PERSON} }} }} }} }} }}",
-               [""]),
+    "alerts": (
+        f"{{ alerts(first: 500) {{ {PAGE} edges {{ cursor node {{ {ALERT} customer {{ {PERSON} }} }} }} }} }}",
+        [""],
+    ),
     "override": (f"query($id: Int!) {{ override(id: $id) {{ {OVERRIDE_FIELDS} }} }}", ["mine", "other"]),
     "overrides": (f"{{ overrides(first: 1000) {{ {PAGE} edges {{ cursor node {{ {OVERRIDE_FIELDS} }} }} }} }}", [""]),
-    "classificationChanges": (f"""{{ classificationChanges(first: 9999) {{ {PAGE} edges {{ cursor node {{
+    "classificationChanges": (
+        f"""{{ classificationChanges(first: 9999) {{ {PAGE} edges {{ cursor node {{
                                    seq at source runId overrideId customerId dimension oldValue newValue }} }} }} }}""",
-                              [""]),
+        [""],
+    ),
 }
 # roots that answer with counts rather than customers: a relationship manager's add up to their book
 AGGREGATES: dict[str, tuple[str, object]] = {
-    "segments": ("""{ segments(dimension: "wealth_tier") { value label labelZh customers share meanScore
+    "segments": (
+        """{ segments(dimension: "wealth_tier") { value label labelZh customers share meanScore
                       aumTotal aumAvg description descriptionZh } }""",
-                 lambda data: sum(s["customers"] for s in data)),
-    "migration": ("""{ migration(fromRun: 1, toRun: 1, dimension: "wealth_tier") { fromRun toRun dimension
+        lambda data: sum(s["customers"] for s in data),
+    ),
+    "migration": (
+        """{ migration(fromRun: 1, toRun: 1, dimension: "wealth_tier") { fromRun toRun dimension
                        customers moved cells { fromValue toValue customers } } }""",
-                  lambda data: sum(c["customers"] for c in data["cells"])),
+        lambda data: sum(c["customers"] for c in data["cells"]),
+    ),
 }
 # roots about the system rather than customers, and the permission they need (None: any role)
 SYSTEM_ROOTS: dict[str, tuple[str, Permission | None]] = {
@@ -88,33 +110,55 @@ SYSTEM_ROOTS: dict[str, tuple[str, Permission | None]] = {
     "run": (f"{{ run(id: 1) {{ {RUN} }} }}", None),
     # the report names movers from every book: only roles that may ask for a what-if read one
     "whatIf": (f"{{ whatIf(id: 1) {{ {WHATIF_FIELDS} }} }}", Permission.WHATIF),
-    "auditLog": (f"""{{ auditLog(first: 100) {{ {PAGE} edges {{ cursor node {{
-                      id at actor action entityType entityId details }} }} }} }}""", Permission.READ_AUDIT),
+    "auditLog": (
+        f"""{{ auditLog(first: 100) {{ {PAGE} edges {{ cursor node {{
+                      id at actor action entityType entityId details }} }} }} }}""",
+        Permission.READ_AUDIT,
+    ),
 }
 
 ERR = "... on Error { code message } ... on NotFound { kind key }"
 OVERRIDE = f"... on Override {{ {OVERRIDE_FIELDS} }}"
 # mutation -> (document, permission); ids that do not exist, so a role that may act gets NotFound
 MUTATIONS: dict[str, tuple[str, Permission]] = {
-    "startRun": (f"mutation {{ startRun {{ __typename ... on ClassificationRun {{ {RUN} }} ... on Error {{ code }} }} }}",
-                 Permission.START_RUN),
-    "whatIf": (f"""mutation {{ whatIf(standard: "version: [") {{ __typename ... on Error {{ code message }}
+    "startRun": (
+        f"mutation {{ startRun {{ __typename ... on ClassificationRun {{ {RUN} }} ... on Error {{ code }} }} }}",
+        Permission.START_RUN,
+    ),
+    "whatIf": (
+        f"""mutation {{ whatIf(standard: "version: [") {{ __typename ... on Error {{ code message }}
                    ... on InvalidStandard {{ line key }} ... on WhatIf {{ {WHATIF_FIELDS} }} }} }}""",
-               Permission.WHATIF),
-    "proposeOverride": ("""mutation($id: ID!) { proposeOverride(input: {customerId: $id, dimension: "wealth_tier",
-                           value: "wealth", reason: "role matrix"}) { __typename %s %s } }""" % (OVERRIDE, ERR),
-                        Permission.PROPOSE_OVERRIDE),
-    "approveOverride": (f"mutation {{ approveOverride(id: 987654) {{ __typename {OVERRIDE} {ERR} }} }}",
-                        Permission.DECIDE_OVERRIDE),
-    "rejectOverride": (f'mutation {{ rejectOverride(id: 987654, note: "no") {{ __typename {OVERRIDE} {ERR} }} }}',
-                       Permission.DECIDE_OVERRIDE),
-    "revokeOverride": (f'mutation {{ revokeOverride(id: 987654, reason: "no") {{ __typename {OVERRIDE} {ERR} }} }}',
-                       Permission.DECIDE_OVERRIDE),
-    "acknowledgeAlert": (f"mutation {{ acknowledgeAlert(id: 987654) {{ __typename ... on Alert {{ {ALERT} }} {ERR} }} }}",
-                         Permission.ACKNOWLEDGE_ALERT),
-    "recordFeedback": ("""mutation($id: ID!) { recordFeedback(input: {customerId: $id, kind: "compliment",
+        Permission.WHATIF,
+    ),
+    "proposeOverride": (
+        """mutation($id: ID!) { proposeOverride(input: {customerId: $id, dimension: "wealth_tier",
+                           value: "wealth", reason: "role matrix"}) { __typename %s %s } }"""
+        % (OVERRIDE, ERR),
+        Permission.PROPOSE_OVERRIDE,
+    ),
+    "approveOverride": (
+        f"mutation {{ approveOverride(id: 987654) {{ __typename {OVERRIDE} {ERR} }} }}",
+        Permission.DECIDE_OVERRIDE,
+    ),
+    "rejectOverride": (
+        f'mutation {{ rejectOverride(id: 987654, note: "no") {{ __typename {OVERRIDE} {ERR} }} }}',
+        Permission.DECIDE_OVERRIDE,
+    ),
+    "revokeOverride": (
+        f'mutation {{ revokeOverride(id: 987654, reason: "no") {{ __typename {OVERRIDE} {ERR} }} }}',
+        Permission.DECIDE_OVERRIDE,
+    ),
+    "acknowledgeAlert": (
+        f"mutation {{ acknowledgeAlert(id: 987654) {{ __typename ... on Alert {{ {ALERT} }} {ERR} }} }}",
+        Permission.ACKNOWLEDGE_ALERT,
+    ),
+    "recordFeedback": (
+        """mutation($id: ID!) { recordFeedback(input: {customerId: $id, kind: "compliment",
                           text: "role matrix"}) { __typename ... on Feedback { id customerId kind score text
-                          recordedBy recordedAt } %s } }""" % ERR, Permission.RECORD_FEEDBACK),
+                          recordedBy recordedAt } %s } }"""
+        % ERR,
+        Permission.RECORD_FEEDBACK,
+    ),
 }
 
 
@@ -150,8 +194,12 @@ def _selected_fields(query: str) -> set[tuple[str, str]]:
 
 
 def _documents() -> list[str]:
-    return [q for q, _ in PATHS.values()] + [q for q, _ in AGGREGATES.values()] + \
-        [q for q, _ in SYSTEM_ROOTS.values()] + [q for q, _ in MUTATIONS.values()]
+    return (
+        [q for q, _ in PATHS.values()]
+        + [q for q, _ in AGGREGATES.values()]
+        + [q for q, _ in SYSTEM_ROOTS.values()]
+        + [q for q, _ in MUTATIONS.values()]
+    )
 
 
 def test_the_matrix_reaches_every_root_field_and_every_nested_field():
@@ -195,8 +243,10 @@ def _targets(engine) -> tuple[str, dict[str, dict[str, str]], set[str]]:
     mine_customer = next(iter(sorted(households[mixed_household] & book)))
     ids = {
         "customer": {"mine": mine_customer, "other": next(c for c in sorted(people) if c not in book)},
-        "household": {"mine": mixed_household,
-                      "other": next(h for h, ms in sorted(households.items()) if not ms & book)},
+        "household": {
+            "mine": mixed_household,
+            "other": next(h for h, ms in sorted(households.items()) if not ms & book),
+        },
         "enterprise": {"mine": mixed_firm, "other": next(e for e, r in sorted(firms.items()) if r != rm)},
     }
     assert employs.get(mixed_firm, set()) - book, "the test bank needs an RM's enterprise employing others' customers"
@@ -217,8 +267,9 @@ def _governance_records(engine, graph, ids: dict, book: set[str]) -> None:
 
 
 def _ask(app, token, query, variables=None) -> tuple[int, dict]:
-    r = app.post("/graphql", json={"query": query, "variables": variables or {}},
-                 headers={"Authorization": f"Bearer {token}"})
+    r = app.post(
+        "/graphql", json={"query": query, "variables": variables or {}}, headers={"Authorization": f"Bearer {token}"}
+    )
     return r.status_code, r.json()
 
 
@@ -227,8 +278,12 @@ def test_every_role_on_every_path(app, make_token, loaded):
     rm, ids, book = _targets(engine)
     _governance_records(engine, graph, ids, book)
     with engine.connect() as conn:
-        pii = {c: {"idNumber": i, "phone": p, "address": a} for c, i, p, a in conn.execute(
-            sa.select(Individual.customer_id, Individual.id_number, Individual.phone, Individual.address))}
+        pii = {
+            c: {"idNumber": i, "phone": p, "address": a}
+            for c, i, p, a in conn.execute(
+                sa.select(Individual.customer_id, Individual.id_number, Individual.phone, Individual.address)
+            )
+        }
     problems: list[str] = []
     cells = 0
     for role in Role:
@@ -300,7 +355,7 @@ def test_every_role_on_every_mutation(app, make_token, loaded):
         token = make_token(role.value, rm if role is Role.RELATIONSHIP_MANAGER else None)
         confined = Permission.ALL_BOOKS not in ROLE_PERMISSIONS[role]
         for name, (doc, permission) in MUTATIONS.items():
-            for variant in (["mine", "other"] if "$id" in doc else [""]):
+            for variant in ["mine", "other"] if "$id" in doc else [""]:
                 cells += 1
                 where = f"{role.value} × {name}" + (f"({variant})" if variant else "")
                 status, body = _ask(app, token, doc, {"id": ids["customer"][variant]} if variant else None)

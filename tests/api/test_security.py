@@ -1,4 +1,5 @@
 """Authentication, a relationship manager's book, PII masking per role and its audit trail."""
+
 import sqlalchemy as sa
 
 from clientstrata.graph.record.models import AuditEntry, HouseholdMember, Individual
@@ -28,9 +29,11 @@ def test_health_and_readiness_are_open(app):
 
 def _book(engine):
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(Individual.customer_id, Individual.rm_id, HouseholdMember.household_id)
-                            .join(HouseholdMember, HouseholdMember.customer_id == Individual.customer_id,
-                                  isouter=True)).all()
+        rows = conn.execute(
+            sa.select(Individual.customer_id, Individual.rm_id, HouseholdMember.household_id).join(
+                HouseholdMember, HouseholdMember.customer_id == Individual.customer_id, isouter=True
+            )
+        ).all()
     return rows
 
 
@@ -70,14 +73,22 @@ def test_pii_is_shown_to_roles_that_need_it_and_every_read_is_audited(app, make_
     _, masked = ask(app, make_token("marketing_analyst"), q)
     assert "*" in masked["data"]["customer"]["idNumber"] and "****" in masked["data"]["customer"]["phone"]
     with engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(AuditEntry)
-                            .where(AuditEntry.action == "pii.read")).scalar_one() == 0
+        assert (
+            conn.execute(
+                sa.select(sa.func.count()).select_from(AuditEntry).where(AuditEntry.action == "pii.read")
+            ).scalar_one()
+            == 0
+        )
     _, clear = ask(app, make_token("risk_officer"), q)
     with engine.connect() as conn:
-        full = conn.execute(sa.select(Individual.id_number, Individual.phone)
-                            .where(Individual.customer_id == "C0000001")).one()
-        audit = conn.execute(sa.select(AuditEntry.actor, AuditEntry.action, AuditEntry.entity_id,
-                                       AuditEntry.details).where(AuditEntry.action == "pii.read")).all()
+        full = conn.execute(
+            sa.select(Individual.id_number, Individual.phone).where(Individual.customer_id == "C0000001")
+        ).one()
+        audit = conn.execute(
+            sa.select(AuditEntry.actor, AuditEntry.action, AuditEntry.entity_id, AuditEntry.details).where(
+                AuditEntry.action == "pii.read"
+            )
+        ).all()
     assert clear["data"]["customer"] == {"idNumber": full.id_number, "phone": full.phone}
     assert sorted(a.details["field"] for a in audit) == ["id_number", "phone"]
     assert {(a.actor, a.action, a.entity_id) for a in audit} == {("test risk_officer", "pii.read", "C0000001")}

@@ -1,5 +1,6 @@
 """The server's listening sockets: accepted connections must get TCP_NODELAY, or every keep-alive
 response waits for the client's delayed ACK (uvicorn binds its own as protocol 0)."""
+
 import asyncio
 import socket
 

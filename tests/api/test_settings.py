@@ -1,5 +1,6 @@
 """The API's limits and switches: read from the environment once, with documented defaults,
 malformed values refused by name; and each one in force on a running app."""
+
 import pytest
 from starlette.testclient import TestClient
 
@@ -9,23 +10,37 @@ from clientstrata.graph.errors import InvalidInput
 
 
 def test_defaults_and_environment():
-    assert ApiSettings.from_env({}) == ApiSettings(max_body_bytes=1048576, max_depth=10, max_aliases=15,
-                                                   max_tokens=2000, introspection=True, cors_origins=())
-    env = {"CLIENTSTRATA_MAX_BODY_BYTES": "65536", "CLIENTSTRATA_MAX_DEPTH": "6", "CLIENTSTRATA_MAX_ALIASES": "3",
-           "CLIENTSTRATA_MAX_TOKENS": "500", "CLIENTSTRATA_INTROSPECTION": "0",
-           "CLIENTSTRATA_CORS_ORIGINS": "https://crm.bank.example, http://rm-workbench.intranet:8080/"}
+    assert ApiSettings.from_env({}) == ApiSettings(
+        max_body_bytes=1048576, max_depth=10, max_aliases=15, max_tokens=2000, introspection=True, cors_origins=()
+    )
+    env = {
+        "CLIENTSTRATA_MAX_BODY_BYTES": "65536",
+        "CLIENTSTRATA_MAX_DEPTH": "6",
+        "CLIENTSTRATA_MAX_ALIASES": "3",
+        "CLIENTSTRATA_MAX_TOKENS": "500",
+        "CLIENTSTRATA_INTROSPECTION": "0",
+        "CLIENTSTRATA_CORS_ORIGINS": "https://crm.bank.example, http://rm-workbench.intranet:8080/",
+    }
     assert ApiSettings.from_env(env) == ApiSettings(
-        max_body_bytes=65536, max_depth=6, max_aliases=3, max_tokens=500, introspection=False,
-        cors_origins=("https://crm.bank.example", "http://rm-workbench.intranet:8080"))
+        max_body_bytes=65536,
+        max_depth=6,
+        max_aliases=3,
+        max_tokens=500,
+        introspection=False,
+        cors_origins=("https://crm.bank.example", "http://rm-workbench.intranet:8080"),
+    )
 
 
-@pytest.mark.parametrize("name, value, says", [
-    ("CLIENTSTRATA_MAX_BODY_BYTES", "1MB", "CLIENTSTRATA_MAX_BODY_BYTES must be a positive integer, not '1MB'"),
-    ("CLIENTSTRATA_MAX_DEPTH", "0", "CLIENTSTRATA_MAX_DEPTH must be a positive integer"),
-    ("CLIENTSTRATA_INTROSPECTION", "maybe", "CLIENTSTRATA_INTROSPECTION must be 1 or 0"),
-    ("CLIENTSTRATA_CORS_ORIGINS", "*", "'*' is not one"),
-    ("CLIENTSTRATA_CORS_ORIGINS", "crm.bank.example", "'crm.bank.example' is not one"),
-])
+@pytest.mark.parametrize(
+    "name, value, says",
+    [
+        ("CLIENTSTRATA_MAX_BODY_BYTES", "1MB", "CLIENTSTRATA_MAX_BODY_BYTES must be a positive integer, not '1MB'"),
+        ("CLIENTSTRATA_MAX_DEPTH", "0", "CLIENTSTRATA_MAX_DEPTH must be a positive integer"),
+        ("CLIENTSTRATA_INTROSPECTION", "maybe", "CLIENTSTRATA_INTROSPECTION must be 1 or 0"),
+        ("CLIENTSTRATA_CORS_ORIGINS", "*", "'*' is not one"),
+        ("CLIENTSTRATA_CORS_ORIGINS", "crm.bank.example", "'crm.bank.example' is not one"),
+    ],
+)
 def test_malformed_values_are_refused_by_name(name, value, says):
     with pytest.raises(InvalidInput) as err:
         ApiSettings.from_env({name: value})
@@ -45,6 +60,7 @@ def app_with(loaded, make_token, monkeypatch):
         client = TestClient(create_app(engine, graph), headers={"Authorization": f"Bearer {token}"})
         clients.append(client.__enter__())
         return client
+
     yield build
     for c in clients:
         c.__exit__(None, None, None)
@@ -88,8 +104,14 @@ def test_introspection_can_be_switched_off(app_with):
 
 
 def preflight(client, origin):
-    return client.options("/graphql", headers={"Origin": origin, "Access-Control-Request-Method": "POST",
-                                               "Access-Control-Request-Headers": "authorization, content-type"})
+    return client.options(
+        "/graphql",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+    )
 
 
 def test_cors_is_closed_by_default(app_with):
@@ -110,8 +132,11 @@ def test_cors_admits_the_listed_origins_only(app_with):
     assert "access-control-allow-credentials" not in allowed.headers  # tokens travel in a header, not cookies
     refused = preflight(client, "https://evil.example")
     assert refused.status_code == 400 and "access-control-allow-origin" not in refused.headers
-    r = client.post("/graphql", json={"query": "{ customers { totalCount } }"},
-                    headers={"Origin": "https://crm.bank.example"})
+    r = client.post(
+        "/graphql", json={"query": "{ customers { totalCount } }"}, headers={"Origin": "https://crm.bank.example"}
+    )
     assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "https://crm.bank.example"
-    r = client.post("/graphql", json={"query": "{ customers { totalCount } }"}, headers={"Origin": "https://evil.example"})
+    r = client.post(
+        "/graphql", json={"query": "{ customers { totalCount } }"}, headers={"Origin": "https://evil.example"}
+    )
     assert "access-control-allow-origin" not in r.headers

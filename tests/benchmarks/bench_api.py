@@ -10,6 +10,7 @@ PostgreSQL: set CLIENTSTRATA_DATABASE_URL (else SQLite in --workdir). The load g
 the machine with the server, so the figures are a floor for a dedicated API host.
 The bank is generated, ingested, synced and classified once into --workdir and reused.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,10 +58,12 @@ def prepare(workdir: Path, customers: int, env: dict) -> dict:
         return json.loads(marker.read_text())
     workdir.mkdir(parents=True, exist_ok=True)
     timings = {}
-    for name, args in [("generate", ("generate", "--customers", str(customers), "--seed", "7",
-                                     "--out", str(workdir / "bundle"))),
-                       ("ingest", ("ingest", str(workdir / "bundle"))), ("sync_graph", ("sync-graph",)),
-                       ("classify", ("classify",))]:
+    for name, args in [
+        ("generate", ("generate", "--customers", str(customers), "--seed", "7", "--out", str(workdir / "bundle"))),
+        ("ingest", ("ingest", str(workdir / "bundle"))),
+        ("sync_graph", ("sync-graph",)),
+        ("classify", ("classify",)),
+    ]:
         t = time.perf_counter()
         _run(env, *args)
         timings[name] = round(time.perf_counter() - t, 1)
@@ -97,12 +100,19 @@ async def load(url: str, token: str, query: str, variables, concurrency: int, re
                 latencies.append((time.perf_counter() - t) * 1000)
                 if r.status_code != 200 or "errors" in r.json():
                     errors += 1
+
         start = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         wall = time.perf_counter() - start
-    return {"concurrency": concurrency, "requests": requests, "errors": errors,
-            "rps": round(requests / wall, 1), "p50_ms": round(_pct(latencies, 50), 1),
-            "p99_ms": round(_pct(latencies, 99), 1), "mean_ms": round(statistics.fmean(latencies), 1)}
+    return {
+        "concurrency": concurrency,
+        "requests": requests,
+        "errors": errors,
+        "rps": round(requests / wall, 1),
+        "p50_ms": round(_pct(latencies, 50), 1),
+        "p99_ms": round(_pct(latencies, 99), 1),
+        "mean_ms": round(statistics.fmean(latencies), 1),
+    }
 
 
 def statements_per_request(env: dict, token: str) -> dict:
@@ -113,9 +123,12 @@ def statements_per_request(env: dict, token: str) -> dict:
 
     from clientstrata.api.app import create_app
     from clientstrata.graph.record.db import get_engine
+
     engine = get_engine()
-    page = ("query($n: Int!) { customers(first: $n) { edges { node { id tier tags { dimension value } "
-            "holdings { family } household { id members { customer { id } } } } } } }")
+    page = (
+        "query($n: Int!) { customers(first: $n) { edges { node { id tier tags { dimension value } "
+        "holdings { family } household { id members { customer { id } } } } } } }"
+    )
     out = {}
     with TestClient(create_app(engine)) as client:
         for n in (10, 100, 1000):
@@ -124,9 +137,11 @@ def statements_per_request(env: dict, token: str) -> dict:
             def counter(*_):
                 nonlocal count
                 count += 1
+
             sa.event.listen(engine, "before_cursor_execute", counter)
-            client.post("/graphql", json={"query": page, "variables": {"n": n}},
-                        headers={"Authorization": f"Bearer {token}"})
+            client.post(
+                "/graphql", json={"query": page, "variables": {"n": n}}, headers={"Authorization": f"Bearer {token}"}
+            )
             sa.event.remove(engine, "before_cursor_execute", counter)
             out[str(n)] = count
     return out
@@ -144,9 +159,11 @@ def main() -> None:
     args = ap.parse_args()
     load_at_start = round(os.getloadavg()[0], 2)  # the machine may be shared: say how busy it was
     workdir = args.workdir or Path(f"/tmp/clientstrata-bench-api-{args.customers}-{args.graph}")
-    env = {**os.environ, "CLIENTSTRATA_PROGRESS": "0",
-           "CLIENTSTRATA_DATABASE_URL": os.environ.get("CLIENTSTRATA_DATABASE_URL")
-           or f"sqlite:///{workdir / 'bench.db'}"}
+    env = {
+        **os.environ,
+        "CLIENTSTRATA_PROGRESS": "0",
+        "CLIENTSTRATA_DATABASE_URL": os.environ.get("CLIENTSTRATA_DATABASE_URL") or f"sqlite:///{workdir / 'bench.db'}",
+    }
     if args.graph == "neo4j":
         env.setdefault("CLIENTSTRATA_NEO4J_URI", "bolt://127.0.0.1:7687")
     else:
@@ -156,8 +173,12 @@ def main() -> None:
     token = _run(env, "token", "create", "--role", "risk_officer", "--name", "benchmark")["token"]
 
     port = _free_port()
-    server = subprocess.Popen([*CLI, "serve", "--port", str(port), "--workers", str(args.workers)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [*CLI, "serve", "--port", str(port), "--workers", str(args.workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}/graphql"
     try:
         for _ in range(200):
@@ -168,8 +189,10 @@ def main() -> None:
                 time.sleep(0.2)
         ids = [f"C{i:07d}" for i in range(1, args.customers + 1)]
         cursors = [None] + [encode_cursor(c) for c in random.Random(1).sample(ids, 200)]
-        variables = {"customer_360": lambda: {"id": random.choice(ids)},
-                     "customers_page_100": lambda: {"after": random.choice(cursors)}}
+        variables = {
+            "customer_360": lambda: {"id": random.choice(ids)},
+            "customers_page_100": lambda: {"after": random.choice(cursors)},
+        }
         results = {}
         for name, query in QUERIES.items():
             # warm the pools and the caches (SQLite pages, Neo4j's page cache and JIT) first
@@ -178,20 +201,35 @@ def main() -> None:
             for c in (int(x) for x in args.concurrency.split(",")):
                 r = asyncio.run(load(url, token, query, variables[name], c, args.requests))
                 results[name].append(r)
-                print(f"  {name:<20} c={c:<3} {r['rps']:>7} req/s  p50 {r['p50_ms']:>7} ms  "
-                      f"p99 {r['p99_ms']:>7} ms  errors {r['errors']}", flush=True)
+                print(
+                    f"  {name:<20} c={c:<3} {r['rps']:>7} req/s  p50 {r['p50_ms']:>7} ms  "
+                    f"p99 {r['p99_ms']:>7} ms  errors {r['errors']}",
+                    flush=True,
+                )
     finally:
         server.terminate()
         server.wait(30)
     stmts = statements_per_request(env, token)
     print(f"  SQL statements per customers request by page size: {stmts}")
-    out = {"customers": args.customers, "graph": args.graph, "database": env["CLIENTSTRATA_DATABASE_URL"].split(":")[0],
-           "machine": {"cores": os.cpu_count(), "python": platform.python_version(),
-                       "load_avg_1m_at_start": load_at_start, "load_avg_1m_at_end": round(os.getloadavg()[0], 2)},
-           "workers": args.workers, "warmup_requests": args.warmup,
-           "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                    cwd=HERE).stdout.strip(),
-           "prepare_seconds": prep, "results": results, "sql_statements_per_request": stmts}
+    out = {
+        "customers": args.customers,
+        "graph": args.graph,
+        "database": env["CLIENTSTRATA_DATABASE_URL"].split(":")[0],
+        "machine": {
+            "cores": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_avg_1m_at_start": load_at_start,
+            "load_avg_1m_at_end": round(os.getloadavg()[0], 2),
+        },
+        "workers": args.workers,
+        "warmup_requests": args.warmup,
+        "commit": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE
+        ).stdout.strip(),
+        "prepare_seconds": prep,
+        "results": results,
+        "sql_statements_per_request": stmts,
+    }
     dest = HERE / "results" / f"api-{args.customers}-{args.graph}.json"
     dest.parent.mkdir(exist_ok=True)
     dest.write_text(json.dumps(out, indent=2))

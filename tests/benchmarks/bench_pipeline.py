@@ -21,6 +21,7 @@ add to the same JSON:
     bench_pipeline.py --customers 1000000 --workdir /data/b1m --stages generate
     bench_pipeline.py --customers 1000000 --workdir /data/b1m --stages ingest sync-graph --merge
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,7 +64,17 @@ print(json.dumps(shape))
 def _stages(n: int, seed: int, work: Path) -> dict[str, list[str]]:
     cli = [sys.executable, "-m", "clientstrata.cli.main"]
     return {
-        "generate": [*cli, "generate", "--customers", str(n), "--seed", str(seed), "--out", str(work / "bundle"), "--json"],
+        "generate": [
+            *cli,
+            "generate",
+            "--customers",
+            str(n),
+            "--seed",
+            str(seed),
+            "--out",
+            str(work / "bundle"),
+            "--json",
+        ],
         "ingest": [*cli, "ingest", str(work / "bundle"), "--json"],
         "sync-graph": [*cli, "sync-graph", "--json"],
         "features": [sys.executable, "-c", _FEATURES],
@@ -85,6 +96,7 @@ class _TreeSampler(threading.Thread):
     def run(self) -> None:
         try:
             import psutil
+
             root = psutil.Process(self.pid)
         except Exception:  # psutil missing or the process already gone
             return
@@ -127,15 +139,29 @@ def run_stage(name: str, cmd: list[str], env: dict, log: Path, n: int) -> dict:
         output = {"last_line": lines[-1][:500]}
     cpu = usage.ru_utime + usage.ru_stime
     rows = (output or {}).get("read") if name == "ingest" and isinstance(output, dict) else None
-    extra = {"rows_read": rows, "rows_per_second": round(rows / seconds, 1),
-             "rows_per_cpu_second": round(rows / cpu, 1) if cpu else None} if rows else {}
-    return {"stage": name, "seconds": round(seconds, 2), "customers_per_second": round(n / seconds, 1),
-            **extra,
-            "peak_rss_mb": round(max(maxrss, tree) / 2**20, 1), "peak_rss_process_mb": round(maxrss / 2**20, 1),
-            "peak_rss_tree_sampled_mb": round(tree / 2**20, 1) if tree else None,
-            "cpu_user_s": round(usage.ru_utime, 2), "cpu_system_s": round(usage.ru_stime, 2),
-            "load_avg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],  # shared machine: context
-            "exit_code": proc.returncode, "output": output}
+    extra = (
+        {
+            "rows_read": rows,
+            "rows_per_second": round(rows / seconds, 1),
+            "rows_per_cpu_second": round(rows / cpu, 1) if cpu else None,
+        }
+        if rows
+        else {}
+    )
+    return {
+        "stage": name,
+        "seconds": round(seconds, 2),
+        "customers_per_second": round(n / seconds, 1),
+        **extra,
+        "peak_rss_mb": round(max(maxrss, tree) / 2**20, 1),
+        "peak_rss_process_mb": round(maxrss / 2**20, 1),
+        "peak_rss_tree_sampled_mb": round(tree / 2**20, 1) if tree else None,
+        "cpu_user_s": round(usage.ru_utime, 2),
+        "cpu_system_s": round(usage.ru_stime, 2),
+        "load_avg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],  # shared machine: context
+        "exit_code": proc.returncode,
+        "output": output,
+    }
 
 
 def profile_stage(name: str, cmd: list[str], env: dict, work: Path, top: int = 25) -> str:
@@ -149,6 +175,7 @@ def profile_stage(name: str, cmd: list[str], env: dict, work: Path, top: int = 2
         pcmd = [sys.executable, "-m", "cProfile", "-o", str(prof), str(script)]
     subprocess.run(pcmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, check=False)
     from io import StringIO
+
     buf = StringIO()
     stats = pstats.Stats(str(prof), stream=buf)
     stats.sort_stats("tottime").print_stats(top)
@@ -161,14 +188,22 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--customers", type=int, default=1_000_000)
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES),
-                   help="stages to run (each needs the ones before it; default: all)")
+    p.add_argument(
+        "--stages",
+        nargs="+",
+        choices=STAGES,
+        default=list(STAGES),
+        help="stages to run (each needs the ones before it; default: all)",
+    )
     p.add_argument("--out", type=Path, help="JSON result file (default: results/pipeline-<N>.json)")
     p.add_argument("--workdir", type=Path, help="where the bundle and database go; kept (default: a temp dir, removed)")
     p.add_argument("--keep", action="store_true", help="keep the temp dir")
     p.add_argument("--profile", choices=STAGES, help="afterwards, re-run this stage under cProfile")
-    p.add_argument("--merge", action="store_true",
-                   help="keep the other stages' results already in the JSON file (stages run in parts)")
+    p.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the other stages' results already in the JSON file (stages run in parts)",
+    )
     args = p.parse_args(argv)
 
     n = args.customers
@@ -186,9 +221,12 @@ def main(argv: list[str] | None = None) -> int:
             r = run_stage(name, cmds[name], env, work / f"{name}.log", n)
             results.append(r)
             rows = f"  {r['rows_per_second']:>9,.0f} rows/s" if r.get("rows_per_second") else ""
-            print(f"  {name:<11} {r['seconds']:>9.1f} s  {r['customers_per_second']:>10,.0f} customers/s  "
-                  f"peak RSS {r['peak_rss_mb']:>8,.0f} MB  cpu {r['cpu_user_s'] + r['cpu_system_s']:>8.1f} s  "
-                  f"load {r['load_avg_1m'][1]:.1f}  exit {r['exit_code']}{rows}", flush=True)
+            print(
+                f"  {name:<11} {r['seconds']:>9.1f} s  {r['customers_per_second']:>10,.0f} customers/s  "
+                f"peak RSS {r['peak_rss_mb']:>8,.0f} MB  cpu {r['cpu_user_s'] + r['cpu_system_s']:>8.1f} s  "
+                f"load {r['load_avg_1m'][1]:.1f}  exit {r['exit_code']}{rows}",
+                flush=True,
+            )
             if r["exit_code"] != 0:
                 print(f"stage {name} failed; see {work / (name + '.log')}", file=sys.stderr)
                 args.keep = True
@@ -198,8 +236,15 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
 
-    disk = {"bundle_mb": _size_mb(work / "bundle"), "database_mb": _size_mb(work / "clientstrata.db"),
-            "graph_file_mb": _size_mb(work / "clientstrata.db.graph.pkl")} if args.keep else None
+    disk = (
+        {
+            "bundle_mb": _size_mb(work / "bundle"),
+            "database_mb": _size_mb(work / "clientstrata.db"),
+            "graph_file_mb": _size_mb(work / "clientstrata.db.graph.pkl"),
+        }
+        if args.keep
+        else None
+    )
     if args.merge and out.exists():  # stages run in parts: the earlier parts' results stay
         ran = {r["stage"] for r in results}
         earlier = [r for r in json.loads(out.read_text()).get("stages", []) if r["stage"] not in ran]
@@ -210,8 +255,10 @@ def main(argv: list[str] | None = None) -> int:
     classify_1m = extrapolated.get("classify")
     rss = max((r["peak_rss_mb"] for r in results), default=0) / 1024
     report = {
-        "customers": n, "seed": args.seed, "backend": "sqlite+networkx",
-        "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "customers": n,
+        "seed": args.seed,
+        "backend": "sqlite+networkx",
+        "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "disk": disk,
         "rows": (by.get("generate", {}).get("output") or {}).get("rows"),
@@ -234,8 +281,10 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n")
     if classify_1m is not None:
-        print(f"classify, extrapolated to 1M: {classify_1m:,.0f} s (target < {TARGET_CLASSIFY_1M_SECONDS} s); "
-              f"its peak RSS {report['classify_peak_rss_gb']:.2f} GB at {n:,} (target < {TARGET_PEAK_RSS_GB} GB at 1M)")
+        print(
+            f"classify, extrapolated to 1M: {classify_1m:,.0f} s (target < {TARGET_CLASSIFY_1M_SECONDS} s); "
+            f"its peak RSS {report['classify_peak_rss_gb']:.2f} GB at {n:,} (target < {TARGET_PEAK_RSS_GB} GB at 1M)"
+        )
     print(f"wrote {out}")
     return 0 if report["ok"] else 1
 

@@ -12,8 +12,12 @@ STAGES = ["generate", "ingest", "sync-graph", "features", "classify", "clusters"
 @pytest.mark.slow
 def test_benchmark_runs_every_stage_and_writes_json(tmp_path):
     out = tmp_path / "pipeline-300.json"
-    done = subprocess.run([sys.executable, str(SCRIPT), "--customers", "300", "--out", str(out),
-                           "--workdir", str(tmp_path / "work")], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--customers", "300", "--out", str(out), "--workdir", str(tmp_path / "work")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(out.read_text())
     assert report["ok"] and report["customers"] == 300

@@ -1,5 +1,6 @@
 """The `clientstrata` command end to end, as a user runs it: --json puts one JSON object on the
 last line; a failure exits 1 with a one-line reason and no stack trace."""
+
 import json
 import os
 import subprocess
@@ -11,11 +12,11 @@ pytestmark = pytest.mark.slow
 
 
 def run(tmp_path, *args, ok=True):
-    env = {**os.environ, "CLIENTSTRATA_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-           "CLIENTSTRATA_PROGRESS": "0"}
+    env = {**os.environ, "CLIENTSTRATA_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "CLIENTSTRATA_PROGRESS": "0"}
     env.pop("CLIENTSTRATA_NEO4J_URI", None)
-    p = subprocess.run([sys.executable, "-m", "clientstrata.cli.main", *args], env=env,
-                       capture_output=True, text=True, timeout=300)
+    p = subprocess.run(
+        [sys.executable, "-m", "clientstrata.cli.main", *args], env=env, capture_output=True, text=True, timeout=300
+    )
     assert (p.returncode == 0) is ok, p.stderr
     assert "Traceback" not in p.stderr
     return p
@@ -68,14 +69,19 @@ def test_serve_with_worker_processes(tmp_path):
     import time
 
     import httpx
+
     token = last_json(run(tmp_path, "token", "create", "--role", "service_agent", "--name", "w", "--json"))["token"]
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "CLIENTSTRATA_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
     env.pop("CLIENTSTRATA_NEO4J_URI", None)
-    server = subprocess.Popen([sys.executable, "-m", "clientstrata.cli.main", "serve", "--port", str(port),
-                               "--workers", "2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "clientstrata.cli.main", "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.time() + 60
         while True:
@@ -86,12 +92,17 @@ def test_serve_with_worker_processes(tmp_path):
                 pass
             assert time.time() < deadline and server.poll() is None, "serve --workers 2 did not become ready"
             time.sleep(0.3)
-        r = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": "{ customers { totalCount } }"},
-                       headers={"Authorization": f"Bearer {token}"})
+        r = httpx.post(
+            f"http://127.0.0.1:{port}/graphql",
+            json={"query": "{ customers { totalCount } }"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
         assert r.json() == {"data": {"customers": {"totalCount": 0}}}
+
         def workers() -> set[str]:
             found = subprocess.run(["pgrep", "-P", str(server.pid), "-f", "spawn_main"], capture_output=True, text=True)
             return set(found.stdout.split())
+
         first = workers()
         assert len(first) == 2
         # a worker that dies is replaced, and the port keeps answering

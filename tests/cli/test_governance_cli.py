@@ -10,8 +10,21 @@ def run(capsys, *argv):
 
 
 def test_override_maker_checker_through_the_cli(cli_env, capsys, monkeypatch):
-    code, out, err = run(capsys, "override", "propose", "--customer", "C0000001", "--dimension", "wealth_tier",
-                         "--value", "private_banking", "--reason", "family office", "--actor", "mei")
+    code, out, err = run(
+        capsys,
+        "override",
+        "propose",
+        "--customer",
+        "C0000001",
+        "--dimension",
+        "wealth_tier",
+        "--value",
+        "private_banking",
+        "--reason",
+        "family office",
+        "--actor",
+        "mei",
+    )
     assert code == 0 and out["status"] == "proposed" and out["proposed_by"] == "mei"
     oid = str(out["override_id"])
     code, out, err = run(capsys, "override", "approve", oid, "--actor", "mei")
@@ -23,7 +36,9 @@ def test_override_maker_checker_through_the_cli(cli_env, capsys, monkeypatch):
     assert code == 0 and out["status"] == "approved" and out["decided_by"] == "li"
     code, out, _ = run(capsys, "override", "list")
     assert [o["status"] for o in out["overrides"]] == ["approved"]
-    assert len(run(capsys, "override", "list", "--dimension", "wealth_tier", "--proposed-by", "mei")[1]["overrides"]) == 1
+    assert (
+        len(run(capsys, "override", "list", "--dimension", "wealth_tier", "--proposed-by", "mei")[1]["overrides"]) == 1
+    )
     assert run(capsys, "override", "list", "--proposed-by", "li")[1]["overrides"] == []
     assert run(capsys, "override", "list", "--dimension", "risk_preference")[1]["overrides"] == []
     code, out, _ = run(capsys, "override", "revoke", oid, "--reason", "closed")

@@ -1,5 +1,6 @@
 """notebooks/quickstart.ipynb: checked in clean, SDK only, and executed on a real kernel against the
 API live on loopback."""
+
 from __future__ import annotations
 
 import ast
@@ -33,8 +34,10 @@ def test_uses_the_sdk_and_nothing_of_the_server():
     modules |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     third_party = {m for m in modules if m.split(".")[0] not in sys.stdlib_module_names}
     assert third_party == {"clientstrata.sdk", "matplotlib.pyplot"}
-    base = {re.split(r"[\[<>=]", d)[0] for d in tomllib.loads((ROOT / "pyproject.toml").read_text())
-            ["project"]["dependencies"]}
+    base = {
+        re.split(r"[\[<>=]", d)[0]
+        for d in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    }
     assert base == {"gql", "httpx", "pandas", "tqdm"}  # matplotlib and the kernel stay out of it
 
 

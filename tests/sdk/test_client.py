@@ -1,4 +1,5 @@
 """The SDK against a live server on loopback: real HTTP, real gql client."""
+
 import pytest
 
 from clientstrata.sdk import APIError, AuthenticationError, Client, TransportError
@@ -48,17 +49,20 @@ def test_errors_are_translated(server, token):
 
 def test_households_dataframe_syncs_incrementally(server, token, loaded, ingest_rows):
     import sqlalchemy as sa
+
     engine, _ = loaded
     client = Client(server, token, progress=False, page_size=30)  # three pages
     df = client.households()
     with engine.connect() as conn:
         n = conn.execute(sa.text("SELECT count(*) FROM households")).scalar()
-        hid, account, month, balance = conn.execute(sa.text("""
+        hid, account, month, balance = conn.execute(
+            sa.text("""
             SELECT hm.household_id, b.account_id, b.month, b.avg_daily_balance FROM balances_monthly b
             JOIN accounts a ON a.account_id = b.account_id JOIN products p ON p.product_id = a.product_id
             JOIN household_members hm ON hm.customer_id = a.owner_id
             WHERE p.family = 'deposit' AND a.currency = 'CNY' AND b.month = (SELECT max(month) FROM balances_monthly)
-            ORDER BY b.account_id""")).first()
+            ORDER BY b.account_id""")
+        ).first()
     assert list(df.columns) == ["household_id", "name", "status", "tier", "aum", "member_count", "updated_at"]
     assert len(df) == n and df["household_id"].is_unique and str(df["updated_at"].dtype).startswith("datetime64")
     assert client.households(status="confirmed")["status"].eq("confirmed").all()
@@ -74,6 +78,7 @@ def test_households_dataframe_syncs_incrementally(server, token, loaded, ingest_
 
 def test_segments_changes_alerts_and_runs_as_dataframes(server, make_token, loaded):
     import sqlalchemy as sa
+
     engine, _ = loaded
     client = Client(server, make_token("marketing_analyst"), progress=False)
     seg = client.segments("wealth_tier")
@@ -103,6 +108,7 @@ def test_whatif_is_submitted_then_waited_for_and_overrides_read_as_dataframes(se
 
     from clientstrata.jobs.governance.overrides import propose_override
     from clientstrata.sdk import WhatIfReport
+
     engine, _ = loaded
     client = Client(server, make_token("marketing_analyst"), progress=False)
     text = resources.files("clientstrata.jobs.classification").joinpath("standards", "default.yaml").read_text("utf-8")

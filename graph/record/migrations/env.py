@@ -1,5 +1,6 @@
 """Alembic environment: runs on the connection `clientstrata.graph.record.db.migrate` hands over,
 or on CLIENTSTRATA_DATABASE_URL when invoked from the alembic command line."""
+
 from alembic import context
 
 from clientstrata.graph.config import settings

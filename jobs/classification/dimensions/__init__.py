@@ -8,6 +8,7 @@ the whole population by `population_parameters`, and refuses to run without them
 
 `DIMENSIONS` is the registry: the `dimension` values are a contract other modules code against.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -17,6 +18,7 @@ from typing import Literal
 import pandas as pd
 
 from clientstrata.jobs.classification.standard import SCHEMA, Standard
+
 from ._tags import TAG_COLUMNS
 from .aml import aml_risk
 from .behaviour import behaviour_activity, behaviour_channel, behaviour_loyalty, behaviour_rfm
@@ -31,8 +33,17 @@ from .risk import risk_consistency, risk_preference, suitability, suitable
 from .value import contribution, cut_points, value_contribution
 from .wealth import household_wealth_tier, wealth_tier
 
-__all__ = ["TAG_COLUMNS", "Dimension", "DIMENSIONS", "INDIVIDUAL", "ENTERPRISE", "classify_partition",
-           "classify_enterprises", "population_parameters", "suitable"]
+__all__ = [
+    "TAG_COLUMNS",
+    "Dimension",
+    "DIMENSIONS",
+    "INDIVIDUAL",
+    "ENTERPRISE",
+    "classify_partition",
+    "classify_enterprises",
+    "population_parameters",
+    "suitable",
+]
 
 
 @dataclass(frozen=True)
@@ -74,8 +85,9 @@ DIMENSIONS: tuple[Dimension, ...] = (
 )
 INDIVIDUAL = tuple(d.name for d in DIMENSIONS if d.subject == "individual")
 ENTERPRISE = tuple(d.name for d in DIMENSIONS if d.subject == "enterprise")
-assert {d.name: d.subject for d in DIMENSIONS} == {k: v[0] for k, v in SCHEMA.items()}, \
+assert {d.name: d.subject for d in DIMENSIONS} == {k: v[0] for k, v in SCHEMA.items()}, (
     "the registry and the standard's schema must list the same dimensions"
+)
 
 
 def _active(std: Standard, subject: str) -> list[Dimension]:
@@ -102,8 +114,9 @@ def classify_partition(features: pd.DataFrame, std: Standard, params: dict | Non
     for d in _active(std, "individual"):
         if d.population is not None:
             if d.name not in params:
-                raise ValueError(f"{d.name} needs population parameters: pass "
-                                 f"population_parameters(all features, std) as params")
+                raise ValueError(
+                    f"{d.name} needs population parameters: pass population_parameters(all features, std) as params"
+                )
             frames.append(d.fn(features, std, params[d.name]))
         else:
             frames.append(d.fn(features, std))

@@ -1,4 +1,5 @@
 """Shared helpers for the dimension functions: the tag frame, JSON-able inputs, rule matching."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -10,8 +11,17 @@ from clientstrata.jobs.classification.standard import Standard, rule_tests
 
 __all__ = ["TAG_COLUMNS", "tag_frame", "inputs_of", "fmt", "fmt_many", "first_match", "Match"]
 
-TAG_COLUMNS = ["customer_id", "dimension", "value", "label_zh", "label_en", "score", "rule",
-               "inputs", "standard_version"]
+TAG_COLUMNS = [
+    "customer_id",
+    "dimension",
+    "value",
+    "label_zh",
+    "label_en",
+    "score",
+    "rule",
+    "inputs",
+    "standard_version",
+]
 
 
 def fmt(x) -> str:
@@ -51,8 +61,9 @@ def inputs_of(frame: pd.DataFrame, round_to: int = 2) -> list[dict]:
     return [dict(zip(keys, row)) for row in zip(*(out[c].tolist() for c in keys))]
 
 
-def tag_frame(ids, dimension: str, labels: Sequence[dict], pick: np.ndarray, score, rule, inputs,
-              std: Standard) -> pd.DataFrame:
+def tag_frame(
+    ids, dimension: str, labels: Sequence[dict], pick: np.ndarray, score, rule, inputs, std: Standard
+) -> pd.DataFrame:
     """The TAG_COLUMNS frame: `pick` indexes into `labels` (entries with value/label_zh/label_en)."""
     pick = np.asarray(pick, dtype=int)
     values = np.array([lab["value"] for lab in labels], dtype=object)
@@ -60,10 +71,20 @@ def tag_frame(ids, dimension: str, labels: Sequence[dict], pick: np.ndarray, sco
     en = np.array([lab["label_en"] for lab in labels], dtype=object)
     n = len(pick)
     score = np.full(n, np.nan) if score is None else np.asarray(score, dtype=float)
-    return pd.DataFrame({
-        "customer_id": np.asarray(ids, dtype=object), "dimension": dimension, "value": values[pick],
-        "label_zh": zh[pick], "label_en": en[pick], "score": score, "rule": list(rule), "inputs": list(inputs),
-        "standard_version": std.version}, columns=TAG_COLUMNS)
+    return pd.DataFrame(
+        {
+            "customer_id": np.asarray(ids, dtype=object),
+            "dimension": dimension,
+            "value": values[pick],
+            "label_zh": zh[pick],
+            "label_en": en[pick],
+            "score": score,
+            "rule": list(rule),
+            "inputs": list(inputs),
+            "standard_version": std.version,
+        },
+        columns=TAG_COLUMNS,
+    )
 
 
 _SYMBOL = {"_min": "≥", "_max": "≤", "_below": "<", "_above": ">", "_in": "in"}

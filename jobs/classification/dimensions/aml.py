@@ -6,12 +6,14 @@ rapid in-and-out, structuring just under the cash reporting threshold) and indus
 Each factor that holds adds its points; a group is capped at its max_points; the caps add up to
 100. Ratings by score band (high ≥ 80, medium 60–80, low < 60 by default), raised to a factor's
 minimum rating (a PEP is at least medium); higher risk, more frequent review."""
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
 from clientstrata.jobs.classification.standard import Standard
+
 from ._tags import fmt_many, inputs_of, tag_frame
 
 __all__ = ["aml_risk", "aml_factors"]
@@ -24,21 +26,27 @@ def aml_factors(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     spec = std.dimensions["aml_risk"]
     t = spec["thresholds"]
     txn_amount = features["txn_amount"].astype(float)
-    cash_share = np.where(txn_amount > 0, features["cash_amount"].astype(float) / txn_amount.where(txn_amount > 0, 1), 0)
+    cash_share = np.where(
+        txn_amount > 0, features["cash_amount"].astype(float) / txn_amount.where(txn_amount > 0, 1), 0
+    )
     inds = set(spec["high_risk_industries"])
     linked = features["linked_industries"].fillna("").str.split(",")
-    return pd.DataFrame({
-        "pep": features["is_pep"].fillna(False).astype(bool),
-        "missing_id_number": ~features["has_id_number"].fillna(False).astype(bool),
-        "high_risk_region": features["region"].isin(spec["high_risk_regions"]),
-        "high_risk_country": features["high_risk_country_count"] > 0,
-        "cash_intensive": (features["cash_count"] >= t["cash_intensive_min_count"]) & (cash_share >= t["cash_intensive_share"]),
-        "frequent_cross_border": features["cross_border_count"] >= t["frequent_cross_border_count"],
-        "rapid_in_out": features["rapid_in_out_count"] >= t["rapid_in_out_count"],
-        "structuring": features["structuring_count"] >= t["structuring_count"],
-        "high_risk_occupation": features["occupation"].isin(spec["high_risk_occupations"]),
-        "high_risk_industry": linked.map(lambda xs: any(x in inds for x in xs)),
-    }, index=features.index)
+    return pd.DataFrame(
+        {
+            "pep": features["is_pep"].fillna(False).astype(bool),
+            "missing_id_number": ~features["has_id_number"].fillna(False).astype(bool),
+            "high_risk_region": features["region"].isin(spec["high_risk_regions"]),
+            "high_risk_country": features["high_risk_country_count"] > 0,
+            "cash_intensive": (features["cash_count"] >= t["cash_intensive_min_count"])
+            & (cash_share >= t["cash_intensive_share"]),
+            "frequent_cross_border": features["cross_border_count"] >= t["frequent_cross_border_count"],
+            "rapid_in_out": features["rapid_in_out_count"] >= t["rapid_in_out_count"],
+            "structuring": features["structuring_count"] >= t["structuring_count"],
+            "high_risk_occupation": features["occupation"].isin(spec["high_risk_occupations"]),
+            "high_risk_industry": linked.map(lambda xs: any(x in inds for x in xs)),
+        },
+        index=features.index,
+    )
 
 
 def aml_risk(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
@@ -64,22 +72,36 @@ def aml_risk(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
             pick = np.where(fired[factor].to_numpy(dtype=bool), np.maximum(pick, order[floor]), pick)
     review = np.array([int(r["review_months"]) for r in ratings])[pick]
     due = {}  # one date computation per (as_of, months) pair, not per customer
-    next_review = [due.get(k) or due.setdefault(k, (pd.Timestamp(k[0]) + pd.DateOffset(months=k[1])).strftime("%Y-%m-%d"))
-                   for k in zip(features["as_of"].astype(str), review.tolist())]
+    next_review = [
+        due.get(k) or due.setdefault(k, (pd.Timestamp(k[0]) + pd.DateOffset(months=k[1])).strftime("%Y-%m-%d"))
+        for k in zip(features["as_of"].astype(str), review.tolist())
+    ]
     names = list(points)
     mat = np.column_stack([points[f] for f in names]) if names else np.zeros((n, 0))
-    raw = features[["cash_count", "cash_amount", "txn_amount", "cross_border_count", "high_risk_country_count",
-                    "structuring_count", "rapid_in_out_count"]].astype(float)
+    raw = features[
+        [
+            "cash_count",
+            "cash_amount",
+            "txn_amount",
+            "cross_border_count",
+            "high_risk_country_count",
+            "structuring_count",
+            "rapid_in_out_count",
+        ]
+    ].astype(float)
     raised = pick != by_band
     rule = []
-    for row, sc, p, b, up, nr in zip(mat.tolist(), fmt_many(score), pick.tolist(), by_band.tolist(),
-                                     raised.tolist(), next_review):
+    for row, sc, p, b, up, nr in zip(
+        mat.tolist(), fmt_many(score), pick.tolist(), by_band.tolist(), raised.tolist(), next_review
+    ):
         hits = ", ".join(f"{f} +{v:g}" for f, v in zip(names, row) if v) or "no risk factor"
         r = f"score {sc} ({hits}) → {ratings[p]['label_en']} ({ratings[p]['label_zh']})"
         if up:
             r += f", raised from {ratings[b]['label_en']} by the minimum rating of a factor"
         rule.append(r + f"; next review {nr}")
     counts = inputs_of(raw.astype({c: "int64" for c in raw.columns if c.endswith("count")}))
-    inputs = [{"factor_points": dict(zip(names, row)), "score": sc, "next_review": nr, "review_months": rm, **c}
-              for row, sc, nr, rm, c in zip(mat.tolist(), score.tolist(), next_review, review.tolist(), counts)]
+    inputs = [
+        {"factor_points": dict(zip(names, row)), "score": sc, "next_review": nr, "review_months": rm, **c}
+        for row, sc, nr, rm, c in zip(mat.tolist(), score.tolist(), next_review, review.tolist(), counts)
+    ]
     return tag_frame(features["customer_id"], "aml_risk", ratings, pick, score, rule, inputs, std)

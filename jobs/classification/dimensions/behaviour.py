@@ -2,12 +2,14 @@
 
 Thresholds are fixed by the standard rather than population quantiles, so a customer's
 behaviour tags depend only on their own transactions."""
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
 from clientstrata.jobs.classification.standard import Standard
+
 from ._tags import first_match, fmt, tag_frame
 
 __all__ = ["behaviour_rfm", "behaviour_channel", "behaviour_activity", "behaviour_loyalty", "rfm_scores"]
@@ -32,13 +34,23 @@ def behaviour_rfm(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     m = first_match(s, rules)
     days = features["days_since_last_txn"].astype(float)
     has = features["txn_data"].astype(bool).to_numpy()
-    rule = [f"R{r}F{f}M{mm} ({w}) → {rules[p]['label_en']} ({rules[p]['label_zh']})"
-            + ("" if h else "; the record holds no transactions")
-            for r, f, mm, w, p, h in zip(s["r"], s["f"], s["m"], m.why, m.pick, has)]
-    inputs = [{"r": int(r), "f": int(f), "m": int(mm), "rfm": f"{r}{f}{mm}",
-               "days_since_last_transaction": None if d != d else int(d), "transactions_12m": int(n),
-               "amount_12m": round(float(a), 2)}
-              for r, f, mm, d, n, a in zip(s["r"], s["f"], s["m"], days, features["txn_count"], features["txn_amount"])]
+    rule = [
+        f"R{r}F{f}M{mm} ({w}) → {rules[p]['label_en']} ({rules[p]['label_zh']})"
+        + ("" if h else "; the record holds no transactions")
+        for r, f, mm, w, p, h in zip(s["r"], s["f"], s["m"], m.why, m.pick, has)
+    ]
+    inputs = [
+        {
+            "r": int(r),
+            "f": int(f),
+            "m": int(mm),
+            "rfm": f"{r}{f}{mm}",
+            "days_since_last_transaction": None if d != d else int(d),
+            "transactions_12m": int(n),
+            "amount_12m": round(float(a), 2),
+        }
+        for r, f, mm, d, n, a in zip(s["r"], s["f"], s["m"], days, features["txn_count"], features["txn_amount"])
+    ]
     score = (s["r"] * 100 + s["f"] * 10 + s["m"]).to_numpy(dtype=float)
     return tag_frame(features["customer_id"], "behaviour_rfm", rules, m.pick, score, rule, inputs, std)
 
@@ -54,12 +66,24 @@ def behaviour_channel(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     best = counts.argmax(axis=1)
     pick = np.where(total >= int(spec["min_transactions"]), best, len(channels))
     share = np.where(total > 0, counts[np.arange(len(best)), best] / np.maximum(total, 1), np.nan)
-    rule = [f"{order[p]}: {counts[i, p]} of {total[i]} transactions ({fmt(100 * share[i])}%)" if p < len(channels)
-            else f"{total[i]} transactions through {', '.join(channels)} in 12 months (fewer than "
-                 f"{spec['min_transactions']})" for i, p in enumerate(pick)]
+    rule = [
+        f"{order[p]}: {counts[i, p]} of {total[i]} transactions ({fmt(100 * share[i])}%)"
+        if p < len(channels)
+        else f"{total[i]} transactions through {', '.join(channels)} in 12 months (fewer than "
+        f"{spec['min_transactions']})"
+        for i, p in enumerate(pick)
+    ]
     inputs = [{f"{c}": int(v) for c, v in zip(channels, row)} for row in counts]
-    return tag_frame(features["customer_id"], "behaviour_channel", [labels[v] for v in order], pick,
-                     np.round(share, 4), rule, inputs, std)
+    return tag_frame(
+        features["customer_id"],
+        "behaviour_channel",
+        [labels[v] for v in order],
+        pick,
+        np.round(share, 4),
+        rule,
+        inputs,
+        std,
+    )
 
 
 def behaviour_activity(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
@@ -71,10 +95,14 @@ def behaviour_activity(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     has = features["txn_data"].astype(bool).to_numpy()
     with np.errstate(invalid="ignore"):
         pick = np.where(~has, 2, np.where(days <= limit, 0, 1))
-    rule = ["the record holds no transactions" if p == 2 else
-            f"last transaction {fmt(d)} days ago ≤ {limit}" if p == 0 else
-            ("no transaction in the last 12 months" if d != d else f"last transaction {fmt(d)} days ago > {limit}")
-            for p, d in zip(pick, days)]
+    rule = [
+        "the record holds no transactions"
+        if p == 2
+        else f"last transaction {fmt(d)} days ago ≤ {limit}"
+        if p == 0
+        else ("no transaction in the last 12 months" if d != d else f"last transaction {fmt(d)} days ago > {limit}")
+        for p, d in zip(pick, days)
+    ]
     inputs = [{"days_since_last_transaction": None if d != d else int(d), "dormant_after_days": limit} for d in days]
     return tag_frame(features["customer_id"], "behaviour_activity", spec["classes"], pick, days, rule, inputs, std)
 
@@ -86,7 +114,11 @@ def behaviour_loyalty(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     tenure = features["tenure_years"].astype(float).to_numpy()
     known = ~np.isnan(tenure)
     pick = np.searchsorted(mins, np.where(known, tenure, 0), side="right") - 1
-    rule = [f"customer for {fmt(t)} years ≥ {fmt(mins[p])} → {bands[p]['label_en']}" if k
-            else "no onboarding date nor account opening on record: counted as new" for t, p, k in zip(tenure, pick, known)]
+    rule = [
+        f"customer for {fmt(t)} years ≥ {fmt(mins[p])} → {bands[p]['label_en']}"
+        if k
+        else "no onboarding date nor account opening on record: counted as new"
+        for t, p, k in zip(tenure, pick, known)
+    ]
     inputs = [{"tenure_years": round(float(t), 2) if k else None} for t, k in zip(tenure, known)]
     return tag_frame(features["customer_id"], "behaviour_loyalty", bands, pick, np.round(tenure, 2), rule, inputs, std)

@@ -1,10 +1,12 @@
 """Business categories (业务类别), multi-label: savings, loan, investment, insurance."""
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
 from clientstrata.jobs.classification.standard import Standard
+
 from ._tags import tag_frame
 
 __all__ = ["business_categories"]
@@ -23,12 +25,28 @@ def business_categories(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
         key = ",".join(h) or spec["none"]["value"]
         if key not in seen:
             seen[key] = len(labels)
-            labels.append(spec["none"] if not h else {
-                "value": key, "label_zh": "、".join(by[v]["label_zh"] for v in h),
-                "label_en": ", ".join(by[v]["label_en"] for v in h)})
+            labels.append(
+                spec["none"]
+                if not h
+                else {
+                    "value": key,
+                    "label_zh": "、".join(by[v]["label_zh"] for v in h),
+                    "label_en": ", ".join(by[v]["label_en"] for v in h),
+                }
+            )
         pick.append(seen[key])
-    rule = [f"holds {', '.join(fs) if fs != [''] else 'no products'} → {', '.join(h) or 'none'}"
-            for fs, h in zip(fams, held)]
+    rule = [
+        f"holds {', '.join(fs) if fs != [''] else 'no products'} → {', '.join(h) or 'none'}"
+        for fs, h in zip(fams, held)
+    ]
     inputs = [{"categories": h, "families": [f for f in fs if f]} for h, fs in zip(held, fams)]
-    return tag_frame(features["customer_id"], "business_categories", labels or [spec["none"]], np.array(pick, int),
-                     np.array([len(h) for h in held], dtype=float), rule, inputs, std)
+    return tag_frame(
+        features["customer_id"],
+        "business_categories",
+        labels or [spec["none"]],
+        np.array(pick, int),
+        np.array([len(h) for h in held], dtype=float),
+        rule,
+        inputs,
+        std,
+    )

@@ -2,6 +2,7 @@
 
 Value `<asset>.<risk>.<ecosystem>`, by default e.g. `high_asset.aggressive.ecosystem` or
 `low_asset.conservative.standalone`; labels join the parts' labels (高资产·进取·生态协同)."""
+
 from __future__ import annotations
 
 import itertools
@@ -10,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from clientstrata.jobs.classification.standard import Standard
+
 from ._tags import fmt, tag_frame
 from .cooperation import ecosystem_links
 from .risk import assessment
@@ -24,8 +26,13 @@ def composite_classes(std: Standard) -> list[dict]:
     out = []
     for a, r, e in itertools.product(("high", "low"), repeat=3):
         ps = [parts["asset"][a], parts["risk"][r], parts["ecosystem"][e]]
-        out.append({"value": ".".join(p["value"] for p in ps), "label_zh": "·".join(p["label_zh"] for p in ps),
-                    "label_en": ", ".join(p["label_en"] for p in ps)})
+        out.append(
+            {
+                "value": ".".join(p["value"] for p in ps),
+                "label_zh": "·".join(p["label_zh"] for p in ps),
+                "label_en": ", ".join(p["label_en"] for p in ps),
+            }
+        )
     return out
 
 
@@ -42,12 +49,25 @@ def composite_segment(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     eco = links >= int(spec["ecosystem_min_links"])
     pick = (~high_asset) * 4 + (~aggressive) * 2 + (~eco) * 1
     classes = composite_classes(std)
-    rule = [f"wealth tier {bands[t]['label_en']} ({'≥' if h else '<'} {bands[floor]['label_en']}); "
-            f"risk {'C%d' % lv if st != 'unassessed' else 'unassessed'}{' (' + st + ')' if st == 'expired' else ''} "
-            f"({'≥' if g else 'below'} {spec['aggressive_min_level']}); {fmt(n)} ecosystem links "
-            f"({'≥' if e else '<'} {spec['ecosystem_min_links']}) → {classes[p]['label_en']}"
-            for t, h, lv, st, g, n, e, p in zip(tier, high_asset, a["level"], a["status"], aggressive, links, eco, pick)]
-    inputs = [{"wealth_tier": bands[t]["value"], "risk_level": f"C{lv}" if lv else None, "assessment_status": st,
-               "ecosystem_links": int(n), "high_asset": bool(h), "aggressive": bool(g), "ecosystem": bool(e)}
-              for t, lv, st, n, h, g, e in zip(tier, a["level"], a["status"], links, high_asset, aggressive, eco)]
-    return tag_frame(features["customer_id"], "composite_segment", classes, np.asarray(pick, int), None, rule, inputs, std)
+    rule = [
+        f"wealth tier {bands[t]['label_en']} ({'≥' if h else '<'} {bands[floor]['label_en']}); "
+        f"risk {'C%d' % lv if st != 'unassessed' else 'unassessed'}{' (' + st + ')' if st == 'expired' else ''} "
+        f"({'≥' if g else 'below'} {spec['aggressive_min_level']}); {fmt(n)} ecosystem links "
+        f"({'≥' if e else '<'} {spec['ecosystem_min_links']}) → {classes[p]['label_en']}"
+        for t, h, lv, st, g, n, e, p in zip(tier, high_asset, a["level"], a["status"], aggressive, links, eco, pick)
+    ]
+    inputs = [
+        {
+            "wealth_tier": bands[t]["value"],
+            "risk_level": f"C{lv}" if lv else None,
+            "assessment_status": st,
+            "ecosystem_links": int(n),
+            "high_asset": bool(h),
+            "aggressive": bool(g),
+            "ecosystem": bool(e),
+        }
+        for t, lv, st, n, h, g, e in zip(tier, a["level"], a["status"], links, high_asset, aggressive, eco)
+    ]
+    return tag_frame(
+        features["customer_id"], "composite_segment", classes, np.asarray(pick, int), None, rule, inputs, std
+    )

@@ -1,10 +1,12 @@
 """Cooperation depth (合作深度): basic service, comprehensive, ecosystem synergy."""
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
 from clientstrata.jobs.classification.standard import Standard
+
 from ._tags import tag_frame
 
 __all__ = ["cooperation_depth", "ecosystem_links"]
@@ -33,10 +35,17 @@ def cooperation_depth(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     held = [", ".join(f) or "nothing" for f in fams]
     ties = [", ".join(f"{k}={v}" for k, v in zip(links, row) if v) for row in counts.to_numpy().tolist()]
     beyond = "/".join(sorted(basic_fams))
-    rule = [f"holds {h}; {o} beyond {beyond}; linked to other customers ({t})" if p == 2 else
-            f"holds {h}: {o} famil{'y' if o == 1 else 'ies'} beyond deposits and payments" if p == 1 else
-            f"holds {h}: deposits and payments only" if f else "holds no products"
-            for h, o, t, p, f in zip(held, n_other.tolist(), ties, pick.tolist(), fams)]
+    rule = [
+        f"holds {h}; {o} beyond {beyond}; linked to other customers ({t})"
+        if p == 2
+        else f"holds {h}: {o} famil{'y' if o == 1 else 'ies'} beyond deposits and payments"
+        if p == 1
+        else f"holds {h}: deposits and payments only"
+        if f
+        else "holds no products"
+        for h, o, t, p, f in zip(held, n_other.tolist(), ties, pick.tolist(), fams)
+    ]
     inputs = [{"families": f, **dict(zip(links, row))} for f, row in zip(fams, counts.to_numpy().tolist())]
-    return tag_frame(features["customer_id"], "cooperation_depth", spec["classes"], pick, n_links.astype(float),
-                     rule, inputs, std)
+    return tag_frame(
+        features["customer_id"], "cooperation_depth", spec["classes"], pick, n_links.astype(float), rule, inputs, std
+    )

@@ -2,12 +2,14 @@
 
 On the PKDD'99 data, where there is no bureau score nor income, the loan status is the real
 signal: B (finished, not paid) and D (running, in debt) are high risk, A and C a clean history."""
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
 from clientstrata.jobs.classification.standard import Standard
+
 from ._tags import first_match, fmt, inputs_of, tag_frame
 
 __all__ = ["credit_risk_tier", "credit_inputs", "probability_of_default"]
@@ -20,16 +22,24 @@ def credit_inputs(features: pd.DataFrame) -> pd.DataFrame:
     income = income.where(income > 0)
     payments = features["loan_monthly_payment"].astype(float) * 12
     dti = np.where(payments <= 0, 0.0, payments / income)
-    return pd.DataFrame({
-        "credit_score": features["credit_score"].astype(float),
-        "debt_to_income": dti.astype(float),
-        "days_past_due": features["max_dpd"].astype(float),
-        "loan_in_debt": features["loans_D"] > 0, "loan_unpaid": features["loans_B"] > 0,
-        "has_loan_history": features["loans_count"] > 0,
-        "loans_outstanding": features["loans_outstanding"].astype(float),
-        "loans_by_status": [f"A={a}, B={b}, C={c}, D={d}" for a, b, c, d in
-                            zip(features["loans_A"], features["loans_B"], features["loans_C"], features["loans_D"])],
-    }, index=features.index)
+    return pd.DataFrame(
+        {
+            "credit_score": features["credit_score"].astype(float),
+            "debt_to_income": dti.astype(float),
+            "days_past_due": features["max_dpd"].astype(float),
+            "loan_in_debt": features["loans_D"] > 0,
+            "loan_unpaid": features["loans_B"] > 0,
+            "has_loan_history": features["loans_count"] > 0,
+            "loans_outstanding": features["loans_outstanding"].astype(float),
+            "loans_by_status": [
+                f"A={a}, B={b}, C={c}, D={d}"
+                for a, b, c, d in zip(
+                    features["loans_A"], features["loans_B"], features["loans_C"], features["loans_D"]
+                )
+            ],
+        },
+        index=features.index,
+    )
 
 
 def probability_of_default(features: pd.DataFrame, std: Standard) -> np.ndarray:
@@ -44,7 +54,9 @@ def credit_risk_tier(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     x = credit_inputs(features)
     m = first_match(x, rules)
     pd_ = np.array([float(r.get("pd", 0.0)) for r in rules])[m.pick]
-    rule = [f"{w} → {rules[p]['label_en']} ({rules[p]['label_zh']}), PD {fmt(100 * d)}%"
-            for w, p, d in zip(m.why, m.pick, pd_)]
+    rule = [
+        f"{w} → {rules[p]['label_en']} ({rules[p]['label_zh']}), PD {fmt(100 * d)}%"
+        for w, p, d in zip(m.why, m.pick, pd_)
+    ]
     inputs = inputs_of(x.assign(pd=pd_), round_to=4)
     return tag_frame(features["customer_id"], "credit_risk_tier", rules, m.pick, pd_, rule, inputs, std)

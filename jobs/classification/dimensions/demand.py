@@ -1,13 +1,14 @@
 """Demand tier (需求分级): basic, advanced, professional."""
+
 from __future__ import annotations
 
 import pandas as pd
 
 from clientstrata.jobs.classification.standard import Standard
+
 from ._tags import first_match, inputs_of, tag_frame
 
 __all__ = ["demand_tier", "demand_inputs"]
-
 
 
 def demand_inputs(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
@@ -16,10 +17,15 @@ def demand_inputs(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     invest = {f for c in cats if c["value"] in ("investment", "insurance") for f in c["families"]}
     fams = features["families"].fillna("").str.split(",")
     n_inv = fams.map(lambda f: sum(1 for x in f if x in invest)).astype("int64")
-    return pd.DataFrame({"aum": features["aum"].astype(float), "investment_families": n_inv,
-                         "professional_investor": features["q_professional"].fillna(False).astype(bool),
-                         "max_risk_level": features[["max_risk_held", "max_risk_bought"]].max(axis=1).astype("int64")},
-                        index=features.index)
+    return pd.DataFrame(
+        {
+            "aum": features["aum"].astype(float),
+            "investment_families": n_inv,
+            "professional_investor": features["q_professional"].fillna(False).astype(bool),
+            "max_risk_level": features[["max_risk_held", "max_risk_bought"]].max(axis=1).astype("int64"),
+        },
+        index=features.index,
+    )
 
 
 def demand_tier(features: pd.DataFrame, std: Standard) -> pd.DataFrame:

@@ -1,4 +1,5 @@
 """Lifecycle stage (生命周期) and relationship stage (客户旅程)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,6 +7,7 @@ import pandas as pd
 
 from clientstrata.jobs.classification.features import AUM_PREFIX, aum_columns
 from clientstrata.jobs.classification.standard import Standard
+
 from ._tags import first_match, inputs_of, tag_frame
 
 __all__ = ["lifecycle_stage", "relationship_stage", "lifecycle_inputs", "relationship_inputs"]
@@ -17,11 +19,19 @@ def lifecycle_inputs(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     business = features["controls_enterprise"].astype(bool)
     age = features["age"].astype(float)
     parent = features["household_role"].isin(["head", "spouse"]) & (features["children"] > 0)
-    return pd.DataFrame({
-        "age": np.floor(age), "retired": (age >= float(spec["retired_early_age"])) & ~salaried & ~business,
-        "parent_with_children": parent, "has_mortgage": features["has_mortgage"].astype(bool),
-        "children": features["children"].astype("int64"), "household_size": features["household_size"].astype("int64"),
-        "annual_income": features["annual_income"].astype(float), "salaried": salaried}, index=features.index)
+    return pd.DataFrame(
+        {
+            "age": np.floor(age),
+            "retired": (age >= float(spec["retired_early_age"])) & ~salaried & ~business,
+            "parent_with_children": parent,
+            "has_mortgage": features["has_mortgage"].astype(bool),
+            "children": features["children"].astype("int64"),
+            "household_size": features["household_size"].astype("int64"),
+            "annual_income": features["annual_income"].astype(float),
+            "salaried": salaried,
+        },
+        index=features.index,
+    )
 
 
 def lifecycle_stage(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
@@ -41,8 +51,15 @@ def relationship_inputs(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     now = features[cols[-1]].astype(float) if cols else pd.Series(0.0, index=features.index)
     before = features[cols[max(0, len(cols) - 1 - back)]].astype(float) if cols else now
     change = np.where(before > 0, (now - before) / before.where(before > 0, 1.0), np.nan)
-    return pd.DataFrame({"aum": now, "aum_before": before, "aum_change": change,
-                         "tenure_years": features["tenure_years"].astype(float).round(2)}, index=features.index)
+    return pd.DataFrame(
+        {
+            "aum": now,
+            "aum_before": before,
+            "aum_change": change,
+            "tenure_years": features["tenure_years"].astype(float).round(2),
+        },
+        index=features.index,
+    )
 
 
 def relationship_stage(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
@@ -54,5 +71,6 @@ def relationship_stage(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     m = first_match(x, rules)
     rule = [f"{w} → {rules[p]['label_en']} ({rules[p]['label_zh']})" for w, p in zip(m.why, m.pick)]
     inputs = inputs_of(x.assign(lookback_months=int(spec["lookback_months"])), round_to=4)
-    return tag_frame(features["customer_id"], "relationship_stage", rules, m.pick, x["aum_change"].to_numpy(),
-                     rule, inputs, std)
+    return tag_frame(
+        features["customer_id"], "relationship_stage", rules, m.pick, x["aum_change"].to_numpy(), rule, inputs, std
+    )

@@ -3,12 +3,14 @@
 `suitable()` is the hard rule every recommendation path calls: a product of level Rn may be
 recommended only to a customer whose valid assessment is Cn or above; professional investors
 may be offered every level."""
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
 from clientstrata.jobs.classification.standard import Standard
+
 from ._tags import tag_frame
 
 __all__ = ["risk_preference", "risk_consistency", "suitability", "suitable", "assessment"]
@@ -47,11 +49,16 @@ def assessment(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     until = until.fillna(assessed + pd.DateOffset(months=months))
     level = features["q_level"].fillna(0).astype(int).to_numpy()
     status = np.where(level == 0, "unassessed", np.where(until.to_numpy() < as_of.to_numpy(), "expired", "valid"))
-    return pd.DataFrame({"level": level, "status": status,
-                         "assessed_on": assessed.dt.strftime("%Y-%m-%d").astype(object).where(assessed.notna(), None),
-                         "valid_until": until.dt.strftime("%Y-%m-%d").astype(object).where(until.notna(), None),
-                         "professional": features["q_professional"].fillna(False).astype(bool).to_numpy() & (level > 0)},
-                        index=features.index)
+    return pd.DataFrame(
+        {
+            "level": level,
+            "status": status,
+            "assessed_on": assessed.dt.strftime("%Y-%m-%d").astype(object).where(assessed.notna(), None),
+            "valid_until": until.dt.strftime("%Y-%m-%d").astype(object).where(until.notna(), None),
+            "professional": features["q_professional"].fillna(False).astype(bool).to_numpy() & (level > 0),
+        },
+        index=features.index,
+    )
 
 
 def risk_preference(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
@@ -70,10 +77,19 @@ def risk_preference(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
         else:
             rule.append(f"questionnaire of {on} gave C{lv} ({names[lv - 1]}), valid until {until}")
     score = features["q_score"].astype(float).where(a["status"] != "unassessed")
-    inputs = [{"questionnaire_level": f"C{lv}" if lv else None, "assessed_on": on, "valid_until": until,
-               "status": st, "professional": bool(pro), "questionnaire_score": None if np.isnan(sc) else float(sc)}
-              for lv, on, until, st, pro, sc in zip(a["level"], a["assessed_on"], a["valid_until"], a["status"],
-                                                     a["professional"], score)]
+    inputs = [
+        {
+            "questionnaire_level": f"C{lv}" if lv else None,
+            "assessed_on": on,
+            "valid_until": until,
+            "status": st,
+            "professional": bool(pro),
+            "questionnaire_score": None if np.isnan(sc) else float(sc),
+        }
+        for lv, on, until, st, pro, sc in zip(
+            a["level"], a["assessed_on"], a["valid_until"], a["status"], a["professional"], score
+        )
+    ]
     return tag_frame(features["customer_id"], "risk_preference", labels, pick, score, rule, inputs, std)
 
 
@@ -103,11 +119,25 @@ def risk_consistency(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
             rule.append(f"highest product R{b} is {lv - b} levels below the assessed C{lv} (gap ≥ {gap})")
         else:
             rule.append(f"highest product R{b} within the assessed C{lv}")
-    inputs = [{"questionnaire_level": f"C{lv}" if lv else None, "assessment_status": st,
-               "max_risk_held": f"R{h}" if h else None, "max_risk_bought_12m": f"R{bo}" if bo else None}
-              for lv, st, h, bo in zip(level, a["status"], held, bought)]
-    return tag_frame(features["customer_id"], "risk_consistency", spec["classes"], pick,
-                     np.where(known, behaviour - level, np.nan), rule, inputs, std)
+    inputs = [
+        {
+            "questionnaire_level": f"C{lv}" if lv else None,
+            "assessment_status": st,
+            "max_risk_held": f"R{h}" if h else None,
+            "max_risk_bought_12m": f"R{bo}" if bo else None,
+        }
+        for lv, st, h, bo in zip(level, a["status"], held, bought)
+    ]
+    return tag_frame(
+        features["customer_id"],
+        "risk_consistency",
+        spec["classes"],
+        pick,
+        np.where(known, behaviour - level, np.nan),
+        rule,
+        inputs,
+        std,
+    )
 
 
 def suitability(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
@@ -123,7 +153,7 @@ def suitability(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     lowest = valid & (a["level"].to_numpy() == 1)
     expired = (a["status"] == "expired").to_numpy()
     rule = []
-    for al, p, v, st, lv, old, low in zip(allowed, pro, valid, a["status"], a["level"], elderly, lowest):
+    for _allowed, p, v, st, lv, old, low in zip(allowed, pro, valid, a["status"], a["level"], elderly, lowest):
         if p:
             r = "professional investor (专业投资者): every risk level may be recommended"
         elif v:
@@ -134,10 +164,21 @@ def suitability(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
             r = "not assessed: no risk-rated product until assessed"
         flags = [f for f, on in (("aged 65+ (适老化)", old), ("lowest risk category", low)) if on]
         rule.append(r + (f"; flagged: {', '.join(flags)}" if flags else ""))
-    inputs = [{"max_product_level": f"R{al}" if al else None, "questionnaire_level": f"C{lv}" if lv else None,
-               "assessment_status": st, "professional": bool(p), "elderly": bool(o), "lowest_category": bool(lo),
-               "expired": bool(e), "age": int(ag) if ag == ag else None}
-              for al, lv, st, p, o, lo, e, ag in zip(allowed, a["level"], a["status"], pro, elderly, lowest, expired,
-                                                   features["age"].astype(float))]
-    return tag_frame(features["customer_id"], "suitability", spec["levels"], allowed, allowed.astype(float),
-                     rule, inputs, std)
+    inputs = [
+        {
+            "max_product_level": f"R{al}" if al else None,
+            "questionnaire_level": f"C{lv}" if lv else None,
+            "assessment_status": st,
+            "professional": bool(p),
+            "elderly": bool(o),
+            "lowest_category": bool(lo),
+            "expired": bool(e),
+            "age": int(ag) if ag == ag else None,
+        }
+        for al, lv, st, p, o, lo, e, ag in zip(
+            allowed, a["level"], a["status"], pro, elderly, lowest, expired, features["age"].astype(float)
+        )
+    ]
+    return tag_frame(
+        features["customer_id"], "suitability", spec["levels"], allowed, allowed.astype(float), rule, inputs, std
+    )

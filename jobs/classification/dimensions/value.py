@@ -8,22 +8,29 @@ Two steps, because a decile is a statement about the whole population:
    percentiles. They are passed to `value_contribution(features, std, params)` for each
    partition, so a partition's tags never depend on which other customers share it.
 """
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
 from clientstrata.jobs.classification.standard import Standard
+
 from ._tags import fmt_many, inputs_of, tag_frame
 from .credit import probability_of_default
 
 __all__ = ["value_contribution", "contribution", "cut_points", "components"]
 
 
-
 def _deciles(spec: dict) -> list[dict]:
-    return [{"value": f"D{i}", "label_zh": spec["decile_label_zh"].format(n=i),
-             "label_en": spec["decile_label_en"].format(n=i)} for i in range(1, 11)]
+    return [
+        {
+            "value": f"D{i}",
+            "label_zh": spec["decile_label_zh"].format(n=i),
+            "label_en": spec["decile_label_en"].format(n=i),
+        }
+        for i in range(1, 11)
+    ]
 
 
 def components(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
@@ -35,9 +42,15 @@ def components(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     outstanding = features["loans_outstanding"].astype(float)
     interest = outstanding * float(spec["loan_margin"])
     loss = probability_of_default(features, std) * float(spec["lgd"]) * outstanding
-    return pd.DataFrame({"aum_spread": w["aum_spread"] * spread, "net_interest": w["net_interest"] * interest,
-                         "fee_income": w["fee_income"] * fees, "expected_loss": w["expected_loss"] * loss},
-                        index=features.index)
+    return pd.DataFrame(
+        {
+            "aum_spread": w["aum_spread"] * spread,
+            "net_interest": w["net_interest"] * interest,
+            "fee_income": w["fee_income"] * fees,
+            "expected_loss": w["expected_loss"] * loss,
+        },
+        index=features.index,
+    )
 
 
 def contribution(features: pd.DataFrame, std: Standard) -> pd.Series:
@@ -60,18 +73,47 @@ def value_contribution(features: pd.DataFrame, std: Standard, params: dict) -> p
     this customer's contribution, i.e. the percent of customers who contribute less (0–100);
     decile D1..D10 = score // 10 + 1, D10 best."""
     if not params or "percentiles" not in params:
-        raise ValueError("value_contribution needs the population's cut points: compute "
-                         "cut_points(contribution(all features, std)) once per run and pass them in")
+        raise ValueError(
+            "value_contribution needs the population's cut points: compute "
+            "cut_points(contribution(all features, std)) once per run and pass them in"
+        )
     q = np.asarray(params["percentiles"], dtype=float)
     comp = components(features, std)
     total = (comp["aum_spread"] + comp["net_interest"] + comp["fee_income"] - comp["expected_loss"]).to_numpy()
     score = np.searchsorted(q, total, side="left").astype(float)  # percentiles strictly below: 0..100
     pick = np.minimum(score // 10, 9).astype(int)
-    rule = [f"yearly contribution {t} CNY = AUM spread {a} + net interest {n} + fees {f} "
-            f"− expected loss {e}; more than {s}% of customers contribute less → D{p + 1}"
-            for t, a, n, f, e, s, p in zip(*(fmt_many(c) for c in (total, comp["aum_spread"], comp["net_interest"],
-                                                                    comp["fee_income"], comp["expected_loss"], score)),
-                                           pick)]
-    inputs = inputs_of(comp.assign(contribution=total, aum=features["aum"].astype(float),
-                                   loans_outstanding=features["loans_outstanding"].astype(float)))
-    return tag_frame(features["customer_id"], "value_contribution", _deciles(std.dimensions["value_contribution"]), pick, score, rule, inputs, std)
+    rule = [
+        f"yearly contribution {t} CNY = AUM spread {a} + net interest {n} + fees {f} "
+        f"− expected loss {e}; more than {s}% of customers contribute less → D{p + 1}"
+        for t, a, n, f, e, s, p in zip(
+            *(
+                fmt_many(c)
+                for c in (
+                    total,
+                    comp["aum_spread"],
+                    comp["net_interest"],
+                    comp["fee_income"],
+                    comp["expected_loss"],
+                    score,
+                )
+            ),
+            pick,
+        )
+    ]
+    inputs = inputs_of(
+        comp.assign(
+            contribution=total,
+            aum=features["aum"].astype(float),
+            loans_outstanding=features["loans_outstanding"].astype(float),
+        )
+    )
+    return tag_frame(
+        features["customer_id"],
+        "value_contribution",
+        _deciles(std.dimensions["value_contribution"]),
+        pick,
+        score,
+        rule,
+        inputs,
+        std,
+    )

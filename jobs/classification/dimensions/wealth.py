@@ -1,4 +1,5 @@
 """Wealth tier (资产规模) of a customer and of their household, from monthly daily-average AUM."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,6 +7,7 @@ import pandas as pd
 
 from clientstrata.jobs.classification.features import AUM_PREFIX, HH_AUM_PREFIX, aum_columns
 from clientstrata.jobs.classification.standard import Standard
+
 from ._tags import fmt, fmt_many, tag_frame
 
 __all__ = ["wealth_tier", "household_wealth_tier", "stable_tier", "tier_index"]
@@ -33,7 +35,7 @@ def _matrix(features: pd.DataFrame, prefix: str) -> tuple[list[str], np.ndarray]
     cols = aum_columns(features, prefix)
     if not cols:
         return [], np.zeros((len(features), 1))
-    return [c[len(prefix):] for c in cols], features[cols].to_numpy(dtype=float)
+    return [c[len(prefix) :] for c in cols], features[cols].to_numpy(dtype=float)
 
 
 def tier_index(features: pd.DataFrame, std: Standard, dimension: str = "wealth_tier") -> np.ndarray:
@@ -59,18 +61,29 @@ def _tier_tags(features: pd.DataFrame, std: Standard, dimension: str, prefix: st
     for i in range(len(tier)):
         b = bands[tier[i]]
         if below[i]:
-            rule = (f"{whose} month-average AUM {latest_txt[i]} is below {b['label_en']} (min {fmt(b['min'])}) for "
-                    f"{below[i]} of {grace[tier[i]]} months: stays {b['label_en']}, on watch (关注)")
+            rule = (
+                f"{whose} month-average AUM {latest_txt[i]} is below {b['label_en']} (min {fmt(b['min'])}) for "
+                f"{below[i]} of {grace[tier[i]]} months: stays {b['label_en']}, on watch (关注)"
+            )
         else:
             nxt = f" < {fmt(mins[tier[i] + 1])}" if tier[i] + 1 < len(mins) else ""
-            rule = f"{whose} month-average AUM {latest_txt[i]} ≥ {fmt(b['min'])}{nxt} → {b['label_en']} ({b['label_zh']})"
+            rule = (
+                f"{whose} month-average AUM {latest_txt[i]} ≥ {fmt(b['min'])}{nxt} → {b['label_en']} ({b['label_zh']})"
+            )
         if hnw[i]:
             rule += f"; ≥ {fmt(spec['hnw_min'])}: high net worth (高净值)"
         rules.append(rule)
-    inputs = [{"aum": round(float(latest[i]), 2), "month": months[-1] if months else None,
-               "months_below": int(below[i]), "watch": bool(below[i]), "hnw": bool(hnw[i]),
-               "monthly_aum": {m: round(float(v), 2) for m, v in zip(months, aum[i])}}
-              for i in range(len(tier))]
+    inputs = [
+        {
+            "aum": round(float(latest[i]), 2),
+            "month": months[-1] if months else None,
+            "months_below": int(below[i]),
+            "watch": bool(below[i]),
+            "hnw": bool(hnw[i]),
+            "monthly_aum": {m: round(float(v), 2) for m, v in zip(months, aum[i])},
+        }
+        for i in range(len(tier))
+    ]
     return tag_frame(features["customer_id"], dimension, bands, tier, np.round(latest, 2), rules, inputs, std)
 
 
@@ -85,12 +98,17 @@ def household_wealth_tier(features: pd.DataFrame, std: Standard) -> pd.DataFrame
     awaiting review) is a household of one, so every individual has this tag and it equals
     their own tier until a household is confirmed."""
     out = _tier_tags(features, std, "household_wealth_tier", HH_AUM_PREFIX, "household")
-    hid = (features["household_id"].astype(object).where(features["household_id"].notna(), None).to_numpy()
-           if "household_id" in features else [None] * len(out))
+    hid = (
+        features["household_id"].astype(object).where(features["household_id"].notna(), None).to_numpy()
+        if "household_id" in features
+        else [None] * len(out)
+    )
     size = features["household_size"].to_numpy() if "household_size" in features else np.ones(len(out))
     for inp, h, s in zip(out["inputs"], hid, size):
         inp["household_id"] = h
         inp["household_size"] = int(s)
-    out["rule"] = [r if h else r.replace("household month-average", "no confirmed household: own month-average", 1)
-                   for r, h in zip(out["rule"], hid)]
+    out["rule"] = [
+        r if h else r.replace("household month-average", "no confirmed household: own month-average", 1)
+        for r, h in zip(out["rule"], hid)
+    ]
     return out

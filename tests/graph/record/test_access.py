@@ -1,10 +1,11 @@
 """Tokens are shown once and kept as hashes; roles carry least privilege; RM tokens are tied to a book."""
+
 import pytest
 import sqlalchemy as sa
 
+from clientstrata.graph.errors import InvalidInput, NotFound
 from clientstrata.graph.record import access
 from clientstrata.graph.record.access import ROLE_PERMISSIONS, Permission, Role
-from clientstrata.graph.errors import InvalidInput, NotFound
 from clientstrata.graph.record.models import ApiToken, Branch, RelationshipManager
 
 
@@ -49,10 +50,16 @@ def test_relationship_manager_tokens_are_bound_to_an_existing_rm(conn):
     assert access.authenticate(conn, secret).book == "RM1"
 
 
-@pytest.mark.parametrize("role, pii, book", [
-    (Role.ADMIN, False, None), (Role.RISK_OFFICER, True, None), (Role.MARKETING_ANALYST, False, None),
-    (Role.RELATIONSHIP_MANAGER, True, "RM1"), (Role.SERVICE_AGENT, False, None),
-])
+@pytest.mark.parametrize(
+    "role, pii, book",
+    [
+        (Role.ADMIN, False, None),
+        (Role.RISK_OFFICER, True, None),
+        (Role.MARKETING_ANALYST, False, None),
+        (Role.RELATIONSHIP_MANAGER, True, "RM1"),
+        (Role.SERVICE_AGENT, False, None),
+    ],
+)
 def test_role_matrix(role, pii, book):
     who = access.Principal(role, "someone", rm_id="RM1" if role is Role.RELATIONSHIP_MANAGER else None)
     assert who.can(Permission.READ_PII) is pii
@@ -65,6 +72,7 @@ def test_role_matrix(role, pii, book):
 def test_readme_role_table_is_the_code():
     """The README's role × permission table says exactly what ROLE_PERMISSIONS grants."""
     from pathlib import Path
+
     text = (Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
     header = next(line for line in text.splitlines() if line.startswith("| role |"))
     names = [c.strip() for c in header.strip("|").split("|")][1:]

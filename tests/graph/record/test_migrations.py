@@ -1,4 +1,5 @@
 """The migrations build exactly the schema the models describe, on every backend."""
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -27,6 +28,7 @@ def test_processes_starting_together_migrate_one_at_a_time(engine):
     import sqlalchemy as sa
 
     from clientstrata.graph.record.db import engine_for
+
     with engine.begin() as conn:  # back to an empty database
         if engine.dialect.name == "postgresql":
             conn.execute(sa.text("DROP SCHEMA public CASCADE"))

@@ -1,4 +1,5 @@
 """One contract for every graph store. Neo4j joins when CLIENTSTRATA_TEST_NEO4J_URI is set."""
+
 import pandas as pd
 import pytest
 
@@ -71,8 +72,9 @@ def test_bounded_walk_is_the_head_of_the_full_one(synced):
 
 def test_hubs_are_listed_but_not_walked_through(synced):
     store, _ = synced
-    cid = next(c for c in (f"C{i:07d}" for i in range(1, 301))
-               if (store.ecosystem(c, 1)["label"] == "Enterprise").any())
+    cid = next(
+        c for c in (f"C{i:07d}" for i in range(1, 301)) if (store.ecosystem(c, 1)["label"] == "Enterprise").any()
+    )
     full = store.ecosystem(cid, 2, hub_degree=None)
     near = store.neighbours("Individual", [cid])
     # every degree is the node's own count of ecosystem relationships
@@ -118,6 +120,7 @@ def test_embedded_graph_survives_a_restart(engine, bundle_dir, tmp_path):
 
 def test_embedded_graph_file_round_trips_exactly_and_keeps_the_json_format_readable(engine, bundle_dir, tmp_path):
     import networkx as nx
+
     ingest(bundle_dir, engine=engine, progress=False)
     legacy = NetworkxGraph(tmp_path / "old.json.gz")
     sync_graph(engine, legacy, progress=False)

@@ -7,10 +7,10 @@ import sqlalchemy as sa
 
 from clientstrata.graph.errors import InvalidInput
 from clientstrata.jobs.classification.classify import ENTERPRISE, INDIVIDUAL
-from clientstrata.jobs.ingest.load import ingest
-from clientstrata.jobs.runs.pipeline import classify
 from clientstrata.jobs.classification.standard import load_standard
+from clientstrata.jobs.ingest.load import ingest
 from clientstrata.jobs.ingest.sync import sync_graph
+from clientstrata.jobs.runs.pipeline import classify
 
 STD = load_standard()
 BERKA = Path(__file__).resolve().parents[4] / "shared" / "data" / "berka"
@@ -18,15 +18,22 @@ BERKA = Path(__file__).resolve().parents[4] / "shared" / "data" / "berka"
 
 def _per_dimension(engine, run_id: int = 1) -> dict[str, tuple[int, int]]:
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT dimension, count(DISTINCT customer_id), count(*) FROM tags "
-                                    "WHERE run_id = :r GROUP BY dimension"), {"r": run_id}).all()
+        rows = conn.execute(
+            sa.text(
+                "SELECT dimension, count(DISTINCT customer_id), count(*) FROM tags WHERE run_id = :r GROUP BY dimension"
+            ),
+            {"r": run_id},
+        ).all()
     return {d: (n, m) for d, n, m in rows}
 
 
 def _distribution(engine, run_id: int = 1) -> dict[str, dict[str, int]]:
     with engine.connect() as conn:
-        df = pd.read_sql(sa.text("SELECT dimension, value, count(*) AS n FROM tags WHERE run_id = :r "
-                                 "GROUP BY dimension, value"), conn, params={"r": run_id})
+        df = pd.read_sql(
+            sa.text("SELECT dimension, value, count(*) AS n FROM tags WHERE run_id = :r GROUP BY dimension, value"),
+            conn,
+            params={"r": run_id},
+        )
     return {d: dict(zip(g["value"], g["n"])) for d, g in df.groupby("dimension")}
 
 
@@ -36,17 +43,36 @@ def test_run_publishes_one_tag_per_customer_per_dimension(loaded):
         run = conn.execute(sa.text("SELECT run_id, status, standard_version FROM classification_runs")).one()
         enterprises = conn.execute(sa.text("SELECT count(*) FROM enterprises")).scalar()
     assert run.status == "published" and run.standard_version == STD.version
-    assert _per_dimension(engine) == {**{d: (300, 300) for d in INDIVIDUAL}, "behaviour_cluster": (300, 300),
-                                      **{d: (enterprises, enterprises) for d in ENTERPRISE}}
+    assert _per_dimension(engine) == {
+        **{d: (300, 300) for d in INDIVIDUAL},
+        "behaviour_cluster": (300, 300),
+        **{d: (enterprises, enterprises) for d in ENTERPRISE},
+    }
 
 
 def test_distributions_on_the_generated_bank_are_sensible(loaded):
     dist = _distribution(loaded[0])
     # every class-like dimension splits the bank; none puts everyone in one class
-    for dim in ("wealth_tier", "household_wealth_tier", "risk_preference", "risk_consistency", "suitability",
-                "lifecycle_stage", "relationship_stage", "cooperation_depth", "demand_tier", "credit_risk_tier",
-                "behaviour_rfm", "behaviour_channel", "behaviour_loyalty", "business_categories",
-                "composite_segment", "enterprise_industry", "enterprise_size", "enterprise_ecosystem_role"):
+    for dim in (
+        "wealth_tier",
+        "household_wealth_tier",
+        "risk_preference",
+        "risk_consistency",
+        "suitability",
+        "lifecycle_stage",
+        "relationship_stage",
+        "cooperation_depth",
+        "demand_tier",
+        "credit_risk_tier",
+        "behaviour_rfm",
+        "behaviour_channel",
+        "behaviour_loyalty",
+        "business_categories",
+        "composite_segment",
+        "enterprise_industry",
+        "enterprise_size",
+        "enterprise_ecosystem_role",
+    ):
         assert len(dist[dim]) >= 2, (dim, dist[dim])
         assert max(dist[dim].values()) < sum(dist[dim].values()), dim
     assert sorted(dist["value_contribution"]) == sorted(f"D{i}" for i in range(1, 11))
@@ -88,13 +114,18 @@ def test_the_berka_bank_classifies_with_real_loan_statuses(engine, graph):
     bad = set(owners.reindex(loans.loc[loans["status"].isin(["B", "D"]), "account_id"]))
     clean = set(owners.reindex(loans.loc[loans["status"].isin(["A", "C"]), "account_id"])) - bad
     with engine.connect() as conn:
-        credit = pd.read_sql(sa.text("SELECT customer_id, value, rule FROM tags WHERE dimension = 'credit_risk_tier' "
-                                     "AND run_id = :r"), conn, params={"r": report.run_id}).set_index("customer_id")
+        credit = pd.read_sql(
+            sa.text("SELECT customer_id, value, rule FROM tags WHERE dimension = 'credit_risk_tier' AND run_id = :r"),
+            conn,
+            params={"r": report.run_id},
+        ).set_index("customer_id")
     assert set(credit.index[credit["value"] == "high_risk"]) == {f"BK-C{c}" for c in bad}
     assert set(credit.index[credit["value"] == "good"]) == {f"BK-C{c}" for c in clean}
     assert (credit["value"] == "no_history").sum() == len(clients) - len(bad) - len(clean)
-    assert "loan_in_debt" in credit.loc[f"BK-C{sorted(bad)[0]}", "rule"] or "loan_unpaid" in credit.loc[
-        f"BK-C{sorted(bad)[0]}", "rule"]
+    assert (
+        "loan_in_debt" in credit.loc[f"BK-C{sorted(bad)[0]}", "rule"]
+        or "loan_unpaid" in credit.loc[f"BK-C{sorted(bad)[0]}", "rule"]
+    )
     dist = _distribution(engine, report.run_id)
     assert set(dist["behaviour_activity"]) == {"unknown"}  # PKDD'99 ships no transactions
     assert len(dist["lifecycle_stage"]) >= 3 and len(dist["behaviour_loyalty"]) >= 1
@@ -104,11 +135,13 @@ def test_classify_reads_the_graph_counts_the_last_sync_recorded(loaded):
     """Without a graph handed in, classify does not load the embedded graph: the snapshot's
     graph counts are the ones sync-graph recorded (and an unsynced record is refused)."""
     from clientstrata.jobs.ingest.sync import last_sync
+
     engine, graph = loaded
     report = classify(engine, None, progress=False)  # no store handed in, none opened
     with engine.connect() as conn:
-        snap = conn.execute(sa.text("SELECT snapshot FROM classification_runs WHERE run_id = :r"),
-                            {"r": report.run_id}).scalar()
+        snap = conn.execute(
+            sa.text("SELECT snapshot FROM classification_runs WHERE run_id = :r"), {"r": report.run_id}
+        ).scalar()
         assert last_sync(conn) == graph.counts()
     snap = json.loads(snap) if isinstance(snap, str) else snap
     assert snap["graph"] == graph.counts() and report.tags == _tag_count(engine, report.run_id)
@@ -124,6 +157,7 @@ def test_partitions_classified_in_worker_processes_equal_one_process(loaded):
     frames, same order, as classifying them one after another here."""
     from clientstrata.jobs.classification import features as F
     from clientstrata.jobs.runs.pipeline import iter_tags
+
     engine, graph = loaded
     with engine.connect() as conn:
         parts = list(F.iter_individual_features(conn, graph, STD, chunk=41, progress=False, workers=1))
@@ -142,7 +176,14 @@ def test_a_run_reports_where_its_time_went(loaded):
     engine, graph = loaded
     report = classify(engine, graph, progress=False)
     s = report.seconds
-    assert {"total", "features", "classify (waiting for workers)", "write tags", "change feed", "alerts",
-            "household tiers"} <= set(s) and all(v >= 0 for v in s.values())
+    assert {
+        "total",
+        "features",
+        "classify (waiting for workers)",
+        "write tags",
+        "change feed",
+        "alerts",
+        "household tiers",
+    } <= set(s) and all(v >= 0 for v in s.values())
     assert sum(v for k, v in s.items() if k != "total") <= s["total"] + 0.05  # phases do not overlap
     assert report.to_dict()["seconds"] == s

@@ -1,4 +1,5 @@
 """The SQL aggregation behind the features frame, on hand-made rows, on every backend."""
+
 import datetime as dt
 
 import pandas as pd
@@ -6,7 +7,16 @@ import pytest
 import sqlalchemy as sa
 
 from clientstrata.graph.record.models import (
-    Account, AccountHolder, Branch, Household, HouseholdMember, Individual, Loan, MonthlyBalance, Product, RiskQuestionnaire,
+    Account,
+    AccountHolder,
+    Branch,
+    Household,
+    HouseholdMember,
+    Individual,
+    Loan,
+    MonthlyBalance,
+    Product,
+    RiskQuestionnaire,
     Transaction,
 )
 from clientstrata.graph.stores.networkx_store import NetworkxGraph
@@ -19,48 +29,123 @@ D = dt.date(1970, 1, 1) + dt.timedelta(days=(dt.date(2026, 9, 1) - dt.date(1970,
 
 
 def _txn(i, account, day, direction, amount, channel="mobile", cash=False, country="CN"):
-    return {"txn_id": f"T{i}", "account_id": account, "booked_at": dt.datetime.combine(day, dt.time(10)),
-            "direction": direction, "amount": amount, "currency": "CNY", "channel": channel, "is_cash": cash,
-            "counterparty_country": country}
+    return {
+        "txn_id": f"T{i}",
+        "account_id": account,
+        "booked_at": dt.datetime.combine(day, dt.time(10)),
+        "direction": direction,
+        "amount": amount,
+        "currency": "CNY",
+        "channel": channel,
+        "is_cash": cash,
+        "counterparty_country": country,
+    }
 
 
 @pytest.fixture
 def world(engine, tmp_path):
     rows = {
         Branch: [{"branch_id": "B1", "name": "总行", "region": "华东"}],
-        Product: [{"product_id": "P1", "name": "活期", "family": "deposit", "risk_level": "R1"},
-                  {"product_id": "P2", "name": "股票基金", "family": "fund", "risk_level": "R4"},
-                  {"product_id": "P3", "name": "房贷", "family": "loan", "term_months": 300}],
-        Individual: [{"customer_id": c, "name": c, "birth_date": dt.date(1980, 11, 1), "branch_id": "B1",
-                      "onboarded_on": dt.date(2020, 10, 31), "is_pep": c == "X2"} for c in ("X1", "X2", "X3")],
+        Product: [
+            {"product_id": "P1", "name": "活期", "family": "deposit", "risk_level": "R1"},
+            {"product_id": "P2", "name": "股票基金", "family": "fund", "risk_level": "R4"},
+            {"product_id": "P3", "name": "房贷", "family": "loan", "term_months": 300},
+        ],
+        Individual: [
+            {
+                "customer_id": c,
+                "name": c,
+                "birth_date": dt.date(1980, 11, 1),
+                "branch_id": "B1",
+                "onboarded_on": dt.date(2020, 10, 31),
+                "is_pep": c == "X2",
+            }
+            for c in ("X1", "X2", "X3")
+        ],
         Household: [{"household_id": "H1", "status": "confirmed"}, {"household_id": "H2", "status": "candidate"}],
-        HouseholdMember: [{"household_id": "H1", "customer_id": "X1", "role": "head"},
-                          {"household_id": "H1", "customer_id": "X3", "role": "child"},
-                          {"household_id": "H2", "customer_id": "X2", "role": "head"}],
-        Account: [{"account_id": "A1", "owner_type": "individual", "owner_id": "X1", "product_id": "P1",
-                   "opened_on": dt.date(2020, 1, 1), "status": "active", "currency": "CNY", "balance": 1.0},
-                  {"account_id": "A2", "owner_type": "individual", "owner_id": "X1", "product_id": "P2",
-                   "opened_on": dt.date(2026, 5, 1), "status": "active", "currency": "USD", "balance": 1000.0},
-                  {"account_id": "A3", "owner_type": "individual", "owner_id": "X3", "product_id": "P1",
-                   "opened_on": dt.date(2021, 1, 1), "status": "active", "currency": "CNY", "balance": 500.0}],
+        HouseholdMember: [
+            {"household_id": "H1", "customer_id": "X1", "role": "head"},
+            {"household_id": "H1", "customer_id": "X3", "role": "child"},
+            {"household_id": "H2", "customer_id": "X2", "role": "head"},
+        ],
+        Account: [
+            {
+                "account_id": "A1",
+                "owner_type": "individual",
+                "owner_id": "X1",
+                "product_id": "P1",
+                "opened_on": dt.date(2020, 1, 1),
+                "status": "active",
+                "currency": "CNY",
+                "balance": 1.0,
+            },
+            {
+                "account_id": "A2",
+                "owner_type": "individual",
+                "owner_id": "X1",
+                "product_id": "P2",
+                "opened_on": dt.date(2026, 5, 1),
+                "status": "active",
+                "currency": "USD",
+                "balance": 1000.0,
+            },
+            {
+                "account_id": "A3",
+                "owner_type": "individual",
+                "owner_id": "X3",
+                "product_id": "P1",
+                "opened_on": dt.date(2021, 1, 1),
+                "status": "active",
+                "currency": "CNY",
+                "balance": 500.0,
+            },
+        ],
         AccountHolder: [{"account_id": "A1", "customer_id": "X2", "role": "co_holder"}],
-        MonthlyBalance: [{"account_id": "A1", "month": m, "avg_daily_balance": v}
-                         for m, v in (("2026-09", 100_000.0), ("2026-10", 80_000.0))],
-        Loan: [{"loan_id": "L1", "account_id": "A1", "product_id": "P3", "principal": 1e6, "outstanding": 6e5,
-                "term_months": 300, "monthly_payment": 5000.0, "granted_on": dt.date(2022, 1, 1), "status": "D",
-                "days_past_due": 45}],
-        RiskQuestionnaire: [{"questionnaire_id": "Q1", "customer_id": "X1", "assessed_on": dt.date(2024, 1, 1),
-                             "risk_level": "C5", "valid_until": dt.date(2025, 1, 1)},
-                            {"questionnaire_id": "Q2", "customer_id": "X1", "assessed_on": dt.date(2026, 3, 1),
-                             "risk_level": "C2", "score": 30, "valid_until": dt.date(2027, 3, 1),
-                             "is_professional": False}],
-        Transaction: [_txn(1, "A1", D, "credit", 45_000.0, "branch", cash=True),       # just under 50,000
-                      _txn(2, "A1", D, "credit", 44_999.99, "branch", cash=True),      # not "just" under
-                      _txn(3, "A1", D + dt.timedelta(days=1), "credit", 49_999.99, "branch", cash=True),
-                      _txn(4, "A1", D + dt.timedelta(days=1), "credit", 50_000.0, "atm", cash=True),  # reportable
-                      _txn(5, "A1", D + dt.timedelta(days=2), "debit", 170_000.0, "online", country="US"),
-                      _txn(6, "A1", dt.date(2026, 10, 30), "debit", 10.0, "mobile", country="HK"),
-                      _txn(7, "A1", dt.date(2025, 10, 1), "debit", 99.0, "mobile")],   # older than 12 months
+        MonthlyBalance: [
+            {"account_id": "A1", "month": m, "avg_daily_balance": v}
+            for m, v in (("2026-09", 100_000.0), ("2026-10", 80_000.0))
+        ],
+        Loan: [
+            {
+                "loan_id": "L1",
+                "account_id": "A1",
+                "product_id": "P3",
+                "principal": 1e6,
+                "outstanding": 6e5,
+                "term_months": 300,
+                "monthly_payment": 5000.0,
+                "granted_on": dt.date(2022, 1, 1),
+                "status": "D",
+                "days_past_due": 45,
+            }
+        ],
+        RiskQuestionnaire: [
+            {
+                "questionnaire_id": "Q1",
+                "customer_id": "X1",
+                "assessed_on": dt.date(2024, 1, 1),
+                "risk_level": "C5",
+                "valid_until": dt.date(2025, 1, 1),
+            },
+            {
+                "questionnaire_id": "Q2",
+                "customer_id": "X1",
+                "assessed_on": dt.date(2026, 3, 1),
+                "risk_level": "C2",
+                "score": 30,
+                "valid_until": dt.date(2027, 3, 1),
+                "is_professional": False,
+            },
+        ],
+        Transaction: [
+            _txn(1, "A1", D, "credit", 45_000.0, "branch", cash=True),  # just under 50,000
+            _txn(2, "A1", D, "credit", 44_999.99, "branch", cash=True),  # not "just" under
+            _txn(3, "A1", D + dt.timedelta(days=1), "credit", 49_999.99, "branch", cash=True),
+            _txn(4, "A1", D + dt.timedelta(days=1), "credit", 50_000.0, "atm", cash=True),  # reportable
+            _txn(5, "A1", D + dt.timedelta(days=2), "debit", 170_000.0, "online", country="US"),
+            _txn(6, "A1", dt.date(2026, 10, 30), "debit", 10.0, "mobile", country="HK"),
+            _txn(7, "A1", dt.date(2025, 10, 1), "debit", 99.0, "mobile"),
+        ],  # older than 12 months
     }
     with engine.begin() as conn:
         for model, values in rows.items():
@@ -79,7 +164,10 @@ def test_features_aggregate_every_source(world, chunk):
     assert x1["age"] == pytest.approx(46.0, abs=0.01) and x1["tenure_years"] == pytest.approx(6.0, abs=0.01)
     assert x1["aum:2026-09"] == 100_000 and x1["aum"] == 80_000 + 1000 * 7.10  # fund balance in USD, no monthly
     assert x1["bal_fund"] == pytest.approx(7_100) and x1["bal_deposit"] == 80_000
-    assert x1["hh_aum:2026-10"] == pytest.approx(80_000 + 7_100 + 500) and f.loc["X3", "hh_aum:2026-10"] == x1["hh_aum:2026-10"]
+    assert (
+        x1["hh_aum:2026-10"] == pytest.approx(80_000 + 7_100 + 500)
+        and f.loc["X3", "hh_aum:2026-10"] == x1["hh_aum:2026-10"]
+    )
     # a candidate household (awaiting review) does not pool AUM: X2 is a household of one
     assert f.loc["X2", "hh_aum:2026-10"] == 0 and f.loc["X2", "household_size"] == 1
     assert f.loc["X2", "household_id"] is None
@@ -101,6 +189,7 @@ def test_ecosystem_counts_in_sql_agree_with_the_graph(loaded):
     """Classify reads the graph's ecosystem counts in SQL, per range of customers: the same
     numbers the store answers (networkx beside SQLite, Neo4j beside PostgreSQL)."""
     from clientstrata.graph.stores.base import ECOSYSTEM_FEATURES
+
     engine, graph = loaded
     ref = graph.ecosystem_features()
     with engine.connect() as conn:

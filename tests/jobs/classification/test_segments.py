@@ -9,7 +9,12 @@ from clientstrata.graph.errors import InvalidInput
 from clientstrata.jobs.classification import features as F
 from clientstrata.jobs.classification.classify import TAG_COLUMNS
 from clientstrata.jobs.classification.segments import (
-    BEHAVIOUR_FEATURES, CHANNELS, ClusterModel, assign_clusters, behaviour_features, fit_clusters,
+    BEHAVIOUR_FEATURES,
+    CHANNELS,
+    ClusterModel,
+    assign_clusters,
+    behaviour_features,
+    fit_clusters,
 )
 from clientstrata.jobs.classification.standard import load_standard
 
@@ -40,12 +45,18 @@ def _population(n: int = 900, seed: int = 5) -> pd.DataFrame:
     m = len(kind)
     shares = rng.dirichlet([6, 2, 1, 1, 1], m)  # mobile-heavy by default
     shares[kind == 2] = rng.dirichlet([1, 1, 12, 1, 1], (kind == 2).sum())  # branch-heavy
-    df = pd.DataFrame({
-        "customer_id": [f"C{i:05d}" for i in range(m)],
-        "txn_count": rng.poisson(40, m), "txn_amount": rng.lognormal(9, 0.3, m),
-        **{f"share_{c}": shares[:, i] for i, c in enumerate(CHANNELS)},
-        "recency_days": rng.uniform(1, 10, m), "aum": rng.lognormal(10, 0.3, m) * np.where(kind == 1, 100, 1),
-        "tenure_years": rng.normal(5, 0.5, m), "product_families": 3})
+    df = pd.DataFrame(
+        {
+            "customer_id": [f"C{i:05d}" for i in range(m)],
+            "txn_count": rng.poisson(40, m),
+            "txn_amount": rng.lognormal(9, 0.3, m),
+            **{f"share_{c}": shares[:, i] for i, c in enumerate(CHANNELS)},
+            "recency_days": rng.uniform(1, 10, m),
+            "aum": rng.lognormal(10, 0.3, m) * np.where(kind == 1, 100, 1),
+            "tenure_years": rng.normal(5, 0.5, m),
+            "product_families": 3,
+        }
+    )
     return df.assign(kind=kind)
 
 
@@ -53,10 +64,16 @@ def test_descriptions_follow_the_centroids():
     pop = _population()
     model = fit_clusters(pop.drop(columns="kind"), ks=[3], seed=0, features=list(BEHAVIOUR_FEATURES))
     tags = assign_clusters(pop, model).set_index("customer_id")
-    label_of_kind = pop.assign(label=pop["customer_id"].map(tags["label_en"])).groupby("kind")["label"].agg(
-        lambda s: s.mode().iat[0])
-    zh_of_kind = pop.assign(label=pop["customer_id"].map(tags["label_zh"])).groupby("kind")["label"].agg(
-        lambda s: s.mode().iat[0])
+    label_of_kind = (
+        pop.assign(label=pop["customer_id"].map(tags["label_en"]))
+        .groupby("kind")["label"]
+        .agg(lambda s: s.mode().iat[0])
+    )
+    zh_of_kind = (
+        pop.assign(label=pop["customer_id"].map(tags["label_zh"]))
+        .groupby("kind")["label"]
+        .agg(lambda s: s.mode().iat[0])
+    )
     assert "high-balance" in label_of_kind[1] and "高资产" in zh_of_kind[1]
     assert "branch-loyal" in label_of_kind[2] and "偏好网点" in zh_of_kind[2]
     assert "high-balance" not in label_of_kind[0] and "branch-loyal" not in label_of_kind[0]
@@ -102,9 +119,12 @@ def test_behaviour_features_from_the_record(loaded):
     with engine.connect() as conn:
         b = behaviour_features(conn)
         n_people = conn.execute(sa.text("SELECT count(*) FROM individuals")).scalar()
-        n_txn = conn.execute(sa.text(
-            "SELECT count(*) FROM transactions t JOIN accounts a ON a.account_id = t.account_id "
-            "WHERE a.owner_type = 'individual'")).scalar()
+        n_txn = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM transactions t JOIN accounts a ON a.account_id = t.account_id "
+                "WHERE a.owner_type = 'individual'"
+            )
+        ).scalar()
         fams = F.product_families(conn).set_index("customer_id")["families"].str.split(",").map(len)
         aum = F.current_aum(F.monthly_aum(conn, load_standard().fx_to_cny))
         again = behaviour_features(conn, aum=aum)
@@ -128,12 +148,14 @@ def test_a_run_tags_every_customer_with_a_behaviour_cluster_and_keeps_the_model(
     so the clusters are reproducible and the report reads them from the run."""
     import sqlalchemy as sa
 
-    from clientstrata.jobs.reports import reports as R
     from clientstrata.jobs.classification.segments import ClusterModel, assign_clusters, behaviour_features
+    from clientstrata.jobs.reports import reports as R
+
     engine, _ = loaded
     with engine.connect() as conn:
-        tags = pd.read_sql("SELECT customer_id, value FROM tags WHERE run_id = 1 AND dimension = 'behaviour_cluster'",
-                           conn)
+        tags = pd.read_sql(
+            "SELECT customer_id, value FROM tags WHERE run_id = 1 AND dimension = 'behaviour_cluster'", conn
+        )
         people = conn.execute(sa.text("SELECT count(*) FROM individuals")).scalar_one()
         snapshot = conn.execute(sa.text("SELECT snapshot FROM classification_runs WHERE run_id = 1")).scalar_one()
         report = R.clusters(conn)
@@ -141,7 +163,9 @@ def test_a_run_tags_every_customer_with_a_behaviour_cluster_and_keeps_the_model(
     model = ClusterModel.from_dict(snapshot["behaviour_clusters"])
     assert len(tags) == people and tags["customer_id"].is_unique
     assert set(tags["value"]) == set(model.values) and len(model.values) == model.k >= 3
-    assert report["customers"].sum() == people and "no behaviour_cluster tags" not in " ".join(report.attrs.get("notes", []))
+    assert report["customers"].sum() == people and "no behaviour_cluster tags" not in " ".join(
+        report.attrs.get("notes", [])
+    )
     # the stored model reproduces the run's assignment from the record's own behaviour columns
     with engine.connect() as conn:
         again = assign_clusters(behaviour_features(conn), model)
@@ -154,18 +178,25 @@ def test_later_runs_keep_the_live_cluster_model_until_refit(loaded):
     import sqlalchemy as sa
 
     from clientstrata.jobs.runs.pipeline import classify
+
     engine, graph = loaded
 
     def model_id(run_id):
         with engine.connect() as conn:
-            snap = conn.execute(sa.text("SELECT snapshot FROM classification_runs WHERE run_id = :r"),
-                                {"r": run_id}).scalar_one()
+            snap = conn.execute(
+                sa.text("SELECT snapshot FROM classification_runs WHERE run_id = :r"), {"r": run_id}
+            ).scalar_one()
         return (json.loads(snap) if isinstance(snap, str) else snap)["behaviour_clusters"]["model_id"]
+
     second = classify(engine, graph, progress=False)
     assert model_id(second.run_id) == model_id(1)
     with engine.connect() as conn:
-        moved = conn.execute(sa.text("SELECT count(*) FROM classification_changes WHERE run_id = :r "
-                                     "AND dimension = 'behaviour_cluster'"), {"r": second.run_id}).scalar_one()
+        moved = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM classification_changes WHERE run_id = :r AND dimension = 'behaviour_cluster'"
+            ),
+            {"r": second.run_id},
+        ).scalar_one()
     assert moved == 0  # same data, same model: nobody changes cluster
     third = classify(engine, graph, progress=False, refit_clusters=True)
     assert third.run_id == second.run_id + 1 and model_id(third.run_id)

@@ -1,5 +1,6 @@
 """The pure classification functions run unchanged per partition on Spark (mapInPandas, a real
 local PySpark session) and agree with the pandas run on the same features."""
+
 import json
 import os
 import shutil
@@ -22,11 +23,17 @@ def spark():
     if not shutil.which("java"):
         pytest.fail("PySpark needs a Java runtime (java 17+) on PATH")
     from pyspark.sql import SparkSession
+
     # workers run this interpreter, where clientstrata is installed (on a cluster: PYSPARK_PYTHON)
     os.environ["PYSPARK_PYTHON"] = sys.executable
-    session = (SparkSession.builder.master("local[2]").appName("clientstrata-test")
-               .config("spark.sql.shuffle.partitions", "4").config("spark.ui.enabled", "false")
-               .config("spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate())
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("clientstrata-test")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .getOrCreate()
+    )
     yield session
     session.stop()
 
@@ -34,6 +41,7 @@ def spark():
 def test_spark_partitions_agree_with_pandas(spark, engine, graph, bundle_dir):
     from clientstrata.jobs.ingest.load import ingest
     from clientstrata.jobs.ingest.sync import sync_graph
+
     if engine.dialect.name != "sqlite":
         pytest.skip("one backend is enough: Spark reads the same features frame")
     ingest(bundle_dir, engine=engine, progress=False)
@@ -56,5 +64,4 @@ def test_spark_partitions_agree_with_pandas(spark, engine, graph, bundle_dir):
     for col in ["customer_id", "dimension", "value", "label_zh", "label_en", "rule", "standard_version"]:
         assert got[col].tolist() == expected[col].astype(str).tolist(), col
     assert [json.loads(x) for x in got["inputs"]] == [json.loads(x) for x in expected["inputs"]]
-    pd.testing.assert_series_equal(got["score"], pd.to_numeric(expected["score"]).astype("float64"),
-                                   check_names=False)
+    pd.testing.assert_series_equal(got["score"], pd.to_numeric(expected["score"]).astype("float64"), check_names=False)

@@ -4,13 +4,18 @@ import pytest
 import sqlalchemy as sa
 
 from clientstrata.graph.errors import NotFound
-from clientstrata.graph.record.queries import CustomerFilter, customer_page, tags_by_customer
 from clientstrata.graph.record.audit import audit_trail
+from clientstrata.graph.record.queries import CustomerFilter, customer_page, tags_by_customer
 from clientstrata.jobs.errors import InvalidState, InvalidValue, MakerIsChecker, ReasonRequired, UnknownDimension
-from clientstrata.jobs.runs.history import tags_as_of
 from clientstrata.jobs.governance.overrides import (
-    approve_override, expire_overrides, list_overrides, propose_override, reject_override, revoke_override,
+    approve_override,
+    expire_overrides,
+    list_overrides,
+    propose_override,
+    reject_override,
+    revoke_override,
 )
+from clientstrata.jobs.runs.history import tags_as_of
 from clientstrata.jobs.runs.pipeline import classify
 
 T0 = dt.datetime(2026, 11, 1, 9, 0)
@@ -52,8 +57,16 @@ def test_maker_cannot_check_and_every_refusal_is_typed(loaded):
             propose_override(conn, "mei", "C0000001", "wealth_tier", "platinum", "why")
         assert err.value.code == "INVALID_VALUE"
         with pytest.raises(InvalidValue, match="never apply"):
-            propose_override(conn, "mei", "C0000001", "wealth_tier", "wealth", "why",
-                             expires_on=dt.date(2026, 1, 1), today=dt.date(2026, 1, 1))
+            propose_override(
+                conn,
+                "mei",
+                "C0000001",
+                "wealth_tier",
+                "wealth",
+                "why",
+                expires_on=dt.date(2026, 1, 1),
+                today=dt.date(2026, 1, 1),
+            )
         with pytest.raises(NotFound):
             approve_override(conn, "li", 999)
     with engine.connect() as conn:
@@ -124,8 +137,16 @@ def test_expired_override_stops_applying_on_its_day(loaded):
     engine, _ = loaded
     computed = _tag(engine, "C0000005")["value"]
     with engine.begin() as conn:
-        ov = propose_override(conn, "mei", "C0000005", "wealth_tier", _other(computed), "temporary review",
-                              expires_on=dt.date(2030, 1, 1), at=T0)
+        ov = propose_override(
+            conn,
+            "mei",
+            "C0000005",
+            "wealth_tier",
+            _other(computed),
+            "temporary review",
+            expires_on=dt.date(2030, 1, 1),
+            at=T0,
+        )
         approve_override(conn, "li", ov.override_id, at=T0 + dt.timedelta(hours=1))
     assert _tag(engine, "C0000005", at=dt.datetime(2029, 12, 31, 23, 59))["value"] == _other(computed)
     assert _tag(engine, "C0000005", at=dt.date(2029, 12, 31))["override_id"] == ov.override_id
@@ -174,10 +195,16 @@ def test_reading_overrides_filters_pages_and_keeps_to_the_book(loaded):
     from clientstrata.graph.errors import InvalidInput
     from clientstrata.graph.record.models import Individual
     from clientstrata.jobs.governance.overrides import get_override, overrides_page
+
     engine, _ = loaded
     with engine.connect() as conn:
-        owners = dict(conn.execute(sa.select(Individual.customer_id, Individual.rm_id)
-                                   .where(Individual.customer_id.in_(["C0000001", "C0000002", "C0000003"]))).all())
+        owners = dict(
+            conn.execute(
+                sa.select(Individual.customer_id, Individual.rm_id).where(
+                    Individual.customer_id.in_(["C0000001", "C0000002", "C0000003"])
+                )
+            ).all()
+        )
     rm = owners["C0000001"]
     assert rm and owners["C0000003"] != rm, "the test bank should give C0000001 and C0000003 different RMs"
     with engine.begin() as conn:
@@ -189,13 +216,18 @@ def test_reading_overrides_filters_pages_and_keeps_to_the_book(loaded):
         df = list_overrides(conn)
         assert df["override_id"].tolist() == [a.override_id, b.override_id, c.override_id]
         assert list_overrides(conn, proposed_by="mei")["override_id"].tolist() == [a.override_id, c.override_id]
-        assert list_overrides(conn, status="approved", dimension="cooperation_depth")["override_id"].tolist() == \
-            [c.override_id]
-        assert list_overrides(conn, customer_id="C0000003", status="proposed")["override_id"].tolist() == \
-            [b.override_id]
+        assert list_overrides(conn, status="approved", dimension="cooperation_depth")["override_id"].tolist() == [
+            c.override_id
+        ]
+        assert list_overrides(conn, customer_id="C0000003", status="proposed")["override_id"].tolist() == [
+            b.override_id
+        ]
         mine = list_overrides(conn, book=rm)
-        assert set(mine["customer_id"]) <= {cid for cid, r in owners.items() if r == rm} and a.override_id in \
-            set(mine["override_id"]) and b.override_id not in set(mine["override_id"])
+        assert (
+            set(mine["customer_id"]) <= {cid for cid, r in owners.items() if r == rm}
+            and a.override_id in set(mine["override_id"])
+            and b.override_id not in set(mine["override_id"])
+        )
         with pytest.raises(InvalidInput, match="proposed, approved, rejected, revoked, expired"):
             list_overrides(conn, status="pending")
         first, more = overrides_page(conn, first=2)

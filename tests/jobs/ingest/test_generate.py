@@ -1,9 +1,9 @@
 """The synthetic bank is deterministic and looks like a bank: heavy-tailed wealth, households
 whose ages fit their roles, and no loans, jobs or risk questionnaires for minors."""
+
 import filecmp
 
 import numpy as np
-
 import pandas as pd
 import pytest
 
@@ -59,6 +59,7 @@ def test_resident_ids_are_unique_and_valid_even_for_twins():
     check-digit-valid numbers with the sex digit right."""
     from clientstrata.jobs.ingest.generate import _resident_ids
     from clientstrata.jobs.ingest.validate import _id_number_ok  # the ingest's own check
+
     n = 400
     area = np.array(["110101"] * n)
     birth = pd.Series(["1990-05-17"] * n)
@@ -76,7 +77,9 @@ def test_chunk_size_does_not_change_the_rows(tmp_path, fmt):
     assert whole == small
     for name, rows in whole.items():
         if fmt == "csv":
-            assert filecmp.cmp(tmp_path / "whole" / f"{name}.csv", tmp_path / "small" / f"{name}.csv", shallow=False), name
+            assert filecmp.cmp(tmp_path / "whole" / f"{name}.csv", tmp_path / "small" / f"{name}.csv", shallow=False), (
+                name
+            )
         else:
             a, b = (pd.read_parquet(tmp_path / d / f"{name}.parquet") for d in ("whole", "small"))
             assert a.equals(b) and len(a) == rows, name

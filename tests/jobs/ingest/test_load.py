@@ -15,8 +15,11 @@ BERKA = Path(__file__).resolve().parents[4] / "shared" / "data" / "berka"
 
 def _snapshot(engine) -> dict[str, list]:
     with engine.connect() as conn:
-        return {t.name: sorted(map(tuple, conn.execute(sa.select(t)).all()), key=repr)
-                for t in Base.metadata.sorted_tables if t.name not in ("ingest_runs",)}
+        return {
+            t.name: sorted(map(tuple, conn.execute(sa.select(t)).all()), key=repr)
+            for t in Base.metadata.sorted_tables
+            if t.name not in ("ingest_runs",)
+        }
 
 
 def _break(bundle: Path, table: str, rows: list[dict]) -> None:
@@ -34,28 +37,56 @@ def test_clean_bundle_loads_every_row(engine, bundle_dir):
 
 
 def test_bad_rows_are_quarantined_with_reasons_and_good_rows_load(engine, bundle_copy):
-    _break(bundle_copy, "individuals", [
-        {"customer_id": "X1", "name": "坏日期", "birth_date": "1990-02-30"},
-        {"customer_id": "X2", "name": "", "birth_date": "1990-01-01"},
-        {"customer_id": "C0000001", "name": "重复", "birth_date": "1990-01-01"},
-        {"customer_id": "X3", "name": "长" * 201, "birth_date": "1990-01-01"},  # VARCHAR(200)
-    ])
-    _break(bundle_copy, "transactions", [
-        {"txn_id": "BAD1", "account_id": "A-nowhere", "booked_at": "2026-01-01T10:00:00",
-         "direction": "credit", "amount": "10", "channel": "mobile"},
-        {"txn_id": "BAD2", "account_id": "A000000001", "booked_at": "2026-01-01T10:00:00",
-         "direction": "credit", "amount": "-5", "channel": "fax"},
-    ])
+    _break(
+        bundle_copy,
+        "individuals",
+        [
+            {"customer_id": "X1", "name": "坏日期", "birth_date": "1990-02-30"},
+            {"customer_id": "X2", "name": "", "birth_date": "1990-01-01"},
+            {"customer_id": "C0000001", "name": "重复", "birth_date": "1990-01-01"},
+            {"customer_id": "X3", "name": "长" * 201, "birth_date": "1990-01-01"},  # VARCHAR(200)
+        ],
+    )
+    _break(
+        bundle_copy,
+        "transactions",
+        [
+            {
+                "txn_id": "BAD1",
+                "account_id": "A-nowhere",
+                "booked_at": "2026-01-01T10:00:00",
+                "direction": "credit",
+                "amount": "10",
+                "channel": "mobile",
+            },
+            {
+                "txn_id": "BAD2",
+                "account_id": "A000000001",
+                "booked_at": "2026-01-01T10:00:00",
+                "direction": "credit",
+                "amount": "-5",
+                "channel": "fax",
+            },
+        ],
+    )
     report = ingest(bundle_copy, engine=engine, progress=False)
     assert report.quarantined == 6
     assert report.loaded + report.quarantined == report.read
     with engine.connect() as conn:
-        q = pd.read_sql("SELECT table_name, row_number, reason, raw FROM quarantine ORDER BY table_name, row_number", conn)
+        q = pd.read_sql(
+            "SELECT table_name, row_number, reason, raw FROM quarantine ORDER BY table_name, row_number", conn
+        )
         assert conn.execute(sa.text("SELECT count(*) FROM individuals")).scalar() == 300
     reasons = " | ".join(q["reason"])
-    for expected in ("birth_date: not a date", "name is required", "duplicate of row 1 (same customer_id)",
-                     "account_id 'A-nowhere' not found in accounts", "amount: below the minimum",
-                     "channel: 'fax' is not one of", "name: longer than 200 characters"):
+    for expected in (
+        "birth_date: not a date",
+        "name is required",
+        "duplicate of row 1 (same customer_id)",
+        "account_id 'A-nowhere' not found in accounts",
+        "amount: below the minimum",
+        "channel: 'fax' is not one of",
+        "name: longer than 200 characters",
+    ):
         assert expected in reasons
     raw = q["raw"].map(lambda r: r if isinstance(r, dict) else json.loads(r))
     assert {"X1", "X2", "X3"} <= set(raw.map(lambda r: r.get("customer_id")))
@@ -82,6 +113,7 @@ def test_ragged_csv_rows_are_quarantined_not_fatal(engine, bundle_copy):
 
 def test_parquet_bundle_loads_the_same_rows(engine, tmp_path):
     from clientstrata.jobs.ingest.generate import generate
+
     generate(tmp_path / "pq", customers=50, seed=3, fmt="parquet", progress=False)
     generate(tmp_path / "csv", customers=50, seed=3, fmt="csv", progress=False)
     pq = ingest(tmp_path / "pq", engine=engine, progress=False)
@@ -110,19 +142,39 @@ def test_berka_maps_every_source_row(engine):
 
 def _quarantine(engine) -> pd.DataFrame:
     with engine.connect() as conn:
-        return pd.read_sql("SELECT table_name, row_number, reason FROM quarantine ORDER BY table_name, row_number", conn)
+        return pd.read_sql(
+            "SELECT table_name, row_number, reason FROM quarantine ORDER BY table_name, row_number", conn
+        )
 
 
 def test_small_chunks_load_and_quarantine_exactly_as_one_chunk(engine, bundle_copy, tmp_path):
     """Duplicates and bad rows that fall in different chunks are caught with the same reasons
     (the first row wins across chunks), and the loaded record is the same."""
-    _break(bundle_copy, "transactions", [
-        {"txn_id": "T0000000001", "account_id": "A000000001", "booked_at": "2026-01-01T10:00:00",
-         "direction": "credit", "amount": "10", "channel": "mobile"},  # repeats row 1, chunks away
-        {"txn_id": "BAD3", "account_id": "A000000001", "booked_at": "2026-13-01T10:00:00",
-         "direction": "credit", "amount": "10", "channel": "mobile"}])
-    _break(bundle_copy, "balances_monthly", [{"account_id": "A000000001", "month": "2026-10",
-                                              "avg_daily_balance": "1"}])  # composite key again
+    _break(
+        bundle_copy,
+        "transactions",
+        [
+            {
+                "txn_id": "T0000000001",
+                "account_id": "A000000001",
+                "booked_at": "2026-01-01T10:00:00",
+                "direction": "credit",
+                "amount": "10",
+                "channel": "mobile",
+            },  # repeats row 1, chunks away
+            {
+                "txn_id": "BAD3",
+                "account_id": "A000000001",
+                "booked_at": "2026-13-01T10:00:00",
+                "direction": "credit",
+                "amount": "10",
+                "channel": "mobile",
+            },
+        ],
+    )
+    _break(
+        bundle_copy, "balances_monthly", [{"account_id": "A000000001", "month": "2026-10", "avg_daily_balance": "1"}]
+    )  # composite key again
     small = ingest(bundle_copy, engine=engine, progress=False, chunk_rows=97)
     reasons = _quarantine(engine)
     assert small.quarantined == 3 and small.loaded + small.quarantined == small.read
@@ -132,6 +184,7 @@ def test_small_chunks_load_and_quarantine_exactly_as_one_chunk(engine, bundle_co
 
     if engine.dialect.name == "sqlite":  # the same bundle in one chunk per file, on a fresh database
         from clientstrata.graph.record.db import engine_for, migrate
+
         other = engine_for(f"sqlite:///{tmp_path / 'whole.db'}")
         migrate(other)
         whole = ingest(bundle_copy, engine=other, progress=False)
@@ -161,14 +214,25 @@ def test_a_job_killed_midway_leaves_the_record_as_it_was(engine, bundle_dir, bun
     import signal
     import subprocess
     import sys
+
     first = ingest(bundle_dir, engine=engine, progress=False)
     before = {**_snapshot(engine), "ingest_runs": _runs(engine)}
-    _break(bundle_copy, "individuals", [{"customer_id": "X9", "name": "新客户", "birth_date": "1990-01-01"},
-                                        {"customer_id": "X8", "name": "", "birth_date": "1990-01-01"}])
+    _break(
+        bundle_copy,
+        "individuals",
+        [
+            {"customer_id": "X9", "name": "新客户", "birth_date": "1990-01-01"},
+            {"customer_id": "X8", "name": "", "birth_date": "1990-01-01"},
+        ],
+    )
     url = engine.url.render_as_string(hide_password=False)
     engine.dispose()  # the child must be able to take SQLite's write lock
-    done = subprocess.run([sys.executable, "-c", _DIE_AFTER_FIRST_TRANSACTIONS_BATCH, str(bundle_copy), url],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", _DIE_AFTER_FIRST_TRANSACTIONS_BATCH, str(bundle_copy), url],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == -signal.SIGKILL, done.stderr
     assert {**_snapshot(engine), "ingest_runs": _runs(engine)} == before
     again = ingest(bundle_copy, engine=engine, progress=False)  # and the next run is whole

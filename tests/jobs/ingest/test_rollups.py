@@ -1,15 +1,16 @@
 """Household and customer rollups: current at once after an ingest, refreshed only where the
 ingest touched, versioned in commit order; household tiers move with published runs."""
+
 import pytest
 import sqlalchemy as sa
 
 from clientstrata.graph.record.models import CustomerRollup, HouseholdRollup, RollupClock
 from clientstrata.jobs.classification.features import current_aum, monthly_aum
+from clientstrata.jobs.classification.standard import load_standard
 from clientstrata.jobs.ingest.load import ingest
 from clientstrata.jobs.ingest.rollups import rebuild_rollups, refresh_rollups
-from clientstrata.jobs.runs.pipeline import classify
-from clientstrata.jobs.classification.standard import load_standard
 from clientstrata.jobs.ingest.sync import sync_graph
+from clientstrata.jobs.runs.pipeline import classify
 
 LATEST_BALANCE = """
     SELECT hm.household_id, a.owner_id, b.account_id, b.month, b.avg_daily_balance
@@ -53,8 +54,13 @@ def test_a_changed_balance_moves_its_household_at_once_and_nothing_else(ingested
     before_h, before_c = rollups(ingested, HouseholdRollup), rollups(ingested, CustomerRollup)
     with ingested.connect() as conn:
         hid, cid, account, month, balance = conn.execute(sa.text(LATEST_BALANCE)).first()
-    ingest_rows({"balances_monthly": [{"account_id": account, "month": month,
-                                       "avg_daily_balance": round(balance + 1_000_000, 2)}]})
+    ingest_rows(
+        {
+            "balances_monthly": [
+                {"account_id": account, "month": month, "avg_daily_balance": round(balance + 1_000_000, 2)}
+            ]
+        }
+    )
     after_h, after_c = rollups(ingested, HouseholdRollup), rollups(ingested, CustomerRollup)
     assert after_h[hid]["aum"] == pytest.approx(before_h[hid]["aum"] + 1_000_000, abs=0.01)
     assert after_c[cid]["aum"] == pytest.approx(before_c[cid]["aum"] + 1_000_000, abs=0.01)
@@ -86,10 +92,13 @@ def test_refresh_is_incremental_unless_a_new_month_arrives(ingested, ingest_rows
 
 def test_a_new_member_moves_the_household(ingested, ingest_rows):
     with ingested.connect() as conn:
-        loner = conn.execute(sa.text("""SELECT c.customer_id FROM customer_rollups c WHERE c.household_id IS NULL
-            AND c.aum > 0 ORDER BY c.customer_id""")).scalar()
-        hid = conn.execute(sa.text("SELECT household_id FROM households WHERE status = 'confirmed' "
-                                   "ORDER BY household_id")).scalar()
+        loner = conn.execute(
+            sa.text("""SELECT c.customer_id FROM customer_rollups c WHERE c.household_id IS NULL
+            AND c.aum > 0 ORDER BY c.customer_id""")
+        ).scalar()
+        hid = conn.execute(
+            sa.text("SELECT household_id FROM households WHERE status = 'confirmed' ORDER BY household_id")
+        ).scalar()
     before = rollups(ingested, HouseholdRollup)[hid]
     lone_aum = rollups(ingested, CustomerRollup)[loner]["aum"]
     ingest_rows({"household_members": [{"household_id": hid, "customer_id": loner, "role": "other"}]})
@@ -106,11 +115,17 @@ def test_a_publish_sets_household_tiers_and_a_rebuild_changes_nothing_more(inges
     classify(ingested, graph, progress=False)
     after = rollups(ingested, HouseholdRollup)
     with ingested.connect() as conn:
-        heads = dict(conn.execute(sa.text("""
+        heads = dict(
+            conn.execute(
+                sa.text("""
             SELECT hm.household_id, t.value FROM household_members hm JOIN households h ON h.household_id = hm.household_id
             JOIN tags t ON t.customer_id = hm.customer_id AND t.dimension = 'household_wealth_tier'
-            WHERE h.status = 'confirmed' AND hm.role = 'head'""")).all())
-        candidates = set(conn.execute(sa.text("SELECT household_id FROM households WHERE status = 'candidate'")).scalars())
+            WHERE h.status = 'confirmed' AND hm.role = 'head'""")
+            ).all()
+        )
+        candidates = set(
+            conn.execute(sa.text("SELECT household_id FROM households WHERE status = 'candidate'")).scalars()
+        )
     assert heads and all(after[h]["tier"] == t for h, t in heads.items())
     assert all(after[h]["tier"] is None for h in candidates)
     moved = {h for h in after if after[h]["tier"] is not None}
@@ -122,7 +137,10 @@ def test_a_publish_sets_household_tiers_and_a_rebuild_changes_nothing_more(inges
     assert rollups(ingested, HouseholdRollup) == after
     head = next(h for h in moved if h in heads)
     with ingested.begin() as conn:  # as if the stored tier were stale: the next publish corrects it
-        conn.execute(sa.text("UPDATE household_rollups SET tier = 'stale', fingerprint = 'stale' WHERE household_id = :h"), {"h": head})
+        conn.execute(
+            sa.text("UPDATE household_rollups SET tier = 'stale', fingerprint = 'stale' WHERE household_id = :h"),
+            {"h": head},
+        )
     classify(ingested, graph, progress=False)
     again = rollups(ingested, HouseholdRollup)
     assert again[head]["tier"] == heads[head] and again[head]["version"] > after[head]["version"]
@@ -132,9 +150,12 @@ def test_a_publish_sets_household_tiers_and_a_rebuild_changes_nothing_more(inges
 def test_household_views_read_the_rollups_within_the_book(ingested):
     from clientstrata.graph.errors import NotFound
     from clientstrata.graph.views import household_view, households_view
+
     with ingested.connect() as conn:
-        rows = conn.execute(sa.text("""SELECT hm.household_id, hm.customer_id, i.rm_id FROM household_members hm
-            JOIN individuals i ON i.customer_id = hm.customer_id ORDER BY hm.household_id""")).all()
+        rows = conn.execute(
+            sa.text("""SELECT hm.household_id, hm.customer_id, i.rm_id FROM household_members hm
+            JOIN individuals i ON i.customer_id = hm.customer_id ORDER BY hm.household_id""")
+        ).all()
         stored = rollups(ingested, HouseholdRollup)
         hid, _, rm = next(r for r in rows if r[2] and any(o[0] == r[0] and o[2] != r[2] for o in rows))
         whole = household_view(conn, hid)
@@ -144,5 +165,7 @@ def test_household_views_read_the_rollups_within_the_book(ingested):
             household_view(conn, foreign, rm)
     assert whole.aum == pytest.approx(stored[hid]["aum"]) and len(whole.members) == whole.member_count
     assert whole.members["aum"].sum() == pytest.approx(whole.aum, abs=0.02)
-    assert list(mine) == [hid] and set(mine[hid].members["customer_id"]) == {c for h, c, r in rows if h == hid and r == rm}
+    assert list(mine) == [hid] and set(mine[hid].members["customer_id"]) == {
+        c for h, c, r in rows if h == hid and r == rm
+    }
     assert mine[hid].aum == whole.aum and mine[hid].member_count == whole.member_count

@@ -8,7 +8,7 @@ def test_first_row_of_every_key_across_many_merged_runs():
     seen, rng = SeenKeys(), np.random.default_rng(1)
     keys = pd.Series([f"T{i:010d}" for i in rng.permutation(20_000)])
     for start in range(0, len(keys), 700):  # 29 chunks: runs merge as they grow
-        part = keys.iloc[start:start + 700]
+        part = keys.iloc[start : start + 700]
         assert seen.first_rows(part).isna().all()
         seen.add(part, pd.Series(np.arange(start, start + len(part)) + 1, index=part.index))
     assert len(seen) == 20_000 and len(seen._runs) <= 15

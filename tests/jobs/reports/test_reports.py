@@ -6,23 +6,34 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from clientstrata.cli.main import main
 from clientstrata.graph.errors import InvalidInput, NotFound
 from clientstrata.graph.record.models import ClassificationRun, Tag
 from clientstrata.jobs.classification import features as F
-from clientstrata.jobs.reports import reports as R
-from clientstrata.cli.main import main
-from clientstrata.jobs.ingest.load import ingest
 from clientstrata.jobs.classification.standard import load_standard
+from clientstrata.jobs.ingest.load import ingest
+from clientstrata.jobs.reports import reports as R
 
 
 def _publish(engine, tags: list[dict]) -> int:
     """A published run holding exactly these tags (another job's dimension, as it will arrive)."""
     with engine.begin() as conn:
-        run_id = conn.execute(sa.insert(ClassificationRun.__table__).values(
-            status="published", standard_version="test", standard_sha256="0" * 64,
-            started_at=dt.datetime.now(), published_at=dt.datetime.now())).inserted_primary_key[0]
-        conn.execute(sa.insert(Tag.__table__), [{"run_id": run_id, "label_zh": "", "label_en": "", "rule": "test",
-                                                 "standard_version": "test", **t} for t in tags])
+        run_id = conn.execute(
+            sa.insert(ClassificationRun.__table__).values(
+                status="published",
+                standard_version="test",
+                standard_sha256="0" * 64,
+                started_at=dt.datetime.now(),
+                published_at=dt.datetime.now(),
+            )
+        ).inserted_primary_key[0]
+        conn.execute(
+            sa.insert(Tag.__table__),
+            [
+                {"run_id": run_id, "label_zh": "", "label_en": "", "rule": "test", "standard_version": "test", **t}
+                for t in tags
+            ],
+        )
     return run_id
 
 
@@ -69,10 +80,26 @@ def test_concentration_reads_the_run_and_falls_back_to_aum(loaded):
 
 def test_concentration_reads_value_contribution_when_published(engine):
     # 9 customers bring 72 of 100: the spec's sentence
-    tags = [{"customer_id": f"C{i:03d}", "dimension": "value_contribution", "value": "D10", "score": 100.0,
-             "inputs": {"contribution": 8.0}} for i in range(9)]
-    tags += [{"customer_id": f"C{i:03d}", "dimension": "value_contribution", "value": "D1", "score": 10.0,
-              "inputs": {"contribution": 28 / 91}} for i in range(9, 100)]
+    tags = [
+        {
+            "customer_id": f"C{i:03d}",
+            "dimension": "value_contribution",
+            "value": "D10",
+            "score": 100.0,
+            "inputs": {"contribution": 8.0},
+        }
+        for i in range(9)
+    ]
+    tags += [
+        {
+            "customer_id": f"C{i:03d}",
+            "dimension": "value_contribution",
+            "value": "D1",
+            "score": 10.0,
+            "inputs": {"contribution": 28 / 91},
+        }
+        for i in range(9, 100)
+    ]
     run_id = _publish(engine, tags)
     with engine.connect() as conn:
         df = R.contribution_concentration(conn, run_id, target=0.72)
@@ -84,8 +111,11 @@ def test_concentration_reads_value_contribution_when_published(engine):
 def test_absent_dimensions_and_runs_are_clear_errors(loaded):
     engine, _ = loaded
     with engine.connect() as conn:
-        with pytest.raises(R.MissingDimension, match=r"run 1 has no aml_rsik tags \(dimensions in run 1: "
-                                                     r"aml_risk, .*cooperation_depth, .*wealth_tier\)"):
+        with pytest.raises(
+            R.MissingDimension,
+            match=r"run 1 has no aml_rsik tags \(dimensions in run 1: "
+            r"aml_risk, .*cooperation_depth, .*wealth_tier\)",
+        ):
             R.distribution(conn, "aml_rsik")
     with engine.begin() as conn:  # a run without behaviour clusters (a record without transactions)
         conn.execute(sa.text("DELETE FROM tags WHERE dimension = 'behaviour_cluster'"))
@@ -127,8 +157,12 @@ def test_branch_view_and_rm_book_add_up(loaded):
 def test_data_quality_shows_broken_rows(engine, bundle_copy):
     path = bundle_copy / "individuals.csv"
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    bad = pd.DataFrame([{"customer_id": "X1", "name": "坏日期", "birth_date": "1990-02-30"},
-                        {"customer_id": "X2", "name": "", "birth_date": "1990-13-01"}])
+    bad = pd.DataFrame(
+        [
+            {"customer_id": "X1", "name": "坏日期", "birth_date": "1990-02-30"},
+            {"customer_id": "X2", "name": "", "birth_date": "1990-13-01"},
+        ]
+    )
     pd.concat([df, bad], ignore_index=True).fillna("").to_csv(path, index=False)
     ingest(bundle_copy, engine=engine, progress=False)
     with engine.connect() as conn:
@@ -152,13 +186,26 @@ def test_clusters_report_fits_when_asked_and_reads_published_tags(loaded):
     assert fitted["customers"].sum() == 300 and "not published" in fitted.attrs["notes"][0]
     model = fitted.attrs["model"]
     assert model["k"] == len(fitted) and set(fitted["value"]) == set(model["values"])
-    run_id = _publish(engine, [{"customer_id": f"C{i}", "dimension": "behaviour_cluster",
-                                "value": "K1" if i < 7 else "K2", "score": 1.0, "inputs": {},
-                                "label_en": "high-balance" if i < 7 else "mobile-first"} for i in range(10)])
+    run_id = _publish(
+        engine,
+        [
+            {
+                "customer_id": f"C{i}",
+                "dimension": "behaviour_cluster",
+                "value": "K1" if i < 7 else "K2",
+                "score": 1.0,
+                "inputs": {},
+                "label_en": "high-balance" if i < 7 else "mobile-first",
+            }
+            for i in range(10)
+        ],
+    )
     with engine.connect() as conn:
         pub = R.clusters(conn, run_id)
-    assert pub[["value", "customers", "label_en"]].values.tolist() == [["K1", 7, "high-balance"],
-                                                                        ["K2", 3, "mobile-first"]]
+    assert pub[["value", "customers", "label_en"]].values.tolist() == [
+        ["K1", 7, "high-balance"],
+        ["K2", 3, "mobile-first"],
+    ]
     assert pub.attrs["notes"] == []
 
 

@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from clientstrata.graph.errors import InvalidInput
 from clientstrata.graph.record.models import ClassificationRun
 from clientstrata.graph.record.queries import tags_by_customer
-from clientstrata.jobs.runs.changes import changes_after
 from clientstrata.jobs.governance.overrides import approve_override, propose_override, revoke_override
+from clientstrata.jobs.runs.changes import changes_after
 from clientstrata.jobs.runs.pipeline import classify
 
 
@@ -33,8 +33,11 @@ def _replay(feed):
 
 def _effective(engine):
     with engine.connect() as conn:
-        ids = conn.execute(sa.text("SELECT customer_id FROM individuals UNION ALL "
-                                   "SELECT enterprise_id FROM enterprises")).scalars().all()
+        ids = (
+            conn.execute(sa.text("SELECT customer_id FROM individuals UNION ALL SELECT enterprise_id FROM enterprises"))
+            .scalars()
+            .all()
+        )
         tags = tags_by_customer(conn, ids)
     return {(c, t["dimension"]): t["value"] for c, ts in tags.items() for t in ts}
 
@@ -44,7 +47,11 @@ def test_feed_is_complete_ordered_and_replays_to_what_readers_see(loaded, set_au
     first = _poll(engine)
     with engine.connect() as conn:
         tags = conn.execute(sa.text("SELECT count(*) FROM tags WHERE run_id = 1")).scalar_one()
-    assert len(first) == tags > 300 and {r["source"] for r in first} == {"run"} and {r["old_value"] for r in first} == {None}
+    assert (
+        len(first) == tags > 300
+        and {r["source"] for r in first} == {"run"}
+        and {r["old_value"] for r in first} == {None}
+    )
     assert _replay(first) == _effective(engine)
     cursor = first[-1]["seq"]
 
@@ -54,8 +61,12 @@ def test_feed_is_complete_ordered_and_replays_to_what_readers_see(loaded, set_au
     with engine.begin() as conn:
         pin = propose_override(conn, "mei", pinned, "wealth_tier", "affluent", "assets pledged")
         approve_override(conn, "li", pin.override_id)
-        conn.execute(sa.text("DELETE FROM balances_monthly WHERE account_id IN "
-                             "(SELECT account_id FROM accounts WHERE owner_id = 'C0000009')"))
+        conn.execute(
+            sa.text(
+                "DELETE FROM balances_monthly WHERE account_id IN "
+                "(SELECT account_id FROM accounts WHERE owner_id = 'C0000009')"
+            )
+        )
         ov = propose_override(conn, "mei", "C0000010", "cooperation_depth", "comprehensive", "card-linked brokerage")
     report = classify(engine, graph, progress=False)
     with engine.begin() as conn:
@@ -64,20 +75,27 @@ def test_feed_is_complete_ordered_and_replays_to_what_readers_see(loaded, set_au
     after_run = _poll(engine, cursor)
     run_rows = [r for r in after_run if r["source"] == "run"]
     assert report.changes == len(run_rows) >= 1
-    assert {(r["customer_id"], r["old_value"], r["new_value"]) for r in run_rows if r["dimension"] == "wealth_tier"} >= \
-        {(riser, "mass", "wealth")}
+    assert {
+        (r["customer_id"], r["old_value"], r["new_value"]) for r in run_rows if r["dimension"] == "wealth_tier"
+    } >= {(riser, "mass", "wealth")}
     # readers saw affluent before and after (its AUM still moves value and composite dimensions)
     assert not [r for r in run_rows if r["customer_id"] == pinned and r["dimension"] == "wealth_tier"]
-    ov_rows = [(r["override_id"], r["customer_id"], r["old_value"], r["new_value"])
-               for r in after_run if r["source"] == "override"]
+    ov_rows = [
+        (r["override_id"], r["customer_id"], r["old_value"], r["new_value"])
+        for r in after_run
+        if r["source"] == "override"
+    ]
     assert ov_rows[0] == (pin.override_id, pinned, "mass", "affluent")  # approved before the run
     if was["value"] != "comprehensive":
         assert ov_rows[1:] == [(ov.override_id, "C0000010", was["value"], "comprehensive")]
     with engine.begin() as conn:
         revoke_override(conn, "zhao", ov.override_id, "brokerage closed")
         revoke_override(conn, "zhao", pin.override_id, "pledge released")
-    assert [(r["customer_id"], r["old_value"], r["new_value"]) for r in _poll(engine, after_run[-1]["seq"])][-1] == \
-        (pinned, "affluent", "wealth")
+    assert [(r["customer_id"], r["old_value"], r["new_value"]) for r in _poll(engine, after_run[-1]["seq"])][-1] == (
+        pinned,
+        "affluent",
+        "wealth",
+    )
     feed = _poll(engine)
     seqs = [r["seq"] for r in feed]
     assert seqs == sorted(seqs) and len(seqs) == len(set(seqs))  # ordered, no duplicates
@@ -110,6 +128,7 @@ def test_feed_writers_wait_for_each_other(loaded):
                 approve_override(conn, "li", b.override_id)
         except Exception as exc:  # surfaced by the assertion below
             errors.append(exc)
+
     t = threading.Thread(target=approve_b)
     t.start()
     try:
@@ -129,7 +148,9 @@ def test_a_publisher_commits_after_an_open_feed_writer(loaded):
     engine, graph = loaded
     with engine.begin() as conn:
         a = propose_override(conn, "mei", "C0000013", "wealth_tier", "private_banking", "review a")
-        conn.execute(sa.text("INSERT INTO individuals (customer_id, name, birth_date) VALUES ('C9000002', 'New', '1991-02-02')"))
+        conn.execute(
+            sa.text("INSERT INTO individuals (customer_id, name, birth_date) VALUES ('C9000002', 'New', '1991-02-02')")
+        )
     cursor = _poll(engine)[-1]["seq"]
     conn_a, tx_a = _open_approval(engine, a.override_id)
     result = {}
@@ -157,20 +178,29 @@ def test_a_run_diffed_range_by_range_appends_exactly_the_whole_diff(loaded, set_
     exactly `run_diff` (the reference, in Python), overrides included, each range in order."""
     from clientstrata.jobs.classification import features as F
     from clientstrata.jobs.runs.changes import run_diff
+
     engine, graph = loaded
     monkeypatch.setattr(F, "CHUNK", 37)  # 300 customers: 9 ranges
     with engine.begin() as conn:
         ids = conn.execute(sa.text("SELECT customer_id FROM individuals ORDER BY customer_id")).scalars().all()
         gone = [ids[36] + "-left", ids[-1] + "-left", ids[0][:-1] + "-left"]  # between ranges, last, first
         for cid in gone:
-            conn.execute(sa.text("INSERT INTO tags (run_id, customer_id, dimension, value, label_zh, label_en, rule, "
-                                 "inputs, standard_version) SELECT run_id, :c, dimension, value, label_zh, label_en, "
-                                 "rule, inputs, standard_version FROM tags WHERE run_id = 1 AND customer_id = :src"),
-                         {"c": cid, "src": ids[5]})
-        conn.execute(sa.text("INSERT INTO tags (run_id, customer_id, dimension, value, label_zh, label_en, rule, inputs, "
-                             "standard_version) VALUES (1, :c, 'retired_dimension', 'x', 'x', 'x', 'r', '{}', 'old'), "
-                             "(1, 'E999999', 'enterprise_size', 'large', '大型', 'large', 'r', '{}', 'old')"),
-                        {"c": ids[40]})
+            conn.execute(
+                sa.text(
+                    "INSERT INTO tags (run_id, customer_id, dimension, value, label_zh, label_en, rule, "
+                    "inputs, standard_version) SELECT run_id, :c, dimension, value, label_zh, label_en, "
+                    "rule, inputs, standard_version FROM tags WHERE run_id = 1 AND customer_id = :src"
+                ),
+                {"c": cid, "src": ids[5]},
+            )
+        conn.execute(
+            sa.text(
+                "INSERT INTO tags (run_id, customer_id, dimension, value, label_zh, label_en, rule, inputs, "
+                "standard_version) VALUES (1, :c, 'retired_dimension', 'x', 'x', 'x', 'r', '{}', 'old'), "
+                "(1, 'E999999', 'enterprise_size', 'large', '大型', 'large', 'r', '{}', 'old')"
+            ),
+            {"c": ids[40]},
+        )
         pinned = customer_in("wealth_tier", "mass")[0]
         pin = propose_override(conn, "mei", pinned, "wealth_tier", "affluent", "assets pledged")
         approve_override(conn, "li", pin.override_id)
@@ -186,9 +216,13 @@ def test_a_run_diffed_range_by_range_appends_exactly_the_whole_diff(loaded, set_
     ref = ref[["customer_id", "dimension", "old_value", "new_value"]].astype(object)
     want = list(ref.where(ref.notna(), None).itertuples(index=False, name=None))
     assert report.changes == len(got) == len(want) and sorted(got, key=str) == sorted(want, key=str)
-    assert {(c, d) for c, d, _, n in got if n is None} >= {(gone[0], "wealth_tier"), (gone[1], "wealth_tier"),
-                                                          (gone[2], "wealth_tier"), (ids[40], "retired_dimension"),
-                                                          ("E999999", "enterprise_size")}
+    assert {(c, d) for c, d, _, n in got if n is None} >= {
+        (gone[0], "wealth_tier"),
+        (gone[1], "wealth_tier"),
+        (gone[2], "wealth_tier"),
+        (ids[40], "retired_dimension"),
+        ("E999999", "enterprise_size"),
+    }
     assert not [r for r in got if r[0] == pinned and r[1] == "wealth_tier"]  # the override held it still
     individual = [(c, d) for c, d, *_ in got if not d.startswith("enterprise_")]
     assert individual == sorted(individual)  # ranges in order, each in (customer, dimension) order

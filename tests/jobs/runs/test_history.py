@@ -7,9 +7,9 @@ import sqlalchemy as sa
 from clientstrata.graph.errors import NotFound
 from clientstrata.graph.record.models import ClassificationRun
 from clientstrata.jobs.errors import InvalidState, UnknownDimension
+from clientstrata.jobs.governance.overrides import approve_override, propose_override
 from clientstrata.jobs.governance.standards import standard_text
 from clientstrata.jobs.runs.history import NONE, list_runs, migration_matrix, run_as_of, tags_as_of
-from clientstrata.jobs.governance.overrides import approve_override, propose_override
 from clientstrata.jobs.runs.pipeline import classify
 
 
@@ -31,7 +31,9 @@ def two_runs(loaded, set_aum, customer_in):
     riser = customer_in("wealth_tier", "mass")[0]
     set_aum(riser, 1_000_000)
     with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO individuals (customer_id, name, birth_date) VALUES ('C9000001', 'New', '1990-01-01')"))
+        conn.execute(
+            sa.text("INSERT INTO individuals (customer_id, name, birth_date) VALUES ('C9000001', 'New', '1990-01-01')")
+        )
     report = classify(engine, graph, progress=False, requested_by="ops")
     assert report.run_id == 2
     return engine, riser

@@ -1,10 +1,10 @@
 import pytest
 import sqlalchemy as sa
 
+from clientstrata.jobs.classification.standard import InvalidStandard, load_standard
 from clientstrata.jobs.governance.standards import Governance, governance_of
 from clientstrata.jobs.runs.notify import outbox
 from clientstrata.jobs.runs.pipeline import classify
-from clientstrata.jobs.classification.standard import InvalidStandard, load_standard
 
 NOTIFY = "governance:\n  retag_every_months: 3\n  notify: {dimensions: [wealth_tier], channels: [letter, email]}\n"
 
@@ -36,19 +36,25 @@ def test_only_changed_customers_are_notified_on_the_configured_channels(loaded, 
 
 
 @pytest.mark.parametrize("hook", [{"_fail_after_rows": 300}, {"_fail_before_commit": True}])
-def test_a_run_that_dies_leaves_outbox_feed_and_previous_run_untouched(loaded, set_aum, customer_in,
-                                                                       write_standard, hook):
+def test_a_run_that_dies_leaves_outbox_feed_and_previous_run_untouched(
+    loaded, set_aum, customer_in, write_standard, hook
+):
     engine, graph = loaded
     std = write_standard(extra=NOTIFY)
     set_aum(customer_in("wealth_tier", "mass")[0], 700_000)
 
     def state():
         with engine.connect() as conn:
-            return [conn.execute(sa.text(q)).all() for q in (
-                "SELECT run_id, status FROM classification_runs WHERE status = 'published'",
-                "SELECT run_id, count(*) FROM tags GROUP BY run_id",
-                "SELECT count(*), max(seq) FROM classification_changes",
-                "SELECT count(*) FROM notifications")]
+            return [
+                conn.execute(sa.text(q)).all()
+                for q in (
+                    "SELECT run_id, status FROM classification_runs WHERE status = 'published'",
+                    "SELECT run_id, count(*) FROM tags GROUP BY run_id",
+                    "SELECT count(*), max(seq) FROM classification_changes",
+                    "SELECT count(*) FROM notifications",
+                )
+            ]
+
     before = state()
     with pytest.raises(RuntimeError, match="simulated"):
         classify(engine, graph, std, progress=False, **hook)
@@ -57,8 +63,9 @@ def test_a_run_that_dies_leaves_outbox_feed_and_previous_run_untouched(loaded, s
         assert conn.execute(sa.text("SELECT status FROM classification_runs WHERE run_id = 2")).scalar() == "failed"
     report = classify(engine, graph, std, progress=False)  # the next run publishes what the failed one did not
     with engine.connect() as conn:
-        tier_changes = conn.execute(sa.text("SELECT count(*) FROM classification_changes "
-                                            "WHERE run_id = 3 AND dimension = 'wealth_tier'")).scalar_one()
+        tier_changes = conn.execute(
+            sa.text("SELECT count(*) FROM classification_changes WHERE run_id = 3 AND dimension = 'wealth_tier'")
+        ).scalar_one()
     assert report.run_id == 3 and report.notifications == 2 and tier_changes == 1 <= report.changes
 
 

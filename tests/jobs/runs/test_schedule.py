@@ -3,8 +3,8 @@ import datetime as dt
 import pandas as pd
 import sqlalchemy as sa
 
-from clientstrata.jobs.runs.history import list_runs
 from clientstrata.jobs.governance.overrides import approve_override, list_overrides, propose_override
+from clientstrata.jobs.runs.history import list_runs
 from clientstrata.jobs.runs.schedule import classify_if_due, is_due
 
 
@@ -30,8 +30,9 @@ def test_scheduled_runs_follow_the_standards_period(loaded, write_standard):
         assert len(list_runs(conn)) == 2
     # a monthly standard makes it due a month later
     monthly = write_standard(extra="governance: {retag_every_months: 1}\n")
-    due, _, report = classify_if_due(engine, graph, monthly, now=published + dt.timedelta(days=40),
-                                     requested_by="airflow")
+    due, _, report = classify_if_due(
+        engine, graph, monthly, now=published + dt.timedelta(days=40), requested_by="airflow"
+    )
     assert due.due and due.every_months == 1 and report.run_id == 3
     with engine.connect() as conn:
         assert list_runs(conn).set_index("run_id").loc[3, "requested_by"] == "airflow"
@@ -40,8 +41,9 @@ def test_scheduled_runs_follow_the_standards_period(loaded, write_standard):
 def test_the_daily_tick_expires_overrides(loaded):
     engine, graph = loaded
     with engine.connect() as conn:
-        computed = conn.execute(sa.text("SELECT value FROM tags WHERE customer_id = 'C0000001' "
-                                        "AND dimension = 'wealth_tier'")).scalar()
+        computed = conn.execute(
+            sa.text("SELECT value FROM tags WHERE customer_id = 'C0000001' AND dimension = 'wealth_tier'")
+        ).scalar()
     target = "private_banking" if computed != "private_banking" else "mass"
     with engine.begin() as conn:
         ov = propose_override(conn, "mei", "C0000001", "wealth_tier", target, "review", expires_on=dt.date(2030, 1, 1))
@@ -50,8 +52,12 @@ def test_the_daily_tick_expires_overrides(loaded):
     assert expired == [ov.override_id] and report is not None
     with engine.connect() as conn:
         assert list_overrides(conn)["status"].tolist() == ["expired"]
-        feed = conn.execute(sa.text("SELECT source, old_value, new_value FROM classification_changes "
-                                    "WHERE override_id = :o ORDER BY seq"), {"o": ov.override_id}).all()
+        feed = conn.execute(
+            sa.text(
+                "SELECT source, old_value, new_value FROM classification_changes WHERE override_id = :o ORDER BY seq"
+            ),
+            {"o": ov.override_id},
+        ).all()
         actor = conn.execute(sa.text("SELECT actor FROM audit_log WHERE action = 'override.expired'")).scalar()
     assert [tuple(f) for f in feed] == [("override", computed, target), ("override", target, computed)]
     assert actor == "scheduler"

@@ -4,9 +4,9 @@ import pytest
 import sqlalchemy as sa
 
 from clientstrata.cli.main import main
+from clientstrata.jobs.classification.standard import InvalidStandard
 from clientstrata.jobs.runs.history import migration_matrix
 from clientstrata.jobs.runs.pipeline import classify
-from clientstrata.jobs.classification.standard import InvalidStandard
 from clientstrata.jobs.runs.whatif import whatif
 
 AFFLUENT_AT_60K = {"label_en: Affluent, min: 50000,": "label_en: Affluent, min: 60000,"}

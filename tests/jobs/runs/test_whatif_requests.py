@@ -1,11 +1,12 @@
 """What-ifs queued for the background: refused at once when the draft is bad, claimed once,
 done with the same code as the CLI's synchronous what-if, the report kept; a failure says why
 without driver text; nothing is published; every step is audited."""
+
 import pytest
 import sqlalchemy as sa
 
-from clientstrata.graph.record.audit import audit_trail
 from clientstrata.graph.errors import InvalidInput, NotFound
+from clientstrata.graph.record.audit import audit_trail
 from clientstrata.graph.stores.networkx_store import NetworkxGraph
 from clientstrata.jobs.classification.standard import InvalidStandard
 from clientstrata.jobs.runs.whatif import whatif
@@ -51,8 +52,12 @@ def test_a_queued_whatif_is_done_once_and_reports_what_the_cli_reports(loaded, w
     with engine.connect() as conn:
         queued = get_whatif(conn, wid)
         assert queued_whatifs(conn) == [wid]
-    assert (queued["status"], queued["requested_by"], queued["report"], queued["started_at"]) == \
-        ("queued", "ana", None, None)
+    assert (queued["status"], queued["requested_by"], queued["report"], queued["started_at"]) == (
+        "queued",
+        "ana",
+        None,
+        None,
+    )
     done = run_queued_whatif(engine, graph, wid)
     assert run_queued_whatif(engine, graph, wid) is None  # a second worker finds nothing to do
     assert done["status"] == "done" and done["base_run_id"] == 1 and done["error"] is None

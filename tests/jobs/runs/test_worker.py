@@ -1,12 +1,13 @@
 """Runs queued for the background: claimed once, done with the standard they were queued with,
 resumed by the next worker after a stop; a failure is recorded without driver text."""
+
 import pytest
 import sqlalchemy as sa
 
 from clientstrata.graph.record.models import ClassificationRun
+from clientstrata.jobs.classification.standard import InvalidStandard, parse_standard
 from clientstrata.jobs.runs.history import get_run
 from clientstrata.jobs.runs.pipeline import RunNotQueued, classify, queue_run, run_queued
-from clientstrata.jobs.classification.standard import InvalidStandard, parse_standard
 from clientstrata.jobs.runs.worker import RunWorker
 
 
@@ -26,7 +27,9 @@ def test_a_queued_run_is_done_once_and_resumed_after_a_stop(loaded):
     worker.close(wait=True)
     with engine.connect() as conn:
         run = get_run(conn, first)
-        live_sha = conn.execute(sa.select(ClassificationRun.standard_sha256).where(ClassificationRun.run_id == 1)).scalar()
+        live_sha = conn.execute(
+            sa.select(ClassificationRun.standard_sha256).where(ClassificationRun.run_id == 1)
+        ).scalar()
     assert (run["status"], run["requested_by"], run["standard_sha256"]) == ("published", "ops", live_sha)
     assert run_queued(engine, graph, first) is None  # a second worker finds nothing to do
     with pytest.raises(RunNotQueued):

@@ -24,11 +24,23 @@ def _rule(rules: pd.DataFrame, antecedent: tuple, consequent: str) -> pd.Series:
 def test_support_confidence_and_lift_are_the_hand_computed_ones():
     rules = association_rules(_long(BASKETS), min_support=0.1, min_confidence=0, min_lift=0)
     ab = _rule(rules, ("A",), "B")  # 3 of 6 hold both, every A holder holds B, B in 3 of 6
-    assert (ab["support"], ab["confidence"], ab["lift"]) == (pytest.approx(3 / 6), pytest.approx(1.0), pytest.approx(2.0))
+    assert (ab["support"], ab["confidence"], ab["lift"]) == (
+        pytest.approx(3 / 6),
+        pytest.approx(1.0),
+        pytest.approx(2.0),
+    )
     cd = _rule(rules, ("C",), "D")  # 1 of 6; 1 of the 3 C holders; D in 2 of 6
-    assert (cd["support"], cd["confidence"], cd["lift"]) == (pytest.approx(1 / 6), pytest.approx(1 / 3), pytest.approx(1.0))
+    assert (cd["support"], cd["confidence"], cd["lift"]) == (
+        pytest.approx(1 / 6),
+        pytest.approx(1 / 3),
+        pytest.approx(1.0),
+    )
     abc = _rule(rules, ("A", "B"), "C")  # only c3 of the three A+B holders has C; C in 3 of 6
-    assert (abc["support"], abc["confidence"], abc["lift"]) == (pytest.approx(1 / 6), pytest.approx(1 / 3), pytest.approx(2 / 3))
+    assert (abc["support"], abc["confidence"], abc["lift"]) == (
+        pytest.approx(1 / 6),
+        pytest.approx(1 / 3),
+        pytest.approx(2 / 3),
+    )
     assert (abc["n_antecedent"], abc["n_both"], abc["n_consequent"], abc["n_baskets"]) == (3, 1, 3, 6)
     # pairs with a co-holder: AB BA AC CA BC CB CD DC; triples: AB→C AC→B BC→A
     assert (rules["antecedent_size"] == 1).sum() == 8 and (rules["antecedent_size"] == 2).sum() == 3
@@ -40,7 +52,11 @@ def test_thresholds_filter_and_empty_baskets_count_when_given():
     strong = association_rules(b, min_support=0.1, min_confidence=0, min_lift=1.5)
     # A→B, B→A (lift 2); A+C→B and B+C→A: c3 is the only A+C (B+C) holder and holds B (A): lift 2
     assert set(zip(strong["antecedent"], strong["consequent"])) == {
-        (("A",), "B"), (("B",), "A"), (("A", "C"), "B"), (("B", "C"), "A")}
+        (("A",), "B"),
+        (("B",), "A"),
+        (("A", "C"), "B"),
+        (("B", "C"), "A"),
+    }
     acb = _rule(strong, ("A", "C"), "B")
     assert (acb["support"], acb["confidence"], acb["lift"]) == (pytest.approx(1 / 6), 1.0, pytest.approx(2.0))
     assert set(association_rules(b, min_support=0.4, min_confidence=0, min_lift=0)["consequent"]) == {"A", "B"}
@@ -70,8 +86,12 @@ def test_matrix_counts_match_a_brute_force_count():
                     continue
                 conf = count(*ante, c) / count(*ante)
                 expected[(ante, c)] = (count(*ante, c) / n, conf, conf / (count(c) / n))
-    got = {(a, c): (s, f, l) for a, c, s, f, l in
-           rules[["antecedent", "consequent", "support", "confidence", "lift"]].itertuples(index=False)}
+    got = {
+        (a, c): (s, f, l)
+        for a, c, s, f, l in rules[["antecedent", "consequent", "support", "confidence", "lift"]].itertuples(
+            index=False
+        )
+    }
     assert got.keys() == expected.keys()
     for key, vals in expected.items():
         assert got[key] == pytest.approx(vals)
@@ -85,8 +105,9 @@ def test_recommend_never_returns_a_refused_or_held_product():
     refuse_d = lambda c: (c["product_id"] != "D").to_numpy()  # noqa: E731
     rec = recommend(holdings_, rules, top_n=5, allowed=refuse_d)
     assert "D" not in set(rec["product_id"])
-    assert set(free.loc[free["product_id"] != "D", ["customer_id", "product_id"]].itertuples(index=False)) == \
-        set(rec[["customer_id", "product_id"]].itertuples(index=False))
+    assert set(free.loc[free["product_id"] != "D", ["customer_id", "product_id"]].itertuples(index=False)) == set(
+        rec[["customer_id", "product_id"]].itertuples(index=False)
+    )
     held = set(holdings_.itertuples(index=False))
     assert not held & set(rec[["customer_id", "product_id"]].itertuples(index=False))
     x = rec[rec["customer_id"] == "x"].iloc[0]  # A holder: B first (lift 2 × confidence 1)

@@ -1,4 +1,5 @@
 """Alerts: each rule's boundary on hand-built frames, then end to end through classify()."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,13 +10,13 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from clientstrata.graph.record.audit import audit_trail
-from clientstrata.graph.errors import InvalidInput, NotFound
-from clientstrata.jobs.tracking import alerts as AL
 from clientstrata.cli.main import main
+from clientstrata.graph.errors import InvalidInput, NotFound
+from clientstrata.graph.record.audit import audit_trail
+from clientstrata.jobs.classification.standard import InvalidStandard, load_standard
 from clientstrata.jobs.errors import InvalidState
 from clientstrata.jobs.runs.pipeline import classify
-from clientstrata.jobs.classification.standard import InvalidStandard, load_standard
+from clientstrata.jobs.tracking import alerts as AL
 
 STD = load_standard()
 SETTINGS = AL.alert_settings(STD)
@@ -25,8 +26,14 @@ MONTHS = ["2026-07", "2026-08", "2026-09", "2026-10"]
 
 def features(rows: list[dict]) -> pd.DataFrame:
     """A features frame with the columns the rules read; each row overrides the defaults."""
-    base = {"as_of": AS_OF, "max_risk_held": 0, "max_risk_bought": 0, "days_since_last_txn": 5.0,
-            "cross_border_count": 0, **{f"aum:{m}": 0.0 for m in MONTHS}}
+    base = {
+        "as_of": AS_OF,
+        "max_risk_held": 0,
+        "max_risk_bought": 0,
+        "days_since_last_txn": 5.0,
+        "cross_border_count": 0,
+        **{f"aum:{m}": 0.0 for m in MONTHS},
+    }
     out = pd.DataFrame([{**base, **r} for r in rows])
     out["aum"] = out[f"aum:{MONTHS[-1]}"]
     return out
@@ -48,17 +55,27 @@ def fired(df: pd.DataFrame, alert_type: str) -> set[str]:
 
 # --- boundaries -------------------------------------------------------------------------------
 
+
 def test_aum_outflow_fires_at_the_drop_threshold_for_valuable_customers_only():
     # 3 months back from 2026-10 is 2026-07; the default threshold is a 30 % drop
-    f = features([
-        {"customer_id": "at", "aum:2026-07": 100_000.0, "aum:2026-10": 70_000.0},        # −30 %
-        {"customer_id": "under", "aum:2026-07": 100_000.0, "aum:2026-10": 70_001.0},     # −29.999 %
-        {"customer_id": "mass_d8", "aum:2026-07": 40_000.0, "aum:2026-10": 20_000.0},
-        {"customer_id": "mass_d7", "aum:2026-07": 40_000.0, "aum:2026-10": 20_000.0},
-    ])
-    t = tags([("at", "wealth_tier", "affluent"), ("under", "wealth_tier", "affluent"),
-              ("mass_d8", "wealth_tier", "mass"), ("mass_d8", "value_contribution", "D8"),
-              ("mass_d7", "wealth_tier", "mass"), ("mass_d7", "value_contribution", "D7")])
+    f = features(
+        [
+            {"customer_id": "at", "aum:2026-07": 100_000.0, "aum:2026-10": 70_000.0},  # −30 %
+            {"customer_id": "under", "aum:2026-07": 100_000.0, "aum:2026-10": 70_001.0},  # −29.999 %
+            {"customer_id": "mass_d8", "aum:2026-07": 40_000.0, "aum:2026-10": 20_000.0},
+            {"customer_id": "mass_d7", "aum:2026-07": 40_000.0, "aum:2026-10": 20_000.0},
+        ]
+    )
+    t = tags(
+        [
+            ("at", "wealth_tier", "affluent"),
+            ("under", "wealth_tier", "affluent"),
+            ("mass_d8", "wealth_tier", "mass"),
+            ("mass_d8", "value_contribution", "D8"),
+            ("mass_d7", "wealth_tier", "mass"),
+            ("mass_d7", "value_contribution", "D7"),
+        ]
+    )
     out = detect(f, t)
     assert fired(out, "aum_outflow") == {"at", "mass_d8"}
     row = out[(out["alert_type"] == "aum_outflow") & (out["customer_id"] == "at")].iloc[0]
@@ -68,12 +85,22 @@ def test_aum_outflow_fires_at_the_drop_threshold_for_valuable_customers_only():
 
 
 def test_near_upgrade_fires_within_the_percent_below_the_next_band():
-    f = features([{"customer_id": "in", "aum:2026-10": 450_000.0},     # 10 % under 500,000
-                  {"customer_id": "out", "aum:2026-10": 449_999.0},
-                  {"customer_id": "held", "aum:2026-10": 480_000.0},   # on watch, still holds wealth
-                  {"customer_id": "pb", "aum:2026-10": 480_000.0}])    # on watch, holds private banking
-    t = tags([("in", "wealth_tier", "affluent"), ("out", "wealth_tier", "affluent"), ("held", "wealth_tier", "wealth"),
-              ("pb", "wealth_tier", "private_banking")])
+    f = features(
+        [
+            {"customer_id": "in", "aum:2026-10": 450_000.0},  # 10 % under 500,000
+            {"customer_id": "out", "aum:2026-10": 449_999.0},
+            {"customer_id": "held", "aum:2026-10": 480_000.0},  # on watch, still holds wealth
+            {"customer_id": "pb", "aum:2026-10": 480_000.0},
+        ]
+    )  # on watch, holds private banking
+    t = tags(
+        [
+            ("in", "wealth_tier", "affluent"),
+            ("out", "wealth_tier", "affluent"),
+            ("held", "wealth_tier", "wealth"),
+            ("pb", "wealth_tier", "private_banking"),
+        ]
+    )
     out = detect(f, t)
     assert fired(out, "near_upgrade") == {"in"}
     row = out[out["alert_type"] == "near_upgrade"].iloc[0]
@@ -82,12 +109,26 @@ def test_near_upgrade_fires_within_the_percent_below_the_next_band():
 
 
 def test_risk_appetite_drift_on_becoming_above_appetite_or_conservative_holding_r4():
-    f = features([{"customer_id": "became"}, {"customer_id": "stayed"},
-                  {"customer_id": "c2_r4", "max_risk_held": 4}, {"customer_id": "c2_r3", "max_risk_held": 3},
-                  {"customer_id": "c1_bought_r5", "max_risk_bought": 5}, {"customer_id": "c3_r5", "max_risk_held": 5}])
-    t = tags([("became", "risk_consistency", "above_appetite"), ("stayed", "risk_consistency", "above_appetite"),
-              ("c2_r4", "risk_preference", "C2"), ("c2_r3", "risk_preference", "C2"),
-              ("c1_bought_r5", "risk_preference", "C1"), ("c3_r5", "risk_preference", "C3")])
+    f = features(
+        [
+            {"customer_id": "became"},
+            {"customer_id": "stayed"},
+            {"customer_id": "c2_r4", "max_risk_held": 4},
+            {"customer_id": "c2_r3", "max_risk_held": 3},
+            {"customer_id": "c1_bought_r5", "max_risk_bought": 5},
+            {"customer_id": "c3_r5", "max_risk_held": 5},
+        ]
+    )
+    t = tags(
+        [
+            ("became", "risk_consistency", "above_appetite"),
+            ("stayed", "risk_consistency", "above_appetite"),
+            ("c2_r4", "risk_preference", "C2"),
+            ("c2_r3", "risk_preference", "C2"),
+            ("c1_bought_r5", "risk_preference", "C1"),
+            ("c3_r5", "risk_preference", "C3"),
+        ]
+    )
     prev = tags([("became", "risk_consistency", "consistent"), ("stayed", "risk_consistency", "above_appetite")])
     out = detect(f, t, prev)
     assert fired(out, "risk_appetite_drift") == {"became", "c2_r4", "c1_bought_r5"}
@@ -99,15 +140,42 @@ def test_risk_appetite_drift_on_becoming_above_appetite_or_conservative_holding_
 
 def test_product_maturity_fires_within_the_days_and_rolls_terms_over():
     f = features([{"customer_id": "c1"}])
-    m = pd.DataFrame([
-        # 30 days after 2026-10-31 is 2026-11-30: an account opened 2026-05-30 with a 6-month term
-        {"customer_id": "c1", "account_id": "A1", "product_id": "P1", "product_name": "6M deposit",
-         "family": "deposit", "term_months": 6, "opened_on": "2026-05-30", "balance": 200_000.0},
-        {"customer_id": "c1", "account_id": "A2", "product_id": "P1", "product_name": "6M deposit",
-         "family": "deposit", "term_months": 6, "opened_on": "2026-06-01", "balance": 1.0},      # 2026-12-01: 31 days
-        # opened 2025-11-15, 3-month term: rolled over in Feb, May, Aug; next maturity 2026-11-15
-        {"customer_id": "c1", "account_id": "A3", "product_id": "P2", "product_name": "90-day WM",
-         "family": "wealth_management", "term_months": 3, "opened_on": "2025-11-15", "balance": 5.0}])
+    m = pd.DataFrame(
+        [
+            # 30 days after 2026-10-31 is 2026-11-30: an account opened 2026-05-30 with a 6-month term
+            {
+                "customer_id": "c1",
+                "account_id": "A1",
+                "product_id": "P1",
+                "product_name": "6M deposit",
+                "family": "deposit",
+                "term_months": 6,
+                "opened_on": "2026-05-30",
+                "balance": 200_000.0,
+            },
+            {
+                "customer_id": "c1",
+                "account_id": "A2",
+                "product_id": "P1",
+                "product_name": "6M deposit",
+                "family": "deposit",
+                "term_months": 6,
+                "opened_on": "2026-06-01",
+                "balance": 1.0,
+            },  # 2026-12-01: 31 days
+            # opened 2025-11-15, 3-month term: rolled over in Feb, May, Aug; next maturity 2026-11-15
+            {
+                "customer_id": "c1",
+                "account_id": "A3",
+                "product_id": "P2",
+                "product_name": "90-day WM",
+                "family": "wealth_management",
+                "term_months": 3,
+                "opened_on": "2025-11-15",
+                "balance": 5.0,
+            },
+        ]
+    )
     out = detect(f, tags([]), maturities=m)
     got = out[out["alert_type"] == "product_maturity"].set_index(out["details"].map(lambda d: d.get("account_id")))
     assert set(got.index) == {"A1", "A3"}
@@ -119,8 +187,14 @@ def test_product_maturity_fires_within_the_days_and_rolls_terms_over():
 
 def test_birthday_within_days_for_configured_tiers_only():
     f = features([{"customer_id": "in"}, {"customer_id": "late"}, {"customer_id": "mass"}, {"customer_id": "today"}])
-    t = tags([("in", "wealth_tier", "wealth"), ("late", "wealth_tier", "wealth"), ("mass", "wealth_tier", "mass"),
-              ("today", "wealth_tier", "private_banking")])
+    t = tags(
+        [
+            ("in", "wealth_tier", "wealth"),
+            ("late", "wealth_tier", "wealth"),
+            ("mass", "wealth_tier", "mass"),
+            ("today", "wealth_tier", "private_banking"),
+        ]
+    )
     born = pd.Series({"in": "1960-11-07", "late": "1960-11-08", "mass": "1960-11-01", "today": "1970-10-31"})
     out = detect(f, t, birth_dates=born)
     assert fired(out, "birthday") == {"in", "today"}
@@ -129,10 +203,16 @@ def test_birthday_within_days_for_configured_tiers_only():
 
 
 def test_dormant_only_when_it_became_dormant():
-    f = features([{"customer_id": "went", "days_since_last_txn": 181.0}, {"customer_id": "still"},
-                  {"customer_id": "first"}])
-    t = tags([("went", "behaviour_activity", "dormant"), ("still", "behaviour_activity", "dormant"),
-              ("first", "behaviour_activity", "dormant")])
+    f = features(
+        [{"customer_id": "went", "days_since_last_txn": 181.0}, {"customer_id": "still"}, {"customer_id": "first"}]
+    )
+    t = tags(
+        [
+            ("went", "behaviour_activity", "dormant"),
+            ("still", "behaviour_activity", "dormant"),
+            ("first", "behaviour_activity", "dormant"),
+        ]
+    )
     prev = tags([("went", "behaviour_activity", "active"), ("still", "behaviour_activity", "dormant")])
     out = detect(f, t, prev)
     assert fired(out, "dormant") == {"went"}
@@ -140,8 +220,14 @@ def test_dormant_only_when_it_became_dormant():
 
 
 def test_demand_signal_large_transfer_and_repeated_cross_border_boundaries():
-    f = features([{"customer_id": "big"}, {"customer_id": "almost"}, {"customer_id": "xb", "cross_border_count": 3},
-                  {"customer_id": "xb2", "cross_border_count": 2}])
+    f = features(
+        [
+            {"customer_id": "big"},
+            {"customer_id": "almost"},
+            {"customer_id": "xb", "cross_border_count": 3},
+            {"customer_id": "xb2", "cross_border_count": 2},
+        ]
+    )
     tr = pd.DataFrame({"customer_id": ["big", "almost"], "max_transfer": [500_000.0, 499_999.99]})
     out = detect(f, tags([]), transfers=tr)
     assert fired(out, "demand_signal") == {"big", "xb"}
@@ -151,13 +237,23 @@ def test_demand_signal_large_transfer_and_repeated_cross_border_boundaries():
 
 
 def test_aml_red_flag_high_or_rose_with_factor_points():
-    pts = {"pep": 30.0, "structuring": 20.0, "cash_intensive": 10.0, "rapid_in_out": 10.0, "frequent_cross_border": 10.0,
-           "high_risk_country": 0.0}
+    pts = {
+        "pep": 30.0,
+        "structuring": 20.0,
+        "cash_intensive": 10.0,
+        "rapid_in_out": 10.0,
+        "frequent_cross_border": 10.0,
+        "high_risk_country": 0.0,
+    }
     f = features([{"customer_id": "high"}, {"customer_id": "rose"}, {"customer_id": "same"}, {"customer_id": "new"}])
-    t = tags([("high", "aml_risk", "high", 80.0, {"factor_points": pts}),
-              ("rose", "aml_risk", "medium", 30.0, {"factor_points": {"pep": 30.0}}),
-              ("same", "aml_risk", "medium", 60.0, {"factor_points": {}}),
-              ("new", "aml_risk", "medium", 60.0, {"factor_points": {}})])
+    t = tags(
+        [
+            ("high", "aml_risk", "high", 80.0, {"factor_points": pts}),
+            ("rose", "aml_risk", "medium", 30.0, {"factor_points": {"pep": 30.0}}),
+            ("same", "aml_risk", "medium", 60.0, {"factor_points": {}}),
+            ("new", "aml_risk", "medium", 60.0, {"factor_points": {}}),
+        ]
+    )
     prev = tags([("high", "aml_risk", "high"), ("rose", "aml_risk", "low"), ("same", "aml_risk", "medium")])
     out = detect(f, t, prev)
     assert fired(out, "aml_red_flag") == {"high", "rose"}
@@ -169,11 +265,12 @@ def test_aml_red_flag_high_or_rose_with_factor_points():
 
 def test_settings_refuse_bad_values_naming_the_key(write_standard):
     for old, new, msg in [
-            ("near_upgrade: {within_pct: 10,", "near_upgrade: {within_pct: 150,", "alerts.near_upgrade.within_pct"),
-            ("dormant: {severity: medium}", "dormant: {severity: urgent}", "alerts.dormant.severity"),
-            ("tiers: [affluent, wealth, private_banking]", "tiers: [affluent, rich]", "'rich' is not a wealth_tier band"),
-            ("dormant: {severity: medium}", "dormant: {days: 3}", "alerts.dormant.days: unknown key"),
-            ("  dormant: {severity: medium}", "  sleepy: {severity: medium}", "alerts.sleepy: unknown alert type")]:
+        ("near_upgrade: {within_pct: 10,", "near_upgrade: {within_pct: 150,", "alerts.near_upgrade.within_pct"),
+        ("dormant: {severity: medium}", "dormant: {severity: urgent}", "alerts.dormant.severity"),
+        ("tiers: [affluent, wealth, private_banking]", "tiers: [affluent, rich]", "'rich' is not a wealth_tier band"),
+        ("dormant: {severity: medium}", "dormant: {days: 3}", "alerts.dormant.days: unknown key"),
+        ("  dormant: {severity: medium}", "  sleepy: {severity: medium}", "alerts.sleepy: unknown alert type"),
+    ]:
         std = load_standard(write_standard(replace={old: new}))
         with pytest.raises(InvalidStandard, match=msg.replace("[", r"\[")):
             AL.alert_settings(std)
@@ -182,6 +279,7 @@ def test_settings_refuse_bad_values_naming_the_key(write_standard):
 
 
 # --- end to end ---------------------------------------------------------------------------------
+
 
 def _alerts(engine) -> pd.DataFrame:
     with engine.connect() as conn:
@@ -201,13 +299,16 @@ def test_end_to_end_alerts_routed_deduplicated_and_atomic(loaded, set_aum, custo
     near = _pick(customer_in("wealth_tier", "mass"), used)
     pep = _pick([c for c in customer_in("aml_risk", "low") if c in customer_in("behaviour_activity", "active")], used)
     sleepy = _pick(customer_in("behaviour_activity", "active"), used)
-    set_aum(outflow, 1_000)                       # −99 % in the latest month; tier held (watch): still valuable
-    set_aum(near, 48_000, every_month=True)       # 4 % under the affluent minimum of 50,000
+    set_aum(outflow, 1_000)  # −99 % in the latest month; tier held (watch): still valuable
+    set_aum(near, 48_000, every_month=True)  # 4 % under the affluent minimum of 50,000
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE individuals SET is_pep = :t WHERE customer_id = :c"), {"t": True, "c": pep})
         conn.execute(sa.text("UPDATE individuals SET rm_id = NULL WHERE customer_id = :c"), {"c": near})
-        conn.execute(sa.text("""UPDATE transactions SET booked_at = :old WHERE account_id IN
-            (SELECT account_id FROM accounts WHERE owner_id = :c)"""), {"old": dt.datetime(2020, 1, 1), "c": sleepy})
+        conn.execute(
+            sa.text("""UPDATE transactions SET booked_at = :old WHERE account_id IN
+            (SELECT account_id FROM accounts WHERE owner_id = :c)"""),
+            {"old": dt.datetime(2020, 1, 1), "c": sleepy},
+        )
         rms = dict(conn.execute(sa.text("SELECT customer_id, rm_id FROM individuals")).all())
     before = _alerts(engine)
 
@@ -259,8 +360,9 @@ def test_acknowledge_list_counts_and_audit(loaded):
         one_type = AL.list_alerts(conn, alert_type=mine["alert_type"], customer_ids=[mine["customer_id"]])
         assert aid in set(one_type["alert_id"])
         page = AL.list_alerts(conn, limit=1)
-        assert len(page) == 1 and int(AL.list_alerts(conn, limit=1, after=int(page["alert_id"].iloc[0]))
-                                      ["alert_id"].iloc[0]) > int(page["alert_id"].iloc[0])
+        assert len(page) == 1 and int(
+            AL.list_alerts(conn, limit=1, after=int(page["alert_id"].iloc[0]))["alert_id"].iloc[0]
+        ) > int(page["alert_id"].iloc[0])
         with pytest.raises(InvalidInput, match="unknown alert type"):
             AL.list_alerts(conn, alert_type="weather")
     with engine.begin() as conn:
@@ -287,15 +389,16 @@ def test_cli_alerts_list_and_ack(cli_env, capsys):
     assert listed and {a["status"] for a in listed} == {"open"}
     first = listed[0]
     assert main(["alerts", "list", "--type", first["alert_type"], "--json"]) == 0
-    assert {a["alert_type"] for a in json.loads(capsys.readouterr().out.strip().splitlines()[-1])["alerts"]} \
-        == {first["alert_type"]}
+    assert {a["alert_type"] for a in json.loads(capsys.readouterr().out.strip().splitlines()[-1])["alerts"]} == {
+        first["alert_type"]
+    }
     assert main(["alerts", "ack", str(first["alert_id"]), "--actor", "zhao.rm", "--note", "visited", "--json"]) == 0
     acked = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert acked["status"] == "acknowledged" and acked["acknowledged_by"] == "zhao.rm"
     assert main(["alerts", "ack", str(first["alert_id"]), "--actor", "zhao.rm", "--json"]) == 1
     out = capsys.readouterr()
     assert "already acknowledged" in json.loads(out.out.strip().splitlines()[-1])["error"]
-    assert main(["alerts", "ack", str(first["alert_id"])]) == 1   # no actor
+    assert main(["alerts", "ack", str(first["alert_id"])]) == 1  # no actor
     assert "--actor" in capsys.readouterr().err
     if first["rm_id"]:
         assert main(["alerts", "list", "--rm", first["rm_id"]]) == 0

@@ -11,18 +11,18 @@ run before, that doubled the tag writes (5.5 → 13 s per 50,000 customers, and 
 every run kept). Readers that went by customer across runs now name the published runs, which
 the primary key serves (`jobs/history.tag_histories`).
 """
+
 from alembic import op
 
-
-revision = '0008'
-down_revision = '0007'
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.drop_index('ix_tags_customer', table_name='tags')
+    op.drop_index("ix_tags_customer", table_name="tags")
 
 
 def downgrade() -> None:
-    op.create_index('ix_tags_customer', 'tags', ['customer_id', 'run_id'], unique=False)
+    op.create_index("ix_tags_customer", "tags", ["customer_id", "run_id"], unique=False)

@@ -2,8 +2,15 @@ from clientstrata.jobs.classification.dimensions.business import business_catego
 
 
 def test_multi_label_value_is_sorted_and_listed_in_inputs(features, std):
-    t = business_categories(features({"families": "card,deposit"}, {"families": "deposit,fund,insurance,loan"},
-                                     {"families": "wealth_management"}, {"families": ""}), std)
+    t = business_categories(
+        features(
+            {"families": "card,deposit"},
+            {"families": "deposit,fund,insurance,loan"},
+            {"families": "wealth_management"},
+            {"families": ""},
+        ),
+        std,
+    )
     assert list(t["value"]) == ["savings", "insurance,investment,loan,savings", "investment", "none"]
     assert t.loc[1, "inputs"]["categories"] == ["insurance", "investment", "loan", "savings"]
     assert t.loc[1, "label_zh"] == "保险、投资理财、贷款、储蓄" and t.loc[1, "score"] == 4

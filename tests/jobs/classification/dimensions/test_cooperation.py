@@ -2,9 +2,12 @@ from clientstrata.jobs.classification.dimensions.cooperation import cooperation_
 
 
 def test_cooperation_depth_classes(features, std):
-    f = features({"families": "card,deposit"}, {"families": "deposit,fund"},
-                 {"families": "deposit,wealth_management", "payroll_employer": 1, "household_members": 2},
-                 {"families": "deposit", "payroll_employer": 1})
+    f = features(
+        {"families": "card,deposit"},
+        {"families": "deposit,fund"},
+        {"families": "deposit,wealth_management", "payroll_employer": 1, "household_members": 2},
+        {"families": "deposit", "payroll_employer": 1},
+    )
     out = cooperation_depth(f, std)
     assert list(out["value"]) == ["basic_service", "comprehensive", "ecosystem_synergy", "basic_service"]
     assert "payroll_employer=1" in out.loc[2, "rule"] and out.loc[2, "label_zh"] == "生态协同型"

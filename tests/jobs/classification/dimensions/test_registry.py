@@ -1,5 +1,6 @@
 """The registry, and the promise that makes Spark possible: a partition's tags depend only on
 its rows, the standard and the run's population parameters."""
+
 import json
 
 import numpy as np
@@ -8,24 +9,49 @@ import pytest
 
 from clientstrata.jobs.classification import features as F
 from clientstrata.jobs.classification.classify import (
-    DIMENSIONS, ENTERPRISE, INDIVIDUAL, TAG_COLUMNS, classify_enterprises, classify_partition, population_parameters,
+    DIMENSIONS,
+    ENTERPRISE,
+    INDIVIDUAL,
+    TAG_COLUMNS,
+    classify_enterprises,
+    classify_partition,
+    population_parameters,
 )
-from clientstrata.jobs.ingest.load import ingest
 from clientstrata.jobs.classification.standard import KNOWN_DIMENSIONS, load_standard
+from clientstrata.jobs.ingest.load import ingest
 from clientstrata.jobs.ingest.sync import sync_graph
 
 STD = load_standard()
 CONTRACT = {  # other modules code against these names
-    "wealth_tier", "household_wealth_tier", "value_contribution", "risk_preference", "risk_consistency",
-    "suitability", "lifecycle_stage", "relationship_stage", "cooperation_depth", "demand_tier", "credit_risk_tier",
-    "aml_risk", "behaviour_rfm", "behaviour_channel", "behaviour_activity", "behaviour_loyalty",
-    "business_categories", "composite_segment"}
+    "wealth_tier",
+    "household_wealth_tier",
+    "value_contribution",
+    "risk_preference",
+    "risk_consistency",
+    "suitability",
+    "lifecycle_stage",
+    "relationship_stage",
+    "cooperation_depth",
+    "demand_tier",
+    "credit_risk_tier",
+    "aml_risk",
+    "behaviour_rfm",
+    "behaviour_channel",
+    "behaviour_activity",
+    "behaviour_loyalty",
+    "business_categories",
+    "composite_segment",
+}
 
 
 def test_the_registry_is_the_contract():
     assert set(INDIVIDUAL) == CONTRACT
-    assert set(ENTERPRISE) == {"enterprise_industry", "enterprise_size", "enterprise_credit_tier",
-                               "enterprise_ecosystem_role"}
+    assert set(ENTERPRISE) == {
+        "enterprise_industry",
+        "enterprise_size",
+        "enterprise_credit_tier",
+        "enterprise_ecosystem_role",
+    }
     assert {d.name for d in DIMENSIONS} == set(KNOWN_DIMENSIONS)
     assert [d.name for d in DIMENSIONS if d.population] == ["value_contribution"]
 

@@ -5,8 +5,16 @@ from clientstrata.jobs.classification.dimensions.value import components, contri
 
 
 def test_contribution_adds_spread_interest_fees_and_subtracts_expected_loss(features, std):
-    f = features({"bal_deposit": 100_000.0, "bal_fund": 50_000.0, "loans_outstanding": 200_000.0,
-                  "loans_count": 1, "loans_C": 1, "credit_score": 700.0})
+    f = features(
+        {
+            "bal_deposit": 100_000.0,
+            "bal_fund": 50_000.0,
+            "loans_outstanding": 200_000.0,
+            "loans_count": 1,
+            "loans_C": 1,
+            "credit_score": 700.0,
+        }
+    )
     c = components(f, std).iloc[0]
     spec = std.dimensions["value_contribution"]
     assert c["aum_spread"] == pytest.approx(100_000 * spec["aum_spread"]["deposit"])
@@ -14,8 +22,9 @@ def test_contribution_adds_spread_interest_fees_and_subtracts_expected_loss(feat
     assert c["net_interest"] == pytest.approx(200_000 * spec["loan_margin"])
     # credit_score 700 with a clean running loan is "good": PD 1%
     assert c["expected_loss"] == pytest.approx(0.01 * spec["lgd"] * 200_000)
-    assert contribution(f, std).iloc[0] == pytest.approx(c["aum_spread"] + c["fee_income"] + c["net_interest"]
-                                                         - c["expected_loss"])
+    assert contribution(f, std).iloc[0] == pytest.approx(
+        c["aum_spread"] + c["fee_income"] + c["net_interest"] - c["expected_loss"]
+    )
 
 
 def test_deciles_come_from_the_population_cut_points(features, std):

@@ -9,9 +9,18 @@ def _tiers(features, std, series: dict[str, list[float]]):
     return out
 
 
-@pytest.mark.parametrize("aum, tier", [(0, "mass"), (49_999.99, "mass"), (50_000, "affluent"),
-                                       (499_999, "affluent"), (500_000, "wealth"), (5_999_999, "wealth"),
-                                       (6_000_000, "private_banking")])
+@pytest.mark.parametrize(
+    "aum, tier",
+    [
+        (0, "mass"),
+        (49_999.99, "mass"),
+        (50_000, "affluent"),
+        (499_999, "affluent"),
+        (500_000, "wealth"),
+        (5_999_999, "wealth"),
+        (6_000_000, "private_banking"),
+    ],
+)
 def test_band_boundaries(features, std, aum, tier):
     out = wealth_tier(features({"aum": aum}), std)
     assert out["value"].item() == tier and out["score"].item() == pytest.approx(aum)
@@ -19,9 +28,16 @@ def test_band_boundaries(features, std, aum, tier):
 
 def test_upgrade_at_once_downgrade_after_three_months_with_watch(features, std):
     # a customer's series starts with its first value repeated back to the first month
-    t = _tiers(features, std, {"up": [10_000, 60_000], "dip2": [60_000, 40_000, 40_000],
-                               "dip3": [60_000, 40_000, 40_000, 40_000],
-                               "back": [60_000, 40_000, 40_000, 60_000, 40_000]})
+    t = _tiers(
+        features,
+        std,
+        {
+            "up": [10_000, 60_000],
+            "dip2": [60_000, 40_000, 40_000],
+            "dip3": [60_000, 40_000, 40_000, 40_000],
+            "back": [60_000, 40_000, 40_000, 60_000, 40_000],
+        },
+    )
     assert t.loc["up", "value"] == "affluent"
     assert t.loc["dip2", "value"] == "affluent" and t.loc["dip2", "inputs"]["watch"]
     assert "on watch" in t.loc["dip2", "rule"] and "2 of 3 months" in t.loc["dip2", "rule"]
@@ -44,9 +60,11 @@ def test_hnw_flag_explanation_and_inputs(features, std):
 
 
 def test_household_tier_from_household_aum_and_household_of_one(features, std):
-    f = features({"aum": 10_000, "hh_monthly": [600_000], "household_id": "H1", "household_size": 3},
-                 {"aum": 10_000, "hh_monthly": [49_999], "household_id": "H2", "household_size": 2},
-                 {"aum": 70_000})  # no household: their own AUM
+    f = features(
+        {"aum": 10_000, "hh_monthly": [600_000], "household_id": "H1", "household_size": 3},
+        {"aum": 10_000, "hh_monthly": [49_999], "household_id": "H2", "household_size": 2},
+        {"aum": 70_000},
+    )  # no household: their own AUM
     t = household_wealth_tier(f, std)
     assert list(t["value"]) == ["wealth", "mass", "affluent"]
     assert t.loc[0, "inputs"]["household_id"] == "H1" and t.loc[0, "inputs"]["household_size"] == 3
