@@ -22,8 +22,9 @@ from clientstrata.graph.errors import ClientStrataError, StoreUnavailable
 
 from .customers.schema import CustomerQuery
 from .enterprises.schema import EnterpriseQuery
-from .governance.schema import GovernanceMutation, GovernanceQuery
+from .governance.schema import AuditQuery, OverrideMutation, OverrideQuery
 from .households.schema import HouseholdQuery
+from .runs.schema import ChangeFeedQuery, RunMutation, RunQuery, WhatIfMutation, WhatIfQuery
 from .segments.schema import SegmentQuery
 from .settings import ApiSettings
 from .tracking.schema import TrackingMutation, TrackingQuery
@@ -31,10 +32,24 @@ from .tracking.schema import TrackingMutation, TrackingQuery
 __all__ = ["build_schema", "schema", "Query", "Mutation"]
 
 
+# Fields print in merge order, area after area, as the committed SDL (api/schema.graphql) lists
+# them: runs and governance concepts interleave there, so each concept is its own class.
 Query = merge_types(
-    "Query", (CustomerQuery, HouseholdQuery, EnterpriseQuery, SegmentQuery, GovernanceQuery, TrackingQuery)
+    "Query",
+    (
+        CustomerQuery,
+        HouseholdQuery,
+        EnterpriseQuery,
+        SegmentQuery,
+        RunQuery,
+        OverrideQuery,
+        WhatIfQuery,
+        AuditQuery,
+        ChangeFeedQuery,
+        TrackingQuery,
+    ),
 )
-Mutation = merge_types("Mutation", (GovernanceMutation, TrackingMutation))
+Mutation = merge_types("Mutation", (RunMutation, WhatIfMutation, OverrideMutation, TrackingMutation))
 
 
 def _visible(error: GraphQLError) -> bool:

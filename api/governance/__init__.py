@@ -1,2 +1,2 @@
-"""Governance: classification runs (start, history, migration), what-if drafts, manual
-overrides (maker–checker), the change feed and the audit log."""
+"""Governance: manual overrides (maker–checker) and the audit log — the transport for
+`jobs/governance/` and the record's audit trail."""

@@ -1,4 +1,4 @@
-"""Governance inputs."""
+"""Override and audit-log inputs."""
 
 from __future__ import annotations
 

@@ -1,9 +1,11 @@
 """`app`: the API over the loaded bank in-process; `serve(app) -> url`: an app on a real uvicorn
 server on a free loopback port, for tests that need real HTTP (JS clients, the browser, a body
-that streams in); `count_statements(engine)`: SQL statements run inside a `with` block."""
+that streams in); `count_statements(engine)`: SQL statements run inside a `with` block; `gql`,
+`propose_override`, `approve_override` and `rm_book`: the area tests' calls as a client makes them."""
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -16,6 +18,7 @@ import uvicorn
 from starlette.testclient import TestClient
 
 from clientstrata.api.app import create_app
+from clientstrata.graph.record.models import Individual
 
 
 @pytest.fixture
@@ -72,3 +75,62 @@ def serve() -> Iterator[Callable[..., str]]:
     for server, thread in servers:
         server.should_exit = True
         thread.join(10)
+
+
+# case matters: SQL keywords in capitals, driver and exception names as they print
+LEAKS = re.compile(
+    r"Traceback|File \"|\bSELECT\b|\bFROM\b|\bWHERE\b|sqlite3|psycopg|OperationalError|"
+    r"ProgrammingError|IntegrityError|Exception\b"
+)
+
+
+def _gql(app, token, query, **variables):
+    r = app.post(
+        "/graphql", json={"query": query, "variables": variables}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert r.status_code == 200, r.text
+    assert not LEAKS.search(r.text), r.text
+    return r.json()
+
+
+@pytest.fixture
+def gql() -> Callable[..., dict]:
+    """`gql(app, token, query, **variables)`: the response body, once checked to be a 200 that shows
+    no stack trace, SQL or driver text, whatever the answer."""
+    return _gql
+
+
+PROPOSE = """mutation($input: ProposeOverrideInput!) { proposeOverride(input: $input) {
+  __typename ... on Override { id status value proposedBy customerId }
+  ... on Error { code message } ... on NotFound { kind key } } }"""
+DECIDE = """mutation($id: Int!) { approveOverride(id: $id, note: "checked the mandate") {
+  __typename ... on Override { id status decidedBy } ... on Error { code message } } }"""
+
+
+@pytest.fixture
+def propose_override() -> Callable[..., dict]:
+    """`propose_override(app, token, **input)`: the `proposeOverride` result, an `Override` (id status
+    value proposedBy customerId) or an `Error` (code message; kind key when `NotFound`)."""
+    return lambda app, token, **input: _gql(app, token, PROPOSE, input=input)["data"]["proposeOverride"]
+
+
+@pytest.fixture
+def approve_override() -> Callable[..., dict]:
+    """`approve_override(app, token, id)`: the `approveOverride` result (noted "checked the mandate"),
+    an `Override` (id status decidedBy) or an `Error` (code message)."""
+    return lambda app, token, id: _gql(app, token, DECIDE, id=id)["data"]["approveOverride"]
+
+
+@pytest.fixture
+def rm_book(loaded) -> tuple[str, list[str], list[str]]:
+    """(rm, their customers, everyone else's) for the relationship manager with the most customers."""
+    engine, _ = loaded
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(Individual.customer_id, Individual.rm_id)).all()
+    rms = [r.rm_id for r in rows if r.rm_id]
+    rm = max(set(rms), key=rms.count)
+    return (
+        rm,
+        sorted(r.customer_id for r in rows if r.rm_id == rm),
+        sorted(r.customer_id for r in rows if r.rm_id != rm),
+    )
