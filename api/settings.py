@@ -1,6 +1,6 @@
 """The API's limits and switches, read from the environment once, when the app is built.
 
-Every value has a documented default (README, "Configuration"); a malformed value stops the
+Every value has a documented default (docs/configuration.md); a malformed value stops the
 server at start-up with a message naming the variable, never at the first request.
 """
 

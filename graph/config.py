@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 __all__ = ["Settings", "settings"]
 
 DEFAULT_DATABASE_URL = "sqlite:///./clientstrata.db"
-DEFAULT_NEO4J_PASSWORD = "clientstrata-dev"  # development only; README says so
+DEFAULT_NEO4J_PASSWORD = "clientstrata-dev"  # development only; docs/configuration.md says so
 
 
 @dataclass(frozen=True)

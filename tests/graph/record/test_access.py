@@ -69,11 +69,11 @@ def test_role_matrix(role, pii, book):
             who.require(Permission.DECIDE_OVERRIDE)
 
 
-def test_readme_role_table_is_the_code():
-    """The README's role × permission table says exactly what ROLE_PERMISSIONS grants."""
+def test_docs_role_table_is_the_code():
+    """docs/access.md's role × permission table says exactly what ROLE_PERMISSIONS grants."""
     from pathlib import Path
 
-    text = (Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
+    text = (Path(__file__).parents[3] / "docs" / "access.md").read_text(encoding="utf-8")
     header = next(line for line in text.splitlines() if line.startswith("| role |"))
     names = [c.strip() for c in header.strip("|").split("|")][1:]
     assert names == [p.value for p in Permission]
