@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from functools import partial
 
-import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -20,9 +20,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
-from clientstrata.graph.errors import ClientStrataError
+from clientstrata.graph.errors import ClientStrataError, StoreUnavailable
 from clientstrata.graph.record.access import Principal, Unauthenticated, authenticate
-from clientstrata.graph.record.db import get_engine
+from clientstrata.graph.record.db import get_engine, ping
 from clientstrata.graph.stores import GraphStore, open_graph
 from clientstrata.jobs.runs.worker import RunWorker
 
@@ -62,7 +62,7 @@ class _Authenticated:
                 accept, 401, str(exc), exc.code, headers={"WWW-Authenticate": 'Bearer realm="clientstrata"'}
             )
             return await response(scope, receive, send)
-        except sa.exc.SQLAlchemyError:  # the database is down: say so, show nothing of why
+        except StoreUnavailable:  # the database is down: say so, show nothing of why
             log.exception("cannot authenticate: the database failed")
             response = error_response(accept, 503, "The service is unavailable; try again later.", "UNAVAILABLE")
             return await response(scope, receive, send)
@@ -89,19 +89,13 @@ def create_app(engine=None, graph: GraphStore | None = None, settings: ApiSettin
             # readiness reports, it does not raise; the reasons name hosts and files, so they go
             # to the log, not to whoever can reach this open endpoint
             status = {}
-            try:
-                with engine.connect() as conn:
-                    conn.execute(sa.text("SELECT 1"))
-                status["database"] = "ok"
-            except Exception:
-                log.warning("readiness: the database is unavailable", exc_info=True)
-                status["database"] = "unavailable"
-            try:
-                graph.ping()
-                status["graph"] = "ok"
-            except ClientStrataError as exc:
-                log.warning("readiness: the graph is unavailable: %s", exc)
-                status["graph"] = "unavailable"
+            for store, answers in (("database", partial(ping, engine)), ("graph", graph.ping)):
+                try:
+                    answers()
+                    status[store] = "ok"
+                except Exception as exc:  # StoreUnavailable, or anything else that stops it answering
+                    log.warning("readiness: the %s is unavailable: %s", store, exc)
+                    status[store] = "unavailable"
             return status
 
         status = await asyncio.to_thread(check)
@@ -117,7 +111,7 @@ def create_app(engine=None, graph: GraphStore | None = None, settings: ApiSettin
             resumed = await asyncio.to_thread(runs.resume_whatifs)
             if resumed:
                 log.info("resuming queued what-ifs %s", resumed)
-        except (sa.exc.SQLAlchemyError, ClientStrataError):
+        except ClientStrataError:
             log.warning("cannot look for queued runs: the database is unavailable", exc_info=True)
         yield
         await asyncio.to_thread(runs.close)  # the run in progress finishes; runs not begun stay queued

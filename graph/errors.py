@@ -27,7 +27,9 @@ class NotFound(ClientStrataError):
 
 
 class StoreUnavailable(ClientStrataError):
-    """A database or graph server cannot be reached or refused us."""
+    """A database or graph server cannot be reached, or refused us (credentials, or a statement it
+    could not run: a missing table, a constraint, a lock). The message names hosts, files and the
+    driver's reason for the operator; API callers see it masked."""
 
     code = "STORE_UNAVAILABLE"
 

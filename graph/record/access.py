@@ -110,11 +110,15 @@ def require_in_book(conn: Connection, customer_id: str, book: str | None) -> Non
     customer). Checked before existence, so an RM learns nothing of customers not theirs."""
     if book is None:
         return
-    i, e = Individual.__table__, Enterprise.__table__
+    individuals, enterprises = Individual.__table__, Enterprise.__table__
     mine = conn.execute(
-        sa.select(i.c.customer_id)
-        .where(i.c.customer_id == customer_id, i.c.rm_id == book)
-        .union_all(sa.select(e.c.enterprise_id).where(e.c.enterprise_id == customer_id, e.c.rm_id == book))
+        sa.select(individuals.c.customer_id)
+        .where(individuals.c.customer_id == customer_id, individuals.c.rm_id == book)
+        .union_all(
+            sa.select(enterprises.c.enterprise_id).where(
+                enterprises.c.enterprise_id == customer_id, enterprises.c.rm_id == book
+            )
+        )
     ).first()
     if mine is None:
         raise NotAllowed(

@@ -19,7 +19,7 @@ __all__ = ["record", "record_many", "audit_trail", "audit_page", "MAX_AUDIT_PAGE
 
 MAX_AUDIT_PAGE = 1000
 
-_A = AuditEntry.__table__
+_audit_log = AuditEntry.__table__
 
 
 def record(
@@ -32,7 +32,7 @@ def record(
     at: dt.datetime | None = None,
 ) -> None:
     conn.execute(
-        sa.insert(_A).values(
+        sa.insert(_audit_log).values(
             at=at or dt.datetime.now(),
             actor=actor,
             action=action,
@@ -65,7 +65,7 @@ def record_many(
         for eid, details in entries
     ]
     if rows:
-        conn.execute(sa.insert(_A), rows)
+        conn.execute(sa.insert(_audit_log), rows)
 
 
 def audit_trail(
@@ -76,17 +76,17 @@ def audit_trail(
     action: str | None = None,
 ) -> pd.DataFrame:
     """Audit entries in the order they were written, optionally for one entity or actor."""
-    q = sa.select(_A)
+    q = sa.select(_audit_log)
     if entity_type:
-        q = q.where(_A.c.entity_type == entity_type)
+        q = q.where(_audit_log.c.entity_type == entity_type)
     if entity_id is not None:
-        q = q.where(_A.c.entity_id == str(entity_id))
+        q = q.where(_audit_log.c.entity_id == str(entity_id))
     if actor:
-        q = q.where(_A.c.actor == actor)
+        q = q.where(_audit_log.c.actor == actor)
     if action:
-        q = q.where(_A.c.action == action)
-    rows = conn.execute(q.order_by(_A.c.audit_id)).mappings().all()
-    return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in _A.columns])
+        q = q.where(_audit_log.c.action == action)
+    rows = conn.execute(q.order_by(_audit_log.c.audit_id)).mappings().all()
+    return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in _audit_log.columns])
 
 
 def audit_page(
@@ -104,20 +104,20 @@ def audit_page(
     `.` or `*` is a prefix (`override.` is every override step)."""
     if not 1 <= first <= MAX_AUDIT_PAGE:
         raise InvalidInput(f"`first` must be between 1 and {MAX_AUDIT_PAGE:,}")
-    q = sa.select(_A).where(_A.c.audit_id > after)
+    q = sa.select(_audit_log).where(_audit_log.c.audit_id > after)
     if actor:
-        q = q.where(_A.c.actor == actor)
+        q = q.where(_audit_log.c.actor == actor)
     if action:
         q = q.where(
-            _A.c.action.startswith(action.rstrip("*"), autoescape=True)
+            _audit_log.c.action.startswith(action.rstrip("*"), autoescape=True)
             if action.endswith((".", "*"))
-            else _A.c.action == action
+            else _audit_log.c.action == action
         )
     if entity_type:
-        q = q.where(_A.c.entity_type == entity_type)
+        q = q.where(_audit_log.c.entity_type == entity_type)
     if entity_id is not None:
-        q = q.where(_A.c.entity_id == str(entity_id))
+        q = q.where(_audit_log.c.entity_id == str(entity_id))
     if since is not None:
-        q = q.where(_A.c.at >= since)
-    rows = conn.execute(q.order_by(_A.c.audit_id).limit(first + 1)).mappings().all()
+        q = q.where(_audit_log.c.at >= since)
+    rows = conn.execute(q.order_by(_audit_log.c.audit_id).limit(first + 1)).mappings().all()
     return [dict(r) for r in rows[:first]], len(rows) > first

@@ -19,6 +19,8 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from .db_errors import map_db_errors
+
 __all__ = ["bulk_upsert", "load_tuning", "SQLITE_LOAD_CACHE_KIB"]
 
 SQLITE_LOAD_CACHE_KIB = 1 << 20  # 1 GiB page cache while loading: the indexes stay in memory
@@ -54,29 +56,30 @@ def bulk_upsert(
         return
     dialect = conn.dialect.name
     raw = conn.connection.driver_connection
-    if dialect == "sqlite":
-        marks = ", ".join("?" for _ in columns)
-        sql = _upsert_sql(table.name, columns, key, f"VALUES ({marks})", "excluded")
-        cur = raw.cursor()
-        try:
-            cur.executemany(sql, rows)
-        finally:
-            cur.close()
-    elif dialect == "postgresql":
-        stage = f"_stage_{table.name}"
-        cols = ", ".join(map(_q, columns))
-        with raw.cursor() as cur:
-            # ON COMMIT DROP: the staging table never outlives the load's transaction
-            cur.execute(
-                f"CREATE TEMP TABLE IF NOT EXISTS {_q(stage)} (LIKE {_q(table.name)} INCLUDING DEFAULTS) ON COMMIT DROP"
-            )
-            cur.execute(f"TRUNCATE {_q(stage)}")
-            with cur.copy(f"COPY {_q(stage)} ({cols}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            cur.execute(_upsert_sql(table.name, columns, key, f"SELECT {cols} FROM {_q(stage)}", "EXCLUDED"))
-    else:  # pragma: no cover - other dialects are not supported yet
-        raise NotImplementedError(dialect)
+    with map_db_errors(conn):  # the driver's own cursor: SQLAlchemy does not see its errors
+        if dialect == "sqlite":
+            marks = ", ".join("?" for _ in columns)
+            sql = _upsert_sql(table.name, columns, key, f"VALUES ({marks})", "excluded")
+            cur = raw.cursor()
+            try:
+                cur.executemany(sql, rows)
+            finally:
+                cur.close()
+        elif dialect == "postgresql":
+            stage = f"_stage_{table.name}"
+            cols = ", ".join(map(_q, columns))
+            with raw.cursor() as cur:
+                # ON COMMIT DROP: the staging table never outlives the load's transaction
+                cur.execute(
+                    f"CREATE TEMP TABLE IF NOT EXISTS {_q(stage)} (LIKE {_q(table.name)} INCLUDING DEFAULTS) ON COMMIT DROP"
+                )
+                cur.execute(f"TRUNCATE {_q(stage)}")
+                with cur.copy(f"COPY {_q(stage)} ({cols}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                cur.execute(_upsert_sql(table.name, columns, key, f"SELECT {cols} FROM {_q(stage)}", "EXCLUDED"))
+        else:  # pragma: no cover - other dialects are not supported yet
+            raise NotImplementedError(dialect)
 
 
 @contextmanager
@@ -89,9 +92,11 @@ def load_tuning(conn: Connection) -> Iterator[None]:
         yield
         return
     raw = conn.connection.driver_connection
-    before = raw.execute("PRAGMA cache_size").fetchone()[0]
-    raw.execute(f"PRAGMA cache_size = -{SQLITE_LOAD_CACHE_KIB}")
+    with map_db_errors(conn):
+        before = raw.execute("PRAGMA cache_size").fetchone()[0]
+        raw.execute(f"PRAGMA cache_size = -{SQLITE_LOAD_CACHE_KIB}")
     try:
         yield
     finally:
-        raw.execute(f"PRAGMA cache_size = {int(before)}")
+        with map_db_errors(conn):
+            raw.execute(f"PRAGMA cache_size = {int(before)}")

@@ -1,4 +1,5 @@
-"""Engine, schema migrations and bulk upserts for the relational record."""
+"""Engine, schema migrations and bulk upserts for the relational record. Every engine made here
+raises `StoreUnavailable` for a database failure (`db_errors`)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError
 
 from clientstrata.graph.config import Settings, settings
-from clientstrata.graph.errors import StoreUnavailable
 
-__all__ = ["engine_for", "get_engine", "migrate", "upsert", "insert_ignore", "count_rows"]
+from .db_errors import translate_errors
+
+__all__ = ["engine_for", "get_engine", "ping", "migrate", "upsert", "insert_ignore", "count_rows"]
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x436C5374  # "ClSt": one advisory-lock key for schema migrations
@@ -29,7 +30,7 @@ def engine_for(url: str) -> Engine:
     engine = sa.create_engine(url, **kwargs)
     if url.startswith("sqlite"):
         sa.event.listen(engine, "connect", _sqlite_pragmas)
-    return engine
+    return translate_errors(engine)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -50,6 +51,12 @@ def get_engine(cfg: Settings | None = None) -> Engine:
     return _cached_engine((cfg or settings()).database_url)
 
 
+def ping(engine: Engine) -> None:
+    """Raises `StoreUnavailable` unless the database answers a trivial query."""
+    with engine.connect() as conn:
+        conn.execute(sa.text("SELECT 1"))
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision` with Alembic (idempotent)."""
     from alembic import command
@@ -59,18 +66,15 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     cfg.set_main_option("script_location", str(_MIGRATIONS))
     # Processes starting together (API, jobs) migrate one at a time: PostgreSQL by an advisory
     # lock, SQLite by taking its write lock before reading the schema version.
-    try:
-        with engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
-            elif conn.dialect.name == "sqlite":
-                # sqlite3 opens its transaction lazily at the first write; open it here, with the
-                # write lock, so the version read below cannot go stale before the DDL
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, revision)
-    except OperationalError as exc:
-        raise StoreUnavailable(f"cannot reach the database at {engine.url!r}: {exc.orig}") from None
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+        elif conn.dialect.name == "sqlite":
+            # sqlite3 opens its transaction lazily at the first write; open it here, with the
+            # write lock, so the version read below cannot go stale before the DDL
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
 
 
 def _insert(conn: Connection, table: sa.Table):

@@ -36,19 +36,19 @@ __all__ = [
 ]
 
 STATUSES = ("confirmed", "candidate")
-_H, _M, _I = Household.__table__, HouseholdMember.__table__, Individual.__table__
-_HR, _CR = HouseholdRollup.__table__, CustomerRollup.__table__
+_households, _household_members, _individuals = Household.__table__, HouseholdMember.__table__, Individual.__table__
+_household_rollups, _customer_rollups = HouseholdRollup.__table__, CustomerRollup.__table__
 _COLUMNS = (
-    _H.c.household_id,
-    _H.c.name,
-    _H.c.status,
-    sa.func.coalesce(_HR.c.aum, 0).label("aum"),
-    sa.func.coalesce(_HR.c.member_count, 0).label("member_count"),
-    _HR.c.tier,
-    sa.func.coalesce(_HR.c.version, 0).label("version"),
-    _HR.c.updated_at,
+    _households.c.household_id,
+    _households.c.name,
+    _households.c.status,
+    sa.func.coalesce(_household_rollups.c.aum, 0).label("aum"),
+    sa.func.coalesce(_household_rollups.c.member_count, 0).label("member_count"),
+    _household_rollups.c.tier,
+    sa.func.coalesce(_household_rollups.c.version, 0).label("version"),
+    _household_rollups.c.updated_at,
 )
-_FROM = _H.outerjoin(_HR, _HR.c.household_id == _H.c.household_id)
+_FROM = _households.outerjoin(_household_rollups, _household_rollups.c.household_id == _households.c.household_id)
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,11 @@ def _decode(cursor: str, by_change: bool) -> tuple[int | None, str]:
 
 
 def _member_where(*conds) -> sa.Exists:
-    return sa.exists().where(_M.c.household_id == _H.c.household_id, _I.c.customer_id == _M.c.customer_id, *conds)
+    return sa.exists().where(
+        _household_members.c.household_id == _households.c.household_id,
+        _individuals.c.customer_id == _household_members.c.customer_id,
+        *conds,
+    )
 
 
 def _naive(at: dt.datetime) -> dt.datetime:
@@ -97,19 +101,19 @@ def _naive(at: dt.datetime) -> dt.datetime:
 
 def _scoped(q: sa.Select, flt: HouseholdFilter, book: str | None) -> sa.Select:
     if book is not None:
-        q = q.where(_member_where(_I.c.rm_id == book))
+        q = q.where(_member_where(_individuals.c.rm_id == book))
     if flt.branch_id:
-        q = q.where(_member_where(_I.c.branch_id == flt.branch_id))
+        q = q.where(_member_where(_individuals.c.branch_id == flt.branch_id))
     if flt.status:
         if flt.status not in STATUSES:
             raise InvalidInput(f"household status is one of {', '.join(STATUSES)}, not {flt.status!r}")
-        q = q.where(_H.c.status == flt.status)
+        q = q.where(_households.c.status == flt.status)
     if flt.tier:
-        q = q.where(_HR.c.tier == flt.tier)
+        q = q.where(_household_rollups.c.tier == flt.tier)
     if flt.aum_min is not None:
-        q = q.where(sa.func.coalesce(_HR.c.aum, 0) >= flt.aum_min)
+        q = q.where(sa.func.coalesce(_household_rollups.c.aum, 0) >= flt.aum_min)
     if flt.aum_max is not None:
-        q = q.where(sa.func.coalesce(_HR.c.aum, 0) < flt.aum_max)
+        q = q.where(sa.func.coalesce(_household_rollups.c.aum, 0) < flt.aum_max)
     return q
 
 
@@ -129,18 +133,18 @@ def households_page(
     by_change = updated_since is not None
     q = _scoped(sa.select(*_COLUMNS).select_from(_FROM), flt, book)
     if by_change:
-        q = q.where(_HR.c.updated_at > _naive(updated_since))
+        q = q.where(_household_rollups.c.updated_at > _naive(updated_since))
     total = conn.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar_one()
     if by_change:
-        version = sa.func.coalesce(_HR.c.version, 0)
+        version = sa.func.coalesce(_household_rollups.c.version, 0)
         if after:
             v, hid = _decode(after, True)
-            q = q.where(sa.or_(version > v, sa.and_(version == v, _H.c.household_id > hid)))
-        q = q.order_by(version, _H.c.household_id)
+            q = q.where(sa.or_(version > v, sa.and_(version == v, _households.c.household_id > hid)))
+        q = q.order_by(version, _households.c.household_id)
     else:
         if after:
-            q = q.where(_H.c.household_id > _decode(after, False)[1])
-        q = q.order_by(_H.c.household_id)
+            q = q.where(_households.c.household_id > _decode(after, False)[1])
+        q = q.order_by(_households.c.household_id)
     rows = conn.execute(q.limit(first + 1)).mappings().all()
     return Page([dict(r) for r in rows[:first]], len(rows) > first, total)
 
@@ -148,7 +152,9 @@ def households_page(
 def households_by_id(conn: Connection, ids: Sequence[str], book: str | None = None) -> dict[str, dict]:
     """Household rows by id; for a relationship manager only those with a member in their book."""
     q = _scoped(
-        sa.select(*_COLUMNS).select_from(_FROM).where(_H.c.household_id.in_(list(ids))), HouseholdFilter(), book
+        sa.select(*_COLUMNS).select_from(_FROM).where(_households.c.household_id.in_(list(ids))),
+        HouseholdFilter(),
+        book,
     )
     return {r["household_id"]: dict(r) for r in conn.execute(q).mappings().all()}
 
@@ -158,16 +164,22 @@ def household_members(conn: Connection, ids: Sequence[str], book: str | None = N
     relationship manager only the members in their book."""
     q = (
         sa.select(
-            _M.c.household_id, _M.c.customer_id, _I.c.name, _M.c.role, sa.func.coalesce(_CR.c.aum, 0).label("aum")
+            _household_members.c.household_id,
+            _household_members.c.customer_id,
+            _individuals.c.name,
+            _household_members.c.role,
+            sa.func.coalesce(_customer_rollups.c.aum, 0).label("aum"),
         )
         .select_from(
-            _M.join(_I, _I.c.customer_id == _M.c.customer_id).outerjoin(_CR, _CR.c.customer_id == _M.c.customer_id)
+            _household_members.join(
+                _individuals, _individuals.c.customer_id == _household_members.c.customer_id
+            ).outerjoin(_customer_rollups, _customer_rollups.c.customer_id == _household_members.c.customer_id)
         )
-        .where(_M.c.household_id.in_(list(ids)))
-        .order_by(_M.c.household_id, _M.c.customer_id)
+        .where(_household_members.c.household_id.in_(list(ids)))
+        .order_by(_household_members.c.household_id, _household_members.c.customer_id)
     )
     if book is not None:
-        q = q.where(_I.c.rm_id == book)
+        q = q.where(_individuals.c.rm_id == book)
     out: dict[str, list[dict]] = defaultdict(list)
     for r in conn.execute(q).mappings():
         out[r["household_id"]].append({**r, "aum": float(r["aum"])})

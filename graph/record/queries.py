@@ -49,11 +49,12 @@ __all__ = [
 MAX_PAGE_SIZE = 1000
 MAX_TABLE_PAGE = 50_000
 TABLE_COLUMNS = ("customer_id", "name", "gender", "birth_date", "branch_id", "rm_id", "onboarded_on")
-_I, _T, _M, _R = Individual.__table__, Tag.__table__, HouseholdMember.__table__, ClassificationRun.__table__
-_O, _A, _CR = Override.__table__, Alert.__table__, CustomerRollup.__table__
+_individuals, _household_members = Individual.__table__, HouseholdMember.__table__
+_runs, _tags = ClassificationRun.__table__, Tag.__table__
+_overrides, _alerts, _customer_rollups = Override.__table__, Alert.__table__, CustomerRollup.__table__
 # current AUM (CNY, latest balance month) from the rollups every ingest refreshes
-_AUM = sa.func.coalesce(_CR.c.aum, 0)
-_WITH_AUM = _I.outerjoin(_CR, _CR.c.customer_id == _I.c.customer_id)
+_AUM = sa.func.coalesce(_customer_rollups.c.aum, 0)
+_WITH_AUM = _individuals.outerjoin(_customer_rollups, _customer_rollups.c.customer_id == _individuals.c.customer_id)
 SORTS = ("id", "aum_desc", "aum_asc")
 
 
@@ -123,10 +124,10 @@ def _decode_sorted(cursor: str, sort: str) -> tuple[float, str]:
 def latest_run_id(conn: Connection, at: dt.datetime | None = None) -> int | None:
     """The run published last (at or before `at`). Publishers are serialised, so publication
     order is commit order; a run reserved early but published late is the newer one."""
-    q = sa.select(_R.c.run_id).where(_R.c.status == "published")
+    q = sa.select(_runs.c.run_id).where(_runs.c.status == "published")
     if at is not None:
-        q = q.where(_R.c.published_at <= at)
-    return conn.execute(q.order_by(_R.c.published_at.desc(), _R.c.run_id.desc()).limit(1)).scalar()
+        q = q.where(_runs.c.published_at <= at)
+    return conn.execute(q.order_by(_runs.c.published_at.desc(), _runs.c.run_id.desc()).limit(1)).scalar()
 
 
 def in_force_clause(at: dt.datetime):
@@ -134,10 +135,10 @@ def in_force_clause(at: dt.datetime):
     not expired. An override stops applying on its `expires_on` day. Approving a new override
     revokes the one before it at the same instant, so at most one is in force per tag."""
     return sa.and_(
-        _O.c.status.in_(("approved", "revoked", "expired")),
-        _O.c.decided_at <= at,
-        sa.or_(_O.c.revoked_at.is_(None), _O.c.revoked_at > at),
-        sa.or_(_O.c.expires_on.is_(None), _O.c.expires_on > at.date()),
+        _overrides.c.status.in_(("approved", "revoked", "expired")),
+        _overrides.c.decided_at <= at,
+        sa.or_(_overrides.c.revoked_at.is_(None), _overrides.c.revoked_at > at),
+        sa.or_(_overrides.c.expires_on.is_(None), _overrides.c.expires_on > at.date()),
     )
 
 
@@ -145,10 +146,10 @@ def overrides_in_force(
     conn: Connection, ids: Sequence[str] | None = None, at: dt.datetime | None = None
 ) -> dict[tuple[str, str], dict]:
     """(customer_id, dimension) → the override row that applies at `at` (default: now)."""
-    q = sa.select(_O).where(in_force_clause(at or dt.datetime.now()))
+    q = sa.select(_overrides).where(in_force_clause(at or dt.datetime.now()))
     if ids is not None:
-        q = q.where(_O.c.customer_id.in_(list(ids)))
-    rows = conn.execute(q.order_by(_O.c.decided_at)).mappings().all()
+        q = q.where(_overrides.c.customer_id.in_(list(ids)))
+    rows = conn.execute(q.order_by(_overrides.c.decided_at)).mappings().all()
     return {(r["customer_id"], r["dimension"]): dict(r) for r in rows}
 
 
@@ -184,18 +185,20 @@ def apply_override(tag: dict, ov: dict | None) -> dict:
     return out
 
 
-def _filtered(conn: Connection, flt: CustomerFilter, book: str | None, columns=(_I,)) -> sa.Select:
+def _filtered(conn: Connection, flt: CustomerFilter, book: str | None, columns=(_individuals,)) -> sa.Select:
     q = sa.select(*columns)
     if book is not None:
-        q = q.where(_I.c.rm_id == book)
+        q = q.where(_individuals.c.rm_id == book)
     if flt.branch_id:
-        q = q.where(_I.c.branch_id == flt.branch_id)
+        q = q.where(_individuals.c.branch_id == flt.branch_id)
     if flt.rm_id:
-        q = q.where(_I.c.rm_id == flt.rm_id)
+        q = q.where(_individuals.c.rm_id == flt.rm_id)
     if flt.alert_type:
         q = q.where(
-            _I.c.customer_id.in_(
-                sa.select(_A.c.customer_id).where(_A.c.alert_type == flt.alert_type, _A.c.status == "open")
+            _individuals.c.customer_id.in_(
+                sa.select(_alerts.c.customer_id).where(
+                    _alerts.c.alert_type == flt.alert_type, _alerts.c.status == "open"
+                )
             )
         )
     conds = flt.tag_conditions()
@@ -204,31 +207,37 @@ def _filtered(conn: Connection, flt: CustomerFilter, book: str | None, columns=(
         return q
     run = latest_run_id(conn)
     for dim, values in conds:
-        q = q.where(_I.c.customer_id.in_(_effective_value_in(run, dim, values)))
+        q = q.where(_individuals.c.customer_id.in_(_effective_value_in(run, dim, values)))
     if aum:  # AUM is the wealth tier's computed input; an override changes the tier, not the AUM
-        sub = sa.select(_T.c.customer_id).where(_T.c.run_id == run, _T.c.dimension == "wealth_tier")
+        sub = sa.select(_tags.c.customer_id).where(_tags.c.run_id == run, _tags.c.dimension == "wealth_tier")
         if flt.aum_min is not None:
-            sub = sub.where(_T.c.score >= flt.aum_min)
+            sub = sub.where(_tags.c.score >= flt.aum_min)
         if flt.aum_max is not None:
-            sub = sub.where(_T.c.score < flt.aum_max)
-        q = q.where(_I.c.customer_id.in_(sub))
+            sub = sub.where(_tags.c.score < flt.aum_max)
+        q = q.where(_individuals.c.customer_id.in_(sub))
     return q
 
 
 def _effective_value_in(run: int | None, dim: str, values: Sequence[str]) -> sa.Select:
     """Customers whose tag in `run` reads one of `values` once manual overrides in force are applied."""
-    ov = sa.select(_O.c.customer_id, _O.c.value).where(in_force_clause(dt.datetime.now()), _O.c.dimension == dim)
+    ov = sa.select(_overrides.c.customer_id, _overrides.c.value).where(
+        in_force_clause(dt.datetime.now()), _overrides.c.dimension == dim
+    )
     ov = ov.subquery()
     return (
-        sa.select(_T.c.customer_id)
-        .select_from(_T.outerjoin(ov, ov.c.customer_id == _T.c.customer_id))
-        .where(_T.c.run_id == run, _T.c.dimension == dim, sa.func.coalesce(ov.c.value, _T.c.value).in_(list(values)))
+        sa.select(_tags.c.customer_id)
+        .select_from(_tags.outerjoin(ov, ov.c.customer_id == _tags.c.customer_id))
+        .where(
+            _tags.c.run_id == run,
+            _tags.c.dimension == dim,
+            sa.func.coalesce(ov.c.value, _tags.c.value).in_(list(values)),
+        )
     )
 
 
 def customer_count(conn: Connection, flt: CustomerFilter = CustomerFilter(), book: str | None = None) -> int:
     """How many customers the filter matches in the caller's book (no AUM join: no filter needs it)."""
-    q = _filtered(conn, flt, book, (_I.c.customer_id,))
+    q = _filtered(conn, flt, book, (_individuals.c.customer_id,))
     return conn.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar_one()
 
 
@@ -249,19 +258,19 @@ def customer_page(
         raise InvalidInput(f"`first` must be between 1 and {MAX_PAGE_SIZE}")
     if sort not in SORTS:
         raise InvalidInput(f"`sort` must be one of {', '.join(SORTS)}, not {sort!r}")
-    q = _filtered(conn, flt, book, (_I, _AUM.label("aum"))).select_from(_WITH_AUM)
+    q = _filtered(conn, flt, book, (_individuals, _AUM.label("aum"))).select_from(_WITH_AUM)
     total = customer_count(conn, flt, book) if count else None
     if sort == "id":
         if after:
-            q = q.where(_I.c.customer_id > decode_cursor(after))
-        q = q.order_by(_I.c.customer_id)
+            q = q.where(_individuals.c.customer_id > decode_cursor(after))
+        q = q.order_by(_individuals.c.customer_id)
     else:
         desc = sort == "aum_desc"
         if after:
             aum, cid = _decode_sorted(after, sort)
             beyond = _AUM < aum if desc else _AUM > aum
-            q = q.where(sa.or_(beyond, sa.and_(_AUM == aum, _I.c.customer_id > cid)))
-        q = q.order_by(_AUM.desc() if desc else _AUM.asc(), _I.c.customer_id)
+            q = q.where(sa.or_(beyond, sa.and_(_AUM == aum, _individuals.c.customer_id > cid)))
+        q = q.order_by(_AUM.desc() if desc else _AUM.asc(), _individuals.c.customer_id)
     rows = conn.execute(q.limit(first + 1)).mappings().all()
     return Page([dict(r) for r in rows[:first]], len(rows) > first, total)
 
@@ -280,25 +289,27 @@ def customer_table(
     pulls are for analysis."""
     if not 1 <= first <= MAX_TABLE_PAGE:
         raise InvalidInput(f"`first` must be between 1 and {MAX_TABLE_PAGE:,}")
-    cols = [_I.c[c] for c in TABLE_COLUMNS]
+    cols = [_individuals.c[c] for c in TABLE_COLUMNS]
     q = _filtered(conn, flt, book, cols)
     total = conn.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar_one()
     if after:
-        q = q.where(_I.c.customer_id > decode_cursor(after))
-    df = pd.read_sql(q.order_by(_I.c.customer_id).limit(first + 1), conn)
+        q = q.where(_individuals.c.customer_id > decode_cursor(after))
+    df = pd.read_sql(q.order_by(_individuals.c.customer_id).limit(first + 1), conn)
     has_next = len(df) > first
     df = df.iloc[:first]
     run = latest_run_id(conn)
     if dimensions is None:
-        dimensions = sorted(conn.execute(sa.select(_T.c.dimension).where(_T.c.run_id == run).distinct()).scalars())
+        dimensions = sorted(
+            conn.execute(sa.select(_tags.c.dimension).where(_tags.c.run_id == run).distinct()).scalars()
+        )
     if dimensions and len(df):
         # the page is a contiguous id range, so its tags are one range scan, not an IN list
         tags = pd.read_sql(
-            sa.select(_T.c.customer_id, _T.c.dimension, _T.c.value).where(
-                _T.c.run_id == run,
-                _T.c.dimension.in_(list(dimensions)),
-                _T.c.customer_id >= df["customer_id"].iloc[0],
-                _T.c.customer_id <= df["customer_id"].iloc[-1],
+            sa.select(_tags.c.customer_id, _tags.c.dimension, _tags.c.value).where(
+                _tags.c.run_id == run,
+                _tags.c.dimension.in_(list(dimensions)),
+                _tags.c.customer_id >= df["customer_id"].iloc[0],
+                _tags.c.customer_id <= df["customer_id"].iloc[-1],
             ),
             conn,
         )
@@ -315,28 +326,32 @@ def customer_table(
 
 
 def customers_by_id(conn: Connection, ids: Sequence[str], book: str | None = None) -> dict[str, dict]:
-    q = sa.select(_I, _AUM.label("aum")).select_from(_WITH_AUM).where(_I.c.customer_id.in_(list(ids)))
+    q = (
+        sa.select(_individuals, _AUM.label("aum"))
+        .select_from(_WITH_AUM)
+        .where(_individuals.c.customer_id.in_(list(ids)))
+    )
     if book is not None:
-        q = q.where(_I.c.rm_id == book)
+        q = q.where(_individuals.c.rm_id == book)
     return {r["customer_id"]: dict(r) for r in conn.execute(q).mappings().all()}
 
 
 def in_book(conn: Connection, ids: Sequence[str], book: str | None) -> set[str]:
     """The subset of `ids` that are customers the caller may see."""
-    q = sa.select(_I.c.customer_id).where(_I.c.customer_id.in_(list(ids)))
+    q = sa.select(_individuals.c.customer_id).where(_individuals.c.customer_id.in_(list(ids)))
     if book is not None:
-        q = q.where(_I.c.rm_id == book)
+        q = q.where(_individuals.c.rm_id == book)
     return set(conn.execute(q).scalars())
 
 
 def book_subjects(book: str) -> sa.Select:
     """Ids of the customers in an RM's book (individuals and enterprises they manage), for
     `column.in_(…)` in the tables keyed by customer (alerts, the change feed, tags)."""
-    e = Enterprise.__table__
+    enterprises = Enterprise.__table__
     return (
-        sa.select(_I.c.customer_id)
-        .where(_I.c.rm_id == book)
-        .union_all(sa.select(e.c.enterprise_id).where(e.c.rm_id == book))
+        sa.select(_individuals.c.customer_id)
+        .where(_individuals.c.rm_id == book)
+        .union_all(sa.select(enterprises.c.enterprise_id).where(enterprises.c.rm_id == book))
     )
 
 
@@ -353,9 +368,9 @@ def tags_by_customer(
         return out
     rows = (
         conn.execute(
-            sa.select(_T)
-            .where(_T.c.run_id == run_id, _T.c.customer_id.in_(list(ids)))
-            .order_by(_T.c.customer_id, _T.c.dimension)
+            sa.select(_tags)
+            .where(_tags.c.run_id == run_id, _tags.c.customer_id.in_(list(ids)))
+            .order_by(_tags.c.customer_id, _tags.c.dimension)
         )
         .mappings()
         .all()
@@ -374,8 +389,8 @@ def tag_values(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[
         return {}
     ids, dims = sorted({k[0] for k in keys}), sorted({k[1] for k in keys})
     rows = conn.execute(
-        sa.select(_T.c.customer_id, _T.c.dimension, _T.c.value).where(
-            _T.c.run_id == run_id, _T.c.customer_id.in_(ids), _T.c.dimension.in_(dims)
+        sa.select(_tags.c.customer_id, _tags.c.dimension, _tags.c.value).where(
+            _tags.c.run_id == run_id, _tags.c.customer_id.in_(ids), _tags.c.dimension.in_(dims)
         )
     ).all()
     out = {(c, d): v for c, d, v in rows}
@@ -387,5 +402,9 @@ def tag_values(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[
 
 def household_ids(conn: Connection, ids: Sequence[str]) -> dict[str, str]:
     """Household of each customer id (callers pass only ids they may see)."""
-    rows = conn.execute(sa.select(_M.c.customer_id, _M.c.household_id).where(_M.c.customer_id.in_(list(ids))))
+    rows = conn.execute(
+        sa.select(_household_members.c.customer_id, _household_members.c.household_id).where(
+            _household_members.c.customer_id.in_(list(ids))
+        )
+    )
     return dict(rows.all())

@@ -47,7 +47,7 @@ __all__ = [
     "MAX_OVERRIDES_PAGE",
 ]
 
-_O = Override.__table__
+_overrides = Override.__table__
 STATUSES = ("proposed", "approved", "rejected", "revoked", "expired")
 MAX_OVERRIDES_PAGE = 1000
 
@@ -98,9 +98,9 @@ def _text(text: str | None, what: str) -> str:
 def get_override(conn: Connection, override_id: int, book: str | None = None) -> OverrideRecord:
     """One override. With `book` (a relationship manager's id) an override on a customer outside
     that book is not found: an RM learns nothing of other books' overrides, not even that they exist."""
-    q = sa.select(_O).where(_O.c.override_id == override_id)
+    q = sa.select(_overrides).where(_overrides.c.override_id == override_id)
     if book is not None:
-        q = q.where(_O.c.customer_id.in_(book_subjects(book)))
+        q = q.where(_overrides.c.customer_id.in_(book_subjects(book)))
     row = conn.execute(q).mappings().first()
     if row is None:
         raise NotFound("override", str(override_id))
@@ -112,7 +112,7 @@ def _matching(
 ) -> sa.Select:
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"`status` must be one of {', '.join(STATUSES)}, not {status!r}")
-    q = sa.select(_O)
+    q = sa.select(_overrides)
     for col, val in (
         ("customer_id", customer_id),
         ("status", status),
@@ -120,9 +120,9 @@ def _matching(
         ("proposed_by", proposed_by),
     ):
         if val:
-            q = q.where(_O.c[col] == val)
+            q = q.where(_overrides.c[col] == val)
     if book is not None:
-        q = q.where(_O.c.customer_id.in_(book_subjects(book)))
+        q = q.where(_overrides.c.customer_id.in_(book_subjects(book)))
     return q
 
 
@@ -137,8 +137,8 @@ def list_overrides(
     """Every override matching the filters, oldest first, one row each: a reviewer's queue
     (`status="proposed"`) or a customer's history in a notebook. `book` as in `get_override`."""
     q = _matching(customer_id, status, dimension, proposed_by, book)
-    rows = conn.execute(q.order_by(_O.c.override_id)).mappings().all()
-    return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in _O.columns])
+    rows = conn.execute(q.order_by(_overrides.c.override_id)).mappings().all()
+    return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in _overrides.columns])
 
 
 def overrides_page(
@@ -155,16 +155,18 @@ def overrides_page(
     last override_id back), and whether more follow; filters and `book` as in `list_overrides`."""
     if not 1 <= first <= MAX_OVERRIDES_PAGE:
         raise InvalidInput(f"`first` must be between 1 and {MAX_OVERRIDES_PAGE:,}")
-    q = _matching(customer_id, status, dimension, proposed_by, book).where(_O.c.override_id > after)
-    rows = conn.execute(q.order_by(_O.c.override_id).limit(first + 1)).mappings().all()
+    q = _matching(customer_id, status, dimension, proposed_by, book).where(_overrides.c.override_id > after)
+    rows = conn.execute(q.order_by(_overrides.c.override_id).limit(first + 1)).mappings().all()
     return [OverrideRecord(**dict(r)) for r in rows[:first]], len(rows) > first
 
 
 def _customer_exists(conn: Connection, customer_id: str) -> bool:
-    i, e = Individual.__table__, Enterprise.__table__
+    individuals, enterprises = Individual.__table__, Enterprise.__table__
     return bool(
-        conn.execute(sa.select(i.c.customer_id).where(i.c.customer_id == customer_id)).first()
-        or conn.execute(sa.select(e.c.enterprise_id).where(e.c.enterprise_id == customer_id)).first()
+        conn.execute(sa.select(individuals.c.customer_id).where(individuals.c.customer_id == customer_id)).first()
+        or conn.execute(
+            sa.select(enterprises.c.enterprise_id).where(enterprises.c.enterprise_id == customer_id)
+        ).first()
     )
 
 
@@ -210,7 +212,7 @@ def propose_override(
     if expires_on is not None and expires_on <= today:
         raise InvalidValue(f"expires_on {expires_on} is not after today ({today}): the override would never apply")
     oid = conn.execute(
-        sa.insert(_O).values(
+        sa.insert(_overrides).values(
             customer_id=customer_id,
             dimension=dimension,
             value=value,
@@ -255,7 +257,9 @@ def _pending(conn: Connection, actor: str, override_id: int, step: str) -> Overr
 def _transition(conn: Connection, ov: OverrideRecord, expect: str, **values) -> None:
     # conditional on the state we read: two deciders racing cannot both win
     done = conn.execute(
-        sa.update(_O).where(_O.c.override_id == ov.override_id, _O.c.status == expect).values(**values)
+        sa.update(_overrides)
+        .where(_overrides.c.override_id == ov.override_id, _overrides.c.status == expect)
+        .values(**values)
     ).rowcount
     if done != 1:
         raise InvalidState(f"override #{ov.override_id} changed while being decided; read it again")
@@ -276,11 +280,11 @@ def approve_override(
     before = effective_value(conn, run, ov.customer_id, ov.dimension, at)
     prior = (
         conn.execute(
-            sa.select(_O.c.override_id).where(
-                _O.c.customer_id == ov.customer_id,
-                _O.c.dimension == ov.dimension,
-                _O.c.status == "approved",
-                sa.or_(_O.c.revoked_at.is_(None), _O.c.revoked_at > at),
+            sa.select(_overrides.c.override_id).where(
+                _overrides.c.customer_id == ov.customer_id,
+                _overrides.c.dimension == ov.dimension,
+                _overrides.c.status == "approved",
+                sa.or_(_overrides.c.revoked_at.is_(None), _overrides.c.revoked_at > at),
             )
         )
         .scalars()
@@ -288,7 +292,9 @@ def approve_override(
     )
     for pid in prior:
         conn.execute(
-            sa.update(_O).where(_O.c.override_id == pid).values(status="revoked", revoked_by=actor, revoked_at=at)
+            sa.update(_overrides)
+            .where(_overrides.c.override_id == pid)
+            .values(status="revoked", revoked_by=actor, revoked_at=at)
         )
         audit.record(conn, actor, "override.superseded", "override", pid, {"by_override": override_id}, at=at)
     _transition(
@@ -392,13 +398,13 @@ def expire_overrides(
     today = today or at.date()
     due = (
         conn.execute(
-            sa.select(_O)
+            sa.select(_overrides)
             .where(
-                _O.c.status == "approved",
-                _O.c.expires_on <= today,
-                sa.or_(_O.c.revoked_at.is_(None), _O.c.revoked_at > at),
+                _overrides.c.status == "approved",
+                _overrides.c.expires_on <= today,
+                sa.or_(_overrides.c.revoked_at.is_(None), _overrides.c.revoked_at > at),
             )
-            .order_by(_O.c.override_id)
+            .order_by(_overrides.c.override_id)
         )
         .mappings()
         .all()
@@ -406,7 +412,9 @@ def expire_overrides(
     run = run_id if run_id is not None else latest_run_id(conn)
     for ov in due:
         stamp = max(at, dt.datetime.combine(ov["expires_on"], dt.time()))
-        conn.execute(sa.update(_O).where(_O.c.override_id == ov["override_id"]).values(status="expired"))
+        conn.execute(
+            sa.update(_overrides).where(_overrides.c.override_id == ov["override_id"]).values(status="expired")
+        )
         after = effective_value(conn, run, ov["customer_id"], ov["dimension"], stamp)
         before = ov["value"] if after is not None else None
         if before != after:

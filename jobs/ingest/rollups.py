@@ -59,9 +59,11 @@ HOUSEHOLD_TIER_DIMENSION = "household_wealth_tier"
 CHUNK = 5_000
 # Past this share of all customers an incremental refresh costs more than rebuilding everyone.
 FULL_SHARE = 0.3
-_CLK, _CR, _HR = RollupClock.__table__, CustomerRollup.__table__, HouseholdRollup.__table__
-_I, _H, _M, _A = Individual.__table__, Household.__table__, HouseholdMember.__table__, Account.__table__
-_B, _P, _T = MonthlyBalance.__table__, Product.__table__, Tag.__table__
+_rollup_clock = RollupClock.__table__
+_customer_rollups, _household_rollups = CustomerRollup.__table__, HouseholdRollup.__table__
+_individuals, _households, _household_members = Individual.__table__, Household.__table__, HouseholdMember.__table__
+_accounts, _balances, _products = Account.__table__, MonthlyBalance.__table__, Product.__table__
+_tags = Tag.__table__
 _ROLE_ORDER = {"head": 0, "spouse": 1}
 
 
@@ -112,10 +114,12 @@ class _Clock:
         if conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:
             conn.exec_driver_sql("BEGIN IMMEDIATE")  # pysqlite defers BEGIN to the first write
         row = conn.execute(
-            sa.select(_CLK.c.version, _CLK.c.at, _CLK.c.month).where(_CLK.c.id == 1).with_for_update()
+            sa.select(_rollup_clock.c.version, _rollup_clock.c.at, _rollup_clock.c.month)
+            .where(_rollup_clock.c.id == 1)
+            .with_for_update()
         ).first()
         if row is None:  # a clock row lost by hand: start again (the rollups rebuild)
-            conn.execute(sa.insert(_CLK).values(id=1, version=0))
+            conn.execute(sa.insert(_rollup_clock).values(id=1, version=0))
             row = (0, None, None)
         self.version, self.last, self.month = row
         self.built = self.last is not None
@@ -128,7 +132,9 @@ class _Clock:
             if self.last is not None and at <= self.last:
                 at = self.last + dt.timedelta(microseconds=1)
             self.version, self.at = self.version + 1, at
-            self.conn.execute(sa.update(_CLK).where(_CLK.c.id == 1).values(version=self.version, at=at))
+            self.conn.execute(
+                sa.update(_rollup_clock).where(_rollup_clock.c.id == 1).values(version=self.version, at=at)
+            )
         return self.version, self.at
 
 
@@ -149,9 +155,13 @@ def latest_month(conn: Connection) -> str | None:
     """The latest month with a monthly balance of an individual's asset account: the month
     current AUM reads (as `features.current_aum` does)."""
     return conn.execute(
-        sa.select(sa.func.max(_B.c.month))
-        .select_from(_B.join(_A, _A.c.account_id == _B.c.account_id).join(_P, _P.c.product_id == _A.c.product_id))
-        .where(_A.c.owner_type == "individual", _P.c.family.in_(ASSET_FAMILIES))
+        sa.select(sa.func.max(_balances.c.month))
+        .select_from(
+            _balances.join(_accounts, _accounts.c.account_id == _balances.c.account_id).join(
+                _products, _products.c.product_id == _accounts.c.product_id
+            )
+        )
+        .where(_accounts.c.owner_type == "individual", _products.c.family.in_(ASSET_FAMILIES))
     ).scalar()
 
 
@@ -159,24 +169,28 @@ def customer_aum(conn: Connection, ids: Sequence[str] | None, month: str | None,
     """AUM in CNY per customer in `month`: the monthly daily-average balances of the asset
     accounts they own, and the current balance of such accounts without monthly figures (the
     figure `features.current_aum` gives, here for some customers only). Absent: 0."""
-    asset = sa.and_(_A.c.owner_type == "individual", _P.c.family.in_(ASSET_FAMILIES))
+    asset = sa.and_(_accounts.c.owner_type == "individual", _products.c.family.in_(ASSET_FAMILIES))
     parts = []
     if month is not None:
         q = (
-            sa.select(_A.c.owner_id, _A.c.currency, sa.func.sum(_B.c.avg_daily_balance))
-            .select_from(_B.join(_A, _A.c.account_id == _B.c.account_id).join(_P, _P.c.product_id == _A.c.product_id))
-            .where(asset, _B.c.month == month)
-            .group_by(_A.c.owner_id, _A.c.currency)
+            sa.select(_accounts.c.owner_id, _accounts.c.currency, sa.func.sum(_balances.c.avg_daily_balance))
+            .select_from(
+                _balances.join(_accounts, _accounts.c.account_id == _balances.c.account_id).join(
+                    _products, _products.c.product_id == _accounts.c.product_id
+                )
+            )
+            .where(asset, _balances.c.month == month)
+            .group_by(_accounts.c.owner_id, _accounts.c.currency)
         )
-        parts += _select_in(conn, q, _A.c.owner_id, ids)
-    no_monthly = ~sa.exists().where(_B.c.account_id == _A.c.account_id)
+        parts += _select_in(conn, q, _accounts.c.owner_id, ids)
+    no_monthly = ~sa.exists().where(_balances.c.account_id == _accounts.c.account_id)
     q = (
-        sa.select(_A.c.owner_id, _A.c.currency, sa.func.sum(_A.c.balance))
-        .select_from(_A.join(_P, _P.c.product_id == _A.c.product_id))
-        .where(asset, _A.c.balance.is_not(None), no_monthly)
-        .group_by(_A.c.owner_id, _A.c.currency)
+        sa.select(_accounts.c.owner_id, _accounts.c.currency, sa.func.sum(_accounts.c.balance))
+        .select_from(_accounts.join(_products, _products.c.product_id == _accounts.c.product_id))
+        .where(asset, _accounts.c.balance.is_not(None), no_monthly)
+        .group_by(_accounts.c.owner_id, _accounts.c.currency)
     )
-    parts += _select_in(conn, q, _A.c.owner_id, ids)
+    parts += _select_in(conn, q, _accounts.c.owner_id, ids)
     df = pd.DataFrame(parts, columns=["customer_id", "currency", "amount"])
     if df.empty:
         return pd.Series(dtype=float, name="aum")
@@ -200,8 +214,10 @@ def _household_tiers(conn: Connection, members: pd.DataFrame) -> dict[str, str]:
     confirmed = members[members["status"] == "confirmed"]
     if run is None or confirmed.empty:
         return {}
-    q = sa.select(_T.c.customer_id, _T.c.value).where(_T.c.run_id == run, _T.c.dimension == HOUSEHOLD_TIER_DIMENSION)
-    values = dict(_select_in(conn, q, _T.c.customer_id, list(confirmed["customer_id"])))
+    q = sa.select(_tags.c.customer_id, _tags.c.value).where(
+        _tags.c.run_id == run, _tags.c.dimension == HOUSEHOLD_TIER_DIMENSION
+    )
+    values = dict(_select_in(conn, q, _tags.c.customer_id, list(confirmed["customer_id"])))
     out = {}
     for hid, part in (
         confirmed.assign(rank=confirmed["role"].map(_ROLE_ORDER).fillna(9))
@@ -238,19 +254,36 @@ def refresh_rollups(
     month = latest_month(conn)
     cids, hids = set(customer_ids), set(household_ids)
     if not full and hids:
-        cids |= {c for (c,) in _select_in(conn, sa.select(_M.c.customer_id), _M.c.household_id, sorted(hids))}
-    population = conn.execute(sa.select(sa.func.count()).select_from(_I)).scalar_one()
+        cids |= {
+            c
+            for (c,) in _select_in(
+                conn, sa.select(_household_members.c.customer_id), _household_members.c.household_id, sorted(hids)
+            )
+        }
+    population = conn.execute(sa.select(sa.func.count()).select_from(_individuals)).scalar_one()
     full = full or not clock.built or month != clock.month or len(cids) > FULL_SHARE * population
     if not full and not cids and not hids:
         return RollupReport(clock.version, False, 0, 0)
     keys = None if full else sorted(cids)
 
     # customers: household and AUM now, against what their rollups said
-    people = [c for (c,) in _select_in(conn, sa.select(_I.c.customer_id), _I.c.customer_id, keys)]
-    membership = dict(_select_in(conn, sa.select(_M.c.customer_id, _M.c.household_id), _M.c.customer_id, keys))
+    people = [c for (c,) in _select_in(conn, sa.select(_individuals.c.customer_id), _individuals.c.customer_id, keys)]
+    membership = dict(
+        _select_in(
+            conn,
+            sa.select(_household_members.c.customer_id, _household_members.c.household_id),
+            _household_members.c.customer_id,
+            keys,
+        )
+    )
     old = {
         r[0]: r[1:]
-        for r in _select_in(conn, sa.select(_CR.c.customer_id, _CR.c.household_id, _CR.c.aum), _CR.c.customer_id, keys)
+        for r in _select_in(
+            conn,
+            sa.select(_customer_rollups.c.customer_id, _customer_rollups.c.household_id, _customer_rollups.c.aum),
+            _customer_rollups.c.customer_id,
+            keys,
+        )
     }
     aum = customer_aum(conn, keys, month, fx)
     changed = []
@@ -262,7 +295,7 @@ def refresh_rollups(
             changed.append(
                 {"customer_id": c, "household_id": now[0], "aum": now[1], "version": version, "updated_at": at}
             )
-    _write(conn, _CR, "customer_id", changed)
+    _write(conn, _customer_rollups, "customer_id", changed)
 
     # households: those asked for, and every one a refreshed customer belongs or belonged to
     if not full:
@@ -271,19 +304,39 @@ def refresh_rollups(
     if hkeys == []:
         return RollupReport(clock.version, full, len(changed), 0)
     heads = pd.DataFrame(
-        _select_in(conn, sa.select(_H.c.household_id, _H.c.name, _H.c.status), _H.c.household_id, hkeys),
+        _select_in(
+            conn,
+            sa.select(_households.c.household_id, _households.c.name, _households.c.status),
+            _households.c.household_id,
+            hkeys,
+        ),
         columns=["household_id", "name", "status"],
     )
-    q = sa.select(_M.c.household_id, _M.c.customer_id, _M.c.role, sa.func.coalesce(_CR.c.aum, 0)).select_from(
-        _M.outerjoin(_CR, _CR.c.customer_id == _M.c.customer_id)
+    q = sa.select(
+        _household_members.c.household_id,
+        _household_members.c.customer_id,
+        _household_members.c.role,
+        sa.func.coalesce(_customer_rollups.c.aum, 0),
+    ).select_from(
+        _household_members.outerjoin(
+            _customer_rollups, _customer_rollups.c.customer_id == _household_members.c.customer_id
+        )
     )
     members = pd.DataFrame(
-        _select_in(conn, q, _M.c.household_id, hkeys), columns=["household_id", "customer_id", "role", "aum"]
+        _select_in(conn, q, _household_members.c.household_id, hkeys),
+        columns=["household_id", "customer_id", "role", "aum"],
     )
     members["aum"] = members["aum"].astype(float)
     members = members.merge(heads[["household_id", "status"]], on="household_id", how="left")
     tiers = _household_tiers(conn, members)
-    stored = dict(_select_in(conn, sa.select(_HR.c.household_id, _HR.c.fingerprint), _HR.c.household_id, hkeys))
+    stored = dict(
+        _select_in(
+            conn,
+            sa.select(_household_rollups.c.household_id, _household_rollups.c.fingerprint),
+            _household_rollups.c.household_id,
+            hkeys,
+        )
+    )
     by_household = {h: part.sort_values("customer_id") for h, part in members.groupby("household_id")}
     rows = []
     for h in heads.itertuples(index=False):
@@ -310,10 +363,10 @@ def refresh_rollups(
                     "updated_at": at,
                 }
             )
-    _write(conn, _HR, "household_id", rows)
+    _write(conn, _household_rollups, "household_id", rows)
     if month != clock.month:
         clock.stamp()  # marks the rollups built for this month
-        conn.execute(sa.update(_CLK).where(_CLK.c.id == 1).values(month=month))
+        conn.execute(sa.update(_rollup_clock).where(_rollup_clock.c.id == 1).values(month=month))
     return RollupReport(clock.version, full, len(changed), len(rows))
 
 
@@ -334,11 +387,13 @@ def refresh_after_publish(conn: Connection, tiers: pd.Series, fx: dict[str, floa
     if latest_run_id(conn) is None:
         return RollupReport(0, False, 0, 0)
     stored = pd.read_sql(
-        sa.select(_M.c.customer_id, _M.c.household_id, _HR.c.tier)
+        sa.select(_household_members.c.customer_id, _household_members.c.household_id, _household_rollups.c.tier)
         .select_from(
-            _M.join(_H, _H.c.household_id == _M.c.household_id).outerjoin(_HR, _HR.c.household_id == _M.c.household_id)
+            _household_members.join(
+                _households, _households.c.household_id == _household_members.c.household_id
+            ).outerjoin(_household_rollups, _household_rollups.c.household_id == _household_members.c.household_id)
         )
-        .where(_H.c.status == "confirmed"),
+        .where(_households.c.status == "confirmed"),
         conn,
     )
     now = stored["customer_id"].map(tiers)
@@ -351,6 +406,6 @@ def refresh_after_ingest(conn: Connection, touched: Touched, fx: dict[str, float
     memberships it loaded, and the households it loaded."""
     owners = set()
     if touched.accounts:
-        q = sa.select(_A.c.owner_id).where(_A.c.owner_type == "individual").distinct()
-        owners = {o for (o,) in _select_in(conn, q, _A.c.account_id, sorted(touched.accounts))}
+        q = sa.select(_accounts.c.owner_id).where(_accounts.c.owner_type == "individual").distinct()
+        owners = {o for (o,) in _select_in(conn, q, _accounts.c.account_id, sorted(touched.accounts))}
     return refresh_rollups(conn, touched.customers | owners, touched.households, fx=fx)

@@ -176,8 +176,11 @@ def last_sync(conn) -> dict[str, int] | None:
 
     from clientstrata.graph.record.models import AuditEntry
 
-    a = AuditEntry.__table__
+    audit_log = AuditEntry.__table__
     found = conn.execute(
-        sa.select(a.c.details).where(a.c.action == SYNCED).order_by(a.c.audit_id.desc()).limit(1)
+        sa.select(audit_log.c.details)
+        .where(audit_log.c.action == SYNCED)
+        .order_by(audit_log.c.audit_id.desc())
+        .limit(1)
     ).scalar()
     return json.loads(found) if isinstance(found, str) else found

@@ -32,8 +32,8 @@ __all__ = [
 ]
 
 MAX_CHANGES = 10_000
-_C, _T = ClassificationChange.__table__, Tag.__table__
-_COLUMNS = [c.name for c in _C.columns]
+_changes, _tags = ClassificationChange.__table__, Tag.__table__
+_COLUMNS = [c.name for c in _changes.columns]
 
 
 def lock_feed(conn: Connection) -> None:
@@ -49,7 +49,7 @@ def lock_feed(conn: Connection) -> None:
 def append_changes(conn: Connection, rows: Sequence[dict]) -> None:
     """Rows: customer_id, dimension, old_value, new_value, source, run_id/override_id, at."""
     for i in range(0, len(rows), 5_000):
-        conn.execute(sa.insert(_C), [{"run_id": None, "override_id": None, **r} for r in rows[i : i + 5_000]])
+        conn.execute(sa.insert(_changes), [{"run_id": None, "override_id": None, **r} for r in rows[i : i + 5_000]])
 
 
 def changes_after(conn: Connection, seq: int = 0, limit: int = 1000, book: str | None = None) -> list[dict]:
@@ -58,10 +58,10 @@ def changes_after(conn: Connection, seq: int = 0, limit: int = 1000, book: str |
     `seq` is still a safe cursor, as the rows skipped before it were not the RM's."""
     if not 1 <= limit <= MAX_CHANGES:
         raise InvalidInput(f"`limit` must be between 1 and {MAX_CHANGES:,}")
-    q = sa.select(_C).where(_C.c.seq > seq)
+    q = sa.select(_changes).where(_changes.c.seq > seq)
     if book is not None:
-        q = q.where(_C.c.customer_id.in_(book_subjects(book)))
-    rows = conn.execute(q.order_by(_C.c.seq).limit(limit)).mappings().all()
+        q = q.where(_changes.c.customer_id.in_(book_subjects(book)))
+    rows = conn.execute(q.order_by(_changes.c.seq).limit(limit)).mappings().all()
     return [dict(r) for r in rows]
 
 
@@ -78,7 +78,9 @@ def effective_value(
     if run_id is None:
         return None
     computed = conn.execute(
-        sa.select(_T.c.value).where(_T.c.run_id == run_id, _T.c.customer_id == customer_id, _T.c.dimension == dimension)
+        sa.select(_tags.c.value).where(
+            _tags.c.run_id == run_id, _tags.c.customer_id == customer_id, _tags.c.dimension == dimension
+        )
     ).scalar()
     if computed is None:
         return None
@@ -91,7 +93,7 @@ def run_diff(conn: Connection, old_run: int | None, new_run: int, at: dt.datetim
     old_value, new_value, the old and new labels and the new explanation. Computed values are
     compared in SQL; an override in force applies to both sides, so it only matters where one
     side has no tag."""
-    n, o = _T.alias("n"), _T.alias("o")
+    new_tags, old_tags = _tags.alias("n"), _tags.alias("o")
     cols = [
         "customer_id",
         "dimension",
@@ -104,39 +106,47 @@ def run_diff(conn: Connection, old_run: int | None, new_run: int, at: dt.datetim
         "explanation",
         "standard_version",
     ]
-    on = sa.and_(o.c.run_id == old_run, o.c.customer_id == n.c.customer_id, o.c.dimension == n.c.dimension)
+    on = sa.and_(
+        old_tags.c.run_id == old_run,
+        old_tags.c.customer_id == new_tags.c.customer_id,
+        old_tags.c.dimension == new_tags.c.dimension,
+    )
     changed_or_new = (
         sa.select(
-            n.c.customer_id,
-            n.c.dimension,
-            o.c.value,
-            n.c.value,
-            o.c.label_zh,
-            o.c.label_en,
-            n.c.label_zh,
-            n.c.label_en,
-            n.c.rule,
-            n.c.standard_version,
+            new_tags.c.customer_id,
+            new_tags.c.dimension,
+            old_tags.c.value,
+            new_tags.c.value,
+            old_tags.c.label_zh,
+            old_tags.c.label_en,
+            new_tags.c.label_zh,
+            new_tags.c.label_en,
+            new_tags.c.rule,
+            new_tags.c.standard_version,
         )
-        .select_from(n.outerjoin(o, on))
-        .where(n.c.run_id == new_run, sa.or_(o.c.value.is_(None), o.c.value != n.c.value))
+        .select_from(new_tags.outerjoin(old_tags, on))
+        .where(new_tags.c.run_id == new_run, sa.or_(old_tags.c.value.is_(None), old_tags.c.value != new_tags.c.value))
     )
-    on = sa.and_(n.c.run_id == new_run, n.c.customer_id == o.c.customer_id, n.c.dimension == o.c.dimension)
+    on = sa.and_(
+        new_tags.c.run_id == new_run,
+        new_tags.c.customer_id == old_tags.c.customer_id,
+        new_tags.c.dimension == old_tags.c.dimension,
+    )
     gone = (
         sa.select(
-            o.c.customer_id,
-            o.c.dimension,
-            o.c.value,
+            old_tags.c.customer_id,
+            old_tags.c.dimension,
+            old_tags.c.value,
             sa.null(),
-            o.c.label_zh,
-            o.c.label_en,
+            old_tags.c.label_zh,
+            old_tags.c.label_en,
             sa.null(),
             sa.null(),
             sa.null(),
-            o.c.standard_version,
+            old_tags.c.standard_version,
         )
-        .select_from(o.outerjoin(n, on))
-        .where(o.c.run_id == old_run, n.c.customer_id.is_(None))
+        .select_from(old_tags.outerjoin(new_tags, on))
+        .where(old_tags.c.run_id == old_run, new_tags.c.customer_id.is_(None))
     )
     rows = conn.execute(changed_or_new.union_all(gone) if old_run is not None else changed_or_new).all()
     df = pd.DataFrame([tuple(r) for r in rows], columns=cols)
@@ -294,10 +304,11 @@ class RunChanges:
         }
         n = self.conn.execute(
             sa.text(
-                f"INSERT INTO {_C.name} (at, source, run_id, override_id, customer_id, dimension, old_value, new_value) "
+                f"INSERT INTO {_changes.name} "
+                "(at, source, run_id, override_id, customer_id, dimension, old_value, new_value) "
                 f"SELECT :at, 'run', :new, NULL, customer_id, dimension, old_value, new_value FROM ({diff}) d "
                 f"ORDER BY customer_id{c}, dimension{c}"
-            ).bindparams(sa.bindparam("at", type_=_C.c.at.type)),
+            ).bindparams(sa.bindparam("at", type_=_changes.c.at.type)),
             params,
         ).rowcount
         self.count += n

@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 NONE = "(none)"  # the row/column of customers present in only one of the two runs
-_R, _T = ClassificationRun.__table__, Tag.__table__
+_runs, _tags = ClassificationRun.__table__, Tag.__table__
 
 
 def _moment(at: dt.date | dt.datetime) -> dt.datetime:
@@ -58,7 +58,7 @@ def list_runs(conn: Connection) -> pd.DataFrame:
         "snapshot",
         "error",
     ]
-    rows = conn.execute(sa.select(*[_R.c[c] for c in cols]).order_by(_R.c.run_id)).all()
+    rows = conn.execute(sa.select(*[_runs.c[c] for c in cols]).order_by(_runs.c.run_id)).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=cols)
 
 
@@ -82,15 +82,15 @@ def runs_page(conn: Connection, first: int = 20, before: int | None = None) -> t
     the last run_id back), and whether older ones follow."""
     if not 1 <= first <= MAX_RUNS_PAGE:
         raise InvalidInput(f"`first` must be between 1 and {MAX_RUNS_PAGE}")
-    q = sa.select(*[_R.c[c] for c in RUN_COLUMNS])
+    q = sa.select(*[_runs.c[c] for c in RUN_COLUMNS])
     if before is not None:
-        q = q.where(_R.c.run_id < before)
-    rows = conn.execute(q.order_by(_R.c.run_id.desc()).limit(first + 1)).mappings().all()
+        q = q.where(_runs.c.run_id < before)
+    rows = conn.execute(q.order_by(_runs.c.run_id.desc()).limit(first + 1)).mappings().all()
     return [dict(r) for r in rows[:first]], len(rows) > first
 
 
 def get_run(conn: Connection, run_id: int) -> dict:
-    row = conn.execute(sa.select(*[_R.c[c] for c in RUN_COLUMNS]).where(_R.c.run_id == run_id)).mappings().first()
+    row = conn.execute(sa.select(*[_runs.c[c] for c in RUN_COLUMNS]).where(_runs.c.run_id == run_id)).mappings().first()
     if row is None:
         raise NotFound("classification run", str(run_id))
     return dict(row)
@@ -134,23 +134,23 @@ def tag_histories(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tup
         return {}
     ids, dims = sorted({k[0] for k in keys}), sorted({k[1] for k in keys})
     # the runs by number, so each is one seek per customer in the primary key (run, customer, dimension)
-    runs = conn.execute(sa.select(_R.c.run_id).where(_R.c.status == "published")).scalars().all()
+    runs = conn.execute(sa.select(_runs.c.run_id).where(_runs.c.status == "published")).scalars().all()
     q = (
         sa.select(
-            _T.c.customer_id,
-            _T.c.dimension,
-            _T.c.run_id,
-            _R.c.published_at,
-            _T.c.standard_version,
-            _T.c.value,
-            _T.c.label_zh,
-            _T.c.label_en,
-            _T.c.score,
-            _T.c.rule,
+            _tags.c.customer_id,
+            _tags.c.dimension,
+            _tags.c.run_id,
+            _runs.c.published_at,
+            _tags.c.standard_version,
+            _tags.c.value,
+            _tags.c.label_zh,
+            _tags.c.label_en,
+            _tags.c.score,
+            _tags.c.rule,
         )
-        .join(_R, _R.c.run_id == _T.c.run_id)
-        .where(_T.c.run_id.in_(runs), _T.c.customer_id.in_(ids), _T.c.dimension.in_(dims))
-        .order_by(_R.c.published_at, _T.c.run_id)
+        .join(_runs, _runs.c.run_id == _tags.c.run_id)
+        .where(_tags.c.run_id.in_(runs), _tags.c.customer_id.in_(ids), _tags.c.dimension.in_(dims))
+        .order_by(_runs.c.published_at, _tags.c.run_id)
     )
     wanted, out = set(keys), {}
     for r in conn.execute(q).all():
@@ -197,7 +197,7 @@ class Migration:
 
 
 def _published(conn: Connection, run_id: int) -> None:
-    status = conn.execute(sa.select(_R.c.status).where(_R.c.run_id == run_id)).scalar()
+    status = conn.execute(sa.select(_runs.c.status).where(_runs.c.run_id == run_id)).scalar()
     if status is None:
         raise NotFound("classification run", str(run_id))
     if status != "published":
@@ -213,14 +213,14 @@ def migration_matrix(
     only that RM's customers."""
     for run in (from_run, to_run):
         _published(conn, run)
-    q = sa.select(_T.c.run_id, _T.c.customer_id, _T.c.value).where(
-        _T.c.run_id.in_((from_run, to_run)), _T.c.dimension == dimension
+    q = sa.select(_tags.c.run_id, _tags.c.customer_id, _tags.c.value).where(
+        _tags.c.run_id.in_((from_run, to_run)), _tags.c.dimension == dimension
     )
     if book is not None:
-        q = q.where(_T.c.customer_id.in_(book_subjects(book)))
+        q = q.where(_tags.c.customer_id.in_(book_subjects(book)))
     tags = pd.DataFrame([tuple(r) for r in conn.execute(q).all()], columns=["run_id", "customer_id", "value"])
     if tags.empty:
-        known = conn.execute(sa.select(_T.c.dimension).where(_T.c.run_id == to_run).distinct()).scalars().all()
+        known = conn.execute(sa.select(_tags.c.dimension).where(_tags.c.run_id == to_run).distinct()).scalars().all()
         if dimension in known:  # a book with no customers in either run
             empty = pd.DataFrame(dtype=int).rename_axis(index="from", columns="to")
             return Migration(

@@ -18,7 +18,7 @@ from clientstrata.jobs.governance.standards import Governance
 
 __all__ = ["notification_rows", "write_notifications", "outbox"]
 
-_N = Notification.__table__
+_notifications = Notification.__table__
 
 
 def notification_rows(diff: pd.DataFrame, gov: Governance, run_id: int, at: dt.datetime) -> list[dict]:
@@ -59,18 +59,18 @@ def notification_rows(diff: pd.DataFrame, gov: Governance, run_id: int, at: dt.d
 
 def write_notifications(conn: Connection, rows: list[dict]) -> None:
     for i in range(0, len(rows), 5_000):
-        conn.execute(sa.insert(_N), rows[i : i + 5_000])
+        conn.execute(sa.insert(_notifications), rows[i : i + 5_000])
 
 
 def outbox(
     conn: Connection, run_id: int | None = None, status: str | None = "pending", customer_id: str | None = None
 ) -> pd.DataFrame:
-    q = sa.select(_N)
+    q = sa.select(_notifications)
     if run_id is not None:
-        q = q.where(_N.c.run_id == run_id)
+        q = q.where(_notifications.c.run_id == run_id)
     if status:
-        q = q.where(_N.c.status == status)
+        q = q.where(_notifications.c.status == status)
     if customer_id:
-        q = q.where(_N.c.customer_id == customer_id)
-    rows = conn.execute(q.order_by(_N.c.notification_id)).mappings().all()
-    return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in _N.columns])
+        q = q.where(_notifications.c.customer_id == customer_id)
+    rows = conn.execute(q.order_by(_notifications.c.notification_id)).mappings().all()
+    return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in _notifications.columns])

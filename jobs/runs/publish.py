@@ -9,11 +9,14 @@ that dies midway leaves no tags behind.
 
 from __future__ import annotations
 
+from contextlib import closing
+
 import numpy as np
 import orjson
 import pandas as pd
 from sqlalchemy.engine import Connection
 
+from clientstrata.graph.record.db_errors import map_db_errors
 from clientstrata.jobs.classification.dimensions import TAG_COLUMNS
 
 __all__ = ["write_tags", "tag_rows", "encode_inputs", "publish_pragmas", "BATCH"]
@@ -63,8 +66,7 @@ def write_tags(conn: Connection, tags: pd.DataFrame, run_id: int) -> int:
         return 0
     rows = tag_rows(tags, run_id)
     dbapi = conn.connection.dbapi_connection
-    cur = dbapi.cursor()
-    try:
+    with map_db_errors(conn), closing(dbapi.cursor()) as cur:  # the driver's own cursor: SQLAlchemy does not see it
         if conn.dialect.name == "postgresql":
             with cur.copy(f"COPY tags ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
                 for r in rows:
@@ -73,6 +75,4 @@ def write_tags(conn: Connection, tags: pd.DataFrame, run_id: int) -> int:
             sql = f"INSERT INTO tags ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
             for i in range(0, len(rows), BATCH):
                 cur.executemany(sql, rows[i : i + BATCH])
-    finally:
-        cur.close()
     return len(rows)

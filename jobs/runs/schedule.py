@@ -23,7 +23,7 @@ from .pipeline import RunReport, classify
 
 __all__ = ["Due", "is_due", "classify_if_due"]
 
-_R = ClassificationRun.__table__
+_runs = ClassificationRun.__table__
 
 
 @dataclass(frozen=True)
@@ -49,9 +49,9 @@ class Due:
 def is_due(conn: Connection, every_months: int, now: dt.datetime | None = None) -> Due:
     now = now or dt.datetime.now()
     last = conn.execute(
-        sa.select(_R.c.run_id, _R.c.published_at)
-        .where(_R.c.status == "published", _R.c.kind == "scheduled")
-        .order_by(_R.c.published_at.desc(), _R.c.run_id.desc())
+        sa.select(_runs.c.run_id, _runs.c.published_at)
+        .where(_runs.c.status == "published", _runs.c.kind == "scheduled")
+        .order_by(_runs.c.published_at.desc(), _runs.c.run_id.desc())
         .limit(1)
     ).first()
     period = f"every {every_months} month{'s' if every_months != 1 else ''}"

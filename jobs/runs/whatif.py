@@ -24,7 +24,7 @@ from .pipeline import build_tags, require_synced
 
 __all__ = ["whatif", "WhatIf"]
 
-_T = Tag.__table__
+_tags = Tag.__table__
 
 
 @dataclass
@@ -114,7 +114,7 @@ def whatif(
                 [
                     tuple(r)
                     for r in conn.execute(
-                        sa.select(_T.c.dimension, _T.c.customer_id, _T.c.value).where(_T.c.run_id == base)
+                        sa.select(_tags.c.dimension, _tags.c.customer_id, _tags.c.value).where(_tags.c.run_id == base)
                     ).all()
                 ],
                 columns=["dimension", "customer_id", "from_value"],

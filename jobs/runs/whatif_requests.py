@@ -41,9 +41,9 @@ __all__ = [
 
 STATUSES = ("queued", "running", "done", "failed")
 MAX_SAMPLE = 200  # movers kept per dimension: a reviewer's sample, not the whole population
-_W = WhatIfRequest.__table__
+_whatifs = WhatIfRequest.__table__
 # everything but the draft's text, which callers have (and which may be long)
-WHATIF_COLUMNS = tuple(c.name for c in _W.columns if c.name != "standard_text")
+WHATIF_COLUMNS = tuple(c.name for c in _whatifs.columns if c.name != "standard_text")
 
 
 def queue_whatif(
@@ -63,7 +63,7 @@ def queue_whatif(
     alert_settings(std)
     at = at or dt.datetime.now()
     wid = conn.execute(
-        sa.insert(_W).values(
+        sa.insert(_whatifs).values(
             status="queued",
             requested_by=requested_by,
             requested_at=at,
@@ -87,7 +87,9 @@ def queue_whatif(
 
 def queued_whatifs(conn: Connection) -> list[int]:
     return list(
-        conn.execute(sa.select(_W.c.whatif_id).where(_W.c.status == "queued").order_by(_W.c.whatif_id)).scalars()
+        conn.execute(
+            sa.select(_whatifs.c.whatif_id).where(_whatifs.c.status == "queued").order_by(_whatifs.c.whatif_id)
+        ).scalars()
     )
 
 
@@ -105,8 +107,8 @@ def run_queued_whatif(engine: Engine, graph: GraphStore | None, whatif_id: int) 
     with engine.begin() as conn:
         claimed = (
             conn.execute(
-                sa.update(_W)
-                .where(_W.c.whatif_id == whatif_id, _W.c.status == "queued")
+                sa.update(_whatifs)
+                .where(_whatifs.c.whatif_id == whatif_id, _whatifs.c.status == "queued")
                 .values(status="running", started_at=dt.datetime.now())
             ).rowcount
             == 1
@@ -114,7 +116,9 @@ def run_queued_whatif(engine: Engine, graph: GraphStore | None, whatif_id: int) 
         if not claimed:
             return None
         row = conn.execute(
-            sa.select(_W.c.requested_by, _W.c.standard_text, _W.c.sample).where(_W.c.whatif_id == whatif_id)
+            sa.select(_whatifs.c.requested_by, _whatifs.c.standard_text, _whatifs.c.sample).where(
+                _whatifs.c.whatif_id == whatif_id
+            )
         ).one()
     try:
         w = whatif(engine, graph, parse_standard(row.standard_text, f"(what-if {whatif_id}) draft"))
@@ -123,8 +127,8 @@ def run_queued_whatif(engine: Engine, graph: GraphStore | None, whatif_id: int) 
         reason = failure_reason(exc)
         with engine.begin() as conn:
             conn.execute(
-                sa.update(_W)
-                .where(_W.c.whatif_id == whatif_id)
+                sa.update(_whatifs)
+                .where(_whatifs.c.whatif_id == whatif_id)
                 .values(status="failed", error=reason[:2000], finished_at=dt.datetime.now())
             )
             audit.record(conn, row.requested_by, "whatif.failed", "whatif", whatif_id, {"error": reason[:500]})
@@ -132,8 +136,8 @@ def run_queued_whatif(engine: Engine, graph: GraphStore | None, whatif_id: int) 
     with engine.begin() as conn:
         at = dt.datetime.now()
         conn.execute(
-            sa.update(_W)
-            .where(_W.c.whatif_id == whatif_id)
+            sa.update(_whatifs)
+            .where(_whatifs.c.whatif_id == whatif_id)
             .values(status="done", report=report, base_run_id=w.base_run_id, finished_at=at)
         )
         audit.record(
@@ -152,7 +156,7 @@ def get_whatif(conn: Connection, whatif_id: int) -> dict:
     """One what-if: status, who asked and when, and the report once done (`report` is None
     until then; `error` says why a failed one failed)."""
     row = (
-        conn.execute(sa.select(*[_W.c[c] for c in WHATIF_COLUMNS]).where(_W.c.whatif_id == whatif_id))
+        conn.execute(sa.select(*[_whatifs.c[c] for c in WHATIF_COLUMNS]).where(_whatifs.c.whatif_id == whatif_id))
         .mappings()
         .first()
     )

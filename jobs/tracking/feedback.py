@@ -22,7 +22,7 @@ __all__ = ["KINDS", "SCORE_RANGE", "MAX_TEXT", "record_feedback", "feedback_by_c
 KINDS = ("survey", "complaint", "compliment")
 SCORE_RANGE = (1, 5)  # satisfaction, 1 very dissatisfied … 5 very satisfied
 MAX_TEXT = 4000
-_F = Feedback.__table__
+_feedback = Feedback.__table__
 
 
 def record_feedback(
@@ -53,12 +53,15 @@ def record_feedback(
         raise InvalidInput("a complaint needs a `text` saying what went wrong")
     if text is not None and len(text) > MAX_TEXT:
         raise InvalidInput(f"`text` is longer than {MAX_TEXT:,} characters")
-    i = Individual.__table__
-    if conn.execute(sa.select(i.c.customer_id).where(i.c.customer_id == customer_id)).first() is None:
+    individuals = Individual.__table__
+    if (
+        conn.execute(sa.select(individuals.c.customer_id).where(individuals.c.customer_id == customer_id)).first()
+        is None
+    ):
         raise NotFound("customer", customer_id)
     at = at or dt.datetime.now()
     fid = conn.execute(
-        sa.insert(_F).values(
+        sa.insert(_feedback).values(
             customer_id=customer_id, kind=kind, score=score, text=text, recorded_by=actor, recorded_at=at
         )
     ).inserted_primary_key[0]
@@ -71,15 +74,15 @@ def record_feedback(
         {"customer_id": customer_id, "kind": kind, "score": score},
         at=at,
     )
-    return dict(conn.execute(sa.select(_F).where(_F.c.feedback_id == fid)).mappings().one())
+    return dict(conn.execute(sa.select(_feedback).where(_feedback.c.feedback_id == fid)).mappings().one())
 
 
 def feedback_by_customer(conn: Connection, ids: Sequence[str], limit: int = 50) -> dict[str, list[dict]]:
     """Each customer's latest feedback, newest first (at most `limit` each)."""
     rows = conn.execute(
-        sa.select(_F)
-        .where(_F.c.customer_id.in_(list(ids)))
-        .order_by(_F.c.customer_id, _F.c.recorded_at.desc(), _F.c.feedback_id.desc())
+        sa.select(_feedback)
+        .where(_feedback.c.customer_id.in_(list(ids)))
+        .order_by(_feedback.c.customer_id, _feedback.c.recorded_at.desc(), _feedback.c.feedback_id.desc())
     ).mappings()
     out: dict[str, list[dict]] = defaultdict(list)
     for r in rows:

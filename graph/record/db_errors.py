@@ -1,0 +1,62 @@
+"""Database errors become the data layer's own, here and nowhere else: callers above `graph/`
+(jobs, API, CLI) see `StoreUnavailable`, never a SQLAlchemy or driver exception, as the Neo4j
+store does for its driver.
+
+Every engine made by `db.engine_for` carries `translate_errors`, SQLAlchemy's `handle_error`
+event: a connection that cannot be opened or is lost, and a statement the database refuses (a
+missing table, a constraint, a lock it could not take), raise `StoreUnavailable` from wherever the
+statement ran. `map_db_errors(conn)` does the same for work on the driver's own connection (COPY,
+`executemany`), which SQLAlchemy does not see.
+
+The message names the database (password hidden) and the driver's first line, for the operator
+reading the CLI or the log; the failing statement is a note on the exception, so it reaches the
+log's traceback and nothing else. API callers never read either: the server answers 503, the root
+schema masks the error, a failed run records only the error's type."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Connection, Engine, ExceptionContext
+
+from clientstrata.graph.errors import StoreUnavailable
+
+__all__ = ["translate_errors", "map_db_errors"]
+
+
+def translate_errors(engine: Engine) -> Engine:
+    """Have every failure of a connection or statement through `engine` raise `StoreUnavailable`."""
+    sa.event.listen(engine, "handle_error", _on_error)
+    return engine
+
+
+@contextmanager
+def map_db_errors(conn: Connection) -> Iterator[None]:
+    """Driver errors raised inside the block (work on `conn`'s DBAPI connection) as `StoreUnavailable`."""
+    try:
+        yield
+    except conn.dialect.loaded_dbapi.Error as exc:
+        lost = conn.dialect.is_disconnect(exc, None, None)
+        raise _unavailable(exc, conn.engine.url, lost) from exc
+
+
+def _on_error(ctx: ExceptionContext) -> StoreUnavailable | None:
+    # A stale pooled connection failing its pre-ping is SQLAlchemy's to replace; if the new one
+    # cannot be opened, that failure comes back here as a connect error.
+    if ctx.is_pre_ping or not isinstance(ctx.original_exception, ctx.dialect.loaded_dbapi.Error):
+        return None  # not the database's failure: our own bug (a bad bind value …) stays as it is
+    url = ctx.engine.url if ctx.engine is not None else None
+    error = _unavailable(ctx.original_exception, url, lost=ctx.connection is None or ctx.is_disconnect)
+    if ctx.statement:
+        error.add_note(f"[SQL: {ctx.statement}]")
+    return error  # SQLAlchemy raises it in place of its own, after its clean-up (rollback, invalidation)
+
+
+def _unavailable(exc: BaseException, url: URL | None, lost: bool) -> StoreUnavailable:
+    where = f"the database at {url.render_as_string(hide_password=True)}" if url is not None else "the database"
+    reason = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+    if lost:
+        return StoreUnavailable(f"cannot reach {where}: {reason}")
+    return StoreUnavailable(f"{where} refused a statement: {reason}")
