@@ -31,7 +31,7 @@ from clientstrata.jobs.classification.classify import (
 )
 from clientstrata.jobs.classification.segments import (
     assign_clusters,
-    behaviour_of,
+    behaviour_features,
     cluster_model_for_run,
     live_cluster_model,
 )
@@ -125,7 +125,6 @@ class RunReport:
 
 def build_tags(
     conn,
-    graph: GraphStore | None,
     std,
     progress: bool | None = None,
     refit_clusters: bool = False,
@@ -133,7 +132,7 @@ def build_tags(
 ) -> pd.DataFrame:
     """Every tag of a run in one frame (what-if diffs it whole; `classify` streams `iter_tags`).
     Pass a list as `features` to get the partitions back (the alerts read them)."""
-    parts = list(F.iter_individual_features(conn, graph, std, progress=progress))
+    parts = list(F.iter_individual_features(conn, std, progress=progress))
     if features is not None:
         features.extend(parts)
     tags, model, why_not = iter_tags(conn, parts, std, refit_clusters)
@@ -193,7 +192,7 @@ def _classified(part: pd.DataFrame, std, params: dict, model) -> pd.DataFrame:
     more per write at 1M)."""
     frames = [classify_partition(part, std, params)]
     if model is not None:
-        frames.append(assign_clusters(behaviour_of(part), model, std.version))
+        frames.append(assign_clusters(behaviour_features(part), model, std.version))
     return _in_key_order(encode_inputs(pd.concat(frames, ignore_index=True)))
 
 
@@ -311,7 +310,7 @@ def classify(
             snapshot["graph"] = graph_counts(conn, graph)
             require_synced(conn, graph, snapshot["graph"])
             with watch("features"):
-                parts = list(F.iter_individual_features(conn, graph, std, progress=progress))
+                parts = list(F.iter_individual_features(conn, std, progress=progress))
             with watch("population parameters, clusters, enterprise features"):
                 tags, model, why_not = iter_tags(conn, parts, std, refit_clusters)
             snapshot["behaviour_clusters"] = model.to_dict() if model else {"skipped": why_not}  # to reproduce the run

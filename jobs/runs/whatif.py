@@ -108,7 +108,7 @@ def whatif(
     try:
         with engine.connect() as conn:
             require_synced(conn, graph)
-            draft = build_tags(conn, graph, std)
+            draft = build_tags(conn, std)
             base = latest_run_id(conn)
             live = pd.DataFrame(
                 [
