@@ -20,7 +20,8 @@ from clientstrata.jobs.governance.standards import governance_of, standard_text
 from clientstrata.jobs.tracking.alerts import alert_settings
 
 from .history import NONE
-from .pipeline import build_tags, require_synced
+from .pipeline import require_synced
+from .tagging import build_tags
 
 __all__ = ["whatif", "WhatIf"]
 

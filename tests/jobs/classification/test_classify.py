@@ -10,7 +10,7 @@ from clientstrata.jobs.classification.classify import ENTERPRISE, INDIVIDUAL
 from clientstrata.jobs.classification.standard import load_standard
 from clientstrata.jobs.ingest.load import ingest
 from clientstrata.jobs.ingest.sync import sync_graph
-from clientstrata.jobs.runs.pipeline import classify
+from clientstrata.jobs.runs.pipeline import TAGS_WRITTEN, classify
 
 STD = load_standard()
 BERKA = Path(__file__).resolve().parents[4] / "shared" / "data" / "berka"
@@ -81,12 +81,12 @@ def test_distributions_on_the_generated_bank_are_sensible(loaded):
     assert dist["wealth_tier"]["mass"] > dist["wealth_tier"].get("private_banking", 0)
 
 
-def test_a_run_killed_midway_leaves_the_previous_run_intact(loaded):
+def test_a_run_killed_midway_leaves_the_previous_run_intact(loaded, crash_run):
     engine, graph = loaded
     with engine.connect() as conn:
         first = conn.execute(sa.text("SELECT count(*) FROM tags")).scalar()
     with pytest.raises(RuntimeError, match="simulated"):
-        classify(engine, graph, progress=False, _fail_after_rows=300)
+        classify(engine, graph, progress=False, on_stage=crash_run(TAGS_WRITTEN, rows=300))
     with engine.connect() as conn:
         runs = dict(conn.execute(sa.text("SELECT run_id, status FROM classification_runs")).all())
         tags = dict(conn.execute(sa.text("SELECT run_id, count(*) FROM tags GROUP BY run_id")).all())
@@ -156,7 +156,7 @@ def test_partitions_classified_in_worker_processes_equal_one_process(loaded):
     """The publish classifies the next partitions in worker processes while it writes: same
     frames, same order, as classifying them one after another here."""
     from clientstrata.jobs.classification import features as F
-    from clientstrata.jobs.runs.pipeline import iter_tags
+    from clientstrata.jobs.runs.tagging import iter_tags
 
     engine, graph = loaded
     with engine.connect() as conn:
