@@ -15,8 +15,9 @@ Scaling: amount-like features are log1p-transformed first (balances and spend ar
 tailed: a Pareto tail would otherwise make one cluster of a handful of millionaires), then
 every feature is z-scored against the population and clipped to ±5.
 
-`behaviour_features(conn)` builds the input from the record in SQL. It is deliberately
-separate: when the shared features frame lands it can replace this function unchanged.
+`behaviour_features(features)` takes the input from the run's wide features frame
+(`jobs/classification/features`), partition by partition: what a run clusters on, and what a
+report fitting on the current record reads (`iter_individual_features`, then this).
 """
 
 from __future__ import annotations
@@ -33,28 +34,25 @@ import pandas as pd
 from clientstrata.graph.errors import InvalidInput
 
 from .classify import TAG_COLUMNS
+from .features import TRANSACTION_CHANNELS
 
 __all__ = [
     "ClusterModel",
     "fit_clusters",
     "assign_clusters",
     "behaviour_features",
-    "behaviour_of",
-    "clusters_for_run",
     "cluster_model_for_run",
     "live_cluster_model",
     "BEHAVIOUR_FEATURES",
     "LOG_FEATURES",
-    "CHANNELS",
     "DIMENSION",
 ]
 
 DIMENSION = "behaviour_cluster"
-CHANNELS = ("mobile", "online", "branch", "atm", "pos")
 BEHAVIOUR_FEATURES = (
     "txn_count",
     "txn_amount",
-    *(f"share_{c}" for c in CHANNELS),
+    *(f"share_{c}" for c in TRANSACTION_CHANNELS),
     "recency_days",
     "aum",
     "tenure_years",
@@ -338,10 +336,11 @@ def assign_clusters(
     )
 
 
-def behaviour_of(features: pd.DataFrame, window_days: float = 365.0) -> pd.DataFrame:
-    """The behaviour columns from the run's wide features frame (jobs/features.py), one row per
-    customer: what classify clusters on. Pure, so each partition maps on its own; customers
-    without transactions count as `window_days` since the last one, as in behaviour_features."""
+def behaviour_features(features: pd.DataFrame, window_days: float = 365.0) -> pd.DataFrame:
+    """The behaviour columns (BEHAVIOUR_FEATURES) of a wide features frame
+    (`features.individual_features`), one row per customer: what a run clusters on. Pure, so
+    each partition maps on its own. Channel shares are of all transactions; customers without
+    any count as `window_days` since the last one (the features' twelve-month window)."""
     n = features["txn_count"].fillna(0).astype(float)
     out = pd.DataFrame(
         {
@@ -350,7 +349,7 @@ def behaviour_of(features: pd.DataFrame, window_days: float = 365.0) -> pd.DataF
             "txn_amount": features["txn_amount"].fillna(0.0).astype(float).to_numpy(),
         }
     )
-    for c in CHANNELS:
+    for c in TRANSACTION_CHANNELS:
         col = features.get(f"ch_{c}", pd.Series(0, index=features.index)).fillna(0).astype(float)
         out[f"share_{c}"] = (col / n.where(n > 0)).fillna(0.0).to_numpy()
     out["recency_days"] = (
@@ -389,109 +388,10 @@ def cluster_model_for_run(
     that varies, as in a record without transactions)."""
     if model is not None and list(model.features) == list(BEHAVIOUR_FEATURES):
         return model, None
-    behaviour = [behaviour_of(p) for p in partitions]
+    behaviour = [behaviour_features(p) for p in partitions]
     population = pd.concat(behaviour, ignore_index=True) if behaviour else pd.DataFrame()
     if len(population) < 20 or population[list(BEHAVIOUR_FEATURES)].drop_duplicates().shape[0] < 9:
         return None, "too few customers with distinct behaviour to cluster"
     if not population["txn_count"].any():
         return None, "no transactions in the record: behaviour clusters need them"
     return fit_clusters(population, seed=seed, features=list(BEHAVIOUR_FEATURES)), None
-
-
-def clusters_for_run(
-    partitions: Sequence[pd.DataFrame], standard_version: str, model: ClusterModel | None = None, seed: int = 0
-) -> tuple[list[pd.DataFrame], ClusterModel | None, str | None]:
-    """`cluster_model_for_run`, then every partition assigned: the tags per partition, the model
-    (for the run's snapshot) and, when there is none, no tags and the reason."""
-    model, why_not = cluster_model_for_run(partitions, model, seed)
-    if model is None:
-        return [], None, why_not
-    return [assign_clusters(behaviour_of(p), model, standard_version) for p in partitions], model, None
-
-
-# Product families held now, as jobs.features.product_families defines them, counted in SQL.
-_FAMILY_COUNT = """
-    SELECT customer_id, COUNT(DISTINCT family) FROM (
-      SELECT a.owner_id AS customer_id, p.family AS family FROM accounts a
-        JOIN products p ON p.product_id = a.product_id
-        WHERE a.owner_type = 'individual' AND a.status <> 'closed'
-      UNION SELECT a.owner_id, 'loan' FROM loans l JOIN accounts a ON a.account_id = l.account_id
-        WHERE a.owner_type = 'individual' AND l.status IN ('C', 'D')
-      UNION SELECT c.holder_id, 'card' FROM cards c) held
-    GROUP BY customer_id"""
-
-
-def behaviour_features(
-    conn,
-    fx: dict[str, float] | None = None,
-    as_of: dt.datetime | None = None,
-    months: int = 12,
-    aum: pd.Series | None = None,
-) -> pd.DataFrame:
-    """Behaviour features per individual, aggregated in SQL from the record: transaction count
-    and amount (CNY) over the `months` before `as_of` (default: the latest booking), the share
-    of transactions per channel, days since the last one, current AUM, tenure in years and
-    the number of product families held. Every individual gets a row (zeros when inactive).
-
-    `aum` (customer_id → CNY), when the caller has it already, saves recomputing the monthly
-    AUM (the most expensive read here). Stand-in for the shared features frame: replace the
-    call, keep the column names."""
-    import sqlalchemy as sa
-
-    from clientstrata.graph.record.models import Account, Individual, Transaction
-
-    from . import features as F
-    from .standard import load_standard
-
-    fx = fx or load_standard().fx_to_cny
-    t, a, ind = Transaction.__table__, Account.__table__, Individual.__table__
-    if as_of is None:
-        as_of = conn.execute(sa.select(sa.func.max(t.c.booked_at))).scalar()
-    as_of = pd.Timestamp(as_of or dt.datetime.now())
-    since = (as_of - pd.DateOffset(months=months)).to_pydatetime()
-    q = (
-        sa.select(
-            a.c.owner_id.label("customer_id"),
-            t.c.channel,
-            t.c.currency,
-            sa.func.count().label("n"),
-            sa.func.sum(t.c.amount).label("amount"),
-            sa.func.max(t.c.booked_at).label("last"),
-        )
-        .select_from(t.join(a, a.c.account_id == t.c.account_id))
-        .where(a.c.owner_type == "individual", t.c.booked_at > since, t.c.booked_at <= as_of.to_pydatetime())
-        .group_by(a.c.owner_id, t.c.channel, t.c.currency)
-    )
-    tx = pd.DataFrame(conn.execute(q).all(), columns=["customer_id", "channel", "currency", "n", "amount", "last"])
-    people = pd.DataFrame(
-        conn.execute(sa.select(ind.c.customer_id, ind.c.onboarded_on).order_by(ind.c.customer_id)).all(),
-        columns=["customer_id", "onboarded_on"],
-    )
-    out = people[["customer_id"]].copy()
-    if len(tx):
-        rate = tx["currency"].map(fx)
-        if rate.isna().any():
-            unknown = ", ".join(sorted(set(tx.loc[rate.isna(), "currency"])))
-            raise InvalidInput(f"no exchange rate to CNY for {unknown}: add it to the standard's fx_to_cny")
-        tx["amount"] = tx["amount"].astype(float) * rate
-        per = tx.groupby("customer_id").agg(txn_count=("n", "sum"), txn_amount=("amount", "sum"), last=("last", "max"))
-        by_channel = tx.pivot_table(
-            index="customer_id", columns="channel", values="n", aggfunc="sum", fill_value=0
-        ).reindex(columns=list(CHANNELS), fill_value=0)
-        shares = by_channel.div(per["txn_count"], axis=0).add_prefix("share_")
-        per = per.join(shares)
-        per["recency_days"] = (as_of - pd.to_datetime(per.pop("last"))).dt.total_seconds() / 86400
-        out = out.merge(per.reset_index(), how="left", on="customer_id")
-    for col in ("txn_count", "txn_amount", *(f"share_{c}" for c in CHANNELS)):
-        out[col] = out[col].fillna(0.0) if col in out else 0.0
-    window = (as_of - pd.Timestamp(since)).days
-    out["recency_days"] = out["recency_days"].fillna(window).round(2) if "recency_days" in out else float(window)
-    if aum is None:
-        aum = F.current_aum(F.monthly_aum(conn, fx))
-    out["aum"] = out["customer_id"].map(aum).fillna(0.0).astype(float)
-    onboarded = pd.to_datetime(people["onboarded_on"])
-    out["tenure_years"] = ((as_of - onboarded).dt.days / 365.25).clip(lower=0).fillna(0.0).round(3).to_numpy()
-    fams = dict(conn.execute(sa.text(_FAMILY_COUNT)).all())  # counted in SQL: no string joins
-    out["product_families"] = out["customer_id"].map(fams).fillna(0).astype(int)
-    out["txn_count"] = out["txn_count"].astype(int)
-    return out[["customer_id", *BEHAVIOUR_FEATURES]]

@@ -548,9 +548,13 @@ def clusters(conn: Connection, run_id: int | None = None, fit: bool = False, see
     except MissingDimension:
         if not fit:
             raise
+        from clientstrata.jobs.classification import features as F
         from clientstrata.jobs.classification.segments import assign_clusters, behaviour_features, fit_clusters
+        from clientstrata.jobs.classification.standard import load_standard
 
-        behaviour = behaviour_features(conn)
+        # what a run would cluster on, range by range (memory stays bounded by a range)
+        parts = F.iter_individual_features(conn, load_standard(), progress=False)
+        behaviour = pd.concat([behaviour_features(p) for p in parts], ignore_index=True)
         model = fit_clusters(behaviour, seed=seed)
         t = assign_clusters(behaviour, model)[["customer_id", "value", "label_zh", "label_en", "score"]]
         scores = ", ".join(f"k={k}: {v:.3f}" for k, v in sorted(model.scores.items()))

@@ -22,7 +22,6 @@ from clientstrata.graph.record.queries import book_subjects, overrides_in_force
 __all__ = [
     "lock_feed",
     "append_changes",
-    "append_run_changes",
     "changes_after",
     "run_diff",
     "run_diff_sql",
@@ -329,13 +328,3 @@ class RunChanges:
         if self.overrides:
             self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_OV}")
         return self.count, pd.DataFrame(self._notify, columns=_DIFF_COLUMNS)
-
-
-def append_run_changes(
-    conn: Connection, old_run: int | None, new_run: int, at: dt.datetime, notify_dimensions=()
-) -> tuple[int, pd.DataFrame]:
-    """Append a published run's changes (`run_diff`) to the feed in one go (`RunChanges` with
-    a single range). Returns the count and the notification diff rows."""
-    changes = RunChanges(conn, old_run, new_run, at, notify_dimensions)
-    changes.append()
-    return changes.close()

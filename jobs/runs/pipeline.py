@@ -1,20 +1,23 @@
-"""Classification runs: numbered, atomic (published whole or not at all), kept as history."""
+"""Classification runs: numbered, atomic (published whole or not at all), kept as history.
+
+`classify` runs four stages: reserve (claim or number the run, snapshot its inputs), features
+(read them and set up the tags), publish (every partition's tags and change-feed rows, the
+alerts detected) and finish (outbox, alerts, status flip, household tiers). Publish and finish
+share one transaction, so readers see all of a run or none of it; a failure anywhere marks the
+run failed and leaves the previous one live."""
 
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing as mp
-import os
 import time
-from collections import deque
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, NamedTuple
 
-import orjson
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from clientstrata.graph.errors import ClientStrataError, InvalidInput, StoreUnavailable
 from clientstrata.graph.record import audit
@@ -23,18 +26,7 @@ from clientstrata.graph.record.models import ClassificationRun, IngestRun
 from clientstrata.graph.record.queries import latest_run_id
 from clientstrata.graph.stores import GraphStore, open_graph
 from clientstrata.jobs.classification import features as F
-from clientstrata.jobs.classification.classify import (
-    ENTERPRISE,
-    classify_enterprises,
-    classify_partition,
-    population_parameters,
-)
-from clientstrata.jobs.classification.segments import (
-    assign_clusters,
-    behaviour_of,
-    cluster_model_for_run,
-    live_cluster_model,
-)
+from clientstrata.jobs.classification.classify import ENTERPRISE
 from clientstrata.jobs.classification.standard import Standard, load_standard, parse_standard
 from clientstrata.jobs.errors import InvalidState
 from clientstrata.jobs.governance.overrides import expire_overrides
@@ -45,7 +37,8 @@ from clientstrata.jobs.tracking.alerts import alert_detector, alert_settings, wr
 
 from .changes import RunChanges, lock_feed
 from .notify import notification_rows, write_notifications
-from .publish import encode_inputs, publish_pragmas, write_tags
+from .publish import publish_pragmas, write_tags
+from .tagging import iter_tags
 
 __all__ = [
     "classify",
@@ -54,9 +47,10 @@ __all__ = [
     "queued_runs",
     "RunNotQueued",
     "RunReport",
+    "RunHook",
+    "TAGS_WRITTEN",
+    "BEFORE_COMMIT",
     "latest_run_id",
-    "build_tags",
-    "iter_tags",
     "require_synced",
     "graph_counts",
     "failure_reason",
@@ -123,84 +117,6 @@ class RunReport:
         return f"RunReport(run_id={self.run_id}, customers={self.customers}, tags={self.tags})"
 
 
-def build_tags(
-    conn,
-    graph: GraphStore | None,
-    std,
-    progress: bool | None = None,
-    refit_clusters: bool = False,
-    features: list | None = None,
-) -> pd.DataFrame:
-    """Every tag of a run in one frame (what-if diffs it whole; `classify` streams `iter_tags`).
-    Pass a list as `features` to get the partitions back (the alerts read them)."""
-    parts = list(F.iter_individual_features(conn, graph, std, progress=progress))
-    if features is not None:
-        features.extend(parts)
-    tags, model, why_not = iter_tags(conn, parts, std, refit_clusters)
-    out = pd.concat([t for _, t in tags], ignore_index=True)
-    out["score"] = out["score"].astype(object).where(out["score"].notna(), None)  # NULL, not NaN, in the record
-    out["inputs"] = [orjson.loads(i) for i in out["inputs"].tolist()]  # analysts read them as dicts
-    out.attrs["behaviour_clusters"] = model.to_dict() if model else {"skipped": why_not}
-    return out
-
-
-def iter_tags(conn, parts: list[pd.DataFrame], std, refit_clusters: bool = False, workers: int | None = None):
-    """Population parameters once over every partition and the behaviour-cluster model (the live
-    run's, fitted anew only when there is none or `refit_clusters`); then a generator of
-    (features, tags) per partition — every individual dimension and the cluster, `inputs` as
-    JSON text, as the record keeps them — and last (None, enterprise tags). The generator
-    empties `parts` as it goes.
-    Returns (generator, model, why_not).
-
-    With more than one partition, `workers` processes (default: one per core but the one the
-    caller writes with; 0: none) classify the next partitions while the caller writes this one: the
-    dimensions are pandas, which holds a core, and a publish is a single writer. At most
-    `workers + 1` partitions are in flight, so memory stays bounded by the window, not by the run."""
-    params = population_parameters(parts, std)
-    live = None if refit_clusters else live_cluster_model(conn)
-    model, why_not = cluster_model_for_run(parts, live)
-    enterprises = F.enterprise_features(conn, std)
-    workers = min(max(1, (os.cpu_count() or 1) - 1) if workers is None else workers, len(parts) - 1)
-
-    def drained():  # each partition is let go once handed over: the caller's writes get its memory
-        while parts:
-            yield parts.pop(0)
-
-    def tags():
-        if workers < 1:  # one partition, or asked to stay in this process
-            for p in drained():
-                yield p, _classified(p, std, params, model)
-        else:
-            with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
-                window = deque()
-                for p in drained():
-                    window.append((p, pool.submit(_classified, p, std, params, model)))
-                    if len(window) > workers:
-                        done, future = window.popleft()
-                        yield done, future.result()
-                while window:
-                    done, future = window.popleft()
-                    yield done, future.result()
-        yield None, _in_key_order(encode_inputs(classify_enterprises(enterprises, std)))
-
-    return tags(), model, why_not
-
-
-def _classified(part: pd.DataFrame, std, params: dict, model) -> pd.DataFrame:
-    """One partition's individual tags (a worker process runs this: arguments and result pickle),
-    in (customer, dimension) order: the primary key's, so the writes append to its index and a
-    range's rows lie together for the change-feed diff (dimension by dimension cost a third
-    more per write at 1M)."""
-    frames = [classify_partition(part, std, params)]
-    if model is not None:
-        frames.append(assign_clusters(behaviour_of(part), model, std.version))
-    return _in_key_order(encode_inputs(pd.concat(frames, ignore_index=True)))
-
-
-def _in_key_order(tags: pd.DataFrame) -> pd.DataFrame:
-    return tags.sort_values(["customer_id", "dimension"], ignore_index=True)
-
-
 def graph_counts(conn, graph: GraphStore | None) -> dict[str, int]:
     """The graph's node and relationship counts: the store's own answer when one is open, else
     what the last sync-graph recorded (opening the embedded graph would load all of it)."""
@@ -241,6 +157,14 @@ def _standard(standard: str | Path | Standard | None) -> Standard:
     return standard if isinstance(standard, Standard) else load_standard(standard)
 
 
+# The named points where `classify(on_stage=…)` calls the caller back, inside the publish
+# transaction, with the tag rows written so far: after each partition's tags are written, and
+# once everything is written, just before the commit. A hook that raises fails the run there
+# (tests kill a run mid-publish this way); the previous run stays live.
+TAGS_WRITTEN, BEFORE_COMMIT = "tags written", "before commit"
+RunHook = Callable[[str, int], None]
+
+
 def classify(
     engine: Engine | None = None,
     graph: GraphStore | None = None,
@@ -250,8 +174,7 @@ def classify(
     requested_by: str | None = None,
     refit_clusters: bool = False,
     run_id: int | None = None,
-    _fail_after_rows: int | None = None,
-    _fail_before_commit: bool = False,
+    on_stage: RunHook | None = None,
 ) -> RunReport:
     """Run every dimension over every customer and publish the run atomically.
 
@@ -259,169 +182,263 @@ def classify(
     the previous published run), the notification outbox rows and the status flip; a failure
     anywhere leaves the previous run, the feed and the outbox as they were. The standard's
     full text is registered by sha256 and the snapshot records the inputs read, so the run can
-    be reproduced.
+    be reproduced. `graph` is only asked whether it is synced (its counts go in the snapshot):
+    the features are read from the record.
 
     `run_id` names a run `queue_run` recorded: it is claimed (queued → running) instead of a new
-    number being reserved; a run that is no longer queued is refused (`InvalidState`)."""
+    number being reserved; a run that is no longer queued is refused (`InvalidState`).
+    `on_stage` is called at the named points of the publish (`TAGS_WRITTEN`, `BEFORE_COMMIT`)."""
     if kind not in KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     std = _standard(standard)
     text = standard_text(None, std)
     gov = governance_of(std, text)
-    alert_cfg = alert_settings(std)  # a bad `alerts:` block is refused before the run starts
-    actor = requested_by or "system"
+    alerts = alert_settings(std)  # a bad `alerts:` block is refused before the run starts
     engine = engine or get_engine()
     migrate(engine)
-    runs = ClassificationRun.__table__
-    queued = run_id
-    watch, started = Stopwatch(), time.perf_counter()
-    with engine.begin() as conn:  # reserve the run number (or claim the queued one); it is visible as "running"
-        register_standard(conn, std, text)
-        with watch("input snapshot"):
-            snapshot = _snapshot(conn)
-        snapshot["individuals"] = snapshot["rows"]["individuals"]
+    run = _Run(
+        engine, std, text, gov, alerts, kind=kind, requested_by=requested_by, progress=progress, on_stage=on_stage
+    )
+    _reserve(run, queued=run_id)
+    try:
+        tags, as_of = _features(run, graph, refit_clusters)
+        with engine.begin() as conn:  # one transaction: readers see all of the run or none
+            published = _publish(conn, run, tags, as_of)
+            finished = _finish(conn, run, published)
+    except BaseException as exc:
+        _fail(run, exc)
+        raise
+    return _report(run, published, finished)
+
+
+_RUNS = ClassificationRun.__table__
+
+
+@dataclass
+class _Run:
+    """What a run's stages share: set up by `classify`; `_reserve` gives it its number and snapshot."""
+
+    engine: Engine
+    std: Standard
+    text: str  # the standard's full text, registered by sha256
+    gov: Any  # the standard's governance block (`governance_of`)
+    alerts: Any  # its alert settings (`alert_settings`)
+    kind: str
+    requested_by: str | None
+    progress: bool | None
+    on_stage: RunHook | None
+    run_id: int | None = None
+    snapshot: dict = field(default_factory=dict)
+    watch: Stopwatch = field(default_factory=Stopwatch)  # wall seconds per phase: the report's `seconds`
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def actor(self) -> str:
+        return self.requested_by or "system"
+
+    def reached(self, stage: str, written: int) -> None:
+        """A named point of the publish: the caller's hook, if any, is called there."""
+        if self.on_stage is not None:
+            self.on_stage(stage, written)
+
+
+def _reserve(run: _Run, queued: int | None) -> None:
+    """Stage 1, committed at once: the standard registered, the inputs counted, and the run
+    numbered (or the queued one claimed), visible as "running"."""
+    std = run.std
+    with run.engine.begin() as conn:
+        register_standard(conn, std, run.text)
+        with run.watch("input snapshot"):
+            run.snapshot = _snapshot(conn)
+        run.snapshot["individuals"] = run.snapshot["rows"]["individuals"]
         values = dict(
             status="running",
             standard_version=std.version,
             standard_sha256=std.sha256,
-            kind=kind,
-            requested_by=requested_by,
-            snapshot=snapshot,
+            kind=run.kind,
+            requested_by=run.requested_by,
+            snapshot=run.snapshot,
             started_at=dt.datetime.now(),
         )
         if queued is None:
-            run_id = conn.execute(sa.insert(runs).values(**values)).inserted_primary_key[0]
+            run.run_id = conn.execute(sa.insert(_RUNS).values(**values)).inserted_primary_key[0]
         elif (
             conn.execute(
-                sa.update(runs).where(runs.c.run_id == queued, runs.c.status == "queued").values(**values)
+                sa.update(_RUNS).where(_RUNS.c.run_id == queued, _RUNS.c.status == "queued").values(**values)
             ).rowcount
             != 1
         ):  # conditional: two workers cannot both claim it
             raise RunNotQueued(f"run {queued} is not queued: another worker took it, or it has finished")
+        else:
+            run.run_id = queued
         audit.record(
             conn,
-            actor,
+            run.actor,
             "run.started",
             "classification_run",
-            run_id,
-            {"kind": kind, "standard_version": std.version, "standard_sha256": std.sha256},
+            run.run_id,
+            {"kind": run.kind, "standard_version": std.version, "standard_sha256": std.sha256},
         )
-    try:
-        with engine.connect() as conn:
-            snapshot["graph"] = graph_counts(conn, graph)
-            require_synced(conn, graph, snapshot["graph"])
-            with watch("features"):
-                parts = list(F.iter_individual_features(conn, graph, std, progress=progress))
-            with watch("population parameters, clusters, enterprise features"):
-                tags, model, why_not = iter_tags(conn, parts, std, refit_clusters)
-            snapshot["behaviour_clusters"] = model.to_dict() if model else {"skipped": why_not}  # to reproduce the run
-        # Tags, feed, outbox, alerts and the status flip share one transaction: readers see all
-        # of the run or none. The feed lock comes first so publishers commit in sequence order.
-        # Tags are classified and written a partition at a time, never all in memory at once.
-        counts: dict[tuple[str, str], int] = {}
-        written = 0
-        with (
-            engine.begin() as conn,
-            bar(
-                int(snapshot["individuals"]),
-                desc=f"classify and publish run {run_id}",
-                unit="customers",
-                progress=progress,
-            ) as pbar,
-        ):
-            with watch("waiting for the feed lock"):
-                lock_feed(conn)
-            publish_pragmas(conn)
-            previous = latest_run_id(conn)
-            live = next((p for p in parts if len(p)), None)  # not a list: the parts are let go as written
-            with watch("alerts"):
-                detect = (
-                    alert_detector(conn, std, alert_cfg, previous, pd.Timestamp(live["as_of"].iloc[0]).date())
-                    if live is not None and alert_cfg.enabled
-                    else None
-                )
-            del live
-            at = dt.datetime.now()
-            expire_overrides(conn, today=at.date(), run_id=previous)
-            # the feed is diffed range by range right behind the writes, while those pages are warm
-            feed = RunChanges(conn, previous, run_id, at, gov.notify_dimensions, ENTERPRISE)
-            found, after, hh_tiers = [], None, []
-            tags = iter(tags)
-            while True:
-                with watch("classify (waiting for workers)"):
-                    features, part = next(tags, (None, None))
-                if part is None:
-                    break
-                with watch("write tags"):
-                    written += write_tags(conn, part, run_id)
-                with watch("change feed"):
-                    if features is None:  # the enterprises come last: close the individuals' last range
-                        feed.append(after, None)
-                        feed.append(enterprise=True)
-                    elif len(features):
-                        hi = features["customer_id"].iloc[-1]
-                        feed.append(after, hi)
-                        after = hi
-                for key, n in part.groupby(["dimension", "value"]).size().items():
-                    counts[key] = counts.get(key, 0) + int(n)
-                hh = part[part["dimension"] == HOUSEHOLD_TIER_DIMENSION]  # for the household refresh below
-                hh_tiers.append(
-                    pd.Series(hh["value"].to_numpy(dtype=object), index=hh["customer_id"].to_numpy(dtype=object))
-                )
-                if features is not None:
-                    if detect is not None and len(features):
-                        with watch("alerts"):
-                            found.append(detect(features, part))
-                    pbar.update(len(features))
-                if _fail_after_rows is not None and written >= _fail_after_rows:
-                    raise RuntimeError("simulated failure mid-publish")  # tests: tags written, not published
-            changed, diff = feed.close()
-            notes = notification_rows(diff, gov, run_id, at)
-            with watch("notifications"):
-                write_notifications(conn, notes)
-            with watch("alerts"):
-                new_alerts = int(write_run_alerts(conn, found, run_id, at).attrs.get("written", 0)) if detect else 0
-            if _fail_before_commit:
-                raise RuntimeError("simulated failure before commit")  # tests: everything written, not published
-            conn.execute(
-                sa.update(runs)
-                .where(runs.c.run_id == run_id)
-                .values(
-                    status="published", published_at=at, customer_count=int(snapshot["individuals"]), snapshot=snapshot
-                )
-            )
-            with watch("household tiers"):  # they move with the run, in its transaction
-                tiers = pd.concat(hh_tiers) if hh_tiers else pd.Series(dtype=object)
-                refresh_after_publish(conn, tiers, std.fx_to_cny)
-            audit.record(
-                conn,
-                actor,
-                "run.published",
-                "classification_run",
-                run_id,
-                {"previous_run": previous, "changes": changed, "notifications": len(notes), "alerts": new_alerts},
-                at=at,
-            )
-    except BaseException as exc:
-        reason = failure_reason(exc)
-        with engine.begin() as conn:
-            conn.execute(sa.update(runs).where(runs.c.run_id == run_id).values(status="failed", error=reason[:2000]))
-            audit.record(conn, actor, "run.failed", "classification_run", run_id, {"error": reason[:500]})
-        raise
-    dist = pd.DataFrame(
-        [(d, v, n) for (d, v), n in sorted(counts.items())], columns=["dimension", "value", "customers"]
+
+
+def _features(run: _Run, graph: GraphStore | None, refit_clusters: bool) -> tuple[Iterator, dt.date | None]:
+    """Stage 2: the graph checked synced, the wide features read, and the tags set up (population
+    parameters, cluster model, enterprise features): a generator of (features, tags) per
+    partition, enterprises last, and the date the data describes (None without individuals)."""
+    with run.engine.connect() as conn:
+        run.snapshot["graph"] = graph_counts(conn, graph)
+        require_synced(conn, graph, run.snapshot["graph"])
+        with run.watch("features"):
+            parts = list(F.iter_individual_features(conn, run.std, progress=run.progress))
+        with run.watch("population parameters, clusters, enterprise features"):
+            tags, model, why_not = iter_tags(conn, parts, run.std, refit_clusters)
+        run.snapshot["behaviour_clusters"] = model.to_dict() if model else {"skipped": why_not}  # to reproduce the run
+    as_of = next((pd.Timestamp(p["as_of"].iloc[0]).date() for p in parts if len(p)), None)
+    return tags, as_of
+
+
+@dataclass
+class _Published:
+    """What the publish stage leaves for `_finish`, in the run's open transaction."""
+
+    previous: int | None  # the run that was live
+    at: dt.datetime  # when the run publishes: its feed, outbox and alert rows carry it
+    feed: RunChanges
+    detect: Callable | None  # the alert detector; None when alerts are off or there are no individuals
+    written: int = 0  # tag rows
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)  # (dimension, value) -> customers
+    found: list[pd.DataFrame] = field(default_factory=list)  # alerts detected per partition
+    hh_tiers: list[pd.Series] = field(default_factory=list)  # customer -> household tier, per partition
+
+    def count(self, part: pd.DataFrame) -> None:
+        for key, n in part.groupby(["dimension", "value"]).size().items():
+            self.counts[key] = self.counts.get(key, 0) + int(n)
+        hh = part[part["dimension"] == HOUSEHOLD_TIER_DIMENSION]  # for the household refresh in `_finish`
+        self.hh_tiers.append(
+            pd.Series(hh["value"].to_numpy(dtype=object), index=hh["customer_id"].to_numpy(dtype=object))
+        )
+
+
+def _publish(conn: Connection, run: _Run, tags: Iterator, as_of: dt.date | None) -> _Published:
+    """Stage 3, in the run's transaction: each partition's tags written as the workers hand
+    them over (never all in memory at once), the change feed diffed range by range right behind
+    the writes (while those pages are warm), and the alerts detected. The feed lock comes first
+    so publishers commit in sequence order."""
+    watch = run.watch
+    with watch("waiting for the feed lock"):
+        lock_feed(conn)
+    publish_pragmas(conn)
+    previous = latest_run_id(conn)
+    with watch("alerts"):
+        detect = (
+            alert_detector(conn, run.std, run.alerts, previous, as_of)
+            if as_of is not None and run.alerts.enabled
+            else None
+        )
+    at = dt.datetime.now()
+    expire_overrides(conn, today=at.date(), run_id=previous)
+    feed = RunChanges(conn, previous, run.run_id, at, run.gov.notify_dimensions, ENTERPRISE)
+    out, after = _Published(previous, at, feed, detect), None
+    tags = iter(tags)
+    with bar(
+        int(run.snapshot["individuals"]),
+        desc=f"classify and publish run {run.run_id}",
+        unit="customers",
+        progress=run.progress,
+    ) as pbar:
+        while True:
+            with watch("classify (waiting for workers)"):
+                features, part = next(tags, (None, None))
+            if part is None:
+                break
+            with watch("write tags"):
+                out.written += write_tags(conn, part, run.run_id)
+            with watch("change feed"):
+                if features is None:  # the enterprises come last: close the individuals' last range
+                    feed.append(after, None)
+                    feed.append(enterprise=True)
+                elif len(features):
+                    hi = features["customer_id"].iloc[-1]
+                    feed.append(after, hi)
+                    after = hi
+            out.count(part)
+            if features is not None:
+                if detect is not None and len(features):
+                    with watch("alerts"):
+                        out.found.append(detect(features, part))
+                pbar.update(len(features))
+            run.reached(TAGS_WRITTEN, out.written)
+    return out
+
+
+class _Finished(NamedTuple):
+    changes: int  # change-feed rows
+    notifications: int  # outbox rows
+    alerts: int  # new alerts
+
+
+def _finish(conn: Connection, run: _Run, p: _Published) -> _Finished:
+    """Stage 4, in the same transaction: the feed closed, the outbox and the alerts written, the
+    run flipped to published with its snapshot, household tiers moved with it, the audit entry."""
+    watch = run.watch
+    changed, diff = p.feed.close()
+    notes = notification_rows(diff, run.gov, run.run_id, p.at)
+    with watch("notifications"):
+        write_notifications(conn, notes)
+    with watch("alerts"):
+        new_alerts = int(write_run_alerts(conn, p.found, run.run_id, p.at).attrs.get("written", 0)) if p.detect else 0
+    conn.execute(
+        sa.update(_RUNS)
+        .where(_RUNS.c.run_id == run.run_id)
+        .values(
+            status="published",
+            published_at=p.at,
+            customer_count=int(run.snapshot["individuals"]),
+            snapshot=run.snapshot,
+        )
     )
-    seconds = {"total": round(time.perf_counter() - started, 2), **watch.rounded()}  # the rest: commit, bookkeeping
+    with watch("household tiers"):  # they move with the run, in its transaction
+        tiers = pd.concat(p.hh_tiers) if p.hh_tiers else pd.Series(dtype=object)
+        refresh_after_publish(conn, tiers, run.std.fx_to_cny)
+    audit.record(
+        conn,
+        run.actor,
+        "run.published",
+        "classification_run",
+        run.run_id,
+        {"previous_run": p.previous, "changes": changed, "notifications": len(notes), "alerts": new_alerts},
+        at=p.at,
+    )
+    run.reached(BEFORE_COMMIT, p.written)
+    return _Finished(changed, len(notes), new_alerts)
+
+
+def _fail(run: _Run, exc: BaseException) -> None:
+    """The run recorded as failed, with what to fix (`failure_reason`), in a transaction of its own."""
+    reason = failure_reason(exc)
+    with run.engine.begin() as conn:
+        conn.execute(sa.update(_RUNS).where(_RUNS.c.run_id == run.run_id).values(status="failed", error=reason[:2000]))
+        audit.record(conn, run.actor, "run.failed", "classification_run", run.run_id, {"error": reason[:500]})
+
+
+def _report(run: _Run, p: _Published, f: _Finished) -> RunReport:
+    dist = pd.DataFrame(
+        [(d, v, n) for (d, v), n in sorted(p.counts.items())], columns=["dimension", "value", "customers"]
+    )
+    seconds = {
+        "total": round(time.perf_counter() - run.started, 2),
+        **run.watch.rounded(),
+    }  # the rest: commit, bookkeeping
     return RunReport(
-        run_id,
-        std.version,
-        int(snapshot["individuals"]),
-        written,
+        run.run_id,
+        run.std.version,
+        int(run.snapshot["individuals"]),
+        p.written,
         dist,
-        kind=kind,
-        changes=changed,
-        notifications=len(notes),
-        alerts=new_alerts,
+        kind=run.kind,
+        changes=f.changes,
+        notifications=f.notifications,
+        alerts=f.alerts,
         seconds=seconds,
     )
 

@@ -20,7 +20,8 @@ from clientstrata.jobs.governance.standards import governance_of, standard_text
 from clientstrata.jobs.tracking.alerts import alert_settings
 
 from .history import NONE
-from .pipeline import build_tags, require_synced
+from .pipeline import require_synced
+from .tagging import build_tags
 
 __all__ = ["whatif", "WhatIf"]
 
@@ -108,7 +109,7 @@ def whatif(
     try:
         with engine.connect() as conn:
             require_synced(conn, graph)
-            draft = build_tags(conn, graph, std)
+            draft = build_tags(conn, std)
             base = latest_run_id(conn)
             live = pd.DataFrame(
                 [

@@ -48,15 +48,16 @@ _FEATURES = """
 import json, sys
 from clientstrata.graph.record.db import get_engine
 from clientstrata.jobs.classification import features as F
+from clientstrata.jobs.classification.segments import behaviour_features
 from clientstrata.jobs.classification.standard import load_standard
 engine, std = get_engine(), load_standard()
 with engine.connect() as conn:  # the ecosystem counts come from SQL: the graph is not read
-    rows = cols = 0
-    for part in F.iter_individual_features(conn, None, std, progress=False):
+    rows = cols = behaviour = 0
+    for part in F.iter_individual_features(conn, std, progress=False):
         rows, cols = rows + len(part), part.shape[1]
+        behaviour = behaviour_features(part).shape[1]
     shape = {"features": [rows, cols], "enterprises": list(F.enterprise_features(conn, std).shape)}
-    from clientstrata.jobs.classification.segments import behaviour_features
-    shape["behaviour"] = list(behaviour_features(conn).shape)
+    shape["behaviour"] = [rows, behaviour]
 print(json.dumps(shape))
 """
 

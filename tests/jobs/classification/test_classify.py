@@ -10,7 +10,7 @@ from clientstrata.jobs.classification.classify import ENTERPRISE, INDIVIDUAL
 from clientstrata.jobs.classification.standard import load_standard
 from clientstrata.jobs.ingest.load import ingest
 from clientstrata.jobs.ingest.sync import sync_graph
-from clientstrata.jobs.runs.pipeline import classify
+from clientstrata.jobs.runs.pipeline import TAGS_WRITTEN, classify
 
 STD = load_standard()
 BERKA = Path(__file__).resolve().parents[4] / "shared" / "data" / "berka"
@@ -81,12 +81,12 @@ def test_distributions_on_the_generated_bank_are_sensible(loaded):
     assert dist["wealth_tier"]["mass"] > dist["wealth_tier"].get("private_banking", 0)
 
 
-def test_a_run_killed_midway_leaves_the_previous_run_intact(loaded):
+def test_a_run_killed_midway_leaves_the_previous_run_intact(loaded, crash_run):
     engine, graph = loaded
     with engine.connect() as conn:
         first = conn.execute(sa.text("SELECT count(*) FROM tags")).scalar()
     with pytest.raises(RuntimeError, match="simulated"):
-        classify(engine, graph, progress=False, _fail_after_rows=300)
+        classify(engine, graph, progress=False, on_stage=crash_run(TAGS_WRITTEN, rows=300))
     with engine.connect() as conn:
         runs = dict(conn.execute(sa.text("SELECT run_id, status FROM classification_runs")).all())
         tags = dict(conn.execute(sa.text("SELECT run_id, count(*) FROM tags GROUP BY run_id")).all())
@@ -156,11 +156,11 @@ def test_partitions_classified_in_worker_processes_equal_one_process(loaded):
     """The publish classifies the next partitions in worker processes while it writes: same
     frames, same order, as classifying them one after another here."""
     from clientstrata.jobs.classification import features as F
-    from clientstrata.jobs.runs.pipeline import iter_tags
+    from clientstrata.jobs.runs.tagging import iter_tags
 
     engine, graph = loaded
     with engine.connect() as conn:
-        parts = list(F.iter_individual_features(conn, graph, STD, chunk=41, progress=False, workers=1))
+        parts = list(F.iter_individual_features(conn, STD, chunk=41, progress=False, workers=1))
         runs = {w: [(f, t) for f, t in iter_tags(conn, list(parts), STD, workers=w)[0]] for w in (0, 1, 2)}
     assert len(parts) == 8 and len(runs[0]) == len(runs[1]) == len(runs[2]) == 9 and runs[2][-1][0] is None
     for (f1, t1), (f2, t2), (f3, t3) in zip(runs[0], runs[1], runs[2]):

@@ -48,7 +48,7 @@ def test_spark_partitions_agree_with_pandas(spark, engine, graph, bundle_dir):
     sync_graph(engine, graph, progress=False)
     std = load_standard()
     with engine.connect() as conn:
-        features = pd.concat(list(F.iter_individual_features(conn, graph, std, progress=False)), ignore_index=True)
+        features = pd.concat(list(F.iter_individual_features(conn, std, progress=False)), ignore_index=True)
     params = population_parameters(features, std)
     expected = classify_partition(features, std, params)
     expected["inputs"] = [json.dumps(i, ensure_ascii=False, sort_keys=True, default=str) for i in expected["inputs"]]

@@ -176,11 +176,11 @@ def test_a_run_diffed_range_by_range_appends_exactly_the_whole_diff(loaded, set_
     """Many small ranges: every old tag lands in exactly one range — customers gone between two
     ranges and after the last, a retired dimension, an enterprise gone — and the feed holds
     exactly `run_diff` (the reference, in Python), overrides included, each range in order."""
-    from clientstrata.jobs.classification import features as F
+    from clientstrata.jobs.classification.features import individual
     from clientstrata.jobs.runs.changes import run_diff
 
     engine, graph = loaded
-    monkeypatch.setattr(F, "CHUNK", 37)  # 300 customers: 9 ranges
+    monkeypatch.setattr(individual, "CHUNK", 37)  # 300 customers: 9 ranges
     with engine.begin() as conn:
         ids = conn.execute(sa.text("SELECT customer_id FROM individuals ORDER BY customer_id")).scalars().all()
         gone = [ids[36] + "-left", ids[-1] + "-left", ids[0][:-1] + "-left"]  # between ranges, last, first

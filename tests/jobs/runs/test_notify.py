@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from clientstrata.jobs.classification.standard import InvalidStandard, load_standard
 from clientstrata.jobs.governance.standards import Governance, governance_of
 from clientstrata.jobs.runs.notify import outbox
-from clientstrata.jobs.runs.pipeline import classify
+from clientstrata.jobs.runs.pipeline import BEFORE_COMMIT, TAGS_WRITTEN, classify
 
 NOTIFY = "governance:\n  retag_every_months: 3\n  notify: {dimensions: [wealth_tier], channels: [letter, email]}\n"
 
@@ -35,9 +35,9 @@ def test_only_changed_customers_are_notified_on_the_configured_channels(loaded, 
     assert again.notifications == 0 and again.changes == 0
 
 
-@pytest.mark.parametrize("hook", [{"_fail_after_rows": 300}, {"_fail_before_commit": True}])
+@pytest.mark.parametrize("point", [(TAGS_WRITTEN, 300), (BEFORE_COMMIT, 0)])
 def test_a_run_that_dies_leaves_outbox_feed_and_previous_run_untouched(
-    loaded, set_aum, customer_in, write_standard, hook
+    loaded, set_aum, customer_in, write_standard, crash_run, point
 ):
     engine, graph = loaded
     std = write_standard(extra=NOTIFY)
@@ -57,7 +57,7 @@ def test_a_run_that_dies_leaves_outbox_feed_and_previous_run_untouched(
 
     before = state()
     with pytest.raises(RuntimeError, match="simulated"):
-        classify(engine, graph, std, progress=False, **hook)
+        classify(engine, graph, std, progress=False, on_stage=crash_run(*point))
     assert state() == before
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT status FROM classification_runs WHERE run_id = 2")).scalar() == "failed"

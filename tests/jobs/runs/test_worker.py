@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from clientstrata.graph.record.models import ClassificationRun
 from clientstrata.jobs.classification.standard import InvalidStandard, parse_standard
 from clientstrata.jobs.runs.history import get_run
-from clientstrata.jobs.runs.pipeline import RunNotQueued, classify, queue_run, run_queued
+from clientstrata.jobs.runs.pipeline import BEFORE_COMMIT, RunNotQueued, classify, queue_run, run_queued
 from clientstrata.jobs.runs.worker import RunWorker
 
 
@@ -36,10 +36,10 @@ def test_a_queued_run_is_done_once_and_resumed_after_a_stop(loaded):
         classify(engine, graph, run_id=first, progress=False)
 
 
-def test_a_failed_run_records_what_to_fix_or_only_the_type(loaded):
+def test_a_failed_run_records_what_to_fix_or_only_the_type(loaded, crash_run):
     engine, graph = loaded
     with pytest.raises(RuntimeError):
-        classify(engine, graph, progress=False, _fail_before_commit=True)
+        classify(engine, graph, progress=False, on_stage=crash_run(BEFORE_COMMIT))
     with engine.connect() as conn:
         error = conn.execute(sa.select(ClassificationRun.error).order_by(ClassificationRun.run_id.desc())).scalar()
     assert "RuntimeError" in error and "simulated" not in error

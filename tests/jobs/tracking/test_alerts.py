@@ -15,7 +15,7 @@ from clientstrata.graph.errors import InvalidInput, NotFound
 from clientstrata.graph.record.audit import audit_trail
 from clientstrata.jobs.classification.standard import InvalidStandard, load_standard
 from clientstrata.jobs.errors import InvalidState
-from clientstrata.jobs.runs.pipeline import classify
+from clientstrata.jobs.runs.pipeline import BEFORE_COMMIT, TAGS_WRITTEN, classify
 from clientstrata.jobs.tracking import alerts as AL
 
 STD = load_standard()
@@ -292,7 +292,7 @@ def _pick(candidates, used) -> str:
     return c
 
 
-def test_end_to_end_alerts_routed_deduplicated_and_atomic(loaded, set_aum, customer_in):
+def test_end_to_end_alerts_routed_deduplicated_and_atomic(loaded, set_aum, customer_in, crash_run):
     engine, graph = loaded
     used: set[str] = set()
     outflow = _pick(customer_in("wealth_tier", "wealth"), used)
@@ -313,9 +313,9 @@ def test_end_to_end_alerts_routed_deduplicated_and_atomic(loaded, set_aum, custo
     before = _alerts(engine)
 
     # a run that dies (mid-publish, or just before commit) writes no alerts
-    for kw in ({"_fail_after_rows": 1}, {"_fail_before_commit": True}):
+    for hook in (crash_run(TAGS_WRITTEN, rows=1), crash_run(BEFORE_COMMIT)):
         with pytest.raises(RuntimeError, match="simulated"):
-            classify(engine, graph, progress=False, **kw)
+            classify(engine, graph, progress=False, on_stage=hook)
         assert len(_alerts(engine)) == len(before)
 
     report = classify(engine, graph, progress=False)

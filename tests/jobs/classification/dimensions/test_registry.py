@@ -61,7 +61,7 @@ def bank(engine, graph, bundle_dir):
     ingest(bundle_dir, engine=engine, progress=False)
     sync_graph(engine, graph, progress=False)
     with engine.connect() as conn:
-        yield F.individual_features(conn, graph, STD, progress=False), F.enterprise_features(conn, STD), conn, graph
+        yield F.individual_features(conn, STD, progress=False), F.enterprise_features(conn, STD), conn, graph
 
 
 def test_classify_partition_is_partition_independent(bank):
@@ -101,8 +101,8 @@ def test_one_tag_per_customer_per_dimension_with_explanations(bank):
 
 def test_features_do_not_depend_on_the_chunk_size(bank):
     feats, _, conn, graph = bank
-    small = F.individual_features(conn, graph, STD, chunk=7, progress=False, workers=1)
+    small = F.individual_features(conn, STD, chunk=7, progress=False, workers=1)
     pd.testing.assert_frame_equal(feats, small)
     # ranges built side by side in worker processes, each on its own connection: the same frame
-    side_by_side = F.individual_features(conn, graph, STD, chunk=40, progress=False, workers=2)
+    side_by_side = F.individual_features(conn, STD, chunk=40, progress=False, workers=2)
     pd.testing.assert_frame_equal(feats, side_by_side)
