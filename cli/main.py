@@ -306,7 +306,7 @@ def cmd_schema(args) -> None:
 
 
 def cmd_report(args) -> None:
-    from clientstrata.jobs.reports.reports import render_text, report_to_dict, run_report
+    from clientstrata.jobs.reports import render_text, report_to_dict, run_report
 
     df = run_report(
         args.name,
@@ -320,7 +320,7 @@ def cmd_report(args) -> None:
 
 
 def _report_parser(command) -> None:
-    from clientstrata.jobs.reports.reports import REPORTS
+    from clientstrata.jobs.reports import REPORTS
 
     sp = command("report", cmd_report, "print a report on a published run: " + ", ".join(REPORTS))
     sp.add_argument("name", choices=list(REPORTS))

@@ -7,7 +7,7 @@ from functools import partial
 import strawberry
 from strawberry.types import Info
 
-from clientstrata.jobs.reports.reports import segment_summary
+from clientstrata.jobs.reports.segments import segment_summary
 
 from .types import Segment
 

@@ -150,8 +150,8 @@ def test_a_run_tags_every_customer_with_a_behaviour_cluster_and_keeps_the_model(
     so the clusters are reproducible and the report reads them from the run."""
     import sqlalchemy as sa
 
+    from clientstrata.jobs import reports as R
     from clientstrata.jobs.classification.segments import ClusterModel, assign_clusters, behaviour_features
-    from clientstrata.jobs.reports import reports as R
 
     engine, _ = loaded
     with engine.connect() as conn:

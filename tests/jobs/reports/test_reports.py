@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from clientstrata.cli.main import main
 from clientstrata.graph.errors import InvalidInput, NotFound
 from clientstrata.graph.record.models import ClassificationRun, Tag
+from clientstrata.jobs import reports as R
 from clientstrata.jobs.classification import features as F
 from clientstrata.jobs.classification.standard import load_standard
 from clientstrata.jobs.ingest.load import ingest
-from clientstrata.jobs.reports import reports as R
 
 
 def _publish(engine, tags: list[dict]) -> int:
