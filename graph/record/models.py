@@ -253,7 +253,7 @@ class Transaction(Base):
     counterparty_country: Mapped[str] = mapped_column(String(2), default="CN")
     counterparty_name: Mapped[str | None] = mapped_column(String(200))
 
-    # Covering: the per-customer features (jobs/features.py) read every column they need from
+    # Covering: the per-customer features (jobs/classification/features/transactions.py) read every column they need from
     # the index, not the table — row lookups were most of their cost on SQLite. Its leading
     # columns are the old (account_id, booked_at) index's, which it replaces.
     __table_args__ = (

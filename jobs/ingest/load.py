@@ -2,7 +2,7 @@
 
 The whole ingest is one database transaction, so a job that dies leaves nothing
 half-written; re-ingesting the same bundle upserts identical rows and changes nothing.
-Rows go in through the bulk path of each database (graph/bulk.py: executemany on SQLite,
+Rows go in through the bulk path of each database (graph/record/bulk.py: executemany on SQLite,
 COPY on PostgreSQL), a validated chunk at a time.
 """
 
