@@ -8,7 +8,7 @@ import strawberry
 
 from clientstrata.graph.errors import InvalidInput
 from clientstrata.graph.record import queries as Q
-from clientstrata.jobs.tracking.alerts import ALERT_TYPES
+from clientstrata.jobs.tracking.settings import ALERT_TYPES
 
 __all__ = ["CustomerFilter", "TagFilter", "CustomerSort"]
 

@@ -1,9 +1,11 @@
 """Classification standards: versioned YAML files with thresholds, bands, weights and labels.
 
-Every dimension's section is checked against a declared schema (`SCHEMA`). A malformed or
-inconsistent file is refused with an `InvalidStandard` that names the file, the line and the
-problem, e.g. ``my.yaml, line 14: dimensions.wealth_tier.bands[2]: min 400,000 overlaps the
-band before it (min 500,000)``: the committee fixes files, not stack traces.
+The whole file is checked against one declared schema (`DOCUMENT`, in the terms of `schema.py`):
+every dimension's section (`SCHEMA`) and the `governance:` and `alerts:` blocks (`blocks.py`).
+A malformed or inconsistent file is refused when it is parsed, before anything runs, with an
+`InvalidStandard` that names the file, the line and the problem, e.g. ``my.yaml, line 14:
+dimensions.wealth_tier.bands[2]: min 400,000 overlaps the band before it (min 500,000)``: the
+committee fixes files, not stack traces.
 """
 
 from __future__ import annotations
@@ -19,6 +21,26 @@ import yaml
 
 from clientstrata.graph.errors import InvalidInput
 
+from .blocks import ALERTS, GOVERNANCE
+from .schema import (
+    Anything,
+    Ascending,
+    Bands,
+    Bool,
+    DictOf,
+    Label,
+    Labelled,
+    ListOf,
+    Map,
+    Num,
+    Refused,
+    Str,
+    Template,
+    fmt,
+    is_num,
+    need,
+)
+
 __all__ = [
     "Standard",
     "InvalidStandard",
@@ -26,6 +48,7 @@ __all__ = [
     "parse_standard",
     "DEFAULT_STANDARD",
     "SCHEMA",
+    "DOCUMENT",
     "KNOWN_DIMENSIONS",
     "RULE_FEATURES",
     "rule_tests",
@@ -65,17 +88,6 @@ class Standard:
 # --- locating problems ---------------------------------------------------------------------
 
 
-class _Fail(Exception):
-    def __init__(self, path: str, problem: str) -> None:
-        super().__init__(path, problem)
-        self.path, self.problem = path, problem
-
-
-def _need(cond: bool, path: str, problem: str) -> None:
-    if not cond:
-        raise _Fail(path, problem)
-
-
 def _lines(node: yaml.Node | None, path: str = "", out: dict[str, int] | None = None) -> dict[str, int]:
     """path → 1-based line of every node of the composed YAML tree."""
     out = {} if out is None else out
@@ -104,148 +116,6 @@ def _line_of(lines: dict[str, int], path: str) -> int | None:
             return None
         path = re.sub(r"(\[\d+\]|\.?[^.\[]+)$", "", path)
     return lines[path]
-
-
-# --- a small declared schema ---------------------------------------------------------------
-
-
-def _num(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
-
-
-def _fmt(x: Any) -> str:
-    return f"{x:,}" if _num(x) else repr(x)
-
-
-class Num:
-    def __init__(self, lo: float | None = None, hi: float | None = None, integer: bool = False) -> None:
-        self.lo, self.hi, self.integer = lo, hi, integer
-
-    def check(self, path: str, x: Any) -> None:
-        kind = "a whole number" if self.integer else "a number"
-        _need(_num(x) and (not self.integer or float(x).is_integer()), path, f"must be {kind}, not {x!r}")
-        _need(self.lo is None or x >= self.lo, path, f"{_fmt(x)} is below the smallest allowed value {_fmt(self.lo)}")
-        _need(self.hi is None or x <= self.hi, path, f"{_fmt(x)} is above the largest allowed value {_fmt(self.hi)}")
-
-
-class Str:
-    def __init__(self, choices: tuple[str, ...] | None = None, max_len: int | None = None) -> None:
-        self.choices, self.max_len = choices, max_len
-
-    def check(self, path: str, x: Any) -> None:
-        _need(isinstance(x, str) and x != "", path, f"must be a non-empty text, not {x!r}")
-        _need(
-            self.max_len is None or len(x) <= self.max_len,
-            path,
-            f"{x!r} is longer than {self.max_len} characters, the most a tag can hold",
-        )
-        _need(self.choices is None or x in self.choices, path, f"{x!r} is not one of {', '.join(self.choices or ())}")
-
-
-class Template(Str):
-    """A label with `{n}` where the decile number goes."""
-
-    def check(self, path: str, x: Any) -> None:
-        super().check(path, x)
-        _need("{n}" in x, path, "must contain {n}, where the decile number goes")
-
-
-class Bool:
-    def check(self, path: str, x: Any) -> None:
-        _need(isinstance(x, bool), path, f"must be true or false, not {x!r}")
-
-
-class ListOf:
-    def __init__(self, item, min_len: int = 0, unique: bool = False) -> None:
-        self.item, self.min_len, self.unique = item, min_len, unique
-
-    def check(self, path: str, x: Any) -> None:
-        _need(isinstance(x, list), path, "must be a list")
-        _need(len(x) >= self.min_len, path, f"needs at least {self.min_len} entries")
-        for i, v in enumerate(x):
-            self.item.check(f"{path}[{i}]", v)
-        if self.unique:
-            _need(len(set(map(str, x))) == len(x), path, "entries must be distinct")
-
-
-class DictOf:
-    """A mapping with free keys (from `keys` when given) and values of one kind."""
-
-    def __init__(self, value, keys: tuple[str, ...] | None = None, min_len: int = 0) -> None:
-        self.value, self.keys, self.min_len = value, keys, min_len
-
-    def check(self, path: str, x: Any) -> None:
-        _need(isinstance(x, dict), path, "must be a mapping")
-        _need(len(x) >= self.min_len, path, f"needs at least {self.min_len} entries")
-        for k, v in x.items():
-            _need(
-                self.keys is None or k in self.keys, f"{path}.{k}", f"unknown key (known: {', '.join(self.keys or ())})"
-            )
-            self.value.check(f"{path}.{k}", v)
-
-
-class Map:
-    """A mapping with declared fields; `?name` marks an optional one. Unknown keys are refused."""
-
-    def __init__(self, fields: dict, extra: bool = False) -> None:
-        self.fields = {k.lstrip("?"): (v, not k.startswith("?")) for k, v in fields.items()}
-        self.extra = extra
-
-    def check(self, path: str, x: Any) -> None:
-        _need(isinstance(x, dict), path, "must be a mapping")
-        for k, (spec, required) in self.fields.items():
-            if k in x:
-                spec.check(f"{path}.{k}", x[k])
-            else:
-                _need(not required, path, f"missing {k}")
-        if not self.extra:
-            for k in x:
-                _need(k in self.fields, f"{path}.{k}", f"unknown key (known: {', '.join(self.fields)})")
-
-
-def Label(**more) -> Map:
-    # lengths of the tags table's columns (graph/models.py Tag)
-    return Map({"value": Str(max_len=40), "label_zh": Str(max_len=40), "label_en": Str(max_len=60), **more})
-
-
-class Labelled(ListOf):
-    """A list of labelled entries with distinct values."""
-
-    def __init__(self, min_len: int = 1, exact: tuple[str, ...] | None = None, **more) -> None:
-        super().__init__(Label(**more), min_len)
-        self.exact = exact
-
-    def check(self, path: str, x: Any) -> None:
-        super().check(path, x)
-        values = [e["value"] for e in x]
-        for i, v in enumerate(values):
-            _need(v not in values[:i], f"{path}[{i}]", f"value {v!r} appears twice")
-        if self.exact is not None:
-            _need(
-                values == list(self.exact),
-                path,
-                f"values must be exactly {', '.join(self.exact)} in this order (code relies on them)",
-            )
-
-
-class Bands(Labelled):
-    """Ascending `min` bands from 0: every number falls in exactly one."""
-
-    def __init__(self, integer_months: bool = False, **more) -> None:
-        extra = {"min": Num(lo=0), **more}
-        if integer_months:
-            extra["?downgrade_after_months"] = Num(lo=1, hi=120, integer=True)
-        super().__init__(min_len=2, **extra)
-
-    def check(self, path: str, x: Any) -> None:
-        super().check(path, x)
-        _need(x[0]["min"] == 0, f"{path}[0]", "the first band must start at min 0 so every customer has one")
-        for i in range(1, len(x)):
-            _need(
-                x[i]["min"] > x[i - 1]["min"],
-                f"{path}[{i}]",
-                f"min {_fmt(x[i]['min'])} overlaps the band before it (min {_fmt(x[i - 1]['min'])}); bands must ascend",
-            )
 
 
 # Features that rules may test, per dimension: name → "num" or "bool".
@@ -303,65 +173,38 @@ class Rules(ListOf):
     one a catch-all."""
 
     def __init__(self, features: dict[str, str], **more) -> None:
-        super().__init__(Label(**{"?any": DictOf(_Any()), "?all": DictOf(_Any()), **more}), min_len=1)
+        super().__init__(Label(**{"?any": DictOf(Anything()), "?all": DictOf(Anything()), **more}), min_len=1)
         self.features = features
 
-    def check(self, path: str, x: Any) -> None:
-        super().check(path, x)
+    def check(self, path: str, x: Any, doc: dict) -> None:
+        super().check(path, x, doc)
         for i, rule in enumerate(x):
             where = f"{path}[{i}]"
             conds = [k for k in ("any", "all") if k in rule]
-            _need(len(conds) <= 1, where, "use either any: or all:, not both")
+            need(len(conds) <= 1, where, "use either any: or all:, not both")
             if not conds:
-                _need(i == len(x) - 1, where, "a rule without any:/all: catches everyone, so it must be the last")
+                need(i == len(x) - 1, where, "a rule without any:/all: catches everyone, so it must be the last")
                 continue
-            _need(len(rule[conds[0]]) > 0, f"{where}.{conds[0]}", "needs at least one test")
+            need(len(rule[conds[0]]) > 0, f"{where}.{conds[0]}", "needs at least one test")
             for feat, op, thr in rule_tests(rule[conds[0]]):
                 tp = f"{where}.{conds[0]}.{feat}{op}"
-                _need(
+                need(
                     feat in self.features,
                     tp,
                     f"unknown feature {feat!r} (this dimension can test: {', '.join(sorted(self.features))})",
                 )
                 if self.features[feat] == "bool":
-                    _need(op == "" and isinstance(thr, bool), tp, f"{feat} is true/false: write `{feat}: true`")
+                    need(op == "" and isinstance(thr, bool), tp, f"{feat} is true/false: write `{feat}: true`")
                 elif op == "_in":
-                    _need(isinstance(thr, list) and all(_num(t) for t in thr), tp, "_in needs a list of numbers")
+                    need(isinstance(thr, list) and all(is_num(t) for t in thr), tp, "_in needs a list of numbers")
                 else:
-                    _need(op != "", tp, f"{feat} is a number: write {feat}_min, _max, _below or _above")
-                    _need(_num(thr), tp, f"threshold must be a number, not {thr!r}")
-        _need(
+                    need(op != "", tp, f"{feat} is a number: write {feat}_min, _max, _below or _above")
+                    need(is_num(thr), tp, f"threshold must be a number, not {thr!r}")
+        need(
             not any(k in x[-1] for k in ("any", "all")),
             f"{path}[{len(x) - 1}]",
             "the last rule must be a catch-all (no any:/all:) so every customer gets a value",
         )
-
-
-class _Any:
-    def check(self, path: str, x: Any) -> None:
-        pass
-
-
-class Ascending:
-    """A list of `n` numbers, strictly ascending (or descending)."""
-
-    def __init__(self, n: int, descending: bool = False) -> None:
-        self.n, self.descending = n, descending
-
-    def check(self, path: str, x: Any) -> None:
-        _need(
-            isinstance(x, list) and len(x) == self.n and all(_num(v) for v in x),
-            path,
-            f"must be a list of {self.n} numbers",
-        )
-        for i in range(1, len(x)):
-            ok = x[i] < x[i - 1] if self.descending else x[i] > x[i - 1]
-            _need(
-                ok,
-                f"{path}[{i}]",
-                f"{_fmt(x[i])} must be {'below' if self.descending else 'above'} "
-                f"the threshold before it ({_fmt(x[i - 1])})",
-            )
 
 
 class AmlGroups(DictOf):
@@ -372,16 +215,16 @@ class AmlGroups(DictOf):
             min_len=4,
         )
 
-    def check(self, path: str, x: Any) -> None:
-        super().check(path, x)
+    def check(self, path: str, x: Any, doc: dict) -> None:
+        super().check(path, x, doc)
         total = sum(g["max_points"] for g in x.values())
-        _need(abs(total - 100) < 1e-9, path, f"the groups' max_points add up to {_fmt(total)}, not 100")
+        need(abs(total - 100) < 1e-9, path, f"the groups' max_points add up to {fmt(total)}, not 100")
         for name, g in x.items():
             for f, pts in g["factors"].items():
-                _need(
+                need(
                     pts <= g["max_points"],
                     f"{path}.{name}.factors.{f}",
-                    f"{_fmt(pts)} points exceed the group's max_points {_fmt(g['max_points'])}",
+                    f"{fmt(pts)} points exceed the group's max_points {fmt(g['max_points'])}",
                 )
 
 
@@ -619,42 +462,33 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "composite_segment": ("wealth_tier", "risk_preference", "cooperation_depth"),
 }
 
-_TOP = Map(
-    {
-        "version": _Any(),
-        "?name": Str(),
-        "?currency": Str(),
-        "fx_to_cny": DictOf(Num(lo=0)),
-        "dimensions": DictOf(_Any(), min_len=1),
-        "?governance": DictOf(_Any()),
-        "?alerts": DictOf(_Any()),
-    }
-)
+
+class Dimensions(DictOf):
+    """The `dimensions:` block: each section by its dimension's declared schema, then what the
+    sections must agree on between them."""
+
+    def __init__(self) -> None:
+        super().__init__(Anything(), min_len=1)
+
+    def check(self, path: str, x: Any, doc: dict) -> None:
+        super().check(path, x, doc)
+        for name, section in x.items():
+            need(name in SCHEMA, f"{path}.{name}", f"unknown dimension (known: {', '.join(KNOWN_DIMENSIONS)})")
+            SCHEMA[name][1].check(f"{path}.{name}", section, doc)
+        _consistent(path, x)
 
 
-def _validate(doc: Any) -> None:
-    _need(isinstance(doc, dict), "", "must be a YAML mapping")
-    _TOP.check("", doc)  # paths start with "." here; trimmed when reported
-    _need(
-        isinstance(doc["version"], (str, int, float)) and str(doc["version"]).strip() != "",
-        ".version",
-        'must be a version text such as "2026.2"',
-    )
-    _need(all(v > 0 for v in doc["fx_to_cny"].values()), ".fx_to_cny", "every rate must be above 0")
-    dims = doc["dimensions"]
-    for name, section in dims.items():
-        _need(name in SCHEMA, f".dimensions.{name}", f"unknown dimension (known: {', '.join(KNOWN_DIMENSIONS)})")
-        SCHEMA[name][1].check(f".dimensions.{name}", section)
-    # Cross-dimension consistency.
+def _consistent(path: str, dims: dict) -> None:
+    """Cross-dimension consistency of valid sections."""
     for name in dims:
         missing = [n for n in NEEDS.get(name, ()) if n not in dims]
-        _need(not missing, f".dimensions.{name}", f"reads the {', '.join(missing)} section(s): add them too")
+        need(not missing, f"{path}.{name}", f"reads the {', '.join(missing)} section(s): add them too")
     if "composite_segment" in dims and "wealth_tier" in dims:
         tier = dims["composite_segment"]["high_asset_min_tier"]
         values = [b["value"] for b in dims["wealth_tier"]["bands"]]
-        _need(
+        need(
             tier in values,
-            ".dimensions.composite_segment.high_asset_min_tier",
+            f"{path}.composite_segment.high_asset_min_tier",
             f"{tier!r} is not a wealth_tier band (bands: {', '.join(values)})",
         )
     # Multi-part values and labels are joined; the joined text must still fit a tag.
@@ -666,33 +500,74 @@ def _validate(doc: Any) -> None:
             for key, sep, limit in zip(("value", "label_zh", "label_en"), seps, (40, 40, 60)):
                 longest = sum(max(len(e[key]) for e in group) for group in parts(dims[dim]))
                 longest += len(sep) * (len(parts(dims[dim])) - 1)
-                _need(
+                need(
                     longest <= limit,
-                    f".dimensions.{dim}",
+                    f"{path}.{dim}",
                     f"joined {key} can reach {longest} characters, more than the {limit} a tag can hold",
                 )
     if "cooperation_depth" in dims:
-        _need(
+        need(
             len(dims["cooperation_depth"]["classes"]) == 3,
-            ".dimensions.cooperation_depth.classes",
+            f"{path}.cooperation_depth.classes",
             "needs exactly three classes: basic service, comprehensive, ecosystem synergy",
         )
     if "aml_risk" in dims:
         w = dims["aml_risk"]
-        _need(
+        need(
             w["ratings"][-1]["min"] <= 100,
-            ".dimensions.aml_risk.ratings",
+            f"{path}.aml_risk.ratings",
             "rating bands must start at or below 100, the highest score",
         )
         defined = {f for g in w["groups"].values() for f in g["factors"]}
         for f in w.get("minimum_rating", {}):
-            _need(f in defined, f".dimensions.aml_risk.minimum_rating.{f}", "no group scores this factor")
+            need(f in defined, f"{path}.aml_risk.minimum_rating.{f}", "no group scores this factor")
     if "value_contribution" in dims:
-        _need(
+        need(
             any(v > 0 for v in dims["value_contribution"]["weights"].values()),
-            ".dimensions.value_contribution.weights",
+            f"{path}.value_contribution.weights",
             "at least one weight must be above 0",
         )
+
+
+class Version:
+    def check(self, path: str, x: Any, doc: dict) -> None:
+        need(
+            isinstance(x, (str, int, float)) and str(x).strip() != "",
+            path,
+            'must be a version text such as "2026.2"',
+        )
+
+
+class Rates(DictOf):
+    """Currency → its rate to CNY."""
+
+    def __init__(self) -> None:
+        super().__init__(Num(lo=0))
+
+    def check(self, path: str, x: Any, doc: dict) -> None:
+        super().check(path, x, doc)
+        need(all(v > 0 for v in x.values()), path, "every rate must be above 0")
+
+
+# The whole standard, block by block, checked in this order (the blocks after `dimensions` may
+# name its bands and values). A new block is one more line here and its declaration.
+DOCUMENT = Map(
+    {
+        "version": Version(),
+        "?name": Str(),
+        "?currency": Str(),
+        "fx_to_cny": Rates(),
+        "dimensions": Dimensions(),
+        "?governance": GOVERNANCE,
+        "?alerts": ALERTS,
+    },
+    defaults={"alerts": {}},  # no `alerts:` block means every default, which must fit the standard's bands
+)
+
+
+def _validate(doc: Any) -> None:
+    need(isinstance(doc, dict), "", "must be a YAML mapping")
+    DOCUMENT.check("", doc, doc)  # paths start with "." here; trimmed when reported
 
 
 def load_standard(path: str | Path | None = None) -> Standard:
@@ -715,8 +590,12 @@ def parse_standard(text: str, source: str = "(draft)") -> Standard:
     `source` names it in messages."""
     src = source
     try:
-        lines = _lines(yaml.compose(text, Loader=yaml.SafeLoader))
-        doc = yaml.safe_load(text)
+        loader = yaml.SafeLoader(text)  # composed once: the tree gives the lines, then the values
+        try:
+            tree = loader.get_single_node()
+            lines, doc = _lines(tree), loader.construct_document(tree) if tree is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{src}, line {mark.line + 1}" if mark else src
@@ -725,7 +604,7 @@ def parse_standard(text: str, source: str = "(draft)") -> Standard:
         ) from None
     try:
         _validate(doc)
-    except _Fail as fail:
+    except Refused as fail:
         path = fail.path.lstrip(".")
         line = _line_of(lines, path)
         where = f"{src}, line {line}" if line else src

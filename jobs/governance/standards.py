@@ -7,8 +7,8 @@ governance:
     dimensions: [wealth_tier]
     channels: [letter, sms, email]
 ```
-The standard validator only checks that `governance` is a mapping; its contents are
-checked here, with messages that say where and how to fix them."""
+The block is declared and checked with the rest of the standard when it is parsed
+(`jobs.classification.blocks.GOVERNANCE`); `governance_of` only reads the checked values."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 
 from clientstrata.graph.record.db import insert_ignore
 from clientstrata.graph.record.models import ClassificationRun, StandardVersion
+from clientstrata.jobs.classification.blocks import NOTIFY_CHANNELS, NOTIFY_DEFAULTS, RETAG_EVERY_MONTHS
 from clientstrata.jobs.classification.standard import (
     DEFAULT_STANDARD,
     InvalidStandard,
@@ -33,7 +34,7 @@ from clientstrata.jobs.classification.standard import (
 
 __all__ = [
     "Governance",
-    "CHANNELS",
+    "NOTIFY_CHANNELS",
     "governance_of",
     "standard_text",
     "register_standard",
@@ -43,15 +44,12 @@ __all__ = [
     "live_standard",
 ]
 
-CHANNELS = ("letter", "sms", "email")
-_KEYS = ("retag_every_months", "notify")
-
 
 @dataclass(frozen=True)
 class Governance:
-    retag_every_months: int = 3
-    notify_dimensions: tuple[str, ...] = ("wealth_tier",)
-    notify_channels: tuple[str, ...] = ("sms", "email")
+    retag_every_months: int = RETAG_EVERY_MONTHS
+    notify_dimensions: tuple[str, ...] = tuple(NOTIFY_DEFAULTS["dimensions"])
+    notify_channels: tuple[str, ...] = tuple(NOTIFY_DEFAULTS["channels"])
 
 
 def standard_text(path: str | Path | None, std: Standard | None = None) -> str:
@@ -72,51 +70,15 @@ def standard_text(path: str | Path | None, std: Standard | None = None) -> str:
 
 
 def governance_of(std: Standard, text: str | None = None) -> Governance:
-    """The validated governance settings of a standard (defaults where the block is silent)."""
-    doc = yaml.safe_load(text if text is not None else standard_text(_path(std), std)) or {}
-    where = f"{std.source}: governance"
-    gov = doc.get("governance")
-    if gov is None:
-        return Governance()
-    _need(isinstance(gov, dict), where, "must be a mapping")
-    unknown = sorted(set(gov) - set(_KEYS))
-    _need(not unknown, f"{where}.{unknown[0] if unknown else ''}", f"unknown key (known: {', '.join(_KEYS)})")
-    months = gov.get("retag_every_months", Governance.retag_every_months)
-    _need(
-        isinstance(months, int) and not isinstance(months, bool) and 1 <= months <= 120,
-        f"{where}.retag_every_months",
-        f"must be a whole number of months from 1 to 120 (got {months!r})",
+    """The governance settings of a standard, defaults where the block is silent. The block was
+    checked when `std` was parsed; `text` is not read (kept for callers that still pass it)."""
+    gov = std.governance or {}
+    notify = {**NOTIFY_DEFAULTS, **(gov.get("notify") or {})}
+    return Governance(
+        retag_every_months=int(gov.get("retag_every_months", RETAG_EVERY_MONTHS)),
+        notify_dimensions=tuple(notify["dimensions"]),
+        notify_channels=tuple(notify["channels"]),
     )
-    notify = gov.get("notify")
-    if notify is None:
-        return Governance(retag_every_months=months)
-    _need(isinstance(notify, dict), f"{where}.notify", "must be a mapping with `dimensions` and `channels`")
-    dims = notify.get("dimensions", list(Governance.notify_dimensions))
-    chans = notify.get("channels", list(Governance.notify_channels))
-    _need(
-        isinstance(dims, list) and all(isinstance(d, str) for d in dims),
-        f"{where}.notify.dimensions",
-        "must be a list of dimension names",
-    )
-    for d in dims:
-        _need(
-            d in std.dimensions,
-            f"{where}.notify.dimensions",
-            f"{d!r} is not a dimension of this standard (it has: {', '.join(sorted(std.dimensions))})",
-        )
-    _need(isinstance(chans, list) and chans, f"{where}.notify.channels", f"must be a list, from {', '.join(CHANNELS)}")
-    for c in chans:
-        _need(c in CHANNELS, f"{where}.notify.channels", f"unknown channel {c!r} (channels: {', '.join(CHANNELS)})")
-    return Governance(retag_every_months=months, notify_dimensions=tuple(dims), notify_channels=tuple(chans))
-
-
-def _need(cond: bool, where: str, problem: str) -> None:
-    if not cond:
-        raise InvalidStandard(f"{where}: {problem}")
-
-
-def _path(std: Standard) -> str | None:
-    return None if std.source.startswith("(default)") else std.source
 
 
 def register_standard(conn: Connection, std: Standard, text: str) -> None:

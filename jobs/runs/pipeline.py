@@ -33,7 +33,9 @@ from clientstrata.jobs.governance.overrides import expire_overrides
 from clientstrata.jobs.governance.standards import governance_of, live_standard, register_standard, standard_text
 from clientstrata.jobs.ingest.rollups import HOUSEHOLD_TIER_DIMENSION, refresh_after_publish
 from clientstrata.jobs.progress import Stopwatch, bar
-from clientstrata.jobs.tracking.alerts import alert_detector, alert_settings, write_run_alerts
+from clientstrata.jobs.tracking.alerts import write_run_alerts
+from clientstrata.jobs.tracking.detection import alert_detector
+from clientstrata.jobs.tracking.settings import alert_settings
 
 from .changes import RunChanges, lock_feed
 from .notify import notification_rows, write_notifications

@@ -22,8 +22,7 @@ from clientstrata.graph.record.models import WhatIfRequest
 from clientstrata.graph.stores.base import GraphStore
 from clientstrata.jobs.classification.standard import Standard, parse_standard
 from clientstrata.jobs.errors import ActorRequired
-from clientstrata.jobs.governance.standards import governance_of, standard_text
-from clientstrata.jobs.tracking.alerts import alert_settings
+from clientstrata.jobs.governance.standards import standard_text
 
 from .pipeline import failure_reason
 from .whatif import WhatIf, whatif
@@ -59,8 +58,6 @@ def queue_whatif(
         raise InvalidInput(f"`sample` must be between 0 and {MAX_SAMPLE}")
     std = standard if isinstance(standard, Standard) else parse_standard(standard, "draft")
     text = standard_text(None, std)
-    governance_of(std, text)
-    alert_settings(std)
     at = at or dt.datetime.now()
     wid = conn.execute(
         sa.insert(_whatifs).values(

@@ -173,13 +173,16 @@ def test_a_rule_line_is_named_precisely(tmp_path):
     assert "dimensions.credit_risk_tier.rules[0].any.credit_score_below: threshold must be a number" in msg
 
 
-def test_governance_and_alerts_sections_are_allowed_as_mappings(tmp_path):
+def test_governance_and_alerts_sections_are_mappings_checked_on_load(tmp_path):
     path = tmp_path / "ok.yaml"
-    path.write_text(DEFAULT + "governance:\n  approvals: 2\nalerts:\n  near_upgrade_pct: 0.1\n", encoding="utf-8")
+    path.write_text(DEFAULT + "governance:\n  retag_every_months: 2\n", encoding="utf-8")
     std = load_standard(path)
-    assert std.governance == {"approvals": 2} and std.alerts == {"near_upgrade_pct": 0.1}
+    assert std.governance == {"retag_every_months": 2} and std.alerts == yaml.safe_load(DEFAULT)["alerts"]
     msg = _refused(tmp_path, DEFAULT + "governance: [a, b]\n")
     assert f"line {len(DEFAULT.splitlines()) + 1}: governance: must be a mapping" in msg
+    # their contents are declared too: an unknown key is refused on load, at its line
+    msg = _refused(tmp_path, DEFAULT + "governance:\n  approvals: 2\n")
+    assert f"line {len(DEFAULT.splitlines()) + 2}: governance.approvals: unknown key" in msg
 
 
 def test_not_yaml_and_missing_file(tmp_path):
