@@ -69,9 +69,9 @@ def standard_text(path: str | Path | None, std: Standard | None = None) -> str:
     return text
 
 
-def governance_of(std: Standard, text: str | None = None) -> Governance:
-    """The governance settings of a standard, defaults where the block is silent. The block was
-    checked when `std` was parsed; `text` is not read (kept for callers that still pass it)."""
+def governance_of(std: Standard) -> Governance:
+    """The governance settings of a standard, defaults where the block is silent (the block was
+    checked when `std` was parsed)."""
     gov = std.governance or {}
     notify = {**NOTIFY_DEFAULTS, **(gov.get("notify") or {})}
     return Governance(

@@ -194,8 +194,8 @@ def classify(
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     std = _standard(standard)
     text = standard_text(None, std)
-    gov = governance_of(std, text)
-    alerts = alert_settings(std)  # a bad `alerts:` block is refused before the run starts
+    gov = governance_of(std)
+    alerts = alert_settings(std)
     engine = engine or get_engine()
     migrate(engine)
     run = _Run(
@@ -452,7 +452,7 @@ def queue_run(
     requested_by: str | None = None,
 ) -> int:
     """Record a run to be done (status `queued`) and return its number at once; `run_queued`
-    (a background worker: `jobs.worker.RunWorker`) does it. The standard — by default the live
+    (a background worker: `jobs.runs.worker.RunWorker`) does it. The standard — by default the live
     one, that of the latest published run — is checked and registered now, so a bad one is
     refused before anything is queued."""
     if kind not in KINDS:
@@ -461,10 +461,7 @@ def queue_run(
     migrate(engine)
     with engine.begin() as conn:
         std = live_standard(conn) if standard is None else _standard(standard)
-        text = standard_text(None, std)
-        governance_of(std, text)
-        alert_settings(std)
-        register_standard(conn, std, text)
+        register_standard(conn, std, standard_text(None, std))
         runs = ClassificationRun.__table__
         run_id = conn.execute(
             sa.insert(runs).values(
