@@ -8,8 +8,8 @@ from collections.abc import Sequence
 import pandas as pd
 from sqlalchemy.engine import Connection
 
+from clientstrata.graph.record.access import in_book
 from clientstrata.graph.record.households import household_members, households_by_id
-from clientstrata.graph.record.queries import in_book
 from clientstrata.graph.stores.base import GraphStore, HouseholdView
 
 from .errors import NotFound

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -33,6 +34,8 @@ __all__ = [
     "revoke_token",
     "list_tokens",
     "require_in_book",
+    "in_book",
+    "book_subjects",
     "SYSTEM",
 ]
 
@@ -128,6 +131,26 @@ def require_in_book(conn: Connection, customer_id: str, book: str | None) -> Non
 
 # Batch jobs and the CLI act as the system: every book, no PII unless a command asks.
 SYSTEM = Principal(Role.ADMIN, "system")
+
+
+def in_book(conn: Connection, ids: Sequence[str], book: str | None) -> set[str]:
+    """The subset of `ids` that are customers the caller may see."""
+    individuals = Individual.__table__
+    q = sa.select(individuals.c.customer_id).where(individuals.c.customer_id.in_(list(ids)))
+    if book is not None:
+        q = q.where(individuals.c.rm_id == book)
+    return set(conn.execute(q).scalars())
+
+
+def book_subjects(book: str) -> sa.Select:
+    """Ids of the customers in an RM's book (individuals and enterprises they manage), for
+    `column.in_(…)` in the tables keyed by customer (alerts, the change feed, tags)."""
+    individuals, enterprises = Individual.__table__, Enterprise.__table__
+    return (
+        sa.select(individuals.c.customer_id)
+        .where(individuals.c.rm_id == book)
+        .union_all(sa.select(enterprises.c.enterprise_id).where(enterprises.c.rm_id == book))
+    )
 
 
 def _hash(token: str) -> str:

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from clientstrata.graph.errors import InvalidInput
 
-from .models import Alert, ClassificationRun, CustomerRollup, Enterprise, HouseholdMember, Individual, Override, Tag
+from .models import Alert, ClassificationRun, CustomerRollup, HouseholdMember, Individual, Override, Tag
 
 __all__ = [
     "CustomerFilter",
@@ -31,8 +31,6 @@ __all__ = [
     "tags_by_customer",
     "tag_values",
     "household_ids",
-    "in_book",
-    "book_subjects",
     "latest_run_id",
     "overrides_in_force",
     "in_force_clause",
@@ -334,25 +332,6 @@ def customers_by_id(conn: Connection, ids: Sequence[str], book: str | None = Non
     if book is not None:
         q = q.where(_individuals.c.rm_id == book)
     return {r["customer_id"]: dict(r) for r in conn.execute(q).mappings().all()}
-
-
-def in_book(conn: Connection, ids: Sequence[str], book: str | None) -> set[str]:
-    """The subset of `ids` that are customers the caller may see."""
-    q = sa.select(_individuals.c.customer_id).where(_individuals.c.customer_id.in_(list(ids)))
-    if book is not None:
-        q = q.where(_individuals.c.rm_id == book)
-    return set(conn.execute(q).scalars())
-
-
-def book_subjects(book: str) -> sa.Select:
-    """Ids of the customers in an RM's book (individuals and enterprises they manage), for
-    `column.in_(…)` in the tables keyed by customer (alerts, the change feed, tags)."""
-    enterprises = Enterprise.__table__
-    return (
-        sa.select(_individuals.c.customer_id)
-        .where(_individuals.c.rm_id == book)
-        .union_all(sa.select(enterprises.c.enterprise_id).where(enterprises.c.rm_id == book))
-    )
 
 
 def tags_by_customer(

@@ -18,9 +18,9 @@ from sqlalchemy.engine import Connection
 
 from clientstrata.graph.errors import InvalidInput, NotFound
 from clientstrata.graph.record import audit
-from clientstrata.graph.record.access import require_in_book
+from clientstrata.graph.record.access import book_subjects, require_in_book
 from clientstrata.graph.record.models import Enterprise, Individual, Override
-from clientstrata.graph.record.queries import book_subjects, latest_run_id
+from clientstrata.graph.record.queries import latest_run_id
 from clientstrata.jobs.errors import (
     ActorRequired,
     InvalidState,

@@ -52,7 +52,7 @@ def segment_summary(
     for subjects without one, such as enterprises). For `behaviour_cluster` the description is
     the cluster's (from its centroid); other dimensions have none. Computed values of the run,
     as every report; `book` (a relationship manager's id) counts only that RM's customers."""
-    from clientstrata.graph.record.queries import book_subjects
+    from clientstrata.graph.record.access import book_subjects
     from clientstrata.jobs.classification.segments import DIMENSION as CLUSTER
 
     run_id = resolve_run(conn, run_id)

@@ -16,8 +16,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from clientstrata.graph.errors import InvalidInput
+from clientstrata.graph.record.access import book_subjects
 from clientstrata.graph.record.models import ClassificationChange, Tag
-from clientstrata.graph.record.queries import book_subjects, overrides_in_force
+from clientstrata.graph.record.queries import overrides_in_force
 
 __all__ = [
     "lock_feed",

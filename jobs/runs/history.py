@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from clientstrata.graph.errors import InvalidInput, NotFound
+from clientstrata.graph.record.access import book_subjects
 from clientstrata.graph.record.models import ClassificationRun, Tag
-from clientstrata.graph.record.queries import book_subjects, latest_run_id, tags_by_customer
+from clientstrata.graph.record.queries import latest_run_id, tags_by_customer
 from clientstrata.jobs.errors import InvalidState, UnknownDimension
 from clientstrata.jobs.governance.standards import dimension_values, run_standard_dimensions
 

@@ -20,10 +20,9 @@ from sqlalchemy.engine import Connection
 
 from clientstrata.graph.errors import InvalidInput, NotFound
 from clientstrata.graph.record import audit
-from clientstrata.graph.record.access import require_in_book
+from clientstrata.graph.record.access import book_subjects, require_in_book
 from clientstrata.graph.record.db import insert_ignore
 from clientstrata.graph.record.models import Alert
-from clientstrata.graph.record.queries import book_subjects
 from clientstrata.jobs.errors import ActorRequired, InvalidState
 
 from .rules import ALERT_COLUMNS
