@@ -9,6 +9,8 @@ import os
 import sys
 from pathlib import Path
 
+from clientstrata.jobs.classification.blocks import ALERT_TYPES
+
 __all__ = ["main"]
 
 
@@ -430,16 +432,7 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--rm", help="only this RM's alerts")
     ap.add_argument(
         "--type",
-        choices=(
-            "aum_outflow",
-            "near_upgrade",
-            "risk_appetite_drift",
-            "product_maturity",
-            "birthday",
-            "dormant",
-            "demand_signal",
-            "aml_red_flag",
-        ),
+        choices=ALERT_TYPES,
     )
     ap.add_argument("--status", choices=("open", "acknowledged"))
     ap.add_argument("--limit", type=int, default=1000)

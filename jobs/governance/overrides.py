@@ -265,6 +265,25 @@ def _transition(conn: Connection, ov: OverrideRecord, expect: str, **values) -> 
         raise InvalidState(f"override #{ov.override_id} changed while being decided; read it again")
 
 
+def _feed_change(conn: Connection, ov: OverrideRecord, before: str | None, after: str | None, at: dt.datetime) -> None:
+    """An approval or revocation that moves the customer's effective value goes on the change feed."""
+    if before != after:
+        append_changes(
+            conn,
+            [
+                {
+                    "at": at,
+                    "source": "override",
+                    "override_id": ov.override_id,
+                    "customer_id": ov.customer_id,
+                    "dimension": ov.dimension,
+                    "old_value": before,
+                    "new_value": after,
+                }
+            ],
+        )
+
+
 def approve_override(
     conn: Connection, actor: str, override_id: int, note: str | None = None, at: dt.datetime | None = None
 ) -> OverrideRecord:
@@ -307,21 +326,7 @@ def approve_override(
         decision_note=(note or "").strip() or None,
     )
     after = effective_value(conn, run, ov.customer_id, ov.dimension, at)
-    if before != after:
-        append_changes(
-            conn,
-            [
-                {
-                    "at": at,
-                    "source": "override",
-                    "override_id": override_id,
-                    "customer_id": ov.customer_id,
-                    "dimension": ov.dimension,
-                    "old_value": before,
-                    "new_value": after,
-                }
-            ],
-        )
+    _feed_change(conn, ov, before, after, at)
     audit.record(
         conn,
         actor,
@@ -367,21 +372,7 @@ def revoke_override(
     before = effective_value(conn, run, ov.customer_id, ov.dimension, at)
     _transition(conn, ov, "approved", status="revoked", revoked_by=actor, revoked_at=at)
     after = effective_value(conn, run, ov.customer_id, ov.dimension, at)
-    if before != after:
-        append_changes(
-            conn,
-            [
-                {
-                    "at": at,
-                    "source": "override",
-                    "override_id": override_id,
-                    "customer_id": ov.customer_id,
-                    "dimension": ov.dimension,
-                    "old_value": before,
-                    "new_value": after,
-                }
-            ],
-        )
+    _feed_change(conn, ov, before, after, at)
     audit.record(conn, actor, "override.revoked", "override", override_id, {"reason": reason}, at=at)
     return get_override(conn, override_id)
 

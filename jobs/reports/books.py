@@ -58,16 +58,30 @@ def branch_view(
     month, note = _run_month(conn, run_id)
     before = _month_minus(month, months_back)
     fx = fx or load_standard().fx_to_cny
-    b, a, p, i = (MonthlyBalance.__table__, Account.__table__, Product.__table__, Individual.__table__)
+    balances, accounts, products, individuals = (
+        MonthlyBalance.__table__,
+        Account.__table__,
+        Product.__table__,
+        Individual.__table__,
+    )
     q = (
-        sa.select(i.c.branch_id, b.c.month, a.c.currency, sa.func.sum(b.c.avg_daily_balance).label("amount"))
-        .select_from(
-            b.join(a, a.c.account_id == b.c.account_id)
-            .join(p, p.c.product_id == a.c.product_id)
-            .join(i, i.c.customer_id == a.c.owner_id)
+        sa.select(
+            individuals.c.branch_id,
+            balances.c.month,
+            accounts.c.currency,
+            sa.func.sum(balances.c.avg_daily_balance).label("amount"),
         )
-        .where(a.c.owner_type == "individual", p.c.family.in_(ASSET_FAMILIES), b.c.month.in_([month, before]))
-        .group_by(i.c.branch_id, b.c.month, a.c.currency)
+        .select_from(
+            balances.join(accounts, accounts.c.account_id == balances.c.account_id)
+            .join(products, products.c.product_id == accounts.c.product_id)
+            .join(individuals, individuals.c.customer_id == accounts.c.owner_id)
+        )
+        .where(
+            accounts.c.owner_type == "individual",
+            products.c.family.in_(ASSET_FAMILIES),
+            balances.c.month.in_([month, before]),
+        )
+        .group_by(individuals.c.branch_id, balances.c.month, accounts.c.currency)
     )
     bal = pd.DataFrame(conn.execute(q).all(), columns=["branch_id", "month", "currency", "amount"])
     rate = bal["currency"].map(fx)
@@ -78,16 +92,17 @@ def branch_view(
     wide = wide.reindex(columns=[before, month], fill_value=0.0)
     people = pd.DataFrame(
         conn.execute(
-            sa.select(i.c.branch_id, sa.func.count().label("customers"))
-            .select_from(i.join(tags_table, tags_table.c.customer_id == i.c.customer_id))
+            sa.select(individuals.c.branch_id, sa.func.count().label("customers"))
+            .select_from(individuals.join(tags_table, tags_table.c.customer_id == individuals.c.customer_id))
             .where(tags_table.c.run_id == run_id, tags_table.c.dimension == "wealth_tier")
-            .group_by(i.c.branch_id)
+            .group_by(individuals.c.branch_id)
         ).all(),
         columns=["branch_id", "customers"],
     )
-    br = Branch.__table__
+    branches = Branch.__table__
     names = pd.DataFrame(
-        conn.execute(sa.select(br.c.branch_id, br.c.name, br.c.city)).all(), columns=["branch_id", "name", "city"]
+        conn.execute(sa.select(branches.c.branch_id, branches.c.name, branches.c.city)).all(),
+        columns=["branch_id", "name", "city"],
     )
     g = names.merge(wide.reset_index(), on="branch_id", how="outer").merge(people, on="branch_id", how="left")
     g["branch_id"] = g["branch_id"].fillna("(none)")
@@ -128,10 +143,12 @@ def rm_book(conn: Connection, run_id: int | None = None, dimension: str = "wealt
     run_id = resolve_run(conn, run_id)
     t = run_tags(conn, run_id, dimension, floats=("aum",))
     t["aum"] = t["aum"].fillna(t["score"])
-    i, rm = Individual.__table__, RelationshipManager.__table__
-    who = pd.DataFrame(conn.execute(sa.select(i.c.customer_id, i.c.rm_id)).all(), columns=["customer_id", "rm_id"])
+    individuals, managers = Individual.__table__, RelationshipManager.__table__
+    who = pd.DataFrame(
+        conn.execute(sa.select(individuals.c.customer_id, individuals.c.rm_id)).all(), columns=["customer_id", "rm_id"]
+    )
     rms = pd.DataFrame(
-        conn.execute(sa.select(rm.c.rm_id, rm.c.name, rm.c.branch_id, rm.c.grade)).all(),
+        conn.execute(sa.select(managers.c.rm_id, managers.c.name, managers.c.branch_id, managers.c.grade)).all(),
         columns=["rm_id", "rm_name", "branch_id", "grade"],
     )
     t = t.merge(who, on="customer_id", how="left")

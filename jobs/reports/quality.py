@@ -25,12 +25,12 @@ def data_quality(conn: Connection, ingest_id: int | None = None) -> pd.DataFrame
     the top reasons (from the quarantined rows, one reason per failed rule)."""
     from clientstrata.jobs.ingest.load import _rule
 
-    ir, qt = IngestRun.__table__, QuarantinedRow.__table__
+    ingests, quarantine = IngestRun.__table__, QuarantinedRow.__table__
     if ingest_id is None:
-        ingest_id = conn.execute(sa.select(sa.func.max(ir.c.ingest_id))).scalar()
+        ingest_id = conn.execute(sa.select(sa.func.max(ingests.c.ingest_id))).scalar()
         if ingest_id is None:
             raise InvalidInput("nothing ingested yet: run `clientstrata ingest DIR` first")
-    row = conn.execute(sa.select(ir).where(ir.c.ingest_id == ingest_id)).mappings().first()
+    row = conn.execute(sa.select(ingests).where(ingests.c.ingest_id == ingest_id)).mappings().first()
     if row is None:
         raise NotFound("ingest", str(ingest_id))
     summary = row["summary"] or {}
@@ -40,7 +40,9 @@ def data_quality(conn: Connection, ingest_id: int | None = None) -> pd.DataFrame
         columns=["table", "source_file", "read", "loaded", "quarantined", "derived"],
     )
     held = pd.DataFrame(
-        conn.execute(sa.select(qt.c.table_name, qt.c.reason).where(qt.c.ingest_id == ingest_id)).all(),
+        conn.execute(
+            sa.select(quarantine.c.table_name, quarantine.c.reason).where(quarantine.c.ingest_id == ingest_id)
+        ).all(),
         columns=["table", "reason"],
     )
     reasons: dict[str, list[str]] = {}

@@ -88,24 +88,26 @@ def effective_value(
     return ov["value"] if ov and ov["override_id"] != exclude_override else computed
 
 
+_DIFF_COLUMNS = [
+    "customer_id",
+    "dimension",
+    "old_value",
+    "new_value",
+    "old_label_zh",
+    "old_label_en",
+    "new_label_zh",
+    "new_label_en",
+    "explanation",
+    "standard_version",
+]
+
+
 def run_diff(conn: Connection, old_run: int | None, new_run: int, at: dt.datetime) -> pd.DataFrame:
     """Effective values that differ between two runs at `at`: customer_id, dimension,
     old_value, new_value, the old and new labels and the new explanation. Computed values are
     compared in SQL; an override in force applies to both sides, so it only matters where one
     side has no tag."""
     new_tags, old_tags = _tags.alias("n"), _tags.alias("o")
-    cols = [
-        "customer_id",
-        "dimension",
-        "old_value",
-        "new_value",
-        "old_label_zh",
-        "old_label_en",
-        "new_label_zh",
-        "new_label_en",
-        "explanation",
-        "standard_version",
-    ]
     on = sa.and_(
         old_tags.c.run_id == old_run,
         old_tags.c.customer_id == new_tags.c.customer_id,
@@ -149,7 +151,7 @@ def run_diff(conn: Connection, old_run: int | None, new_run: int, at: dt.datetim
         .where(old_tags.c.run_id == old_run, new_tags.c.customer_id.is_(None))
     )
     rows = conn.execute(changed_or_new.union_all(gone) if old_run is not None else changed_or_new).all()
-    df = pd.DataFrame([tuple(r) for r in rows], columns=cols)
+    df = pd.DataFrame([tuple(r) for r in rows], columns=_DIFF_COLUMNS)
     if df.empty:
         return df
     ovs = overrides_in_force(conn, None, at)  # few, next to the tags: all of them, not a huge IN list
@@ -236,20 +238,6 @@ def run_diff_sql(
         f"{ov_join('o')} WHERE o.run_id = :old{where('o')} AND n.customer_id IS NULL"
     )
     return f"{changed_or_new} UNION ALL {gone}"
-
-
-_DIFF_COLUMNS = [
-    "customer_id",
-    "dimension",
-    "old_value",
-    "new_value",
-    "old_label_zh",
-    "old_label_en",
-    "new_label_zh",
-    "new_label_en",
-    "explanation",
-    "standard_version",
-]
 
 
 class RunChanges:
