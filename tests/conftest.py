@@ -57,6 +57,7 @@ def open_store(kind: str, tmp_path: Path) -> GraphStore:
 
 
 def close_store(store: GraphStore) -> None:
+    """Close a test's store; on Neo4j, hand the server back to the shared bank holding it."""
     if _neo4j_holder and not isinstance(store, NetworkxGraph):
         store.clear()
         sync_graph(_neo4j_holder[0], store, progress=False)
@@ -73,7 +74,7 @@ def fresh_database(backend: str, tmp_path: Path, shared: bool = False) -> sa.Eng
     """An empty, migrated database: a SQLite file in tmp_path; on PostgreSQL the test database
     emptied, or (`shared`) a database made anew beside it for a module's shared bank."""
     if backend == "sqlite":
-        engine = engine_for(f"sqlite:///{tmp_path / ('shared.db' if shared else 'test.db')}")
+        engine = engine_for(f"sqlite:///{tmp_path / 'test.db'}")
     elif not shared:
         engine = engine_for(POSTGRES_URL)
         with engine.begin() as conn:
@@ -227,8 +228,9 @@ def loaded(engine, graph, bundle_dir, _snapshots):
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def loaded_ro(request, tmp_path_factory, bundle_dir, _snapshots):
-    """The loaded bank once per module, for its tests that only read: restored once rather than
-    per test (on PostgreSQL in a database of its own, beside the per-test one)."""
+    """The loaded bank once per module and backend, for the module's tests that only read it (the
+    guard below fails one that writes). On PostgreSQL it is a database of its own beside the
+    per-test one; on Neo4j it holds the server's one graph (`close_store` gives it back)."""
     tmp_path = tmp_path_factory.mktemp("shared")
     engine = fresh_database(request.param, tmp_path, shared=True)
     graph = open_store(store_for(engine), tmp_path)
