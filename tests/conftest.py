@@ -2,15 +2,22 @@
 serving it on loopback.
 
 SQLite + networkx always; PostgreSQL when CLIENTSTRATA_TEST_POSTGRES_URL is set and Neo4j when
-CLIENTSTRATA_TEST_NEO4J_URI is set (`make test` starts both servers and sets both)."""
+CLIENTSTRATA_TEST_NEO4J_URI is set (`make test` starts both servers and sets both).
+
+A test that writes to the loaded bank takes `loaded` (`server`, `app`, `make_token`): a copy of its
+own. A test that only reads takes `loaded_ro` (`server_ro`, `app_ro`, `make_token_ro`): one copy
+shared by its module, which fails the test if it changed the bank."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,9 +26,11 @@ import uvicorn
 
 from clientstrata.api.app import create_app
 from clientstrata.graph.record.db import engine_for, migrate
+from clientstrata.graph.record.models import Base
 from clientstrata.graph.stores.base import GraphStore
 from clientstrata.graph.stores.networkx_store import NetworkxGraph
 from clientstrata.jobs.ingest.generate import generate
+from clientstrata.jobs.ingest.sync import sync_graph
 
 # governance factories (set_aum, write_standard, cli_env, …) live beside this file
 pytest_plugins = ["factories"]
@@ -30,6 +39,10 @@ POSTGRES_URL = os.environ.get("CLIENTSTRATA_TEST_POSTGRES_URL")
 NEO4J_URI = os.environ.get("CLIENTSTRATA_TEST_NEO4J_URI")
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 STORES = ["networkx"] + (["neo4j"] if NEO4J_URI else [])
+
+# The Neo4j test server holds one graph. While a module's shared bank holds it, a test that
+# clears it for a store of its own syncs the shared bank's graph back in when it is done.
+_neo4j_holder: list[sa.Engine] = []
 
 
 def open_store(kind: str, tmp_path: Path) -> GraphStore:
@@ -41,6 +54,59 @@ def open_store(kind: str, tmp_path: Path) -> GraphStore:
     store = Neo4jGraph(NEO4J_URI, ("neo4j", os.environ.get("CLIENTSTRATA_NEO4J_PASSWORD", "clientstrata-dev")))
     store.clear()
     return store
+
+
+def close_store(store: GraphStore) -> None:
+    """Close a test's store; on Neo4j, hand the server back to the shared bank holding it."""
+    if _neo4j_holder and not isinstance(store, NetworkxGraph):
+        store.clear()
+        sync_graph(_neo4j_holder[0], store, progress=False)
+    store.close()
+
+
+def store_for(engine: sa.Engine) -> str:
+    """networkx beside SQLite (the embedded default), Neo4j beside PostgreSQL (production) when
+    the test server runs."""
+    return "neo4j" if engine.dialect.name == "postgresql" and NEO4J_URI else "networkx"
+
+
+def fresh_database(backend: str, tmp_path: Path, shared: bool = False) -> sa.Engine:
+    """An empty, migrated database: a SQLite file in tmp_path; on PostgreSQL the test database
+    emptied, or (`shared`) a database made anew beside it for a module's shared bank."""
+    if backend == "sqlite":
+        engine = engine_for(f"sqlite:///{tmp_path / 'test.db'}")
+    elif not shared:
+        engine = engine_for(POSTGRES_URL)
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+    else:
+        url = sa.make_url(POSTGRES_URL)
+        name = f"{url.database}_shared"
+        _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}")
+        engine = engine_for(url.set(database=name).render_as_string(hide_password=False))
+    migrate(engine)
+    return engine
+
+
+def _admin(*statements: str) -> None:
+    """Statements on the PostgreSQL server's `postgres` database (creating and dropping others)."""
+    admin = sa.create_engine(sa.make_url(POSTGRES_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            for stmt in statements:
+                # WITH (FORCE) cannot end a server process our role does not own (an
+                # autovacuum worker visiting the database): it is gone in a moment, retry
+                for attempt in range(20):
+                    try:
+                        conn.execute(sa.text(stmt))
+                        break
+                    except sa.exc.DBAPIError:
+                        if attempt == 19:
+                            raise
+                        time.sleep(0.5)
+    finally:
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -58,38 +124,30 @@ def bundle_copy(bundle_dir, tmp_path) -> Path:
 
 @pytest.fixture(params=BACKENDS)
 def engine(request, tmp_path):
-    if request.param == "sqlite":
-        eng = engine_for(f"sqlite:///{tmp_path / 'test.db'}")
-    else:
-        eng = engine_for(POSTGRES_URL)
-        with eng.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
-            conn.execute(sa.text("CREATE SCHEMA public"))
-    migrate(eng)
+    eng = fresh_database(request.param, tmp_path)
     yield eng
     eng.dispose()
 
 
-@pytest.fixture(params=STORES)
-def store(request, tmp_path):
-    """Every configured graph store in turn, empty: for the store contract."""
-    g = open_store(request.param, tmp_path)
+@pytest.fixture(scope="module", params=STORES)
+def store(request, tmp_path_factory):
+    """Every configured graph store in turn, empty, once per module: the store contract syncs it
+    once and its tests read it."""
+    g = open_store(request.param, tmp_path_factory.mktemp("store"))
     yield g
-    g.close()
+    close_store(g)
 
 
 @pytest.fixture
 def graph(engine, tmp_path):
-    """The store that goes with the database: networkx beside SQLite (the embedded default),
-    Neo4j beside PostgreSQL (production) when the test server runs."""
-    store = open_store("neo4j" if engine.dialect.name == "postgresql" and NEO4J_URI else "networkx", tmp_path)
+    """The store that goes with the database (`store_for`)."""
+    store = open_store(store_for(engine), tmp_path)
     yield store
-    store.close()
+    close_store(store)
 
 
-@pytest.fixture
-def make_token(engine):
-    """`make_token(role, rm_id=None) -> secret`: a real API token issued on the test database."""
+def token_maker(engine: sa.Engine) -> Callable[..., str]:
+    """`make(role, rm_id=None) -> secret`: a real API token issued on that database."""
     from clientstrata.graph.record.access import issue_token
 
     def make(role: str, rm_id: str | None = None) -> str:
@@ -99,11 +157,16 @@ def make_token(engine):
     return make
 
 
+@pytest.fixture
+def make_token(engine) -> Callable[..., str]:
+    return token_maker(engine)
+
+
 class _Snapshots:
-    """The loaded small bank, built once per backend and session, then copied into each test's
-    fresh database: a file copy on SQLite, `CREATE DATABASE … TEMPLATE` on PostgreSQL. The graph
-    is re-synced from the copy (classification writes nothing to the graph), so each test still
-    gets stores of its own, in the state a real ingest, sync and classify leave them."""
+    """The loaded small bank, built once per backend and session, then copied into each fresh
+    database that asks for it: a file copy on SQLite, `CREATE DATABASE … TEMPLATE` on PostgreSQL.
+    The graph is re-synced from the copy (classification writes nothing to the graph), so each
+    copy still gets a store of its own, in the state a real ingest, sync and classify leave it."""
 
     def __init__(self, root: Path):
         self.root = root
@@ -111,7 +174,6 @@ class _Snapshots:
 
     def restore(self, engine, graph, bundle_dir: Path) -> None:
         from clientstrata.jobs.ingest.load import ingest
-        from clientstrata.jobs.ingest.sync import sync_graph
         from clientstrata.jobs.runs.pipeline import classify
 
         backend = engine.dialect.name
@@ -131,10 +193,9 @@ class _Snapshots:
         if engine.dialect.name == "sqlite":
             shutil.copyfile(engine.url.database, self.root / "loaded.db")
         else:
-            self._admin(
-                engine,
-                f"DROP DATABASE IF EXISTS {self._template(engine)} WITH (FORCE)",
-                f"CREATE DATABASE {self._template(engine)} TEMPLATE {engine.url.database}",
+            _admin(
+                f"DROP DATABASE IF EXISTS {self._template()} WITH (FORCE)",
+                f"CREATE DATABASE {self._template()} TEMPLATE {engine.url.database}",
             )
 
     def _load(self, engine) -> None:
@@ -143,34 +204,14 @@ class _Snapshots:
                 Path(engine.url.database + suffix).unlink(missing_ok=True)
             shutil.copyfile(self.root / "loaded.db", engine.url.database)
         else:
-            self._admin(
-                engine,
+            _admin(
                 f"DROP DATABASE {engine.url.database} WITH (FORCE)",
-                f"CREATE DATABASE {engine.url.database} TEMPLATE {self._template(engine)}",
+                f"CREATE DATABASE {engine.url.database} TEMPLATE {self._template()}",
             )
 
     @staticmethod
-    def _template(engine) -> str:
-        return f"{engine.url.database}_loaded"
-
-    @staticmethod
-    def _admin(engine, *statements: str) -> None:
-        admin = sa.create_engine(engine.url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        try:
-            with admin.connect() as conn:
-                for stmt in statements:
-                    # WITH (FORCE) cannot end a server process our role does not own (an
-                    # autovacuum worker visiting the database): it is gone in a moment, retry
-                    for attempt in range(20):
-                        try:
-                            conn.execute(sa.text(stmt))
-                            break
-                        except sa.exc.DBAPIError:
-                            if attempt == 19:
-                                raise
-                            time.sleep(0.5)
-        finally:
-            admin.dispose()
+    def _template() -> str:
+        return f"{sa.make_url(POSTGRES_URL).database}_loaded"
 
 
 @pytest.fixture(scope="session")
@@ -185,23 +226,106 @@ def loaded(engine, graph, bundle_dir, _snapshots):
     return engine, graph
 
 
-@pytest.fixture
-def server(loaded):
-    """The API on a free loopback port over the loaded bank: real HTTP; yields its GraphQL URL."""
-    engine, graph = loaded
+@pytest.fixture(scope="module", params=BACKENDS)
+def loaded_ro(request, tmp_path_factory, bundle_dir, _snapshots):
+    """The loaded bank once per module and backend, for the module's tests that only read it (the
+    guard below fails one that writes). On PostgreSQL it is a database of its own beside the
+    per-test one; on Neo4j it holds the server's one graph (`close_store` gives it back)."""
+    tmp_path = tmp_path_factory.mktemp("shared")
+    engine = fresh_database(request.param, tmp_path, shared=True)
+    graph = open_store(store_for(engine), tmp_path)
+    _snapshots.restore(engine, graph, bundle_dir)
+    if not isinstance(graph, NetworkxGraph):
+        _neo4j_holder.append(engine)
+    graph.close = lambda: None  # an app closes its graph when it stops: this one outlives the module's apps
+    yield engine, graph
+    _neo4j_holder.clear()
+    type(graph).close(graph)
+    engine.dispose()
+
+
+# Reads of clear PII write audit rows, and tests issue tokens: the only writes a reader may make.
+_READS_MAY_WRITE = {"audit_log", "api_tokens"}
+_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|MERGE|CREATE|ALTER|DROP|TRUNCATE)\b", re.IGNORECASE)
+_ALLOWED = re.compile(rf"\s*INSERT INTO ({'|'.join(_READS_MAY_WRITE)})\b", re.IGNORECASE)
+
+
+def _fingerprint(engine: sa.Engine, graph: GraphStore) -> dict[str, int]:
+    with engine.connect() as conn:
+        rows = {
+            t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
+            for t in sorted(set(Base.metadata.tables) - _READS_MAY_WRITE)
+        }
+    return rows | {f"graph {k}": n for k, n in graph.counts().items()}
+
+
+@pytest.fixture(autouse=True)
+def _shared_bank_is_only_read(request) -> Iterator[None]:
+    """Fails a test on `loaded_ro` that wrote to it: a statement that writes on its engine, or
+    counts that changed (rows or graph: a CLI, another engine)."""
+    if "loaded_ro" not in request.fixturenames:
+        yield
+        return
+    engine, graph = request.getfixturevalue("loaded_ro")
+    writes: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_) -> None:
+        if _WRITE.match(statement) and not _ALLOWED.match(statement):
+            writes.append(statement[:120])
+
+    before = _fingerprint(engine, graph)
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+    after = _fingerprint(engine, graph)
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    if writes or changed:
+        pytest.fail(
+            "this test changed the bank its module shares (`loaded_ro`): give it a copy of its own "
+            f"(`loaded`, `server`, `app`, `make_token`). Wrote {writes[:3]}; counts changed: {changed}",
+            pytrace=False,
+        )
+
+
+@pytest.fixture(scope="module")
+def make_token_ro(loaded_ro) -> Callable[..., str]:
+    return token_maker(loaded_ro[0])
+
+
+@contextmanager
+def live(app) -> Iterator[str]:
+    """The app on a real uvicorn server on a free loopback port: yields its GraphQL URL."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(engine, graph), host="127.0.0.1", port=port, log_level="warning"))
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.time() + 20
     while not srv.started and time.time() < deadline:
         time.sleep(0.05)
     assert srv.started, "the test API server did not start within 20 s"
-    yield f"http://127.0.0.1:{port}/graphql"
-    srv.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}/graphql"
+    finally:
+        srv.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture
+def server(loaded) -> Iterator[str]:
+    """The API over the test's own loaded bank, live on loopback: yields its GraphQL URL."""
+    with live(create_app(*loaded)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def server_ro(loaded_ro) -> Iterator[str]:
+    """The API over the module's shared bank, live on loopback for the whole module."""
+    with live(create_app(*loaded_ro)) as url:
+        yield url
 
 
 @pytest.fixture

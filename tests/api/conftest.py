@@ -1,7 +1,8 @@
-"""`app`: the API over the loaded bank in-process; `serve(app) -> url`: an app on a real uvicorn
-server on a free loopback port, for tests that need real HTTP (JS clients, the browser, a body
-that streams in); `count_statements(engine)`: SQL statements run inside a `with` block; `gql`,
-`propose_override`, `approve_override` and `rm_book`: the area tests' calls as a client makes them."""
+"""`app`: the API over the test's own loaded bank in-process (`app_ro`: over the module's shared
+bank, for tests that only read); `serve(app) -> url`: an app on a real uvicorn server on a free
+loopback port, for tests that need real HTTP (JS clients, the browser, a body that streams in);
+`count_statements(engine)`: SQL statements run inside a `with` block; `gql`, `propose_override`,
+`approve_override` and `rm_book`: the area tests' calls as a client makes them."""
 
 from __future__ import annotations
 
@@ -24,6 +25,13 @@ from clientstrata.graph.record.models import Individual
 @pytest.fixture
 def app(loaded) -> Iterator[TestClient]:
     engine, graph = loaded
+    with TestClient(create_app(engine, graph)) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def app_ro(loaded_ro) -> Iterator[TestClient]:
+    engine, graph = loaded_ro
     with TestClient(create_app(engine, graph)) as client:
         yield client
 

@@ -16,8 +16,8 @@ LIMIT = 4096
 
 
 @pytest.fixture
-def url(loaded, serve):
-    engine, graph = loaded
+def url(loaded_ro, serve):
+    engine, graph = loaded_ro
     return serve(create_app(engine, graph, ApiSettings(max_body_bytes=LIMIT))) + "/graphql"
 
 
@@ -54,18 +54,18 @@ def test_a_declared_length_over_the_limit_is_refused_before_the_body_is_read(url
     }
 
 
-def test_a_chunked_body_is_refused_as_soon_as_it_passes_the_limit(url, make_token):
+def test_a_chunked_body_is_refused_as_soon_as_it_passes_the_limit(url, make_token_ro):
     head = (
         "POST /graphql HTTP/1.1\nHost: 127.0.0.1\nContent-Type: application/json\nTransfer-Encoding: chunked\n"
-        f"Authorization: Bearer {make_token('marketing_analyst')}\n"
+        f"Authorization: Bearer {make_token_ro('marketing_analyst')}\n"
     )
     # one byte past the limit, and never the terminating zero-length chunk
     status, _, body = exchange(url, head, [b'{"query": "' + b" " * 1024] + [b" " * 1024] * 3)
     assert status == 413 and body["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
 
 
-def test_bodies_within_the_limit_are_served(url, make_token):
-    auth = {"Authorization": f"Bearer {make_token('marketing_analyst')}"}
+def test_bodies_within_the_limit_are_served(url, make_token_ro):
+    auth = {"Authorization": f"Bearer {make_token_ro('marketing_analyst')}"}
     query = "{ customers { totalCount } }"
     padded = query + " " * (LIMIT - len(json.dumps({"query": query})) - 20)
     r = httpx.post(url, json={"query": padded}, headers=auth)

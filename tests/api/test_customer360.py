@@ -54,53 +54,53 @@ def test_holdings_by_family_add_up_and_account_numbers_follow_the_role(app, make
     assert {f"account_number:{k}" for k in shown} <= fields
 
 
-def test_ecosystem_shows_strangers_to_nobody_outside_the_book(app, make_token, loaded):
-    engine, _ = loaded
+def test_ecosystem_shows_strangers_to_nobody_outside_the_book(app_ro, make_token_ro, loaded_ro):
+    engine, _ = loaded_ro
     q = "query($id: ID!, $h: Int!) { customer(id: $id) { ecosystem(hops: $h, first: 1000) { label id hops relations } } }"
     with engine.connect() as conn:
         people = dict(conn.execute(sa.select(Individual.customer_id, Individual.rm_id)).all())
-    analyst = make_token("marketing_analyst")
+    analyst = make_token_ro("marketing_analyst")
     # a customer whose 2-hop ecosystem includes someone from another RM's book
     for cid, rm in people.items():
         if rm is None:
             continue
-        eco = ask(app, analyst, q, id=cid, h=2)["customer"]["ecosystem"]
+        eco = ask(app_ro, analyst, q, id=cid, h=2)["customer"]["ecosystem"]
         others = {n["id"] for n in eco if n["label"] == "Individual" and people.get(n["id"]) != rm}
         if others:
             break
     else:
         pytest.fail("the test bank has no cross-book ecosystem")
     assert all(1 <= n["hops"] <= 2 and n["relations"] for n in eco)
-    mine = ask(app, make_token("relationship_manager", rm), q, id=cid, h=2)["customer"]["ecosystem"]
+    mine = ask(app_ro, make_token_ro("relationship_manager", rm), q, id=cid, h=2)["customer"]["ecosystem"]
     assert {n["id"] for n in mine} == {n["id"] for n in eco} - others
     # strangers take places in the bounded walk; the RM still gets the first n they may see
     cut = (
         "query($id: ID!, $n: Int!) { customer(id: $id) { ecosystem(hops: 2, first: $n) { label id hops relations } } }"
     )
-    rm_token = make_token("relationship_manager", rm)
+    rm_token = make_token_ro("relationship_manager", rm)
     for n in sorted({1, 2, len(mine) // 2 or 1, len(mine) - 1 or 1, len(mine)}):
-        assert ask(app, rm_token, cut, id=cid, n=n)["customer"]["ecosystem"] == mine[:n], n
-    err = app.post(
+        assert ask(app_ro, rm_token, cut, id=cid, n=n)["customer"]["ecosystem"] == mine[:n], n
+    err = app_ro.post(
         "/graphql", json={"query": q, "variables": {"id": cid, "h": 9}}, headers={"Authorization": f"Bearer {analyst}"}
     ).json()["errors"][0]["message"]
     assert err == "`hops` must be between 1 and 4"
 
 
-def test_ecosystem_comes_nearest_first_and_at_most_first(app, make_token, loaded):
+def test_ecosystem_comes_nearest_first_and_at_most_first(app_ro, make_token_ro, loaded_ro):
     q = "query($id: ID!, $n: Int!) { customer(id: $id) { ecosystem(hops: 3, first: $n) { label id hops } } }"
-    analyst = make_token("marketing_analyst")
-    engine, _ = loaded
+    analyst = make_token_ro("marketing_analyst")
+    engine, _ = loaded_ro
     with engine.connect() as conn:
         ids = list(conn.execute(sa.select(Individual.customer_id).order_by(Individual.customer_id)).scalars())
     # the customer with the widest three-hop ecosystem in the test bank
-    sizes = {cid: len(ask(app, analyst, q, id=cid, n=1000)["customer"]["ecosystem"]) for cid in ids[:60]}
+    sizes = {cid: len(ask(app_ro, analyst, q, id=cid, n=1000)["customer"]["ecosystem"]) for cid in ids[:60]}
     cid = max(sizes, key=sizes.get)
-    full = ask(app, analyst, q, id=cid, n=1000)["customer"]["ecosystem"]
+    full = ask(app_ro, analyst, q, id=cid, n=1000)["customer"]["ecosystem"]
     assert len(full) > 5 and {n["hops"] for n in full} >= {1, 2}
     key = [(n["hops"], n["label"], n["id"]) for n in full]
     assert key == sorted(key)
-    assert ask(app, analyst, q, id=cid, n=5)["customer"]["ecosystem"] == full[:5]
-    body = app.post(
+    assert ask(app_ro, analyst, q, id=cid, n=5)["customer"]["ecosystem"] == full[:5]
+    body = app_ro.post(
         "/graphql",
         json={"query": q, "variables": {"id": cid, "n": 1001}},
         headers={"Authorization": f"Bearer {analyst}"},
@@ -113,8 +113,8 @@ ENTERPRISE = """query($id: ID!) { enterprise(id: $id) { id industry size peopleC
   people { customerId link payroll customer { id } } supplyChain { enterpriseId role annualVolume } } }"""
 
 
-def test_enterprise_view_and_its_people_per_book(app, make_token, loaded):
-    engine, _ = loaded
+def test_enterprise_view_and_its_people_per_book(app_ro, make_token_ro, loaded_ro):
+    engine, _ = loaded_ro
     with engine.connect() as conn:
         eid = (
             conn.execute(
@@ -136,17 +136,17 @@ def test_enterprise_view_and_its_people_per_book(app, make_token, loaded):
         )
         managed = dict(conn.execute(sa.select(Enterprise.enterprise_id, Enterprise.rm_id)).all())
         books = dict(conn.execute(sa.select(Individual.customer_id, Individual.rm_id)).all())
-    data = ask(app, make_token("risk_officer"), ENTERPRISE, id=eid)["enterprise"]
+    data = ask(app_ro, make_token_ro("risk_officer"), ENTERPRISE, id=eid)["enterprise"]
     employees = {p["customerId"] for p in data["people"] if p["link"] == "employee"}
     assert employees <= set(staff) and data["peopleCount"] >= len(staff)
     assert all(p["customer"]["id"] == p["customerId"] for p in data["people"])
     assert all(s["role"] in ("supplier", "buyer") for s in data["supplyChain"])
     # an RM sees the enterprises they manage and, of their people, only those in their book
     rm = managed[eid]
-    mine = ask(app, make_token("relationship_manager", rm), ENTERPRISE, id=eid)["enterprise"]
+    mine = ask(app_ro, make_token_ro("relationship_manager", rm), ENTERPRISE, id=eid)["enterprise"]
     assert mine["id"] == eid and mine["peopleCount"] == sum(books[c] == rm for c in staff) + sum(
         books[p["customerId"]] == rm for p in data["people"] if p["link"] != "employee"
     )
     assert all(books[p["customerId"]] == rm for p in mine["people"])
     foreign = next(e for e, owner in managed.items() if owner != rm)
-    assert ask(app, make_token("relationship_manager", rm), ENTERPRISE, id=foreign)["enterprise"] is None
+    assert ask(app_ro, make_token_ro("relationship_manager", rm), ENTERPRISE, id=foreign)["enterprise"] is None

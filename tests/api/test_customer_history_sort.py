@@ -52,11 +52,11 @@ def deposit_months(engine, customer_id=None):
 
 
 @pytest.mark.parametrize("sort", ["AUM_DESC", "AUM_ASC"])
-def test_aum_sort_pages_in_order(app, make_token, loaded, sort):
-    engine, _ = loaded
+def test_aum_sort_pages_in_order(app_ro, make_token_ro, loaded_ro, sort):
+    engine, _ = loaded_ro
     with engine.connect() as conn:
         aum = dict(conn.execute(sa.select(CustomerRollup.customer_id, CustomerRollup.aum)).all())
-    got = pages(app, make_token("marketing_analyst"), sort, 37)
+    got = pages(app_ro, make_token_ro("marketing_analyst"), sort, 37)
     sign = -1 if sort == "AUM_DESC" else 1
     assert [c["id"] for c in got] == sorted(aum, key=lambda c: (sign * aum[c], c))
     assert all(c["aum"] == pytest.approx(aum[c["id"]]) for c in got)
@@ -85,26 +85,26 @@ def test_the_aum_cursor_holds_while_aums_change(app, make_token, loaded, ingest_
     assert [c["aum"] for c in rest] == sorted((c["aum"] for c in rest), reverse=True)
 
 
-def test_a_cursor_from_another_order_is_refused(app, make_token, loaded):
-    token = make_token("marketing_analyst")
-    by_id = data(app, token, SORTED, first=3, after=None, sort="ID")["customers"]["pageInfo"]["endCursor"]
-    body = ask(app, token, SORTED, first=3, after=by_id, sort="AUM_DESC")
+def test_a_cursor_from_another_order_is_refused(app_ro, make_token_ro, loaded_ro):
+    token = make_token_ro("marketing_analyst")
+    by_id = data(app_ro, token, SORTED, first=3, after=None, sort="ID")["customers"]["pageInfo"]["endCursor"]
+    body = ask(app_ro, token, SORTED, first=3, after=by_id, sort="AUM_DESC")
     assert body["errors"][0]["message"] == "`after` is not a cursor of this API for customers in AUM_DESC order"
-    body = ask(app, token, SORTED, first=1001, after=None, sort="AUM_ASC")
+    body = ask(app_ro, token, SORTED, first=1001, after=None, sort="AUM_ASC")
     assert body["errors"][0]["message"] == "`first` must be between 1 and 1000"
 
 
-def test_customers_with_an_open_alert_of_a_type(app, make_token, loaded):
-    engine, _ = loaded
+def test_customers_with_an_open_alert_of_a_type(app_ro, make_token_ro, loaded_ro):
+    engine, _ = loaded_ro
     with engine.connect() as conn:
         alerts = conn.execute(sa.select(Alert.alert_type, Alert.customer_id).where(Alert.status == "open")).all()
     assert alerts, "the test bank raised no alerts"
     kind = max({t for t, _ in alerts}, key=lambda t: sum(a == t for a, _ in alerts))
     q = """query($t: String!) { customers(first: 1000, filter: {alertType: $t}) { totalCount edges { node { id } } } }"""
-    got = data(app, make_token("marketing_analyst"), q, t=kind)["customers"]
+    got = data(app_ro, make_token_ro("marketing_analyst"), q, t=kind)["customers"]
     want = {c for t, c in alerts if t == kind}
     assert {e["node"]["id"] for e in got["edges"]} == want and got["totalCount"] == len(want)
-    body = ask(app, make_token("marketing_analyst"), q, t="weather")
+    body = ask(app_ro, make_token_ro("marketing_analyst"), q, t="weather")
     assert body["errors"][0]["message"].startswith("unknown alert type 'weather'")
 
 

@@ -6,11 +6,11 @@ from clientstrata.jobs.classification.classify import INDIVIDUAL
 from clientstrata.jobs.classification.segments import DIMENSION as CLUSTER
 
 
-@pytest.fixture
-def client(loaded, make_token):
-    engine, graph = loaded
+@pytest.fixture(scope="module")
+def client(loaded_ro, make_token_ro):
+    engine, graph = loaded_ro
     with TestClient(
-        create_app(engine, graph), headers={"Authorization": f"Bearer {make_token('marketing_analyst')}"}
+        create_app(engine, graph), headers={"Authorization": f"Bearer {make_token_ro('marketing_analyst')}"}
     ) as c:
         yield c
 

@@ -58,12 +58,12 @@ def change_balance(engine, ingest_rows, household_id=None, by=1_000_000.0) -> st
     return hid
 
 
-def test_households_page_through_every_household_with_rollups(app, make_token, loaded):
-    engine, _ = loaded
+def test_households_page_through_every_household_with_rollups(app_ro, make_token_ro, loaded_ro):
+    engine, _ = loaded_ro
     with engine.connect() as conn:
         stored = {r["household_id"]: r for r in conn.execute(sa.select(HouseholdRollup.__table__)).mappings()}
         n = conn.execute(sa.text("SELECT count(*) FROM households")).scalar()
-    nodes, _, total = pull(app, make_token("marketing_analyst"))
+    nodes, _, total = pull(app_ro, make_token_ro("marketing_analyst"))
     ids = [h["id"] for h in nodes]
     assert total == n == len(ids) and ids == sorted(set(ids))
     for h in nodes:
@@ -120,12 +120,12 @@ def test_changes_during_a_pull_are_neither_missed_nor_repeated(app, make_token, 
     assert all(pulled.count(h) == 1 for h in set(pulled) - {early})
 
 
-def test_filters(app, make_token, loaded):
-    token = make_token("marketing_analyst")
-    every, _, _ = pull(app, token, first=500)
+def test_filters(app_ro, make_token_ro, loaded_ro):
+    token = make_token_ro("marketing_analyst")
+    every, _, _ = pull(app_ro, token, first=500)
     tier = next(h["tier"] for h in every if h["tier"])
     cut = sorted(h["aum"] for h in every)[len(every) // 2]
-    with loaded[0].connect() as conn:
+    with loaded_ro[0].connect() as conn:
         branch_of = {}
         for hid, branch in conn.execute(
             sa.select(HouseholdMember.household_id, Individual.branch_id).join(
@@ -142,16 +142,16 @@ def test_filters(app, make_token, loaded):
         ({"branchId": branch}, lambda h: branch in branch_of.get(h["id"], ())),
     ]
     for flt, keep in cases:
-        got, _, total = pull(app, token, first=500, **flt)
+        got, _, total = pull(app_ro, token, first=500, **flt)
         want = [h["id"] for h in every if keep(h)]
         assert [h["id"] for h in got] == want and total == len(want) and want, flt
         assert len(want) < len(every) or "status" in flt, flt
 
 
 def test_a_relationship_manager_sees_households_with_a_member_in_the_book_and_only_those_members(
-    app, make_token, loaded
+    app_ro, make_token_ro, loaded_ro
 ):
-    engine, _ = loaded
+    engine, _ = loaded_ro
     with engine.connect() as conn:
         rows = conn.execute(
             sa.select(HouseholdMember.household_id, HouseholdMember.customer_id, Individual.rm_id).join(
@@ -164,11 +164,11 @@ def test_a_relationship_manager_sees_households_with_a_member_in_the_book_and_on
     rm = next(
         rm for ms in members.values() for rm in ms.values() if rm and any(r != rm for r in ms.values())
     )  # an RM who shares a household with another book
-    token = make_token("relationship_manager", rm)
+    token = make_token_ro("relationship_manager", rm)
     q = PAGE.replace(NODE, NODE + " members { customerId customer { id rmId } }")
     nodes, after, total = [], None, None
     while True:
-        page = ask(app, token, q, first=5, after=after, since=None, filter=None)["households"]
+        page = ask(app_ro, token, q, first=5, after=after, since=None, filter=None)["households"]
         total = page["totalCount"]
         nodes += [e["node"] for e in page["edges"]]
         after = page["pageInfo"]["endCursor"]
@@ -182,32 +182,34 @@ def test_a_relationship_manager_sees_households_with_a_member_in_the_book_and_on
         assert h["memberCount"] == len(members[h["id"]])  # the whole household's, as its AUM
     assert any(len(h["members"]) < h["memberCount"] for h in nodes)
     foreign = next(h for h in members if h not in mine)
-    assert ask(app, token, "query($id: ID!) { household(id: $id) { id } }", id=foreign)["household"] is None
+    assert ask(app_ro, token, "query($id: ID!) { household(id: $id) { id } }", id=foreign)["household"] is None
 
 
-def test_cursors_belong_to_their_order(app, make_token, loaded):
-    token = make_token("marketing_analyst")
-    by_id = ask(app, token, PAGE, first=2, after=None, since=None, filter=None)["households"]["pageInfo"]["endCursor"]
-    r = app.post(
+def test_cursors_belong_to_their_order(app_ro, make_token_ro, loaded_ro):
+    token = make_token_ro("marketing_analyst")
+    by_id = ask(app_ro, token, PAGE, first=2, after=None, since=None, filter=None)["households"]["pageInfo"][
+        "endCursor"
+    ]
+    r = app_ro.post(
         "/graphql",
         json={"query": PAGE, "variables": {"first": 2, "after": by_id, "since": "2000-01-01T00:00:00"}},
         headers={"Authorization": f"Bearer {token}"},
     ).json()
     assert "other order" in r["errors"][0]["message"]
-    r = app.post(
+    r = app_ro.post(
         "/graphql", json={"query": PAGE, "variables": {"first": 5000}}, headers={"Authorization": f"Bearer {token}"}
     ).json()
     assert r["errors"][0]["message"] == "`first` must be between 1 and 1000"
 
 
-def test_statements_per_households_page_do_not_grow(app, make_token, loaded, count_statements):
-    engine, _ = loaded
+def test_statements_per_households_page_do_not_grow(app_ro, make_token_ro, loaded_ro, count_statements):
+    engine, _ = loaded_ro
     q = PAGE.replace(NODE, NODE + " members { role aum customer { id tier aum } }")
-    token = make_token("marketing_analyst")
+    token = make_token_ro("marketing_analyst")
     counts = {}
     for first in (5, 20, 70):
         with count_statements(engine) as count:
-            data = ask(app, token, q, first=first, after=None, since="2000-01-01T00:00:00", filter=None)
+            data = ask(app_ro, token, q, first=first, after=None, since="2000-01-01T00:00:00", filter=None)
         assert len(data["households"]["edges"]) == first
         counts[first] = count.n
     assert max(counts.values()) <= 15 and counts[70] <= counts[5] + 3, counts

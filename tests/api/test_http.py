@@ -34,14 +34,14 @@ def test_negotiation(accept, expected):
     assert negotiate(accept) == expected
 
 
-@pytest.fixture
-def token(make_token):
-    return make_token("marketing_analyst")
+@pytest.fixture(scope="module")
+def token(make_token_ro):
+    return make_token_ro("marketing_analyst")
 
 
-@pytest.fixture
-def client(loaded, token):
-    engine, graph = loaded
+@pytest.fixture(scope="module")
+def client(loaded_ro, token):
+    engine, graph = loaded_ro
     with TestClient(create_app(engine, graph), headers={"Authorization": f"Bearer {token}"}) as c:
         yield c
 
@@ -135,8 +135,8 @@ def test_mutations_over_get_are_405(client):
     assert "POST" in r.json()["errors"][0]["message"]
 
 
-def test_401_is_a_graphql_error_in_the_negotiated_media_type(loaded):
-    engine, graph = loaded
+def test_401_is_a_graphql_error_in_the_negotiated_media_type(loaded_ro):
+    engine, graph = loaded_ro
     with TestClient(create_app(engine, graph)) as anonymous:
         r = post(anonymous, {"query": "{ __typename }"})
     assert r.status_code == 401 and r.headers["content-type"].startswith(GQL_JSON)
@@ -160,8 +160,8 @@ def node(script: str, *args: str, token: str) -> dict:
 
 
 @pytest.mark.slow
-def test_graphql_http_audit_suite_passes_on_the_live_server(loaded, token, serve):
-    engine, graph = loaded
+def test_graphql_http_audit_suite_passes_on_the_live_server(loaded_ro, token, serve):
+    engine, graph = loaded_ro
     url = serve(create_app(engine, graph)) + "/graphql"
     summary = node("audit.mjs", url, token=token)
     passed = {level: sum(a["name"].startswith(level) for a in summary["passed"]) for level in ("MUST", "SHOULD", "MAY")}
@@ -178,8 +178,8 @@ def test_graphql_http_audit_suite_passes_on_the_live_server(loaded, token, serve
 
 
 @pytest.mark.slow
-def test_a_js_graphql_client_fetches_a_page_of_customers(loaded, token, serve):
-    engine, graph = loaded
+def test_a_js_graphql_client_fetches_a_page_of_customers(loaded_ro, token, serve):
+    engine, graph = loaded_ro
     url = serve(create_app(engine, graph)) + "/graphql"
     got = node("customers.mjs", url, "4", token=token)
     assert got["status"] == 200 and got["contentType"].startswith(GQL_JSON)

@@ -28,9 +28,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture
-def anonymous(loaded):
-    engine, graph = loaded
+@pytest.fixture(scope="module")
+def anonymous(loaded_ro):
+    engine, graph = loaded_ro
     with TestClient(create_app(engine, graph)) as c:
         yield c
 
@@ -72,14 +72,14 @@ def test_the_page_is_only_for_browsers_asking_for_html(anonymous):
 
 
 @pytest.mark.slow
-def test_graphiql_runs_a_query_in_chromium_with_no_other_host(loaded, make_token, serve, tmp_path):
+def test_graphiql_runs_a_query_in_chromium_with_no_other_host(loaded_ro, make_token_ro, serve, tmp_path):
     from playwright.sync_api import sync_playwright  # a dev dependency; drives Debian's chromium
 
     assert Path(CHROMIUM).exists(), "run `make test-env` (tests/servers/chromium.sh installs Debian's chromium)"
-    engine, graph = loaded
+    engine, graph = loaded_ro
     with engine.connect() as conn:
         customers = conn.execute(sa.select(sa.func.count()).select_from(Individual)).scalar_one()
-    token = make_token("marketing_analyst")
+    token = make_token_ro("marketing_analyst")
     base = serve(create_app(engine, graph))
     requests, problems = [], []
     with sync_playwright() as p, tempfile.TemporaryDirectory(dir=tmp_path) as profile:

@@ -24,13 +24,13 @@ def statements(count_statements, engine, client, token, first: int, page: str = 
 
 
 @pytest.mark.parametrize("role", ["marketing_analyst", "relationship_manager"])
-def test_statements_per_request_do_not_grow_with_the_page(loaded, make_token, role, count_statements):
-    engine, graph = loaded
+def test_statements_per_request_do_not_grow_with_the_page(loaded_ro, make_token_ro, role, count_statements):
+    engine, graph = loaded_ro
     with engine.connect() as conn:  # the RM with the largest book, so a page of 200 is full
         rm = conn.execute(
             sa.text("SELECT rm_id FROM individuals WHERE rm_id IS NOT NULL GROUP BY rm_id ORDER BY count(*) DESC")
         ).scalar()
-    token = make_token(role, rm if role == "relationship_manager" else None)
+    token = make_token_ro(role, rm if role == "relationship_manager" else None)
     with TestClient(create_app(engine, graph)) as client:
         sizes = (10, 50, 200) if role != "relationship_manager" else (2, 5, 10)
         counts = {n: statements(count_statements, engine, client, token, n) for n in sizes}
@@ -39,9 +39,9 @@ def test_statements_per_request_do_not_grow_with_the_page(loaded, make_token, ro
     assert max(counts.values()) <= 30 and counts[sizes[-1]] <= counts[sizes[0]] + 6, counts
 
 
-def test_the_total_is_counted_only_when_asked_for(loaded, make_token, count_statements):
-    engine, graph = loaded
-    token = make_token("marketing_analyst")
+def test_the_total_is_counted_only_when_asked_for(loaded_ro, make_token_ro, count_statements):
+    engine, graph = loaded_ro
+    token = make_token_ro("marketing_analyst")
     bare = "query($first: Int!) { customers(first: $first) { edges { node { id } } } }"
     counted = "query($first: Int!) { customers(first: $first) { totalCount edges { node { id } } } }"
     with TestClient(create_app(engine, graph)) as client:

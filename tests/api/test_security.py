@@ -11,19 +11,19 @@ def ask(app, token, query, **variables):
     return r.status_code, r.json()
 
 
-def test_requests_without_a_valid_token_get_401(app, make_token, loaded):
-    engine, _ = loaded
-    status, body = ask(app, None, "{ customers { totalCount } }")
+def test_requests_without_a_valid_token_get_401(app_ro, make_token_ro, loaded_ro):
+    engine, _ = loaded_ro
+    status, body = ask(app_ro, None, "{ customers { totalCount } }")
     assert status == 401 and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
-    assert ask(app, "cst_forged", "{ customers { totalCount } }")[0] == 401
-    r = app.get("/graphql", params={"query": "{ customers { totalCount } }"}, headers={"accept": "text/html"})
+    assert ask(app_ro, "cst_forged", "{ customers { totalCount } }")[0] == 401
+    r = app_ro.get("/graphql", params={"query": "{ customers { totalCount } }"}, headers={"accept": "text/html"})
     assert r.status_code == 401  # a GET that runs an operation is no page view
-    assert ask(app, make_token("service_agent"), "{ customers { totalCount } }")[0] == 200
+    assert ask(app_ro, make_token_ro("service_agent"), "{ customers { totalCount } }")[0] == 200
 
 
-def test_health_and_readiness_are_open(app):
-    assert app.get("/healthz").json() == {"status": "ok"}
-    ready = app.get("/readyz")
+def test_health_and_readiness_are_open(app_ro):
+    assert app_ro.get("/healthz").json() == {"status": "ok"}
+    ready = app_ro.get("/readyz")
     assert ready.status_code == 200 and ready.json() == {"status": "ready", "database": "ok", "graph": "ok"}
 
 
@@ -37,17 +37,17 @@ def _book(engine):
     return rows
 
 
-def test_a_relationship_manager_sees_only_their_book(app, make_token, loaded):
-    engine, _ = loaded
+def test_a_relationship_manager_sees_only_their_book(app_ro, make_token_ro, loaded_ro):
+    engine, _ = loaded_ro
     rows = _book(engine)
     rm = max({r.rm_id for r in rows}, key=lambda x: sum(r.rm_id == x for r in rows))
     mine = {r.customer_id for r in rows if r.rm_id == rm}
     other = next(r.customer_id for r in rows if r.rm_id != rm)
-    token = make_token("relationship_manager", rm)
-    _, body = ask(app, token, "{ customers(first: 1000) { totalCount edges { node { id rmId } } } }")
+    token = make_token_ro("relationship_manager", rm)
+    _, body = ask(app_ro, token, "{ customers(first: 1000) { totalCount edges { node { id rmId } } } }")
     page = body["data"]["customers"]
     assert page["totalCount"] == len(mine) and {e["node"]["id"] for e in page["edges"]} == mine
-    _, body = ask(app, token, "query($id: ID!) { customer(id: $id) { id } }", id=other)
+    _, body = ask(app_ro, token, "query($id: ID!) { customer(id: $id) { id } }", id=other)
     assert body["data"]["customer"] is None
     # households: only members in the book; a household with none of them does not exist for this RM
     by_household: dict[str, set] = {}
@@ -57,13 +57,15 @@ def test_a_relationship_manager_sees_only_their_book(app, make_token, loaded):
     mixed = next(h for h, ms in by_household.items() if ms & mine and ms - mine)
     foreign = next(h for h, ms in by_household.items() if not ms & mine)
     q = "query($id: ID!) { household(id: $id) { id members { customerId customer { id } } } }"
-    _, body = ask(app, token, q, id=mixed)
+    _, body = ask(app_ro, token, q, id=mixed)
     members = body["data"]["household"]["members"]
     assert {m["customerId"] for m in members} == by_household[mixed] & mine
-    assert ask(app, token, q, id=foreign)[1]["data"]["household"] is None
+    assert ask(app_ro, token, q, id=foreign)[1]["data"]["household"] is None
     # the nested path from one's own customer to their household leaks no one either
     cid = next(iter(by_household[mixed] & mine))
-    _, body = ask(app, token, "query($id: ID!) { customer(id: $id) { household { members { customerId } } } }", id=cid)
+    _, body = ask(
+        app_ro, token, "query($id: ID!) { customer(id: $id) { household { members { customerId } } } }", id=cid
+    )
     assert {m["customerId"] for m in body["data"]["customer"]["household"]["members"]} <= mine
 
 

@@ -48,10 +48,10 @@ def test_malformed_values_are_refused_by_name(name, value, says):
 
 
 @pytest.fixture
-def app_with(loaded, make_token, monkeypatch):
+def app_with(loaded_ro, make_token_ro, monkeypatch):
     """`app_with(**env) -> TestClient`: the app built from those environment variables."""
-    engine, graph = loaded
-    token = make_token("marketing_analyst")
+    engine, graph = loaded_ro
+    token = make_token_ro("marketing_analyst")
     clients = []
 
     def build(**env) -> TestClient:

@@ -42,9 +42,9 @@ def test_uses_the_sdk_and_nothing_of_the_server():
 
 
 @pytest.mark.slow
-def test_quickstart_runs_against_a_live_api(server, make_token, monkeypatch, tmp_path):
-    token = make_token("marketing_analyst")
-    monkeypatch.setenv("CLIENTSTRATA_API_URL", server)  # the kernel inherits the environment
+def test_quickstart_runs_against_a_live_api(server_ro, make_token_ro, monkeypatch, tmp_path):
+    token = make_token_ro("marketing_analyst")
+    monkeypatch.setenv("CLIENTSTRATA_API_URL", server_ro)  # the kernel inherits the environment
     monkeypatch.setenv("CLIENTSTRATA_API_TOKEN", token)
     nb = nbformat.read(NOTEBOOK, as_version=4)
     NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
@@ -52,7 +52,7 @@ def test_quickstart_runs_against_a_live_api(server, make_token, monkeypatch, tmp
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     text = "\n".join(o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in outputs)
-    expected = Client(server, token, progress=False).customers()
+    expected = Client(server_ro, token, progress=False).customers()
     assert f"{len(expected):,} customers" in text
     for tier, n in expected["wealth_tier"].value_counts().items():  # the notebook's table is the live distribution
         assert re.search(rf"^{tier}\s+{n}\s", text, re.MULTILINE), f"{tier} {n} missing from\n{text}"

@@ -10,39 +10,44 @@ def token(make_token):
     return make_token("marketing_analyst")
 
 
-def test_customers_dataframe_has_every_customer(server, token):
-    df = Client(server, token, progress=False).customers()
+@pytest.fixture(scope="module")
+def token_ro(make_token_ro):
+    return make_token_ro("marketing_analyst")
+
+
+def test_customers_dataframe_has_every_customer(server_ro, token_ro):
+    df = Client(server_ro, token_ro, progress=False).customers()
     assert len(df) == 300 and df["customer_id"].is_unique
     assert {"wealth_tier", "cooperation_depth"} <= set(df.columns)
     assert set(df["wealth_tier"]) <= {"mass", "affluent", "wealth", "private_banking"}
     assert str(df["birth_date"].dtype).startswith("datetime64")
-    wealthy = Client(server, token, progress=False).customers(tier="affluent", dimensions=["wealth_tier"])
+    wealthy = Client(server_ro, token_ro, progress=False).customers(tier="affluent", dimensions=["wealth_tier"])
     assert list(wealthy.columns[-1:]) == ["wealth_tier"]
     assert len(wealthy) == (df["wealth_tier"] == "affluent").sum() > 0
-    both = Client(server, token, progress=False).customers(tags={"wealth_tier": ["wealth", "private_banking"]})
+    both = Client(server_ro, token_ro, progress=False).customers(tags={"wealth_tier": ["wealth", "private_banking"]})
     assert set(both["customer_id"]) == set(df.loc[df["wealth_tier"].isin(["wealth", "private_banking"]), "customer_id"])
 
 
-def test_bulk_pull_pages_without_gaps(server, token):
-    df = Client(server, token, progress=False, page_size=70).customers(dimensions=[])  # five pages
+def test_bulk_pull_pages_without_gaps(server_ro, token_ro):
+    df = Client(server_ro, token_ro, progress=False, page_size=70).customers(dimensions=[])  # five pages
     assert len(df) == 300 and df["customer_id"].is_unique and df["customer_id"].is_monotonic_increasing
 
 
-def test_household_dataframe(server, token):
-    df = Client(server, token, progress=False).household("H0000001")
+def test_household_dataframe(server_ro, token_ro):
+    df = Client(server_ro, token_ro, progress=False).household("H0000001")
     assert len(df) >= 2 and {"role", "aum", "id", "tier"} <= set(df.columns)
     assert df.attrs["aum"] == pytest.approx(df["aum"].sum())
 
 
-def test_errors_are_translated(server, token):
+def test_errors_are_translated(server_ro, token_ro):
     with pytest.raises(APIError, match="no household"):
-        Client(server, token, progress=False).household("none")
+        Client(server_ro, token_ro, progress=False).household("none")
     with pytest.raises(ValueError, match="unknown filter"):
-        Client(server, token, progress=False).customers(colour="red")
+        Client(server_ro, token_ro, progress=False).customers(colour="red")
     with pytest.raises(AuthenticationError, match="invalid or revoked token"):
-        Client(server, "cst_forged", progress=False).customers()
+        Client(server_ro, "cst_forged", progress=False).customers()
     with pytest.raises(AuthenticationError, match="missing bearer token"):
-        Client(server, progress=False).customers()
+        Client(server_ro, progress=False).customers()
     with pytest.raises(TransportError):
         Client("http://127.0.0.1:9/graphql", progress=False, timeout=2).customers()
 
@@ -76,11 +81,11 @@ def test_households_dataframe_syncs_incrementally(server, token, loaded, ingest_
         client.households(colour="red")
 
 
-def test_segments_changes_alerts_and_runs_as_dataframes(server, make_token, loaded):
+def test_segments_changes_alerts_and_runs_as_dataframes(server_ro, make_token_ro, loaded_ro):
     import sqlalchemy as sa
 
-    engine, _ = loaded
-    client = Client(server, make_token("marketing_analyst"), progress=False)
+    engine, _ = loaded_ro
+    client = Client(server_ro, make_token_ro("marketing_analyst"), progress=False)
     seg = client.segments("wealth_tier")
     assert seg["customers"].sum() == 300 and seg["share"].sum() == pytest.approx(1, abs=0.01)
     assert set(seg["value"]) <= {"mass", "affluent", "wealth", "private_banking"}

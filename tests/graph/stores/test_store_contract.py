@@ -9,17 +9,18 @@ from clientstrata.jobs.ingest.load import ingest
 from clientstrata.jobs.ingest.sync import sync_graph
 
 
-@pytest.fixture
-def synced(engine, store, bundle_dir):
-    ingest(bundle_dir, engine=engine, progress=False)
-    counts = sync_graph(engine, store, progress=False)
+@pytest.fixture(scope="module")
+def synced(loaded_ro, store):
+    """Each store synced once from the module's shared bank (an ingested record: the graph holds
+    nothing the classification wrote)."""
+    counts = sync_graph(loaded_ro[0], store, progress=False)
     return store, counts
 
 
-def test_sync_is_idempotent(engine, synced):
+def test_sync_is_idempotent(loaded_ro, synced):
     store, first = synced
     assert first["Individual"] == 300 and first["MEMBER_OF"] > 0 and first["EMPLOYED_BY"] > 0
-    assert sync_graph(engine, store, progress=False) == first
+    assert sync_graph(loaded_ro[0], store, progress=False) == first
 
 
 def test_household_view(synced):
@@ -93,11 +94,11 @@ def test_hubs_are_listed_but_not_walked_through(synced):
     assert len(walk) < len(full)
 
 
-def test_stores_agree(engine, bundle_dir, tmp_path, synced):
+def test_stores_agree(loaded_ro, tmp_path, synced):
     """Whatever the store under test says, the embedded reference says too."""
     store, _ = synced
     ref = NetworkxGraph(tmp_path / "ref.json.gz")
-    sync_graph(engine, ref, progress=False)
+    sync_graph(loaded_ro[0], ref, progress=False)
     assert store.counts() == ref.counts()
     assert store.ecosystem_features().equals(ref.ecosystem_features())
     for cid in ("C0000001", "C0000002", "C0000050"):

@@ -37,8 +37,8 @@ def _distribution(engine, run_id: int = 1) -> dict[str, dict[str, int]]:
     return {d: dict(zip(g["value"], g["n"])) for d, g in df.groupby("dimension")}
 
 
-def test_run_publishes_one_tag_per_customer_per_dimension(loaded):
-    engine, _ = loaded
+def test_run_publishes_one_tag_per_customer_per_dimension(loaded_ro):
+    engine, _ = loaded_ro
     with engine.connect() as conn:
         run = conn.execute(sa.text("SELECT run_id, status, standard_version FROM classification_runs")).one()
         enterprises = conn.execute(sa.text("SELECT count(*) FROM enterprises")).scalar()
@@ -50,8 +50,8 @@ def test_run_publishes_one_tag_per_customer_per_dimension(loaded):
     }
 
 
-def test_distributions_on_the_generated_bank_are_sensible(loaded):
-    dist = _distribution(loaded[0])
+def test_distributions_on_the_generated_bank_are_sensible(loaded_ro):
+    dist = _distribution(loaded_ro[0])
     # every class-like dimension splits the bank; none puts everyone in one class
     for dim in (
         "wealth_tier",
@@ -152,13 +152,13 @@ def _tag_count(engine, run_id):
         return conn.execute(sa.text("SELECT count(*) FROM tags WHERE run_id = :r"), {"r": run_id}).scalar()
 
 
-def test_partitions_classified_in_worker_processes_equal_one_process(loaded):
+def test_partitions_classified_in_worker_processes_equal_one_process(loaded_ro):
     """The publish classifies the next partitions in worker processes while it writes: same
     frames, same order, as classifying them one after another here."""
     from clientstrata.jobs.classification import features as F
     from clientstrata.jobs.runs.tagging import iter_tags
 
-    engine, graph = loaded
+    engine, graph = loaded_ro
     with engine.connect() as conn:
         parts = list(F.iter_individual_features(conn, STD, chunk=41, progress=False, workers=1))
         runs = {w: [(f, t) for f, t in iter_tags(conn, list(parts), STD, workers=w)[0]] for w in (0, 1, 2)}

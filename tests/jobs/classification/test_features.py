@@ -185,12 +185,12 @@ def test_features_aggregate_every_source(world, chunk):
     assert bool(x1["txn_data"])
 
 
-def test_ecosystem_counts_in_sql_agree_with_the_graph(loaded):
+def test_ecosystem_counts_in_sql_agree_with_the_graph(loaded_ro):
     """Classify reads the graph's ecosystem counts in SQL, per range of customers: the same
     numbers the store answers (networkx beside SQLite, Neo4j beside PostgreSQL)."""
     from clientstrata.graph.stores.base import ECOSYSTEM_FEATURES
 
-    engine, graph = loaded
+    engine, graph = loaded_ro
     ref = graph.ecosystem_features()
     with engine.connect() as conn:
         halves = [F.ecosystem_counts(conn, "", "C0000150"), F.ecosystem_counts(conn, "C0000151", "C9999999")]

@@ -114,8 +114,8 @@ def test_missing_features_and_too_few_customers_are_clear_errors():
         fit_clusters(pop.head(2), ks=[2])
 
 
-def test_behaviour_features_from_the_record(loaded):
-    engine, _ = loaded
+def test_behaviour_features_from_the_record(loaded_ro):
+    engine, _ = loaded_ro
     with engine.connect() as conn:
         b = behaviour_features(F.individual_features(conn, load_standard(), progress=False))
         n_people = conn.execute(sa.text("SELECT count(*) FROM individuals")).scalar()
@@ -145,7 +145,7 @@ def test_behaviour_features_from_the_record(loaded):
     assert 3 <= model.k <= 8 and len(assign_clusters(b, model)) == n_people
 
 
-def test_a_run_tags_every_customer_with_a_behaviour_cluster_and_keeps_the_model(loaded):
+def test_a_run_tags_every_customer_with_a_behaviour_cluster_and_keeps_the_model(loaded_ro):
     """classify fits k-means once on the run's features and keeps the model in the run's snapshot,
     so the clusters are reproducible and the report reads them from the run."""
     import sqlalchemy as sa
@@ -153,7 +153,7 @@ def test_a_run_tags_every_customer_with_a_behaviour_cluster_and_keeps_the_model(
     from clientstrata.jobs import reports as R
     from clientstrata.jobs.classification.segments import ClusterModel, assign_clusters, behaviour_features
 
-    engine, _ = loaded
+    engine, _ = loaded_ro
     with engine.connect() as conn:
         tags = pd.read_sql(
             "SELECT customer_id, value FROM tags WHERE run_id = 1 AND dimension = 'behaviour_cluster'", conn

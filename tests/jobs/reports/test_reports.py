@@ -37,8 +37,8 @@ def _publish(engine, tags: list[dict]) -> int:
     return run_id
 
 
-def test_tier_distribution_adds_up(loaded):
-    engine, _ = loaded
+def test_tier_distribution_adds_up(loaded_ro):
+    engine, _ = loaded_ro
     with engine.connect() as conn:
         df = R.tier_distribution(conn)
         scores = conn.execute(sa.text("SELECT sum(score) FROM tags WHERE dimension = 'wealth_tier'")).scalar()
@@ -133,8 +133,8 @@ def test_no_published_run_is_a_clear_error(engine):
         R.tier_distribution(conn)
 
 
-def test_branch_view_and_rm_book_add_up(loaded):
-    engine, _ = loaded
+def test_branch_view_and_rm_book_add_up(loaded_ro):
+    engine, _ = loaded_ro
     with engine.connect() as conn:
         br = R.branch_view(conn, months_back=2)
         rm = R.rm_book(conn)
@@ -209,8 +209,8 @@ def test_clusters_report_fits_when_asked_and_reads_published_tags(loaded):
     assert pub.attrs["notes"] == []
 
 
-def test_cli_prints_a_table_or_json(loaded, monkeypatch, capsys):
-    engine, _ = loaded
+def test_cli_prints_a_table_or_json(loaded_ro, monkeypatch, capsys):
+    engine, _ = loaded_ro
     monkeypatch.setenv("CLIENTSTRATA_DATABASE_URL", engine.url.render_as_string(hide_password=False))
     assert main(["report", "tiers", "--json"]) == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
@@ -224,9 +224,9 @@ def test_cli_prints_a_table_or_json(loaded, monkeypatch, capsys):
     assert "takes no --months" in capsys.readouterr().err
 
 
-def test_plots_return_figures(loaded):
+def test_plots_return_figures(loaded_ro):
     pytest.importorskip("matplotlib")
-    engine, _ = loaded
+    engine, _ = loaded_ro
     with engine.connect() as conn:
         tiers, conc = R.tier_distribution(conn), R.contribution_concentration(conn)
     fig = R.plot_tier_distribution(tiers)

@@ -44,8 +44,8 @@ def test_whatif_reports_exactly_who_moves_and_publishes_nothing(loaded, write_st
     assert d["published"] is False and d["dimensions"]["wealth_tier"]["moved"] == len(moves)
 
 
-def test_whatif_against_the_live_standard_moves_nobody(loaded):
-    engine, graph = loaded
+def test_whatif_against_the_live_standard_moves_nobody(loaded_ro):
+    engine, graph = loaded_ro
     w = whatif(engine, graph, None)
     summary = w.summary().set_index("dimension")
     people = ~summary.index.str.startswith("enterprise_")
@@ -53,8 +53,8 @@ def test_whatif_against_the_live_standard_moves_nobody(loaded):
     assert len(set(summary.loc[~people, "customers"])) == 1  # every enterprise, on each enterprise dimension
 
 
-def test_an_invalid_draft_says_why(loaded, write_standard, capsys):
-    engine, graph = loaded
+def test_an_invalid_draft_says_why(loaded_ro, write_standard, capsys):
+    engine, graph = loaded_ro
     bad = write_standard(replace={"min: 500000,": "min: 40000,"})
     with pytest.raises(InvalidStandard, match=r"bands\[2\].*overlaps"):
         whatif(engine, graph, bad)

@@ -130,8 +130,8 @@ def test_refused_products_do_not_take_a_slot_and_allowed_is_mandatory():
         recommend(h, rules, top_n=1, allowed=lambda c: [True])
 
 
-def test_rules_from_the_record(loaded):
-    engine, _ = loaded
+def test_rules_from_the_record(loaded_ro):
+    engine, _ = loaded_ro
     with engine.connect() as conn:
         by_product, by_family = holdings(conn, "product"), holdings(conn, "family")
     assert by_product["customer_id"].nunique() == 300  # everyone holds a demand deposit
