@@ -57,11 +57,16 @@ def open_store(kind: str, tmp_path: Path) -> GraphStore:
 
 
 def close_store(store: GraphStore) -> None:
-    """Close a test's store; on Neo4j, hand the server back to the shared bank holding it."""
-    if _neo4j_holder and not isinstance(store, NetworkxGraph):
-        store.clear()
-        sync_graph(_neo4j_holder[0], store, progress=False)
+    """Close a test's store; on Neo4j, hand the server back to the shared bank holding it. The
+    test's own store may already be closed (an app closes its graph when its server stops), so
+    the hand-back goes through a store of its own."""
     store.close()
+    if _neo4j_holder and not isinstance(store, NetworkxGraph):
+        back = open_store("neo4j", Path())
+        try:
+            sync_graph(_neo4j_holder[0], back, progress=False)
+        finally:
+            back.close()
 
 
 def store_for(engine: sa.Engine) -> str:
