@@ -275,8 +275,9 @@ def ingest(
                 )
                 savepoint.commit()
             except pd.errors.ParserError:
-                # Rows with the wrong field count: undo this file and read it again with
-                # the tolerant reader, which quarantines exactly those rows.
+                # A file pandas cannot parse although its rows fit the header (a quoted field
+                # still open at its end): undo this file and read it again with the tolerant
+                # reader, which quarantines exactly the rows at fault.
                 savepoint.rollback()
                 keys = _Keys(conn)
                 warnings.append(f"{piece.source_file}: malformed rows, re-read with the tolerant reader")
