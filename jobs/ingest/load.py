@@ -218,7 +218,9 @@ def _load_piece(
         result = validate_chunk(piece.table, chunk, keys.known, keys.owner, seen)
         rows = _tuples(piece.table, result.good)
         for i in range(0, len(rows), BATCH_ROWS):
-            bulk_upsert(conn, table, piece.table.column_names, rows[i : i + BATCH_ROWS], piece.table.key)
+            bulk_upsert(
+                conn, table, piece.table.column_names, rows[i : i + BATCH_ROWS], piece.table.key, piece.table.kept
+            )
         keys.loaded(piece.table, result.good)
         touched.note(piece.table.name, result.good)  # rollups hook (1/2): what this load changed
         if len(result.bad):
