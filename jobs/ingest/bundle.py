@@ -32,6 +32,7 @@ class Column:
     normalise: str | None = None  # "phone" | "id_number" | "upper"
     references: tuple[str, str] | None = None  # (table, column)
     default: object = None
+    pii: bool = False  # identifying personal data (C2, JR/T 0171-2020)
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,16 @@ class Table:
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
+
+    @property
+    def kept(self) -> tuple[str, ...]:
+        """The identifying columns, which an empty cell never erases in a stored row: unique
+        columns, PII, and the references that place a row (branch, RM, product). An empty cell is
+        what a damaged or narrowed extract sends, not a decision (bundle.md, "Updates"); required
+        columns cannot be empty at all."""
+        return tuple(
+            c.name for c in self.columns if not c.required and (c.pii or c.references or c.name in self.unique)
+        )
 
 
 def _id(name: str, doc: str, **kw) -> Column:
@@ -136,6 +147,7 @@ TABLES: tuple[Table, ...] = (
                 "18-character PRC resident identity number; the check digit "
                 "is verified. PII (C2): masked by the API unless the role needs it.",
                 normalise="id_number",
+                pii=True,
             ),
             Column(
                 "phone",
@@ -143,9 +155,10 @@ TABLES: tuple[Table, ...] = (
                 "Phone; normalised to 11 mobile digits (+86 and separators "
                 "removed) or an area-code landline. PII (C2).",
                 normalise="phone",
+                pii=True,
             ),
             Column("email", "str", "E-mail address.", pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
-            Column("address", "str", "Postal address. PII (C2)."),
+            Column("address", "str", "Postal address. PII (C2).", pii=True),
             Column("occupation", "str", "Occupation."),
             Column("annual_income", "decimal", "Declared annual income, CNY.", min=0, max=MONEY_MAX),
             Column("credit_score", "int", "Credit bureau score.", min=300, max=900),
@@ -269,6 +282,7 @@ TABLES: tuple[Table, ...] = (
                 "Account or card number. PII (C2).",
                 pattern=r"^[0-9A-Z]{8,34}$",
                 normalise="upper",
+                pii=True,
             ),
             Column(
                 "owner_type", "enum", "individual or enterprise.", required=True, choices=("individual", "enterprise")
@@ -375,7 +389,7 @@ TABLES: tuple[Table, ...] = (
             ),
             Column("amount", "decimal", "Amount per payment.", required=True, min=0.01, max=1e10),
             Column("counterparty_bank", "str", "Recipient bank code."),
-            Column("counterparty_account", "str", "Recipient account. PII (C2)."),
+            Column("counterparty_account", "str", "Recipient account. PII (C2).", pii=True),
         ),
     ),
     Table(

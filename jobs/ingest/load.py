@@ -218,7 +218,9 @@ def _load_piece(
         result = validate_chunk(piece.table, chunk, keys.known, keys.owner, seen)
         rows = _tuples(piece.table, result.good)
         for i in range(0, len(rows), BATCH_ROWS):
-            bulk_upsert(conn, table, piece.table.column_names, rows[i : i + BATCH_ROWS], piece.table.key)
+            bulk_upsert(
+                conn, table, piece.table.column_names, rows[i : i + BATCH_ROWS], piece.table.key, piece.table.kept
+            )
         keys.loaded(piece.table, result.good)
         touched.note(piece.table.name, result.good)  # rollups hook (1/2): what this load changed
         if len(result.bad):
@@ -275,8 +277,9 @@ def ingest(
                 )
                 savepoint.commit()
             except pd.errors.ParserError:
-                # Rows with the wrong field count: undo this file and read it again with
-                # the tolerant reader, which quarantines exactly those rows.
+                # A file pandas cannot parse although its rows fit the header (a quoted field
+                # still open at its end): undo this file and read it again with the tolerant
+                # reader, which quarantines exactly the rows at fault.
                 savepoint.rollback()
                 keys = _Keys(conn)
                 warnings.append(f"{piece.source_file}: malformed rows, re-read with the tolerant reader")

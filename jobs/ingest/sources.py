@@ -1,17 +1,22 @@
 """Readers that turn a source folder into text chunks per bundle table.
 
 Every cell arrives as a string so validation sees exactly what the bank sent; the row
-number of each line travels with it into the quarantine.
+number of each line travels with it into the quarantine. A CSV file is checked first: pandas
+reads it only if every row fits the header and every byte decodes, the tolerant reader
+otherwise, so a damaged row is quarantined instead of padded, shifted or fatal.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from clientstrata.graph.errors import InvalidInput
@@ -22,6 +27,7 @@ from .validate import ROW, SHAPE
 __all__ = ["Piece", "bundle_pieces", "count_rows", "text_frame", "CHUNK_ROWS", "SHAPE"]
 
 CHUNK_ROWS = 100_000
+_SCAN_BYTES = 1 << 24  # bytes per block of the shape check
 
 
 @dataclass
@@ -61,26 +67,94 @@ def count_rows(path: Path) -> int:
 
 
 def _encoding(path: Path) -> str:
-    """UTF-8, or GB18030 for extracts from Chinese core systems that were never converted."""
+    """UTF-8, or GB18030 for extracts from Chinese core systems that were never converted. Read as
+    UTF-8, GB18030 text is mostly bytes that do not decode (two or more for each character that
+    does); a UTF-8 file with a few damaged bytes stays UTF-8 and only the rows holding them are
+    quarantined: read as GB18030, every name in it would be garbled."""
     with path.open("rb") as f:
         head = f.read(1 << 22)
+    text = head.decode("utf-8", errors="replace")
+    damaged = text.count("\ufffd")
+    decoded = len(text) - len(text.encode("ascii", errors="ignore")) - damaged  # characters beyond ASCII
+    return "gb18030" if damaged * 4 > decoded else "utf-8-sig"
+
+
+def _label(encoding: str) -> str:
+    return "GB18030" if encoding == "gb18030" else "UTF-8"
+
+
+def _regular(path: Path, encoding: str) -> bool:
+    """Whether pandas' fast reader may read the file: every row has the header's number of fields
+    and every byte decodes. pandas pads a short row with empty cells (which would then load as
+    blanks), reads a long first row as an index (shifting every row) and stops the ingest at a
+    byte that does not decode; the tolerant reader quarantines such rows instead. The check reads
+    the file once more at a small cost per row: unquoted text is scanned as bytes."""
+    decode = codecs.getincrementaldecoder(encoding)().decode
+    width = None  # the header's
+
+    def fit(lines: bytes) -> bool:
+        nonlocal width
+        found = _widths(lines)
+        if found is None:
+            return False
+        if width is None and len(found):
+            width = found[0]
+        return not (found != width).any()
+
+    rest = b""
     try:
-        head.decode("utf-8")
-        return "utf-8-sig"
-    except UnicodeDecodeError as exc:
-        if exc.start > len(head) - 4:  # a character cut by our read window
-            return "utf-8-sig"
-        return "gb18030"
+        with path.open("rb") as f:
+            while block := f.read(_SCAN_BYTES):
+                decode(block)
+                if b'"' in block:  # quoted fields may hold commas and line breaks: parse them
+                    return _quoted_rows_fit(path, encoding)
+                lines = rest + block
+                end = lines.rfind(b"\n") + 1
+                if not fit(lines[:end]):
+                    return False
+                rest = lines[end:]
+            decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return not rest or fit(rest + b"\n")  # the last line, when it has no line end
+
+
+def _widths(lines: bytes) -> np.ndarray | None:
+    """Fields per non-blank line of `lines` (text without quotes, each line ending in a line
+    feed), vectorised; None if a carriage return ends a line on its own (pandas and the csv module
+    read it as a line break)."""
+    a = np.frombuffer(lines, dtype=np.uint8)
+    ends = np.flatnonzero(a == 10)
+    if b"\r" in lines and np.isin(np.flatnonzero(a == 13) + 1, ends, invert=True).any():
+        return None
+    widths = np.diff(np.searchsorted(np.flatnonzero(a == 44), ends), prepend=0) + 1
+    # a line with no comma may be blank (pandas skips lines of whitespace): look at those only
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    blank = [i for i in np.flatnonzero(widths == 1) if not lines[starts[i] : ends[i]].strip()]
+    return np.delete(widths, blank)
+
+
+def _quoted_rows_fit(path: Path, encoding: str) -> bool:
+    """The field counts of a file with quoted fields, from the csv module's parse (the tolerant
+    reader's own), counted in C."""
+    with path.open(newline="", encoding=encoding) as f:
+        reader = csv.reader(f)
+        width = len(next(reader, []))
+        return set(Counter(map(len, reader))) <= {width, 0}  # 0: a blank line
 
 
 def read_csv_chunks(
     path: Path, warnings: list[str], tolerant: bool = False, chunk_rows: int = CHUNK_ROWS
 ) -> Iterator[pd.DataFrame]:
-    """Fast pandas chunks; `tolerant` re-reads with the csv module, which hands over rows
-    with the wrong number of fields (pandas raises ParserError on them) for quarantine."""
+    """Fast pandas chunks for a regular file; the tolerant reader (the csv module) for a file with
+    a row of the wrong number of fields or bytes that do not decode: it hands those rows over for
+    quarantine, where pandas would pad, shift or stop."""
     encoding = _encoding(path)
     if encoding == "gb18030" and not tolerant:
         warnings.append(f"{path.name}: not UTF-8, read as GB18030")
+    if not tolerant and not _regular(path, encoding):
+        warnings.append(f"{path.name}: malformed rows, read with the tolerant reader")
+        tolerant = True
     if tolerant:
         yield from _tolerant_chunks(path, encoding, chunk_rows)
         return
@@ -88,22 +162,31 @@ def read_csv_chunks(
     with pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding, chunksize=chunk_rows) as reader:
         for chunk in reader:
             chunk.columns = [c.strip() for c in chunk.columns]
-            chunk = chunk.fillna("")  # short rows: pandas pads them with NaN
+            chunk = chunk.fillna("")  # a guard: with keep_default_na=False pandas gives "" for empty
             chunk[ROW] = range(start, start + len(chunk))
             start += len(chunk)
             yield chunk
 
 
 def _tolerant_chunks(path: Path, encoding: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
-    with path.open(newline="", encoding=encoding) as f:
-        reader = csv.reader(f)
-        header = [h.strip() for h in next(reader, [])]
+    """Rows numbered as pandas numbers them (blank lines skipped); a row with the wrong number of
+    fields or with bytes that do not decode (read as U+FFFD) carries its reason in SHAPE."""
+    damaged = f"bytes that are not {_label(encoding)}: a damaged or cut file"
+    with path.open(newline="", encoding=encoding, errors="replace") as f:
+        # blank lines are not rows: pandas skips them too
+        records = (rec for rec in csv.reader(f) if rec and (len(rec) > 1 or rec[0].strip()))
+        header = [h.strip() for h in next(records, [])]
         rows, numbers, shape_errors = [], [], {}
-        for i, rec in enumerate(reader, start=1):
+        for i, rec in enumerate(records, start=1):
+            errors = []
             if len(rec) != len(header):
                 extra = f" (extra: {rec[len(header) :]!r})" if len(rec) > len(header) else ""
-                shape_errors[i] = f"row has {len(rec)} fields, the header has {len(header)}{extra}"
+                errors.append(f"row has {len(rec)} fields, the header has {len(header)}{extra}")
                 rec = (rec + [""] * len(header))[: len(header)]
+            if any("\ufffd" in v for v in rec):
+                errors.append(damaged)
+            if errors:
+                shape_errors[i] = "; ".join(errors)
             rows.append(rec)
             numbers.append(i)
             if len(rows) == chunk_rows:

@@ -1,0 +1,105 @@
+"""The CSV readers: pandas reads a regular file fast; a file with a row of the wrong number of
+fields or bytes that do not decode goes to the tolerant reader, which numbers rows the same way
+and hands the bad ones over with their reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from clientstrata.jobs.ingest.sources import read_csv_chunks
+from clientstrata.jobs.ingest.validate import ROW, SHAPE
+
+HEADER = "branch_id,name,region,city"
+
+
+def _read(path: Path, tolerant: bool = False, chunk_rows: int = 2) -> tuple[pd.DataFrame, list[str]]:
+    warnings: list[str] = []
+    frame = pd.concat(list(read_csv_chunks(path, warnings, tolerant, chunk_rows)), ignore_index=True)
+    return frame, warnings
+
+
+def _file(tmp_path: Path, data: str | bytes, encoding: str = "utf-8") -> Path:
+    path = tmp_path / "branches.csv"
+    path.write_bytes(data if isinstance(data, bytes) else data.encode(encoding))
+    return path
+
+
+def _shapes(frame: pd.DataFrame) -> dict[int, str]:
+    if SHAPE not in frame:
+        return {}
+    return {int(r): s for r, s in zip(frame[ROW], frame[SHAPE]) if s}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"{HEADER}\nB1,东城,华北,北京\nB2,西城,华东,上海\n",
+        f"{HEADER}\r\nB1,东城,华北,北京\r\nB2,西城,华东,上海",  # CRLF, no line end at the end
+        f"{HEADER}\nB1,东城,华北,北京\n\n  \nB2,西城,华东,上海\n\n",  # blank lines are no rows
+        f'{HEADER}\nB1,"东城, 一部",华北,北京\nB2,"西城\n二部",华东,"上海"\n',  # quoted commas, line breaks
+        f"{HEADER}\nB1,东城,,\nB2,,,\n",  # empty cells are not missing fields
+    ],
+)
+def test_a_regular_file_is_read_by_pandas(tmp_path, text):
+    frame, warnings = _read(_file(tmp_path, text))
+    assert warnings == [] and SHAPE not in frame
+    assert frame[ROW].tolist() == [1, 2] and frame["branch_id"].tolist() == ["B1", "B2"]
+
+
+@pytest.mark.parametrize(
+    "text, shapes",
+    [
+        (f"{HEADER}\nB1,东城,华北\nB2,西城,华东,上海\n", {1: "row has 3 fields, the header has 4"}),
+        (
+            f"{HEADER}\nB1,东城,华北,北京,x\nB2,西城,华东,上海\n",
+            {1: "row has 5 fields, the header has 4 (extra: ['x'])"},
+        ),
+        (f'{HEADER}\nB1,"东城, 一部",华北\nB2,西城,华东,上海\n', {1: "row has 3 fields, the header has 4"}),
+        (f"{HEADER}\nB1,东城,华北,北京\n\nB2,西城,华东,上海\nB3,南城", {3: "row has 2 fields, the header has 4"}),
+    ],
+)
+def test_a_row_of_the_wrong_width_sends_the_file_to_the_tolerant_reader(tmp_path, text, shapes):
+    frame, warnings = _read(_file(tmp_path, text))
+    assert warnings == ["branches.csv: malformed rows, read with the tolerant reader"]
+    assert _shapes(frame) == shapes
+
+
+def test_both_readers_number_rows_alike(tmp_path):
+    """Blank lines are skipped by both, so a row's number does not depend on which reader read it."""
+    path = _file(tmp_path, f"{HEADER}\n\nB1,东城,华北,北京\n \nB2,西城,华东,上海\n\nB3,南城,华南,广州\n")
+    fast, _ = _read(path)
+    tolerant, _ = _read(path, tolerant=True)
+    assert fast[ROW].tolist() == tolerant[ROW].tolist() == [1, 2, 3]
+    assert fast["name"].tolist() == tolerant["name"].tolist()
+    assert _shapes(tolerant) == {}
+
+
+def test_a_lone_carriage_return_is_a_line_break_for_the_tolerant_reader(tmp_path):
+    frame, warnings = _read(_file(tmp_path, f"{HEADER}\rB1,东城,华北,北京\rB2,西城,华东,上海\r"))
+    assert frame["branch_id"].tolist() == ["B1", "B2"] and _shapes(frame) == {}
+
+
+def test_gb18030_is_read_as_gb18030(tmp_path):
+    frame, warnings = _read(_file(tmp_path, f"{HEADER}\nB1,东城支行,华北,北京\nB2,西城支行,华东,上海\n", "gb18030"))
+    assert warnings == ["branches.csv: not UTF-8, read as GB18030"]
+    assert frame["name"].tolist() == ["东城支行", "西城支行"]
+
+
+def test_a_damaged_byte_in_utf8_quarantines_its_row_and_garbles_no_other(tmp_path):
+    good = f"{HEADER}\nB1,东城支行,华北,北京\n".encode()
+    damaged = "B2,西城支行,华东,上海\n".encode().replace("城".encode(), "城".encode()[:2])
+    frame, warnings = _read(_file(tmp_path, good + damaged + "B3,南城支行,华南,广州\n".encode()))
+    assert warnings == ["branches.csv: malformed rows, read with the tolerant reader"]
+    assert _shapes(frame) == {2: "bytes that are not UTF-8: a damaged or cut file"}
+    assert frame.loc[frame[ROW] != 2, "name"].tolist() == ["东城支行", "南城支行"]
+
+
+def test_a_damaged_byte_in_gb18030_quarantines_its_row(tmp_path):
+    text = f"{HEADER}\nB1,东城支行,华北,北京\nB2,西城支行,华东,上海\n".encode("gb18030")
+    cut = text.replace("西".encode("gb18030"), "西".encode("gb18030")[:1] + b"\xff")
+    frame, _ = _read(_file(tmp_path, cut))
+    assert _shapes(frame) == {2: "bytes that are not GB18030: a damaged or cut file"}
+    assert frame.loc[0, "name"] == "东城支行"
