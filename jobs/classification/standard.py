@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from clientstrata.graph.errors import InvalidInput
+from clientstrata.jobs.ingest.bundle import PRODUCT_FAMILIES
 
 from .blocks import ALERTS, GOVERNANCE
 from .schema import (
@@ -240,7 +241,7 @@ AML_FACTORS = (
     "high_risk_occupation",
     "high_risk_industry",
 )
-FAMILIES = ("deposit", "wealth_management", "fund", "insurance", "loan", "card")
+FAMILIES = PRODUCT_FAMILIES  # the bundle contract's product families
 _LEVEL = Str(tuple(f"C{i}" for i in range(1, 6)))
 _BASICS = {"?basis": Str(), "?label_zh": Str(), "?label_en": Str()}
 
