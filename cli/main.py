@@ -334,23 +334,51 @@ def _report_parser(command) -> None:
     sp.add_argument("--rows", type=int, default=60, help="rows to print (the JSON has all)")
 
 
+_ENVIRONMENT = """environment:
+  CLIENTSTRATA_DATABASE_URL  the record: sqlite:///PATH or postgresql://USER:PASSWORD@HOST:PORT/DB
+                             (default sqlite:///./clientstrata.db); every command names it on stderr
+  CLIENTSTRATA_NEO4J_URI     the customer graph on Neo4j (default: the embedded graph file)
+  more in docs/configuration.md"""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("clientstrata")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="clientstrata", description="Customer classification for banks.")
+    p = argparse.ArgumentParser(
+        prog="clientstrata",
+        description="Customer classification for banks.",
+        epilog=_ENVIRONMENT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action="version", version=f"clientstrata {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
 
-    def command(name: str, fn, help: str) -> argparse.ArgumentParser:
-        sp = sub.add_parser(name, help=help, description=help)
+    def command(name: str, fn, help: str, record: str | None = "read") -> argparse.ArgumentParser:
+        """`record`: what the command needs of the database — "read" an existing record, "create"
+        it if need be, "server" (an existing SQLite file, or a server database it may migrate), or
+        None (no database at all)."""
+        sp = sub.add_parser(name, help=help, description=help, epilog=_ENVIRONMENT if record else None)
+        sp.formatter_class = argparse.RawDescriptionHelpFormatter
         sp.add_argument("--json", action="store_true", help="print one JSON object as the last line")
-        sp.set_defaults(fn=fn)
+        sp.set_defaults(fn=fn, record=record)
         return sp
 
-    sp = command("generate", cmd_generate, "write a deterministic synthetic bank as an ingestion bundle")
+    sp = command("generate", cmd_generate, "write a deterministic synthetic bank as an ingestion bundle", record=None)
     sp.add_argument("--customers", type=int, default=10_000)
     sp.add_argument("--seed", type=int, default=7)
     sp.add_argument("--out", type=Path, required=True)
     sp.add_argument("--format", choices=("csv", "parquet"), default="csv")
 
-    sp = command("ingest", cmd_ingest, "validate and load a bundle (or the PKDD'99 data), quarantining bad rows")
+    sp = command(
+        "ingest", cmd_ingest, "validate and load a bundle (or the PKDD'99 data), quarantining bad rows", record="create"
+    )
     sp.add_argument("source", type=Path)
     sp.add_argument("--format", choices=("bundle", "berka"), default="bundle")
 
@@ -449,6 +477,7 @@ def _parser() -> argparse.ArgumentParser:
     sp = command("token", cmd_token, "issue, list or revoke API bearer tokens (stored only as hashes)")
     tok = sp.add_subparsers(dest="action", required=True)
     create = tok.add_parser("create", help="issue a token; it is printed once")
+    create.set_defaults(record="create")  # an administrator issues tokens before the first load
     create.add_argument(
         "--role", required=True, help="admin, risk_officer, marketing_analyst, relationship_manager, service_agent"
     )
@@ -463,9 +492,11 @@ def _parser() -> argparse.ArgumentParser:
             "--json", action="store_true", default=argparse.SUPPRESS, help="print one JSON object as the last line"
         )
 
-    command("schema", cmd_schema, "print the GraphQL schema (SDL); api/schema.graphql is its committed copy")
+    command(
+        "schema", cmd_schema, "print the GraphQL schema (SDL); api/schema.graphql is its committed copy", record=None
+    )
 
-    sp = command("serve", cmd_serve, "serve the GraphQL API (GraphiQL in a browser at /graphql)")
+    sp = command("serve", cmd_serve, "serve the GraphQL API (GraphiQL in a browser at /graphql)", record="server")
     sp.add_argument("--host", default="127.0.0.1")
     sp.add_argument("--port", type=int, default=8000)
     sp.add_argument("--workers", type=int, default=1, help="worker processes (about one per core)")
@@ -479,6 +510,7 @@ def main(argv: list[str] | None = None) -> int:
     from clientstrata.graph.errors import ClientStrataError
 
     try:
+        _database(args)
         args.fn(args)
     except ClientStrataError as exc:
         return _fail(args, str(exc))
@@ -489,6 +521,20 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: one line, no stack trace
         return _fail(args, f"{type(exc).__name__}: {exc}")
     return 0
+
+
+def _database(args) -> None:
+    """Say which database the command uses, and refuse one that is not a record when the command
+    only reads: connecting would create an empty SQLite file and answer from nothing."""
+    if args.record is None:
+        return
+    from clientstrata.graph.config import masked_url, settings
+    from clientstrata.graph.record.db import require_record
+
+    url = settings().database_url
+    print(f"clientstrata: database {masked_url(url)}", file=sys.stderr)
+    if args.record != "create":
+        require_record(url, schema=args.record == "read")
 
 
 def _fail(args, reason: str) -> int:

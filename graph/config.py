@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-__all__ = ["Settings", "settings"]
+from .errors import InvalidInput
+
+__all__ = ["InvalidDatabaseUrl", "Settings", "database_url", "masked_url", "settings"]
 
 DEFAULT_DATABASE_URL = "sqlite:///./clientstrata.db"
 DEFAULT_NEO4J_PASSWORD = "clientstrata-dev"  # development only; docs/configuration.md says so
@@ -28,7 +30,7 @@ class Settings:
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         return cls(
-            database_url=env.get("CLIENTSTRATA_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            database_url=database_url(env.get("CLIENTSTRATA_DATABASE_URL") or DEFAULT_DATABASE_URL),
             neo4j_uri=env.get("CLIENTSTRATA_NEO4J_URI") or None,
             neo4j_user=env.get("CLIENTSTRATA_NEO4J_USER") or "neo4j",
             neo4j_password=env.get("CLIENTSTRATA_NEO4J_PASSWORD") or DEFAULT_NEO4J_PASSWORD,
@@ -48,3 +50,46 @@ class Settings:
 
 def settings() -> Settings:
     return Settings.from_env()
+
+
+class InvalidDatabaseUrl(InvalidInput):
+    """CLIENTSTRATA_DATABASE_URL is not a URL of a database we support."""
+
+    code = "INVALID_DATABASE_URL"
+
+
+_EXAMPLE = "e.g. sqlite:///./clientstrata.db or postgresql://user:password@host:5432/clientstrata"
+# what users type (libpq and Heroku style) → the driver we ship
+_POSTGRES_SCHEMES = ("postgres://", "postgresql://")
+
+
+def database_url(raw: str) -> str:
+    """The URL as SQLAlchemy needs it: `postgres://` and `postgresql://` name the psycopg driver
+    we ship; anything that is not SQLite or PostgreSQL is refused in one line naming the variable,
+    before any library sees it."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    url = raw.strip()
+    for scheme in _POSTGRES_SCHEMES:
+        if url.startswith(scheme):
+            url = "postgresql+psycopg://" + url.removeprefix(scheme)
+    try:
+        backend = make_url(url).get_backend_name()
+    except (ArgumentError, ValueError):
+        backend = None
+    if backend not in ("sqlite", "postgresql"):
+        raise InvalidDatabaseUrl(
+            f"CLIENTSTRATA_DATABASE_URL={masked_url(raw)!r} is not a SQLite or PostgreSQL URL; {_EXAMPLE}"
+        )
+    return url
+
+
+def masked_url(url: str) -> str:
+    """The URL with its password replaced by `***`, fit for logs and messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL at all: show nothing that might be a secret after a colon
+        return url.split("@")[-1] if "@" in url else url

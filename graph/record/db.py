@@ -11,11 +11,23 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from clientstrata.graph.config import Settings, settings
+from clientstrata.graph.config import Settings, masked_url, settings
+from clientstrata.graph.errors import InvalidInput
 
 from .db_errors import translate_errors
 
-__all__ = ["engine_for", "get_engine", "ping", "migrate", "upsert", "insert_ignore", "count_rows"]
+__all__ = [
+    "NoRecord",
+    "engine_for",
+    "get_engine",
+    "ping",
+    "require_record",
+    "has_customers",
+    "migrate",
+    "upsert",
+    "insert_ignore",
+    "count_rows",
+]
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x436C5374  # "ClSt": one advisory-lock key for schema migrations
@@ -55,6 +67,29 @@ def ping(engine: Engine) -> None:
     """Raises `StoreUnavailable` unless the database answers a trivial query."""
     with engine.connect() as conn:
         conn.execute(sa.text("SELECT 1"))
+
+
+class NoRecord(InvalidInput):
+    """The database URL points at no ClientStrata record (no file, no schema, or no customers)."""
+
+    code = "NO_RECORD"
+
+
+_HOW = "set CLIENTSTRATA_DATABASE_URL to the record's URL, or load one first with `clientstrata ingest BUNDLE`"
+
+
+def require_record(url: str, schema: bool = True) -> None:
+    """Refuse, naming the URL and how to set it, a database that is not a record yet — before
+    anything connects, since connecting to a SQLite path creates an empty file there. `schema`:
+    the tables must exist too (a server database may be created empty by its administrator)."""
+    db = sa.engine.make_url(url).database
+    if url.startswith("sqlite") and db and db != ":memory:" and not Path(db).exists():
+        raise NoRecord(f"no database at {masked_url(url)}: {_HOW}")
+    if not schema:
+        return
+    with _cached_engine(url).connect() as conn:
+        if not sa.inspect(conn).has_table("alembic_version"):
+            raise NoRecord(f"{masked_url(url)} holds no ClientStrata record: {_HOW}")
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
@@ -109,3 +144,8 @@ def insert_ignore(conn: Connection, table: sa.Table, rows: Sequence[dict], key: 
 
 def count_rows(conn: Connection, table: sa.Table) -> int:
     return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+
+
+def has_customers(conn: Connection) -> bool:
+    """Whether any individual or enterprise is loaded."""
+    return any(conn.execute(sa.text(f"SELECT 1 FROM {t} LIMIT 1")).first() for t in ("individuals", "enterprises"))

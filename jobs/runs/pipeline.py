@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from clientstrata.graph.errors import ClientStrataError, InvalidInput, StoreUnavailable
 from clientstrata.graph.record import audit
-from clientstrata.graph.record.db import count_rows, get_engine, migrate
+from clientstrata.graph.record.db import NoRecord, count_rows, get_engine, has_customers, migrate
 from clientstrata.graph.record.models import ClassificationRun, IngestRun
 from clientstrata.graph.record.queries import latest_run_id
 from clientstrata.graph.stores import GraphStore, open_graph
@@ -198,6 +198,8 @@ def classify(
     alerts = alert_settings(std)
     engine = engine or get_engine()
     migrate(engine)
+    if run_id is None:
+        _require_customers(engine)
     run = _Run(
         engine, std, text, gov, alerts, kind=kind, requested_by=requested_by, progress=progress, on_stage=on_stage
     )
@@ -214,6 +216,13 @@ def classify(
 
 
 _RUNS = ClassificationRun.__table__
+
+
+def _require_customers(engine: Engine) -> None:
+    # a run over nobody would publish, and notify, that every customer lost every tag
+    with engine.connect() as conn:
+        if not has_customers(conn):
+            raise NoRecord("the record has no customers: load a bundle with `clientstrata ingest BUNDLE` first")
 
 
 @dataclass
@@ -459,6 +468,7 @@ def queue_run(
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     engine = engine or get_engine()
     migrate(engine)
+    _require_customers(engine)
     with engine.begin() as conn:
         std = live_standard(conn) if standard is None else _standard(standard)
         register_standard(conn, std, standard_text(None, std))

@@ -53,15 +53,16 @@ def test_whatif_against_the_live_standard_moves_nobody(loaded_ro):
     assert len(set(summary.loc[~people, "customers"])) == 1  # every enterprise, on each enterprise dimension
 
 
-def test_an_invalid_draft_says_why(loaded_ro, write_standard, capsys):
+def test_an_invalid_draft_says_why(loaded_ro, write_standard, capsys, monkeypatch):
     engine, graph = loaded_ro
     bad = write_standard(replace={"min: 500000,": "min: 40000,"})
     with pytest.raises(InvalidStandard, match=r"bands\[2\].*overlaps"):
         whatif(engine, graph, bad)
+    monkeypatch.setenv("CLIENTSTRATA_DATABASE_URL", engine.url.render_as_string(hide_password=False))
     assert main(["whatif", "--standard", str(bad), "--json"]) == 1
     out, err = capsys.readouterr()
     assert "overlaps" in json.loads(out.strip().splitlines()[-1])["error"]
-    assert err.startswith("clientstrata whatif: ") and "Traceback" not in err
+    assert err.splitlines()[-1].startswith("clientstrata whatif: ") and "Traceback" not in err
     bad_gov = write_standard(extra="governance: {retag_every_months: quarterly}\n", name="gov.yaml")
     with pytest.raises(InvalidStandard, match="retag_every_months: must be a whole number"):
         whatif(engine, graph, bad_gov)
