@@ -10,9 +10,11 @@ PG_PW   ?= $(or $(CLIENTSTRATA_PG_PASSWORD),clientstrata-dev)
 NEO4J_PORT ?= 7687
 NEO4J_PW   ?= $(or $(CLIENTSTRATA_NEO4J_PASSWORD),clientstrata-dev)
 CLIENTS := tests/clients
+PORT    ?= 8000
+DEMO_DB := CLIENTSTRATA_DATABASE_URL=sqlite:///$(DEMO)/clientstrata.db
 export CLIENTSTRATA_PROGRESS ?= 1
 
-.PHONY: env test-env browser demo lint test test-fast postgres-up postgres-down neo4j-up neo4j-down clean
+.PHONY: env test-env browser demo serve port-free lint test test-fast postgres-up postgres-down neo4j-up neo4j-down clean
 
 $(BIN)/clientstrata: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -35,7 +37,12 @@ browser:
 
 test-env: env $(CLIENTS)/node_modules/.package-lock.json browser
 
-demo: env
+# refuse before minutes of work, not after: the API is the last step of `make demo`
+port-free: env
+	@$(BIN)/python -c 'import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); \
+	  r=s.connect_ex(("127.0.0.1",$(PORT))); sys.exit(0 if r else "port $(PORT) is in use: stop what serves it, or run make $(MAKECMDGOALS) PORT=8001")'
+
+demo: env port-free
 	rm -rf $(DEMO) && mkdir -p $(DEMO)
 	$(BIN)/clientstrata generate --customers 10000 --seed 7 --out $(DEMO)/bundle
 	CLIENTSTRATA_DATABASE_URL=sqlite:///$(DEMO)/clientstrata.db $(BIN)/clientstrata ingest $(DEMO)/bundle
@@ -44,9 +51,14 @@ demo: env
 	CLIENTSTRATA_DATABASE_URL=sqlite:///$(DEMO)/clientstrata.db $(BIN)/clientstrata token create \
 	  --role marketing_analyst --name "make demo" --json | tail -1 | $(BIN)/python -c \
 	  'import json,sys; t=json.load(sys.stdin)["token"]; open("$(DEMO)/token","w").write(t); print("demo token (marketing analyst):", t)'
-	@echo "GraphiQL: open http://127.0.0.1:8000/graphql and in its Headers tab put {\"Authorization\": \"Bearer $$(cat $(DEMO)/token)\"}"
-	@echo "SDK: Client(\"http://127.0.0.1:8000/graphql\", token=open(\"$(DEMO)/token\").read())  (Ctrl-C stops the server)"
-	CLIENTSTRATA_DATABASE_URL=sqlite:///$(DEMO)/clientstrata.db $(BIN)/clientstrata serve --port 8000
+	@$(MAKE) --no-print-directory serve
+
+# the API again on the demo's data, without rebuilding it
+serve: env port-free
+	@test -f $(DEMO)/token || { echo "no demo data in $(DEMO)/: run make demo first"; exit 2; }
+	@echo "GraphiQL: open http://127.0.0.1:$(PORT)/graphql and in its Headers tab put {\"Authorization\": \"Bearer $$(cat $(DEMO)/token)\"}"
+	@echo "SDK: Client(\"http://127.0.0.1:$(PORT)/graphql\", token=open(\"$(DEMO)/token\").read())  (Ctrl-C stops the server)"
+	$(DEMO_DB) $(BIN)/clientstrata serve --port $(PORT)
 
 # ruff: lint and formatting, as configured in pyproject.toml
 lint: env
