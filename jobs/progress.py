@@ -24,7 +24,7 @@ def bar(total: int | None = None, desc: str = "", unit: str = "rows", progress: 
         unit=unit,
         disable=not enabled(progress),
         leave=False,
-        unit_scale=True,
+        unit_scale=False,  # whole counts ("3/7 steps"); scaling prints "3.00/7.00" and "1.23k"
         dynamic_ncols=True,
     )
 
