@@ -3,6 +3,8 @@ here, from the API settings."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import strawberry
 from graphql.error import GraphQLError
 from strawberry.extensions import (
@@ -16,6 +18,7 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from clientstrata.graph.errors import ClientStrataError, StoreUnavailable
@@ -25,6 +28,7 @@ from .enterprises.schema import EnterpriseQuery
 from .governance.schema import AuditQuery, OverrideMutation, OverrideQuery
 from .households.schema import HouseholdQuery
 from .runs.schema import ChangeFeedQuery, RunMutation, RunQuery, WhatIfMutation, WhatIfQuery
+from .scalars import UtcDateTime
 from .segments.schema import SegmentQuery
 from .settings import ApiSettings
 from .tracking.schema import TrackingMutation, TrackingQuery
@@ -101,7 +105,12 @@ def build_schema(settings: ApiSettings) -> strawberry.Schema:
     ]
     if not settings.introspection:
         extensions.insert(0, DisableIntrospection)
-    return _Schema(query=Query, mutation=Mutation, extensions=extensions)
+    return _Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(scalar_map={dt.datetime: UtcDateTime}),
+    )
 
 
 # With the default limits: for SDL export and tools. The app builds its own from the environment.
