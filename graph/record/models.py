@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -431,11 +432,15 @@ class AuditEntry(Base):
 
 
 class Notification(Base):
-    """Outbox (letter / SMS / email) drained by the channel systems."""
+    """Outbox (letter / SMS / email) drained by the channel systems. A run's rows are unique per
+    run, customer, channel and template; an override's (`override_id` set) per override."""
 
     __tablename__ = "notifications"
     notification_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("classification_runs.run_id"), index=True)
+    override_id: Mapped[int | None] = mapped_column(
+        ForeignKey("overrides.override_id", name="fk_notifications_override")
+    )
     customer_id: Mapped[str] = mapped_column(String(40), index=True)
     channel: Mapped[str] = mapped_column(String(10))
     template: Mapped[str] = mapped_column(String(60))
@@ -445,7 +450,25 @@ class Notification(Base):
     delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     __table_args__ = (
-        UniqueConstraint("run_id", "customer_id", "channel", "template", name="uq_notifications_run_customer_channel"),
+        Index(
+            "uq_notifications_run",
+            "run_id",
+            "customer_id",
+            "channel",
+            "template",
+            unique=True,
+            sqlite_where=text("override_id IS NULL"),
+            postgresql_where=text("override_id IS NULL"),
+        ),
+        Index(
+            "uq_notifications_override",
+            "override_id",
+            "channel",
+            "template",
+            unique=True,
+            sqlite_where=text("override_id IS NOT NULL"),
+            postgresql_where=text("override_id IS NOT NULL"),
+        ),
     )
 
 

@@ -30,8 +30,9 @@ from clientstrata.jobs.errors import (
     UnknownDimension,
 )
 from clientstrata.jobs.runs.changes import append_changes, effective_value, lock_feed
+from clientstrata.jobs.runs.notify import override_notification_rows, write_notifications
 
-from .standards import current_dimensions, dimension_values
+from .standards import current_dimensions, dimension_values, governance_of, live_standard
 
 __all__ = [
     "OverrideRecord",
@@ -265,8 +266,32 @@ def _transition(conn: Connection, ov: OverrideRecord, expect: str, **values) -> 
         raise InvalidState(f"override #{ov.override_id} changed while being decided; read it again")
 
 
-def _feed_change(conn: Connection, ov: OverrideRecord, before: str | None, after: str | None, at: dt.datetime) -> None:
-    """An approval or revocation that moves the customer's effective value goes on the change feed."""
+def _notify(
+    conn: Connection, override: dict, step: str, before: str | None, after: str | None, run: int | None, at
+) -> None:
+    """A decision that moves a notified tag tells the customer, as a run would (no run yet: no
+    letter, as a first classification writes none)."""
+    if run is None or before == after:
+        return
+    std = live_standard(conn)
+    labels = dimension_values(std.dimensions.get(override["dimension"], {}))
+    write_notifications(
+        conn, override_notification_rows(governance_of(std), labels, override, step, before, after, run, at)
+    )
+
+
+def _feed_change(
+    conn: Connection,
+    ov: OverrideRecord,
+    before: str | None,
+    after: str | None,
+    at: dt.datetime,
+    step: str,
+    run: int | None,
+) -> None:
+    """An approval or revocation that moves the customer's effective value goes on the change
+    feed, and to the customer when the tag is one the standard notifies."""
+    _notify(conn, ov.to_dict(), step, before, after, run, at)
     if before != after:
         append_changes(
             conn,
@@ -326,7 +351,7 @@ def approve_override(
         decision_note=(note or "").strip() or None,
     )
     after = effective_value(conn, run, ov.customer_id, ov.dimension, at)
-    _feed_change(conn, ov, before, after, at)
+    _feed_change(conn, ov, before, after, at, "approved", run)
     audit.record(
         conn,
         actor,
@@ -372,7 +397,7 @@ def revoke_override(
     before = effective_value(conn, run, ov.customer_id, ov.dimension, at)
     _transition(conn, ov, "approved", status="revoked", revoked_by=actor, revoked_at=at)
     after = effective_value(conn, run, ov.customer_id, ov.dimension, at)
-    _feed_change(conn, ov, before, after, at)
+    _feed_change(conn, ov, before, after, at, "revoked", run)
     audit.record(conn, actor, "override.revoked", "override", override_id, {"reason": reason}, at=at)
     return get_override(conn, override_id)
 
@@ -408,6 +433,7 @@ def expire_overrides(
         )
         after = effective_value(conn, run, ov["customer_id"], ov["dimension"], stamp)
         before = ov["value"] if after is not None else None
+        _notify(conn, dict(ov), "expired", before, after, run, at)
         if before != after:
             append_changes(
                 conn,

@@ -1,7 +1,9 @@
 """The notification outbox: letter / SMS / email records the channel systems drain.
 
 A published run writes one row per customer, notified dimension and channel whose value
-changed against the previous published run, in the publish transaction (all or nothing).
+changed against the previous published run, in the publish transaction (all or nothing); an
+approved, revoked or expired override that moves a notified tag writes its own, in the
+decision's transaction.
 Payloads carry values, labels and the explanation — no contact details: the channel systems
 resolve addresses from the customer id, so the outbox holds no C2 data."""
 
@@ -16,7 +18,7 @@ from sqlalchemy.engine import Connection
 from clientstrata.graph.record.models import Notification
 from clientstrata.jobs.governance.standards import Governance
 
-__all__ = ["notification_rows", "write_notifications", "outbox"]
+__all__ = ["notification_rows", "override_notification_rows", "write_notifications", "outbox"]
 
 _notifications = Notification.__table__
 
@@ -55,6 +57,53 @@ def notification_rows(diff: pd.DataFrame, gov: Governance, run_id: int, at: dt.d
             for ch in gov.notify_channels
         ]
     return rows
+
+
+def override_notification_rows(
+    gov: Governance,
+    labels: dict[str, tuple[str, str]],
+    override: dict,
+    step: str,
+    old_value: str | None,
+    new_value: str | None,
+    run_id: int,
+    at: dt.datetime,
+) -> list[dict]:
+    """Outbox rows for an override decision (`step`: approved, revoked, expired) that moved a
+    notified tag from one value to another, as a run's would be: the new value, its labels, and
+    why — the override's reason, not a rule. `labels`: value → (zh, en) of the live standard."""
+    dim = override["dimension"]
+    if dim not in gov.notify_dimensions or old_value is None or new_value is None or old_value == new_value:
+        return []
+    old_zh, old_en = labels.get(old_value, (old_value, old_value))
+    new_zh, new_en = labels.get(new_value, (new_value, new_value))
+    why = f"manual review (人工审核) #{override['override_id']} {step}: {override['reason']}"
+    payload = {
+        "dimension": dim,
+        "old_value": old_value,
+        "new_value": new_value,
+        "old_label_zh": old_zh,
+        "old_label_en": old_en,
+        "new_label_zh": new_zh,
+        "new_label_en": new_en,
+        "explanation": why,
+        "override_id": override["override_id"],
+        "step": step,
+        "run_id": run_id,
+    }
+    return [
+        {
+            "run_id": run_id,
+            "override_id": override["override_id"],
+            "customer_id": override["customer_id"],
+            "channel": ch,
+            "template": f"{dim}_changed_{step}",
+            "payload": payload,
+            "status": "pending",
+            "created_at": at,
+        }
+        for ch in gov.notify_channels
+    ]
 
 
 def write_notifications(conn: Connection, rows: list[dict]) -> None:
