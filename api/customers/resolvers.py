@@ -11,6 +11,7 @@ from clientstrata.api.pagination import PageInfo
 from clientstrata.graph.errors import InvalidInput
 from clientstrata.graph.record import queries as Q
 from clientstrata.graph.views import ecosystem_view
+from clientstrata.jobs.governance.filters import check_ids, check_tag_conditions
 
 from .filters import CustomerFilter, CustomerSort, to_domain
 from .types import Customer, CustomerConnection, CustomerEdge, CustomerTable, EcosystemNode, Tag, TagHistoryEntry
@@ -25,10 +26,24 @@ __all__ = [
 ]
 
 
+def _check_filter(conn, flt: Q.CustomerFilter, book: str | None) -> None:
+    check_tag_conditions(conn, flt.tag_conditions())
+    check_ids(conn, flt.branch_id, flt.rm_id, book)
+
+
+async def checked_filter(info: Info, filter: CustomerFilter | None) -> Q.CustomerFilter:
+    """The domain filter, once its values are known to be able to match (else `InvalidInput`
+    listing the valid ones)."""
+    flt = to_domain(filter)
+    if filter is not None:
+        await info.context.run(_check_filter, flt, info.context.principal.book)
+    return flt
+
+
 async def resolve_customers(
     info: Info, first: int, after: str | None, filter: CustomerFilter | None, sort: CustomerSort = CustomerSort.ID
 ) -> CustomerConnection:
-    ctx, flt = info.context, to_domain(filter)
+    ctx, flt = info.context, await checked_filter(info, filter)
     page = await ctx.run(Q.customer_page, first, after, flt, ctx.principal.book, sort.value, False)
     edges = [CustomerEdge(cursor=Q.page_cursor(r, sort.value), node=Customer.from_row(r)) for r in page.rows]
     for r in page.rows:  # the page already holds the rows: prime the loader, skip a query
@@ -52,8 +67,9 @@ def _plain(v):
 async def resolve_customer_table(
     info: Info, first: int, after: str | None, filter: CustomerFilter | None, dimensions: list[str] | None
 ) -> CustomerTable:
+    flt = await checked_filter(info, filter)
     df, has_next, total = await info.context.run(
-        Q.customer_table, first, after, to_domain(filter), info.context.principal.book, dimensions
+        Q.customer_table, first, after, flt, info.context.principal.book, dimensions
     )
     rows = [[_plain(v) for v in row] for row in df.itertuples(index=False, name=None)]
     end = Q.encode_cursor(rows[-1][0]) if rows else None
