@@ -27,6 +27,7 @@ from .households.schema import HouseholdQuery
 from .runs.schema import ChangeFeedQuery, RunMutation, RunQuery, WhatIfMutation, WhatIfQuery
 from .segments.schema import SegmentQuery
 from .settings import ApiSettings
+from .strategies.schema import StrategyQuery
 from .tracking.schema import TrackingMutation, TrackingQuery
 
 __all__ = ["build_schema", "schema", "Query", "Mutation"]
@@ -47,6 +48,7 @@ Query = merge_types(
         AuditQuery,
         ChangeFeedQuery,
         TrackingQuery,
+        StrategyQuery,
     ),
 )
 Mutation = merge_types("Mutation", (RunMutation, WhatIfMutation, OverrideMutation, TrackingMutation))

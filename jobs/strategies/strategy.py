@@ -8,9 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from clientstrata.graph.errors import InvalidInput
+from clientstrata.graph.record.models import ClassificationRun
 from clientstrata.graph.record.queries import latest_run_id, tags_by_customer
 from clientstrata.jobs.governance.standards import live_standard
 
@@ -55,9 +57,23 @@ class CustomerStrategy:
         return f"CustomerStrategy({self.customer_id!r}, package={self.package.value!r}, by={self.selector!r})"
 
 
+_PARSED: dict[str | None, Playbook] = {}  # standard sha256 → its playbook: parsed once per standard
+
+
 def live_playbook(conn: Connection) -> Playbook:
     """The playbook of the live standard (the latest published run's; the default before any)."""
-    return playbook_of(live_standard(conn))
+    runs = ClassificationRun.__table__
+    run = latest_run_id(conn)
+    sha = (
+        conn.execute(sa.select(runs.c.standard_sha256).where(runs.c.run_id == run)).scalar()
+        if run is not None
+        else None
+    )
+    if sha not in _PARSED:
+        if len(_PARSED) > 16:
+            _PARSED.clear()
+        _PARSED[sha] = playbook_of(live_standard(conn))
+    return _PARSED[sha]
 
 
 def strategy_from_tags(customer_id: str, tags: pd.DataFrame, playbook: Playbook) -> CustomerStrategy:
