@@ -1,6 +1,6 @@
 """customer_packages: each run's service package per customer
 
-Revision ID: 0009_strategy-playbook
+Revision ID: 0009_strategy_playbook
 Revises: 0008
 Create Date: 2027-01-05 10:00:00
 
@@ -11,7 +11,7 @@ The playbook's service package, the selector that chose it and why, per run and 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_strategy-playbook"
+revision = "0009_strategy_playbook"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
