@@ -31,6 +31,7 @@ from .runs.schema import ChangeFeedQuery, RunMutation, RunQuery, WhatIfMutation,
 from .scalars import UtcDateTime
 from .segments.schema import SegmentQuery
 from .settings import ApiSettings
+from .strategies.schema import StrategyQuery
 from .tracking.schema import TrackingMutation, TrackingQuery
 
 __all__ = ["build_schema", "schema", "Query", "Mutation"]
@@ -51,6 +52,7 @@ Query = merge_types(
         AuditQuery,
         ChangeFeedQuery,
         TrackingQuery,
+        StrategyQuery,
     ),
 )
 Mutation = merge_types("Mutation", (RunMutation, WhatIfMutation, OverrideMutation, TrackingMutation))

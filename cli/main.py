@@ -220,6 +220,57 @@ def cmd_override(args) -> None:
     _emit(args, ov.to_dict(), f"override #{ov.override_id} {ov.status}: {ov.customer_id} {ov.dimension}={ov.value}")
 
 
+def cmd_strategy(args) -> None:
+    from clientstrata.jobs.strategies import strategy as S
+
+    if args.action == "explain":
+        st = _with_conn(lambda conn: S.customer_strategy(conn, args.customer))
+        if st is None:
+            raise SystemExit(
+                f"error: no tags for {args.customer!r}: run `clientstrata classify` first, or check the id"
+            )
+        p = st.package
+        lines = [
+            f"{args.customer}: {p.label_en} ({p.label_zh}) — {st.explanation_en}",
+            f"  {st.explanation_zh}",
+            "  entitlements: " + "; ".join(e.label_en for e in p.entitlements),
+            f"  care: {p.care.visits_per_quarter} visits a quarter, holiday greetings "
+            f"{'yes' if p.care.holiday_greetings else 'no'}, birthday care {'yes' if p.care.birthday_care else 'no'}",
+            "  plays: " + ("; ".join(x.label_en for x in st.marketing_plays) or "none"),
+            *[f"  {r.why_en}: CNY {r.price:g}" for r in st.prices().itertuples()],
+        ]
+        data = {
+            "customer_id": args.customer,
+            "package": p.value,
+            "selector": st.selector,
+            "explanation_en": st.explanation_en,
+            "explanation_zh": st.explanation_zh,
+            "marketing_plays": [x.value for x in st.marketing_plays],
+            "prices": st.prices().to_dict("records"),
+        }
+        _emit(args, data, "\n".join(lines))
+        return
+    if args.action == "whatif":
+        from clientstrata.jobs.classification.standard import load_standard
+        from clientstrata.jobs.strategies.playbook_whatif import playbook_whatif
+
+        w = _with_conn(lambda conn: playbook_whatif(conn, load_standard(args.draft)))
+        _emit(args, w.to_dict(), w.headline())
+        return
+    pb, counts = _with_conn(lambda conn: (S.live_playbook(conn), S.bank_packages(conn)["package"].value_counts()))
+    lines = [f"playbook {pb.version}: packages in precedence order"]
+    for i, p in enumerate(pb.packages):
+        sel = " or ".join(str(dict(s)) for s in p.selectors) or "everyone else (catch-all)"
+        lines.append(f"  {i + 1}. {p.value:<16} {int(counts.get(p.value, 0)):>8,} customers  when {sel}")
+    lines.append("fees: " + "; ".join(f"{f.value} CNY {f.price:g} {f.unit}" for f in pb.fee_schedule))
+    data = {
+        "version": pb.version,
+        "packages": [{"package": p.value, "customers": int(counts.get(p.value, 0))} for p in pb.packages],
+        "fee_schedule": [{"fee_item": f.value, "price": f.price, "unit": f.unit} for f in pb.fee_schedule],
+    }
+    _emit(args, data, "\n".join(lines))
+
+
 def cmd_alerts(args) -> None:
     from clientstrata.jobs.tracking import alerts as AL
 
@@ -470,6 +521,18 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--actor", help="who is acting (default: $CLIENTSTRATA_ACTOR)")
     ap.add_argument("--note")
     for ap in asub.choices.values():
+        ap.add_argument(
+            "--json", action="store_true", default=argparse.SUPPRESS, help="print one JSON object as the last line"
+        )
+
+    sp = command("strategy", cmd_strategy, "the playbook (策略): show it, explain one customer, what-if a draft")
+    ssub = sp.add_subparsers(dest="action", required=True)
+    ssub.add_parser("show", help="the live playbook's packages with their customers, and the fee schedule")
+    ap = ssub.add_parser("explain", help="one customer's package and why, entitlements, care, plays and prices")
+    ap.add_argument("customer")
+    ap = ssub.add_parser("whatif", help="package moves and waiver cost delta of a draft standard's playbook")
+    ap.add_argument("draft", help="the draft standard (YAML)")
+    for ap in ssub.choices.values():
         ap.add_argument(
             "--json", action="store_true", default=argparse.SUPPRESS, help="print one JSON object as the last line"
         )

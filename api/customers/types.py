@@ -18,6 +18,7 @@ from clientstrata.graph.stores.base import HUB_DEGREE
 if TYPE_CHECKING:
     from clientstrata.api.bank.types import RelationshipManager
     from clientstrata.api.households.types import Household
+    from clientstrata.api.strategies.types import CustomerStrategy
     from clientstrata.api.tracking.types import Alert, Feedback
 
 __all__ = [
@@ -221,6 +222,15 @@ class Customer:
 
     async def _value(self, info: Info, dimension: str) -> str | None:
         return await info.context.tag_value.load((str(self.id), dimension))
+
+    @strawberry.field(
+        description="What the playbook does for the customer (service package and why, plays, risk "
+        "measures, care, prices), from their tags as readers see them; null before any run."
+    )
+    async def strategy(self, info: Info) -> Annotated[CustomerStrategy, strawberry.lazy("..strategies.types")] | None:
+        from clientstrata.api.strategies.resolvers import resolve_strategy
+
+        return await resolve_strategy(info, str(self.id))
 
     @strawberry.field(description="Open accounts and running loans, grouped by product family.")
     async def holdings(self, info: Info) -> list[ProductFamilyHoldings]:

@@ -59,6 +59,7 @@ class Permission(str, Enum):
     DECIDE_OVERRIDE = "decide_override"  # approve, reject, revoke
     ACKNOWLEDGE_ALERT = "acknowledge_alert"
     RECORD_FEEDBACK = "record_feedback"
+    READ_RISK_MEASURES = "read_risk_measures"  # the playbook's credit, AML and suitability measures
     READ_AUDIT = "read_audit"
 
 
@@ -67,7 +68,15 @@ P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset({P.ALL_BOOKS, P.START_RUN, P.WHATIF, P.DECIDE_OVERRIDE, P.READ_AUDIT}),
     Role.RISK_OFFICER: frozenset(
-        {P.READ_PII, P.ALL_BOOKS, P.WHATIF, P.PROPOSE_OVERRIDE, P.DECIDE_OVERRIDE, P.ACKNOWLEDGE_ALERT}
+        {
+            P.READ_PII,
+            P.ALL_BOOKS,
+            P.WHATIF,
+            P.PROPOSE_OVERRIDE,
+            P.DECIDE_OVERRIDE,
+            P.ACKNOWLEDGE_ALERT,
+            P.READ_RISK_MEASURES,
+        }
     ),
     Role.MARKETING_ANALYST: frozenset({P.ALL_BOOKS, P.WHATIF, P.PROPOSE_OVERRIDE}),
     Role.RELATIONSHIP_MANAGER: frozenset({P.READ_PII, P.PROPOSE_OVERRIDE, P.ACKNOWLEDGE_ALERT, P.RECORD_FEEDBACK}),

@@ -53,6 +53,7 @@ __all__ = [
     "QuarantinedRow",
     "ClassificationRun",
     "Tag",
+    "CustomerPackage",
     "StandardVersion",
     "Override",
     "AuditEntry",
@@ -353,6 +354,21 @@ class Tag(Base):
     standard_version: Mapped[str] = mapped_column(String(40))
 
     __table_args__ = (Index("ix_tags_run_dimension_value", "run_id", "dimension", "value"),)
+
+
+class CustomerPackage(Base):
+    """The service package a run's playbook gave one individual, the selector that chose it and
+    why (jobs/strategies/packages.py); written in the run's publish transaction."""
+
+    __tablename__ = "customer_packages"
+    run_id: Mapped[int] = mapped_column(ForeignKey("classification_runs.run_id"), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    package: Mapped[str] = mapped_column(String(40))
+    selector: Mapped[str] = mapped_column(String(80))
+    explanation_zh: Mapped[str] = mapped_column(Text)
+    explanation_en: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_customer_packages_run_package", "run_id", "package"),)
 
 
 # --- governance: standards, overrides, audit, outbox, alerts, feedback, change feed ----------

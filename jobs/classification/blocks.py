@@ -1,5 +1,6 @@
 """The standard's blocks besides `dimensions`, declared in the schema's terms (`schema.py`):
-`governance:` (re-tagging period, change notifications) and `alerts:` (the RM alerts' thresholds).
+`governance:` (re-tagging period, change notifications), `alerts:` (the RM alerts' thresholds)
+and `playbook:` (service packages, plays, risk measures, care and pricing).
 
 `parse_standard` checks them with the rest of the file, so a bad block is refused with its file
 and line before anything runs; `jobs.governance.standards.governance_of` and
@@ -12,7 +13,7 @@ from typing import Any
 
 from clientstrata.jobs.ingest.bundle import PRODUCT_FAMILIES
 
-from .schema import Bool, ListOf, Map, Maybe, Num, OneOf, Str, Toggle, fmt
+from .schema import Bool, DictOf, Label, Labelled, ListOf, Map, Maybe, Num, OneOf, Str, Toggle, fmt, need
 
 __all__ = [
     "NOTIFY_CHANNELS",
@@ -23,6 +24,11 @@ __all__ = [
     "SEVERITIES",
     "ALERT_DEFAULTS",
     "ALERTS",
+    "FEE_VOLUMES",
+    "RISK_KINDS",
+    "DECILES",
+    "PLAYBOOK",
+    "dimension_values",
 ]
 
 
@@ -166,3 +172,193 @@ ALERTS = Map(
     unknown="unknown alert type",
 )
 assert set(ALERT_TYPES) == set(ALERT_DEFAULTS) - {"valuable"}
+
+# --- playbook: ------------------------------------------------------------------------------
+# Service packages, marketing plays, risk measures, care cadence and tiered pricing
+# (jobs/strategies/playbook.py reads the checked block; docs/strategies.md explains it).
+
+FEE_VOLUMES = ("atm_withdrawals", "transfers", "months", "accounts", "cards")
+RISK_KINDS = ("credit", "aml", "suitability")
+DECILES = tuple(f"D{i}" for i in range(1, 11))
+_CLUSTER = "behaviour_cluster"  # a tag of every run, fitted per run: its values are not in the file
+
+
+def dimension_values(doc: dict, dimension: str) -> list[str] | None:
+    """The values a tag of `dimension` can take under this document, or None where the file
+    cannot list them (the behaviour clusters)."""
+    dims = doc.get("dimensions") or {}
+    s = dims.get(dimension)
+    if not isinstance(s, dict):
+        return None
+    labelled = lambda key: [e.get("value") for e in s.get(key) or [] if isinstance(e, dict)]  # noqa: E731
+    single = lambda *keys: [s[k]["value"] for k in keys if isinstance(s.get(k), dict) and "value" in s[k]]  # noqa: E731
+    if dimension == "value_contribution":
+        return list(DECILES)
+    if dimension == "composite_segment":
+        parts = [s.get("parts", {}).get(p, {}) for p in ("asset", "risk", "ecosystem")]
+        values = [[(p.get(h) or {}).get("value") for h in ("high", "low")] for p in parts]
+        return [f"{a}.{r}.{e}" for a in values[0] for r in values[1] for e in values[2]]
+    if dimension == "enterprise_industry":
+        return [*sorted(s.get("sections") or {}), *single("unknown")]
+    if dimension == "business_categories":
+        return None  # values are combinations (`investment,savings`): checked when tagged
+    for key in ("bands", "levels", "classes", "rules", "segments", "labels", "ratings", "roles"):
+        if key in s:
+            return labelled(key) + single("unassessed", "expired", "unknown", "none")
+    return None
+
+
+class Selector(DictOf):
+    """`{dimension: [values]}`: holds when every listed dimension's tag is one of its values.
+    Values are checked against the standard's own, so a typo is refused here, not silently
+    unmatched; a dimension a partial standard leaves out never holds (its customers fall through)."""
+
+    def __init__(self) -> None:
+        super().__init__(ListOf(Str(max_len=40), 1, unique=True), min_len=1)
+
+    def check(self, path: str, x: Any, doc: dict) -> None:
+        from .standard import KNOWN_DIMENSIONS  # standard.py declares the document with this block
+
+        super().check(path, x, doc)
+        known = [*KNOWN_DIMENSIONS, _CLUSTER]
+        for dim, values in x.items():
+            need(dim in known, f"{path}.{dim}", f"{dim!r} is not a dimension (dimensions: {', '.join(known)})")
+            allowed = dimension_values(doc, dim)  # None when this standard leaves the dimension out
+            for i, v in enumerate(values):
+                need(
+                    allowed is None or v in allowed,
+                    f"{path}.{dim}[{i}]",
+                    f"{v!r} is not a value of {dim} (values: {', '.join(map(str, allowed or ()))})",
+                )
+
+
+_SELECTORS = ListOf(Selector(), 1)
+
+
+class Packages(ListOf):
+    """Service packages in precedence order: the last one, and only it, has no selectors."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            Label(
+                **{
+                    "?selectors": _SELECTORS,
+                    "?advisor": Map({"label_zh": Str(), "label_en": Str()}),
+                    "?team": Map({"name": Str(), "members_zh": ListOf(Str(), 1), "members_en": ListOf(Str(), 1)}),
+                    "?services_zh": ListOf(Str()),
+                    "?services_en": ListOf(Str()),
+                    "channels": ListOf(Str(), 1, unique=True),
+                    "entitlements": Labelled(min_len=1),
+                    "care": Map(
+                        {
+                            "visits_per_quarter": _range(0, 90, integer=True),
+                            "holiday_greetings": Bool(),
+                            "birthday_care": Bool(),
+                        }
+                    ),
+                    "?discounts": DictOf(_range(0, 100)),
+                }
+            ),
+            min_len=1,
+        )
+
+    def check(self, path: str, x: Any, doc: dict) -> None:
+        super().check(path, x, doc)
+        values = [p["value"] for p in x]
+        for i, v in enumerate(values):
+            need(v not in values[:i], f"{path}[{i}]", f"package {v!r} appears twice")
+        for i, p in enumerate(x[:-1]):
+            need(
+                "selectors" in p,
+                f"{path}[{i}]",
+                "a package without selectors catches everyone, so it must be the last",
+            )
+        need(
+            "selectors" not in x[-1],
+            f"{path}[{len(x) - 1}]",
+            "the last package must be a catch-all (no selectors) so every customer gets exactly one package",
+        )
+
+
+_RULED = {"?description_zh": Str(), "?description_en": Str()}
+
+PLAYBOOK_SPEC = {
+    "packages": Packages(),
+    "?marketing_plays": Labelled(min_len=0, selectors=_SELECTORS, **_RULED),
+    "?risk_measures": Labelled(
+        min_len=0,
+        kind=Str(RISK_KINDS),
+        selectors=_SELECTORS,
+        **{
+            "?credit_limit_change_pct": _range(-100, 100),
+            "?rate_change_bp": _range(-2000, 2000),
+            "?review_months": _range(1, 120, integer=True),
+            "?enhanced_due_diligence": Bool(),
+            "?product_ceiling": Str(("none", "R1", "R2", "R3", "R4", "R5")),
+            **_RULED,
+        },
+    ),
+    "?fee_schedule": Labelled(
+        min_len=0,
+        price=_range(0, 1_000_000),
+        unit=Str(),
+        volume=Str(FEE_VOLUMES),
+        **{"?share": _range(0, 1)},
+    ),
+    "?contribution_discounts": ListOf(
+        Map(
+            {
+                "deciles": ListOf(OneOf(DECILES, "{x!r} is not a decile ({allowed})"), 1, unique=True),
+                "extra_pct": _range(0, 100),
+            }
+        )
+    ),
+}
+
+
+class Playbook(Map):
+    """The `playbook:` block: its parts, then what they must agree on — discounts name fee items
+    of the schedule and descend with the packages' precedence (递减定价), contribution bonuses
+    descend with the decile."""
+
+    def __init__(self) -> None:
+        super().__init__(PLAYBOOK_SPEC)
+
+    def check(self, path: str, x: Any, doc: dict) -> None:
+        super().check(path, x, doc)
+        fees = [f["value"] for f in x.get("fee_schedule") or []]
+        packages = x["packages"]
+        for i, p in enumerate(packages):
+            for fee in p.get("discounts") or {}:
+                need(
+                    fee in fees,
+                    f"{path}.packages[{i}].discounts.{fee}",
+                    f"{fee!r} is not a fee item of fee_schedule (items: {', '.join(fees) or 'none'})",
+                )
+        for fee in fees:  # precedence runs from the highest tier down, and so must the discounts
+            for i in range(1, len(packages)):
+                here = (packages[i].get("discounts") or {}).get(fee, 0)
+                above = min((packages[j].get("discounts") or {}).get(fee, 0) for j in range(i))
+                need(
+                    here <= above,
+                    f"{path}.packages[{i}].discounts"
+                    + (f".{fee}" if fee in (packages[i].get("discounts") or {}) else ""),
+                    f"{packages[i]['value']} gets {fmt(here)}% off {fee}, more than a package above it "
+                    f"({fmt(above)}%): discounts must descend with precedence (递减定价)",
+                )
+        seen: dict[str, int] = {}
+        bonus = x.get("contribution_discounts") or []
+        for i, c in enumerate(bonus):
+            for d in c["deciles"]:
+                need(d not in seen, f"{path}.contribution_discounts[{i}]", f"{d} is already in entry {seen.get(d)}")
+                seen[d] = i
+        ranked = sorted(((int(d[1:]), c["extra_pct"], i) for i, c in enumerate(bonus) for d in c["deciles"]))
+        for (d1, e1, _), (d2, e2, i2) in zip(ranked, ranked[1:]):
+            need(
+                e2 >= e1,
+                f"{path}.contribution_discounts[{i2}]",
+                f"D{d2} gets {fmt(e2)} extra points, less than D{d1} ({fmt(e1)}): bonuses must rise with contribution",
+            )
+
+
+PLAYBOOK = Playbook()

@@ -5,7 +5,9 @@ changed against the previous published run, in the publish transaction (all or n
 approved, revoked or expired override that moves a notified tag writes its own, in the
 decision's transaction.
 Payloads carry values, labels and the explanation — no contact details: the channel systems
-resolve addresses from the customer id, so the outbox holds no C2 data."""
+resolve addresses from the customer id, so the outbox holds no C2 data. A notice states the
+service package the customer now has and its entitlements (告知客户享有的服务权益), when the run
+gave them one."""
 
 from __future__ import annotations
 
@@ -23,10 +25,13 @@ __all__ = ["notification_rows", "override_notification_rows", "write_notificatio
 _notifications = Notification.__table__
 
 
-def notification_rows(diff: pd.DataFrame, gov: Governance, run_id: int, at: dt.datetime) -> list[dict]:
+def notification_rows(
+    diff: pd.DataFrame, gov: Governance, run_id: int, at: dt.datetime, packages: dict[str, dict] | None = None
+) -> list[dict]:
     """Outbox rows for a run's diff (`changes.run_diff`): customers who had a value and now
     have a different one, on the dimensions and channels the standard's governance names.
-    A customer's first classification is in the change feed, not a letter."""
+    A customer's first classification is in the change feed, not a letter. `packages`:
+    customer → their new package's name and entitlements (`strategies.store.package_payload`)."""
     if diff.empty:
         return []
     hit = diff[diff["dimension"].isin(gov.notify_dimensions) & diff["old_value"].notna() & diff["new_value"].notna()]
@@ -44,6 +49,8 @@ def notification_rows(diff: pd.DataFrame, gov: Governance, run_id: int, at: dt.d
             "standard_version": r.standard_version,
             "run_id": run_id,
         }
+        if packages and r.customer_id in packages:
+            payload["package"] = packages[r.customer_id]
         rows += [
             {
                 "run_id": run_id,

@@ -1,8 +1,8 @@
 """Classification runs: numbered, atomic (published whole or not at all), kept as history.
 
 `classify` runs four stages: reserve (claim or number the run, snapshot its inputs), features
-(read them and set up the tags), publish (every partition's tags and change-feed rows, the
-alerts detected) and finish (outbox, alerts, status flip, household tiers). Publish and finish
+(read them and set up the tags), publish (every partition's tags, change-feed rows and service
+packages, the alerts detected) and finish (outbox, alerts, status flip, household tiers). Publish and finish
 share one transaction, so readers see all of a run or none of it; a failure anywhere marks the
 run failed and leaves the previous one live."""
 
@@ -33,6 +33,9 @@ from clientstrata.jobs.governance.overrides import expire_overrides
 from clientstrata.jobs.governance.standards import governance_of, live_standard, register_standard, standard_text
 from clientstrata.jobs.ingest.rollups import HOUSEHOLD_TIER_DIMENSION, refresh_after_publish
 from clientstrata.jobs.progress import Stopwatch, bar
+from clientstrata.jobs.strategies.packages import assign_packages
+from clientstrata.jobs.strategies.playbook import Playbook, playbook_of
+from clientstrata.jobs.strategies.store import package_payload, run_packages, write_packages
 from clientstrata.jobs.tracking.alerts import write_run_alerts
 from clientstrata.jobs.tracking.detection import alert_detector
 from clientstrata.jobs.tracking.settings import alert_settings
@@ -97,6 +100,7 @@ class RunReport:
     changes: int = 0  # change-feed rows the publish appended
     notifications: int = 0  # outbox rows the publish wrote
     alerts: int = 0  # new alerts the publish raised (repeats in the same period are not counted)
+    packages: dict = field(default_factory=dict)  # service package -> customers (the playbook's)
     seconds: dict = field(default_factory=dict)  # wall seconds per phase: where the run's time went
 
     def to_dict(self) -> dict:
@@ -109,6 +113,7 @@ class RunReport:
             "changes": self.changes,
             "notifications": self.notifications,
             "alerts": self.alerts,
+            "packages": self.packages,
             "seconds": self.seconds,
             "distribution": {
                 d: dict(zip(g["value"], g["customers"].astype(int))) for d, g in self.distribution.groupby("dimension")
@@ -201,7 +206,16 @@ def classify(
     if run_id is None:
         _require_customers(engine)
     run = _Run(
-        engine, std, text, gov, alerts, kind=kind, requested_by=requested_by, progress=progress, on_stage=on_stage
+        engine,
+        std,
+        text,
+        gov,
+        alerts,
+        kind=kind,
+        requested_by=requested_by,
+        progress=progress,
+        on_stage=on_stage,
+        playbook=playbook_of(std),
     )
     _reserve(run, queued=run_id)
     try:
@@ -238,6 +252,7 @@ class _Run:
     requested_by: str | None
     progress: bool | None
     on_stage: RunHook | None
+    playbook: Playbook | None = None  # the standard's playbook: the strategy stage's packages
     run_id: int | None = None
     snapshot: dict = field(default_factory=dict)
     watch: Stopwatch = field(default_factory=Stopwatch)  # wall seconds per phase: the report's `seconds`
@@ -318,6 +333,7 @@ class _Published:
     detect: Callable | None  # the alert detector; None when alerts are off or there are no individuals
     written: int = 0  # tag rows
     counts: dict[tuple[str, str], int] = field(default_factory=dict)  # (dimension, value) -> customers
+    packages: dict[str, int] = field(default_factory=dict)  # service package -> customers
     found: list[pd.DataFrame] = field(default_factory=list)  # alerts detected per partition
     hh_tiers: list[pd.Series] = field(default_factory=list)  # customer -> household tier, per partition
 
@@ -374,12 +390,33 @@ def _publish(conn: Connection, run: _Run, tags: Iterator, as_of: dt.date | None)
                     after = hi
             out.count(part)
             if features is not None:
+                with watch("strategy"):
+                    _strategy(conn, run, part, out)
                 if detect is not None and len(features):
                     with watch("alerts"):
                         out.found.append(detect(features, part))
                 pbar.update(len(features))
             run.reached(TAGS_WRITTEN, out.written)
     return out
+
+
+def _strategy(conn: Connection, run: _Run, part: pd.DataFrame, out: _Published) -> None:
+    """The strategy stage, per partition in the publish transaction: each individual's service
+    package from the partition's tags (`assign_packages`), stored with its selector and why."""
+    packages = assign_packages(part, run.playbook)
+    write_packages(conn, packages, run.run_id)
+    for name, n in packages["package"].value_counts().items():
+        out.packages[name] = out.packages.get(name, 0) + int(n)
+
+
+def _new_packages(conn: Connection, run: _Run, diff: pd.DataFrame) -> dict[str, dict]:
+    """customer -> the new package's name and entitlements, for the notices of `diff`."""
+    if diff.empty:
+        return {}
+    ids = diff.loc[diff["dimension"].isin(run.gov.notify_dimensions), "customer_id"].unique().tolist()
+    found = run_packages(conn, run.run_id, ids) if ids else run_packages(conn, None)
+    by_value = {p.value: package_payload(p) for p in run.playbook.packages}
+    return {c: by_value[p] for c, p in zip(found["customer_id"], found["package"]) if p in by_value}
 
 
 class _Finished(NamedTuple):
@@ -393,7 +430,7 @@ def _finish(conn: Connection, run: _Run, p: _Published) -> _Finished:
     run flipped to published with its snapshot, household tiers moved with it, the audit entry."""
     watch = run.watch
     changed, diff = p.feed.close()
-    notes = notification_rows(diff, run.gov, run.run_id, p.at)
+    notes = notification_rows(diff, run.gov, run.run_id, p.at, _new_packages(conn, run, diff))
     with watch("notifications"):
         write_notifications(conn, notes)
     with watch("alerts"):
@@ -450,6 +487,7 @@ def _report(run: _Run, p: _Published, f: _Finished) -> RunReport:
         changes=f.changes,
         notifications=f.notifications,
         alerts=f.alerts,
+        packages=dict(sorted(p.packages.items())),
         seconds=seconds,
     )
 

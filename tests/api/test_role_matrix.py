@@ -39,6 +39,16 @@ RUN = "id status kind requestedBy standardVersion standardSha256 startedAt publi
 PAGE = "pageInfo { hasNextPage endCursor }"
 PERSON = "id name gender birthDate branchId rmId idNumber phone address tier cooperationDepth aum"
 HOUSEHOLD = "id name status aum tier memberCount updatedAt"
+CARE = "visitsPerQuarter holidayGreetings birthdayCare"
+PLAY = "name label labelZh selectors"
+PRICE = "feeItem basePrice discountPct price why whyZh"
+PACKAGE = (
+    f"name label labelZh entitlements {{ name label labelZh }} care {{ {CARE} }} channels advisor team services "
+    "servicesZh discounts selectors"
+)
+RISK_MEASURE = (
+    "name kind label labelZh creditLimitChangePct rateChangeBp reviewMonths enhancedDueDiligence productCeiling"
+)
 CUSTOMER_360 = f"""{PERSON} tags {{ {TAG} }} asOf: tags(asOf: "2100-01-01") {{ dimension value }}
   tagHistory(dimension: "wealth_tier") {{ runId publishedAt standardVersion value label labelZh score explanation }}
   holdings {{ family balance holdings {{ accountId productId productName family riskLevel currency balance status
@@ -47,7 +57,9 @@ CUSTOMER_360 = f"""{PERSON} tags {{ {TAG} }} asOf: tags(asOf: "2100-01-01") {{ d
   ecosystem(hops: 3) {{ label id name hops relations degree }}
   household {{ {HOUSEHOLD} members {{ role aum customerId customer {{ {PERSON} }} }} }}
   alerts {{ {ALERT} customer {{ {PERSON} }} }}
-  feedback {{ id customerId kind score text recordedBy recordedAt }}"""
+  feedback {{ id customerId kind score text recordedBy recordedAt }}
+  strategy {{ package {{ {PACKAGE} selector explanation explanationZh }} marketingPlays {{ {PLAY} }} care {{ {CARE} }}
+              price(feeItem: "sms_alerts") {{ {PRICE} }} prices {{ {PRICE} }} }}"""
 OVERRIDE_FIELDS = (
     "id customerId dimension value labelZh labelEn reason status proposedBy proposedAt decidedBy "
     "decidedAt decisionNote expiresOn revokedBy revokedAt"
@@ -110,6 +122,17 @@ SYSTEM_ROOTS: dict[str, tuple[str, Permission | None]] = {
     "run": (f"{{ run(id: 1) {{ {RUN} }} }}", None),
     # the report names movers from every book: only roles that may ask for a what-if read one
     "whatIf": (f"{{ whatIf(id: 1) {{ {WHATIF_FIELDS} }} }}", Permission.WHATIF),
+    "playbook": (
+        f"""{{ playbook {{ version packages {{ {PACKAGE} selector explanation explanationZh }}
+                      marketingPlays {{ {PLAY} }} feeSchedule {{ name label labelZh basePrice unit }}
+                      contributionDiscounts }} }}""",
+        None,
+    ),
+    "segmentStrategy": (
+        f"""{{ segmentStrategy(dimension: "wealth_tier", value: "mass") {{ dimension value
+                             packages {{ package customers }} marketingPlays {{ {PLAY} }} }} }}""",
+        None,
+    ),
     "auditLog": (
         f"""{{ auditLog(first: 100) {{ {PAGE} edges {{ cursor node {{
                       id at actor action entityType entityId details }} }} }} }}""",
@@ -162,6 +185,26 @@ MUTATIONS: dict[str, tuple[str, Permission]] = {
 }
 
 
+# fields (not roots) that need a permission: (document, path to the field, permission)
+GUARDED_FIELDS: dict[str, tuple[str, tuple[str, ...], Permission]] = {
+    "CustomerStrategy.riskMeasures": (
+        f"query($id: ID!) {{ customer(id: $id) {{ strategy {{ riskMeasures {{ {RISK_MEASURE} }} }} }} }}",
+        ("customer", "strategy", "riskMeasures"),
+        Permission.READ_RISK_MEASURES,
+    ),
+    "Playbook.riskMeasures": (
+        f"{{ playbook {{ riskMeasures {{ {RISK_MEASURE} }} }} }}",
+        ("playbook", "riskMeasures"),
+        Permission.READ_RISK_MEASURES,
+    ),
+    "SegmentStrategy.riskMeasures": (
+        f"""{{ segmentStrategy(dimension: "aml_risk", value: "low") {{ riskMeasures {{ {RISK_MEASURE} }} }} }}""",
+        ("segmentStrategy", "riskMeasures"),
+        Permission.READ_RISK_MEASURES,
+    ),
+}
+
+
 def _schema_fields() -> set[tuple[str, str]]:
     """(type, field) for every field of every object type reachable from the roots."""
     gql = schema._schema
@@ -199,6 +242,7 @@ def _documents() -> list[str]:
         + [q for q, _ in AGGREGATES.values()]
         + [q for q, _ in SYSTEM_ROOTS.values()]
         + [q for q, _ in MUTATIONS.values()]
+        + [q for q, _, _ in GUARDED_FIELDS.values()]
     )
 
 
@@ -341,6 +385,26 @@ def test_every_role_on_every_path(app, make_token, loaded):
                 problems.append(f"{role.value} × {root}: should be NOT_ALLOWED, got {body}")
     assert cells == len(Role) * (sum(len(v) for _, v in PATHS.values()) + len(AGGREGATES) + len(SYSTEM_ROOTS))
     assert not problems, f"{len(problems)} of {cells} cells wrong:\n" + "\n".join(problems)
+
+
+def test_every_role_on_every_guarded_field(app_ro, make_token_ro, loaded_ro):
+    engine, _ = loaded_ro
+    rm, ids, _ = _targets(engine)
+    problems = []
+    for role in Role:
+        token = make_token_ro(role.value, rm if role is Role.RELATIONSHIP_MANAGER else None)
+        for name, (query, path, permission) in GUARDED_FIELDS.items():
+            status, body = _ask(app_ro, token, query, {"id": ids["customer"]["mine"]} if "$id" in query else {})
+            value = body.get("data")
+            for key in path:
+                value = value.get(key) if isinstance(value, dict) else None
+            codes = {e.get("extensions", {}).get("code") for e in body.get("errors") or []}
+            if permission in ROLE_PERMISSIONS[role]:
+                if status != 200 or codes or not value:
+                    problems.append(f"{role.value} × {name}: refused or empty: {body}")
+            elif codes != {"NOT_ALLOWED"} or value is not None:
+                problems.append(f"{role.value} × {name}: should be NOT_ALLOWED and null, got {body}")
+    assert not problems, "\n".join(problems)
 
 
 def test_every_role_on_every_mutation(app, make_token, loaded):

@@ -98,7 +98,7 @@ def test_block_defaults_must_fit_the_standard_too():
     doc = copy.deepcopy(BASE)
     for band in doc["dimensions"]["wealth_tier"]["bands"]:
         band["value"] = band["value"].replace("affluent", "comfortable")
-    del doc["alerts"]
+    del doc["alerts"], doc["playbook"]  # the playbook names the bands too (tests/jobs/strategies)
     with pytest.raises(InvalidStandard, match="alerts.valuable.min_tier: 'affluent' is not a wealth_tier band"):
         parse_standard(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False))
     doc["alerts"] = {"valuable": {"min_tier": "comfortable"}, "birthday": {"tiers": ["wealth"]}}
