@@ -18,6 +18,7 @@ from clientstrata.graph.record import queries as Q
 from clientstrata.graph.record.access import Principal
 from clientstrata.graph.record.audit import record_many
 from clientstrata.graph.stores.base import GraphStore
+from clientstrata.jobs.governance.standards import live_standard
 from clientstrata.jobs.runs import history
 from clientstrata.jobs.runs.worker import RunWorker
 from clientstrata.jobs.tracking.alerts import alerts_by_customer
@@ -40,6 +41,11 @@ def _loader(engine: Engine, fetch: Callable, default=None) -> DataLoader:
         return [found.get(k, default() if callable(default) else default) for k in keys]
 
     return DataLoader(load_fn=load)
+
+
+def _live_fx(conn, keys: Sequence[str]) -> dict[str, dict[str, float]]:
+    rates = live_standard(conn).fx_to_cny
+    return {k: rates for k in keys}
 
 
 @dataclass
@@ -69,6 +75,7 @@ class Context:
         self.supply_chain = _loader(self.engine, P.supply_chain, list)
         self.alerts = _loader(self.engine, alerts_by_customer, list)
         self.feedback = _loader(self.engine, feedback_by_customer, list)
+        self.fx_to_cny = _loader(self.engine, _live_fx)  # one key, "live": the rates, once per request
 
     async def run(self, fn: Callable, *args):
         return await in_thread(self.engine, fn, *args)
