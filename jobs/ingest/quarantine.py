@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 import pandas as pd
 import sqlalchemy as sa
@@ -32,6 +33,7 @@ __all__ = [
     "MAX_PAGE",
     "IngestRefused",
     "quarantine_rows",
+    "mask_row",
     "quarantined",
     "audit_pii_reads",
     "over_limit",
@@ -56,15 +58,18 @@ class IngestRefused(ClientStrataError):
         self.report = report
 
 
+_CUT = re.compile(r"… \(\+[\d,]+ characters\)$")
+
+
 def _cut(value: object, limit: int = RAW_CHARS) -> object:
-    if not isinstance(value, str) or len(value) <= limit:
-        return value
+    if not isinstance(value, str) or len(value) <= limit or (len(value) < limit + 40 and _CUT.search(value)):
+        return value  # short enough, or cut already
     return value[:limit] + f"… (+{len(value) - limit:,} characters)"
 
 
 def _cut_reason(reason: str) -> str:
     """Whole reasons while they fit (only the list of a long row's extra fields is ever long)."""
-    if len(reason) <= REASON_CHARS:
+    if len(reason) <= REASON_CHARS or (len(reason) < REASON_CHARS + 40 and _CUT.search(reason)):
         return reason
     kept, size = [], 0
     parts = reason.split("; ")
@@ -113,7 +118,7 @@ def _mask_extras(reason: str) -> str:
     return reason[:start] + "(extra fields masked)" + reason[end:]
 
 
-def _masked(table: str, raw: dict, reason: str, aligned: bool) -> tuple[dict, str]:
+def mask_row(table: str, raw: dict, reason: str, aligned: bool) -> tuple[dict, str]:
     """The row as a reader without read_pii sees it."""
     suspects = [c for c, v in raw.items() if isinstance(v, str) and v and (not aligned or c in pii_columns(table))]
     masks = {c: (mask_any(raw[c]) if not aligned else mask_cell(table, c, raw[c])) for c in suspects}
@@ -158,7 +163,7 @@ def quarantined(
         if not aligned and _EXTRA in reason:
             shown.append("extra fields")
         if not pii:
-            raw, reason = _masked(r["table_name"], raw, reason, aligned)
+            raw, reason = mask_row(r["table_name"], raw, reason, aligned)
         out.append(
             {
                 "id": r["id"],
