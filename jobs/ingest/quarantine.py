@@ -121,13 +121,17 @@ def _mask_extras(reason: str) -> str:
 def mask_row(table: str, raw: dict, reason: str, aligned: bool) -> tuple[dict, str]:
     """The row as a reader without read_pii sees it."""
     suspects = [c for c, v in raw.items() if isinstance(v, str) and v and (not aligned or c in pii_columns(table))]
-    masks = {c: (mask_any(raw[c]) if not aligned else mask_cell(table, c, raw[c])) for c in suspects}
+
+    def mask(c: str, v: str) -> str:
+        return str(mask_cell(table, c, v) if aligned else mask_any(v))
+
+    masks = {c: mask(c, raw[c]) for c in suspects}
     if not aligned:
         reason = _mask_extras(reason)
     # reasons quote a value's first 40 characters between single quotes; bare PII too
     for c in sorted(suspects, key=lambda c: -len(raw[c])):
         v, m = raw[c], str(masks[c])
-        reason = reason.replace(f"'{v[:40]}'", f"'{mask_any(v[:40])}'")
+        reason = reason.replace(f"'{v[:40]}'", f"'{mask(c, v[:40])}'")
         for text in {v, v.strip()}:
             if len(text) >= 4:
                 reason = reason.replace(text, m)
