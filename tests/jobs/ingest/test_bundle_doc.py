@@ -15,7 +15,8 @@ def test_every_file_and_column_is_documented():
 
 def test_contract_and_relational_model_name_the_same_columns():
     for t in TABLES:
-        assert set(Base.metadata.tables[t.name].columns.keys()) == set(t.column_names), t.name
+        # `ingest_id` (the ingest that last inserted or changed a row) is the record's, not the bank's
+        assert set(Base.metadata.tables[t.name].columns.keys()) - {"ingest_id"} == set(t.column_names), t.name
 
 
 def test_the_columns_kept_when_empty_are_the_contracts():
