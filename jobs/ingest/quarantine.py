@@ -91,9 +91,13 @@ def quarantine_rows(
     cols = [c for c in bad.columns if c not in (ROW, "reason")]
     for rec in bad.to_dict("records"):
         raw = {c: rec[c] for c in cols}
+        aligned = int(rec[ROW]) not in misaligned
         # The row itself identifies it (in full, before cutting): re-reading it may word the reason
         # differently (a duplicate within the file becomes a clash with the database) but adds nothing.
-        body = json.dumps([table, raw], sort_keys=True, ensure_ascii=False, default=str)
+        # A row that did not split into the header's fields is padded, so its cells alone cannot tell
+        # "," from ",,,,": its reason (which counts the fields) is part of what identifies it.
+        key = [table, raw] if aligned else [table, raw, rec["reason"]]
+        body = json.dumps(key, sort_keys=True, ensure_ascii=False, default=str)
         rows.append(
             {
                 "ingest_id": ingest_id,
@@ -102,7 +106,7 @@ def quarantine_rows(
                 "table_name": table,
                 "reason": _cut_reason(rec["reason"]),
                 "raw": {c: _cut(v) for c, v in raw.items()},
-                "aligned": int(rec[ROW]) not in misaligned,
+                "aligned": aligned,
                 "fingerprint": hashlib.sha256(body.encode()).hexdigest(),
             }
         )
