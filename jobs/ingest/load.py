@@ -30,6 +30,7 @@ from clientstrata.jobs.progress import bar
 from .bundle import Table
 from .rollups import Touched, refresh_after_ingest
 from .sources import CHUNK_ROWS, Piece, bundle_pieces
+from .updates import kept_columns, with_defaults
 from .validate import ROW, validate_chunk
 
 __all__ = ["ingest", "IngestReport", "TableReport", "FORMATS"]
@@ -208,6 +209,7 @@ def _load_piece(
     tolerant: bool,
     touched: Touched,
     chunk_rows: int,
+    as_of: dt.date,
 ) -> TableReport:
     table = Base.metadata.tables[piece.table.name]
     quarantine = QuarantinedRow.__table__
@@ -215,12 +217,11 @@ def _load_piece(
     before = db_count(conn, table)
     seen: dict = {}  # name -> SeenKeys, across the chunks of this file
     for chunk in piece.chunks(warnings, tolerant, chunk_rows):
-        result = validate_chunk(piece.table, chunk, keys.known, keys.owner, seen)
-        rows = _tuples(piece.table, result.good)
+        result = validate_chunk(piece.table, chunk, keys.known, keys.owner, seen, as_of)
+        rows = _tuples(piece.table, with_defaults(conn, piece.table, result.good))
+        keep = kept_columns(piece.table, chunk.columns)  # what an empty or absent cell leaves as stored
         for i in range(0, len(rows), BATCH_ROWS):
-            bulk_upsert(
-                conn, table, piece.table.column_names, rows[i : i + BATCH_ROWS], piece.table.key, piece.table.kept
-            )
+            bulk_upsert(conn, table, piece.table.column_names, rows[i : i + BATCH_ROWS], piece.table.key, keep)
         keys.loaded(piece.table, result.good)
         touched.note(piece.table.name, result.good)  # rollups hook (1/2): what this load changed
         if len(result.bad):
@@ -240,15 +241,19 @@ def ingest(
     engine: Engine | None = None,
     progress: bool | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    as_of: dt.date | None = None,
 ) -> IngestReport:
     """Ingest a bundle folder (or the PKDD'99 data with format="berka") into the record.
     Files are read, validated and written `chunk_rows` rows at a time (memory stays bounded;
-    the outcome does not depend on it)."""
+    the outcome does not depend on it). Events dated after `as_of` (the date the data describes;
+    default: today, wherever on Earth it is latest) are quarantined."""
     if format not in FORMATS:
         from clientstrata.graph.errors import InvalidInput
 
         raise InvalidInput(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
     source = Path(source)
+    # no time zone is ahead of UTC+14: a date later than today there has not begun anywhere
+    as_of = as_of or (dt.datetime.now(dt.UTC) + dt.timedelta(hours=14)).date()
     engine = engine or get_engine()
     migrate(engine)
     if format == "berka":
@@ -273,7 +278,16 @@ def ingest(
             savepoint = conn.begin_nested()
             try:
                 rep = _load_piece(
-                    conn, ingest_id, piece, keys, pbar, warnings, tolerant=False, touched=touched, chunk_rows=chunk_rows
+                    conn,
+                    ingest_id,
+                    piece,
+                    keys,
+                    pbar,
+                    warnings,
+                    tolerant=False,
+                    touched=touched,
+                    chunk_rows=chunk_rows,
+                    as_of=as_of,
                 )
                 savepoint.commit()
             except pd.errors.ParserError:
@@ -284,7 +298,16 @@ def ingest(
                 keys = _Keys(conn)
                 warnings.append(f"{piece.source_file}: malformed rows, re-read with the tolerant reader")
                 rep = _load_piece(
-                    conn, ingest_id, piece, keys, pbar, warnings, tolerant=True, touched=touched, chunk_rows=chunk_rows
+                    conn,
+                    ingest_id,
+                    piece,
+                    keys,
+                    pbar,
+                    warnings,
+                    tolerant=True,
+                    touched=touched,
+                    chunk_rows=chunk_rows,
+                    as_of=as_of,
                 )
             reports.append(rep)
         report = IngestReport(ingest_id, str(source), format, reports, warnings)
