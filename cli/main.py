@@ -4,6 +4,7 @@ as its last line; failures exit non-zero with a one-line reason, never a stack t
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import sys
@@ -38,7 +39,7 @@ def cmd_generate(args) -> None:
 def cmd_ingest(args) -> None:
     from clientstrata.jobs.ingest.load import ingest
 
-    report = ingest(args.source, format=args.format, progress=False if args.json else None)
+    report = ingest(args.source, format=args.format, progress=False if args.json else None, as_of=args.as_of)
     d = report.to_dict()
     lines = [
         f"ingest #{report.ingest_id} of {args.source} ({args.format}): read {report.read:,}, "
@@ -353,6 +354,11 @@ def _parser() -> argparse.ArgumentParser:
     sp = command("ingest", cmd_ingest, "validate and load a bundle (or the PKDD'99 data), quarantining bad rows")
     sp.add_argument("source", type=Path)
     sp.add_argument("--format", choices=("bundle", "berka"), default="bundle")
+    sp.add_argument(
+        "--as-of",
+        type=dt.date.fromisoformat,
+        help="the date the data describes (YYYY-MM-DD): events after it are quarantined (default: today)",
+    )
 
     command("sync-graph", cmd_sync, "project the relational record into the customer graph (idempotent)")
     command(
