@@ -4,6 +4,7 @@ as its last line; failures exit non-zero with a one-line reason, never a stack t
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import sys
@@ -89,6 +90,7 @@ def cmd_ingest(args) -> int:
             format=args.format,
             progress=False if args.json else None,
             max_quarantined=args.max_quarantined,
+            as_of=args.as_of,
         )
     except IngestRefused as exc:
         _emit(args, exc.report.to_dict(), "\n".join(_ingest_lines(exc.report, args)))
@@ -511,6 +513,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     sp.add_argument("source", type=Path)
     sp.add_argument("--format", choices=("bundle", "berka"), default="bundle")
+    sp.add_argument(
+        "--as-of",
+        type=dt.date.fromisoformat,
+        help="the date the data describes (YYYY-MM-DD): events after it are quarantined (default: today)",
+    )
     sp.add_argument(
         "--max-quarantined",
         type=_share,

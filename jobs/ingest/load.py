@@ -30,6 +30,7 @@ from .bundle import Table
 from .quarantine import IngestRefused, over_limit, quarantine_rows
 from .rollups import Touched, refresh_after_ingest
 from .sources import CHUNK_ROWS, Piece, bundle_pieces
+from .updates import kept_columns, with_defaults
 from .validate import ROW, SHAPE, validate_chunk
 
 __all__ = ["ingest", "IngestReport", "TableReport", "FORMATS"]
@@ -202,6 +203,7 @@ def _load_piece(
     touched: Touched,
     chunk_rows: int,
     load: bool = True,
+    as_of: dt.date | None = None,
 ) -> TableReport:
     """Validate a piece, load its good rows (stamped with the ingest id; what they change is
     measured unless the table was empty) and quarantine the rest. `load=False` only quarantines."""
@@ -211,8 +213,9 @@ def _load_piece(
     was_empty = db_count(conn, table) == 0  # then every row is new: nothing to compare with
     seen: dict = {}  # name -> SeenKeys, across the chunks of this file
     for chunk in piece.chunks(warnings, tolerant, chunk_rows):
-        result = validate_chunk(piece.table, chunk, keys.known, keys.owner, seen)
-        rows = _tuples(piece.table, result.good) if load else []
+        result = validate_chunk(piece.table, chunk, keys.known, keys.owner, seen, as_of)
+        rows = _tuples(piece.table, with_defaults(conn, piece.table, result.good)) if load else []
+        keep = kept_columns(piece.table, chunk.columns)  # what an empty or absent cell leaves as stored
         for i in range(0, len(rows), BATCH_ROWS):
             batch = rows[i : i + BATCH_ROWS]
             diff = None if was_empty else rep.changes
@@ -222,7 +225,7 @@ def _load_piece(
                 piece.table.column_names,
                 batch,
                 piece.table.key,
-                piece.table.kept,
+                keep,
                 {"ingest_id": ingest_id},
                 diff,
             )
@@ -252,6 +255,7 @@ def _load_pieces(
     touched: Touched,
     chunk_rows: int,
     load: bool = True,
+    as_of: dt.date | None = None,
 ) -> list[TableReport]:
     keys = _Keys(conn)
     reports = []
@@ -259,7 +263,7 @@ def _load_pieces(
         pbar.set_postfix_str(piece.table.name)
         savepoint = conn.begin_nested()
         try:
-            rep = _load_piece(conn, ingest_id, piece, keys, pbar, warnings, False, touched, chunk_rows, load)
+            rep = _load_piece(conn, ingest_id, piece, keys, pbar, warnings, False, touched, chunk_rows, load, as_of)
             savepoint.commit()
         except pd.errors.ParserError:
             # A file pandas cannot parse although its rows fit the header (a quoted field
@@ -268,7 +272,7 @@ def _load_pieces(
             savepoint.rollback()
             keys = _Keys(conn)
             warnings.append(f"{piece.source_file}: malformed rows, re-read with the tolerant reader")
-            rep = _load_piece(conn, ingest_id, piece, keys, pbar, warnings, True, touched, chunk_rows, load)
+            rep = _load_piece(conn, ingest_id, piece, keys, pbar, warnings, True, touched, chunk_rows, load, as_of)
         reports.append(rep)
     return reports
 
@@ -280,17 +284,21 @@ def ingest(
     progress: bool | None = None,
     chunk_rows: int = CHUNK_ROWS,
     max_quarantined: float | None = None,
+    as_of: dt.date | None = None,
 ) -> IngestReport:
     """Ingest a bundle folder (or the PKDD'99 data with format="berka") into the record.
     Files are read, validated and written `chunk_rows` rows at a time (memory stays bounded;
-    the outcome does not depend on it). With `max_quarantined` (a share of the rows read), an
-    ingest that quarantines more loads nothing, keeps its quarantined rows and report, and
-    raises IngestRefused."""
+    the outcome does not depend on it). Events dated after `as_of` (the date the data describes;
+    default: today, wherever on Earth it is latest) are quarantined. With `max_quarantined` (a
+    share of the rows read), an ingest that quarantines more loads nothing, keeps its quarantined
+    rows and report, and raises IngestRefused."""
     if format not in FORMATS:
         from clientstrata.graph.errors import InvalidInput
 
         raise InvalidInput(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
     source = Path(source)
+    # no time zone is ahead of UTC+14: a date later than today there has not begun anywhere
+    as_of = as_of or (dt.datetime.now(dt.UTC) + dt.timedelta(hours=14)).date()
     engine = engine or get_engine()
     migrate(engine)
     if format == "berka":
@@ -309,14 +317,14 @@ def ingest(
         ).inserted_primary_key[0]
         touched = Touched()
         data = conn.begin_nested()
-        reports = _load_pieces(conn, ingest_id, pieces, pbar, warnings, touched, chunk_rows)
+        reports = _load_pieces(conn, ingest_id, pieces, pbar, warnings, touched, chunk_rows, as_of=as_of)
         report = IngestReport(ingest_id, str(source), format, reports, warnings)
         report.refused = over_limit(report.read, report.quarantined, max_quarantined)
         if report.refused:
             # nothing of it loads; its quarantined rows stay as the evidence (read once more)
             data.rollback()
             with bar(0, progress=False) as quiet:
-                _load_pieces(conn, ingest_id, pieces, quiet, [], Touched(), chunk_rows, load=False)
+                _load_pieces(conn, ingest_id, pieces, quiet, [], Touched(), chunk_rows, load=False, as_of=as_of)
         else:
             data.commit()
             # rollups hook (2/2): households and customers it touched are current when this commits
