@@ -2,10 +2,6 @@
 lease lapses: failed, "worker died", nothing of theirs left, and pollers see it (jobs/runs/lease.py)."""
 
 import datetime as dt
-import os
-import signal
-import subprocess
-import sys
 import time
 
 import pytest
@@ -19,17 +15,6 @@ from clientstrata.jobs.runs.pipeline import TAGS_WRITTEN, classify
 from clientstrata.jobs.runs.whatif_requests import get_whatif, queue_whatif
 
 LEASE = 2.0  # seconds: the killed process's lease lapses this long after its last renewal
-
-# the child classifies and is killed by the kernel once its publish has written 300 tag rows
-_DIE_MID_PUBLISH = """
-import os, signal, sys
-from clientstrata.graph.record.db import engine_for
-from clientstrata.jobs.runs.pipeline import TAGS_WRITTEN, classify
-def die(stage, written):
-    if stage == TAGS_WRITTEN and written >= 300:
-        os.kill(os.getpid(), signal.SIGKILL)
-classify(engine_for(sys.argv[1]), None, progress=False, requested_by="ops", on_stage=die)
-"""
 
 # the child claims the queued what-if and is killed while it classifies the bank with the draft
 _DIE_MID_WHATIF = """
@@ -45,29 +30,14 @@ whatif_requests.run_queued_whatif(engine_for(sys.argv[1]), None, int(sys.argv[2]
 """
 
 
-def _killed(engine, graph, script: str, *args: str) -> None:
-    url = engine.url.render_as_string(hide_password=False)
-    engine.dispose()  # the child must be able to take SQLite's write lock
-    env = {**os.environ, LEASE_ENV: str(LEASE), "CLIENTSTRATA_PROGRESS": "0"}
-    if getattr(graph, "path", None) is not None:  # the child opens the test's graph, as `cli_env` does
-        env.pop("CLIENTSTRATA_NEO4J_URI", None)
-        env["CLIENTSTRATA_GRAPH_PATH"] = str(graph.path)
-    else:
-        env["CLIENTSTRATA_NEO4J_URI"] = os.environ["CLIENTSTRATA_TEST_NEO4J_URI"]
-    done = subprocess.run(
-        [sys.executable, "-c", script, url, *args], env=env, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == -signal.SIGKILL, done.stderr
-
-
 def _wait_until_lapsed() -> None:
     time.sleep(LEASE + 0.5)
 
 
-def test_a_run_killed_mid_publish_is_reaped_failed_and_pollers_see_it(loaded, monkeypatch):
+def test_a_run_killed_mid_publish_is_reaped_failed_and_pollers_see_it(loaded, kill_midway, monkeypatch):
     engine, graph = loaded
     monkeypatch.setenv(LEASE_ENV, str(LEASE))
-    _killed(engine, graph, _DIE_MID_PUBLISH)
+    kill_midway(lease=LEASE)
     _wait_until_lapsed()
     with engine.connect() as conn:
         run = get_run(conn, 2)  # the poll reaps it
@@ -87,12 +57,12 @@ def test_a_run_killed_mid_publish_is_reaped_failed_and_pollers_see_it(loaded, mo
     assert report.run_id == 3 and report.customers == 300
 
 
-def test_a_whatif_killed_while_it_classifies_is_reaped_failed(loaded, monkeypatch):
-    engine, graph = loaded
+def test_a_whatif_killed_while_it_classifies_is_reaped_failed(loaded, kill_midway, monkeypatch):
+    engine, _ = loaded
     monkeypatch.setenv(LEASE_ENV, str(LEASE))
     with engine.begin() as conn:
         wid = queue_whatif(conn, "ana", standard_text(None))
-    _killed(engine, graph, _DIE_MID_WHATIF, str(wid))
+    kill_midway(_DIE_MID_WHATIF, str(wid), lease=LEASE)
     _wait_until_lapsed()
     with engine.connect() as conn:
         w = get_whatif(conn, wid)
