@@ -108,7 +108,9 @@ class Heartbeat:
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
-        self._thread.join()
+        # a renewal waiting for another process's lock is not waited for: it only touches a
+        # row that is still `running`, and the thread dies with the process
+        self._thread.join(timeout=5)
 
     def renew(self) -> bool:
         t = self.table
@@ -127,7 +129,7 @@ class Heartbeat:
             try:
                 self.renew()
             except Exception:  # noqa: BLE001 - the next beat retries; a lapse is the reaper's to judge
-                log.warning("could not renew the lease of %s %s", self.table.name, self.value, exc_info=True)
+                log.info("could not renew the lease of %s %s", self.table.name, self.value, exc_info=True)
 
     def __repr__(self) -> str:
         return f"Heartbeat({self.table.name} {self.value}, every {self.seconds / 3:g} s)"
