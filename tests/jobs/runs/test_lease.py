@@ -6,6 +6,8 @@ import time
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from clientstrata.graph.errors import InvalidInput
 from clientstrata.jobs.governance.standards import standard_text
@@ -114,3 +116,13 @@ def test_a_bad_lease_setting_is_refused_by_name(raw):
     with pytest.raises(InvalidInput, match=LEASE_ENV):
         lease_seconds({LEASE_ENV: raw})
     assert lease_seconds({}) == 120 and lease_seconds({LEASE_ENV: "2.5"}) == 2.5
+
+
+@given(st.one_of(st.text(), st.floats().map(str), st.integers().map(str)))
+def test_any_lease_setting_is_a_sane_number_or_refused_by_name(raw):
+    try:
+        seconds = lease_seconds({LEASE_ENV: raw})
+    except InvalidInput as exc:
+        assert LEASE_ENV in str(exc) and raw.strip()
+    else:
+        assert 0 < seconds < 7 * 86_400
