@@ -172,11 +172,16 @@ def _run_lines(report) -> list[str]:
 
 def cmd_classify(args) -> None:
     progress = False if args.json else None
+    if args.adopt and not args.standard:
+        from clientstrata.graph.errors import InvalidInput
+
+        raise InvalidInput("--adopt adopts the standard given with --standard FILE")
+    actor = _actor(args, args.adopt)  # adopting a standard is audited: it needs someone
     if args.if_due:
         from clientstrata.jobs.runs.schedule import classify_if_due
 
         due, expired, report = classify_if_due(
-            standard=args.standard, requested_by=_actor(args, False), progress=progress
+            standard=args.standard, requested_by=actor, progress=progress, adopt=args.adopt
         )
         lines = [f"{'due' if due.due else 'not due'}: {due.reason}"]
         if expired:
@@ -191,9 +196,49 @@ def cmd_classify(args) -> None:
     from clientstrata.jobs.runs.pipeline import classify
 
     report = classify(
-        standard=args.standard, progress=progress, requested_by=_actor(args, False), refit_clusters=args.refit_clusters
+        standard=args.standard,
+        progress=progress,
+        requested_by=actor,
+        refit_clusters=args.refit_clusters,
+        adopt=args.adopt,
     )
     _emit(args, report.to_dict(), "\n".join(_run_lines(report)))
+
+
+def cmd_standard(args) -> None:
+    from clientstrata.jobs.governance.adoption import adopt_standard, adoptions
+    from clientstrata.jobs.governance.standards import live_sha256, live_standard
+
+    if args.action == "adopt":
+        from clientstrata.jobs.classification.standard import load_standard
+
+        std, actor = load_standard(args.file), _actor(args)
+        got = _with_conn(lambda conn: adopt_standard(conn, std, actor, note=args.note), write=True)
+        if got["adoption_id"] is None:
+            human = f"standard {std.version} ({std.sha256[:12]}) is already the live one; nothing adopted"
+        else:
+            human = (
+                f"adopted standard {std.version} ({std.sha256[:12]}) as live, by {actor}, replacing "
+                f"{got['previous_sha256'][:12]}; the next run uses it"
+            )
+        _emit(args, got, human)
+        return
+
+    def show(conn) -> tuple:
+        return live_standard(conn), live_sha256(conn), adoptions(conn)
+
+    std, sha, df = _with_conn(show)
+    lines = [f"live standard {std.version} ({sha})"]
+    lines += [
+        f"  #{r.adoption_id:<4} {r.adopted_at:%Y-%m-%d %H:%M}  {r.version:<10} {r.sha256[:12]}  by {r.adopted_by}"
+        + (f": {r.note}" if r.note else "")
+        for r in df.itertuples(index=False)
+    ] or ["  no adoptions: the standard of the latest published run, else the packaged one"]
+    _emit(
+        args,
+        {"version": std.version, "sha256": sha, "adoptions": df.to_dict("records")},
+        "\n".join(lines),
+    )
 
 
 def _with_conn(fn, write: bool = False):
@@ -551,7 +596,16 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     sp = command("classify", cmd_classify, "classify every customer and publish a numbered run")
-    sp.add_argument("--standard", type=Path, help="standard YAML file (default: the packaged one)")
+    sp.add_argument(
+        "--standard",
+        type=Path,
+        help="standard YAML file; it must be the live one unless --adopt (default: the live standard)",
+    )
+    sp.add_argument(
+        "--adopt",
+        action="store_true",
+        help="make --standard FILE the live standard first (audited: needs --actor)",
+    )
     sp.add_argument(
         "--if-due",
         action="store_true",
@@ -566,6 +620,16 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     command("runs", cmd_runs, "list classification runs (number, status, kind, standard, publication)")
+
+    sp = command("standard", cmd_standard, "the live standard, and adopting another (audited)")
+    ssub = sp.add_subparsers(dest="action", required=True)
+    ap = ssub.add_parser("adopt", help="make a standard file the live one: every later run uses it")
+    ap.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    ap.add_argument("file", type=Path)
+    ap.add_argument("--actor", help="who adopts it (default: $CLIENTSTRATA_ACTOR)")
+    ap.add_argument("--note", help="why, for the audit log")
+    ap = ssub.add_parser("show", help="the live standard and every adoption")
+    ap.add_argument("--json", action="store_true", help="print one JSON object as the last line")
 
     sp = command("migration", cmd_migration, "migration matrix of one dimension between two runs")
     sp.add_argument("--from", dest="from_run", type=int, required=True, metavar="RUN")

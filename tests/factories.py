@@ -114,3 +114,44 @@ def cli_env(loaded, monkeypatch):
     else:
         monkeypatch.setenv("CLIENTSTRATA_NEO4J_URI", os.environ["CLIENTSTRATA_TEST_NEO4J_URI"])
     return engine, graph
+
+
+# the child classifies and is killed by the kernel once its publish has written 300 tag rows
+DIE_MID_PUBLISH = """
+import os, signal, sys
+from clientstrata.graph.record.db import engine_for
+from clientstrata.jobs.runs.pipeline import TAGS_WRITTEN, classify
+def die(stage, written):
+    if stage == TAGS_WRITTEN and written >= 300:
+        os.kill(os.getpid(), signal.SIGKILL)
+classify(engine_for(sys.argv[1]), None, progress=False, requested_by="ops", on_stage=die)
+"""
+
+
+@pytest.fixture
+def kill_midway(loaded) -> Callable[..., None]:
+    """kill_midway(script=DIE_MID_PUBLISH, *args, lease=2.0): run `script` (Python; argv: the test's
+    database URL, then `args`) in a child process on the test's stores with that run lease, and
+    check the kernel killed it (SIGKILL: a process that dies, not an exception). By default the
+    child is a run killed mid-publish: run 2 of the `loaded` bank, left `running`."""
+    import signal
+    import subprocess
+    import sys
+
+    engine, graph = loaded
+
+    def kill(script: str = DIE_MID_PUBLISH, *args: str, lease: float = 2.0) -> None:
+        url = engine.url.render_as_string(hide_password=False)
+        engine.dispose()  # the child must be able to take SQLite's write lock
+        env = {**os.environ, "CLIENTSTRATA_RUN_LEASE_SECONDS": str(lease), "CLIENTSTRATA_PROGRESS": "0"}
+        if getattr(graph, "path", None) is not None:  # the child opens the test's graph, as `cli_env` does
+            env.pop("CLIENTSTRATA_NEO4J_URI", None)
+            env["CLIENTSTRATA_GRAPH_PATH"] = str(graph.path)
+        else:
+            env["CLIENTSTRATA_NEO4J_URI"] = os.environ["CLIENTSTRATA_TEST_NEO4J_URI"]
+        done = subprocess.run(
+            [sys.executable, "-c", script, url, *args], env=env, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == -signal.SIGKILL, done.stderr
+
+    return kill

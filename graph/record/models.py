@@ -56,6 +56,7 @@ __all__ = [
     "Tag",
     "CustomerPackage",
     "StandardVersion",
+    "StandardAdoption",
     "Override",
     "AuditEntry",
     "Notification",
@@ -343,6 +344,9 @@ class ClassificationRun(Base):
         String(12), default="on_demand", server_default="on_demand"
     )  # scheduled | on_demand
     requested_by: Mapped[str | None] = mapped_column(String(100))
+    # while running: renewed by the process's heartbeat; a run past it is dead (`jobs.runs.lease`)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    worker: Mapped[str | None] = mapped_column(String(100))  # host:pid of the process holding the lease
 
     # as-of reads pick the latest run published at or before a moment
     __table_args__ = (Index("ix_classification_runs_published_at", "published_at"),)
@@ -397,6 +401,19 @@ class StandardVersion(Base):
     registered_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
 
 
+class StandardAdoption(Base):
+    """Who made which standard live, and when: runs use the latest adopted one (append-only)."""
+
+    __tablename__ = "standard_adoptions"
+    adoption_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("standards.sha256"))
+    version: Mapped[str] = mapped_column(String(40))
+    adopted_by: Mapped[str] = mapped_column(String(100))
+    adopted_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    previous_sha256: Mapped[str | None] = mapped_column(String(64))  # the standard live until then
+    note: Mapped[str | None] = mapped_column(Text)
+
+
 class Override(Base):
     """A manual classification (人工审核): proposed by one person, decided by another."""
 
@@ -442,6 +459,8 @@ class WhatIfRequest(Base):
     base_run_id: Mapped[int | None] = mapped_column(ForeignKey("classification_runs.run_id"))
     report: Mapped[dict | None] = mapped_column(JSON)  # per dimension: customers, moved, from → to, sample
     error: Mapped[str | None] = mapped_column(Text)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime)  # as a run's (`jobs.runs.lease`)
+    worker: Mapped[str | None] = mapped_column(String(100))
 
 
 class AuditEntry(Base):

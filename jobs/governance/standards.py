@@ -1,4 +1,5 @@
-"""The standard's `governance` block, the standards register, and what a standard allows.
+"""The standard's `governance` block, the standards register, the live standard, and what a
+standard allows (which standard is live changes only by adoption: `adoption.py`).
 
 ```yaml
 governance:
@@ -22,7 +23,7 @@ import yaml
 from sqlalchemy.engine import Connection
 
 from clientstrata.graph.record.db import insert_ignore
-from clientstrata.graph.record.models import ClassificationRun, StandardVersion
+from clientstrata.graph.record.models import ClassificationRun, StandardAdoption, StandardVersion
 from clientstrata.jobs.classification.blocks import NOTIFY_CHANNELS, NOTIFY_DEFAULTS, RETAG_EVERY_MONTHS
 from clientstrata.jobs.classification.standard import (
     DEFAULT_STANDARD,
@@ -42,7 +43,10 @@ __all__ = [
     "run_standard_dimensions",
     "current_dimensions",
     "live_standard",
+    "live_sha256",
 ]
+
+_adoptions = StandardAdoption.__table__
 
 
 @dataclass(frozen=True)
@@ -120,28 +124,45 @@ def run_standard_dimensions(conn: Connection, run_id: int) -> dict | None:
 
 
 def current_dimensions(conn: Connection) -> dict:
-    """The dimensions of the live standard: the latest published run's, else the packaged one."""
+    """The dimensions of the live standard (`live_standard`)."""
+    found = _live(conn)
+    text = _text(conn, found[0]) if found is not None else None
+    return (yaml.safe_load(text) or {}).get("dimensions") if text is not None else load_standard().dimensions
+
+
+def _live(conn: Connection) -> tuple[str, str] | None:
+    """(sha256, where it is live from) of the live standard in the register; None: the packaged one."""
     from clientstrata.graph.record.queries import latest_run_id
 
+    adopted = conn.execute(sa.select(_adoptions.c.sha256).order_by(_adoptions.c.adoption_id.desc()).limit(1)).scalar()
+    if adopted is not None:
+        return adopted, "adopted standard"
     run = latest_run_id(conn)
-    dims = run_standard_dimensions(conn, run) if run is not None else None
-    return dims if dims is not None else load_standard().dimensions
+    if run is not None:
+        sha = conn.execute(
+            sa.select(ClassificationRun.__table__.c.standard_sha256).where(ClassificationRun.__table__.c.run_id == run)
+        ).scalar()
+        if sha is not None:
+            return sha, f"(run {run}) standard"
+    return None
+
+
+def _text(conn: Connection, sha256: str) -> str | None:
+    return conn.execute(sa.select(StandardVersion.__table__.c.text).where(StandardVersion.sha256 == sha256)).scalar()
+
+
+def live_sha256(conn: Connection) -> str:
+    """The sha256 of the live standard (`live_standard`), without parsing it."""
+    found = _live(conn)
+    return found[0] if found is not None else load_standard().sha256
 
 
 def live_standard(conn: Connection) -> Standard:
-    """The standard of the latest published run, from the register (the one readers see
-    applied); the packaged default before the first run. An on-demand re-run uses it, so
-    re-tagging never silently switches standards."""
-    from clientstrata.graph.record.queries import latest_run_id
-
-    run = latest_run_id(conn)
-    if run is not None:
-        runs, stds = ClassificationRun.__table__, StandardVersion.__table__
-        row = conn.execute(
-            sa.select(stds.c.text, stds.c.sha256)
-            .select_from(runs.join(stds, stds.c.sha256 == runs.c.standard_sha256))
-            .where(runs.c.run_id == run)
-        ).first()
-        if row is not None:
-            return parse_standard(row.text, f"(run {run}) standard {row.sha256[:12]}")
-    return load_standard()
+    """The standard runs use: the latest adopted one (`jobs.governance.adoption`); before any
+    adoption, that of the latest published run (a record older than adoptions); before any run,
+    the packaged default. Every run path uses it, so re-tagging never silently switches standards."""
+    found = _live(conn)
+    text = _text(conn, found[0]) if found is not None else None
+    if text is None:
+        return load_standard()
+    return parse_standard(text, f"{found[1]} {found[0][:12]}")

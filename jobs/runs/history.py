@@ -18,6 +18,8 @@ from clientstrata.graph.record.queries import latest_run_id, tags_by_customer
 from clientstrata.jobs.errors import InvalidState, UnknownDimension
 from clientstrata.jobs.governance.standards import dimension_values, run_standard_dimensions
 
+from .lease import reap_lapsed
+
 __all__ = [
     "list_runs",
     "runs_page",
@@ -46,6 +48,8 @@ def _moment(at: dt.date | dt.datetime) -> dt.datetime:
 
 
 def list_runs(conn: Connection) -> pd.DataFrame:
+    """Every run, oldest first (runs whose worker died reaped first, as in `get_run`)."""
+    reap_lapsed(conn.engine)
     cols = [
         "run_id",
         "status",
@@ -83,6 +87,7 @@ def runs_page(conn: Connection, first: int = 20, before: int | None = None) -> t
     the last run_id back), and whether older ones follow."""
     if not 1 <= first <= MAX_RUNS_PAGE:
         raise InvalidInput(f"`first` must be between 1 and {MAX_RUNS_PAGE}")
+    reap_lapsed(conn.engine)
     q = sa.select(*[_runs.c[c] for c in RUN_COLUMNS])
     if before is not None:
         q = q.where(_runs.c.run_id < before)
@@ -91,6 +96,9 @@ def runs_page(conn: Connection, first: int = 20, before: int | None = None) -> t
 
 
 def get_run(conn: Connection, run_id: int) -> dict:
+    """One run. A run whose worker died (its lease lapsed, `jobs.runs.lease`) is marked failed
+    first, so a poller sees `failed` ("worker died") rather than `running` for ever."""
+    reap_lapsed(conn.engine)
     row = conn.execute(sa.select(*[_runs.c[c] for c in RUN_COLUMNS]).where(_runs.c.run_id == run_id)).mappings().first()
     if row is None:
         raise NotFound("classification run", str(run_id))

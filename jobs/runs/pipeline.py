@@ -29,6 +29,7 @@ from clientstrata.jobs.classification import features as F
 from clientstrata.jobs.classification.classify import ENTERPRISE
 from clientstrata.jobs.classification.standard import Standard, load_standard, parse_standard
 from clientstrata.jobs.errors import InvalidState
+from clientstrata.jobs.governance.adoption import check_live
 from clientstrata.jobs.governance.overrides import expire_overrides
 from clientstrata.jobs.governance.standards import governance_of, live_standard, register_standard, standard_text
 from clientstrata.jobs.ingest.rollups import HOUSEHOLD_TIER_DIMENSION, refresh_after_publish
@@ -41,6 +42,7 @@ from clientstrata.jobs.tracking.detection import alert_detector
 from clientstrata.jobs.tracking.settings import alert_settings
 
 from .changes import RunChanges, lock_feed
+from .lease import Heartbeat, LeaseLost, lease_values
 from .notify import notification_rows, write_notifications
 from .publish import publish_pragmas, write_tags
 from .tagging import iter_tags
@@ -182,6 +184,7 @@ def classify(
     refit_clusters: bool = False,
     run_id: int | None = None,
     on_stage: RunHook | None = None,
+    adopt: bool = False,
 ) -> RunReport:
     """Run every dimension over every customer and publish the run atomically.
 
@@ -194,15 +197,23 @@ def classify(
 
     `run_id` names a run `queue_run` recorded: it is claimed (queued → running) instead of a new
     number being reserved; a run that is no longer queued is refused (`InvalidState`).
-    `on_stage` is called at the named points of the publish (`TAGS_WRITTEN`, `BEFORE_COMMIT`)."""
+    `on_stage` is called at the named points of the publish (`TAGS_WRITTEN`, `BEFORE_COMMIT`).
+
+    The standard is the live one (`live_standard`) unless one is given; one that is not live is
+    refused (`StandardNotAdopted`) unless `adopt` makes it live, audited as adopted by
+    `requested_by`, in the transaction that starts the run. While it runs, the run holds a lease
+    its heartbeat renews (`jobs.runs.lease`): if the process dies, the run is reaped as failed."""
     if kind not in KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    std = _standard(standard)
+    std = None if standard is None else _standard(standard)  # a bad file is refused before anything else
+    engine = engine or get_engine()
+    migrate(engine)
+    if std is None:
+        with engine.connect() as conn:
+            std = live_standard(conn)
     text = standard_text(None, std)
     gov = governance_of(std)
     alerts = alert_settings(std)
-    engine = engine or get_engine()
-    migrate(engine)
     if run_id is None:
         _require_customers(engine)
     run = _Run(
@@ -217,12 +228,13 @@ def classify(
         on_stage=on_stage,
         playbook=playbook_of(std),
     )
-    _reserve(run, queued=run_id)
+    _reserve(run, queued=run_id, adopt=adopt)
     try:
-        tags, as_of = _features(run, graph, refit_clusters)
-        with engine.begin() as conn:  # one transaction: readers see all of the run or none
-            published = _publish(conn, run, tags, as_of)
-            finished = _finish(conn, run, published)
+        with Heartbeat(engine, _RUNS, "run_id", run.run_id):  # the lease: a run whose process dies is reaped
+            tags, as_of = _features(run, graph, refit_clusters)
+            with engine.begin() as conn:  # one transaction: readers see all of the run or none
+                published = _publish(conn, run, tags, as_of)
+                finished = _finish(conn, run, published)
     except BaseException as exc:
         _fail(run, exc)
         raise
@@ -268,43 +280,73 @@ class _Run:
             self.on_stage(stage, written)
 
 
-def _reserve(run: _Run, queued: int | None) -> None:
-    """Stage 1, committed at once: the standard registered, the inputs counted, and the run
-    numbered (or the queued one claimed), visible as "running"."""
+def _reserve(run: _Run, queued: int | None, adopt: bool = False) -> None:
+    """Stage 1, committed at once: the standard checked live (or adopted), registered, the inputs
+    counted, and the run numbered (or the queued one claimed), visible as "running" with its lease.
+    A queued run whose standard is no longer live is recorded failed, and refused."""
     std = run.std
     with run.engine.begin() as conn:
-        register_standard(conn, std, run.text)
-        with run.watch("input snapshot"):
-            run.snapshot = _snapshot(conn)
-        run.snapshot["individuals"] = run.snapshot["rows"]["individuals"]
-        values = dict(
-            status="running",
-            standard_version=std.version,
-            standard_sha256=std.sha256,
-            kind=run.kind,
-            requested_by=run.requested_by,
-            snapshot=run.snapshot,
-            started_at=dt.datetime.now(),
-        )
-        if queued is None:
-            run.run_id = conn.execute(sa.insert(_RUNS).values(**values)).inserted_primary_key[0]
-        elif (
-            conn.execute(
-                sa.update(_RUNS).where(_RUNS.c.run_id == queued, _RUNS.c.status == "queued").values(**values)
-            ).rowcount
-            != 1
-        ):  # conditional: two workers cannot both claim it
-            raise RunNotQueued(f"run {queued} is not queued: another worker took it, or it has finished")
+        refused = check_live(conn, std, run.text, adopted_by=run.requested_by, adopt=adopt)
+        if refused is not None and queued is None:
+            raise refused  # nothing written
+        if refused is not None:  # committed as failed, then raised below
+            _refuse_queued(conn, queued, run.actor, refused)
         else:
-            run.run_id = queued
-        audit.record(
-            conn,
-            run.actor,
-            "run.started",
-            "classification_run",
-            run.run_id,
-            {"kind": run.kind, "standard_version": std.version, "standard_sha256": std.sha256},
-        )
+            _claim(conn, run, queued)
+    if refused is not None:
+        raise refused
+
+
+def _refuse_queued(conn: Connection, run_id: int, actor: str, refused: Exception) -> None:
+    reason = failure_reason(refused)
+    if (
+        conn.execute(
+            sa.update(_RUNS)
+            .where(_RUNS.c.run_id == run_id, _RUNS.c.status == "queued")
+            .values(status="failed", error=reason[:2000])
+        ).rowcount
+        != 1
+    ):
+        raise RunNotQueued(f"run {run_id} is not queued: another worker took it, or it has finished")
+    audit.record(conn, actor, "run.failed", "classification_run", run_id, {"error": reason[:500]})
+
+
+def _claim(conn: Connection, run: _Run, queued: int | None) -> None:
+    """The run numbered (or the queued one claimed) with its snapshot and lease, in `_reserve`'s transaction."""
+    std = run.std
+    register_standard(conn, std, run.text)
+    with run.watch("input snapshot"):
+        run.snapshot = _snapshot(conn)
+    run.snapshot["individuals"] = run.snapshot["rows"]["individuals"]
+    values = dict(
+        status="running",
+        standard_version=std.version,
+        standard_sha256=std.sha256,
+        kind=run.kind,
+        requested_by=run.requested_by,
+        snapshot=run.snapshot,
+        started_at=dt.datetime.now(),
+        **lease_values(),
+    )
+    if queued is None:
+        run.run_id = conn.execute(sa.insert(_RUNS).values(**values)).inserted_primary_key[0]
+    elif (
+        conn.execute(
+            sa.update(_RUNS).where(_RUNS.c.run_id == queued, _RUNS.c.status == "queued").values(**values)
+        ).rowcount
+        != 1
+    ):  # conditional: two workers cannot both claim it
+        raise RunNotQueued(f"run {queued} is not queued: another worker took it, or it has finished")
+    else:
+        run.run_id = queued
+    audit.record(
+        conn,
+        run.actor,
+        "run.started",
+        "classification_run",
+        run.run_id,
+        {"kind": run.kind, "standard_version": std.version, "standard_sha256": std.sha256},
+    )
 
 
 def _features(run: _Run, graph: GraphStore | None, refit_clusters: bool) -> tuple[Iterator, dt.date | None]:
@@ -435,16 +477,19 @@ def _finish(conn: Connection, run: _Run, p: _Published) -> _Finished:
         write_notifications(conn, notes)
     with watch("alerts"):
         new_alerts = int(write_run_alerts(conn, p.found, run.run_id, p.at).attrs.get("written", 0)) if p.detect else 0
-    conn.execute(
+    flipped = conn.execute(
         sa.update(_RUNS)
-        .where(_RUNS.c.run_id == run.run_id)
+        .where(_RUNS.c.run_id == run.run_id, _RUNS.c.status == "running")
         .values(
             status="published",
             published_at=p.at,
             customer_count=int(run.snapshot["individuals"]),
             snapshot=run.snapshot,
+            lease_until=None,
         )
-    )
+    ).rowcount
+    if flipped != 1:  # reaped: its lease lapsed while this process was held up; publishing now would be a zombie
+        raise LeaseLost(f"run {run.run_id} was declared dead (its lease lapsed) before it could publish; run again")
     with watch("household tiers"):  # they move with the run, in its transaction
         tiers = pd.concat(p.hh_tiers) if p.hh_tiers else pd.Series(dtype=object)
         refresh_after_publish(conn, tiers, run.std.fx_to_cny)
@@ -465,7 +510,11 @@ def _fail(run: _Run, exc: BaseException) -> None:
     """The run recorded as failed, with what to fix (`failure_reason`), in a transaction of its own."""
     reason = failure_reason(exc)
     with run.engine.begin() as conn:
-        conn.execute(sa.update(_RUNS).where(_RUNS.c.run_id == run.run_id).values(status="failed", error=reason[:2000]))
+        conn.execute(
+            sa.update(_RUNS)
+            .where(_RUNS.c.run_id == run.run_id)
+            .values(status="failed", error=reason[:2000], lease_until=None)
+        )
         audit.record(conn, run.actor, "run.failed", "classification_run", run.run_id, {"error": reason[:500]})
 
 
@@ -500,8 +549,8 @@ def queue_run(
 ) -> int:
     """Record a run to be done (status `queued`) and return its number at once; `run_queued`
     (a background worker: `jobs.runs.worker.RunWorker`) does it. The standard — by default the live
-    one, that of the latest published run — is checked and registered now, so a bad one is
-    refused before anything is queued."""
+    one (`live_standard`) — is checked and registered now, so a bad one is
+    refused before anything is queued; so is one that is not live (`StandardNotAdopted`)."""
     if kind not in KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     engine = engine or get_engine()
@@ -509,7 +558,11 @@ def queue_run(
     _require_customers(engine)
     with engine.begin() as conn:
         std = live_standard(conn) if standard is None else _standard(standard)
-        register_standard(conn, std, standard_text(None, std))
+        text = standard_text(None, std)
+        refused = check_live(conn, std, text)
+        if refused is not None:
+            raise refused
+        register_standard(conn, std, text)
         runs = ClassificationRun.__table__
         run_id = conn.execute(
             sa.insert(runs).values(

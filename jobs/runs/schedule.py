@@ -17,7 +17,7 @@ from clientstrata.graph.record.models import ClassificationRun
 from clientstrata.graph.stores.base import GraphStore
 from clientstrata.jobs.classification.standard import load_standard
 from clientstrata.jobs.governance.overrides import expire_overrides
-from clientstrata.jobs.governance.standards import governance_of
+from clientstrata.jobs.governance.standards import governance_of, live_standard
 
 from .pipeline import RunReport, classify
 
@@ -87,13 +87,21 @@ def classify_if_due(
     now: dt.datetime | None = None,
     requested_by: str | None = None,
     progress: bool | None = None,
+    adopt: bool = False,
 ) -> tuple[Due, list[int], RunReport | None]:
     """The daily governance tick: expire overrides whose day has come, then publish a
-    scheduled run if one is due. Returns (why, expired override ids, the run or None)."""
-    std = load_standard(standard)
-    gov = governance_of(std)
+    scheduled run if one is due. Returns (why, expired override ids, the run or None).
+
+    The run uses the live standard, as every run does; `standard`, if given, must be it (or
+    `adopt` makes it live, audited as adopted by `requested_by`): a file in a cron line never
+    swaps the standard on its own."""
+    std = None if standard is None else load_standard(standard)  # a bad file is refused before anything else
     engine = engine or get_engine()
     migrate(engine)
+    if std is None:
+        with engine.connect() as conn:
+            std = live_standard(conn)
+    gov = governance_of(std)
     with engine.begin() as conn:
         expired = expire_overrides(conn, today=(now or dt.datetime.now()).date(), actor=requested_by or "scheduler")
     with engine.connect() as conn:
@@ -101,6 +109,12 @@ def classify_if_due(
     if not due.due:
         return due, expired, None
     report = classify(
-        engine, graph, standard, progress=progress, kind="scheduled", requested_by=requested_by or "scheduler"
+        engine,
+        graph,
+        std,
+        progress=progress,
+        kind="scheduled",
+        requested_by=requested_by or "scheduler",
+        adopt=adopt,
     )
     return due, expired, report

@@ -16,6 +16,7 @@ from clientstrata.graph.record.models import Tag
 from clientstrata.graph.record.queries import latest_run_id
 from clientstrata.graph.stores import GraphStore, open_graph
 from clientstrata.jobs.classification.standard import Standard, load_standard
+from clientstrata.jobs.governance.standards import live_standard
 
 from .history import NONE
 from .pipeline import require_synced
@@ -98,8 +99,13 @@ def whatif(
     """Per dimension, how many customers and which would move if `standard_path` (a file, or a
     `Standard` parsed from a draft's text with `parse_standard`) were live. Compares computed
     values (manual overrides stay in force whatever the standard)."""
-    std = standard_path if isinstance(standard_path, Standard) else load_standard(standard_path)
+    std = (
+        standard_path if isinstance(standard_path, Standard) or standard_path is None else load_standard(standard_path)
+    )
     engine = engine or get_engine()
+    if std is None:  # the live standard against its own run: moves nobody unless the data did
+        with engine.connect() as conn:
+            std = live_standard(conn)
     own_graph = graph is None
     graph = graph or open_graph()
     try:

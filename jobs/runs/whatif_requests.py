@@ -7,7 +7,8 @@ conditional update (queued → running, so two servers never do the same one) an
 same `jobs.whatif.whatif` the CLI runs synchronously. The report (per dimension: customers,
 moved, from → to counts and the first movers) is stored with the request, so it outlives the
 request and the process that computed it. Nothing is published: no run, no tags, no feed.
-Requesting, finishing and failing are audited."""
+Requesting, finishing and failing are audited. While running, the what-if holds a lease its
+heartbeat renews, as a run does (`jobs.runs.lease`)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from clientstrata.jobs.classification.standard import Standard, parse_standard
 from clientstrata.jobs.errors import ActorRequired
 from clientstrata.jobs.governance.standards import standard_text
 
+from .lease import Heartbeat, lease_values, reap_lapsed
 from .pipeline import failure_reason
 from .whatif import WhatIf, whatif
 
@@ -106,7 +108,7 @@ def run_queued_whatif(engine: Engine, graph: GraphStore | None, whatif_id: int) 
             conn.execute(
                 sa.update(_whatifs)
                 .where(_whatifs.c.whatif_id == whatif_id, _whatifs.c.status == "queued")
-                .values(status="running", started_at=dt.datetime.now())
+                .values(status="running", started_at=dt.datetime.now(), **lease_values())
             ).rowcount
             == 1
         )
@@ -117,41 +119,47 @@ def run_queued_whatif(engine: Engine, graph: GraphStore | None, whatif_id: int) 
                 _whatifs.c.whatif_id == whatif_id
             )
         ).one()
+    running = (_whatifs.c.whatif_id == whatif_id, _whatifs.c.status == "running")  # not if reaped meanwhile
     try:
-        w = whatif(engine, graph, parse_standard(row.standard_text, f"(what-if {whatif_id}) draft"))
-        report = report_of(w, row.sample)
+        with Heartbeat(engine, _whatifs, "whatif_id", whatif_id):
+            w = whatif(engine, graph, parse_standard(row.standard_text, f"(what-if {whatif_id}) draft"))
+            report = report_of(w, row.sample)
     except BaseException as exc:
         reason = failure_reason(exc)
         with engine.begin() as conn:
             conn.execute(
                 sa.update(_whatifs)
-                .where(_whatifs.c.whatif_id == whatif_id)
-                .values(status="failed", error=reason[:2000], finished_at=dt.datetime.now())
+                .where(*running)
+                .values(status="failed", error=reason[:2000], finished_at=dt.datetime.now(), lease_until=None)
             )
             audit.record(conn, row.requested_by, "whatif.failed", "whatif", whatif_id, {"error": reason[:500]})
         raise
     with engine.begin() as conn:
         at = dt.datetime.now()
-        conn.execute(
+        done = conn.execute(
             sa.update(_whatifs)
-            .where(_whatifs.c.whatif_id == whatif_id)
-            .values(status="done", report=report, base_run_id=w.base_run_id, finished_at=at)
-        )
-        audit.record(
-            conn,
-            row.requested_by,
-            "whatif.done",
-            "whatif",
-            whatif_id,
-            {"base_run_id": w.base_run_id, "moved": report["moved"]},
-            at=at,
-        )
+            .where(*running)
+            .values(status="done", report=report, base_run_id=w.base_run_id, finished_at=at, lease_until=None)
+        ).rowcount
+        if done:
+            audit.record(
+                conn,
+                row.requested_by,
+                "whatif.done",
+                "whatif",
+                whatif_id,
+                {"base_run_id": w.base_run_id, "moved": report["moved"]},
+                at=at,
+            )
+    with engine.connect() as conn:
         return get_whatif(conn, whatif_id)
 
 
 def get_whatif(conn: Connection, whatif_id: int) -> dict:
     """One what-if: status, who asked and when, and the report once done (`report` is None
-    until then; `error` says why a failed one failed)."""
+    until then; `error` says why a failed one failed). One whose worker died is reaped first
+    (`jobs.runs.lease`), so a poller sees it failed rather than running for ever."""
+    reap_lapsed(conn.engine)
     row = (
         conn.execute(sa.select(*[_whatifs.c[c] for c in WHATIF_COLUMNS]).where(_whatifs.c.whatif_id == whatif_id))
         .mappings()

@@ -6,7 +6,8 @@ a request never waits for a bank-size run: `RunWorker.start` records a queued ru
 One worker thread per process: runs of one process never compete for the machine. Runs of
 several processes are safe too — a queued run is claimed with a conditional update, and
 publishers are serialised by the change-feed lock. A run still queued when its process stopped
-is picked up by the next worker that starts (`resume`).
+is picked up by the next worker that starts (`resume`); one left running by a process that died
+is failed once its lease lapses (`jobs.runs.lease`).
 
 What-ifs the API queues (`start_whatif`, `jobs.whatif_requests`) share the same thread: a
 what-if classifies the whole bank as a run does, so the two take turns rather than compete."""
@@ -22,6 +23,7 @@ from sqlalchemy.engine import Engine
 from clientstrata.graph.stores.base import GraphStore
 from clientstrata.jobs.classification.standard import Standard
 
+from .lease import reap_lapsed
 from .pipeline import RunReport, queue_run, queued_runs, run_queued
 from .whatif_requests import queue_whatif, queued_whatifs, run_queued_whatif
 
@@ -56,7 +58,9 @@ class RunWorker:
         return self._pool.submit(self._whatif, whatif_id)
 
     def resume(self) -> list[int]:
-        """Submit every run still queued in the record (e.g. from a process that stopped)."""
+        """Submit every run still queued in the record (e.g. from a process that stopped); runs
+        and what-ifs a dead process left running are reaped once their lease has lapsed."""
+        reap_lapsed(self.engine)
         with self.engine.connect() as conn:
             ids = queued_runs(conn)
         for run_id in ids:

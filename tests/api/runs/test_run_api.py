@@ -120,7 +120,11 @@ def test_whatif_runs_migration_segments_and_the_change_feed(
 
     draft_file = tmp_path / "draft.yaml"
     draft_file.write_text(draft, encoding="utf-8")
-    publisher = threading.Thread(target=classify, args=(engine, graph, draft_file), kwargs={"progress": False})
+    publisher = threading.Thread(
+        target=classify,
+        args=(engine, graph, draft_file),
+        kwargs={"progress": False, "adopt": True, "requested_by": "chair"},
+    )
     publisher.start()
     while publisher.is_alive():
         cursor = poll(after=cursor)

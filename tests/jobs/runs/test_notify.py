@@ -15,7 +15,7 @@ def test_only_changed_customers_are_notified_on_the_configured_channels(loaded, 
     riser, faller = customer_in("wealth_tier", "mass")[0], customer_in("wealth_tier", "affluent")[0]
     set_aum(riser, 700_000)
     set_aum(faller, 1_000, every_month=True)
-    report = classify(engine, graph, std, progress=False)
+    report = classify(engine, graph, std, progress=False, adopt=True, requested_by="chair")
     with engine.connect() as conn:
         box = outbox(conn, run_id=report.run_id)
         first = outbox(conn, run_id=1)
@@ -57,7 +57,7 @@ def test_a_run_that_dies_leaves_outbox_feed_and_previous_run_untouched(
 
     before = state()
     with pytest.raises(RuntimeError, match="simulated"):
-        classify(engine, graph, std, progress=False, on_stage=crash_run(*point))
+        classify(engine, graph, std, progress=False, on_stage=crash_run(*point), adopt=True, requested_by="chair")
     assert state() == before
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT status FROM classification_runs WHERE run_id = 2")).scalar() == "failed"

@@ -31,7 +31,7 @@ def test_scheduled_runs_follow_the_standards_period(loaded, write_standard):
     # a monthly standard makes it due a month later
     monthly = write_standard(extra="governance: {retag_every_months: 1}\n")
     due, _, report = classify_if_due(
-        engine, graph, monthly, now=published + dt.timedelta(days=40), requested_by="airflow"
+        engine, graph, monthly, now=published + dt.timedelta(days=40), requested_by="airflow", adopt=True
     )
     assert due.due and due.every_months == 1 and report.run_id == 3
     with engine.connect() as conn:

@@ -36,7 +36,7 @@ def test_whatif_reports_exactly_who_moves_and_publishes_nothing(loaded, write_st
     m = w.matrix("wealth_tier")
     assert m.to_numpy().sum() == 300 and m.loc["affluent", "mass"] == (moves["from_value"] == "affluent").sum()
     # publishing the draft moves exactly the same customers: both call build_tags
-    classify(engine, graph, draft, progress=False)
+    classify(engine, graph, draft, progress=False, adopt=True, requested_by="chair")
     with engine.connect() as conn:
         published = migration_matrix(conn, 1, 2, "wealth_tier").moves
     assert published.to_dict("records") == moves[["customer_id", "from_value", "to_value"]].to_dict("records")

@@ -118,7 +118,12 @@ def test_a_tier_change_notice_states_the_new_packages_entitlements(loaded):
     doc["version"] = "2026.2-lower"
     doc["dimensions"]["wealth_tier"]["bands"][1]["min"] = 20_000  # more customers become affluent
     report = classify(
-        engine, graph, parse_standard(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)), progress=False
+        engine,
+        graph,
+        parse_standard(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)),
+        progress=False,
+        adopt=True,
+        requested_by="committee",
     )
     assert report.packages == {k: int(v) for k, v in report.to_dict()["packages"].items()}
     with engine.connect() as conn:
