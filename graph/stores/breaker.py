@@ -39,30 +39,38 @@ class CircuitBreaker:
         with self._lock:
             if self._opened_at is None:
                 return "closed"
-            if self._probing or self._clock() - self._opened_at >= self.reset_after:
-                return "half-open"
-            return "open"
+            return "half-open" if self._probing() or self._due() else "open"
+
+    def _probing(self) -> bool:
+        return self._probe_started is not None and self._clock() - self._probe_started < self.reset_after
+
+    def _due(self) -> bool:
+        return self._clock() - self._opened_at >= self.reset_after
 
     def _admit(self) -> bool:
         """Whether this call may go to the server; True for the one probe of a half-open breaker."""
         with self._lock:
             if self._opened_at is None:
                 return False
-            if self._probing or self._clock() - self._opened_at < self.reset_after:
+            if self._probing() or not self._due():
                 raise Open()
-            self._probing = True
+            self._probe_started = self._clock()
             return True
 
     def _settle(self, probe: bool, ok: bool) -> None:
         with self._lock:
             if probe:
-                self._probe_started: float | None = None  # a probe older than reset_after is given up
+                self._probe_started = None
             if ok:
                 self._failed, self._opened_at = 0, None
                 return
             self._failed += 1
-            if probe or self._failed >= self.failures:
+            if probe or self._opened_at is not None or self._failed >= self.failures:
                 self._opened_at = self._clock()
+
+    def failed(self) -> None:
+        """A call given up on from outside (it outlived its caller's wait): it counts as a failure."""
+        self._settle(probe=False, ok=False)
 
     @contextmanager
     def guard(self, unavailable: tuple[type[BaseException], ...]) -> Iterator[None]:

@@ -12,7 +12,6 @@ import sys
 import time
 
 import pytest
-from conftest import NEO4J_URI, close_store, open_store
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,14 +20,14 @@ from clientstrata.graph.stores.networkx_store import NetworkxGraph
 from clientstrata.jobs.ingest.load import ingest
 from clientstrata.jobs.ingest.sync import sync_graph
 
-pytestmark = [pytest.mark.neo4j, pytest.mark.skipif(not NEO4J_URI, reason="needs CLIENTSTRATA_TEST_NEO4J_URI")]
+pytestmark = pytest.mark.neo4j
 
 
-@pytest.fixture(scope="module")
-def neo4j_store(tmp_path_factory):
-    store = open_store("neo4j", tmp_path_factory.mktemp("neo4j"))
-    yield store
-    close_store(store)
+@pytest.fixture
+def neo4j_store(neo4j_server):
+    yield neo4j_server
+    _drop_schema(neo4j_server)
+    neo4j_server.ensure_schema()  # the suite's other tests find the schema a sync makes
 
 
 def _schema(store) -> tuple[set[tuple[str, tuple[str, ...]]], list[str]]:
@@ -95,7 +94,7 @@ def _sync_process(engine) -> subprocess.Popen:
     env = {
         **os.environ,
         "CLIENTSTRATA_DATABASE_URL": engine.url.render_as_string(hide_password=False),
-        "CLIENTSTRATA_NEO4J_URI": NEO4J_URI,
+        "CLIENTSTRATA_NEO4J_URI": os.environ["CLIENTSTRATA_TEST_NEO4J_URI"],
         "CLIENTSTRATA_PROGRESS": "0",
     }
     return subprocess.Popen(
