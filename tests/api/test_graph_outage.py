@@ -125,6 +125,10 @@ class Relay:
         threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
 
     def cut(self) -> None:
+        try:  # wakes the accepting thread (closing alone does not, on Linux): the port refuses now
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.listener.close()
         for c in self.conns:
             try:
