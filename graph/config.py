@@ -25,6 +25,11 @@ class Settings:
     neo4j_password: str = field(default=DEFAULT_NEO4J_PASSWORD, repr=False)
     neo4j_database: str = "neo4j"
     graph_path: str | None = None  # embedded graph file; derived from the database URL when unset
+    # a Neo4j outage must cost a request seconds, not the driver's default half minute
+    neo4j_connect_timeout: float = 3.0  # connect + handshake, a pooled connection, the retry budget
+    neo4j_query_timeout: float = 10.0  # one read that serves a request (a sync's batches are not bound)
+    neo4j_breaker_failures: int = 3  # failed calls in a row that open the circuit breaker
+    neo4j_breaker_reset: float = 10.0  # seconds open before one probe call is let through
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -36,6 +41,10 @@ class Settings:
             neo4j_password=env.get("CLIENTSTRATA_NEO4J_PASSWORD") or DEFAULT_NEO4J_PASSWORD,
             neo4j_database=env.get("CLIENTSTRATA_NEO4J_DATABASE") or "neo4j",
             graph_path=env.get("CLIENTSTRATA_GRAPH_PATH") or None,
+            neo4j_connect_timeout=_number(env, "CLIENTSTRATA_NEO4J_CONNECT_TIMEOUT", 3.0),
+            neo4j_query_timeout=_number(env, "CLIENTSTRATA_NEO4J_QUERY_TIMEOUT", 10.0),
+            neo4j_breaker_failures=int(_number(env, "CLIENTSTRATA_NEO4J_BREAKER_FAILURES", 3, integer=True)),
+            neo4j_breaker_reset=_number(env, "CLIENTSTRATA_NEO4J_BREAKER_RESET", 10.0, minimum=0),
         )
 
     @property
@@ -46,6 +55,21 @@ class Settings:
         if self.database_url.startswith("sqlite:///") and not self.database_url.endswith(":memory:"):
             return self.database_url.removeprefix("sqlite:///") + ".graph.pkl"
         return "./clientstrata.graph.pkl"
+
+
+def _number(env, name: str, default: float, integer: bool = False, minimum: float = 0.001) -> float:
+    """A positive number of seconds (or a count) from the environment; a wrong one is named."""
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError:
+        value = None
+    if value is None or not minimum <= value < float("inf"):
+        kind = "a whole number ≥ 1" if integer else f"a number of seconds ≥ {minimum:g}"
+        raise InvalidInput(f"{name} must be {kind}, not {raw!r}")
+    return value
 
 
 def settings() -> Settings:

@@ -6,7 +6,7 @@ typed result (`… | OverrideError { code message }`) instead of a masked error.
 
 from __future__ import annotations
 
-__all__ = ["ClientStrataError", "NotFound", "StoreUnavailable", "InvalidInput"]
+__all__ = ["ClientStrataError", "NotFound", "StoreUnavailable", "GraphUnavailable", "InvalidInput"]
 
 
 class ClientStrataError(Exception):
@@ -32,6 +32,14 @@ class StoreUnavailable(ClientStrataError):
     driver's reason for the operator; API callers see it masked."""
 
     code = "STORE_UNAVAILABLE"
+
+
+class GraphUnavailable(StoreUnavailable):
+    """The graph server is down, did not answer in time, or failed so recently that the circuit
+    breaker does not try it yet. Only the graph's own reads fail: the API answers the rest of a
+    request and the graph fields with code GRAPH_UNAVAILABLE."""
+
+    code = "GRAPH_UNAVAILABLE"
 
 
 class InvalidInput(ClientStrataError):

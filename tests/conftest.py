@@ -51,7 +51,9 @@ def open_store(kind: str, tmp_path: Path) -> GraphStore:
         return NetworkxGraph(tmp_path / f"graph-{len(list(tmp_path.glob('graph-*')))}.pkl")
     from clientstrata.graph.stores.neo4j_store import Neo4jGraph
 
-    store = Neo4jGraph(NEO4J_URI, ("neo4j", os.environ.get("CLIENTSTRATA_NEO4J_PASSWORD", "clientstrata-dev")))
+    # a generous query timeout: on a loaded test machine a first, cold walk can take many seconds
+    auth = ("neo4j", os.environ.get("CLIENTSTRATA_NEO4J_PASSWORD", "clientstrata-dev"))
+    store = Neo4jGraph(NEO4J_URI, auth, query_timeout=120.0)
     store.clear()
     return store
 
@@ -331,6 +333,22 @@ def server_ro(loaded_ro) -> Iterator[str]:
     """The API over the module's shared bank, live on loopback for the whole module."""
     with live(create_app(*loaded_ro)) as url:
         yield url
+
+
+@pytest.fixture
+def neo4j_server(tmp_path) -> Iterator[GraphStore]:
+    """The test Neo4j server, cleared, as a store of the test's own; skipped without one."""
+    if not NEO4J_URI:
+        pytest.skip("needs the Neo4j server (CLIENTSTRATA_TEST_NEO4J_URI)")
+    store = open_store("neo4j", tmp_path)
+    yield store
+    close_store(store)
+
+
+@pytest.fixture
+def live_app() -> Callable:
+    """`with live_app(app) as url:` the app served on a free loopback port."""
+    return live
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from functools import partial
 
 from strawberry.types import Info
 
+from clientstrata.api.graph_calls import graph_read
 from clientstrata.api.pagination import PageInfo
 from clientstrata.graph.errors import InvalidInput
 from clientstrata.graph.record import queries as Q
@@ -97,13 +98,13 @@ async def resolve_tag_history(info: Info, customer_id: str, dimension: str) -> l
 MAX_ECOSYSTEM = 1000
 
 
-async def resolve_ecosystem(info: Info, customer_id: str, hops: int, first: int) -> list[EcosystemNode]:
+async def resolve_ecosystem(info: Info, customer_id: str, hops: int, first: int) -> list[EcosystemNode] | None:
     if not 1 <= hops <= 4:
         raise InvalidInput("`hops` must be between 1 and 4")
     if not 1 <= first <= MAX_ECOSYSTEM:
         raise InvalidInput(f"`first` must be between 1 and {MAX_ECOSYSTEM}")
     ctx = info.context
-    df = await ctx.run(ecosystem_view, ctx.graph, customer_id, hops, ctx.principal.book, first)
+    df = await graph_read(ctx.engine, ecosystem_view, ctx.graph, customer_id, hops, ctx.principal.book, first)
     return [
         EcosystemNode(
             label=r.label,

@@ -318,9 +318,10 @@ class Customer:
         description="Customers, enterprises and households within `hops` (1–4) in the graph: "
         "employer, controlled enterprises, household, co-holders. Nearest first "
         "(then enterprises, households, people), at most `first` (≤ 1000): a "
-        "payroll employer's whole staff is two hops from each employee."
+        "payroll employer's whole staff is two hops from each employee. Null, with an error of code "
+        "GRAPH_UNAVAILABLE, while the graph cannot answer: the rest of the customer is still served."
     )
-    async def ecosystem(self, info: Info, hops: int = 2, first: int = 100) -> list[EcosystemNode]:
+    async def ecosystem(self, info: Info, hops: int = 2, first: int = 100) -> list[EcosystemNode] | None:
         from .resolvers import resolve_ecosystem
 
         return await resolve_ecosystem(info, str(self.id), hops, first)

@@ -7,14 +7,24 @@ and looked up by name; an unknown label is refused before any text is formed.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 
 import neo4j
 import pandas as pd
-from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable
+from neo4j.exceptions import (
+    AuthError,
+    ConnectionPoolError,
+    DatabaseUnavailable,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+)
 
-from clientstrata.graph.errors import ClientStrataError, NotFound, StoreUnavailable
+from clientstrata.graph.errors import ClientStrataError, GraphUnavailable, NotFound, StoreUnavailable
 
 from .base import (
     ECOSYSTEM_FEATURES,
@@ -26,6 +36,7 @@ from .base import (
     GraphStore,
     HouseholdView,
 )
+from .breaker import CircuitBreaker, Open
 
 __all__ = ["Neo4jGraph"]
 
@@ -79,13 +90,26 @@ _FEATURES = {
 }
 
 
+# The server is not there, or not answering: what the breaker counts. A query it rejects is not.
+_DOWN = (ServiceUnavailable, SessionExpired, ConnectionPoolError, DatabaseUnavailable, OSError)
+
+
+def _timed_out(exc: Neo4jError) -> bool:
+    return "TransactionTimedOut" in (exc.code or "")
+
+
+def _quoted(name: str) -> str:
+    """A schema name the server listed, as a Cypher identifier (names cannot be parameters)."""
+    return "`" + name.replace("`", "``") + "`"
+
+
 @contextmanager
-def _translated():
+def _translated(uri: str):
     """Driver errors become the data layer's own, with no server internals in the text."""
     try:
         yield
-    except (ServiceUnavailable, OSError) as exc:
-        raise StoreUnavailable(f"Neo4j is unreachable: {exc}") from None
+    except _DOWN as exc:
+        raise GraphUnavailable(f"Neo4j at {uri} is unreachable ({type(exc).__name__})") from None
     except AuthError:
         raise StoreUnavailable("Neo4j refused the credentials (CLIENTSTRATA_NEO4J_USER/_PASSWORD)") from None
     except Neo4jError as exc:
@@ -93,20 +117,87 @@ def _translated():
 
 
 class Neo4jGraph(GraphStore):
-    def __init__(self, uri: str, auth: tuple[str, str], database: str = "neo4j") -> None:
+    """Calls that find the server down fail after `connect_timeout`, and a read that serves a
+    request after `query_timeout`; once `breaker` has seen the server fail it fails them at once."""
+
+    def __init__(
+        self,
+        uri: str,
+        auth: tuple[str, str],
+        database: str = "neo4j",
+        *,
+        connect_timeout: float = 3.0,
+        query_timeout: float = 10.0,
+        breaker: CircuitBreaker | None = None,
+    ) -> None:
         self.uri, self.database = uri, database
-        self.driver = neo4j.GraphDatabase.driver(uri, auth=auth)
+        self.connect_timeout, self.query_timeout = connect_timeout, query_timeout
+        self.breaker = breaker or CircuitBreaker()
+        self.driver = neo4j.GraphDatabase.driver(
+            uri,
+            auth=auth,
+            connection_timeout=connect_timeout,
+            connection_acquisition_timeout=2 * connect_timeout,
+            # managed calls retry a lost server until this budget is spent: the driver's 30 s
+            # default is what made each graph field of a request wait half a minute
+            max_transaction_retry_time=connect_timeout,
+        )
+
+    @property
+    def call_timeout(self) -> float:
+        """The longest a read that serves a request can take: connecting, then the query."""
+        return self.connect_timeout + self.query_timeout + 1.0
 
     def __repr__(self) -> str:
-        return f"Neo4jGraph(uri={self.uri!r}, database={self.database!r})"
+        return f"Neo4jGraph(uri={self.uri!r}, database={self.database!r}, breaker={self.breaker.state!r})"
 
-    def _run(self, query: str, routing=neo4j.RoutingControl.WRITE, **params) -> pd.DataFrame:
-        with _translated():
-            return self.driver.execute_query(
-                query, params, database_=self.database, routing_=routing, result_transformer_=neo4j.Result.to_df
-            )
+    def _run(
+        self, query: str, routing=neo4j.RoutingControl.WRITE, timeout: float | None = None, **params
+    ) -> pd.DataFrame:
+        with _translated(self.uri):
+            try:
+                # a query the server stopped at its timeout is an answer: the server is up, and one
+                # costly walk must not open the breaker for everyone else's requests
+                with self.breaker.guard(_DOWN):
+                    return self.driver.execute_query(
+                        neo4j.Query(query, timeout=timeout),
+                        params,
+                        database_=self.database,
+                        routing_=routing,
+                        result_transformer_=neo4j.Result.to_df,
+                    )
+            except Open:
+                raise GraphUnavailable(f"Neo4j at {self.uri} failed just now; the next try is due shortly") from None
+            except Neo4jError as exc:
+                if _timed_out(exc):
+                    raise GraphUnavailable(f"Neo4j at {self.uri} did not answer within {timeout:g} s") from None
+                raise
 
     def _read(self, query: str, **params) -> pd.DataFrame:
+        """A read that serves a request: the server stops it at the query timeout, and a server
+        that does not answer at all (frozen, or cut off mid-reply) is given up on after
+        `call_timeout`; its thread is left to the driver, which never times out a reply."""
+        if self.breaker.state == "open":
+            raise GraphUnavailable(f"Neo4j at {self.uri} failed just now; the next try is due shortly")
+        answer: Future = Future()
+
+        def read() -> None:
+            try:
+                answer.set_result(self._run(query, neo4j.RoutingControl.READ, self.query_timeout, **params))
+            except BaseException as exc:  # handed to the caller, who re-raises it
+                answer.set_exception(exc)
+
+        # a daemon thread: one stuck on a frozen server must not hold the process open at exit. The
+        # breaker bounds how many there are: it opens after a few, and then admits one probe at a time
+        threading.Thread(target=read, name="neo4j-read", daemon=True).start()
+        try:
+            return answer.result(timeout=self.call_timeout)
+        except FutureTimeout:
+            self.breaker.failed()
+            raise GraphUnavailable(f"Neo4j at {self.uri} did not answer within {self.call_timeout:g} s") from None
+
+    def _scan(self, query: str, **params) -> pd.DataFrame:
+        """A read over the whole graph for a job (features, counts): it grows with the bank."""
         return self._run(query, neo4j.RoutingControl.READ, **params)
 
     def close(self) -> None:
@@ -116,8 +207,35 @@ class Neo4jGraph(GraphStore):
         self._read("RETURN 1 AS ok")
 
     def ensure_schema(self) -> None:
-        for label in LABELS:  # constraints first: MERGE on an indexed key stays fast
-            self._run(f"CREATE CONSTRAINT {label.lower()}_id IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE")
+        """One uniqueness constraint on `id` per label (MERGE on an indexed key stays fast), from
+        whatever state an interrupted sync or a server crash left: IF NOT EXISTS covers the
+        constraints already made, but not an index no constraint owns that holds the
+        constraint's name or its key (`IndexWithNameAlreadyExists`, `IndexAlreadyExists`).
+        Such an index is dropped first: the constraint brings its own."""
+        constraints = self._run("SHOW CONSTRAINTS YIELD type, labelsOrTypes, properties")
+        done = {
+            (labels[0], tuple(props))
+            for kind, labels, props in zip(
+                constraints["type"], constraints["labelsOrTypes"], constraints["properties"], strict=True
+            )
+            if "UNIQUENESS" in kind and labels and props is not None
+        }
+        indexes = self._run("SHOW INDEXES YIELD name, labelsOrTypes, properties, owningConstraint")
+        for label in LABELS:
+            if (label, ("id",)) in done:
+                continue
+            name = f"{label.lower()}_id"
+            for index, labels, props, owner in zip(
+                indexes["name"],
+                indexes["labelsOrTypes"],
+                indexes["properties"],
+                indexes["owningConstraint"],
+                strict=True,
+            ):
+                on_key = list(labels or ()) == [label] and list(props or ()) == ["id"]
+                if pd.isna(owner) and (index == name or on_key):
+                    self._run("DROP INDEX " + _quoted(index) + " IF EXISTS")
+            self._run(f"CREATE CONSTRAINT {name} IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE")
 
     def merge_nodes(self, label: str, rows: Sequence[dict]) -> None:
         query = _MERGE_NODE[label]
@@ -187,7 +305,7 @@ class Neo4jGraph(GraphStore):
     def ecosystem_features(self) -> pd.DataFrame:
         parts = []
         for name in ECOSYSTEM_FEATURES:
-            part = self._read(_FEATURES[name])
+            part = self._scan(_FEATURES[name])
             if len(part):
                 parts.append(part.set_index("customer_id")["n"].rename(name))
         if not parts:
@@ -197,7 +315,7 @@ class Neo4jGraph(GraphStore):
         return df.sort_values("customer_id").reset_index(drop=True)
 
     def counts(self) -> dict[str, int]:
-        nodes = self._read("MATCH (n) RETURN labels(n)[0] AS k, count(*) AS n")
-        rels = self._read("MATCH ()-[r]->() RETURN type(r) AS k, count(*) AS n")
+        nodes = self._scan("MATCH (n) RETURN labels(n)[0] AS k, count(*) AS n")
+        rels = self._scan("MATCH ()-[r]->() RETURN type(r) AS k, count(*) AS n")
         both = pd.concat([nodes, rels])
         return dict(sorted((k, int(n)) for k, n in zip(both["k"], both["n"])))

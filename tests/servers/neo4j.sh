@@ -23,6 +23,12 @@ running() { [ -f "$PID" ] && kill -0 "$(cat "$PID")" 2>/dev/null; }
 
 case "${1:-}" in
   up)
+    # Neo4j refuses a password shorter than 8 characters (auth_minimum_password_length) with a
+    # Java stack trace: say so in one line before anything is started or written
+    if [ "${#PW}" -lt 8 ]; then
+      echo "CLIENTSTRATA_NEO4J_PASSWORD has ${#PW} characters; Neo4j needs at least 8 characters" >&2
+      exit 2
+    fi
     if running; then echo "Neo4j already up on bolt://127.0.0.1:$PORT"; exit 0; fi
     if [ ! -f "$LIB/.complete" ] || [ "$HERE/neo4j/pom.xml" -nt "$LIB/.complete" ]; then
       echo "assembling Neo4j Community 5.26 from Maven Central (cached in ~/.m2)…"
