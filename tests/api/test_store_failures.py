@@ -158,3 +158,14 @@ def test_a_publish_that_ends_lets_spooled_entries_in_before_new_ones(loaded, rm_
             .all()
         )
     assert ids.index(mine[0]) < ids.index(mine[1])
+
+
+def test_pii_whose_reading_cannot_be_audited_is_withheld_and_tells_nothing(loaded, rm_book, make_token):
+    engine, graph = loaded
+    rm, mine, _ = rm_book
+    token = make_token("relationship_manager", rm)
+    with TestClient(create_app(engine, graph)) as client:
+        with engine.begin() as conn:  # the audit log is gone from under the running API
+            conn.execute(sa.text("ALTER TABLE audit_log RENAME TO audit_moved"))
+        r = _post(client, token, PHONE, id=mine[0])
+    assert r.json().get("data") is None and r.json()["errors"] == [{"message": "Unexpected error."}], r.text
