@@ -78,7 +78,7 @@ class PiiAudit(SchemaExtension):
             return
         try:
             await context.flush_audit()
-        except ClientStrataError:
+        except Exception:  # noqa: BLE001 - whatever stopped the audit, its text is not the caller's
             log.exception("PII was read but its audit entries could not be written: the result is withheld")
             # raised here, the operation's result gives way to this error alone (no data)
             raise GraphQLError("Unexpected error.") from None
