@@ -13,6 +13,7 @@ entries are written at once, and a failure is the caller's like any other (`Stor
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import os
 import sqlite3
@@ -32,7 +33,7 @@ __all__ = ["BUSY_MS", "record_apart", "drain", "spool_path"]
 
 BUSY_MS = 500  # how long an audit write may wait for SQLite's write lock before it spools
 _audit_log = AuditEntry.__table__
-_spooling = threading.Lock()  # one process's appends and drains do not interleave
+_spooling = threading.Lock()  # one process's threads; `flock` orders the processes (API workers)
 
 
 def spool_path(engine: Engine) -> Path | None:
@@ -116,11 +117,17 @@ def _take(conn: Connection, spool: Path) -> list[dict]:
         if not spool.exists():
             return []
         taken = spool.with_name(f"{spool.name}.{uuid.uuid4().hex}")
-        os.replace(spool, taken)
-    lines = taken.read_text(encoding="utf-8").splitlines()
-    rows = [json.loads(line) for line in lines if line.strip()]
-    for r in rows:
-        r["at"] = dt.datetime.fromisoformat(r["at"])
+        with open(spool, "a", encoding="utf-8") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)  # an appender holding the old file finishes first
+            os.replace(spool, taken)
+    lines, rows = taken.read_text(encoding="utf-8").splitlines(), []
+    for line in filter(str.strip, lines):
+        try:
+            row = json.loads(line)
+            rows.append({**row, "at": dt.datetime.fromisoformat(row["at"])})
+        except (ValueError, KeyError, TypeError):  # a line a crash cut short: kept aside, never a blocker
+            with open(spool.with_name(spool.name + ".rejected"), "a", encoding="utf-8") as bad:
+                bad.write(line + "\n")
 
     def settle(committed: bool) -> None:
         if not committed:  # put them back for the next writer
@@ -139,10 +146,17 @@ def _append(spool: Path, rows: list[dict]) -> None:
 def _append_lines(spool: Path, lines: list[str]) -> None:
     if not lines:
         return
-    with _spooling, open(spool, "a", encoding="utf-8") as f:
-        f.write("".join(line + "\n" for line in lines))
-        f.flush()
-        os.fsync(f.fileno())
+    with _spooling:
+        while True:  # lock the file at the spool's path, not one a drain has just moved away
+            f = open(spool, "a", encoding="utf-8")  # noqa: SIM115 - closed below, with its lock
+            fcntl.flock(f, fcntl.LOCK_EX)
+            if spool.exists() and os.stat(spool).st_ino == os.fstat(f.fileno()).st_ino:
+                break
+            f.close()
+        with f:
+            f.write("".join(line + "\n" for line in lines))
+            f.flush()
+            os.fsync(f.fileno())
 
 
 def _locked(exc: StoreUnavailable) -> bool:
