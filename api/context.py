@@ -16,7 +16,7 @@ from clientstrata.graph.record import households as H
 from clientstrata.graph.record import profiles as P
 from clientstrata.graph.record import queries as Q
 from clientstrata.graph.record.access import Principal
-from clientstrata.graph.record.audit import record_many
+from clientstrata.graph.record.audit_apart import record_apart
 from clientstrata.graph.stores.base import GraphStore
 from clientstrata.jobs.governance.standards import live_standard
 from clientstrata.jobs.runs import history
@@ -89,8 +89,11 @@ class Context:
             return
         reads, self.pii_reads = sorted(self.pii_reads), set()
         entries = [(cid, {"field": f, "role": self.principal.role.value}) for cid, f in reads]
-        await in_thread(
-            self.engine,
-            lambda conn: record_many(conn, self.principal.actor, "pii.read", "customer", entries),
-            write=True,
-        )
+        # apart from any transaction, and never long behind a publish (graph.record.audit_apart)
+        await asyncio.to_thread(record_apart, self.engine, self.principal.actor, "pii.read", "customer", entries)
+
+    async def refused(self, kind: str, key: object, field: str) -> None:
+        """Audit an attempt on another book's `kind` (answered as if there were none)."""
+        who = self.principal
+        details = {"field": field, "role": who.role.value, "rm_id": who.rm_id, "person": who.person}
+        await asyncio.to_thread(record_apart, self.engine, who.actor, "access.refused", kind, [(key, details)])

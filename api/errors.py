@@ -131,6 +131,9 @@ async def attempt(
     try:
         ctx.principal.require(permission)
         return convert(await (ctx.write if write else ctx.run)(partial(fn, **kwargs), *args))
+    except access.OutOfBook as exc:  # answered as NotFound, word for word; audited apart (rolled back here)
+        await ctx.refused(exc.kind, exc.key, info.field_name)
+        return as_error(exc, errors)
     except graph_errors.ClientStrataError as exc:
         return as_error(exc, errors)
 

@@ -4,6 +4,7 @@ here, from the API settings."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import strawberry
 from graphql.error import GraphQLError
@@ -35,6 +36,8 @@ from .strategies.schema import StrategyQuery
 from .tracking.schema import TrackingMutation, TrackingQuery
 
 __all__ = ["build_schema", "schema", "Query", "Mutation"]
+
+log = logging.getLogger(__name__)
 
 
 # Fields print in merge order, area after area, as the committed SDL (api/schema.graphql) lists
@@ -69,13 +72,21 @@ def _visible(error: GraphQLError) -> bool:
 
 
 class PiiAudit(SchemaExtension):
-    """Writes the audit rows for the unmasked PII an operation served, once, when it ends."""
+    """Writes the audit rows for the unmasked PII an operation served, once, when it ends. PII
+    whose reading cannot be audited is not served: the whole result gives way to a masked error
+    (an exception here would otherwise reach the caller with the store's message)."""
 
     async def on_operation(self):
         yield
         context = self.execution_context.context
-        if context is not None:
+        if context is None:
+            return
+        try:
             await context.flush_audit()
+        except Exception:  # noqa: BLE001 - whatever stopped the audit, its text is not the caller's
+            log.exception("PII was read but its audit entries could not be written: the result is withheld")
+            # raised here, the operation's result gives way to this error alone (no data)
+            raise GraphQLError("Unexpected error.") from None
 
 
 class _Schema(strawberry.Schema):

@@ -442,11 +442,23 @@ def cmd_token(args) -> None:
     migrate(engine)
     with engine.begin() as conn:
         if args.action == "create":
-            token_id, secret = access.issue_token(conn, args.role, args.name, args.rm_id, created_by=args.actor)
+            expires = access.expiry(args.expires)
+            token_id, secret = access.issue_token(
+                conn, args.role, args.name, args.rm_id, created_by=args.actor, person=args.person, expires_at=expires
+            )
+            row = next(r for r in access.list_tokens(conn) if r["token_id"] == token_id)
             _emit(
                 args,
-                {"token_id": token_id, "token": secret, "role": args.role, "rm_id": args.rm_id},
-                f"token {token_id} ({args.role}) for {args.name}; shown once, store it now:\n{secret}",
+                {
+                    "token_id": token_id,
+                    "token": secret,
+                    "role": args.role,
+                    "rm_id": args.rm_id,
+                    "person": row["person"],
+                    "expires_at": row["expires_at"].isoformat(timespec="seconds"),
+                },
+                f"token {token_id} ({args.role}) for {args.name} ({row['person']}), expires "
+                f"{row['expires_at']:%Y-%m-%d %H:%M}; shown once, store it now:\n{secret}",
             )
         elif args.action == "revoke":
             access.revoke_token(conn, args.token_id)
@@ -456,7 +468,14 @@ def cmd_token(args) -> None:
             human = (
                 "\n".join(
                     f"  {r['token_id']:>5}  {r['role']:<21} {r['rm_id'] or '':<10} {r['name']:<30} "
-                    f"{'revoked' if r['revoked_at'] else 'active'}"
+                    f"{r['person'] or '':<20} "
+                    + (
+                        "revoked"
+                        if r["revoked_at"]
+                        else f"expires {r['expires_at']:%Y-%m-%d}"
+                        if r["expires_at"]
+                        else "expired"
+                    )
                     for r in rows
                 )
                 or "  no tokens"
@@ -719,6 +738,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     create.add_argument("--rm-id", help="for relationship_manager: the RM whose book the token reads")
     create.add_argument("--name", required=True, help="who or what holds the token")
+    create.add_argument(
+        "--person", help="the person who holds it, e.g. a staff id (default: the RM id, else --name); maker–checker"
+    )
+    create.add_argument(
+        "--expires",
+        help="when it expires: a date (YYYY-MM-DD) or a number of days (default: $CLIENTSTRATA_TOKEN_LIFETIME_DAYS, 90)",
+    )
     create.add_argument("--actor", default=os.environ.get("CLIENTSTRATA_ACTOR", "cli"))
     revoke = tok.add_parser("revoke", help="revoke a token by id")
     revoke.add_argument("token_id", type=int)

@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from clientstrata.api.graph_calls import graph_read
 from clientstrata.api.pagination import PageInfo
+from clientstrata.api.refusals import hidden
 from clientstrata.graph.errors import InvalidInput
 from clientstrata.graph.record import queries as Q
 from clientstrata.graph.views import ecosystem_view
@@ -58,6 +59,8 @@ async def resolve_customers(
 
 async def resolve_customer(info: Info, id: str) -> Customer | None:
     row = await info.context.customer.load(id)
+    if row is None:
+        await hidden(info, "customer", id)
     return Customer.from_row(row) if row else None
 
 

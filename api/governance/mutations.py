@@ -56,6 +56,7 @@ async def propose_override(info: Info, input: ProposeOverrideInput):
         input.reason,
         expires_on=input.expires_on,
         book=who.book,
+        person=who.person,
     )
 
 
@@ -69,6 +70,8 @@ async def approve_override(info: Info, id: int, note: str | None):
         info.context.principal.actor,
         id,
         note=note,
+        person=info.context.principal.person,
+        book=info.context.principal.book,
     )
 
 
@@ -82,6 +85,8 @@ async def reject_override(info: Info, id: int, note: str):
         info.context.principal.actor,
         id,
         note,
+        person=info.context.principal.person,
+        book=info.context.principal.book,
     )
 
 
@@ -95,4 +100,6 @@ async def revoke_override(info: Info, id: int, reason: str):
         info.context.principal.actor,
         id,
         reason,
+        person=info.context.principal.person,
+        book=info.context.principal.book,
     )

@@ -8,6 +8,7 @@ from strawberry.types import Info
 
 from clientstrata.api.pagination import PageInfo, decode_cursor, encode_cursor
 from clientstrata.graph.errors import NotFound
+from clientstrata.graph.record.access import OutOfBook
 from clientstrata.graph.record.audit import audit_page
 from clientstrata.jobs.governance.overrides import get_override, overrides_page
 
@@ -20,7 +21,10 @@ __all__ = ["resolve_override", "resolve_overrides", "resolve_audit_log"]
 async def resolve_override(info: Info, id: int) -> Override | None:
     try:
         return Override.from_record(await info.context.run(partial(get_override, book=info.context.principal.book), id))
-    except NotFound:  # none, or not in a relationship manager's book: the same answer
+    except OutOfBook as exc:  # not in a relationship manager's book: the same answer as none, audited
+        await info.context.refused(exc.kind, exc.key, info.field_name)
+        return None
+    except NotFound:
         return None
 
 

@@ -30,6 +30,10 @@ class Override:
     reason: str
     status: str = strawberry.field(description="proposed → approved | rejected; approved → revoked | expired.")
     proposed_by: str
+    proposer_person: str | None = strawberry.field(
+        description="The person who proposed it (behind their token); null when an operator proposed it "
+        "through the CLI. Maker–checker compares this, not `proposedBy`, a token's name."
+    )
     proposed_at: dt.datetime
     decided_by: str | None
     decided_at: dt.datetime | None

@@ -7,6 +7,7 @@ import datetime as dt
 from strawberry.types import Info
 
 from clientstrata.api.pagination import PageInfo
+from clientstrata.api.refusals import hidden
 from clientstrata.graph.record import households as H
 from clientstrata.jobs.governance.filters import check_ids, check_tag_conditions
 
@@ -18,6 +19,8 @@ __all__ = ["resolve_household", "resolve_households"]
 
 async def resolve_household(info: Info, id: str) -> Household | None:
     row = await info.context.household.load(id)
+    if row is None:
+        await hidden(info, "household", id)
     return Household.from_row(row) if row else None
 
 

@@ -58,6 +58,7 @@ async def acknowledge(info: Info, id: int, note: str | None):
         id,
         note=note,
         book=who.book,
+        person=who.person,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ __all__ = [
     "Permission",
     "Principal",
     "NotAllowed",
+    "OutOfBook",
     "Unauthenticated",
     "ROLE_PERMISSIONS",
     "issue_token",
@@ -37,9 +39,13 @@ __all__ = [
     "in_book",
     "book_subjects",
     "SYSTEM",
+    "TOKEN_LIFETIME_DAYS",
+    "token_lifetime",
+    "expiry",
 ]
 
 TOKEN_PREFIX = "cst_"
+TOKEN_LIFETIME_DAYS = 90  # default; CLIENTSTRATA_TOKEN_LIFETIME_DAYS overrides it
 
 
 class Role(str, Enum):
@@ -92,14 +98,23 @@ class NotAllowed(ClientStrataError):
     code = "NOT_ALLOWED"
 
 
+class OutOfBook(NotFound):
+    """Something that exists, but outside the caller's book. It reads exactly as `NotFound` (same
+    code, same message, same key): a caller must not learn that it exists, let alone whose it
+    is. The type is for the boundary alone, which audits the refused attempt."""
+
+
 @dataclass(frozen=True)
 class Principal:
-    """The caller: a token's role and, for a relationship manager, their own RM id."""
+    """The caller: a token's role and, for a relationship manager, their own RM id. `actor` is
+    the token's name (what the audit log shows); `person` is who holds it, the identity
+    maker–checker compares (one person may hold several tokens, under different names)."""
 
     role: Role
     actor: str
     rm_id: str | None = None
     token_id: int | None = None
+    person: str | None = None
 
     def can(self, permission: Permission) -> bool:
         return permission in ROLE_PERMISSIONS[self.role]
@@ -117,25 +132,25 @@ class Principal:
         return f"Principal(role={self.role.value!r}, actor={self.actor!r}, rm_id={self.rm_id!r})"
 
 
-def require_in_book(conn: Connection, customer_id: str, book: str | None) -> None:
-    """Refuse a step on a customer outside the caller's book (`Principal.book`; None: every
-    customer). Checked before existence, so an RM learns nothing of customers not theirs."""
-    if book is None:
-        return
+def _customer(conn: Connection, customer_id: str, book: str | None) -> bool:
     individuals, enterprises = Individual.__table__, Enterprise.__table__
-    mine = conn.execute(
-        sa.select(individuals.c.customer_id)
-        .where(individuals.c.customer_id == customer_id, individuals.c.rm_id == book)
-        .union_all(
-            sa.select(enterprises.c.enterprise_id).where(
-                enterprises.c.enterprise_id == customer_id, enterprises.c.rm_id == book
-            )
-        )
-    ).first()
-    if mine is None:
-        raise NotAllowed(
-            f"customer {customer_id!r} is not in your book: a relationship manager acts only on their own customers"
-        )
+    people = sa.select(individuals.c.customer_id).where(individuals.c.customer_id == customer_id)
+    firms = sa.select(enterprises.c.enterprise_id).where(enterprises.c.enterprise_id == customer_id)
+    if book is not None:
+        people, firms = people.where(individuals.c.rm_id == book), firms.where(enterprises.c.rm_id == book)
+    return conn.execute(people.union_all(firms)).first() is not None
+
+
+def require_in_book(conn: Connection, customer_id: str, book: str | None, kind: str = "customer", key=None) -> None:
+    """Refuse a step on a customer outside the caller's book (`Principal.book`; None: every
+    customer) as if there were no such `kind` (default: the customer) with `key`: an RM cannot
+    tell another book's object from none (`OutOfBook` reads exactly as `NotFound`)."""
+    if book is None or _customer(conn, customer_id, book):
+        return
+    key = customer_id if key is None else str(key)
+    if _customer(conn, customer_id, None):
+        raise OutOfBook(kind, key)
+    raise NotFound(kind, key)
 
 
 # Batch jobs and the CLI act as the system: every book, no PII unless a command asks.
@@ -166,10 +181,45 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def token_lifetime(env: dict[str, str] | None = None) -> dt.timedelta:
+    """How long a new token lives unless its issuer says otherwise: CLIENTSTRATA_TOKEN_LIFETIME_DAYS, default 90."""
+    raw = (os.environ if env is None else env).get("CLIENTSTRATA_TOKEN_LIFETIME_DAYS") or str(TOKEN_LIFETIME_DAYS)
+    try:
+        days = int(raw)
+    except ValueError:
+        days = 0
+    if days < 1:
+        raise InvalidInput(f"CLIENTSTRATA_TOKEN_LIFETIME_DAYS must be a whole number of days ≥ 1, not {raw!r}")
+    return dt.timedelta(days=days)
+
+
+def expiry(text: str | None, now: dt.datetime | None = None) -> dt.datetime | None:
+    """`--expires` as a moment: a date (the token works through that day) or a number of days
+    from now; None when not given (the default lifetime applies)."""
+    if text is None or not text.strip():
+        return None
+    now = now or dt.datetime.now()
+    text = text.strip()
+    if text.isdigit():
+        return now + dt.timedelta(days=int(text))
+    try:
+        return dt.datetime.combine(dt.date.fromisoformat(text), dt.time()) + dt.timedelta(days=1)
+    except ValueError:
+        raise InvalidInput(f"--expires takes a date (YYYY-MM-DD) or a number of days, not {text!r}") from None
+
+
 def issue_token(
-    conn: Connection, role: str, name: str, rm_id: str | None = None, created_by: str = "system"
+    conn: Connection,
+    role: str,
+    name: str,
+    rm_id: str | None = None,
+    created_by: str = "system",
+    person: str | None = None,
+    expires_at: dt.datetime | None = None,
 ) -> tuple[int, str]:
-    """Create a token; returns (token_id, secret). The secret is not stored and cannot be shown again."""
+    """Create a token; returns (token_id, secret). The secret is not stored and cannot be shown
+    again. `person` is who holds it (default: the RM for a relationship_manager token, else the
+    name); it expires at `expires_at` (default: `token_lifetime()` from now)."""
     try:
         role_ = Role(role)
     except ValueError:
@@ -184,6 +234,11 @@ def issue_token(
         raise InvalidInput(f"--rm-id applies only to relationship_manager tokens, not {role_.value}")
     if not name.strip():
         raise InvalidInput("a token needs a name saying who or what holds it")
+    person = (person or "").strip() or (rm_id if role_ is Role.RELATIONSHIP_MANAGER else name.strip())
+    now = dt.datetime.now()
+    expires_at = expires_at or now + token_lifetime()
+    if expires_at <= now:
+        raise InvalidInput(f"the token would expire at {expires_at:%Y-%m-%d %H:%M}, which has passed")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token_id = conn.execute(
         sa.insert(ApiToken).values(
@@ -191,8 +246,10 @@ def issue_token(
             role=role_.value,
             rm_id=rm_id,
             name=name.strip(),
+            person=person,
             created_by=created_by,
-            created_at=dt.datetime.now(),
+            created_at=now,
+            expires_at=expires_at,
         )
     ).inserted_primary_key[0]
     return token_id, secret
@@ -204,7 +261,9 @@ def authenticate(conn: Connection, token: str | None) -> Principal:
     row = conn.execute(sa.select(ApiToken).where(ApiToken.token_hash == _hash(token))).mappings().first()
     if row is None or row["revoked_at"] is not None:
         raise Unauthenticated("invalid or revoked token")
-    return Principal(Role(row["role"]), row["name"], row["rm_id"], row["token_id"])
+    if row["expires_at"] is None or row["expires_at"] <= dt.datetime.now():
+        raise Unauthenticated("the token has expired: ask an administrator for a new one")
+    return Principal(Role(row["role"]), row["name"], row["rm_id"], row["token_id"], row["person"])
 
 
 def revoke_token(conn: Connection, token_id: int) -> None:
@@ -221,10 +280,12 @@ def list_tokens(conn: Connection) -> list[dict]:
     cols = [
         ApiToken.token_id,
         ApiToken.name,
+        ApiToken.person,
         ApiToken.role,
         ApiToken.rm_id,
         ApiToken.created_by,
         ApiToken.created_at,
+        ApiToken.expires_at,
         ApiToken.revoked_at,
     ]
     return [dict(r) for r in conn.execute(sa.select(*cols).order_by(ApiToken.token_id)).mappings()]

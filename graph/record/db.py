@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection, Engine
 from clientstrata.graph.config import Settings, masked_url, settings
 from clientstrata.graph.errors import InvalidInput
 
-from .db_errors import translate_errors
+from .db_errors import Pool, translate_errors
 
 __all__ = [
     "NoRecord",
@@ -33,12 +33,15 @@ _MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x436C5374  # "ClSt": one advisory-lock key for schema migrations
 
 
-def engine_for(url: str) -> Engine:
-    kwargs: dict[str, Any] = {"future": True}
+def engine_for(url: str, **pool: Any) -> Engine:
+    """An engine for `url`; `pool`: SQLAlchemy's pool settings (`pool_size`, `pool_timeout` …)."""
+    kwargs: dict[str, Any] = {"future": True, **pool}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     else:
         kwargs["pool_pre_ping"] = True
+    if sa.engine.make_url(url).database not in (None, "", ":memory:") or not url.startswith("sqlite"):
+        kwargs["poolclass"] = Pool  # a file or a server: SQLAlchemy's queue pool, its timeout translated
     engine = sa.create_engine(url, **kwargs)
     if url.startswith("sqlite"):
         sa.event.listen(engine, "connect", _sqlite_pragmas)

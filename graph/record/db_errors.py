@@ -6,7 +6,8 @@ Every engine made by `db.engine_for` carries `translate_errors`, SQLAlchemy's `h
 event: a connection that cannot be opened or is lost, and a statement the database refuses (a
 missing table, a constraint, a lock it could not take), raise `StoreUnavailable` from wherever the
 statement ran. `map_db_errors(conn)` does the same for work on the driver's own connection (COPY,
-`executemany`), which SQLAlchemy does not see.
+`executemany`), which SQLAlchemy does not see. `Pool` does it for the one failure that never
+reaches the database, a checkout that timed out waiting for a free pooled connection.
 
 The message names the database (password hidden) and the driver's first line, for the operator
 reading the CLI or the log; the failing statement is a note on the exception, so it reaches the
@@ -20,10 +21,25 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, ExceptionContext
+from sqlalchemy.pool import QueuePool
 
 from clientstrata.graph.errors import StoreUnavailable
 
-__all__ = ["translate_errors", "map_db_errors"]
+__all__ = ["translate_errors", "map_db_errors", "Pool"]
+
+
+class Pool(QueuePool):
+    """SQLAlchemy's queue pool, whose checkout timeout (every connection busy for `pool_timeout`
+    seconds) raises `StoreUnavailable` like any other failure to get a connection."""
+
+    def _do_get(self):
+        try:
+            return super()._do_get()
+        except sa.exc.TimeoutError as exc:
+            raise StoreUnavailable(
+                f"no free database connection after {self._timeout:g} s: all {self.size()} "
+                f"(+{max(self._max_overflow, 0)} overflow) are busy"
+            ) from exc
 
 
 def translate_errors(engine: Engine) -> Engine:

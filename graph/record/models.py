@@ -428,6 +428,8 @@ class Override(Base):
     # proposed → approved | rejected; approved → revoked | expired
     status: Mapped[str] = mapped_column(String(10), default="proposed")
     proposed_by: Mapped[str] = mapped_column(String(100))
+    # the person behind the proposing token; None: proposed by an operator (CLI `--actor`)
+    proposer_person: Mapped[str | None] = mapped_column(String(100))
     proposed_at: Mapped[dt.datetime] = mapped_column(DateTime)
     decided_by: Mapped[str | None] = mapped_column(String(100))
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
@@ -577,10 +579,13 @@ class ApiToken(Base):
     token_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(100))
+    # who holds it: maker–checker compares this, not the name (one person, several tokens)
+    person: Mapped[str | None] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(24))
     rm_id: Mapped[str | None] = mapped_column(_fk("relationship_managers.rm_id"))
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # None: refused (set by every issue)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 

@@ -64,6 +64,7 @@ class OverrideRecord:
     reason: str
     status: str  # proposed → approved | rejected; approved → revoked | expired
     proposed_by: str
+    proposer_person: str | None  # the person behind the proposing token; None: an operator (CLI)
     proposed_at: dt.datetime
     decided_by: str | None
     decided_at: dt.datetime | None
@@ -89,6 +90,23 @@ def _actor(actor: str | None) -> str:
     return actor
 
 
+def _acting(person: str | None) -> dict:
+    """How the actor acted, for the audit entry: as a person (an API token's holder) or as an
+    operator (the CLI's `--actor`, a name nobody vouched for)."""
+    return {"person": person} if person else {"via": "operator"}
+
+
+def _same_person(ov: OverrideRecord, actor: str, person: str | None) -> bool:
+    """Whether the checker is the override's maker. Two token holders are compared by person
+    alone (token names are free text: one person may hold several). When either side acted as
+    an operator, a name is all there is: it is compared with every name the other side has."""
+    if person and ov.proposer_person:
+        return person.casefold() == ov.proposer_person.casefold()
+    mine = {actor.casefold(), (person or actor).casefold()}
+    theirs = {ov.proposed_by.casefold(), (ov.proposer_person or ov.proposed_by).casefold()}
+    return bool(mine & theirs)
+
+
 def _text(text: str | None, what: str) -> str:
     text = (text or "").strip()
     if not text:
@@ -98,13 +116,12 @@ def _text(text: str | None, what: str) -> str:
 
 def get_override(conn: Connection, override_id: int, book: str | None = None) -> OverrideRecord:
     """One override. With `book` (a relationship manager's id) an override on a customer outside
-    that book is not found: an RM learns nothing of other books' overrides, not even that they exist."""
-    q = sa.select(_overrides).where(_overrides.c.override_id == override_id)
-    if book is not None:
-        q = q.where(_overrides.c.customer_id.in_(book_subjects(book)))
-    row = conn.execute(q).mappings().first()
+    that book is not found (`OutOfBook`, which reads as `NotFound`): an RM learns nothing of other
+    books' overrides, not even that they exist."""
+    row = conn.execute(sa.select(_overrides).where(_overrides.c.override_id == override_id)).mappings().first()
     if row is None:
         raise NotFound("override", str(override_id))
+    require_in_book(conn, row["customer_id"], book, kind="override", key=override_id)
     return OverrideRecord(**dict(row))
 
 
@@ -197,9 +214,11 @@ def propose_override(
     today: dt.date | None = None,
     at: dt.datetime | None = None,
     book: str | None = None,
+    person: str | None = None,
 ) -> OverrideRecord:
     """Propose `value` for a customer's tag (the maker). It applies only once approved. With
-    `book` (a relationship manager's id) only customers in that book may be proposed for."""
+    `book` (a relationship manager's id) only customers in that book may be proposed for.
+    `person`: who holds the proposing token; None for an operator (the CLI's `--actor`)."""
     actor, reason = _actor(actor), _text(reason, "a reason")
     require_in_book(conn, customer_id, book)
     value = (value or "").strip()
@@ -222,6 +241,7 @@ def propose_override(
             reason=reason,
             status="proposed",
             proposed_by=actor,
+            proposer_person=person or None,
             proposed_at=at,
             expires_on=expires_on,
         )
@@ -238,17 +258,20 @@ def propose_override(
             "value": value,
             "reason": reason,
             "expires_on": expires_on.isoformat() if expires_on else None,
+            **_acting(person),
         },
         at=at,
     )
     return get_override(conn, oid)
 
 
-def _pending(conn: Connection, actor: str, override_id: int, step: str) -> OverrideRecord:
-    ov = get_override(conn, override_id)
+def _pending(
+    conn: Connection, actor: str, person: str | None, override_id: int, step: str, book: str | None
+) -> OverrideRecord:
+    ov = get_override(conn, override_id, book)
     if ov.status != "proposed":
         raise InvalidState(f"override #{override_id} is {ov.status}; only a proposed override can be {step}")
-    if ov.proposed_by.casefold() == actor.casefold():
+    if _same_person(ov, actor, person):
         raise MakerIsChecker(
             f"override #{override_id} was proposed by {ov.proposed_by}: a second person must decide it (maker–checker)"
         )
@@ -310,13 +333,20 @@ def _feed_change(
 
 
 def approve_override(
-    conn: Connection, actor: str, override_id: int, note: str | None = None, at: dt.datetime | None = None
+    conn: Connection,
+    actor: str,
+    override_id: int,
+    note: str | None = None,
+    at: dt.datetime | None = None,
+    person: str | None = None,
+    book: str | None = None,
 ) -> OverrideRecord:
-    """Approve (the checker, not the maker). An override already in force on the same tag is
-    revoked at the same instant: one override per tag applies at a time."""
+    """Approve (the checker, not the maker: another person). An override already in force on the
+    same tag is revoked at the same instant: one override per tag applies at a time. `person` and
+    `book` as in `propose_override`."""
     actor = _actor(actor)
     lock_feed(conn)
-    ov = _pending(conn, actor, override_id, "approved")
+    ov = _pending(conn, actor, person, override_id, "approved", book)
     at = at or dt.datetime.now()
     if ov.expires_on is not None and ov.expires_on <= at.date():
         raise InvalidState(f"override #{override_id} expired on {ov.expires_on}; propose it again")
@@ -365,6 +395,7 @@ def approve_override(
             "note": note,
             "previous_value": before,
             "superseded": prior,
+            **_acting(person),
         },
         at=at,
     )
@@ -372,24 +403,36 @@ def approve_override(
 
 
 def reject_override(
-    conn: Connection, actor: str, override_id: int, note: str, at: dt.datetime | None = None
+    conn: Connection,
+    actor: str,
+    override_id: int,
+    note: str,
+    at: dt.datetime | None = None,
+    person: str | None = None,
+    book: str | None = None,
 ) -> OverrideRecord:
     """Reject a proposal (the checker, not the maker); the note says why."""
     actor, note = _actor(actor), _text(note, "a note")
-    ov = _pending(conn, actor, override_id, "rejected")
+    ov = _pending(conn, actor, person, override_id, "rejected", book)
     at = at or dt.datetime.now()
     _transition(conn, ov, "proposed", status="rejected", decided_by=actor, decided_at=at, decision_note=note)
-    audit.record(conn, actor, "override.rejected", "override", override_id, {"note": note}, at=at)
+    audit.record(conn, actor, "override.rejected", "override", override_id, {"note": note, **_acting(person)}, at=at)
     return get_override(conn, override_id)
 
 
 def revoke_override(
-    conn: Connection, actor: str, override_id: int, reason: str, at: dt.datetime | None = None
+    conn: Connection,
+    actor: str,
+    override_id: int,
+    reason: str,
+    at: dt.datetime | None = None,
+    person: str | None = None,
+    book: str | None = None,
 ) -> OverrideRecord:
     """Stop an approved override now; readers see the computed value again."""
     actor, reason = _actor(actor), _text(reason, "a reason")
     lock_feed(conn)
-    ov = get_override(conn, override_id)
+    ov = get_override(conn, override_id, book)
     at = at or dt.datetime.now()
     if ov.status != "approved":
         raise InvalidState(f"override #{override_id} is {ov.status}; only an approved override can be revoked")
@@ -398,7 +441,7 @@ def revoke_override(
     _transition(conn, ov, "approved", status="revoked", revoked_by=actor, revoked_at=at)
     after = effective_value(conn, run, ov.customer_id, ov.dimension, at)
     _feed_change(conn, ov, before, after, at, "revoked", run)
-    audit.record(conn, actor, "override.revoked", "override", override_id, {"reason": reason}, at=at)
+    audit.record(conn, actor, "override.revoked", "override", override_id, {"reason": reason, **_acting(person)}, at=at)
     return get_override(conn, override_id)
 
 

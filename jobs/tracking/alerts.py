@@ -137,15 +137,17 @@ def acknowledge_alert(
     note: str | None = None,
     at: dt.datetime | None = None,
     book: str | None = None,
+    person: str | None = None,
 ) -> dict:
     """Mark an open alert handled (the RM saw it and acted). Audited in the same transaction;
     an alert acknowledged already is refused (INVALID_STATE), an unknown id is NOT_FOUND, and
-    with `book` (a relationship manager's id) an alert on a customer outside it NOT_ALLOWED."""
+    with `book` (a relationship manager's id) so is an alert on a customer outside it: the answer
+    must not tell an alert of another book (its customer, its type) from none."""
     actor = (actor or "").strip()
     if not actor:
         raise ActorRequired("who is acknowledging? pass an actor")
     alert = _get(conn, alert_id)
-    require_in_book(conn, alert["customer_id"], book)
+    require_in_book(conn, alert["customer_id"], book, kind="alert", key=alert_id)
     if alert["status"] != "open":
         raise InvalidState(
             f"alert #{alert_id} was already acknowledged by {alert['acknowledged_by']} "
@@ -170,6 +172,8 @@ def acknowledge_alert(
             "alert_type": alert["alert_type"],
             "rm_id": alert["rm_id"],
             "note": (note or "").strip() or None,
+            # who acted: a token's person, or an operator named by the CLI's --actor
+            **({"person": person} if person else {"via": "operator"}),
         },
         at=at,
     )

@@ -36,7 +36,7 @@ def record_feedback(
     at: dt.datetime | None = None,
 ) -> dict:
     """Record one piece of feedback. A survey needs a score (1–5), a complaint a text saying what
-    went wrong; `book` (a relationship manager's id) refuses customers outside it (NOT_ALLOWED)."""
+    went wrong; `book` (a relationship manager's id): a customer outside it is not found (`OutOfBook`)."""
     actor = (actor or "").strip()
     if not actor:
         raise ActorRequired("who is recording the feedback? pass an actor")

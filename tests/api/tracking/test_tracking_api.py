@@ -49,7 +49,11 @@ def test_alerts_and_feedback_keep_to_the_book_and_are_audited(app, loaded, make_
         "acknowledgedBy": "test relationship_manager",
     }
     assert gql(app, rm_token, ACK, id=own[0]["id"])["data"]["acknowledgeAlert"]["code"] == "INVALID_STATE"
-    assert gql(app, rm_token, ACK, id=foreign["id"])["data"]["acknowledgeAlert"]["__typename"] == "NotAllowed"
+    assert gql(app, rm_token, ACK, id=foreign["id"])["data"]["acknowledgeAlert"] == {
+        "__typename": "NotFound",
+        "code": "NOT_FOUND",
+        "message": f"no alert with id '{foreign['id']}'",  # not whose, not which type
+    }
     assert gql(app, rm_token, ACK, id=10**6)["data"]["acknowledgeAlert"]["__typename"] == "NotFound"
     assert gql(app, agent, ACK, id=foreign["id"])["data"]["acknowledgeAlert"]["__typename"] == "NotAllowed"
 
@@ -64,7 +68,7 @@ def test_alerts_and_feedback_keep_to_the_book_and_are_audited(app, loaded, make_
         "score": 4,
         "recordedBy": "test relationship_manager",
     }
-    assert record(rm_token, customerId=others[0], kind="compliment")["__typename"] == "NotAllowed"
+    assert record(rm_token, customerId=others[0], kind="compliment")["__typename"] == "NotFound"  # as none
     assert record(agent, customerId="C9999999", kind="compliment")["__typename"] == "NotFound"
     for bad in ({"kind": "survey"}, {"kind": "survey", "score": 9}, {"kind": "complaint"}, {"kind": "rant"}):
         refused = record(agent, customerId=mine[0], **bad)
