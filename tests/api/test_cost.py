@@ -234,9 +234,6 @@ def test_every_query_the_sdk_sends_fits_the_default_budget_at_its_largest_page()
     for doc in sent:
         op = doc.definitions[0]
         root = op.selection_set.selections[0].name.value
-        variables = {}
-        for d in op.variable_definitions:
-            name, kind = d.variable.name.value, getattr(d.type, "type", d.type).name.value
-            variables[name] = _LARGEST_PAGE.get(root, 1) if kind == "Int" and name == "first" else None
-        variables = {k: v for k, v in variables.items() if v is not None}
+        declared = {d.variable.name.value for d in op.variable_definitions}
+        variables = {"first": _LARGEST_PAGE[root]} if "first" in declared else {}
         assert operation_cost(SCHEMA, doc, None, variables) <= ApiSettings().max_cost, root
