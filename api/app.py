@@ -25,6 +25,7 @@ from clientstrata.graph.record.db import get_engine, ping
 from clientstrata.graph.stores import GraphStore, open_graph
 from clientstrata.jobs.runs.worker import RunWorker
 
+from .access_log import keep_query_strings_out
 from .body_limit import BodySizeLimit
 from .graph_calls import graph_status
 from .http import GraphQLView, error_response
@@ -78,6 +79,7 @@ def create_app(engine=None, graph: GraphStore | None = None, settings: ApiSettin
     engine = engine or get_engine()
     graph = graph or open_graph()
     settings = settings or ApiSettings.from_env()
+    keep_query_strings_out()
     runs = RunWorker(engine, graph)  # on-demand runs and what-ifs, one at a time, beside the requests
     gql = _Authenticated(GraphQLView(build_schema(settings), engine, graph, runs), engine)
 

@@ -2,8 +2,9 @@
 
 A client that accepts `application/graphql-response+json` gets it, with status codes that say what
 happened: 400 when the request never executed (unparsable JSON or document, failed validation or
-limits, variables that do not coerce) and its body has no `data` entry; 200 once execution began,
-even with field errors. Legacy clients (`application/json`, `*/*`, no Accept) get `application/json`
+limits, an operation over the cost budget, variables that do not coerce, a body that is not
+UTF-8) and its body has no `data` entry; 504 when an operation ran past its deadline; 200 once
+execution began, even with field errors. Legacy clients (`application/json`, `*/*`, no Accept) get `application/json`
 and 200 for every well-formed GraphQL response, as the spec asks. Mutations over GET get 405.
 Every error body, whatever its status, is a GraphQL response: `{"errors": [{"message": …}]}`.
 """
@@ -23,6 +24,7 @@ from strawberry.types import ExecutionResult
 
 from .context import Context
 from .ide import is_ide_request, page
+from .limits import TIMEOUT
 
 __all__ = ["GRAPHQL_RESPONSE_JSON", "JSON", "GraphQLView", "error_response", "negotiate"]
 
@@ -75,6 +77,17 @@ def _is_request_error(result: ExecutionResult) -> bool:
     return bool(result.errors) and result.data is None and all(e.path is None for e in result.errors)
 
 
+def _timed_out(result: ExecutionResult) -> bool:
+    return any((e.extensions or {}).get("code") == TIMEOUT for e in result.errors or ())
+
+
+class _BadRequest(HTTPException):
+    code = "BAD_REQUEST"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(400, reason)
+
+
 class _MethodNotAllowed(HTTPException):
     def __init__(self, reason: str, allow: str) -> None:
         super().__init__(405, reason)
@@ -97,7 +110,11 @@ class GraphQLView(GraphQL):
             response = await self.run(request)
         except HTTPException as exc:
             response = error_response(
-                request.headers.get("accept"), exc.status_code, exc.reason, headers=getattr(exc, "headers", None)
+                request.headers.get("accept"),
+                exc.status_code,
+                exc.reason,
+                getattr(exc, "code", None),
+                headers=getattr(exc, "headers", None),
             )
         await response(scope, receive, send)
 
@@ -126,6 +143,11 @@ class GraphQLView(GraphQL):
         return data
 
     def parse_json(self, data: str | bytes):
+        if isinstance(data, bytes):  # JSON on the wire is UTF-8 (RFC 8259), strictly: no lone surrogates
+            try:
+                data = data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise _BadRequest("The request body is not valid UTF-8.") from None
         parsed = super().parse_json(data)
         if not isinstance(parsed, (dict, list)):  # e.g. a bare string or number as the whole body
             raise HTTPException(400, "The request body, `variables` and `extensions` must be JSON objects.")
@@ -151,7 +173,8 @@ class GraphQLView(GraphQL):
         sub = request.state.sub_response
         if sub.media_type == GRAPHQL_RESPONSE_JSON and _is_request_error(result):
             body.pop("data", None)
-            sub.status_code = 400
+            # an operation cut off at its deadline did run: the gateway-style 504, not a bad request
+            sub.status_code = 504 if _timed_out(result) else 400
         return body
 
     def create_response(self, response_data, sub_response: Response) -> Response:

@@ -3,6 +3,7 @@ here, from the API settings."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 
@@ -21,6 +22,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionResult
 
 from clientstrata.graph.errors import ClientStrataError, StoreUnavailable
 
@@ -28,6 +30,7 @@ from .customers.schema import CustomerQuery
 from .enterprises.schema import EnterpriseQuery
 from .governance.schema import AuditQuery, OverrideMutation, OverrideQuery
 from .households.schema import HouseholdQuery
+from .limits import CostLimit, timed_out
 from .runs.schema import ChangeFeedQuery, RunMutation, RunQuery, WhatIfMutation, WhatIfQuery
 from .scalars import UtcDateTime
 from .segments.schema import SegmentQuery
@@ -90,6 +93,17 @@ class PiiAudit(SchemaExtension):
 
 
 class _Schema(strawberry.Schema):
+    timeout: float | None = None  # seconds an operation may execute; None: no limit
+
+    async def execute(self, *args, **kwargs) -> ExecutionResult:
+        # The resolvers' threads finish what they started (a transaction is never cut in half);
+        # the caller is answered at the deadline and the operation's remaining fields never start.
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await super().execute(*args, **kwargs)
+        except TimeoutError:
+            return ExecutionResult(data=None, errors=[timed_out(self.timeout)])
+
     def process_errors(self, errors, execution_context=None) -> None:
         # Our refusals carry their machine-readable code, so a client can branch on it.
         for e in errors:
@@ -109,6 +123,7 @@ def build_schema(settings: ApiSettings) -> strawberry.Schema:
     extensions = [  # factories: each request gets fresh extension instances
         lambda: AddValidationRules(limits),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: CostLimit(settings.max_cost),
         lambda: MaskErrors(should_mask_error=lambda e: not _visible(e)),
         PiiAudit,
         # workbenches send the same few documents all day: parse and validate each once (bounded
@@ -118,12 +133,14 @@ def build_schema(settings: ApiSettings) -> strawberry.Schema:
     ]
     if not settings.introspection:
         extensions.insert(0, DisableIntrospection)
-    return _Schema(
+    built = _Schema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(scalar_map={dt.datetime: UtcDateTime}),
     )
+    built.timeout = settings.query_timeout
+    return built
 
 
 # With the default limits: for SDL export and tools. The app builds its own from the environment.

@@ -28,6 +28,19 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _positive_seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise InvalidInput(f"{name} must be a positive number of seconds, not {raw!r}")
+    return value
+
+
 def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name, "").strip().lower()
     if not raw:
@@ -54,6 +67,8 @@ class ApiSettings:
     max_depth: int = 10
     max_aliases: int = 15
     max_tokens: int = 2000
+    max_cost: int = 100_000  # objects an operation may ask for (api/cost.py), checked before it runs
+    query_timeout: float = 30.0  # seconds an operation may execute
     introspection: bool = True
     cors_origins: tuple[str, ...] = ()  # none: browsers may call the API only from its own origin
 
@@ -66,6 +81,8 @@ class ApiSettings:
             max_depth=_positive_int(env, "CLIENTSTRATA_MAX_DEPTH", d.max_depth),
             max_aliases=_positive_int(env, "CLIENTSTRATA_MAX_ALIASES", d.max_aliases),
             max_tokens=_positive_int(env, "CLIENTSTRATA_MAX_TOKENS", d.max_tokens),
+            max_cost=_positive_int(env, "CLIENTSTRATA_MAX_COST", d.max_cost),
+            query_timeout=_positive_seconds(env, "CLIENTSTRATA_QUERY_TIMEOUT", d.query_timeout),
             introspection=_switch(env, "CLIENTSTRATA_INTROSPECTION", d.introspection),
             cors_origins=_origins(env, "CLIENTSTRATA_CORS_ORIGINS"),
         )

@@ -14,7 +14,11 @@ from clientstrata.graph.stores.base import GraphStore, HouseholdView
 
 from .errors import NotFound
 
-__all__ = ["household_view", "households_view", "ecosystem_view"]
+__all__ = ["ECOSYSTEM_WINDOW", "household_view", "households_view", "ecosystem_view"]
+
+# The most nodes a relationship manager's ecosystem walk reads to fill a page with their own
+# people: four pages of the API's largest (1000).
+ECOSYSTEM_WINDOW = 4000
 
 
 def households_view(
@@ -57,14 +61,17 @@ def ecosystem_view(
     hops: int = 2,
     book: str | None = None,
     first: int | None = None,
+    window: int = ECOSYSTEM_WINDOW,
 ) -> pd.DataFrame:
     """Customers, enterprises and households within `hops` of a customer (label, id, name, hops,
     relations), nearest first; with `first`, only that many. A relationship manager sees the
     enterprises and households, and only the people in their own book: the path through a
-    stranger is kept, the stranger is not shown."""
+    stranger is kept, the stranger is not shown. Strangers take places in the walk, so it widens
+    (four times at each step) until `first` are shown, but never past the nearest `window`
+    nodes: a book's page may then be shorter than `first`."""
     if book is not None and not in_book(conn, [customer_id], book):
         raise NotFound("customer", customer_id)
-    want = first
+    want = first if book is None or first is None else min(first, window)
     while True:
         eco = graph.ecosystem(customer_id, hops, first=want)
         if book is None or eco.empty:
@@ -72,7 +79,8 @@ def ecosystem_view(
         people = eco["label"] == "Individual"
         visible = in_book(conn, list(eco.loc[people, "id"]), book)
         shown = eco[~people | eco["id"].isin(visible)].reset_index(drop=True)
-        # strangers took some of the places: walk further until enough are shown or none is left
-        if want is None or len(eco) < want or len(shown) >= first:
+        # strangers took some of the places: walk further until enough are shown, none is left or
+        # the window is as wide as it may be
+        if want is None or len(eco) < want or len(shown) >= first or want >= window:
             return shown.head(first) if first is not None else shown
-        want *= 4
+        want = min(want * 4, window)

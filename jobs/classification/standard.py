@@ -41,6 +41,7 @@ from .schema import (
     is_num,
     need,
 )
+from .yaml_bounds import Unbounded, check_expansion, check_size
 
 __all__ = [
     "Standard",
@@ -593,12 +594,19 @@ def parse_standard(text: str, source: str = "(draft)") -> Standard:
     `source` names it in messages."""
     src = source
     try:
+        check_size(text)
         loader = yaml.SafeLoader(text)  # composed once: the tree gives the lines, then the values
         try:
             tree = loader.get_single_node()
+            check_expansion(tree)  # before anything walks it as written out
             lines, doc = _lines(tree), loader.construct_document(tree) if tree is not None else None
         finally:
             loader.dispose()
+    except Unbounded as exc:
+        where = f"{src}, line {exc.line}" if exc.line else src
+        raise InvalidStandard(f"{where}: {exc}", line=exc.line) from None
+    except RecursionError:  # the parser recurses once per level of nesting
+        raise InvalidStandard(f"{src}: nested too deeply to be a standard") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{src}, line {mark.line + 1}" if mark else src

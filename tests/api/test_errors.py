@@ -87,6 +87,7 @@ def test_an_unreachable_graph_server_is_masked(loaded_ro, make_token_ro):
                 "extensions": {"code": "GRAPH_UNAVAILABLE"},
             }
         ],
+        "extensions": {"cost": {"requested": 201, "budget": 100000}},
     }
     assert not LEAKS.search(r.text)
 

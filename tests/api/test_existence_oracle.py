@@ -177,7 +177,10 @@ def theirs_and_missing(loaded, rm_book):
 
 
 def _normal(body: dict, value) -> str:
-    return re.sub(rf"(?<![\w-]){re.escape(str(value))}(?![\w-])", "<id>", json.dumps(body, sort_keys=True))
+    # the id written as <id> wherever it appears; `extensions` (the document's cost) is the same
+    # for both asks, and its small numbers would read as ids
+    answer = {k: v for k, v in body.items() if k != "extensions"}
+    return re.sub(rf"(?<![\w-]){re.escape(str(value))}(?![\w-])", "<id>", json.dumps(answer, sort_keys=True))
 
 
 def test_another_books_object_answers_as_none_and_is_audited(app, loaded, make_token, gql, rm_book, theirs_and_missing):

@@ -60,7 +60,10 @@ def test_a_query_answers_in_the_media_type_the_client_accepts(client):
         headers = {"accept": accept} if accept else {}
         r = client.post("/graphql", json={"query": "{ customers { totalCount } }"}, headers=headers)
         assert r.status_code == 200 and r.headers["content-type"] == f"{media}; charset=utf-8"
-        assert r.json() == {"data": {"customers": {"totalCount": 300}}}
+        assert r.json() == {
+            "data": {"customers": {"totalCount": 300}},
+            "extensions": {"cost": {"requested": 1, "budget": 100000}},
+        }
     r = client.get("/graphql", params={"query": "{ customers { totalCount } }"}, headers={"accept": GQL_JSON})
     assert r.status_code == 200 and r.json()["data"]["customers"]["totalCount"] == 300
 
@@ -101,6 +104,7 @@ def test_field_errors_after_execution_began_are_200(client):
                 "extensions": {"code": "INVALID_INPUT"},
             }
         ],
+        "extensions": {"cost": {"requested": 1, "budget": 100000}},
     }
 
 

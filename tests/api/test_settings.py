@@ -90,7 +90,10 @@ INTROSPECT = "{ __schema { queryType { name } } }"
 
 def test_introspection_is_on_by_default(app_with):
     client = app_with()
-    assert ask(client, INTROSPECT).json() == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
+    assert ask(client, INTROSPECT).json() == {
+        "data": {"__schema": {"queryType": {"name": "Query"}}},
+        "extensions": {"cost": {"requested": 0, "budget": 100000}},
+    }
 
 
 def test_introspection_can_be_switched_off(app_with):

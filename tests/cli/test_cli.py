@@ -102,7 +102,7 @@ def test_serve_with_worker_processes(tmp_path):
             json={"query": "{ customers { totalCount } }"},
             headers={"Authorization": f"Bearer {token}"},
         )
-        assert r.json() == {"data": {"customers": {"totalCount": 0}}}
+        assert r.json()["data"] == {"customers": {"totalCount": 0}}
 
         def workers() -> set[str]:
             found = subprocess.run(["pgrep", "-P", str(server.pid), "-f", "spawn_main"], capture_output=True, text=True)
