@@ -22,7 +22,7 @@ import yaml
 from clientstrata.graph.errors import InvalidInput
 from clientstrata.jobs.ingest.bundle import PRODUCT_FAMILIES
 
-from .blocks import ALERTS, GOVERNANCE
+from .blocks import ACTIONS, ALERTS, GOVERNANCE
 from .schema import (
     Anything,
     Ascending,
@@ -80,6 +80,7 @@ class Standard:
     source: str
     governance: dict | None = None
     alerts: dict | None = None
+    actions: dict | None = None
     text: str = field(default="", repr=False, compare=False)  # verbatim, as registered by sha256
 
     def __repr__(self) -> str:
@@ -561,6 +562,7 @@ DOCUMENT = Map(
         "dimensions": Dimensions(),
         "?governance": GOVERNANCE,
         "?alerts": ALERTS,
+        "?actions": ACTIONS,
     },
     defaults={"alerts": {}},  # no `alerts:` block means every default, which must fit the standard's bands
 )
@@ -621,5 +623,6 @@ def parse_standard(text: str, source: str = "(draft)") -> Standard:
         source=src,
         governance=doc.get("governance"),
         alerts=doc.get("alerts"),
+        actions=doc.get("actions"),
         text=text,
     )
