@@ -16,6 +16,7 @@ cross-sell rules in, candidate (customer, action) rows out. Three policies, in o
 from __future__ import annotations
 
 import numpy as np
+import orjson
 import pandas as pd
 
 from clientstrata.jobs.classification.dimensions.risk import suitable
@@ -51,7 +52,10 @@ def customer_frame(tags: pd.DataFrame, id_on_record: pd.Series | None = None) ->
     wide.columns.name = None
     out = wide.reset_index()
     suit = t[t["dimension"] == "suitability"].drop_duplicates("customer_id").set_index("customer_id")["inputs"]
-    suit = suit.reindex(out["customer_id"].to_numpy())
+    suit = [
+        i if isinstance(i, dict) else orjson.loads(i) if isinstance(i, (str, bytes)) else None
+        for i in suit.reindex(out["customer_id"].to_numpy())
+    ]  # a run's are encoded
     out["age"] = [float(i.get("age")) if isinstance(i, dict) and i.get("age") is not None else np.nan for i in suit]
     out["professional"] = [bool(i.get("professional")) if isinstance(i, dict) else False for i in suit]
     rp = out["risk_preference"] if "risk_preference" in out else pd.Series([None] * len(out))
