@@ -36,7 +36,9 @@ def test_the_run_stores_suitable_actions_with_reasons_atomically(loaded, set_aum
     assert len(acts) > 0 and acts["reason_en"].str.len().min() > 10 and acts["reason_zh"].str.len().min() > 5
     with engine.connect() as conn:
         tags = pd.read_sql(
-            sa.text("SELECT customer_id, dimension, value FROM tags WHERE run_id = :r AND dimension = 'risk_preference'"),
+            sa.text(
+                "SELECT customer_id, dimension, value FROM tags WHERE run_id = :r AND dimension = 'risk_preference'"
+            ),
             conn,
             params={"r": report.run_id},
         ).set_index("customer_id")["value"]
