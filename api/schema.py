@@ -27,6 +27,7 @@ from .households.schema import HouseholdQuery
 from .runs.schema import ChangeFeedQuery, RunMutation, RunQuery, WhatIfMutation, WhatIfQuery
 from .segments.schema import SegmentQuery
 from .settings import ApiSettings
+from .strategies.actions_schema import ActionMutation, ActionQuery
 from .tracking.schema import TrackingMutation, TrackingQuery
 
 __all__ = ["build_schema", "schema", "Query", "Mutation"]
@@ -47,9 +48,10 @@ Query = merge_types(
         AuditQuery,
         ChangeFeedQuery,
         TrackingQuery,
+        ActionQuery,
     ),
 )
-Mutation = merge_types("Mutation", (RunMutation, WhatIfMutation, OverrideMutation, TrackingMutation))
+Mutation = merge_types("Mutation", (RunMutation, WhatIfMutation, OverrideMutation, TrackingMutation, ActionMutation))
 
 
 def _visible(error: GraphQLError) -> bool:

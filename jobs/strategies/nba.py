@@ -39,6 +39,7 @@ __all__ = [
     "actions_table",
     "outcomes_table",
     "MAX_FIRST",
+    "live_next_best_actions",
 ]
 
 actions_table, outcomes_table = NextBestAction.__table__, ActionOutcome.__table__
@@ -175,3 +176,13 @@ def next_best_actions(
     out = out[~out["control"].astype(bool)].head(first).reset_index(drop=True)
     out["rank"] = np.arange(1, len(out) + 1, dtype=np.int64)
     return out
+
+
+def live_next_best_actions(conn: Connection, customer_id: str, first: int = 3, book: str | None = None) -> pd.DataFrame:
+    """`next_best_actions` under the live standard (that of the latest published run); `book`
+    refuses a customer outside a relationship manager's book."""
+    from clientstrata.graph.record.access import require_in_book
+    from clientstrata.jobs.governance.standards import live_standard
+
+    require_in_book(conn, customer_id, book)
+    return next_best_actions(conn, live_standard(conn), customer_id, first)

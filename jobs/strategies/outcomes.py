@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from clientstrata.graph.errors import InvalidInput, NotFound
 from clientstrata.graph.record import audit
-from clientstrata.graph.record.access import NotAllowed, require_in_book
+from clientstrata.graph.record.access import require_in_book
 from clientstrata.graph.record.models import Product
 from clientstrata.jobs.errors import ActorRequired, InvalidState
 
@@ -38,19 +38,14 @@ def record_outcome(
     at: dt.datetime | None = None,
 ) -> dict:
     """Record one outcome of action `nba_id`; returns the stored row. `book` (an RM's id)
-    refuses actions on customers outside it, before saying whether the action exists."""
+    refuses actions on customers outside it."""
     actor = (actor or "").strip()
     if not actor:
         raise ActorRequired("who is recording the outcome? pass an actor")
     row = conn.execute(sa.select(actions_table).where(actions_table.c.nba_id == nba_id)).mappings().first()
-    if book is not None:
-        if row is None:
-            raise NotAllowed(
-                f"action {nba_id} is not on your work list: a relationship manager acts only on their own book"
-            )
-        require_in_book(conn, row["customer_id"], book)
     if row is None:
         raise NotFound("action", str(nba_id))
+    require_in_book(conn, row["customer_id"], book)
     if outcome not in OUTCOMES:
         raise InvalidInput(f"unknown outcome {outcome!r} (outcomes: {', '.join(OUTCOMES)})")
     if row["control"] and outcome != "converted":

@@ -36,13 +36,17 @@ CLOSING = ("declined", "converted")  # an action with one of these is done
 MAX_ITEMS = 1000
 
 
-def worklist(conn: Connection, rm_id: str, limit: int = 200) -> pd.DataFrame:
+def worklist(conn: Connection, rm_id: str | None, limit: int = 200) -> pd.DataFrame:
     """`rm_id`'s open actions (the latest run that chose any) and open alerts, due first, then
-    the highest priority (alerts by severity: high 3, medium 2, low 1)."""
+    the highest priority (alerts by severity: high 3, medium 2, low 1); None: every book's."""
     if not 1 <= limit <= MAX_ITEMS:
         raise InvalidInput(f"`limit` must be between 1 and {MAX_ITEMS:,}")
     t, o = actions_table, outcomes_table
-    mine = book_subjects(rm_id)
+    mine = book_subjects(rm_id) if rm_id is not None else None
+
+    def scoped(col):
+        return col.in_(mine) if mine is not None else sa.true()
+
     run = conn.execute(sa.select(sa.func.max(t.c.run_id))).scalar()
     acts = pd.DataFrame(
         conn.execute(
@@ -55,14 +59,14 @@ def worklist(conn: Connection, rm_id: str, limit: int = 200) -> pd.DataFrame:
                 t.c.due_on,
                 t.c.reason_en,
                 t.c.reason_zh,
-            ).where(t.c.run_id == run, sa.not_(t.c.control), t.c.customer_id.in_(mine))
+            ).where(t.c.run_id == run, sa.not_(t.c.control), scoped(t.c.customer_id))
         ).all(),
         columns=["item_id", "customer_id", "title", "channel", "priority", "due_on", "why", "why_zh"],
     )
     outs = pd.DataFrame(
         conn.execute(
             sa.select(o.c.nba_id, o.c.outcome, o.c.outcome_id).where(
-                o.c.nba_id.in_(sa.select(t.c.nba_id).where(t.c.run_id == run, t.c.customer_id.in_(mine)))
+                o.c.nba_id.in_(sa.select(t.c.nba_id).where(t.c.run_id == run, scoped(t.c.customer_id)))
             )
         ).all(),
         columns=["item_id", "outcome", "outcome_id"],
@@ -74,7 +78,7 @@ def worklist(conn: Connection, rm_id: str, limit: int = 200) -> pd.DataFrame:
     alerts = pd.DataFrame(
         conn.execute(
             sa.select(a.c.alert_id, a.c.customer_id, a.c.alert_type, a.c.severity, a.c.reason, a.c.created_at).where(
-                a.c.status == "open", a.c.customer_id.in_(mine)
+                a.c.status == "open", scoped(a.c.customer_id)
             )
         ).all(),
         columns=["item_id", "customer_id", "title", "severity", "why", "created_at"],

@@ -47,7 +47,9 @@ CUSTOMER_360 = f"""{PERSON} tags {{ {TAG} }} asOf: tags(asOf: "2100-01-01") {{ d
   ecosystem(hops: 3) {{ label id name hops relations degree }}
   household {{ {HOUSEHOLD} members {{ role aum customerId customer {{ {PERSON} }} }} }}
   alerts {{ {ALERT} customer {{ {PERSON} }} }}
-  feedback {{ id customerId kind score text recordedBy recordedAt }}"""
+  feedback {{ id customerId kind score text recordedBy recordedAt }}
+  nextBestActions(first: 3) {{ rank action actionKey product productRisk channel trigger propensity value priority
+                               dueOn reasons {{ en zh }} }}"""
 OVERRIDE_FIELDS = (
     "id customerId dimension value labelZh labelEn reason status proposedBy proposedAt decidedBy "
     "decidedAt decisionNote expiresOn revokedBy revokedAt"
@@ -85,6 +87,10 @@ PATHS: dict[str, tuple[str, list[str]]] = {
     ),
     "override": (f"query($id: Int!) {{ override(id: $id) {{ {OVERRIDE_FIELDS} }} }}", ["mine", "other"]),
     "overrides": (f"{{ overrides(first: 1000) {{ {PAGE} edges {{ cursor node {{ {OVERRIDE_FIELDS} }} }} }} }}", [""]),
+    "worklist": (
+        "{ worklist(first: 1000) { kind itemId customerId title channel priority dueOn why whyZh lastOutcome } }",
+        [""],
+    ),
     "classificationChanges": (
         f"""{{ classificationChanges(first: 9999) {{ {PAGE} edges {{ cursor node {{
                                    seq at source runId overrideId customerId dimension oldValue newValue }} }} }} }}""",
@@ -110,6 +116,13 @@ SYSTEM_ROOTS: dict[str, tuple[str, Permission | None]] = {
     "run": (f"{{ run(id: 1) {{ {RUN} }} }}", None),
     # the report names movers from every book: only roles that may ask for a what-if read one
     "whatIf": (f"{{ whatIf(id: 1) {{ {WHATIF_FIELDS} }} }}", Permission.WHATIF),
+    # counts per action and segment; a relationship manager's are of their book
+    "strategyEffect": (
+        """{ strategyEffect { actionKey segment offered contacted accepted converted control controlConverted
+                           conversionRate controlRate uplift upliftLow upliftHigh aumChange controlAumChange
+                           aumUplift aumUpliftLow aumUpliftHigh } }""",
+        None,
+    ),
     "auditLog": (
         f"""{{ auditLog(first: 100) {{ {PAGE} edges {{ cursor node {{
                       id at actor action entityType entityId details }} }} }} }}""",
@@ -156,6 +169,13 @@ MUTATIONS: dict[str, tuple[str, Permission]] = {
         """mutation($id: ID!) { recordFeedback(input: {customerId: $id, kind: "compliment",
                           text: "role matrix"}) { __typename ... on Feedback { id customerId kind score text
                           recordedBy recordedAt } %s } }"""
+        % ERR,
+        Permission.RECORD_FEEDBACK,
+    ),
+    "recordActionOutcome": (
+        """mutation { recordActionOutcome(input: {actionId: 987654, outcome: "contacted"}) { __typename
+                          ... on ActionOutcome { id actionId customerId outcome productId amount note recordedBy
+                          recordedAt } %s } }"""
         % ERR,
         Permission.RECORD_FEEDBACK,
     ),

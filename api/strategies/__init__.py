@@ -1,0 +1,1 @@
+"""Strategies over GraphQL: next-best actions, work lists, outcomes and their effect."""
