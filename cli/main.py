@@ -247,6 +247,26 @@ def cmd_alerts(args) -> None:
     )
 
 
+def cmd_strategy(args) -> None:
+    from clientstrata.jobs.governance.standards import live_standard
+    from clientstrata.jobs.strategies.effect import strategy_effect
+
+    df = _with_conn(lambda conn: strategy_effect(conn, live_standard(conn), args.run))
+    if args.segment is not None:
+        df = df[df["segment"] == args.segment]
+
+    def pct(x) -> str:
+        return "—" if x != x else f"{x:+.1%}" if abs(x) < 10 else f"{x:+,.0f}"
+
+    lines = [
+        f"{r.action_key:<34} {r.segment:<16} offered {r.offered:>6,} contacted {r.contacted:>6,} "
+        f"converted {r.converted:>5,} control {r.control:>5,}  uplift {pct(r.uplift)} "
+        f"[{pct(r.uplift_low)}, {pct(r.uplift_high)}]"
+        for r in df.itertuples(index=False)
+    ] or ["no actions chosen yet"]
+    _emit(args, {"effect": df.astype(object).where(df.notna(), None).to_dict("records")}, "\n".join(lines))
+
+
 def cmd_serve(args) -> None:
     from clientstrata.api.serve import serve
     from clientstrata.graph.record.db import get_engine, migrate
@@ -442,6 +462,16 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--actor", help="who is acting (default: $CLIENTSTRATA_ACTOR)")
     ap.add_argument("--note")
     for ap in asub.choices.values():
+        ap.add_argument(
+            "--json", action="store_true", default=argparse.SUPPRESS, help="print one JSON object as the last line"
+        )
+
+    sp = command("strategy", cmd_strategy, "next-best actions: their measured effect")
+    ssub = sp.add_subparsers(dest="action", required=True)
+    ap = ssub.add_parser("effect", help="each action's effect per segment against its control group")
+    ap.add_argument("--run", type=int, help="the run whose actions to measure (default: the latest with actions)")
+    ap.add_argument("--segment", help="one segment (wealth tier), or `all`")
+    for ap in ssub.choices.values():
         ap.add_argument(
             "--json", action="store_true", default=argparse.SUPPRESS, help="print one JSON object as the last line"
         )
