@@ -30,6 +30,7 @@ __all__ = ["CUSTOMER_COLUMNS", "KYC_STATUSES", "customer_frame", "suitable_mask"
 # segment selectors.
 CUSTOMER_COLUMNS = ["customer_id", "age", "kyc", "risk_level", "professional"]
 KYC_STATUSES = ("verified", "missing", "enhanced_due_diligence")
+_READ = ("wealth_tier", "risk_preference", "suitability", "aml_risk")  # what the policies read themselves
 CANDIDATE_COLUMNS = [
     "customer_id",
     "action_key",
@@ -42,15 +43,22 @@ CANDIDATE_COLUMNS = [
 ]
 
 
-def customer_frame(tags: pd.DataFrame, id_on_record: pd.Series | None = None) -> pd.DataFrame:
+def customer_frame(
+    tags: pd.DataFrame, id_on_record: pd.Series | None = None, dimensions: set[str] | None = None
+) -> pd.DataFrame:
     """The customers frame from a run's tags (TAG_COLUMNS, individuals' dimensions): one column
-    per dimension, age and professional from the suitability tag's inputs, risk_level the valid
-    questionnaire level (C1..C5, else None), kyc from `id_on_record` (customer_id → bool: an
-    identity document on record) and the aml_risk rating (high: enhanced due diligence)."""
+    per dimension (those in `dimensions` besides the ones read here; default every one), age and
+    professional from the suitability tag's inputs, risk_level the valid questionnaire level
+    (C1..C5, else None), kyc from `id_on_record` (customer_id → bool: an identity document on
+    record) and the aml_risk rating (high: enhanced due diligence)."""
     t = tags[tags["customer_id"].notna()]
-    wide = t.pivot_table(index="customer_id", columns="dimension", values="value", aggfunc="first")
+    if dimensions is not None:
+        t = t[t["dimension"].isin(set(dimensions) | set(_READ))]
+    ids = pd.Index(t["customer_id"].unique(), name="customer_id")
+    wide = t.drop_duplicates(["customer_id", "dimension"]).set_index(["customer_id", "dimension"])["value"].unstack()
+    wide = wide.reindex(ids).astype(object)
     wide.columns.name = None
-    out = wide.reset_index()
+    out = wide.where(wide.notna(), None).reset_index()
     suit = t[t["dimension"] == "suitability"].drop_duplicates("customer_id").set_index("customer_id")["inputs"]
     suit = [
         i if isinstance(i, dict) else orjson.loads(i) if isinstance(i, (str, bytes)) else None

@@ -105,7 +105,8 @@ def action_inputs(conn: Connection, std: Standard, customer_ids: list[str] | Non
 
 
 def _decide(inputs: ActionInputs, tags: pd.DataFrame, alerts: pd.DataFrame, today: dt.date) -> pd.DataFrame:
-    customers = customer_frame(tags, inputs.id_on_record)
+    selectors = {d for spec in inputs.settings.services.values() for d in spec.get("segments") or {}}
+    customers = customer_frame(tags, inputs.id_on_record, selectors)
     ids = set(customers["customer_id"])
     a = alerts[alerts["customer_id"].isin(ids)][_ALERT_COLUMNS] if len(alerts) else pd.DataFrame(columns=_ALERT_COLUMNS)
     h = inputs.holdings[inputs.holdings["customer_id"].isin(ids)]
