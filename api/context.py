@@ -21,6 +21,7 @@ from clientstrata.graph.stores.base import GraphStore
 from clientstrata.jobs.governance.standards import live_standard
 from clientstrata.jobs.runs import history
 from clientstrata.jobs.runs.worker import RunWorker
+from clientstrata.jobs.strategies.nba import stored_actions
 from clientstrata.jobs.tracking.alerts import alerts_by_customer
 from clientstrata.jobs.tracking.feedback import feedback_by_customer
 
@@ -75,6 +76,7 @@ class Context:
         self.supply_chain = _loader(self.engine, P.supply_chain, list)
         self.alerts = _loader(self.engine, alerts_by_customer, list)
         self.feedback = _loader(self.engine, feedback_by_customer, list)
+        self.next_best_actions = _loader(self.engine, stored_actions, list)  # the latest run's
         self.fx_to_cny = _loader(self.engine, _live_fx)  # one key, "live": the rates, once per request
 
     async def run(self, fn: Callable, *args):

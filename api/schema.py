@@ -35,6 +35,7 @@ from .runs.schema import ChangeFeedQuery, RunMutation, RunQuery, WhatIfMutation,
 from .scalars import UtcDateTime
 from .segments.schema import SegmentQuery
 from .settings import ApiSettings
+from .strategies.actions_schema import ActionMutation, ActionQuery
 from .strategies.schema import StrategyQuery
 from .tracking.schema import TrackingMutation, TrackingQuery
 
@@ -59,9 +60,10 @@ Query = merge_types(
         ChangeFeedQuery,
         TrackingQuery,
         StrategyQuery,
+        ActionQuery,
     ),
 )
-Mutation = merge_types("Mutation", (RunMutation, WhatIfMutation, OverrideMutation, TrackingMutation))
+Mutation = merge_types("Mutation", (RunMutation, WhatIfMutation, OverrideMutation, TrackingMutation, ActionMutation))
 
 
 def _visible(error: GraphQLError) -> bool:

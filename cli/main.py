@@ -349,6 +349,8 @@ def cmd_override(args) -> None:
 def cmd_strategy(args) -> None:
     from clientstrata.jobs.strategies import strategy as S
 
+    if args.action == "effect":
+        return _strategy_effect(args)
     if args.action == "explain":
         st = _with_conn(lambda conn: S.customer_strategy(conn, args.customer))
         if st is None:
@@ -422,6 +424,26 @@ def cmd_alerts(args) -> None:
     _emit(
         args, a, f"alert #{a['alert_id']} acknowledged by {a['acknowledged_by']}: {a['alert_type']} {a['customer_id']}"
     )
+
+
+def _strategy_effect(args) -> None:
+    from clientstrata.jobs.governance.standards import live_standard
+    from clientstrata.jobs.strategies.effect import strategy_effect
+
+    df = _with_conn(lambda conn: strategy_effect(conn, live_standard(conn), args.run))
+    if args.segment is not None:
+        df = df[df["segment"] == args.segment]
+
+    def pct(x) -> str:
+        return "—" if x != x else f"{x:+.1%}" if abs(x) < 10 else f"{x:+,.0f}"
+
+    lines = [
+        f"{r.action_key:<34} {r.segment:<16} offered {r.offered:>6,} contacted {r.contacted:>6,} "
+        f"converted {r.converted:>5,} control {r.control:>5,}  uplift {pct(r.uplift)} "
+        f"[{pct(r.uplift_low)}, {pct(r.uplift_high)}]"
+        for r in df.itertuples(index=False)
+    ] or ["no actions chosen yet"]
+    _emit(args, {"effect": df.astype(object).where(df.notna(), None).to_dict("records")}, "\n".join(lines))
 
 
 def cmd_serve(args) -> None:
@@ -717,13 +739,20 @@ def _parser() -> argparse.ArgumentParser:
             "--json", action="store_true", default=argparse.SUPPRESS, help="print one JSON object as the last line"
         )
 
-    sp = command("strategy", cmd_strategy, "the playbook (策略): show it, explain one customer, what-if a draft")
+    sp = command(
+        "strategy",
+        cmd_strategy,
+        "the playbook (策略): show it, explain one customer, what-if a draft; next-best actions' effect",
+    )
     ssub = sp.add_subparsers(dest="action", required=True)
     ssub.add_parser("show", help="the live playbook's packages with their customers, and the fee schedule")
     ap = ssub.add_parser("explain", help="one customer's package and why, entitlements, care, plays and prices")
     ap.add_argument("customer")
     ap = ssub.add_parser("whatif", help="package moves and waiver cost delta of a draft standard's playbook")
     ap.add_argument("draft", help="the draft standard (YAML)")
+    ap = ssub.add_parser("effect", help="each action's effect per segment against its control group")
+    ap.add_argument("--run", type=int, help="the run whose actions to measure (default: the latest with actions)")
+    ap.add_argument("--segment", help="one segment (wealth tier), or `all`")
     for ap in ssub.choices.values():
         ap.add_argument(
             "--json", action="store_true", default=argparse.SUPPRESS, help="print one JSON object as the last line"

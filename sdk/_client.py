@@ -15,6 +15,7 @@ from gql.transport.httpx import HTTPXTransport
 from httpx import HTTPError
 from tqdm.auto import tqdm
 
+from . import _actions as A
 from . import _governance as G
 from ._errors import APIError, AuthenticationError, TransportError
 
@@ -271,6 +272,22 @@ class Client:
         for col in ("created_at", "acknowledged_at"):
             df[col] = pd.to_datetime(df[col])
         return df
+
+    def next_best_actions(self, customer_id: str, first: int = 3) -> pd.DataFrame:
+        """The customer's next-best actions now, best first, with their reasons (en, zh)."""
+        found = self._execute(A.NEXT_BEST_ACTIONS, id=customer_id, first=first)["customer"]
+        if found is None:
+            raise APIError([f"no customer with id {customer_id!r} in your book"])
+        return A.actions_frame(found["nextBestActions"])
+
+    def worklist(self, rm_id: str | None = None, first: int = 200) -> pd.DataFrame:
+        """A relationship manager's open actions and alerts, due first (an RM: their own)."""
+        return A.worklist_frame(self._execute(A.WORKLIST, rmId=rm_id, first=first)["worklist"])
+
+    def strategy_effect(self, run_id: int | None = None) -> pd.DataFrame:
+        """Each action's effect per segment (and "all") against its control group: counts,
+        conversion uplift with its interval, AUM change."""
+        return A.effect_frame(self._execute(A.STRATEGY_EFFECT, runId=run_id)["strategyEffect"])
 
     def runs(self) -> pd.DataFrame:
         """Classification runs, newest first, with their status and standard version."""

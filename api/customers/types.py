@@ -18,6 +18,7 @@ from clientstrata.graph.stores.base import HUB_DEGREE
 if TYPE_CHECKING:
     from clientstrata.api.bank.types import RelationshipManager
     from clientstrata.api.households.types import Household
+    from clientstrata.api.strategies.actions_types import NextBestAction
     from clientstrata.api.strategies.types import CustomerStrategy
     from clientstrata.api.tracking.types import Alert, Feedback
 
@@ -337,6 +338,21 @@ class Customer:
             for r in await info.context.alerts.load(str(self.id))
             if status is None or r["status"] == status
         ]
+
+    @strawberry.field(
+        description="The customer's next-best actions (at most 20), best first, with their reasons; never a "
+        "product above their suitability, never a held-out action. Those the latest run chose (what work "
+        "lists show); with `fresh: true`, decided now by the same function, from the tags, open alerts, "
+        "holdings and outcomes recorded since."
+    )
+    async def next_best_actions(
+        self, info: Info, first: int = 3, fresh: bool = False
+    ) -> list[Annotated[NextBestAction, strawberry.lazy("..strategies.actions_types")]]:
+        from clientstrata.api.strategies.actions_resolvers import resolve_next_best_actions, resolve_stored_actions
+
+        if fresh:
+            return await resolve_next_best_actions(info, str(self.id), first)
+        return await resolve_stored_actions(info, str(self.id), first)
 
     @strawberry.field(
         description="Surveys, complaints and compliments recorded against the customer, newest first (at most 50)."

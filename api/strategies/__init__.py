@@ -1,2 +1,2 @@
-"""GraphQL area for strategies: a customer's service package, plays, risk measures and prices;
-the playbook; a segment's strategy."""
+"""GraphQL area for strategies: a customer's service package, plays, risk measures, prices and
+points; the playbook; a segment's strategy; next-best actions, work lists, outcomes and their effect."""

@@ -68,6 +68,8 @@ __all__ = [
     "CustomerRollup",
     "HouseholdRollup",
     "WhatIfRequest",
+    "NextBestAction",
+    "ActionOutcome",
 ]
 
 Money = Numeric(18, 2, asdecimal=False)
@@ -639,3 +641,56 @@ class HouseholdRollup(Base):
         Index("ix_household_rollups_version", "version", "household_id"),
         Index("ix_household_rollups_updated_at", "updated_at"),
     )
+
+
+# --- strategies: next-best actions and their outcomes ---------------------------------------
+
+
+class NextBestAction(Base):
+    """An action a run chose for a customer, with its reasons; `control` rows were held out
+    (never delivered) so the effect can be measured against them."""
+
+    __tablename__ = "next_best_actions"
+    nba_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("classification_runs.run_id"))
+    customer_id: Mapped[str] = mapped_column(String(40))
+    rm_id: Mapped[str | None] = mapped_column(String(40))
+    rank: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(40))
+    action_key: Mapped[str] = mapped_column(String(90))  # the action, or product_offer:<product_id>
+    product_id: Mapped[str | None] = mapped_column(String(40))
+    product_risk: Mapped[str | None] = mapped_column(String(2))
+    channel: Mapped[str] = mapped_column(String(12))
+    trigger: Mapped[str | None] = mapped_column(String(30))
+    segment: Mapped[str | None] = mapped_column(String(40))  # the customer's wealth tier then
+    propensity: Mapped[float] = mapped_column(Float)
+    value: Mapped[float] = mapped_column(Float)
+    priority: Mapped[float] = mapped_column(Float)
+    control: Mapped[bool] = mapped_column(Boolean)
+    reason_en: Mapped[str] = mapped_column(Text)
+    reason_zh: Mapped[str] = mapped_column(Text)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        Index("ix_next_best_actions_run_customer", "run_id", "customer_id"),
+        Index("ix_next_best_actions_rm_run", "rm_id", "run_id"),
+    )
+
+
+class ActionOutcome(Base):
+    """What came of an action: contacted, not reachable, accepted, declined, converted (with the
+    product and amount). Append-only: an action collects several as it progresses."""
+
+    __tablename__ = "action_outcomes"
+    outcome_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    nba_id: Mapped[int] = mapped_column(ForeignKey("next_best_actions.nba_id"), index=True)
+    customer_id: Mapped[str] = mapped_column(String(40), index=True)
+    action_key: Mapped[str] = mapped_column(String(90))
+    channel: Mapped[str] = mapped_column(String(12))
+    outcome: Mapped[str] = mapped_column(String(14))
+    product_id: Mapped[str | None] = mapped_column(String(40))
+    amount: Mapped[float | None] = mapped_column(Money)
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)

@@ -1,6 +1,7 @@
 """The standard's blocks besides `dimensions`, declared in the schema's terms (`schema.py`):
 `governance:` (re-tagging period, change notifications), `alerts:` (the RM alerts' thresholds)
-and `playbook:` (service packages, plays, risk measures, care and pricing).
+`playbook:` (service packages, plays, risk measures, care and pricing) and `actions:` (the
+next-best-action catalogue, arbitration weights, contact policy, control group and learning prior).
 
 `parse_standard` checks them with the rest of the file, so a bad block is refused with its file
 and line before anything runs; `jobs.governance.standards.governance_of` and
@@ -29,6 +30,12 @@ __all__ = [
     "DECILES",
     "PLAYBOOK",
     "dimension_values",
+    "ACTION_CHANNELS",
+    "SERVICE_ACTIONS",
+    "OFFER_FAMILIES",
+    "RISK_LEVELS",
+    "ACTION_DEFAULTS",
+    "ACTIONS",
 ]
 
 
@@ -362,3 +369,183 @@ class Playbook(Map):
 
 
 PLAYBOOK = Playbook()
+# --- actions: (next-best actions) -------------------------------------------------------------
+
+ACTION_CHANNELS = ("rm_call", "visit", "event", "sms", "app", "branch")
+# The service actions code knows (each fires on the triggers its entry lists); product offers
+# are made per product family, one action per product of the product table.
+SERVICE_ACTIONS = (
+    "upgrade_invitation",
+    "retention_call",
+    "reinvestment",
+    "care_visit",
+    "event_invitation",
+    "specialist_referral",
+)
+OFFER_FAMILIES = ("deposit", "wealth_management", "fund", "insurance")
+RISK_LEVELS = ("R1", "R2", "R3", "R4", "R5")
+
+
+def _service(label_zh: str, label_en: str, channel: str, value: float, base_rate: float, **more) -> dict[str, Any]:
+    return {
+        "label_zh": label_zh,
+        "label_en": label_en,
+        "channel": channel,
+        "value": value,
+        "base_rate": base_rate,
+        "lever": 1.0,
+        "cooldown_days": 90,
+        "due_days": 14,
+        "triggers": [],
+        "segments": {},
+        **more,
+    }
+
+
+def _offer(channel: str, value: float, base_rate: float, **more) -> dict[str, Any]:
+    return {"channel": channel, "value": value, "base_rate": base_rate, "lever": 1.0, "cooldown_days": 60, **more}
+
+
+# One mapping per setting; the standard's `actions:` block overrides them key by key (a
+# catalogue entry's keys one by one, `false` switching an action off).
+ACTION_DEFAULTS: dict[str, Any] = {
+    "top_k": 3,
+    # priority = propensity^w_p × value^w_v × lever^w_l (1, 1, 1: the plain product)
+    "weights": {"propensity": 1.0, "value": 1.0, "lever": 1.0},
+    "contact": {
+        "period_days": 30,
+        "max_per_channel": {"rm_call": 2, "visit": 1, "event": 1, "sms": 2, "app": 3, "branch": 2},
+        "declined_suppress_days": 90,
+    },
+    "eligibility": {"min_age": 18, "products_need_kyc": True},
+    "control": {"share": 0.1, "salt": "clientstrata"},
+    "learning": {"prior_strength": 20},
+    "effect": {"horizon_days": 90, "confidence": 0.95},
+    "cross_sell": {"min_support": 0.01, "min_confidence": 0.1, "min_lift": 1.0},
+    "offers": {
+        "deposit": _offer("app", 150, 0.04),
+        "wealth_management": _offer("rm_call", 900, 0.03),
+        "fund": _offer("app", 700, 0.02),
+        "insurance": _offer("rm_call", 1200, 0.015),
+    },
+    "catalogue": {
+        "upgrade_invitation": _service(
+            "升级邀约", "Upgrade invitation", "rm_call", 2500, 0.2, lever=1.2, triggers=["near_upgrade"]
+        ),
+        "retention_call": _service(
+            "挽留回访（利率优惠）",
+            "Retention call with a rate uplift",
+            "rm_call",
+            4000,
+            0.25,
+            lever=1.5,
+            triggers=["aum_outflow"],
+            due_days=3,
+        ),
+        "reinvestment": _service(
+            "到期续作", "Reinvestment at maturity", "rm_call", 1500, 0.35, triggers=["product_maturity"], due_days=7
+        ),
+        "care_visit": _service(
+            "关怀拜访",
+            "Care visit",
+            "visit",
+            600,
+            0.3,
+            cooldown_days=90,
+            segments={"wealth_tier": ["wealth", "private_banking"]},
+        ),
+        "event_invitation": _service(
+            "权益类基金体验活动",
+            "Equity-fund experience event",
+            "event",
+            800,
+            0.1,
+            triggers=["risk_appetite_drift"],
+            product_level="R3",
+        ),
+        "specialist_referral": _service(
+            "专家转介", "Specialist referral", "rm_call", 3000, 0.15, triggers=["demand_signal"], due_days=7
+        ),
+    },
+}
+
+_CHANNEL = OneOf(ACTION_CHANNELS, "unknown channel {x!r} (channels: {allowed})")
+_RATE = Num(0.0001, 0.9999, says="a rate between 0 and 1 (exclusive)")
+_DAYS = _range(0, 3650, integer=True)
+
+
+class _Segments:
+    """dimension → the values it must hold (all must match): names a dimension of this standard."""
+
+    def check(self, path: str, x: Any, doc: dict) -> None:
+        DictOf(ListOf(Str(max_len=40), 1)).check(path, x, doc)
+        dims = set(doc.get("dimensions") or {})
+        for k in x:
+            need(not dims or k in dims, f"{path}.{k}", f"{k!r} is not a dimension of this standard")
+
+
+def _entry_of(defaults: dict[str, Any], **fields) -> Toggle:
+    return Toggle(Map({f"?{k}": spec for k, spec in fields.items()}, defaults=defaults))
+
+
+_OFFER_FIELDS = dict(
+    channel=_CHANNEL, value=_range(0, 10**9), base_rate=_RATE, lever=_range(0, 100), cooldown_days=_DAYS
+)
+_SERVICE_FIELDS = dict(
+    label_zh=Str(),
+    label_en=Str(),
+    channel=_CHANNEL,
+    value=_range(0, 10**9),
+    base_rate=_RATE,
+    lever=_range(0, 100),
+    cooldown_days=_DAYS,
+    due_days=_range(1, 365, integer=True),
+    triggers=ListOf(OneOf(ALERT_TYPES, "{x!r} is not an alert type (types: {allowed})")),
+    segments=_Segments(),
+    product_level=OneOf(RISK_LEVELS, "{x!r} is not a product risk level (levels: {allowed})"),
+    control_share=_range(0, 0.5),
+    min_age=_range(0, 120, integer=True),
+    max_age=_range(0, 150, integer=True),
+)
+
+ACTIONS = Map(
+    {
+        "?top_k": _range(1, 20, integer=True),
+        "?weights": Map(
+            {f"?{k}": _range(0, 5) for k in ("propensity", "value", "lever")}, defaults=ACTION_DEFAULTS["weights"]
+        ),
+        "?contact": Map(
+            {
+                "?period_days": _range(1, 366, integer=True),
+                "?max_per_channel": DictOf(_range(0, 100, integer=True), keys=ACTION_CHANNELS),
+                "?declined_suppress_days": _DAYS,
+            },
+            defaults=ACTION_DEFAULTS["contact"],
+        ),
+        "?eligibility": Map(
+            {"?min_age": _range(0, 120, integer=True), "?products_need_kyc": Bool()},
+            defaults=ACTION_DEFAULTS["eligibility"],
+        ),
+        "?control": Map({"?share": _range(0, 0.5), "?salt": Str()}, defaults=ACTION_DEFAULTS["control"]),
+        "?learning": Map({"?prior_strength": _range(1, 100_000)}, defaults=ACTION_DEFAULTS["learning"]),
+        "?effect": Map(
+            {"?horizon_days": _range(1, 730, integer=True), "?confidence": _range(0.5, 0.999)},
+            defaults=ACTION_DEFAULTS["effect"],
+        ),
+        "?cross_sell": Map(
+            {"?min_support": _range(0, 1), "?min_confidence": _range(0, 1), "?min_lift": _range(0, 1000)},
+            defaults=ACTION_DEFAULTS["cross_sell"],
+        ),
+        "?offers": Map(
+            {f"?{fam}": _entry_of(d, **_OFFER_FIELDS) for fam, d in ACTION_DEFAULTS["offers"].items()},
+            unknown="not a family that can be offered",
+        ),
+        "?catalogue": Map(
+            {f"?{name}": _entry_of(d, **_SERVICE_FIELDS) for name, d in ACTION_DEFAULTS["catalogue"].items()},
+            unknown="unknown service action",
+        ),
+    },
+)
+assert set(SERVICE_ACTIONS) == set(ACTION_DEFAULTS["catalogue"]) and set(OFFER_FAMILIES) == set(
+    ACTION_DEFAULTS["offers"]
+)

@@ -22,7 +22,7 @@ import yaml
 from clientstrata.graph.errors import InvalidInput
 from clientstrata.jobs.ingest.bundle import PRODUCT_FAMILIES
 
-from .blocks import ALERTS, GOVERNANCE, PLAYBOOK
+from .blocks import ACTIONS, ALERTS, GOVERNANCE, PLAYBOOK
 from .schema import (
     Anything,
     Ascending,
@@ -82,6 +82,7 @@ class Standard:
     governance: dict | None = None
     alerts: dict | None = None
     playbook: dict | None = None
+    actions: dict | None = None
     text: str = field(default="", repr=False, compare=False)  # verbatim, as registered by sha256
 
     def __repr__(self) -> str:
@@ -564,6 +565,7 @@ DOCUMENT = Map(
         "?governance": GOVERNANCE,
         "?alerts": ALERTS,
         "?playbook": PLAYBOOK,
+        "?actions": ACTIONS,
     },
     defaults={"alerts": {}},  # no `alerts:` block means every default, which must fit the standard's bands
 )
@@ -632,5 +634,6 @@ def parse_standard(text: str, source: str = "(draft)") -> Standard:
         governance=doc.get("governance"),
         alerts=doc.get("alerts"),
         playbook=doc.get("playbook"),
+        actions=doc.get("actions"),
         text=text,
     )

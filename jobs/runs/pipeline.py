@@ -34,6 +34,7 @@ from clientstrata.jobs.governance.overrides import expire_overrides
 from clientstrata.jobs.governance.standards import governance_of, live_standard, register_standard, standard_text
 from clientstrata.jobs.ingest.rollups import HOUSEHOLD_TIER_DIMENSION, refresh_after_publish
 from clientstrata.jobs.progress import Stopwatch, bar
+from clientstrata.jobs.strategies.nba import action_stage
 from clientstrata.jobs.strategies.packages import assign_packages
 from clientstrata.jobs.strategies.playbook import Playbook, playbook_of
 from clientstrata.jobs.strategies.store import package_payload, run_packages, write_packages
@@ -374,6 +375,7 @@ class _Published:
     feed: RunChanges
     detect: Callable | None  # the alert detector; None when alerts are off or there are no individuals
     written: int = 0  # tag rows
+    actions: int = 0  # next-best-action rows (held-out control rows included)
     counts: dict[tuple[str, str], int] = field(default_factory=dict)  # (dimension, value) -> customers
     packages: dict[str, int] = field(default_factory=dict)  # service package -> customers
     found: list[pd.DataFrame] = field(default_factory=list)  # alerts detected per partition
@@ -405,6 +407,8 @@ def _publish(conn: Connection, run: _Run, tags: Iterator, as_of: dt.date | None)
             else None
         )
     at = dt.datetime.now()
+    with watch("next-best actions"):  # the strategy stage: written per partition with the tags
+        act = action_stage(conn, run.std, run.run_id, at) if as_of is not None else None
     expire_overrides(conn, today=at.date(), run_id=previous)
     feed = RunChanges(conn, previous, run.run_id, at, run.gov.notify_dimensions, ENTERPRISE)
     out, after = _Published(previous, at, feed, detect), None
@@ -434,9 +438,14 @@ def _publish(conn: Connection, run: _Run, tags: Iterator, as_of: dt.date | None)
             if features is not None:
                 with watch("strategy"):
                     _strategy(conn, run, part, out)
+                found = None
                 if detect is not None and len(features):
                     with watch("alerts"):
-                        out.found.append(detect(features, part))
+                        found = detect(features, part)
+                        out.found.append(found)
+                if act is not None and len(features):
+                    with watch("next-best actions"):
+                        out.actions += act(part, found)
                 pbar.update(len(features))
             run.reached(TAGS_WRITTEN, out.written)
     return out

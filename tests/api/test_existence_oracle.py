@@ -100,6 +100,12 @@ PROBES: dict[str, tuple[str, str, bool]] = {
         "customer",
         True,
     ),
+    "Mutation.recordActionOutcome(input.actionId)": (
+        'mutation($v: Int!) { recordActionOutcome(input: {actionId: $v, outcome: "contacted"}) '
+        f"{{ {ERR} ... on ActionOutcome {{ id customerId }} }} }}",
+        "action",
+        True,
+    ),
 }
 # fields whose objects belong to the whole bank, not to a book: there is nothing to hide
 NO_BOOK = {
@@ -108,6 +114,10 @@ NO_BOOK = {
     "Query.migration(fromRun)": "runs are the bank's; the matrix is cut to the caller's book",
     "Query.migration(toRun)": "runs are the bank's; the matrix is cut to the caller's book",
     "Query.whatIf(id)": "what-ifs are the bank's (and need `whatif`)",
+    "Query.strategyEffect(runId)": "runs are the bank's; the effect is counted over the caller's book",
+    "Mutation.recordActionOutcome(input.productId)": "products are the bank's catalogue",
+    "Query.worklist(rmId)": "a relationship manager asking for any list but their own is refused alike, "
+    "whether that RM exists or not",
     "Query.households(filter.branchId)": "an RM sees a household with a member in their book whole, "
     "its members' branches included (docs/households.md); the filter finds no household they cannot see",
 }
@@ -162,6 +172,13 @@ def theirs_and_missing(loaded, rm_book):
             ),
             {"rm": rm},
         ).scalar()
+        action = conn.execute(
+            sa.text(
+                "SELECT nba_id FROM next_best_actions WHERE customer_id NOT IN "
+                "(SELECT customer_id FROM individuals WHERE rm_id = :rm) AND NOT control ORDER BY nba_id"
+            ),
+            {"rm": rm},
+        ).scalar()
         override = propose_override(
             conn, "risk", others[0], "wealth_tier", "private_banking", "mandate", person="risk-1"
         ).override_id
@@ -173,6 +190,7 @@ def theirs_and_missing(loaded, rm_book):
         "enterprise": (enterprise, "E-nobody"),
         "override": (override, 10**6),
         "alert": (alert, 10**6),
+        "action": (action, 10**9),
     }
 
 

@@ -63,7 +63,10 @@ CUSTOMER_360 = f"""{PERSON} tags {{ {TAG} }} asOf: tags(asOf: "2100-01-01") {{ d
   alerts {{ {ALERT} customer {{ {PERSON} }} }}
   feedback {{ id customerId kind score text recordedBy recordedAt }}
   strategy {{ package {{ {PACKAGE} selector explanation explanationZh }} marketingPlays {{ {PLAY} }} care {{ {CARE} }}
-              price(feeItem: "sms_alerts") {{ {PRICE} }} prices {{ {PRICE} }} }}"""
+              price(feeItem: "sms_alerts") {{ {PRICE} }} prices {{ {PRICE} }} }}
+
+  nextBestActions(first: 3) {{ rank action actionKey product productRisk channel trigger propensity value priority
+                               dueOn reasons {{ en zh }} }}"""
 OVERRIDE_FIELDS = (
     "id customerId dimension value labelZh labelEn reason status proposedBy proposerPerson proposedAt decidedBy "
     "decidedAt decisionNote expiresOn revokedBy revokedAt"
@@ -101,6 +104,10 @@ PATHS: dict[str, tuple[str, list[str]]] = {
     ),
     "override": (f"query($id: Int!) {{ override(id: $id) {{ {OVERRIDE_FIELDS} }} }}", ["mine", "other"]),
     "overrides": (f"{{ overrides(first: 1000) {{ {PAGE} edges {{ cursor node {{ {OVERRIDE_FIELDS} }} }} }} }}", [""]),
+    "worklist": (
+        "{ worklist(first: 1000) { kind itemId customerId title channel priority dueOn why whyZh lastOutcome } }",
+        [""],
+    ),
     "classificationChanges": (
         f"""{{ classificationChanges(first: 9999) {{ {PAGE} edges {{ cursor node {{
                                    seq at source runId overrideId customerId dimension oldValue newValue }} }} }} }}""",
@@ -135,6 +142,13 @@ SYSTEM_ROOTS: dict[str, tuple[str, Permission | None]] = {
     "segmentStrategy": (
         f"""{{ segmentStrategy(dimension: "wealth_tier", value: "mass") {{ dimension value
                              packages {{ package customers }} marketingPlays {{ {PLAY} }} }} }}""",
+        None,
+    ),
+    # counts per action and segment; a relationship manager's are of their book
+    "strategyEffect": (
+        """{ strategyEffect { actionKey segment offered contacted accepted converted control controlConverted
+                           conversionRate controlRate uplift upliftLow upliftHigh aumChange controlAumChange
+                           aumUplift aumUpliftLow aumUpliftHigh } }""",
         None,
     ),
     "auditLog": (
@@ -183,6 +197,13 @@ MUTATIONS: dict[str, tuple[str, Permission]] = {
         """mutation($id: ID!) { recordFeedback(input: {customerId: $id, kind: "compliment",
                           text: "role matrix"}) { __typename ... on Feedback { id customerId kind score text
                           recordedBy recordedAt } %s } }"""
+        % ERR,
+        Permission.RECORD_FEEDBACK,
+    ),
+    "recordActionOutcome": (
+        """mutation { recordActionOutcome(input: {actionId: 987654, outcome: "contacted"}) { __typename
+                          ... on ActionOutcome { id actionId customerId outcome productId amount note recordedBy
+                          recordedAt } %s } }"""
         % ERR,
         Permission.RECORD_FEEDBACK,
     ),

@@ -195,7 +195,7 @@ def test_unknown_top_level_key(tmp_path):
     msg = _refused(tmp_path, DEFAULT + "colour: blue\n")
     assert msg.endswith(
         f"line {len(DEFAULT.splitlines()) + 1}: colour: unknown key "
-        "(known: version, name, currency, fx_to_cny, dimensions, governance, alerts, playbook)"
+        "(known: version, name, currency, fx_to_cny, dimensions, governance, alerts, playbook, actions)"
     )
 
 

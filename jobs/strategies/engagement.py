@@ -1,0 +1,202 @@
+"""Engagement policies (参与策略): which actions may be taken for which customer.
+
+Pure and vectorised: a customers frame, their alerts and holdings, the catalogue and the
+cross-sell rules in, candidate (customer, action) rows out. Three policies, in order:
+- applicability — a service action fires on its triggers (the customer's alerts of those types)
+  and its segment selectors (every listed dimension holds one of the listed values); a product
+  offer comes from the association rules (a product the customer does not hold, that customers
+  holding what they hold also hold), or from its family's base rate when no rule names it;
+- eligibility — age (the block's minimum, an action's own range), KYC (no product offer without
+  verified identity and outside enhanced due diligence), not already held;
+- suitability (适当性) — a hard rule: every row that carries a product risk level passes
+  `jobs.classification.dimensions.risk.suitable` or is dropped. `suitable_mask` is the one
+  check, applied here and again by the arbitration on its output.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import orjson
+import pandas as pd
+
+from clientstrata.jobs.classification.dimensions.risk import suitable
+
+from .actions import PRODUCT_OFFER, ActionSettings
+from .association import recommend
+
+__all__ = ["CUSTOMER_COLUMNS", "KYC_STATUSES", "customer_frame", "suitable_mask", "candidates", "CANDIDATE_COLUMNS"]
+
+# The customers frame every policy reads; one more column per dimension (its value) for the
+# segment selectors.
+CUSTOMER_COLUMNS = ["customer_id", "age", "kyc", "risk_level", "professional"]
+KYC_STATUSES = ("verified", "missing", "enhanced_due_diligence")
+_READ = ("wealth_tier", "risk_preference", "suitability", "aml_risk")  # what the policies read themselves
+CANDIDATE_COLUMNS = [
+    "customer_id",
+    "action_key",
+    "trigger",
+    "trigger_reason",
+    "prior_mean",
+    "rule_confidence",
+    "rule_lift",
+    "because",
+]
+
+
+def customer_frame(
+    tags: pd.DataFrame, id_on_record: pd.Series | None = None, dimensions: set[str] | None = None
+) -> pd.DataFrame:
+    """The customers frame from a run's tags (TAG_COLUMNS, individuals' dimensions): one column
+    per dimension (those in `dimensions` besides the ones read here; default every one), age and
+    professional from the suitability tag's inputs, risk_level the valid questionnaire level
+    (C1..C5, else None), kyc from `id_on_record` (customer_id → bool: an identity document on
+    record) and the aml_risk rating (high: enhanced due diligence)."""
+    t = tags[tags["customer_id"].notna()]
+    if dimensions is not None:
+        t = t[t["dimension"].isin(set(dimensions) | set(_READ))]
+    ids = pd.Index(t["customer_id"].unique(), name="customer_id")
+    wide = t.drop_duplicates(["customer_id", "dimension"]).set_index(["customer_id", "dimension"])["value"].unstack()
+    wide = wide.reindex(ids).astype(object)
+    wide.columns.name = None
+    out = wide.where(wide.notna(), None).reset_index()
+    suit = t[t["dimension"] == "suitability"].drop_duplicates("customer_id").set_index("customer_id")["inputs"]
+    suit = [
+        i if isinstance(i, dict) else orjson.loads(i) if isinstance(i, (str, bytes)) else None
+        for i in suit.reindex(out["customer_id"].to_numpy())
+    ]  # a run's are encoded
+    out["age"] = [float(i.get("age")) if isinstance(i, dict) and i.get("age") is not None else np.nan for i in suit]
+    out["professional"] = [bool(i.get("professional")) if isinstance(i, dict) else False for i in suit]
+    rp = out["risk_preference"] if "risk_preference" in out else pd.Series([None] * len(out))
+    out["risk_level"] = rp.where(rp.astype(str).str.fullmatch("C[1-5]"), None).astype(object)
+    has_id = (
+        id_on_record.reindex(out["customer_id"].to_numpy()).fillna(False).astype(bool).to_numpy()
+        if id_on_record is not None
+        else np.ones(len(out), dtype=bool)
+    )
+    aml = out["aml_risk"] if "aml_risk" in out else pd.Series([None] * len(out))
+    out["kyc"] = np.where(~has_id, "missing", np.where(aml.to_numpy() == "high", "enhanced_due_diligence", "verified"))
+    return out
+
+
+def suitable_mask(rows: pd.DataFrame, customers: pd.DataFrame) -> np.ndarray:
+    """One bool per row (customer_id, product_risk): may that risk level be offered to that
+    customer? `suitable()` decides each distinct (level, product level, professional) once; a
+    customer missing from `customers` is never suitable for a risk-rated product."""
+    if rows.empty:
+        return np.zeros(0, dtype=bool)
+    c = customers.drop_duplicates("customer_id").set_index("customer_id")
+    ids = rows["customer_id"].to_numpy()
+    known = pd.Index(c.index).get_indexer(ids) >= 0
+    level = c["risk_level"].reindex(ids).astype(object).to_numpy()
+    pro = c["professional"].reindex(ids).fillna(False).astype(bool).to_numpy()
+    risk = rows["product_risk"].astype(object).to_numpy()
+    keys = list(zip(level, risk, pro))
+    decided = {k: suitable(*(None if v is None or v != v else v for v in k[:2]), bool(k[2])) for k in set(keys)}
+    ok = np.fromiter((decided[k] for k in keys), dtype=bool, count=len(keys))
+    unrated = pd.isna(rows["product_risk"]).to_numpy()
+    return ok & (known | unrated)
+
+
+def _selected(customers: pd.DataFrame, segments: dict) -> np.ndarray:
+    keep = np.ones(len(customers), dtype=bool)
+    for dim, values in (segments or {}).items():
+        col = customers[dim] if dim in customers else pd.Series([None] * len(customers))
+        keep &= col.isin(list(values)).to_numpy()
+    return keep
+
+
+def _aged(customers: pd.DataFrame, lo, hi) -> np.ndarray:
+    age = customers["age"].astype(float).to_numpy()
+    ok = np.ones(len(customers), dtype=bool)
+    if lo is not None:
+        ok &= age >= float(lo)
+    if hi is not None:
+        ok &= age <= float(hi)
+    return ok
+
+
+def _services(customers, alerts, cat, settings) -> list[pd.DataFrame]:
+    out = []
+    services = cat[cat["action"] != PRODUCT_OFFER].set_index("action")
+    for name, spec in settings.services.items():
+        if name not in services.index:
+            continue
+        who = customers[
+            _selected(customers, spec.get("segments")) & _aged(customers, spec.get("min_age"), spec.get("max_age"))
+        ]
+        triggers = list(spec.get("triggers") or [])
+        if triggers:
+            fired = alerts[alerts["alert_type"].isin(triggers)].drop_duplicates("customer_id")
+            fired = fired[fired["customer_id"].isin(who["customer_id"])]
+            ids, trig, why = fired["customer_id"], fired["alert_type"], fired["reason"]
+        else:
+            ids, trig, why = who["customer_id"], None, None
+        out.append(
+            pd.DataFrame(
+                {
+                    "customer_id": ids.to_numpy(dtype=object),
+                    "action_key": name,
+                    "trigger": trig.to_numpy(dtype=object) if trig is not None else None,
+                    "trigger_reason": why.to_numpy(dtype=object) if why is not None else None,
+                    "prior_mean": float(services.at[name, "base_rate"]),
+                    "rule_confidence": np.nan,
+                    "rule_lift": np.nan,
+                    "because": None,
+                },
+                columns=CANDIDATE_COLUMNS,
+            )
+        )
+    return out
+
+
+def _offers(customers, holdings, cat, rules, settings) -> pd.DataFrame:
+    """Cross-sell candidates from the association rules; `recommend` itself refuses unsuitable
+    products (its `allowed` is this module's `suitable_mask`)."""
+    offers = cat[cat["action"] == PRODUCT_OFFER]
+    ok = customers["kyc"].eq("verified").to_numpy() if settings.eligibility["products_need_kyc"] else True
+    who = customers[ok & _aged(customers, settings.eligibility["min_age"], None)]
+    if offers.empty or who.empty or rules is None or rules.empty:
+        return pd.DataFrame(columns=CANDIDATE_COLUMNS)
+    h = holdings[holdings["customer_id"].isin(who["customer_id"])]
+    risk = offers.set_index("product_id")["product_risk"]
+
+    def allowed(c: pd.DataFrame) -> np.ndarray:
+        return suitable_mask(c.assign(product_risk=c["product_id"].map(risk)), who)
+
+    r = rules[rules["consequent"].isin(offers["product_id"])]
+    rec = recommend(h, r, top_n=len(offers), allowed=allowed)
+    key = offers.set_index("product_id")["action_key"]
+    return pd.DataFrame(
+        {
+            "customer_id": rec["customer_id"].to_numpy(dtype=object),
+            "action_key": rec["product_id"].map(key).to_numpy(dtype=object),
+            "trigger": "cross_sell",
+            "trigger_reason": None,
+            "prior_mean": rec["confidence"].astype(float).clip(0.0001, 0.9999).to_numpy(),
+            "rule_confidence": rec["confidence"].astype(float).to_numpy(),
+            "rule_lift": rec["lift"].astype(float).to_numpy(),
+            "because": rec["because"].to_numpy(dtype=object),
+        },
+        columns=CANDIDATE_COLUMNS,
+    )
+
+
+def candidates(
+    customers: pd.DataFrame,
+    alerts: pd.DataFrame,
+    holdings: pd.DataFrame,
+    cat: pd.DataFrame,
+    rules: pd.DataFrame | None,
+    settings: ActionSettings,
+) -> pd.DataFrame:
+    """Every (customer, action) the policies allow (CANDIDATE_COLUMNS), suitability applied.
+    alerts: customer_id, alert_type, reason; holdings: customer_id, item (product ids)."""
+    adults = customers[_aged(customers, settings.eligibility["min_age"], None)]
+    parts = [*_services(adults, alerts, cat, settings), _offers(customers, holdings, cat, rules, settings)]
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame(columns=CANDIDATE_COLUMNS)
+    c = pd.concat(parts, ignore_index=True)
+    risk = cat.set_index("action_key")["product_risk"]
+    c = c[suitable_mask(c.assign(product_risk=c["action_key"].map(risk)), customers)]
+    return c.reset_index(drop=True)

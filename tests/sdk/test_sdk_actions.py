@@ -1,0 +1,28 @@
+"""The SDK's next-best-action calls as DataFrames, against a live server."""
+
+import pytest
+
+from clientstrata.sdk import APIError, Client
+
+
+@pytest.fixture(scope="module")
+def analyst(make_token_ro):
+    return make_token_ro("marketing_analyst")
+
+
+def test_worklist_next_best_actions_and_effect_as_dataframes(server_ro, analyst):
+    client = Client(server_ro, analyst, progress=False)
+    work = client.worklist()
+    assert len(work) > 0 and set(work["kind"]) <= {"action", "alert"}
+    assert str(work["due_on"].dtype).startswith("datetime64") and work["due_on"].is_monotonic_increasing
+    who = work.loc[work["kind"] == "action", "customer_id"].iloc[0]
+    acts = client.next_best_actions(who, first=5)
+    assert len(acts) >= 1 and list(acts["rank"]) == list(range(1, len(acts) + 1))
+    assert acts["reason_en"].str.len().min() > 0 and acts["reason_zh"].str.len().min() > 0
+    assert acts["priority"].is_monotonic_decreasing
+    effect = client.strategy_effect()
+    assert {"uplift", "uplift_low", "uplift_high", "offered", "control"} <= set(effect.columns)
+    every = effect[effect["segment"] == "all"]
+    assert every["offered"].sum() > 0 and (every["control"] >= 0).all()
+    with pytest.raises(APIError, match="between 1 and 20"):
+        client.next_best_actions(who, first=50)
