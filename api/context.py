@@ -20,6 +20,7 @@ from clientstrata.graph.record.audit import record_many
 from clientstrata.graph.stores.base import GraphStore
 from clientstrata.jobs.runs import history
 from clientstrata.jobs.runs.worker import RunWorker
+from clientstrata.jobs.strategies.points import balances as points_balances
 from clientstrata.jobs.tracking.alerts import alerts_by_customer
 from clientstrata.jobs.tracking.feedback import feedback_by_customer
 
@@ -69,6 +70,7 @@ class Context:
         self.supply_chain = _loader(self.engine, P.supply_chain, list)
         self.alerts = _loader(self.engine, alerts_by_customer, list)
         self.feedback = _loader(self.engine, feedback_by_customer, list)
+        self.points_balance = _loader(self.engine, points_balances, int)
 
     async def run(self, fn: Callable, *args):
         return await in_thread(self.engine, fn, *args)

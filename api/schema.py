@@ -31,6 +31,8 @@ from .runs.schema import ChangeFeedQuery, RunMutation, RunQuery, WhatIfMutation,
 from .scalars import UtcDateTime
 from .segments.schema import SegmentQuery
 from .settings import ApiSettings
+from .strategies.package_table import PackageTableQuery
+from .strategies.points import PointsMutation
 from .strategies.schema import StrategyQuery
 from .tracking.schema import TrackingMutation, TrackingQuery
 
@@ -53,9 +55,10 @@ Query = merge_types(
         ChangeFeedQuery,
         TrackingQuery,
         StrategyQuery,
+        PackageTableQuery,
     ),
 )
-Mutation = merge_types("Mutation", (RunMutation, WhatIfMutation, OverrideMutation, TrackingMutation))
+Mutation = merge_types("Mutation", (RunMutation, WhatIfMutation, OverrideMutation, TrackingMutation, PointsMutation))
 
 
 def _visible(error: GraphQLError) -> bool:
