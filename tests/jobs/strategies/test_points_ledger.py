@@ -30,6 +30,7 @@ from clientstrata.jobs.strategies.points import (
 _DEFAULT = playbook_of(load_standard())
 RULES = replace(_DEFAULT.points, expiry_months=2)  # short, so sequences of a few steps see points expire
 PLAYBOOK = replace(_DEFAULT, points=RULES)
+PER_100 = int(RULES.rule("wealth_purchase").points_per_100)  # points per CNY 100 invested
 NO_PACKAGES = pd.DataFrame(columns=["customer_id", "package"])
 START = dt.datetime(2025, 1, 1, 9, 0)
 _ids = itertools.count()
@@ -111,7 +112,7 @@ def test_any_sequence_keeps_the_ledger_whole_and_never_overdraws(db, steps):
             if kind == "earn":
                 _buy(conn, cid, size, now)
                 post_earned(conn, PLAYBOOK, NO_PACKAGES, "test", now, [cid])
-                model.earn(size, now)  # CNY 100 earns one point on wealth management, ×1 without a package
+                model.earn(size * PER_100, now)  # ×1 without a package
             elif kind == "redeem":
                 request = f"r{len(requests)}"
                 model.expire(now.date())
@@ -155,12 +156,12 @@ def test_replaying_a_source_posts_nothing_and_the_database_refuses_a_duplicate(d
         _buy(conn, cid, 50, START)
         first = post_earned(conn, PLAYBOOK, NO_PACKAGES, "test", START, [cid])
         again = post_earned(conn, PLAYBOOK, NO_PACKAGES, "test", START, [cid])
-    assert (len(first), len(again)) == (1, 0)
+    assert (len(first), len(again)) == (1, 0) and int(first["points"][0]) == 50 * PER_100
     row = {
         "customer_id": cid,
         "source": first["source"][0],
         "kind": "earn",
-        "points": 50,
+        "points": 1,
         "occurred_at": START,
         "posted_at": START,
         "posted_by": "intruder",
@@ -168,7 +169,7 @@ def test_replaying_a_source_posts_nothing_and_the_database_refuses_a_duplicate(d
     with pytest.raises((ClientStrataError, sa.exc.IntegrityError)), db.begin() as conn:
         conn.execute(sa.insert(PointsPosting.__table__).values(**row))
     with db.connect() as conn:
-        _check_ledger(conn, cid, 50)
+        _check_ledger(conn, cid, 50 * PER_100)
 
 
 def test_the_database_refuses_a_negative_balance(db):
@@ -188,13 +189,13 @@ def test_multiplier_follows_the_package_and_a_replay_under_another_package_posts
         earned = post_earned(conn, PLAYBOOK, wealth, "test", START, [cid])
         private = pd.DataFrame({"customer_id": [cid], "package": ["private_banking"]})
         assert post_earned(conn, PLAYBOOK, private, "test", START, [cid]).empty
-    assert (int(earned["points"][0]), earned["package"][0]) == (10 * RULES.multipliers["wealth"], "wealth")
+    assert (int(earned["points"][0]), earned["package"][0]) == (10 * PER_100 * RULES.multipliers["wealth"], "wealth")
 
 
 def test_concurrent_redemptions_never_overdraw(db):
     with db.begin() as conn:
         cid = _customer(conn)
-        _buy(conn, cid, 1000, START)  # 1,000 points: five redemptions of 200 at most
+        _buy(conn, cid, 100, START)  # 1,000 points: five redemptions of 200 at most
         post_earned(conn, PLAYBOOK, NO_PACKAGES, "test", START, [cid])
     outcomes: list[str] = []
 
