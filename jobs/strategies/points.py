@@ -358,7 +358,7 @@ def ledger_mismatches(conn: Connection) -> pd.DataFrame:
         .where(_accounts.c.balance != sa.func.coalesce(sums.c.posted, 0))
     )
     orphans = (
-        sa.select(sums.c.customer_id, sa.literal(None), sums.c.posted)
+        sa.select(sums.c.customer_id, sa.cast(sa.null(), sa.BigInteger), sums.c.posted)
         .select_from(sums.outerjoin(_accounts, _accounts.c.customer_id == sums.c.customer_id))
         .where(_accounts.c.customer_id.is_(None))
     )

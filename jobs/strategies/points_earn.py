@@ -37,6 +37,12 @@ EARN_COLUMNS = [
 _postings = PointsPosting.__table__
 
 
+def _text(value: str):
+    # constants in the SQL itself: a bare bound parameter in a select list has no type on
+    # PostgreSQL's server-side binding ("could not determine data type of parameter")
+    return sa.literal_column(f"'{value}'", sa.String)
+
+
 def _unposted(customer, key):
     return ~sa.exists().where(_postings.c.customer_id == customer, _postings.c.source == key)
 
@@ -47,12 +53,12 @@ def unposted_events(conn: Connection, rules: PointsRules, customer_ids: list[str
     queries = []
     if "purchases" in sources:
         pu, pr = Purchase.__table__, Product.__table__
-        key = sa.literal("purchase:") + pu.c.purchase_id
+        key = _text("purchase:") + pu.c.purchase_id
         q = (
             sa.select(
                 pu.c.customer_id,
                 key.label("source"),
-                sa.literal("purchases").label("kind"),
+                _text("purchases").label("kind"),
                 pr.c.family,
                 pu.c.amount,
                 pu.c.purchased_at.label("occurred_at"),
@@ -63,13 +69,13 @@ def unposted_events(conn: Connection, rules: PointsRules, customer_ids: list[str
         queries.append(q if customer_ids is None else q.where(pu.c.customer_id.in_(customer_ids)))
     if "card_spend" in sources:
         cs, cards = CardSpend.__table__, Card.__table__
-        key = sa.literal("card:") + cs.c.spend_id
+        key = _text("card:") + cs.c.spend_id
         q = (
             sa.select(
                 cards.c.holder_id.label("customer_id"),
                 key.label("source"),
-                sa.literal("card_spend").label("kind"),
-                sa.literal(None, sa.String).label("family"),
+                _text("card_spend").label("kind"),
+                sa.cast(sa.null(), sa.String).label("family"),
                 cs.c.amount,
                 cs.c.spent_at.label("occurred_at"),
             )
@@ -80,12 +86,12 @@ def unposted_events(conn: Connection, rules: PointsRules, customer_ids: list[str
     if "deposits" in sources:
         tx, acc, pr = Transaction.__table__, Account.__table__, Product.__table__
         floor = min(r.min_amount for r in rules.earn if r.source == "deposits")
-        key = sa.literal("txn:") + tx.c.txn_id
+        key = _text("txn:") + tx.c.txn_id
         q = (
             sa.select(
                 acc.c.owner_id.label("customer_id"),
                 key.label("source"),
-                sa.literal("deposits").label("kind"),
+                _text("deposits").label("kind"),
                 pr.c.family,
                 tx.c.amount,
                 tx.c.booked_at.label("occurred_at"),

@@ -215,3 +215,15 @@ def test_concurrent_redemptions_never_overdraw(db):
     assert sorted(outcomes) == ["paid"] * 5 + ["refused"] * 3
     with db.connect() as conn:
         _check_ledger(conn, cid, 0)
+
+
+def test_the_ledger_check_finds_a_balance_that_is_not_its_postings(db):
+    with db.begin() as conn:
+        cid = _customer(conn)
+        _buy(conn, cid, 10, START)
+        post_earned(conn, PLAYBOOK, NO_PACKAGES, "test", START, [cid])
+        conn.execute(sa.text("UPDATE points_accounts SET balance = balance + 1 WHERE customer_id = :c"), {"c": cid})
+        assert ledger_mismatches(conn).values.tolist() == [[cid, 10 * PER_100 + 1, 10 * PER_100]]
+        conn.execute(sa.text("DELETE FROM points_accounts WHERE customer_id = :c"), {"c": cid})
+        orphan = ledger_mismatches(conn)
+    assert orphan["customer_id"].tolist() == [cid] and orphan["balance"].isna().all()
