@@ -10,6 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from clientstrata.api.errors import InvalidInput, InvalidState, NotAllowed, NotFound, attempt
+from clientstrata.graph import errors as graph_errors
 from clientstrata.graph.record.access import Permission
 from clientstrata.jobs.strategies.points import postings
 from clientstrata.jobs.strategies.points_redeem import redeem_points
@@ -68,9 +69,7 @@ class Points:
     @strawberry.field(description=f"Postings, newest first (`first` ≤ {MAX_POSTINGS}).")
     async def postings(self, info: Info, first: int = 20) -> list[PointsPosting]:
         if not 0 < first <= MAX_POSTINGS:
-            from clientstrata.graph.errors import InvalidInput as Refused
-
-            raise Refused(f"`first` must be from 1 to {MAX_POSTINGS} (got {first})")
+            raise graph_errors.InvalidInput(f"`first` must be from 1 to {MAX_POSTINGS} (got {first})")
         frame = await info.context.run(postings, self.customer_id, first)
         return [PointsPosting.of(r) for r in frame.to_dict("records")]
 
