@@ -18,6 +18,7 @@ from clientstrata.graph.record import queries as Q
 from clientstrata.graph.record.access import Principal
 from clientstrata.graph.record.audit import record_many
 from clientstrata.graph.stores.base import GraphStore
+from clientstrata.jobs.governance.standards import live_standard
 from clientstrata.jobs.runs import history
 from clientstrata.jobs.runs.worker import RunWorker
 from clientstrata.jobs.strategies.points import balances as points_balances
@@ -41,6 +42,11 @@ def _loader(engine: Engine, fetch: Callable, default=None) -> DataLoader:
         return [found.get(k, default() if callable(default) else default) for k in keys]
 
     return DataLoader(load_fn=load)
+
+
+def _live_fx(conn, keys: Sequence[str]) -> dict[str, dict[str, float]]:
+    rates = live_standard(conn).fx_to_cny
+    return {k: rates for k in keys}
 
 
 @dataclass
@@ -70,6 +76,7 @@ class Context:
         self.supply_chain = _loader(self.engine, P.supply_chain, list)
         self.alerts = _loader(self.engine, alerts_by_customer, list)
         self.feedback = _loader(self.engine, feedback_by_customer, list)
+        self.fx_to_cny = _loader(self.engine, _live_fx)  # one key, "live": the rates, once per request
         self.points_balance = _loader(self.engine, points_balances, int)
 
     async def run(self, fn: Callable, *args):

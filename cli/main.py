@@ -4,12 +4,14 @@ as its last line; failures exit non-zero with a one-line reason, never a stack t
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import sys
 from pathlib import Path
 
 from clientstrata.jobs.classification.blocks import ALERT_TYPES
+from clientstrata.jobs.ingest.bundle import TABLES
 
 __all__ = ["main"]
 
@@ -35,25 +37,104 @@ def cmd_generate(args) -> None:
     )
 
 
-def cmd_ingest(args) -> None:
-    from clientstrata.jobs.ingest.load import ingest
+# Exit codes of `ingest` for a scheduler (docs/cli.md): 0 every row loaded, 3 loaded but some
+# rows quarantined, 4 refused over --max-quarantined (nothing loaded); 1 a failure, 2 usage.
+EXIT_QUARANTINED = 3
+EXIT_REFUSED = 4
 
-    report = ingest(args.source, format=args.format, progress=False if args.json else None)
+
+def _share(text: str) -> float:
+    """A share of rows: 0.05 or 5%."""
+    try:
+        share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a share: write 0.05 or 5%") from None
+    if not 0 <= share <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a share between 0 and 1 (0%–100%)")
+    return share
+
+
+def _ingest_lines(report, args) -> list[str]:
+    from clientstrata.jobs.ingest.accounting import change_lines
+
     d = report.to_dict()
     lines = [
         f"ingest #{report.ingest_id} of {args.source} ({args.format}): read {report.read:,}, "
-        f"loaded {report.loaded:,}, quarantined {report.quarantined:,}"
+        f"loaded {report.loaded:,} (inserted {d['inserted']:,}, updated {d['updated']:,}, "
+        f"unchanged {d['unchanged']:,}), quarantined {report.quarantined:,}"
     ]
+    if report.refused:
+        lines.append(f"REFUSED, nothing loaded: {report.refused}")
     for t in [*d["tables"].values(), *d["derived"].values()]:
         tag = " (derived)" if t["derived"] else ""
         lines.append(
-            f"  {t['table']:<22} read {t['read']:>9,}  loaded {t['loaded']:>9,}  "
-            f"quarantined {t['quarantined']:>7,}  new {t['new']:>9,}{tag}"
+            f"  {t['table']:<22} read {t['read']:>9,}  inserted {t['inserted']:>9,}  updated {t['updated']:>9,}  "
+            f"unchanged {t['unchanged']:>9,}  quarantined {t['quarantined']:>7,}{tag}"
         )
+        lines += [f"      {line}" for line in change_lines(t)]
         for r in t["top_reasons"]:
             lines.append(f"      {r['rows']:>7,} × {r['reason']}")
     lines += [f"  warning: {w}" for w in d["warnings"]]
-    _emit(args, d, "\n".join(lines))
+    if report.quarantined:
+        lines.append(f"  quarantined rows: clientstrata quarantine list --ingest {report.ingest_id}")
+    return lines
+
+
+def cmd_ingest(args) -> int:
+    from clientstrata.jobs.ingest.load import ingest
+    from clientstrata.jobs.ingest.quarantine import IngestRefused
+
+    try:
+        report = ingest(
+            args.source,
+            format=args.format,
+            progress=False if args.json else None,
+            max_quarantined=args.max_quarantined,
+            as_of=args.as_of,
+        )
+    except IngestRefused as exc:
+        _emit(args, exc.report.to_dict(), "\n".join(_ingest_lines(exc.report, args)))
+        print(f"clientstrata ingest: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    _emit(args, report.to_dict(), "\n".join(_ingest_lines(report, args)))
+    return EXIT_QUARANTINED if report.quarantined else 0
+
+
+def cmd_quarantine(args) -> None:
+    import csv
+
+    from clientstrata.jobs.ingest.quarantine import audit_pii_reads, quarantined
+
+    actor = _actor(args) if args.show_pii else None  # who reads PII, for the audit log
+
+    def read(conn):
+        rows, more = quarantined(conn, args.ingest, args.table, args.limit, args.after, pii=args.show_pii)
+        if actor:
+            audit_pii_reads(conn, actor, rows, via="cli")
+        return rows, more
+
+    rows, more = _with_conn(read, write=args.show_pii)
+    cursor = rows[-1]["id"] if rows else args.after
+    if args.csv:
+        raw_columns = list(dict.fromkeys(c for r in rows for c in r["raw"]))
+        out = csv.writer(sys.stdout, lineterminator="\n")
+        out.writerow(["quarantine_id", "ingest_id", "table", "source_file", "row_number", "reason", *raw_columns])
+        for r in rows:
+            meta = [r["id"], r["ingest_id"], r["table"], r["source_file"], r["row_number"], r["reason"]]
+            out.writerow(meta + ["" if r["raw"].get(c) is None else r["raw"][c] for c in raw_columns])
+        return
+    lines = []
+    for r in rows:
+        lines.append(
+            f"#{r['id']:<7} ingest {r['ingest_id']:<4} {r['source_file']} row {r['row_number']:,}: {r['reason']}"
+        )
+        lines.append("          " + ", ".join(f"{c}={v}" for c, v in r["raw"].items() if v not in (None, "")))
+    lines = lines or ["no quarantined rows"]
+    if more:
+        lines.append(f"more rows follow: --after {cursor}")
+    if rows and not args.show_pii:
+        lines.append("PII masked; --show-pii --actor NAME shows it (audited)")
+    _emit(args, {"rows": rows, "cursor": cursor, "more": more, "masked": not args.show_pii}, "\n".join(lines))
 
 
 def cmd_sync(args) -> None:
@@ -455,6 +536,34 @@ def _parser() -> argparse.ArgumentParser:
     )
     sp.add_argument("source", type=Path)
     sp.add_argument("--format", choices=("bundle", "berka"), default="bundle")
+    sp.add_argument(
+        "--as-of",
+        type=dt.date.fromisoformat,
+        help="the date the data describes (YYYY-MM-DD): events after it are quarantined (default: today)",
+    )
+    sp.add_argument(
+        "--max-quarantined",
+        type=_share,
+        metavar="SHARE",
+        help="refuse the load (nothing loaded, exit 4) when more than this share of the rows read "
+        "is quarantined: 0.05 or 5%%",
+    )
+
+    sp = command("quarantine", cmd_quarantine, "rows an ingest quarantined, with their reasons and raw values")
+    qsub = sp.add_subparsers(dest="action", required=True)
+    ap = qsub.add_parser("list", help="quarantined rows, oldest first (PII masked unless --show-pii)")
+    ap.add_argument("--ingest", type=int, help="only this ingest's rows")
+    ap.add_argument(
+        "--table", choices=[t.name for t in TABLES], metavar="TABLE", help="only rows for this bundle table"
+    )
+    ap.add_argument("--csv", action="store_true", help="CSV on stdout: one column per raw field")
+    ap.add_argument("--limit", type=int, default=1000)
+    ap.add_argument("--after", type=int, default=0, metavar="ID", help="keyset cursor: the last quarantine id seen")
+    ap.add_argument("--show-pii", action="store_true", help="PII unmasked; needs --actor, each row read is audited")
+    ap.add_argument("--actor", help="who reads PII (default: $CLIENTSTRATA_ACTOR)")
+    ap.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="print one JSON object as the last line"
+    )
 
     command("sync-graph", cmd_sync, "project the relational record into the customer graph (idempotent)")
     command(
@@ -602,7 +711,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         _database(args)
-        args.fn(args)
+        status = args.fn(args)
     except ClientStrataError as exc:
         return _fail(args, str(exc))
     except ImportError as exc:
@@ -611,7 +720,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(args, "interrupted")
     except Exception as exc:  # the last line of defence: one line, no stack trace
         return _fail(args, f"{type(exc).__name__}: {exc}")
-    return 0
+    return status or 0
 
 
 def _database(args) -> None:

@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from clientstrata.api.pagination import PageInfo
 from clientstrata.graph.record.access import Permission
-from clientstrata.graph.record.pii import mask_account_number, mask_address, mask_id_number, mask_phone
+from clientstrata.graph.record.pii import mask_account_number, mask_address, mask_email, mask_id_number, mask_phone
 from clientstrata.graph.stores.base import HUB_DEGREE
 
 if TYPE_CHECKING:
@@ -98,7 +98,12 @@ class TagHistoryEntry:
         )
 
 
-def _pii(info: Info, customer_id: str, field: str, value: str | None, mask) -> str | None:
+def _withheld(_value: object) -> None:
+    """A number or flag has no partial form: roles without need get nothing."""
+    return None
+
+
+def _pii(info: Info, customer_id: str, field: str, value, mask):
     """The value for roles that need it (each read audited); masked for everyone else."""
     if value is None or not info.context.principal.can(Permission.READ_PII):
         return mask(value)
@@ -162,9 +167,15 @@ class Customer:
     branch_id: str | None
     rm_id: str | None
     aum: float = strawberry.field(
-        description="Current AUM (latest month), CNY: refreshed by every ingest, "
-        "unlike tags, which change with published runs."
+        description="The latest month's average daily AUM, CNY (= `aumMonthAverage`; the name kept for "
+        "existing clients)."
     )
+    aum_month_average: float = strawberry.field(
+        description="The latest month's average daily AUM, CNY: what the wealth tier reads, refreshed by every "
+        "ingest (tags change only with published runs). Not today's balance: see `currentBalance`."
+    )
+    occupation: str | None
+    onboarded_on: dt.date | None = strawberry.field(description="When the customer relationship began.")
     _row: strawberry.Private[dict]
 
     @classmethod
@@ -177,6 +188,9 @@ class Customer:
             branch_id=r["branch_id"],
             rm_id=r["rm_id"],
             aum=float(r.get("aum") or 0.0),
+            aum_month_average=float(r.get("aum") or 0.0),
+            occupation=r.get("occupation"),
+            onboarded_on=r.get("onboarded_on"),
             _row=r,
         )
 
@@ -193,6 +207,41 @@ class Customer:
     )
     def address(self, info: Info) -> str | None:
         return _pii(info, str(self.id), "address", self._row.get("address"), mask_address)
+
+    @strawberry.field(description="Email; masked (z***@example.com) for roles without need.")
+    def email(self, info: Info) -> str | None:
+        return _pii(info, str(self.id), "email", self._row.get("email"), mask_email)
+
+    @strawberry.field(description="Declared annual income, CNY; null for roles without need (personal financial data).")
+    def annual_income(self, info: Info) -> float | None:
+        value = _pii(info, str(self.id), "annual_income", self._row.get("annual_income"), _withheld)
+        return float(value) if value is not None else None
+
+    @strawberry.field(description="Credit bureau score; null for roles without need (personal financial data).")
+    def credit_score(self, info: Info) -> int | None:
+        return _pii(info, str(self.id), "credit_score", self._row.get("credit_score"), _withheld)
+
+    @strawberry.field(description="Politically exposed person (AML); null for roles without need.")
+    def is_pep(self, info: Info) -> bool | None:
+        return _pii(info, str(self.id), "is_pep", self._row.get("is_pep"), _withheld)
+
+    @strawberry.field(description="Age in whole years today, from the birth date.")
+    def age(self) -> int | None:
+        born, today = self.birth_date, dt.date.today()
+        if born is None:
+            return None
+        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+    @strawberry.field(
+        description="Today's balances of open deposit and investment accounts, CNY at the live standard's rates: "
+        "what `holdings` add up to, without loans. Not the month average the tiers read (`aumMonthAverage`)."
+    )
+    async def current_balance(self, info: Info) -> float:
+        rows = await info.context.holdings.load(str(self.id))
+        fx = await info.context.fx_to_cny.load("live")
+        return round(
+            sum(float(r["balance"] or 0) * fx.get(r["currency"], 0.0) for r in rows if r["family"] != "loan"), 2
+        )
 
     @strawberry.field(
         description="Tags of the latest published run; with `asOf`, as readers saw them at the end "

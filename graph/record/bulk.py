@@ -7,53 +7,62 @@ names in `keep` leaves the stored value (COALESCE in the same statement, no extr
 both write inside the caller's transaction, so a job that dies leaves nothing behind.
 
 - SQLite: one `executemany` of a prepared INSERT … ON CONFLICT per batch (the sqlite3
-  module binds in C; SQLAlchemy's per-value processors were most of the old cost).
+  module binds in C; SQLAlchemy's per-value processors were most of the old cost); when the
+  caller wants to know what changes, the batch goes through a temporary staging table first.
 - PostgreSQL: COPY into a temporary staging table (psycopg 3 `cursor.copy`), then one
   INSERT … SELECT … ON CONFLICT per batch.
+
+What changed is measured in the staging table with the upsert's own comparison
+(`bulk_diff.py`), so the counts an ingest reports are the rows the statement rewrote.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from .bulk_diff import UpsertDiff, _q, measure, new_value, row_differs
 from .db_errors import map_db_errors
 
-__all__ = ["bulk_upsert", "load_tuning", "SQLITE_LOAD_CACHE_KIB"]
+__all__ = ["bulk_upsert", "load_tuning", "UpsertDiff", "SQLITE_LOAD_CACHE_KIB"]
 
 SQLITE_LOAD_CACHE_KIB = 1 << 20  # 1 GiB page cache while loading: the indexes stay in memory
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _upsert_sql(
-    table: str, columns: Sequence[str], key: Sequence[str], source: str, excluded: str, keep: Sequence[str] = ()
+    dialect: str,
+    table: str,
+    columns: Sequence[str],
+    key: Sequence[str],
+    keep: Sequence[str] = (),
+    stamp: Mapping[str, int] | None = None,
+    stage: str | None = None,
 ) -> str:
+    """The upsert of one row (`VALUES (?, …)`, for executemany) or of a staging table's rows.
+    `stamp` columns get a constant on insert and on a real change and are never compared: a row
+    that differs only in them is unchanged."""
+    stamp = dict(stamp or {})
+    consts = "".join(f", {int(v)}" for v in stamp.values())
     cols = ", ".join(map(_q, columns))
+    if stage is None:
+        source = f"VALUES ({', '.join('?' for _ in columns)}{consts})"
+    else:  # WHERE true: without it SQLite reads ON CONFLICT as a join's ON
+        source = f"SELECT {cols}{consts} FROM {_q(stage)}" + (" WHERE true" if dialect == "sqlite" else "")
+    excluded = "excluded" if dialect == "sqlite" else "EXCLUDED"
     rest = [c for c in columns if c not in key]
-    head = f"INSERT INTO {_q(table)} ({cols}) {source} ON CONFLICT ({', '.join(map(_q, key))}) "
+    target = ", ".join(map(_q, [*columns, *stamp]))
+    head = f"INSERT INTO {_q(table)} ({target}) {source} ON CONFLICT ({', '.join(map(_q, key))}) "
     if not rest:
         return head + "DO NOTHING"
-
-    def new(c: str) -> str:  # the value a conflicting row gets: a NULL never overwrites a `keep` column
-        if c in keep:
-            return f"COALESCE({excluded}.{_q(c)}, {_q(table)}.{_q(c)})"
-        return f"{excluded}.{_q(c)}"
-
-    sets = ", ".join(f"{_q(c)} = {new(c)}" for c in rest)
+    sets = ", ".join(
+        [f"{_q(c)} = {new_value(table, c, excluded, keep)}" for c in rest]
+        + [f"{_q(c)} = {excluded}.{_q(c)}" for c in stamp]
+    )
     # only rows that differ are rewritten: a re-ingest of the same bundle writes no pages
-    if excluded == "excluded":  # SQLite: IS NOT is the null-safe inequality
-        changed = " OR ".join(f"{_q(table)}.{_q(c)} IS NOT {new(c)}" for c in rest)
-    else:
-        changed = (
-            f"({', '.join(f'{_q(table)}.{_q(c)}' for c in rest)}) IS DISTINCT FROM ({', '.join(new(c) for c in rest)})"
-        )
-    return head + f"DO UPDATE SET {sets} WHERE {changed}"
+    return head + f"DO UPDATE SET {sets} WHERE {row_differs(dialect, table, rest, excluded, keep)}"
 
 
 def bulk_upsert(
@@ -63,25 +72,43 @@ def bulk_upsert(
     rows: Sequence[tuple],
     key: Sequence[str],
     keep: Sequence[str] = (),
+    stamp: Mapping[str, int] | None = None,
+    diff: UpsertDiff | None = None,
 ) -> None:
     """INSERT … ON CONFLICT (key) DO UPDATE of `rows` (tuples in `columns` order). A stored row
-    keeps its value in the `keep` columns where the new row has NULL (an empty cell)."""
+    keeps its value in the `keep` columns where the new row has NULL (an empty cell). `stamp`:
+    integer columns set on every row inserted or changed (the ingest id). `diff`, when given,
+    is told what the statement is about to do (inserted, updated, unchanged rows and the
+    changed values), measured with the statement's own comparison before it runs."""
     if not rows:
         return
     dialect = conn.dialect.name
     raw = conn.connection.driver_connection
+    cols = ", ".join(map(_q, columns))
+    stage = f"_stage_{table.name}"
     with map_db_errors(conn):  # the driver's own cursor: SQLAlchemy does not see its errors
-        if dialect == "sqlite":
-            marks = ", ".join("?" for _ in columns)
-            sql = _upsert_sql(table.name, columns, key, f"VALUES ({marks})", "excluded", keep)
+        if dialect == "sqlite" and diff is None:
+            sql = _upsert_sql(dialect, table.name, columns, key, keep, stamp)
             cur = raw.cursor()
             try:
                 cur.executemany(sql, rows)
             finally:
                 cur.close()
+        elif dialect == "sqlite":
+            # staged, so the rows can be compared with the stored ones before the upsert
+            marks = ", ".join("?" for _ in columns)
+            cur = raw.cursor()
+            try:
+                cur.execute(f"DROP TABLE IF EXISTS temp.{_q(stage)}")
+                # CREATE … AS SELECT keeps each column's affinity: values compare as stored
+                cur.execute(f"CREATE TEMP TABLE {_q(stage)} AS SELECT {cols} FROM {_q(table.name)} WHERE 0")
+                cur.executemany(f"INSERT INTO {_q(stage)} ({cols}) VALUES ({marks})", rows)
+                measure(cur, dialect, table.name, stage, columns, key, keep, diff)
+                cur.execute(_upsert_sql(dialect, table.name, columns, key, keep, stamp, stage))
+                cur.execute(f"DROP TABLE temp.{_q(stage)}")
+            finally:
+                cur.close()
         elif dialect == "postgresql":
-            stage = f"_stage_{table.name}"
-            cols = ", ".join(map(_q, columns))
             with raw.cursor() as cur:
                 # ON COMMIT DROP: the staging table never outlives the load's transaction
                 cur.execute(
@@ -91,7 +118,9 @@ def bulk_upsert(
                 with cur.copy(f"COPY {_q(stage)} ({cols}) FROM STDIN") as copy:
                     for row in rows:
                         copy.write_row(row)
-                cur.execute(_upsert_sql(table.name, columns, key, f"SELECT {cols} FROM {_q(stage)}", "EXCLUDED", keep))
+                if diff is not None:
+                    measure(cur, dialect, table.name, stage, columns, key, keep, diff)
+                cur.execute(_upsert_sql(dialect, table.name, columns, key, keep, stamp, stage))
         else:  # pragma: no cover - other dialects are not supported yet
             raise NotImplementedError(dialect)
 

@@ -32,6 +32,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "Base",
+    "Ingested",
     "Branch",
     "RelationshipManager",
     "Product",
@@ -85,7 +86,15 @@ def _fk(target: str, **kw) -> ForeignKey:
     return ForeignKey(target, ondelete="RESTRICT", **kw)
 
 
-class Branch(Base):
+class Ingested:
+    """A bundle table's rows name the ingest that last inserted or changed them (an ingest that
+    finds a row unchanged leaves it alone). Not indexed: bulk loads stay fast; an audit reads it
+    per row or per ingest."""
+
+    ingest_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class Branch(Ingested, Base):
     __tablename__ = "branches"
     branch_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -93,7 +102,7 @@ class Branch(Base):
     city: Mapped[str | None] = mapped_column(String(100))
 
 
-class RelationshipManager(Base):
+class RelationshipManager(Ingested, Base):
     __tablename__ = "relationship_managers"
     rm_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -102,7 +111,7 @@ class RelationshipManager(Base):
     hired_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
-class Product(Base):
+class Product(Ingested, Base):
     __tablename__ = "products"
     product_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -113,7 +122,7 @@ class Product(Base):
     rate: Mapped[float | None] = mapped_column(Float)
 
 
-class Individual(Base):
+class Individual(Ingested, Base):
     __tablename__ = "individuals"
     customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -132,7 +141,7 @@ class Individual(Base):
     rm_id: Mapped[str | None] = mapped_column(_fk("relationship_managers.rm_id"), index=True)
 
 
-class Enterprise(Base):
+class Enterprise(Ingested, Base):
     __tablename__ = "enterprises"
     enterprise_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -146,7 +155,7 @@ class Enterprise(Base):
     rm_id: Mapped[str | None] = mapped_column(_fk("relationship_managers.rm_id"), index=True)
 
 
-class Household(Base):
+class Household(Ingested, Base):
     __tablename__ = "households"
     household_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(200))
@@ -154,14 +163,14 @@ class Household(Base):
     created_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
-class HouseholdMember(Base):
+class HouseholdMember(Ingested, Base):
     __tablename__ = "household_members"
     household_id: Mapped[str] = mapped_column(_fk("households.household_id"), primary_key=True)
     customer_id: Mapped[str] = mapped_column(_fk("individuals.customer_id"), primary_key=True, unique=True)
     role: Mapped[str] = mapped_column(String(10))
 
 
-class Employment(Base):
+class Employment(Ingested, Base):
     __tablename__ = "employment"
     customer_id: Mapped[str] = mapped_column(_fk("individuals.customer_id"), primary_key=True)
     enterprise_id: Mapped[str] = mapped_column(_fk("enterprises.enterprise_id"), primary_key=True, index=True)
@@ -170,7 +179,7 @@ class Employment(Base):
     since: Mapped[dt.date | None] = mapped_column(Date)
 
 
-class EnterpriseControl(Base):
+class EnterpriseControl(Ingested, Base):
     __tablename__ = "enterprise_control"
     customer_id: Mapped[str] = mapped_column(_fk("individuals.customer_id"), primary_key=True)
     enterprise_id: Mapped[str] = mapped_column(_fk("enterprises.enterprise_id"), primary_key=True, index=True)
@@ -178,14 +187,14 @@ class EnterpriseControl(Base):
     share: Mapped[float | None] = mapped_column(Float)
 
 
-class SupplyChainLink(Base):
+class SupplyChainLink(Ingested, Base):
     __tablename__ = "supply_chain"
     supplier_id: Mapped[str] = mapped_column(_fk("enterprises.enterprise_id"), primary_key=True)
     buyer_id: Mapped[str] = mapped_column(_fk("enterprises.enterprise_id"), primary_key=True, index=True)
     annual_volume: Mapped[float | None] = mapped_column(Money)
 
 
-class Account(Base):
+class Account(Ingested, Base):
     __tablename__ = "accounts"
     account_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     account_number: Mapped[str | None] = mapped_column(String(34))
@@ -199,21 +208,21 @@ class Account(Base):
     balance: Mapped[float | None] = mapped_column(Money)
 
 
-class AccountHolder(Base):
+class AccountHolder(Ingested, Base):
     __tablename__ = "account_holders"
     account_id: Mapped[str] = mapped_column(_fk("accounts.account_id"), primary_key=True)
     customer_id: Mapped[str] = mapped_column(_fk("individuals.customer_id"), primary_key=True, index=True)
     role: Mapped[str] = mapped_column(String(16))
 
 
-class MonthlyBalance(Base):
+class MonthlyBalance(Ingested, Base):
     __tablename__ = "balances_monthly"
     account_id: Mapped[str] = mapped_column(_fk("accounts.account_id"), primary_key=True)
     month: Mapped[str] = mapped_column(String(7), primary_key=True, index=True)  # YYYY-MM
     avg_daily_balance: Mapped[float] = mapped_column(Money)
 
 
-class Loan(Base):
+class Loan(Ingested, Base):
     __tablename__ = "loans"
     loan_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     account_id: Mapped[str] = mapped_column(_fk("accounts.account_id"), index=True)
@@ -227,7 +236,7 @@ class Loan(Base):
     days_past_due: Mapped[int | None] = mapped_column(Integer)
 
 
-class Card(Base):
+class Card(Ingested, Base):
     __tablename__ = "cards"
     card_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     account_id: Mapped[str] = mapped_column(_fk("accounts.account_id"), index=True)
@@ -238,7 +247,7 @@ class Card(Base):
     credit_limit: Mapped[float | None] = mapped_column(Money)
 
 
-class StandingOrder(Base):
+class StandingOrder(Ingested, Base):
     __tablename__ = "standing_orders"
     order_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     account_id: Mapped[str] = mapped_column(_fk("accounts.account_id"), index=True)
@@ -248,7 +257,7 @@ class StandingOrder(Base):
     counterparty_account: Mapped[str | None] = mapped_column(String(34))
 
 
-class Transaction(Base):
+class Transaction(Ingested, Base):
     __tablename__ = "transactions"
     txn_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     account_id: Mapped[str] = mapped_column(_fk("accounts.account_id"))
@@ -279,7 +288,7 @@ class Transaction(Base):
     )
 
 
-class RiskQuestionnaire(Base):
+class RiskQuestionnaire(Ingested, Base):
     __tablename__ = "risk_questionnaires"
     questionnaire_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     customer_id: Mapped[str] = mapped_column(_fk("individuals.customer_id"), index=True)
@@ -290,7 +299,7 @@ class RiskQuestionnaire(Base):
     is_professional: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class Purchase(Base):
+class Purchase(Ingested, Base):
     """A product purchase (bundle `purchases`): points are earned on it (jobs/strategies/points_earn.py)."""
 
     __tablename__ = "purchases"
@@ -302,7 +311,7 @@ class Purchase(Base):
     amount: Mapped[float] = mapped_column(Money)
 
 
-class CardSpend(Base):
+class CardSpend(Ingested, Base):
     """Card spending from the card system (bundle `card_spend`): points are earned on it."""
 
     __tablename__ = "card_spend"
@@ -313,7 +322,7 @@ class CardSpend(Base):
     merchant_category: Mapped[str | None] = mapped_column(String(4))
 
 
-class FeeEvent(Base):
+class FeeEvent(Ingested, Base):
     """A fee charged (bundle `fee_events`): points can be redeemed against it once."""
 
     __tablename__ = "fee_events"
@@ -351,7 +360,10 @@ class QuarantinedRow(Base):
     row_number: Mapped[int] = mapped_column(Integer)
     table_name: Mapped[str] = mapped_column(String(40))
     reason: Mapped[str] = mapped_column(Text)
-    raw: Mapped[dict] = mapped_column(JSON)
+    raw: Mapped[dict] = mapped_column(JSON)  # values cut at jobs/ingest/quarantine.py's RAW_CHARS
+    # the reader split the row into the header's fields cleanly; when not (a short, long or
+    # damaged row) any value may be PII, so readers without read_pii see every value masked
+    aligned: Mapped[bool | None] = mapped_column(Boolean)
     fingerprint: Mapped[str] = mapped_column(String(64))  # of the table and the raw row
 
     __table_args__ = (UniqueConstraint("fingerprint", name="uq_quarantine_fingerprint"),)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["mask_id_number", "mask_phone", "mask_account_number", "mask_address"]
+__all__ = ["mask_id_number", "mask_phone", "mask_account_number", "mask_address", "mask_email"]
 
 # the last administrative unit an address may show: province, city, district or county
 _REGION_END = re.compile(r"^.*?(?:省|自治区|市|区|县|旗)(?!.*(?:市|区|县|旗))")
@@ -40,3 +40,11 @@ def mask_address(value: str | None) -> str | None:
     region = _REGION_END.match(value)
     keep = len(region.group(0)) if region and region.end() < len(value) else len(value) // 3
     return value[:keep] + "*" * (len(value) - keep)
+
+
+def mask_email(value: str | None) -> str | None:
+    """z***@example.com: the first letter of the mailbox and the domain."""
+    if not value or "@" not in value:
+        return _mask(value, 1, 0)
+    box, domain = value.rsplit("@", 1)
+    return (box[:1] + "***" if box else "***") + "@" + domain

@@ -33,6 +33,7 @@ class Column:
     references: tuple[str, str] | None = None  # (table, column)
     default: object = None
     pii: bool = False  # identifying personal data (C2, JR/T 0171-2020)
+    past: bool = False  # an event: never after the data's as-of date (a birth, an opening, a booking)
 
 
 @dataclass(frozen=True)
@@ -65,13 +66,21 @@ class Table:
 
     @property
     def kept(self) -> tuple[str, ...]:
-        """The identifying columns, which an empty cell never erases in a stored row: unique
-        columns, PII, and the references that place a row (branch, RM, product). An empty cell is
-        what a damaged or narrowed extract sends, not a decision (bundle.md, "Updates"); required
-        columns cannot be empty at all."""
+        """The columns an empty cell never changes in a stored row: the identifying ones (unique
+        columns, PII, the references that place a row: branch, RM, product) and those with a
+        default, which a new row gets and an update never falls back to. An empty cell is what a
+        damaged or narrowed extract sends, not a decision (bundle.md, "Updates"); required columns
+        cannot be empty at all."""
         return tuple(
-            c.name for c in self.columns if not c.required and (c.pii or c.references or c.name in self.unique)
+            c.name
+            for c in self.columns
+            if not c.required and (c.pii or c.references or c.name in self.unique or c.default is not None)
         )
+
+    @property
+    def defaults(self) -> dict[str, object]:
+        """Column -> the value a new row gets when its cell is empty or its file lacks the column."""
+        return {c.name: c.default for c in self.columns if c.default is not None}
 
 
 def _id(name: str, doc: str, **kw) -> Column:
@@ -83,6 +92,7 @@ def _ref(name: str, table: str, col: str, doc: str, required: bool = True) -> Co
 
 
 DATE_MIN = 1900
+DATE_MAX = 2100  # plausible years; outside them a date is a typo or a placeholder (0001, 9999)
 MONEY_MAX = 1e13
 
 TABLES: tuple[Table, ...] = (
@@ -106,7 +116,7 @@ TABLES: tuple[Table, ...] = (
             Column("name", "str", "RM name.", required=True),
             _ref("branch_id", "branches", "branch_id", "Branch the RM works at."),
             Column("grade", "enum", "Seniority.", choices=("junior", "senior", "private_banker")),
-            Column("hired_on", "date", "Date hired; seniority for private-banking assignment."),
+            Column("hired_on", "date", "Date hired; seniority for private-banking assignment.", past=True),
         ),
     ),
     Table(
@@ -140,7 +150,7 @@ TABLES: tuple[Table, ...] = (
             _id("customer_id", "Customer identifier."),
             Column("name", "str", "Full name.", required=True),
             Column("gender", "enum", "M or F.", choices=("M", "F"), normalise="upper"),
-            Column("birth_date", "date", "Date of birth.", required=True),
+            Column("birth_date", "date", "Date of birth.", required=True, past=True),
             Column(
                 "id_number",
                 "str",
@@ -163,7 +173,7 @@ TABLES: tuple[Table, ...] = (
             Column("annual_income", "decimal", "Declared annual income, CNY.", min=0, max=MONEY_MAX),
             Column("credit_score", "int", "Credit bureau score.", min=300, max=900),
             Column("is_pep", "bool", "Politically exposed person.", default=False),
-            Column("onboarded_on", "date", "Date the customer relationship began (合作年限)."),
+            Column("onboarded_on", "date", "Date the customer relationship began (合作年限).", past=True),
             _ref("branch_id", "branches", "branch_id", "Home branch.", required=False),
             _ref("rm_id", "relationship_managers", "rm_id", "Assigned RM.", required=False),
         ),
@@ -193,7 +203,7 @@ TABLES: tuple[Table, ...] = (
             Column("size", "enum", "Enterprise size.", choices=("micro", "small", "medium", "large")),
             Column("registered_capital", "decimal", "Registered capital, CNY.", min=0, max=MONEY_MAX),
             Column("annual_revenue", "decimal", "Annual revenue, CNY.", min=0, max=MONEY_MAX),
-            Column("founded_on", "date", "Date of incorporation."),
+            Column("founded_on", "date", "Date of incorporation.", past=True),
             _ref("branch_id", "branches", "branch_id", "Servicing branch.", required=False),
             _ref("rm_id", "relationship_managers", "rm_id", "Corporate RM.", required=False),
         ),
@@ -213,7 +223,7 @@ TABLES: tuple[Table, ...] = (
                 choices=("confirmed", "candidate"),
                 default="confirmed",
             ),
-            Column("created_on", "date", "Date recorded."),
+            Column("created_on", "date", "Date recorded.", past=True),
         ),
     ),
     Table(
@@ -242,7 +252,7 @@ TABLES: tuple[Table, ...] = (
             _ref("enterprise_id", "enterprises", "enterprise_id", "Employer."),
             Column("payroll", "bool", "Salary paid through this bank.", required=True),
             Column("monthly_salary", "decimal", "Gross monthly salary, CNY.", min=0, max=1e9),
-            Column("since", "date", "Employed since."),
+            Column("since", "date", "Employed since.", past=True),
         ),
     ),
     Table(
@@ -290,8 +300,8 @@ TABLES: tuple[Table, ...] = (
             Column("owner_id", "str", "customer_id or enterprise_id of the owner.", required=True),
             _ref("product_id", "products", "product_id", "Product held."),
             Column("currency", "str", "ISO 4217 currency.", pattern=r"^[A-Z]{3}$", normalise="upper", default="CNY"),
-            Column("opened_on", "date", "Date opened.", required=True),
-            Column("closed_on", "date", "Date closed, if closed."),
+            Column("opened_on", "date", "Date opened.", required=True, past=True),
+            Column("closed_on", "date", "Date closed, if closed.", past=True),
             Column("status", "enum", "Account status.", choices=("active", "dormant", "closed"), default="active"),
             Column("balance", "decimal", "Current balance in the account currency.", min=-MONEY_MAX, max=MONEY_MAX),
         ),
@@ -318,7 +328,7 @@ TABLES: tuple[Table, ...] = (
         ("account_id", "month"),
         (
             _ref("account_id", "accounts", "account_id", "Account."),
-            Column("month", "month", "Month, YYYY-MM.", required=True),
+            Column("month", "month", "Month, YYYY-MM.", required=True, past=True),
             Column(
                 "avg_daily_balance",
                 "decimal",
@@ -341,7 +351,7 @@ TABLES: tuple[Table, ...] = (
             Column("outstanding", "decimal", "Amount still owed.", min=0, max=MONEY_MAX),
             Column("term_months", "int", "Duration in months.", min=1, max=600),
             Column("monthly_payment", "decimal", "Scheduled monthly payment.", min=0, max=MONEY_MAX),
-            Column("granted_on", "date", "Date granted.", required=True),
+            Column("granted_on", "date", "Date granted.", required=True, past=True),
             Column(
                 "status",
                 "enum",
@@ -369,7 +379,7 @@ TABLES: tuple[Table, ...] = (
                 required=True,
                 choices=("debit", "credit", "junior", "classic", "gold", "platinum"),
             ),
-            Column("issued_on", "date", "Date issued.", required=True),
+            Column("issued_on", "date", "Date issued.", required=True, past=True),
             Column("credit_limit", "decimal", "Credit limit, credit cards.", min=0, max=1e9),
         ),
     ),
@@ -399,7 +409,7 @@ TABLES: tuple[Table, ...] = (
         (
             _id("txn_id", "Transaction identifier."),
             _ref("account_id", "accounts", "account_id", "Account."),
-            Column("booked_at", "datetime", "Booking time, ISO 8601.", required=True),
+            Column("booked_at", "datetime", "Booking time, ISO 8601.", required=True, past=True),
             Column(
                 "direction",
                 "enum",
@@ -432,7 +442,7 @@ TABLES: tuple[Table, ...] = (
             _ref("customer_id", "individuals", "customer_id", "Buyer."),
             _ref("product_id", "products", "product_id", "Product bought."),
             _ref("account_id", "accounts", "account_id", "Holding the purchase went into.", required=False),
-            Column("purchased_at", "datetime", "Purchase time, ISO 8601.", required=True),
+            Column("purchased_at", "datetime", "Purchase time, ISO 8601.", required=True, past=True),
             Column("amount", "decimal", "Amount paid, CNY.", required=True, min=0.01, max=MONEY_MAX),
         ),
     ),
@@ -443,7 +453,7 @@ TABLES: tuple[Table, ...] = (
         (
             _id("spend_id", "Card transaction identifier."),
             _ref("card_id", "cards", "card_id", "Card used."),
-            Column("spent_at", "datetime", "Time of the spend, ISO 8601.", required=True),
+            Column("spent_at", "datetime", "Time of the spend, ISO 8601.", required=True, past=True),
             Column("amount", "decimal", "Amount spent, CNY; refunds are not sent.", required=True, min=0.01, max=1e9),
             Column("merchant_category", "str", "Merchant category code (MCC), 4 digits.", pattern=r"^[0-9]{4}$"),
         ),
@@ -463,7 +473,7 @@ TABLES: tuple[Table, ...] = (
                 pattern=r"^[a-z0-9_]{1,40}$",
             ),
             _ref("account_id", "accounts", "account_id", "Account charged.", required=False),
-            Column("charged_at", "datetime", "Time charged, ISO 8601.", required=True),
+            Column("charged_at", "datetime", "Time charged, ISO 8601.", required=True, past=True),
             Column("amount", "decimal", "Fee charged, CNY, after any discount.", required=True, min=0, max=1e7),
         ),
     ),
@@ -474,7 +484,7 @@ TABLES: tuple[Table, ...] = (
         (
             _id("questionnaire_id", "Assessment identifier."),
             _ref("customer_id", "individuals", "customer_id", "Customer assessed."),
-            Column("assessed_on", "date", "Date of assessment.", required=True),
+            Column("assessed_on", "date", "Date of assessment.", required=True, past=True),
             Column("score", "int", "Questionnaire score.", min=0, max=100),
             Column(
                 "risk_level",

@@ -9,8 +9,6 @@ COPY on PostgreSQL), a validated chunk at a time.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,16 +19,19 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from clientstrata.graph.record.bulk import bulk_upsert, load_tuning
+from clientstrata.graph.record.bulk import UpsertDiff, bulk_upsert, load_tuning
 from clientstrata.graph.record.db import count_rows as db_count
 from clientstrata.graph.record.db import get_engine, insert_ignore, migrate
 from clientstrata.graph.record.models import Base, IngestRun, QuarantinedRow
 from clientstrata.jobs.progress import bar
 
+from .accounting import changes_summary
 from .bundle import Table
+from .quarantine import IngestRefused, over_limit, quarantine_rows
 from .rollups import Touched, refresh_after_ingest
 from .sources import CHUNK_ROWS, Piece, bundle_pieces
-from .validate import ROW, validate_chunk
+from .updates import kept_columns, with_defaults
+from .validate import ROW, SHAPE, validate_chunk
 
 __all__ = ["ingest", "IngestReport", "TableReport", "FORMATS"]
 
@@ -45,9 +46,13 @@ class TableReport:
     read: int = 0
     loaded: int = 0
     quarantined: int = 0
-    new: int = 0  # rows the table did not have before
     derived: bool = False
     reasons: Counter = field(default_factory=Counter)
+    changes: UpsertDiff = field(default_factory=UpsertDiff)  # loaded = inserted + updated + unchanged
+
+    @property
+    def new(self) -> int:  # the rows the table did not have before (the report's older name)
+        return self.changes.inserted
 
     def to_dict(self) -> dict:
         top = [{"reason": r, "rows": n} for r, n in self.reasons.most_common(5)]
@@ -58,6 +63,7 @@ class TableReport:
             "loaded": self.loaded,
             "quarantined": self.quarantined,
             "new": self.new,
+            **changes_summary(self.table, self.changes),
             "derived": self.derived,
             "top_reasons": top,
         }
@@ -70,6 +76,7 @@ class IngestReport:
     format: str
     tables: list[TableReport]
     warnings: list[str]
+    refused: str | None = None  # why nothing was loaded (over `max_quarantined`)
 
     def _read_rows(self) -> list[TableReport]:
         return [t for t in self.tables if not t.derived]
@@ -86,6 +93,9 @@ class IngestReport:
     def quarantined(self) -> int:
         return sum(t.quarantined for t in self._read_rows())
 
+    def _changed(self, what: str) -> int:  # derived rows count: they change the record too
+        return sum(getattr(t.changes, what) for t in self.tables)
+
     def to_dict(self) -> dict:
         derived = [t for t in self.tables if t.derived]
         return {
@@ -95,13 +105,19 @@ class IngestReport:
             "read": self.read,
             "loaded": self.loaded,
             "quarantined": self.quarantined,
+            "inserted": self._changed("inserted"),
+            "updated": self._changed("updated"),
+            "unchanged": self._changed("unchanged"),
+            "refused": self.refused,
             "tables": {t.table: t.to_dict() for t in self._read_rows()},
             "derived": {t.table: t.to_dict() for t in derived},
             "warnings": self.warnings,
         }
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([t.to_dict() for t in self.tables]).drop(columns="top_reasons")
+        return pd.DataFrame([t.to_dict() for t in self.tables]).drop(
+            columns=["top_reasons", "changed_fields", "changes_sample"]
+        )
 
     def __repr__(self) -> str:
         return (
@@ -176,28 +192,6 @@ def _rule(reason: str) -> str:
     return re.sub(r"\d+", "N", re.sub(r"'[^']*'", "…", reason))
 
 
-def _quarantine_rows(ingest_id: int, piece: Piece, bad: pd.DataFrame) -> list[dict]:
-    rows = []
-    cols = [c for c in bad.columns if c not in (ROW, "reason")]
-    for rec in bad.to_dict("records"):
-        raw = {c: rec[c] for c in cols}
-        # The row itself identifies it: re-reading it may word the reason differently (a
-        # duplicate within the file becomes a clash with the database) but adds nothing.
-        body = json.dumps([piece.table.name, raw], sort_keys=True, ensure_ascii=False)
-        rows.append(
-            {
-                "ingest_id": ingest_id,
-                "source_file": piece.source_file,
-                "row_number": int(rec[ROW]),
-                "table_name": piece.table.name,
-                "reason": rec["reason"],
-                "raw": raw,
-                "fingerprint": hashlib.sha256(body.encode()).hexdigest(),
-            }
-        )
-    return rows
-
-
 def _load_piece(
     conn: Connection,
     ingest_id: int,
@@ -208,30 +202,79 @@ def _load_piece(
     tolerant: bool,
     touched: Touched,
     chunk_rows: int,
+    load: bool = True,
+    as_of: dt.date | None = None,
 ) -> TableReport:
+    """Validate a piece, load its good rows (stamped with the ingest id; what they change is
+    measured unless the table was empty) and quarantine the rest. `load=False` only quarantines."""
     table = Base.metadata.tables[piece.table.name]
     quarantine = QuarantinedRow.__table__
     rep = TableReport(piece.table.name, piece.source_file, derived=piece.derived)
-    before = db_count(conn, table)
+    was_empty = db_count(conn, table) == 0  # then every row is new: nothing to compare with
     seen: dict = {}  # name -> SeenKeys, across the chunks of this file
     for chunk in piece.chunks(warnings, tolerant, chunk_rows):
-        result = validate_chunk(piece.table, chunk, keys.known, keys.owner, seen)
-        rows = _tuples(piece.table, result.good)
+        result = validate_chunk(piece.table, chunk, keys.known, keys.owner, seen, as_of)
+        rows = _tuples(piece.table, with_defaults(conn, piece.table, result.good)) if load else []
+        keep = kept_columns(piece.table, chunk.columns)  # what an empty or absent cell leaves as stored
         for i in range(0, len(rows), BATCH_ROWS):
+            batch = rows[i : i + BATCH_ROWS]
+            diff = None if was_empty else rep.changes
             bulk_upsert(
-                conn, table, piece.table.column_names, rows[i : i + BATCH_ROWS], piece.table.key, piece.table.kept
+                conn,
+                table,
+                piece.table.column_names,
+                batch,
+                piece.table.key,
+                keep,
+                {"ingest_id": ingest_id},
+                diff,
             )
+            if was_empty:
+                rep.changes.all_new(len(batch))
         keys.loaded(piece.table, result.good)
-        touched.note(piece.table.name, result.good)  # rollups hook (1/2): what this load changed
+        if load:
+            touched.note(piece.table.name, result.good)  # rollups hook (1/2): what this load changed
         if len(result.bad):
-            insert_ignore(conn, quarantine, _quarantine_rows(ingest_id, piece, result.bad), ["fingerprint"])
+            misaligned = set(chunk.loc[chunk[SHAPE] != "", ROW].astype(int)) if SHAPE in chunk else set()
+            bad = quarantine_rows(ingest_id, piece.table.name, piece.source_file, result.bad, misaligned)
+            insert_ignore(conn, quarantine, bad, ["fingerprint"])
             rep.reasons.update(_rule(part) for r in result.bad["reason"] for part in r.split("; "))
         rep.read += len(chunk)
         rep.loaded += len(result.good)
         rep.quarantined += len(result.bad)
         progress_bar.update(len(chunk))
-    rep.new = db_count(conn, table) - before
     return rep
+
+
+def _load_pieces(
+    conn: Connection,
+    ingest_id: int,
+    pieces: list[Piece],
+    pbar,
+    warnings: list[str],
+    touched: Touched,
+    chunk_rows: int,
+    load: bool = True,
+    as_of: dt.date | None = None,
+) -> list[TableReport]:
+    keys = _Keys(conn)
+    reports = []
+    for piece in pieces:
+        pbar.set_postfix_str(piece.table.name)
+        savepoint = conn.begin_nested()
+        try:
+            rep = _load_piece(conn, ingest_id, piece, keys, pbar, warnings, False, touched, chunk_rows, load, as_of)
+            savepoint.commit()
+        except pd.errors.ParserError:
+            # A file pandas cannot parse although its rows fit the header (a quoted field
+            # still open at its end): undo this file and read it again with the tolerant
+            # reader, which quarantines exactly the rows at fault.
+            savepoint.rollback()
+            keys = _Keys(conn)
+            warnings.append(f"{piece.source_file}: malformed rows, re-read with the tolerant reader")
+            rep = _load_piece(conn, ingest_id, piece, keys, pbar, warnings, True, touched, chunk_rows, load, as_of)
+        reports.append(rep)
+    return reports
 
 
 def ingest(
@@ -240,15 +283,22 @@ def ingest(
     engine: Engine | None = None,
     progress: bool | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    max_quarantined: float | None = None,
+    as_of: dt.date | None = None,
 ) -> IngestReport:
     """Ingest a bundle folder (or the PKDD'99 data with format="berka") into the record.
     Files are read, validated and written `chunk_rows` rows at a time (memory stays bounded;
-    the outcome does not depend on it)."""
+    the outcome does not depend on it). Events dated after `as_of` (the date the data describes;
+    default: today, wherever on Earth it is latest) are quarantined. With `max_quarantined` (a
+    share of the rows read), an ingest that quarantines more loads nothing, keeps its quarantined
+    rows and report, and raises IngestRefused."""
     if format not in FORMATS:
         from clientstrata.graph.errors import InvalidInput
 
         raise InvalidInput(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
     source = Path(source)
+    # no time zone is ahead of UTC+14: a date later than today there has not begun anywhere
+    as_of = as_of or (dt.datetime.now(dt.UTC) + dt.timedelta(hours=14)).date()
     engine = engine or get_engine()
     migrate(engine)
     if format == "berka":
@@ -259,46 +309,37 @@ def ingest(
         pieces, warnings = bundle_pieces(source)
 
     total = sum(p.rows for p in pieces)
-    reports: list[TableReport] = []
     with engine.begin() as conn, load_tuning(conn), bar(total, desc="ingest", progress=progress) as pbar:
         ingest_id = conn.execute(
             sa.insert(IngestRun.__table__).values(
                 source=str(source.resolve()), format=format, started_at=dt.datetime.now()
             )
         ).inserted_primary_key[0]
-        keys = _Keys(conn)
         touched = Touched()
-        for piece in pieces:
-            pbar.set_postfix_str(piece.table.name)
-            savepoint = conn.begin_nested()
-            try:
-                rep = _load_piece(
-                    conn, ingest_id, piece, keys, pbar, warnings, tolerant=False, touched=touched, chunk_rows=chunk_rows
-                )
-                savepoint.commit()
-            except pd.errors.ParserError:
-                # A file pandas cannot parse although its rows fit the header (a quoted field
-                # still open at its end): undo this file and read it again with the tolerant
-                # reader, which quarantines exactly the rows at fault.
-                savepoint.rollback()
-                keys = _Keys(conn)
-                warnings.append(f"{piece.source_file}: malformed rows, re-read with the tolerant reader")
-                rep = _load_piece(
-                    conn, ingest_id, piece, keys, pbar, warnings, tolerant=True, touched=touched, chunk_rows=chunk_rows
-                )
-            reports.append(rep)
+        data = conn.begin_nested()
+        reports = _load_pieces(conn, ingest_id, pieces, pbar, warnings, touched, chunk_rows, as_of=as_of)
         report = IngestReport(ingest_id, str(source), format, reports, warnings)
-        # rollups hook (2/2): households and customers it touched are current when this commits
-        refresh_after_ingest(conn, touched)
+        report.refused = over_limit(report.read, report.quarantined, max_quarantined)
+        if report.refused:
+            # nothing of it loads; its quarantined rows stay as the evidence (read once more)
+            data.rollback()
+            with bar(0, progress=False) as quiet:
+                _load_pieces(conn, ingest_id, pieces, quiet, [], Touched(), chunk_rows, load=False, as_of=as_of)
+        else:
+            data.commit()
+            # rollups hook (2/2): households and customers it touched are current when this commits
+            refresh_after_ingest(conn, touched)
         conn.execute(
             sa.update(IngestRun.__table__)
             .where(IngestRun.ingest_id == ingest_id)
             .values(
                 finished_at=dt.datetime.now(),
                 read=report.read,
-                loaded=report.loaded,
+                loaded=0 if report.refused else report.loaded,
                 quarantined=report.quarantined,
                 summary=report.to_dict(),
             )
         )
+    if report.refused:
+        raise IngestRefused(f"ingest #{ingest_id} refused, nothing loaded: {report.refused}", report)
     return report

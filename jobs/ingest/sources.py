@@ -136,11 +136,30 @@ def _widths(lines: bytes) -> np.ndarray | None:
 
 def _quoted_rows_fit(path: Path, encoding: str) -> bool:
     """The field counts of a file with quoted fields, from the csv module's parse (the tolerant
-    reader's own), counted in C."""
+    reader's own), counted in C; and, only if some row runs over several lines, whether a quote
+    left open swallowed whole rows into one of its fields."""
     with path.open(newline="", encoding=encoding) as f:
         reader = csv.reader(f)
         width = len(next(reader, []))
-        return set(Counter(map(len, reader))) <= {width, 0}  # 0: a blank line
+        counts = Counter(map(len, reader))
+        if not set(counts) <= {width, 0}:  # 0: a blank line
+            return False
+        if reader.line_num == 1 + sum(counts.values()):  # one line per row
+            return True
+    with path.open(newline="", encoding=encoding) as f:
+        return not any(_swallows(rec, width) for rec in csv.reader(f))
+
+
+def _swallows(rec: list[str], width: int) -> bool:
+    """Whether a row read over several lines holds a line that is a row of its own (as many
+    fields as the header): a quote left open read the following rows into this one. A value
+    with a line break of its own (an address) leaves fewer fields after its break, unless it is
+    the first, an identifier."""
+    return any(line.count(",") >= width - 1 for line in ",".join(rec).split("\n")[1:])
+
+
+def _swallowed(start: int, end: int) -> str:
+    return f"a quote opened in line {start} is not closed before line {end}: lines {start + 1}–{end} are read into this row"
 
 
 def read_csv_chunks(
@@ -173,12 +192,13 @@ def _tolerant_chunks(path: Path, encoding: str, chunk_rows: int) -> Iterator[pd.
     fields or with bytes that do not decode (read as U+FFFD) carries its reason in SHAPE."""
     damaged = f"bytes that are not {_label(encoding)}: a damaged or cut file"
     with path.open(newline="", encoding=encoding, errors="replace") as f:
-        # blank lines are not rows: pandas skips them too
-        records = (rec for rec in csv.reader(f) if rec and (len(rec) > 1 or rec[0].strip()))
-        header = [h.strip() for h in next(records, [])]
+        records = _records(csv.reader(f))
+        header = [h.strip() for h in next(records, ([], 0, 0))[0]]
         rows, numbers, shape_errors = [], [], {}
-        for i, rec in enumerate(records, start=1):
+        for i, (rec, start, end) in enumerate(records, start=1):
             errors = []
+            if end > start and (len(rec) != len(header) or _swallows(rec, len(header))):
+                errors.append(_swallowed(start, end))
             if len(rec) != len(header):
                 extra = f" (extra: {rec[len(header) :]!r})" if len(rec) > len(header) else ""
                 errors.append(f"row has {len(rec)} fields, the header has {len(header)}{extra}")
@@ -194,6 +214,16 @@ def _tolerant_chunks(path: Path, encoding: str, chunk_rows: int) -> Iterator[pd.
                 rows, numbers, shape_errors = [], [], {}
         if rows:
             yield _frame(header, rows, numbers, shape_errors)
+
+
+def _records(reader) -> Iterator[tuple[list[str], int, int]]:
+    """(fields, first line, last line) of each row; blank lines are not rows (pandas skips them
+    too)."""
+    end = 0
+    for rec in reader:
+        start, end = end + 1, reader.line_num
+        if rec and (len(rec) > 1 or rec[0].strip()):
+            yield rec, start, end
 
 
 def _frame(header: list[str], rows: list[list[str]], numbers: list[int], errors: dict) -> pd.DataFrame:
@@ -221,8 +251,29 @@ def _read_parquet_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
         yield df
 
 
+def _refusal(table: Table, path: Path) -> str | None:
+    """Why a bundle file holds nothing to read, or None: the one line that refuses it while the
+    rest of the bundle loads (a zero-byte file stopped the whole ingest in pandas)."""
+    if path.stat().st_size == 0:
+        return f"{path.name} is empty (0 bytes)"
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            pq.ParquetFile(path)
+        except Exception:  # pyarrow says ArrowInvalid or OSError, by version and damage
+            return f"{path.name} is not a readable Parquet file"
+        return None
+    with path.open(newline="", encoding=_encoding(path), errors="replace") as f:
+        header = next(_records(csv.reader(f)), ([], 0, 0))[0]
+    if not {h.strip() for h in header} & set(table.column_names):
+        return f"{path.name} has no header row: its first line names none of the columns of {table.name}"
+    return None
+
+
 def bundle_pieces(folder: Path) -> tuple[list[Piece], list[str]]:
-    """The pieces of a ClientStrata bundle folder, in load order (parents first)."""
+    """The pieces of a ClientStrata bundle folder, in load order (parents first); a file with
+    nothing to read is refused in a warning of its own (`refused: …`)."""
     if not folder.is_dir():
         raise InvalidInput(f"{folder} is not a folder; a bundle is a folder of <table>.csv files")
     pieces, warnings = [], []
@@ -232,12 +283,18 @@ def bundle_pieces(folder: Path) -> tuple[list[Piece], list[str]]:
             path = folder / f"{table.name}{ext}"
             if path.exists():
                 known.add(path.name)
-                pieces.append(Piece(table, path.name, path=path, rows=count_rows(path)))
+                if refusal := _refusal(table, path):
+                    warnings.append(f"refused: {refusal}")
+                else:
+                    pieces.append(Piece(table, path.name, path=path, rows=count_rows(path)))
                 break
     for path in sorted(folder.iterdir()):
         if path.name not in known and not path.name.startswith(("_", ".")):
             warnings.append(f"{path.name}: not a bundle file, ignored")
     if not pieces:
+        refused = [w for w in warnings if w.startswith("refused: ")]
+        if refused:
+            raise InvalidInput(f"nothing to ingest in {folder}: " + "; ".join(refused))
         names = ", ".join(t.name + ".csv" for t in TABLES[:4])
         raise InvalidInput(f"no bundle files in {folder}: expected files such as {names}, …")
     return pieces, warnings

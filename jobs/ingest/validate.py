@@ -7,6 +7,7 @@ fix a row in one pass instead of one error at a time.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -14,7 +15,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from .bundle import DATE_MIN, Column, Table
+from .bundle import DATE_MAX, DATE_MIN, Column, Table
 from .seen import SeenKeys
 
 __all__ = ["Validated", "validate_chunk", "KeyLookup", "UniqueLookup", "ROW", "SHAPE"]
@@ -27,6 +28,8 @@ _FALSE = {"false", "0", "no", "n", "f"}
 _ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
 _ID_CHECK = np.array(list("10X98765432"))
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d")
+# a UTC offset after a time of day ("…T10:00:00+08:00", "…Z"): the record keeps the wall time
+_OFFSET = r"(?<=\d)(?:Z|[+-]\d{2}(?::?\d{2})?)$"
 
 # (table, column) -> values already known (in the database or loaded earlier in this ingest):
 # a set (fast membership for millions of parent keys) or a pd.Index
@@ -82,13 +85,25 @@ def _quote(raw: pd.Series) -> pd.Series:
 
 
 def _parse_date(s: pd.Series) -> pd.Series:
-    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    # microseconds, not nanoseconds: year 0001 or 9999 must reach the plausibility check as a
+    # date, where datetime64[ns] (1677–2262) raised and stopped the whole ingest
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[us]")
     for fmt in _DATE_FORMATS:
         todo = out.isna() & (s != "")
         if not todo.any():
             break
-        out[todo] = pd.to_datetime(s[todo], format=fmt, errors="coerce")
+        out[todo] = pd.to_datetime(s[todo], format=fmt, errors="coerce").astype("datetime64[us]")
     return out
+
+
+def _parse_datetime(s: pd.Series) -> pd.Series:
+    """ISO 8601 date-times as wall time. The offset is dropped from the text before parsing: rows
+    with different offsets (+08:00 beside Z) made pandas refuse the whole chunk, and the record
+    stores the wall time of an aware value anyway."""
+    timed = s.str.contains(r"[T:\s]", regex=True)
+    wall = s.where(~timed, s.str.replace(_OFFSET, "", regex=True))
+    out = pd.to_datetime(wall.where(s != "", None), format="ISO8601", errors="coerce")
+    return out.astype("datetime64[us]")
 
 
 def _id_number_ok(s: pd.Series) -> pd.Series:
@@ -114,8 +129,9 @@ def _normalise(col: Column, s: pd.Series) -> pd.Series:
     return s
 
 
-def _parse_column(col: Column, raw: pd.Series, reasons: _Reasons) -> pd.Series:
-    """Returns the typed column; adds a reason for every bad cell."""
+def _parse_column(col: Column, raw: pd.Series, reasons: _Reasons, as_of: dt.date | None = None) -> pd.Series:
+    """Returns the typed column; adds a reason for every bad cell. `as_of` bounds the events
+    (`Column.past`): nothing is born, opened or booked after the date the data describes."""
     s = _normalise(col, raw.str.strip())
     present = s != ""
     if col.required:
@@ -146,14 +162,15 @@ def _parse_column(col: Column, raw: pd.Series, reasons: _Reasons) -> pd.Series:
         out = num.round().astype("Int64") if col.kind == "int" else num.astype("float64")
         if col.kind == "decimal":
             out = out.round(2)
-    elif col.kind == "date":
-        d = _parse_date(s)
-        reasons.add(present & d.isna(), _said(name + ": not a date (YYYY-MM-DD) ", raw))
-        reasons.add((d.dt.year < DATE_MIN) | (d.dt.year > 2100), _said(name + ": implausible year ", raw))
-        out = d
-    elif col.kind == "datetime":
-        d = pd.to_datetime(s.where(present, None), format="ISO8601", errors="coerce")
-        reasons.add(present & d.isna(), _said(name + ": not an ISO 8601 date-time ", raw))
+    elif col.kind in ("date", "datetime"):
+        d = _parse_date(s) if col.kind == "date" else _parse_datetime(s)
+        form = "a date (YYYY-MM-DD)" if col.kind == "date" else "an ISO 8601 date-time"
+        reasons.add(present & d.isna(), _said(f"{name}: not {form} ", raw))
+        plausible = d.dt.year.between(DATE_MIN, DATE_MAX)
+        reasons.add(d.notna() & ~plausible, _said(name + ": implausible year ", raw))
+        if col.past and as_of is not None:
+            late = plausible & (d.dt.normalize() > pd.Timestamp(as_of))
+            reasons.add(late, _said(f"{name}: after the as-of date {as_of.isoformat()} ", raw))
         out = d
     elif col.kind == "bool":
         low = s.str.lower()
@@ -169,11 +186,14 @@ def _parse_column(col: Column, raw: pd.Series, reasons: _Reasons) -> pd.Series:
     elif col.kind == "month":
         ok = s.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])")
         reasons.add(present & ~ok, _said(name + ": not a month (YYYY-MM) ", raw))
+        if col.past and as_of is not None:
+            late = ok.fillna(False).astype(bool) & (s > as_of.strftime("%Y-%m"))
+            reasons.add(late, _said(f"{name}: after the as-of date {as_of.isoformat()} ", raw))
         out = s.where(present, None)
     else:  # pragma: no cover - guarded by the Kind literal
         raise ValueError(col.kind)
-    if col.default is not None:
-        out = out.where(present, col.default)
+    # an empty cell stays empty, also where the column has a default: the load gives a new row
+    # the default and keeps an updated row's stored value (bundle.md, "Updates")
     return out
 
 
@@ -183,9 +203,10 @@ def validate_chunk(
     known: KeyLookup,
     owners: UniqueLookup,
     seen: dict[str, dict] | None = None,
+    as_of: dt.date | None = None,
 ) -> Validated:
     """Validate one chunk. `seen` carries keys and unique values across chunks of one file
-    (name -> SeenKeys, filled in here)."""
+    (name -> SeenKeys, filled in here); events after `as_of` are bad rows (None: not checked)."""
     seen = {} if seen is None else seen
     raw = raw.reset_index(drop=True)
     reasons = _Reasons(raw.index)
@@ -198,7 +219,7 @@ def validate_chunk(
             reasons.add(pd.Series(True, index=raw.index), f"file lacks required column {name}")
 
     typed = pd.DataFrame(
-        {c.name: _parse_column(c, raw[c.name].astype(str), reasons) for c in table.columns}, index=raw.index
+        {c.name: _parse_column(c, raw[c.name].astype(str), reasons, as_of) for c in table.columns}, index=raw.index
     )
 
     for col, limit in _lengths(table.name, tuple(c.name for c in table.columns if c.kind == "str")):

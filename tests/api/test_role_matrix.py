@@ -27,7 +27,8 @@ from clientstrata.jobs.governance.standards import standard_text
 from clientstrata.jobs.runs.whatif_requests import queue_whatif, run_queued_whatif
 
 CUSTOMER_ID = re.compile(r"^C\d{7}$")
-PII_FIELDS = {"idNumber", "phone", "address", "accountNumber"}
+PII_FIELDS = {"idNumber", "phone", "address", "accountNumber", "email"}
+WITHHELD_FIELDS = {"annualIncome", "creditScore", "isPep"}  # no partial form: null unless read_pii
 
 TAG = (
     "dimension value label labelZh score explanation inputs standardVersion runId computedValue overrideId "
@@ -37,7 +38,10 @@ RM = "id name grade hiredOn branch { id name region city }"
 ALERT = "id runId customerId rmId type severity reason details status createdAt acknowledgedBy acknowledgedAt"
 RUN = "id status kind requestedBy standardVersion standardSha256 startedAt publishedAt customerCount error"
 PAGE = "pageInfo { hasNextPage endCursor }"
-PERSON = "id name gender birthDate branchId rmId idNumber phone address tier cooperationDepth aum"
+PERSON = (
+    "id name gender birthDate age branchId rmId idNumber phone address email occupation onboardedOn annualIncome "
+    "creditScore isPep tier cooperationDepth aum aumMonthAverage currentBalance"
+)
 HOUSEHOLD = "id name status aum tier memberCount updatedAt"
 CARE = "visitsPerQuarter holidayGreetings birthdayCare"
 PLAY = "name label labelZh selectors"
@@ -370,6 +374,8 @@ def test_every_role_on_every_path(app, make_token, loaded):
                 for key, value in _walk(data):
                     if key in PII_FIELDS and value is not None and clear != ("*" not in value):
                         problems.append(f"{where}: {key} {'masked' if clear else 'clear'}: {value}")
+                    if key in WITHHELD_FIELDS and value is not None and not clear:
+                        problems.append(f"{where}: {key} shown without read_pii: {value}")
                 # masked values still agree with the record where they show it
                 for node in (n for n in _dicts(data) if "idNumber" in n and n.get("id") in pii):
                     truth = pii[node["id"]]

@@ -132,3 +132,18 @@ def test_serve_with_worker_processes(tmp_path):
     finally:
         server.terminate()
         server.wait(30)
+
+
+def test_ingest_as_of_quarantines_later_events(tmp_path):
+    """--as-of is the date the data describes: a branch file loads, an RM hired after it does not."""
+    out = tmp_path / "bundle"
+    out.mkdir()
+    (out / "branches.csv").write_text("branch_id,name\nB1,东城支行\n", encoding="utf-8")
+    (out / "relationship_managers.csv").write_text(
+        "rm_id,name,branch_id,hired_on\nRM1,王经理,B1,2020-01-01\nRM2,李经理,B1,2026-11-01\n", encoding="utf-8"
+    )
+    p = run(tmp_path, "ingest", str(out), "--as-of", "2026-10-31", "--json", ok=False)
+    assert p.returncode == 3  # loaded, with rows quarantined
+    rms = last_json(p)["tables"]["relationship_managers"]
+    assert (rms["loaded"], rms["quarantined"]) == (1, 1)
+    assert rms["top_reasons"][0]["reason"].startswith("hired_on: after the as-of date")

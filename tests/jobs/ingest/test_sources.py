@@ -103,3 +103,82 @@ def test_a_damaged_byte_in_gb18030_quarantines_its_row(tmp_path):
     frame, _ = _read(_file(tmp_path, cut))
     assert _shapes(frame) == {2: "bytes that are not GB18030: a damaged or cut file"}
     assert frame.loc[0, "name"] == "东城支行"
+
+
+# --- files with nothing to read are refused, one line each ------------------------------------
+
+
+def _pieces(tmp_path: Path, files: dict[str, bytes]):
+    from clientstrata.jobs.ingest.sources import bundle_pieces
+
+    folder = tmp_path / "bundle"
+    folder.mkdir()
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return bundle_pieces(folder)
+
+
+BRANCHES = f"{HEADER}\nB1,东城,华北,北京\n".encode()
+
+
+@pytest.mark.parametrize(
+    "name, data, refusal",
+    [
+        ("individuals.csv", b"", "refused: individuals.csv is empty (0 bytes)"),
+        ("individuals.parquet", b"", "refused: individuals.parquet is empty (0 bytes)"),
+        (
+            "individuals.csv",
+            "C1,张三,M,1990-01-02\nC2,李四,F,1991-02-03\n".encode(),
+            "refused: individuals.csv has no header row: its first line names none of the columns of individuals",
+        ),
+        ("individuals.parquet", b"PAR1 cut", "refused: individuals.parquet is not a readable Parquet file"),
+    ],
+)
+def test_a_file_with_nothing_to_read_is_refused_and_the_others_load(tmp_path, name, data, refusal):
+    pieces, warnings = _pieces(tmp_path, {"branches.csv": BRANCHES, name: data})
+    assert [p.table.name for p in pieces] == ["branches"]
+    assert warnings == [refusal]
+
+
+def test_a_bundle_of_refused_files_only_says_so(tmp_path):
+    from clientstrata.graph.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="refused: branches.csv is empty"):
+        _pieces(tmp_path, {"branches.csv": b""})
+
+
+def test_a_header_only_file_is_read_as_no_rows(tmp_path):
+    pieces, warnings = _pieces(tmp_path, {"branches.csv": f"{HEADER}\n".encode()})
+    assert [p.table.name for p in pieces] == ["branches"] and warnings == []
+
+
+# --- an unclosed quote swallows lines: reported with the lines, not as fewer rows -------------
+
+
+def test_an_unclosed_quote_that_swallows_the_rest_of_the_file_names_the_lines(tmp_path):
+    text = f'{HEADER}\nB1,东城,华北,北京\nB2,"西城,华东,上海\nB3,南城,华南,广州\nB4,北城,华北,天津\n'
+    frame, _ = _read(_file(tmp_path, text))
+    assert frame[ROW].tolist() == [1, 2]
+    assert (
+        "a quote opened in line 3 is not closed before line 5: lines 4–5 are read into this row" in (_shapes(frame)[2])
+    )
+
+
+def test_a_quote_that_swallows_rows_and_still_fits_the_header_is_caught(tmp_path):
+    """The stray quote closes three lines later in the same column: the record has the header's
+    four fields, so neither the shape check nor pandas saw the two rows it swallowed."""
+    text = (
+        f'{HEADER}\nB1,东城,华北,北京\nB2,"西城,华东,上海\nB3,南城,华南,广州\nB4,北城",华北,天津\nB5,中城,华中,武汉\n'
+    )
+    frame, warnings = _read(_file(tmp_path, text))
+    assert frame[ROW].tolist() == [1, 2, 3]
+    assert _shapes(frame) == {
+        2: "a quote opened in line 3 is not closed before line 5: lines 4–5 are read into this row"
+    }
+    assert frame["branch_id"].tolist()[2] == "B5"
+
+
+def test_a_quoted_line_break_in_a_value_is_not_a_swallowed_row(tmp_path):
+    text = f'{HEADER}\nB1,"东城\n一部",华北,北京\nB2,西城,华东,上海\n'
+    frame, warnings = _read(_file(tmp_path, text))
+    assert _shapes(frame) == {} and warnings == []

@@ -63,3 +63,86 @@ def test_dangling_reference():
         TABLE_BY_NAME["household_members"], text_frame("household_id,customer_id,role\nH1,C1,head\n"), NONE, NO_OWNERS
     )
     assert "household_id 'H1' not found in households" in res.bad["reason"].iloc[0]
+
+
+def _transactions(text: str, as_of=None):
+    known = lambda table, col: {"A1"}  # noqa: E731 - the one account
+    return validate_chunk(TABLE_BY_NAME["transactions"], text_frame(text), known, NO_OWNERS, as_of=as_of)
+
+
+def test_a_date_outside_pandas_range_quarantines_its_row_only():
+    """Year 0001 and 9999 fall outside datetime64[ns]: one such cell stopped the whole ingest."""
+    res = _individuals(
+        "customer_id,name,birth_date,onboarded_on\n"
+        "C1,a,0001-01-01,2020-01-01\nC2,b,1990-01-02,9999-12-31\nC3,c,1990-01-02,2020-01-01\n"
+    )
+    assert res.good["customer_id"].tolist() == ["C3"]
+    assert res.bad["reason"].tolist() == [
+        "birth_date: implausible year '0001-01-01'",
+        "onboarded_on: implausible year '9999-12-31'",
+    ]
+
+
+def test_date_times_out_of_range_or_with_mixed_offsets():
+    """A booking in year 0001 or 9999 is a bad row; offsets that differ between rows (+08:00 and
+    Z) stopped the ingest, and each is read as its wall time, as one offset was."""
+    head = "txn_id,account_id,booked_at,direction,amount,channel\n"
+    res = _transactions(
+        head + "T1,A1,0001-01-01T00:00:00,credit,1,atm\nT2,A1,9999-12-31T23:59:59,credit,1,atm\n"
+        "T3,A1,2026-01-01T10:00:00+08:00,credit,1,atm\nT4,A1,2026-01-01T11:30:00Z,debit,1,atm\n"
+        "T5,A1,2026-01-01 12:00:00,debit,1,atm\n"
+    )
+    assert res.bad["reason"].tolist() == [
+        "booked_at: implausible year '0001-01-01T00:00:00'",
+        "booked_at: implausible year '9999-12-31T23:59:59'",
+    ]
+    assert res.good["booked_at"].astype(str).tolist() == [
+        "2026-01-01 10:00:00",
+        "2026-01-01 11:30:00",
+        "2026-01-01 12:00:00",
+    ]
+
+
+def test_events_after_the_as_of_date_are_quarantined():
+    """A birth, an onboarding or a booking after the date the data describes is a bad row; a
+    validity that ends later is not an event."""
+    import datetime as dt
+
+    as_of = dt.date(2026, 10, 31)
+    res = validate_chunk(
+        TABLE_BY_NAME["individuals"],
+        text_frame(
+            "customer_id,name,birth_date,onboarded_on\n"
+            "C1,a,2027-01-01,\nC2,b,1990-01-02,2026-11-01\nC3,c,1990-01-02,2026-10-31\n"
+        ),
+        NONE,
+        NO_OWNERS,
+        as_of=as_of,
+    )
+    assert res.good["customer_id"].tolist() == ["C3"]
+    assert res.bad["reason"].tolist() == [
+        "birth_date: after the as-of date 2026-10-31 '2027-01-01'",
+        "onboarded_on: after the as-of date 2026-10-31 '2026-11-01'",
+    ]
+    head = "txn_id,account_id,booked_at,direction,amount,channel\n"
+    res = _transactions(
+        head + "T1,A1,2026-10-31T23:59:59,credit,1,atm\nT2,A1,2026-11-01T00:00:00+08:00,credit,1,atm\n", as_of
+    )
+    assert res.good["txn_id"].tolist() == ["T1"]
+    assert res.bad["reason"].tolist() == ["booked_at: after the as-of date 2026-10-31 '2026-11-01T00:00:00+08:00'"]
+    months = validate_chunk(
+        TABLE_BY_NAME["balances_monthly"],
+        text_frame("account_id,month,avg_daily_balance\nA1,2026-10,1\nA1,2026-11,1\n"),
+        lambda table, col: {"A1"},
+        NO_OWNERS,
+        as_of=as_of,
+    )
+    assert months.bad["reason"].tolist() == ["month: after the as-of date 2026-10-31 '2026-11'"]
+    valid = validate_chunk(
+        TABLE_BY_NAME["risk_questionnaires"],
+        text_frame("questionnaire_id,customer_id,assessed_on,risk_level,valid_until\nQ1,C1,2026-01-01,C3,2027-01-01\n"),
+        lambda table, col: {"C1"},
+        NO_OWNERS,
+        as_of=as_of,
+    )
+    assert len(valid.good) == 1

@@ -1,11 +1,11 @@
 """points (积分): purchases, card spend and fee events from the bundle; the points ledger
 
 Revision ID: 0009_strategy_points
-Revises: 0010
+Revises: 0011
 Create Date: 2027-01-06 10:00:00
 
 Three bundle tables the points earn and redeem against (`purchases`, `card_spend`,
-`fee_events`), and the ledger: `points_postings`, append-only, unique per customer and source
+`fee_events`, each with the `ingest_id` of 0011), and the ledger: `points_postings`, append-only, unique per customer and source
 (replaying a source never posts twice), and `points_accounts`, the balance kept with each
 posting, never below zero (jobs/strategies/points.py).
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_strategy_points"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("account_id", sa.String(length=40), nullable=True),
         sa.Column("purchased_at", sa.DateTime(), nullable=False),
         sa.Column("amount", _MONEY, nullable=False),
+        sa.Column("ingest_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(["customer_id"], ["individuals.customer_id"], ondelete="RESTRICT"),
         sa.ForeignKeyConstraint(["product_id"], ["products.product_id"], ondelete="RESTRICT"),
         sa.ForeignKeyConstraint(["account_id"], ["accounts.account_id"], ondelete="RESTRICT"),
@@ -43,6 +44,7 @@ def upgrade() -> None:
         sa.Column("spent_at", sa.DateTime(), nullable=False),
         sa.Column("amount", _MONEY, nullable=False),
         sa.Column("merchant_category", sa.String(length=4), nullable=True),
+        sa.Column("ingest_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(["card_id"], ["cards.card_id"], ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("spend_id"),
     )
@@ -55,6 +57,7 @@ def upgrade() -> None:
         sa.Column("account_id", sa.String(length=40), nullable=True),
         sa.Column("charged_at", sa.DateTime(), nullable=False),
         sa.Column("amount", _MONEY, nullable=False),
+        sa.Column("ingest_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(["customer_id"], ["individuals.customer_id"], ondelete="RESTRICT"),
         sa.ForeignKeyConstraint(["account_id"], ["accounts.account_id"], ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("fee_id"),
