@@ -22,6 +22,7 @@ from clientstrata.jobs.governance.standards import live_standard
 from clientstrata.jobs.runs import history
 from clientstrata.jobs.runs.worker import RunWorker
 from clientstrata.jobs.strategies.nba import stored_actions
+from clientstrata.jobs.strategies.points import balances as points_balances
 from clientstrata.jobs.tracking.alerts import alerts_by_customer
 from clientstrata.jobs.tracking.feedback import feedback_by_customer
 
@@ -78,6 +79,7 @@ class Context:
         self.feedback = _loader(self.engine, feedback_by_customer, list)
         self.next_best_actions = _loader(self.engine, stored_actions, list)  # the latest run's
         self.fx_to_cny = _loader(self.engine, _live_fx)  # one key, "live": the rates, once per request
+        self.points_balance = _loader(self.engine, points_balances, int)
 
     async def run(self, fn: Callable, *args):
         return await in_thread(self.engine, fn, *args)

@@ -36,6 +36,8 @@ from .scalars import UtcDateTime
 from .segments.schema import SegmentQuery
 from .settings import ApiSettings
 from .strategies.actions_schema import ActionMutation, ActionQuery
+from .strategies.package_table import PackageTableQuery
+from .strategies.points import PointsMutation
 from .strategies.schema import StrategyQuery
 from .tracking.schema import TrackingMutation, TrackingQuery
 
@@ -61,9 +63,12 @@ Query = merge_types(
         TrackingQuery,
         StrategyQuery,
         ActionQuery,
+        PackageTableQuery,
     ),
 )
-Mutation = merge_types("Mutation", (RunMutation, WhatIfMutation, OverrideMutation, TrackingMutation, ActionMutation))
+Mutation = merge_types(
+    "Mutation", (RunMutation, WhatIfMutation, OverrideMutation, TrackingMutation, ActionMutation, PointsMutation)
+)
 
 
 def _visible(error: GraphQLError) -> bool:

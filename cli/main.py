@@ -378,6 +378,9 @@ def cmd_strategy(args) -> None:
         }
         _emit(args, data, "\n".join(lines))
         return
+    if args.action == "points":
+        _strategy_points(args)
+        return
     if args.action == "whatif":
         from clientstrata.jobs.classification.standard import load_standard
         from clientstrata.jobs.strategies.playbook_whatif import playbook_whatif
@@ -396,6 +399,26 @@ def cmd_strategy(args) -> None:
         "packages": [{"package": p.value, "customers": int(counts.get(p.value, 0))} for p in pb.packages],
         "fee_schedule": [{"fee_item": f.value, "price": f.price, "unit": f.unit} for f in pb.fee_schedule],
     }
+    _emit(args, data, "\n".join(lines))
+
+
+def _strategy_points(args) -> None:
+    import sqlalchemy as sa
+
+    from clientstrata.jobs.strategies import points as PT
+
+    def read(conn):
+        if not conn.execute(sa.text("SELECT 1 FROM individuals WHERE customer_id = :c"), {"c": args.customer}).first():
+            raise SystemExit(f"error: no customer {args.customer!r}")
+        return PT.balances(conn, [args.customer])[args.customer], PT.postings(conn, args.customer, args.first)
+
+    balance, posted = _with_conn(read)
+    lines = [f"{args.customer}: {balance:,} points (积分); the {len(posted)} newest postings:"]
+    for r in posted.itertuples():
+        until = f", expires {r.expires_on}" if r.expires_on else ""
+        lines.append(f"  {r.occurred_at:%Y-%m-%d} {r.kind:<6} {r.points:>+10,}  {r.rule or ''} ({r.source}){until}")
+    records = posted.astype(object).where(posted.notna(), None).to_dict("records")
+    data = {"customer_id": args.customer, "balance": balance, "postings": records}
     _emit(args, data, "\n".join(lines))
 
 
@@ -742,12 +765,15 @@ def _parser() -> argparse.ArgumentParser:
     sp = command(
         "strategy",
         cmd_strategy,
-        "the playbook (策略): show it, explain one customer, what-if a draft; next-best actions' effect",
+        "the playbook (策略): show it, explain one customer, their points, what-if a draft; next-best actions' effect",
     )
     ssub = sp.add_subparsers(dest="action", required=True)
     ssub.add_parser("show", help="the live playbook's packages with their customers, and the fee schedule")
     ap = ssub.add_parser("explain", help="one customer's package and why, entitlements, care, plays and prices")
     ap.add_argument("customer")
+    ap = ssub.add_parser("points", help="one customer's points (积分): balance and newest postings")
+    ap.add_argument("customer")
+    ap.add_argument("--first", type=int, default=20, help="how many postings, newest first (default 20)")
     ap = ssub.add_parser("whatif", help="package moves and waiver cost delta of a draft standard's playbook")
     ap.add_argument("draft", help="the draft standard (YAML)")
     ap = ssub.add_parser("effect", help="each action's effect per segment against its control group")

@@ -17,6 +17,7 @@ from tqdm.auto import tqdm
 
 from . import _actions as A
 from . import _governance as G
+from . import _strategies as S
 from ._errors import APIError, AuthenticationError, TransportError
 
 __all__ = ["Client"]
@@ -353,3 +354,57 @@ class Client:
         """Submit a draft standard and wait for its report: `submit_whatif` then `whatif_report`.
         The server publishes nothing."""
         return self.whatif_report(self.submit_whatif(standard, sample), timeout=timeout)
+
+    def playbook(self) -> pd.DataFrame:
+        """The live playbook's service packages in precedence order (the last is the catch-all),
+        with entitlements, channels, care, discounts and selectors; `.attrs["version"]`."""
+        pb = self._execute(S.PLAYBOOK)["playbook"]
+        rows = [
+            [
+                i + 1,
+                p["name"],
+                p["label"],
+                p["labelZh"],
+                [e["name"] for e in p["entitlements"]],
+                p["channels"],
+                p["care"]["visitsPerQuarter"],
+                p["care"]["holidayGreetings"],
+                p["care"]["birthdayCare"],
+                p["discounts"],
+                p["selectors"],
+            ]
+            for i, p in enumerate(pb["packages"])
+        ]
+        df = pd.DataFrame(rows, columns=S.PLAYBOOK_COLUMNS)
+        df.attrs["version"] = pb["version"]
+        return df
+
+    def packages(self) -> pd.DataFrame:
+        """Every customer's service package in the latest run, one row each (customer_id, run_id,
+        package, selector, explanation_en, explanation_zh, points_balance); relationship managers
+        get their book. Pages travel as columns, like `customers()`."""
+        frames, after, columns = [], None, None
+        with tqdm(desc="packages", unit="rows", disable=not self.progress, leave=False) as bar:
+            while True:
+                page = self._execute(S.PACKAGE_TABLE, first=self.page_size, after=after)["packageTable"]
+                bar.total = page["totalCount"]
+                columns = page["columns"]
+                frames.append(pd.DataFrame(page["rows"], columns=columns))
+                bar.update(len(page["rows"]))
+                if not page["pageInfo"]["hasNextPage"]:
+                    break
+                after = page["pageInfo"]["endCursor"]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+    def points(self, customer_id: str, first: int = S.MAX_POSTINGS) -> pd.DataFrame:
+        """One customer's points (积分) postings, newest first (the `first` newest, at most 500);
+        `.attrs["balance"]` is the balance, always the sum of all postings."""
+        found = self._execute(S.POINTS, id=customer_id, first=first)["customer"]
+        if found is None or found["strategy"] is None:
+            raise APIError([f"no classified customer {customer_id!r} that you may see"])
+        pts = found["strategy"]["points"]
+        df = pd.DataFrame([list(p.values()) for p in pts["postings"]], columns=S.POSTING_COLUMNS)
+        for col in ("occurred_at", "posted_at", "expires_on"):
+            df[col] = pd.to_datetime(df[col])
+        df.attrs["balance"] = pts["balance"]
+        return df

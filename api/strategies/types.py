@@ -11,6 +11,8 @@ from clientstrata.graph.record.access import Permission
 from clientstrata.jobs.strategies import playbook as pb
 from clientstrata.jobs.strategies.strategy import CustomerStrategy as DomainStrategy
 
+from .points import Points
+
 __all__ = [
     "Entitlement",
     "Care",
@@ -198,6 +200,10 @@ class CustomerStrategy:
     @strawberry.field(description="Prices of every fee item of the schedule.")
     def prices(self) -> list[Price]:
         return [Price.of(r) for r in self._s.prices().to_dict("records")]
+
+    @strawberry.field(description="The customer's points (积分): balance and postings.")
+    def points(self) -> Points:
+        return Points(customer_id=self._s.customer_id)
 
 
 @strawberry.type(description="The playbook of the live standard: packages in precedence order, plays, fees.")

@@ -67,6 +67,7 @@ class Permission(str, Enum):
     RECORD_FEEDBACK = "record_feedback"
     READ_RISK_MEASURES = "read_risk_measures"  # the playbook's credit, AML and suitability measures
     READ_AUDIT = "read_audit"
+    REDEEM_POINTS = "redeem_points"  # pay a customer's fee with their points (积分)
 
 
 P = Permission
@@ -85,8 +86,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.MARKETING_ANALYST: frozenset({P.ALL_BOOKS, P.WHATIF, P.PROPOSE_OVERRIDE}),
-    Role.RELATIONSHIP_MANAGER: frozenset({P.READ_PII, P.PROPOSE_OVERRIDE, P.ACKNOWLEDGE_ALERT, P.RECORD_FEEDBACK}),
-    Role.SERVICE_AGENT: frozenset({P.ALL_BOOKS, P.RECORD_FEEDBACK}),
+    Role.RELATIONSHIP_MANAGER: frozenset(
+        {P.READ_PII, P.PROPOSE_OVERRIDE, P.ACKNOWLEDGE_ALERT, P.RECORD_FEEDBACK, P.REDEEM_POINTS}
+    ),
+    Role.SERVICE_AGENT: frozenset({P.ALL_BOOKS, P.RECORD_FEEDBACK, P.REDEEM_POINTS}),
 }
 
 

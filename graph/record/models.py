@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     Float,
@@ -50,6 +51,11 @@ __all__ = [
     "StandingOrder",
     "Transaction",
     "RiskQuestionnaire",
+    "Purchase",
+    "CardSpend",
+    "FeeEvent",
+    "PointsAccount",
+    "PointsPosting",
     "IngestRun",
     "QuarantinedRow",
     "ClassificationRun",
@@ -294,6 +300,41 @@ class RiskQuestionnaire(Ingested, Base):
     risk_level: Mapped[str] = mapped_column(String(2))  # C1–C5
     valid_until: Mapped[dt.date | None] = mapped_column(Date)
     is_professional: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Purchase(Ingested, Base):
+    """A product purchase (bundle `purchases`): points are earned on it (jobs/strategies/points_earn.py)."""
+
+    __tablename__ = "purchases"
+    purchase_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(_fk("individuals.customer_id"), index=True)
+    product_id: Mapped[str] = mapped_column(_fk("products.product_id"))
+    account_id: Mapped[str | None] = mapped_column(_fk("accounts.account_id"))
+    purchased_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    amount: Mapped[float] = mapped_column(Money)
+
+
+class CardSpend(Ingested, Base):
+    """Card spending from the card system (bundle `card_spend`): points are earned on it."""
+
+    __tablename__ = "card_spend"
+    spend_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    card_id: Mapped[str] = mapped_column(_fk("cards.card_id"), index=True)
+    spent_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    amount: Mapped[float] = mapped_column(Money)
+    merchant_category: Mapped[str | None] = mapped_column(String(4))
+
+
+class FeeEvent(Ingested, Base):
+    """A fee charged (bundle `fee_events`): points can be redeemed against it once."""
+
+    __tablename__ = "fee_events"
+    fee_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(_fk("individuals.customer_id"), index=True)
+    fee_item: Mapped[str] = mapped_column(String(40))
+    account_id: Mapped[str | None] = mapped_column(_fk("accounts.account_id"))
+    charged_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    amount: Mapped[float] = mapped_column(Money)
 
 
 # --- pipeline bookkeeping -------------------------------------------------------------
@@ -694,3 +735,45 @@ class ActionOutcome(Base):
     note: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+# --- points (积分): an append-only ledger -----------------------------------------------------
+
+
+class PointsAccount(Base):
+    """One customer's points balance: the sum of their postings, kept in the transaction that
+    appends each posting. The row is what a redemption locks, and the CHECK is the database's
+    own refusal of an overdraft (jobs/strategies/points.py)."""
+
+    __tablename__ = "points_accounts"
+    customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    balance: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (CheckConstraint("balance >= 0", name="ck_points_accounts_balance"),)
+
+
+class PointsPosting(Base):
+    """A posting: earned (+), redeemed (−) or expired (−) points, with the stable key of its
+    source; (customer_id, source) is unique, so replaying a source never posts twice."""
+
+    __tablename__ = "points_postings"
+    posting_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(120))  # e.g. purchase:PU1, card:S9, fee:F3, expire:2026-10-31
+    kind: Mapped[str] = mapped_column(String(8))  # earn | redeem | expire
+    rule: Mapped[str | None] = mapped_column(String(40))  # the earn rule or the fee item
+    points: Mapped[int] = mapped_column(BigInteger)
+    basis_amount: Mapped[float | None] = mapped_column(Money)  # CNY the points were earned on or paid for
+    multiplier: Mapped[float | None] = mapped_column(Float)
+    package: Mapped[str | None] = mapped_column(String(40))
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime)  # the source's own time
+    expires_on: Mapped[dt.date | None] = mapped_column(Date)  # earned points only
+    posted_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    posted_by: Mapped[str] = mapped_column(String(80))
+
+    __table_args__ = (
+        UniqueConstraint("customer_id", "source", name="uq_points_postings_customer_source"),
+        CheckConstraint("(kind = 'earn' AND points > 0) OR (kind <> 'earn' AND points < 0)", name="ck_points_sign"),
+        Index("ix_points_postings_customer_posting", "customer_id", "posting_id"),
+    )

@@ -29,6 +29,7 @@ __all__ = [
     "RISK_KINDS",
     "DECILES",
     "PLAYBOOK",
+    "POINT_SOURCES",
     "dimension_values",
     "ACTION_CHANNELS",
     "SERVICE_ACTIONS",
@@ -287,6 +288,51 @@ class Packages(ListOf):
         )
 
 
+# Points (积分): what earns them (purchases by product family, card spend, large deposits into
+# deposit accounts), multipliers by package, redemption against fee items, expiry.
+POINT_SOURCES = ("purchases", "card_spend", "deposits")
+
+POINTS_SPEC = Map(
+    {
+        "earn": Labelled(
+            min_len=1,
+            source=Str(POINT_SOURCES),
+            points_per_100=_range(0.01, 1000),  # points per CNY 100 of the amount
+            **{
+                "?families": ListOf(Str(PRODUCT_FAMILIES), 1, unique=True),
+                "?min_amount": _range(0, 1e10),
+            },
+        ),
+        "?multipliers": DictOf(_range(0, 100)),
+        "redeem": Map({"points_per_cny": _range(1, 100_000, integer=True), "fee_items": ListOf(Str(), 1, unique=True)}),
+        "expiry_months": _range(1, 240, integer=True),
+    }
+)
+
+
+def _check_points(path: str, points: dict, packages: list[dict], fees: list[str]) -> None:
+    """What the points block must agree on with the rest of the playbook."""
+    names = [p["value"] for p in packages]
+    for name in points.get("multipliers") or {}:
+        need(
+            name in names,
+            f"{path}.multipliers.{name}",
+            f"{name!r} is not a package of the playbook (packages: {', '.join(names)})",
+        )
+    for i, fee in enumerate(points["redeem"]["fee_items"]):
+        need(
+            fee in fees,
+            f"{path}.redeem.fee_items[{i}]",
+            f"{fee!r} is not a fee item of fee_schedule (items: {', '.join(fees) or 'none'})",
+        )
+    for i, rule in enumerate(points["earn"]):
+        need(
+            "families" not in rule or rule["source"] == "purchases",
+            f"{path}.earn[{i}].families",
+            "families only narrow purchases (card spend and deposits have no product family)",
+        )
+
+
 _RULED = {"?description_zh": Str(), "?description_en": Str()}
 
 PLAYBOOK_SPEC = {
@@ -312,6 +358,7 @@ PLAYBOOK_SPEC = {
         volume=Str(FEE_VOLUMES),
         **{"?share": _range(0, 1)},
     ),
+    "?points": POINTS_SPEC,
     "?contribution_discounts": ListOf(
         Map(
             {
@@ -353,6 +400,8 @@ class Playbook(Map):
                     f"{packages[i]['value']} gets {fmt(here)}% off {fee}, more than a package above it "
                     f"({fmt(above)}%): discounts must descend with precedence (递减定价)",
                 )
+        if "points" in x:
+            _check_points(f"{path}.points", x["points"], packages, fees)
         seen: dict[str, int] = {}
         bonus = x.get("contribution_discounts") or []
         for i, c in enumerate(bonus):

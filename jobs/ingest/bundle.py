@@ -433,6 +433,51 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
+        "purchases",
+        "Purchases of products (认购/申购): wealth management, funds, large-denomination deposits "
+        "(大额存单). Points (积分) are earned on them.",
+        ("purchase_id",),
+        (
+            _id("purchase_id", "Purchase identifier."),
+            _ref("customer_id", "individuals", "customer_id", "Buyer."),
+            _ref("product_id", "products", "product_id", "Product bought."),
+            _ref("account_id", "accounts", "account_id", "Holding the purchase went into.", required=False),
+            Column("purchased_at", "datetime", "Purchase time, ISO 8601.", required=True, past=True),
+            Column("amount", "decimal", "Amount paid, CNY.", required=True, min=0.01, max=MONEY_MAX),
+        ),
+    ),
+    Table(
+        "card_spend",
+        "Card spending (刷卡消费) from the card system, per purchase at a merchant; points are earned on it.",
+        ("spend_id",),
+        (
+            _id("spend_id", "Card transaction identifier."),
+            _ref("card_id", "cards", "card_id", "Card used."),
+            Column("spent_at", "datetime", "Time of the spend, ISO 8601.", required=True, past=True),
+            Column("amount", "decimal", "Amount spent, CNY; refunds are not sent.", required=True, min=0.01, max=1e9),
+            Column("merchant_category", "str", "Merchant category code (MCC), 4 digits.", pattern=r"^[0-9]{4}$"),
+        ),
+    ),
+    Table(
+        "fee_events",
+        "Fees charged (手续费), by fee item of the playbook's fee schedule; points can be redeemed against them.",
+        ("fee_id",),
+        (
+            _id("fee_id", "Fee event identifier."),
+            _ref("customer_id", "individuals", "customer_id", "Customer charged."),
+            Column(
+                "fee_item",
+                "str",
+                "Fee item (`interbank_withdrawal`, `sms_alerts`, …): a value of the playbook's fee schedule.",
+                required=True,
+                pattern=r"^[a-z0-9_]{1,40}$",
+            ),
+            _ref("account_id", "accounts", "account_id", "Account charged.", required=False),
+            Column("charged_at", "datetime", "Time charged, ISO 8601.", required=True, past=True),
+            Column("amount", "decimal", "Fee charged, CNY, after any discount.", required=True, min=0, max=1e7),
+        ),
+    ),
+    Table(
         "risk_questionnaires",
         "Risk-tolerance assessments (风险测评), C1 conservative … C5 aggressive.",
         ("questionnaire_id",),

@@ -450,6 +450,12 @@ def generate(
         "counterparty_account": np.char.zfill(rng.integers(0, 10**12, len(payers)).astype(str), 16),
     }
 
+    # purchases, card spend and fee events (points, 积分): drawn from a generator of their own so
+    # every file above keeps its bytes for a given seed
+    t.update(
+        _points_tables(np.random.default_rng([seed, 13]), cid, owner, prod, amt, aid, pids, wealth, t["cards"], as_of)
+    )
+
     counts = {}
     with bar(len(TABLES), desc="generate", unit="tables", progress=progress) as pbar:
         for table in TABLES:
@@ -462,6 +468,64 @@ def generate(
             counts[table.name] = _write(out, table.name, rows, fmt, chunk_rows)
             pbar.update()
     return counts
+
+
+_FEES = [("interbank_withdrawal", 4.0), ("transfer", 5.0), ("sms_alerts", 2.0), ("account_management", 12.0)]
+_FEES += [("card_annual_fee", 10.0)]
+_MCC = np.array(["5411", "5812", "5541", "5311", "4121", "5732", "7011", "5912"])
+
+
+def _moments(rng, as_of: dt.date, m: int) -> np.ndarray:
+    """`m` booking times over the year up to `as_of`, as ISO text."""
+    start = np.datetime64(as_of, "s") - np.timedelta64(365 * 86400, "s")
+    return np.datetime_as_string(start + rng.integers(0, 366 * 86400 - 1, m).astype("timedelta64[s]"), unit="s")
+
+
+def _points_tables(rng, cid, owner, prod, amt, aid, pids, wealth, cards, as_of) -> dict[str, Rows]:
+    """Purchases of the year (wealth management and funds into the customer's holdings; large
+    certificates of deposit for the wealthier), card spend and fees charged."""
+    n = len(cid)
+    family = np.array([p[2] for p in _PRODUCTS])[prod]
+    held = np.flatnonzero(np.isin(family, ["wealth_management", "fund"]))
+    buys = rng.integers(1, 4, len(held))
+    acc = np.repeat(held, buys)
+    cds = np.flatnonzero((wealth > 500_000) & (rng.random(n) < 0.5))
+    m = len(acc) + len(cds)
+    purchases = {
+        "purchase_id": _ids("PU", m, 8),
+        "customer_id": np.r_[cid[owner[acc]], cid[cds]],
+        "product_id": np.r_[pids[prod[acc]], np.full(len(cds), "P004")],
+        "account_id": np.r_[aid[acc], np.full(len(cds), "")],
+        "purchased_at": _moments(rng, as_of, m),
+        "amount": np.round(
+            np.r_[
+                np.maximum(amt[acc] * rng.uniform(0.1, 0.5, len(acc)), 1000), rng.choice([2e5, 3e5, 5e5, 1e6], len(cds))
+            ],
+            2,
+        ),
+    }
+    credit = cards["card_type"] == "credit"
+    per_card = rng.poisson(np.where(credit, 12.0, 2.4))
+    card = np.repeat(np.arange(len(credit)), per_card)
+    k = len(card)
+    spend = {
+        "spend_id": _ids("S", k, 9),
+        "card_id": cards["card_id"][card],
+        "spent_at": _moments(rng, as_of, k),
+        "amount": np.round(np.minimum(rng.lognormal(5.5, 1.0, k), 50_000), 2),
+        "merchant_category": rng.choice(_MCC, k),
+    }
+    charged = np.repeat(np.arange(n), rng.poisson(1.5, n))
+    item = rng.integers(0, len(_FEES), len(charged))
+    fees = {
+        "fee_id": _ids("F", len(charged), 9),
+        "customer_id": cid[charged],
+        "fee_item": np.array([f for f, _ in _FEES])[item],
+        "account_id": aid[charged],  # the demand account: accounts are numbered from each customer's
+        "charged_at": _moments(rng, as_of, len(charged)),
+        "amount": np.array([p for _, p in _FEES])[item],
+    }
+    return {"purchases": purchases, "card_spend": spend, "fee_events": fees}
 
 
 def _balances(

@@ -37,6 +37,7 @@ from clientstrata.jobs.progress import Stopwatch, bar
 from clientstrata.jobs.strategies.nba import action_stage
 from clientstrata.jobs.strategies.packages import assign_packages
 from clientstrata.jobs.strategies.playbook import Playbook, playbook_of
+from clientstrata.jobs.strategies.points import post_points
 from clientstrata.jobs.strategies.store import package_payload, run_packages, write_packages
 from clientstrata.jobs.tracking.alerts import write_run_alerts
 from clientstrata.jobs.tracking.detection import alert_detector
@@ -85,6 +86,8 @@ SNAPSHOT_TABLES = (
     "standing_orders",
     "transactions",
     "risk_questionnaires",
+    "purchases",
+    "card_spend",
 )
 
 
@@ -502,13 +505,21 @@ def _finish(conn: Connection, run: _Run, p: _Published) -> _Finished:
     with watch("household tiers"):  # they move with the run, in its transaction
         tiers = pd.concat(p.hh_tiers) if p.hh_tiers else pd.Series(dtype=object)
         refresh_after_publish(conn, tiers, run.std.fx_to_cny)
+    with watch("points"):  # 积分 on the events not yet posted, times this run's packages; then expiry
+        points = post_points(conn, run.playbook, run.run_id, run.actor, p.at)
     audit.record(
         conn,
         run.actor,
         "run.published",
         "classification_run",
         run.run_id,
-        {"previous_run": p.previous, "changes": changed, "notifications": len(notes), "alerts": new_alerts},
+        {
+            "previous_run": p.previous,
+            "changes": changed,
+            "notifications": len(notes),
+            "alerts": new_alerts,
+            "points": points,
+        },
         at=p.at,
     )
     run.reached(BEFORE_COMMIT, p.written)

@@ -12,6 +12,8 @@ from functools import lru_cache
 
 from clientstrata.jobs.classification.standard import Standard, load_standard
 
+from .points_rules import PointsRules
+
 __all__ = [
     "Playbook",
     "Package",
@@ -135,6 +137,7 @@ class Playbook:
     fee_schedule: tuple[FeeItem, ...] = ()
     contribution_discounts: tuple[ContributionDiscount, ...] = ()
     source: str = field(default="", compare=False)
+    points: PointsRules | None = None  # 积分 (jobs/strategies/points_rules.py); None: no points
 
     @classmethod
     def of(cls, raw: dict, version: str, source: str = "") -> Playbook:
@@ -167,7 +170,8 @@ class Playbook:
             ContributionDiscount(tuple(c["deciles"]), float(c["extra_pct"]))
             for c in raw.get("contribution_discounts") or ()
         )
-        return cls(version, tuple(Package.of(p) for p in raw["packages"]), plays, measures, fees, bonus, source)
+        packages = tuple(Package.of(p) for p in raw["packages"])
+        return cls(version, packages, plays, measures, fees, bonus, source, PointsRules.of(raw.get("points")))
 
     def package(self, value: str) -> Package | None:
         return next((p for p in self.packages if p.value == value), None)

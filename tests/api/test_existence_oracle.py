@@ -106,6 +106,12 @@ PROBES: dict[str, tuple[str, str, bool]] = {
         "action",
         True,
     ),
+    "Mutation.redeemPoints(input.customerId)": (
+        'mutation($v: ID!) { redeemPoints(input: {customerId: $v, feeItem: "transfer", requestId: "probe"}) '
+        f"{{ {ERR} ... on PointsRedemption {{ balance }} }} }}",
+        "customer",
+        True,
+    ),
 }
 # fields whose objects belong to the whole bank, not to a book: there is nothing to hide
 NO_BOOK = {
@@ -114,6 +120,9 @@ NO_BOOK = {
     "Query.migration(fromRun)": "runs are the bank's; the matrix is cut to the caller's book",
     "Query.migration(toRun)": "runs are the bank's; the matrix is cut to the caller's book",
     "Query.whatIf(id)": "what-ifs are the bank's (and need `whatif`)",
+    "Mutation.redeemPoints(input.feeEventId)": "a fee event is looked up among the named customer's own "
+    "(the customer is checked first); another's reads as none",
+    "Mutation.redeemPoints(input.requestId)": "the caller's own idempotency key, not an object of a book",
     "Query.strategyEffect(runId)": "runs are the bank's; the effect is counted over the caller's book",
     "Mutation.recordActionOutcome(input.productId)": "products are the bank's catalogue",
     "Query.worklist(rmId)": "a relationship manager asking for any list but their own is refused alike, "

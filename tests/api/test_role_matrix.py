@@ -53,6 +53,7 @@ PACKAGE = (
 RISK_MEASURE = (
     "name kind label labelZh creditLimitChangePct rateChangeBp reviewMonths enhancedDueDiligence productCeiling"
 )
+POSTING = "id source kind rule points basisAmount multiplier package occurredAt expiresOn postedAt"
 CUSTOMER_360 = f"""{PERSON} tags {{ {TAG} }} asOf: tags(asOf: "2100-01-01") {{ dimension value }}
   tagHistory(dimension: "wealth_tier") {{ runId publishedAt standardVersion value label labelZh score explanation }}
   holdings {{ family balance holdings {{ accountId productId productName family riskLevel currency balance status
@@ -63,10 +64,12 @@ CUSTOMER_360 = f"""{PERSON} tags {{ {TAG} }} asOf: tags(asOf: "2100-01-01") {{ d
   alerts {{ {ALERT} customer {{ {PERSON} }} }}
   feedback {{ id customerId kind score text recordedBy recordedAt }}
   strategy {{ package {{ {PACKAGE} selector explanation explanationZh }} marketingPlays {{ {PLAY} }} care {{ {CARE} }}
-              price(feeItem: "sms_alerts") {{ {PRICE} }} prices {{ {PRICE} }} }}
+              price(feeItem: "sms_alerts") {{ {PRICE} }} prices {{ {PRICE} }}
+              points {{ balance postings(first: 5) {{ {POSTING} }} }} }}
 
   nextBestActions(first: 3) {{ rank action actionKey product productRisk channel trigger propensity value priority
-                               dueOn reasons {{ en zh }} }}"""
+                               dueOn reasons {{ en zh }} }}
+"""
 OVERRIDE_FIELDS = (
     "id customerId dimension value labelZh labelEn reason status proposedBy proposerPerson proposedAt decidedBy "
     "decidedAt decisionNote expiresOn revokedBy revokedAt"
@@ -87,6 +90,7 @@ PATHS: dict[str, tuple[str, list[str]]] = {
     ),
     "customer": (f"query($id: ID!) {{ customer(id: $id) {{ {CUSTOMER_360} }} }}", ["mine", "other"]),
     "customerTable": (f"{{ customerTable(first: 1000) {{ columns rows totalCount {PAGE} }} }}", [""]),
+    "packageTable": (f"{{ packageTable(first: 1000) {{ columns rows totalCount {PAGE} }} }}", [""]),
     "households": (
         f"""{{ households(first: 200) {{ totalCount {PAGE} edges {{ cursor node {{ {HOUSEHOLD}
                        members {{ role aum customerId customer {{ {PERSON} }} }} }} }} }} }}""",
@@ -206,6 +210,13 @@ MUTATIONS: dict[str, tuple[str, Permission]] = {
                           recordedAt } %s } }"""
         % ERR,
         Permission.RECORD_FEEDBACK,
+    ),
+    "redeemPoints": (
+        """mutation($id: ID!) { redeemPoints(input: {customerId: $id, feeItem: "sms_alerts",
+                          requestId: "role matrix"}) { __typename ... on PointsRedemption { balance replayed
+                          posting { %s } } %s } }"""
+        % (POSTING, ERR),
+        Permission.REDEEM_POINTS,
     ),
 }
 

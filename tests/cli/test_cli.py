@@ -44,6 +44,17 @@ def test_pipeline_with_json(tmp_path):
     second = last_json(run(tmp_path, "classify", "--json"))
     assert second["run_id"] == first["run_id"] + 1
     assert sum(first["distribution"]["wealth_tier"].values()) == 200
+    # points: the second run posted nothing the first had (one posting per source)
+    import sqlalchemy as sa
+
+    with sa.create_engine(f"sqlite:///{tmp_path / 'cli.db'}").connect() as conn:
+        cid, balance = conn.execute(
+            sa.text("SELECT customer_id, balance FROM points_accounts ORDER BY balance DESC")
+        ).first()
+    points = last_json(run(tmp_path, "strategy", "points", cid, "--first", "500", "--json"))
+    assert points["balance"] == balance == sum(p["points"] for p in points["postings"]) > 0
+    assert len({p["source"] for p in points["postings"]}) == len(points["postings"])
+    assert "points (积分)" in run(tmp_path, "strategy", "points", cid).stdout
     again = last_json(run(tmp_path, "ingest", str(out), "--json"))
     assert again["read"] == ing["read"] and all(t["new"] == 0 for t in again["tables"].values())
 

@@ -1,0 +1,45 @@
+"""Queries and columns of the strategy calls (`Client.playbook`, `packages`, `points`)."""
+
+from __future__ import annotations
+
+from gql import gql
+
+PLAYBOOK = gql("""
+{ playbook { version packages { name label labelZh channels discounts selectors
+                                  entitlements { name label } care { visitsPerQuarter holidayGreetings birthdayCare } } } }""")
+PLAYBOOK_COLUMNS = [
+    "precedence",
+    "package",
+    "label",
+    "label_zh",
+    "entitlements",
+    "channels",
+    "visits_per_quarter",
+    "holiday_greetings",
+    "birthday_care",
+    "discounts",
+    "selectors",
+]
+
+PACKAGE_TABLE = gql("""
+query PackageTable($first: Int!, $after: String) {
+  packageTable(first: $first, after: $after) { columns rows totalCount pageInfo { hasNextPage endCursor } }
+}""")
+
+POINTS = gql("""
+query Points($id: ID!, $first: Int!) { customer(id: $id) { strategy { points { balance
+  postings(first: $first) { id source kind rule points basisAmount multiplier package occurredAt expiresOn postedAt } } } } }""")
+POSTING_COLUMNS = [
+    "posting_id",
+    "source",
+    "kind",
+    "rule",
+    "points",
+    "basis_amount",
+    "multiplier",
+    "package",
+    "occurred_at",
+    "expires_on",
+    "posted_at",
+]
+MAX_POSTINGS = 500
