@@ -150,6 +150,11 @@ def write_actions(conn: Connection, decisions: pd.DataFrame, run_id: int, at: dt
     cols = [c for c in DECISION_COLUMNS if c not in ("lever",)] + ["rm_id"]
     rows = decisions[cols].to_dict("records")
     for r in rows:
+        # a missing value must reach the database as NULL: pandas holds it as NaN in a text
+        # column, which PostgreSQL would store as the string 'NaN' (SQLite happens to make NULL)
+        for k, v in r.items():
+            if isinstance(v, float) and v != v:
+                r[k] = None
         r.update(run_id=run_id, created_at=at, control=bool(r["control"]), rank=int(r["rank"]))
         for k in ("propensity", "value", "priority"):
             r[k] = float(r[k])
