@@ -24,7 +24,7 @@ from strawberry.types import ExecutionResult
 
 from .context import Context
 from .ide import is_ide_request, page
-from .limits import TIMEOUT
+from .limits import QUERY_TOO_COSTLY, TIMEOUT
 
 __all__ = ["GRAPHQL_RESPONSE_JSON", "JSON", "GraphQLView", "error_response", "negotiate"]
 
@@ -75,6 +75,10 @@ def _is_request_error(result: ExecutionResult) -> bool:
     """The operation never executed: parse, validation and variable-coercion errors have no `path`
     (field errors always do) and leave no data."""
     return bool(result.errors) and result.data is None and all(e.path is None for e in result.errors)
+
+
+def _too_costly(result: ExecutionResult) -> bool:
+    return any((e.extensions or {}).get("code") == QUERY_TOO_COSTLY for e in result.errors or ())
 
 
 def _timed_out(result: ExecutionResult) -> bool:
@@ -175,6 +179,9 @@ class GraphQLView(GraphQL):
             body.pop("data", None)
             # an operation cut off at its deadline did run: the gateway-style 504, not a bad request
             sub.status_code = 504 if _timed_out(result) else 400
+        elif _too_costly(result):
+            # the budget is the server's policy, not a malformed request the spec lets answer 200
+            sub.status_code = 400
         return body
 
     def create_response(self, response_data, sub_response: Response) -> Response:

@@ -186,6 +186,15 @@ def test_the_issue_query_is_refused_with_400_its_cost_and_the_budget(client):
     assert body["extensions"]["cost"] == {"requested": 4002001, "budget": 100000}
 
 
+def test_an_application_json_client_is_refused_with_400_too(client):
+    """The spec lets request errors answer 200 to `application/json` clients, but a cost refusal is
+    the server's policy, not a malformed request: every client sees it as a 400 it can act on."""
+    r = client.post("/graphql", json={"query": BOMB}, headers={"accept": "application/json"})
+    assert r.status_code == 400, r.text
+    assert r.headers["content-type"].startswith("application/json")
+    assert r.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
+
+
 def test_an_operation_within_the_budget_reports_its_cost(client):
     r = client.post("/graphql", json={"query": "{ customers(first: 5) { edges { node { id } } } }"})
     assert r.status_code == 200
