@@ -7,10 +7,13 @@ BIN     := $(VENV)/bin
 DEMO    := demo-data
 PG_PORT ?= 5433
 PG_PW   ?= $(or $(CLIENTSTRATA_PG_PASSWORD),clientstrata-dev)
-NEO4J_PORT ?= 7687
+NEO4J_PORTS ?= 7687 7688
 NEO4J_PW   ?= $(or $(CLIENTSTRATA_NEO4J_PASSWORD),clientstrata-dev)
 CLIENTS := tests/clients
 PORT    ?= 8000
+# one pytest worker per core, each with a Neo4j server and a PostgreSQL database of its own
+TEST_WORKERS ?= 2
+NEO4J_URIS = $(shell echo $(foreach p,$(NEO4J_PORTS),bolt://127.0.0.1:$(p)) | tr ' ' ',')
 DEMO_DB := CLIENTSTRATA_DATABASE_URL=sqlite:///$(DEMO)/clientstrata.db
 export CLIENTSTRATA_PROGRESS ?= 1
 
@@ -68,11 +71,11 @@ lint: env
 test: lint test-env postgres-up neo4j-up
 	CLIENTSTRATA_PROGRESS=0 \
 	CLIENTSTRATA_TEST_POSTGRES_URL=postgresql+psycopg://clientstrata:$(PG_PW)@127.0.0.1:$(PG_PORT)/clientstrata_test \
-	CLIENTSTRATA_TEST_NEO4J_URI=bolt://127.0.0.1:$(NEO4J_PORT) CLIENTSTRATA_NEO4J_PASSWORD=$(NEO4J_PW) \
-	$(BIN)/python -m pytest
+	CLIENTSTRATA_TEST_NEO4J_URI=$(NEO4J_URIS) CLIENTSTRATA_NEO4J_PASSWORD=$(NEO4J_PW) \
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: lint test-env
-	CLIENTSTRATA_PROGRESS=0 $(BIN)/python -m pytest
+	CLIENTSTRATA_PROGRESS=0 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 postgres-up:
 	CLIENTSTRATA_PG_PORT=$(PG_PORT) CLIENTSTRATA_PG_PASSWORD=$(PG_PW) bash tests/servers/postgres.sh up
@@ -80,11 +83,15 @@ postgres-up:
 postgres-down:
 	CLIENTSTRATA_PG_PORT=$(PG_PORT) bash tests/servers/postgres.sh down
 
+# the servers start side by side: each takes half a minute, mostly waiting
 neo4j-up:
-	CLIENTSTRATA_NEO4J_BOLT_PORT=$(NEO4J_PORT) CLIENTSTRATA_NEO4J_PASSWORD=$(NEO4J_PW) bash tests/servers/neo4j.sh up
+	bash tests/servers/neo4j.sh assemble
+	@pids=""; for p in $(NEO4J_PORTS); do \
+	  CLIENTSTRATA_NEO4J_BOLT_PORT=$$p CLIENTSTRATA_NEO4J_PASSWORD=$(NEO4J_PW) bash tests/servers/neo4j.sh up & pids="$$pids $$!"; \
+	done; for pid in $$pids; do wait $$pid || exit 1; done
 
 neo4j-down:
-	CLIENTSTRATA_NEO4J_BOLT_PORT=$(NEO4J_PORT) bash tests/servers/neo4j.sh down
+	for p in $(NEO4J_PORTS); do CLIENTSTRATA_NEO4J_BOLT_PORT=$$p bash tests/servers/neo4j.sh down; done
 
 clean:
 	rm -rf $(VENV) $(DEMO) *.egg-info $(CLIENTS)/node_modules

@@ -35,6 +35,43 @@ from clientstrata.jobs.ingest.sync import sync_graph
 # governance factories (set_aum, write_standard, cli_env, …) live beside this file
 pytest_plugins = ["factories"]
 
+
+def _servers_of_this_worker() -> None:
+    """Under pytest-xdist (`make test` runs two workers) each worker needs servers of its own:
+    Neo4j Community holds one graph, and the PostgreSQL fixtures drop and remake their databases.
+    Worker gwN takes the Nth of the comma-separated CLIENTSTRATA_TEST_NEO4J_URI and a PostgreSQL
+    database named after itself (made when missing); the environment is rewritten so CLI
+    subprocesses see the same."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, … under xdist; unset in one process
+    n = int(worker[2:]) if worker else 0
+    # the list as given, kept aside: xdist's controller imports this file too, and the workers
+    # it starts inherit its (rewritten) environment
+    listed = os.environ.setdefault("CLIENTSTRATA_TEST_NEO4J_URIS", os.environ.get("CLIENTSTRATA_TEST_NEO4J_URI", ""))
+    uris = [u.strip() for u in listed.split(",") if u.strip()]
+    if uris:
+        if n >= len(uris):
+            raise pytest.UsageError(
+                f"worker gw{n} has no Neo4j server of its own: CLIENTSTRATA_TEST_NEO4J_URI names {len(uris)}; "
+                "start one per worker (make neo4j-up NEO4J_PORTS=…) or run fewer workers (-n)"
+            )
+        os.environ["CLIENTSTRATA_TEST_NEO4J_URI"] = uris[n]
+    pg = os.environ.get("CLIENTSTRATA_TEST_POSTGRES_URL")
+    if pg and worker:
+        url = sa.make_url(pg)
+        url = url.set(database=f"{url.database}_{worker}")
+        os.environ["CLIENTSTRATA_TEST_POSTGRES_URL"] = url.render_as_string(hide_password=False)
+        admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                if not conn.execute(
+                    sa.text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": url.database}
+                ).first():
+                    conn.execute(sa.text(f"CREATE DATABASE {url.database}"))
+        finally:
+            admin.dispose()
+
+
+_servers_of_this_worker()
 POSTGRES_URL = os.environ.get("CLIENTSTRATA_TEST_POSTGRES_URL")
 NEO4J_URI = os.environ.get("CLIENTSTRATA_TEST_NEO4J_URI")
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])

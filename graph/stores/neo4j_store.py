@@ -7,6 +7,7 @@ and looked up by name; an unknown label is refused before any text is formed.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
@@ -37,6 +38,11 @@ from .base import (
     HouseholdView,
 )
 from .breaker import CircuitBreaker, Open
+
+# The driver logs each dead connection and retry at WARNING. With no handler configured anywhere,
+# Python prints those on stderr (logging.lastResort), a stack of driver text around the one line a
+# command says when Neo4j is gone; an application that configures logging still receives them.
+logging.getLogger("neo4j").addHandler(logging.NullHandler())
 
 __all__ = ["Neo4jGraph"]
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A private Neo4j Community 5.26 LTS server on 127.0.0.1 for development and tests: up | down | status.
+# A private Neo4j Community 5.26 LTS server on 127.0.0.1 for development and tests: up | down | status | assemble.
 # The server is assembled from Maven Central (tests/servers/neo4j/pom.xml; ~/.m2 caches it) and
 # run as org.neo4j.server.CommunityEntryPoint with authentication on: user neo4j, password
 # CLIENTSTRATA_NEO4J_PASSWORD (development default clientstrata-dev). Bolt only; HTTP is off.
@@ -19,6 +19,13 @@ JAVA=(java -Xms256m -Xmx"$HEAP" -XX:+UseG1GC -XX:-OmitStackTraceInFastThrow -Dfi
       --add-opens=java.base/java.lang=ALL-UNNAMED -cp "$LIB/*")
 export NEO4J_HOME="$HOME_DIR" NEO4J_CONF="$HOME_DIR/conf"
 
+assemble() {
+  if [ ! -f "$LIB/.complete" ] || [ "$HERE/neo4j/pom.xml" -nt "$LIB/.complete" ]; then
+    echo "assembling Neo4j Community 5.26 from Maven Central (cached in ~/.m2)…"
+    rm -rf "$LIB" && mvn -B -q -f "$HERE/neo4j/pom.xml" package && touch "$LIB/.complete"
+  fi
+}
+
 running() { [ -f "$PID" ] && kill -0 "$(cat "$PID")" 2>/dev/null; }
 
 case "${1:-}" in
@@ -30,10 +37,7 @@ case "${1:-}" in
       exit 2
     fi
     if running; then echo "Neo4j already up on bolt://127.0.0.1:$PORT"; exit 0; fi
-    if [ ! -f "$LIB/.complete" ] || [ "$HERE/neo4j/pom.xml" -nt "$LIB/.complete" ]; then
-      echo "assembling Neo4j Community 5.26 from Maven Central (cached in ~/.m2)…"
-      rm -rf "$LIB" && mvn -B -q -f "$HERE/neo4j/pom.xml" package && touch "$LIB/.complete"
-    fi
+    assemble
     mkdir -p "$HOME_DIR/conf" "$HOME_DIR/data" "$HOME_DIR/logs" "$HOME_DIR/run"
     cat > "$HOME_DIR/conf/neo4j.conf" <<EOF
 server.default_listen_address=127.0.0.1
@@ -73,7 +77,8 @@ EOF
     rm -f "$PID"
     echo "Neo4j stopped"
     ;;
+  assemble) assemble ;;  # once, before several servers start side by side
   status)
     if running; then echo "Neo4j up on bolt://127.0.0.1:$PORT (pid $(cat "$PID"))"; else echo "Neo4j down"; exit 3; fi ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|assemble" >&2; exit 2 ;;
 esac
