@@ -19,10 +19,10 @@ class PageInfo:
     end_cursor: str | None
 
     @classmethod
-    def of(cls, edges: list, has_next: bool, after: str | None = None) -> PageInfo:
-        """A page's info: its last edge's cursor, or `after` when the page is empty (so a poller
-        that passes its cursor back keeps its place)."""
-        return cls(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else after)
+    def of(cls, edges: list, has_next: bool) -> PageInfo:
+        """A page's info: its last edge's cursor, null when the page is empty, on every connection
+        (Relay's rule; a poller keeps the cursor it passed, see docs/graphql.md#pagination)."""
+        return cls(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None)
 
 
 def encode_cursor(kind: str, key: int) -> str:

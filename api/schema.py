@@ -26,6 +26,7 @@ from strawberry.types import ExecutionResult
 
 from clientstrata.graph.errors import ClientStrataError, StoreUnavailable
 
+from .customers.ecosystem import NODE_TYPES
 from .customers.schema import CustomerQuery
 from .enterprises.schema import EnterpriseQuery
 from .governance.schema import AuditQuery, OverrideMutation, OverrideQuery
@@ -143,6 +144,7 @@ def build_schema(settings: ApiSettings) -> strawberry.Schema:
     built = _Schema(
         query=Query,
         mutation=Mutation,
+        types=list(NODE_TYPES.values()),  # an interface's types are reached only through it
         extensions=extensions,
         config=StrawberryConfig(scalar_map={dt.datetime: UtcDateTime}),
     )

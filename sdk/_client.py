@@ -224,7 +224,10 @@ class Client:
             since=since,
         )
         df = pd.DataFrame(
-            [[r["id"], r["name"], r["status"], r["tier"], r["aum"], r["memberCount"], r["updatedAt"]] for r in rows],
+            [
+                [r["id"], r["name"], r["status"].lower(), r["tier"], r["aum"], r["memberCount"], r["updatedAt"]]
+                for r in rows
+            ],
             columns=HOUSEHOLD_COLUMNS,
         )
         df["updated_at"] = pd.to_datetime(df["updated_at"])
@@ -304,7 +307,7 @@ class Client:
         if hh is None:
             raise APIError([f"no household with id {household_id!r}"])
         df = pd.DataFrame([{"role": m["role"], "aum": m["aum"], **(m["customer"] or {})} for m in hh["members"]])
-        df.attrs.update({k: hh[k] for k in ("id", "name", "status", "aum")})
+        df.attrs.update({k: hh[k] for k in ("id", "name", "aum")}, status=hh["status"].lower())
         return df
 
     def overrides(self, **filters) -> pd.DataFrame:

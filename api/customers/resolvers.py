@@ -7,22 +7,18 @@ from functools import partial
 
 from strawberry.types import Info
 
-from clientstrata.api.graph_calls import graph_read
 from clientstrata.api.pagination import PageInfo
 from clientstrata.api.refusals import hidden
-from clientstrata.graph.errors import InvalidInput
 from clientstrata.graph.record import queries as Q
-from clientstrata.graph.views import ecosystem_view
 from clientstrata.jobs.governance.filters import check_ids, check_tag_conditions
 
 from .filters import CustomerFilter, CustomerSort, to_domain
-from .types import Customer, CustomerConnection, CustomerEdge, CustomerTable, EcosystemNode, Tag, TagHistoryEntry
+from .types import Customer, CustomerConnection, CustomerEdge, CustomerTable, Tag, TagHistoryEntry
 
 __all__ = [
     "resolve_customers",
     "resolve_customer",
     "resolve_customer_table",
-    "resolve_ecosystem",
     "resolve_tags",
     "resolve_tag_history",
 ]
@@ -96,26 +92,3 @@ async def resolve_tags(info: Info, customer_id: str, dimension: str | None, as_o
 async def resolve_tag_history(info: Info, customer_id: str, dimension: str) -> list[TagHistoryEntry]:
     rows = await info.context.tag_history.load((customer_id, dimension))
     return [TagHistoryEntry.from_row(r) for r in rows]
-
-
-MAX_ECOSYSTEM = 1000
-
-
-async def resolve_ecosystem(info: Info, customer_id: str, hops: int, first: int) -> list[EcosystemNode] | None:
-    if not 1 <= hops <= 4:
-        raise InvalidInput("`hops` must be between 1 and 4")
-    if not 1 <= first <= MAX_ECOSYSTEM:
-        raise InvalidInput(f"`first` must be between 1 and {MAX_ECOSYSTEM}")
-    ctx = info.context
-    df = await graph_read(ctx.engine, ecosystem_view, ctx.graph, customer_id, hops, ctx.principal.book, first)
-    return [
-        EcosystemNode(
-            label=r.label,
-            id=r.id,
-            name=r.name,
-            hops=int(r.hops),
-            relations=r.relations.split(","),
-            degree=int(r.degree),
-        )
-        for r in df.itertuples()
-    ]

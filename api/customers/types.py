@@ -10,10 +10,12 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from clientstrata.api.labels import Labelled
 from clientstrata.api.pagination import PageInfo
 from clientstrata.graph.record.access import Permission
 from clientstrata.graph.record.pii import mask_account_number, mask_address, mask_email, mask_id_number, mask_phone
-from clientstrata.graph.stores.base import HUB_DEGREE
+
+from .ecosystem import EcosystemEdge, resolve_ecosystem
 
 if TYPE_CHECKING:
     from clientstrata.api.bank.types import RelationshipManager
@@ -28,7 +30,6 @@ __all__ = [
     "TagHistoryEntry",
     "Holding",
     "ProductFamilyHoldings",
-    "EcosystemNode",
     "CustomerEdge",
     "CustomerConnection",
     "CustomerTable",
@@ -36,11 +37,9 @@ __all__ = [
 
 
 @strawberry.type(description="One classification of a customer on one dimension, with its reason.")
-class Tag:
+class Tag(Labelled):
     dimension: str
     value: str
-    label: str = strawberry.field(description="English label.")
-    label_zh: str = strawberry.field(description="Chinese label (中文).")
     score: float | None
     explanation: str = strawberry.field(description="The rule that fired, in words.")
     inputs: JSON = strawberry.field(description="The inputs the rule used.")
@@ -60,7 +59,7 @@ class Tag:
         return cls(
             dimension=r["dimension"],
             value=r["value"],
-            label=r["label_en"],
+            label_en=r["label_en"],
             label_zh=r["label_zh"],
             score=r["score"],
             explanation=r["rule"],
@@ -75,13 +74,11 @@ class Tag:
 
 
 @strawberry.type(description="The value one published run computed for a customer on one dimension.")
-class TagHistoryEntry:
+class TagHistoryEntry(Labelled):
     run_id: int
     published_at: dt.datetime
     standard_version: str
     value: str
-    label: str = strawberry.field(description="English label.")
-    label_zh: str = strawberry.field(description="Chinese label (中文).")
     score: float | None
     explanation: str = strawberry.field(description="The rule that fired, in words.")
 
@@ -92,7 +89,7 @@ class TagHistoryEntry:
             published_at=r["published_at"],
             standard_version=r["standard_version"],
             value=r["value"],
-            label=r["label_en"],
+            label_en=r["label_en"],
             label_zh=r["label_zh"],
             score=r["score"],
             explanation=r["rule"],
@@ -114,7 +111,11 @@ def _pii(info: Info, customer_id: str, field: str, value, mask):
 
 @strawberry.type(description="One account or running loan and its product.")
 class Holding:
-    account_id: str
+    id: strawberry.ID = strawberry.field(
+        description="The account id; a loan's is `loan:<loan id>` (accounts and loans are numbered apart). "
+        "A client's cache merges a holding by it."
+    )
+    account_id: str = strawberry.field(description="The account id, or for a loan the loan id.")
     product_id: str
     product_name: str
     family: str
@@ -139,21 +140,6 @@ class ProductFamilyHoldings:
     family: str
     balance: float
     holdings: list[Holding]
-
-
-@strawberry.type(description="A customer, enterprise or household linked to the customer in the graph.")
-class EcosystemNode:
-    label: str = strawberry.field(description="Individual, Enterprise or Household.")
-    id: strawberry.ID
-    name: str | None
-    hops: int
-    relations: list[str] = strawberry.field(description="Relationship types that reach it at that distance.")
-    degree: int = strawberry.field(
-        description=(
-            f"Its ecosystem relationships in the whole graph. One with more than {HUB_DEGREE} (a large payroll "
-            "employer, say) is a hub: it is listed, but the walk does not pass through it to its thousands of staff."
-        )
-    )
 
 
 @strawberry.type(
@@ -289,6 +275,7 @@ class Customer:
         for r in rows:
             families.setdefault(r["family"], []).append(
                 Holding(
+                    id=strawberry.ID(r["account_id"] if r["kind"] == "account" else f"loan:{r['account_id']}"),
                     account_id=r["account_id"],
                     product_id=r["product_id"],
                     product_name=r["product_name"],
@@ -322,8 +309,7 @@ class Customer:
         "payroll employer's whole staff is two hops from each employee. Null, with an error of code "
         "GRAPH_UNAVAILABLE, while the graph cannot answer: the rest of the customer is still served."
     )
-    async def ecosystem(self, info: Info, hops: int = 2, first: int = 100) -> list[EcosystemNode] | None:
-        from .resolvers import resolve_ecosystem
+    async def ecosystem(self, info: Info, hops: int = 2, first: int = 100) -> list[EcosystemEdge] | None:
 
         return await resolve_ecosystem(info, str(self.id), hops, first)
 

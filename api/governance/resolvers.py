@@ -45,7 +45,7 @@ async def resolve_overrides(
         )
     )
     edges = [OverrideEdge(cursor=encode_cursor("override", o.override_id), node=Override.from_record(o)) for o in rows]
-    return OverrideConnection(edges=edges, page_info=PageInfo.of(edges, more, after))
+    return OverrideConnection(edges=edges, page_info=PageInfo.of(edges, more))
 
 
 async def resolve_audit_log(info: Info, filter: AuditFilter | None, first: int, after: str | None) -> AuditConnection:
@@ -63,4 +63,4 @@ async def resolve_audit_log(info: Info, filter: AuditFilter | None, first: int, 
         )
     )
     edges = [AuditEdge(cursor=encode_cursor("audit", r["audit_id"]), node=AuditEntry.from_row(r)) for r in rows]
-    return AuditConnection(edges=edges, page_info=PageInfo.of(edges, more, after))
+    return AuditConnection(edges=edges, page_info=PageInfo.of(edges, more))

@@ -7,6 +7,7 @@ import datetime as dt
 import strawberry
 from strawberry.scalars import JSON
 
+from clientstrata.api.labels import MaybeLabelled
 from clientstrata.api.pagination import PageInfo
 
 __all__ = [
@@ -20,13 +21,11 @@ __all__ = [
 
 
 @strawberry.type(description="A manual override (人工审核) of one tag: proposed by one person, decided by another.")
-class Override:
+class Override(MaybeLabelled):
     id: int
     customer_id: strawberry.ID
     dimension: str
     value: str
-    label_zh: str | None
-    label_en: str | None
     reason: str
     status: str = strawberry.field(description="proposed → approved | rejected; approved → revoked | expired.")
     proposed_by: str

@@ -11,7 +11,9 @@ from clientstrata.graph.record import households as H
 __all__ = ["HouseholdFilter", "HouseholdStatus", "to_domain"]
 
 
-@strawberry.enum(description="confirmed, or candidate (inferred, awaiting review).")
+@strawberry.enum(
+    description="CONFIRMED, or CANDIDATE (inferred, awaiting review); `Household.status` returns the same."
+)
 class HouseholdStatus(Enum):
     CONFIRMED = "confirmed"
     CANDIDATE = "candidate"

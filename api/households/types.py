@@ -10,14 +10,20 @@ from strawberry.types import Info
 
 from clientstrata.api.pagination import PageInfo
 
+from .filters import HouseholdStatus
+
 if TYPE_CHECKING:
     from clientstrata.api.customers.types import Customer
 
 __all__ = ["Household", "HouseholdMember", "HouseholdEdge", "HouseholdConnection"]
 
 
-@strawberry.type
+@strawberry.type(description="A member of a household: a customer belongs to at most one.")
 class HouseholdMember:
+    id: strawberry.ID = strawberry.field(
+        description="The member's customer id: a customer is a member of one household at most, so a client's "
+        "cache merges a member by it."
+    )
     role: str
     aum: float = strawberry.field(description="The member's current AUM (latest month), CNY.")
     customer_id: strawberry.ID
@@ -37,7 +43,9 @@ class HouseholdMember:
 class Household:
     id: strawberry.ID
     name: str | None
-    status: str = strawberry.field(description="confirmed, or candidate (inferred, awaiting review).")
+    status: HouseholdStatus = strawberry.field(
+        description="CONFIRMED, or CANDIDATE (inferred, awaiting review): the values `HouseholdFilter.status` takes."
+    )
     aum: float = strawberry.field(
         description="Sum of the members' current AUM (latest month), CNY: the whole "
         "household's, also for a relationship manager who sees some members."
@@ -56,7 +64,7 @@ class Household:
         return cls(
             id=strawberry.ID(r["household_id"]),
             name=r["name"],
-            status=r["status"],
+            status=HouseholdStatus(r["status"]),
             aum=float(r["aum"]),
             tier=r["tier"],
             member_count=int(r["member_count"]),
@@ -67,7 +75,13 @@ class Household:
     async def members(self, info: Info) -> list[HouseholdMember]:
         rows = await info.context.household_members.load(str(self.id))
         return [
-            HouseholdMember(role=m["role"], aum=m["aum"], customer_id=strawberry.ID(m["customer_id"])) for m in rows
+            HouseholdMember(
+                id=strawberry.ID(m["customer_id"]),
+                role=m["role"],
+                aum=m["aum"],
+                customer_id=strawberry.ID(m["customer_id"]),
+            )
+            for m in rows
         ]
 
 

@@ -73,5 +73,4 @@ async def resolve_changes(info: Info, after: str | None, first: int) -> ChangeCo
         ChangeEdge(cursor=encode_cursor("change", r["seq"]), node=ClassificationChange.from_row(r))
         for r in rows[:first]
     ]
-    # an empty page keeps the caller where it was: the cursor is never lost
-    return ChangeConnection(edges=edges, page_info=PageInfo.of(edges, len(rows) > first, after))
+    return ChangeConnection(edges=edges, page_info=PageInfo.of(edges, len(rows) > first))

@@ -200,8 +200,9 @@ class ChangeEdge:
 
 
 @strawberry.type(
-    description="A page of the change feed. Keep `pageInfo.endCursor` and pass it as `after` next "
-    "time: it is set even on an empty page, so polling never misses or repeats a change."
+    description="A page of the change feed. Pass the last `pageInfo.endCursor` you got as `after` next "
+    "time; an empty page's is null (as on every connection): keep the cursor you had, and polling never "
+    "misses or repeats a change."
 )
 class ChangeConnection:
     edges: list[ChangeEdge]

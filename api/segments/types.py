@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import strawberry
 
+from clientstrata.api.labels import Labelled
+
 __all__ = ["Segment"]
 
 
 @strawberry.type(description="One value of a dimension in a published run, as a group of customers.")
-class Segment:
+class Segment(Labelled):
     value: str
-    label: str = strawberry.field(description="English label.")
-    label_zh: str
     customers: int
     share: float = strawberry.field(description="Of the customers tagged on the dimension (in your book).")
     mean_score: float | None
@@ -26,7 +26,7 @@ class Segment:
     def from_row(cls, r: dict) -> Segment:
         return cls(
             value=r["value"],
-            label=r["label_en"],
+            label_en=r["label_en"],
             label_zh=r["label_zh"],
             customers=int(r["customers"]),
             share=float(r["share"]),

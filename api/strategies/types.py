@@ -7,6 +7,7 @@ from strawberry.permission import PermissionExtension
 from strawberry.scalars import JSON
 
 from clientstrata.api.errors import Requires
+from clientstrata.api.labels import Labelled
 from clientstrata.graph.record.access import Permission
 from clientstrata.jobs.strategies import playbook as pb
 from clientstrata.jobs.strategies.strategy import CustomerStrategy as DomainStrategy
@@ -31,14 +32,12 @@ _RISK = [PermissionExtension([Requires(Permission.READ_RISK_MEASURES)], use_dire
 
 
 @strawberry.type(description="An entitlement (权益) a service package gives.")
-class Entitlement:
+class Entitlement(Labelled):
     name: str
-    label: str
-    label_zh: str
 
     @classmethod
     def of(cls, e: pb.Entitlement) -> Entitlement:
-        return cls(name=e.value, label=e.label_en, label_zh=e.label_zh)
+        return cls(name=e.value, label_en=e.label_en, label_zh=e.label_zh)
 
 
 @strawberry.type(description="Care cadence: visits per quarter, holiday greetings, birthday care.")
@@ -57,10 +56,8 @@ class Care:
 
 
 @strawberry.type(description="A service package of the playbook; `explanation` and `selector` when it is a customer's.")
-class ServicePackage:
+class ServicePackage(Labelled):
     name: str
-    label: str
-    label_zh: str
     entitlements: list[Entitlement]
     care: Care
     channels: list[str]
@@ -78,7 +75,7 @@ class ServicePackage:
     def of(cls, p: pb.Package, chosen: DomainStrategy | None = None) -> ServicePackage:
         return cls(
             name=p.value,
-            label=p.label_en,
+            label_en=p.label_en,
             label_zh=p.label_zh,
             entitlements=[Entitlement.of(e) for e in p.entitlements],
             care=Care.of(p.care),
@@ -96,28 +93,24 @@ class ServicePackage:
 
 
 @strawberry.type(description="A marketing play (营销策略) for a segment.")
-class MarketingPlay:
+class MarketingPlay(Labelled):
     name: str
-    label: str
-    label_zh: str
     selectors: JSON
 
     @classmethod
     def of(cls, p: pb.Play) -> MarketingPlay:
         return cls(
             name=p.value,
-            label=p.label_en,
+            label_en=p.label_en,
             label_zh=p.label_zh,
             selectors=[{d: list(v) for d, v in s.items()} for s in p.selectors],
         )
 
 
 @strawberry.type(description="A risk measure (风险管理措施): credit, aml or suitability.")
-class RiskMeasure:
+class RiskMeasure(Labelled):
     name: str
     kind: str
-    label: str
-    label_zh: str
     credit_limit_change_pct: float | None
     rate_change_bp: float | None
     review_months: int | None
@@ -129,7 +122,7 @@ class RiskMeasure:
         return cls(
             name=m.value,
             kind=m.kind,
-            label=m.label_en,
+            label_en=m.label_en,
             label_zh=m.label_zh,
             credit_limit_change_pct=m.credit_limit_change_pct,
             rate_change_bp=m.rate_change_bp,
@@ -140,16 +133,14 @@ class RiskMeasure:
 
 
 @strawberry.type(description="A fee item of the fee schedule, with its base price in CNY.")
-class FeeItem:
+class FeeItem(Labelled):
     name: str
-    label: str
-    label_zh: str
     base_price: float
     unit: str
 
     @classmethod
     def of(cls, f: pb.FeeItem) -> FeeItem:
-        return cls(name=f.value, label=f.label_en, label_zh=f.label_zh, base_price=f.price, unit=f.unit)
+        return cls(name=f.value, label_en=f.label_en, label_zh=f.label_zh, base_price=f.price, unit=f.unit)
 
 
 @strawberry.type(description="What a customer pays for a fee item (递减定价), the discount and why.")

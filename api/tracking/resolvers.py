@@ -43,7 +43,7 @@ async def resolve_alerts(info: Info, filter: AlertFilter | None, first: int, aft
     )
     rows = df.astype(object).where(df.notna(), None).to_dict("records")
     edges = [AlertEdge(cursor=encode_cursor("alert", r["alert_id"]), node=Alert.from_row(r)) for r in rows[:first]]
-    return AlertConnection(edges=edges, page_info=PageInfo.of(edges, len(rows) > first, after))
+    return AlertConnection(edges=edges, page_info=PageInfo.of(edges, len(rows) > first))
 
 
 async def acknowledge(info: Info, id: int, note: str | None):

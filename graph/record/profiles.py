@@ -31,10 +31,11 @@ _individuals, _enterprises = Individual.__table__, Enterprise.__table__
 
 def holdings_by_customer(conn: Connection, ids: Sequence[str]) -> dict[str, list[dict]]:
     """Open accounts and running loans of each customer, one row per account, with the product,
-    its family and risk level. Loans count their outstanding principal as the balance."""
+    its family and risk level; `kind` says which (account or loan: they are numbered apart). Loans count their outstanding principal as the balance."""
     accounts = (
         sa.select(
             _accounts.c.owner_id.label("customer_id"),
+            sa.literal("account").label("kind"),
             _accounts.c.account_id,
             _accounts.c.account_number,
             _accounts.c.product_id,
@@ -54,6 +55,7 @@ def holdings_by_customer(conn: Connection, ids: Sequence[str]) -> dict[str, list
     loans = (
         sa.select(
             _accounts.c.owner_id,
+            sa.literal("loan"),
             _loans.c.loan_id,
             _accounts.c.account_number,
             _loans.c.product_id,

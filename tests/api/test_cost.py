@@ -21,7 +21,7 @@ from clientstrata.graph.record.access import authenticate
 
 GQL_JSON = "application/graphql-response+json"
 SCHEMA = schema._schema
-BOMB = "{ customers(first:1000) { edges { node { ecosystem(hops:4, first:1000) { id } } } } }"
+BOMB = "{ customers(first:1000) { edges { node { ecosystem(hops:4, first:1000) { hops } } } } }"
 
 
 def cost(query: str, **variables) -> int:
@@ -43,19 +43,19 @@ def test_fragments_variables_and_defaults_cost_what_they_stand_for():
         cost(
             """query($n: Int!, $h: Int! = 4) { customers(first: $n) { ...Page } }
             fragment Page on CustomerConnection { edges { node { ... on Customer { ...Eco } } } }
-            fragment Eco on Customer { ecosystem(hops: $h, first: $n) { id } }""",
+            fragment Eco on Customer { ecosystem(hops: $h, first: $n) { hops } }""",
             n=1000,
         )
         == literal
     )
     # the schema's defaults count when the argument is left out: customers 50, ecosystem 2 hops × 100
-    assert cost("{ customers { edges { node { ecosystem { id } } } } }") == 1 + 50 + 50 + 50 * 100 * 2
+    assert cost("{ customers { edges { node { ecosystem { hops } } } } }") == 1 + 50 + 50 + 50 * 100 * 2
 
 
 # --- generated documents --------------------------------------------------------------------
 
 _NESTED = {
-    "eco": "ecosystem(hops: {h}, first: {k}) {{ id hops }}",
+    "eco": "ecosystem(hops: {h}, first: {k}) {{ hops relations }}",
     "tags": "tags {{ dimension value }}",
     "holdings": "holdings {{ family holdings {{ accountId }} }}",
     "alerts": "alerts {{ id type }}",

@@ -56,7 +56,7 @@ def test_holdings_by_family_add_up_and_account_numbers_follow_the_role(app, make
 
 def test_ecosystem_shows_strangers_to_nobody_outside_the_book(app_ro, make_token_ro, loaded_ro):
     engine, _ = loaded_ro
-    q = "query($id: ID!, $h: Int!) { customer(id: $id) { ecosystem(hops: $h, first: 1000) { label id hops relations } } }"
+    q = "query($id: ID!, $h: Int!) { customer(id: $id) { ecosystem(hops: $h, first: 1000) { hops relations node { kind id } } } }"
     with engine.connect() as conn:
         people = dict(conn.execute(sa.select(Individual.customer_id, Individual.rm_id)).all())
     analyst = make_token_ro("marketing_analyst")
@@ -65,18 +65,18 @@ def test_ecosystem_shows_strangers_to_nobody_outside_the_book(app_ro, make_token
         if rm is None:
             continue
         eco = ask(app_ro, analyst, q, id=cid, h=2)["customer"]["ecosystem"]
-        others = {n["id"] for n in eco if n["label"] == "Individual" and people.get(n["id"]) != rm}
+        others = {
+            e["node"]["id"] for e in eco if e["node"]["kind"] == "Individual" and people.get(e["node"]["id"]) != rm
+        }
         if others:
             break
     else:
         pytest.fail("the test bank has no cross-book ecosystem")
     assert all(1 <= n["hops"] <= 2 and n["relations"] for n in eco)
     mine = ask(app_ro, make_token_ro("relationship_manager", rm), q, id=cid, h=2)["customer"]["ecosystem"]
-    assert {n["id"] for n in mine} == {n["id"] for n in eco} - others
+    assert {e["node"]["id"] for e in mine} == {e["node"]["id"] for e in eco} - others
     # strangers take places in the bounded walk; the RM still gets the first n they may see
-    cut = (
-        "query($id: ID!, $n: Int!) { customer(id: $id) { ecosystem(hops: 2, first: $n) { label id hops relations } } }"
-    )
+    cut = "query($id: ID!, $n: Int!) { customer(id: $id) { ecosystem(hops: 2, first: $n) { hops relations node { kind id } } } }"
     rm_token = make_token_ro("relationship_manager", rm)
     for n in sorted({1, 2, len(mine) // 2 or 1, len(mine) - 1 or 1, len(mine)}):
         assert ask(app_ro, rm_token, cut, id=cid, n=n)["customer"]["ecosystem"] == mine[:n], n
@@ -87,7 +87,7 @@ def test_ecosystem_shows_strangers_to_nobody_outside_the_book(app_ro, make_token
 
 
 def test_ecosystem_comes_nearest_first_and_at_most_first(app_ro, make_token_ro, loaded_ro):
-    q = "query($id: ID!, $n: Int!) { customer(id: $id) { ecosystem(hops: 3, first: $n) { label id hops } } }"
+    q = "query($id: ID!, $n: Int!) { customer(id: $id) { ecosystem(hops: 3, first: $n) { hops node { kind id } } } }"
     analyst = make_token_ro("marketing_analyst")
     engine, _ = loaded_ro
     with engine.connect() as conn:
@@ -97,7 +97,7 @@ def test_ecosystem_comes_nearest_first_and_at_most_first(app_ro, make_token_ro, 
     cid = max(sizes, key=sizes.get)
     full = ask(app_ro, analyst, q, id=cid, n=1000)["customer"]["ecosystem"]
     assert len(full) > 5 and {n["hops"] for n in full} >= {1, 2}
-    key = [(n["hops"], n["label"], n["id"]) for n in full]
+    key = [(e["hops"], e["node"]["kind"], e["node"]["id"]) for e in full]
     assert key == sorted(key)
     assert ask(app_ro, analyst, q, id=cid, n=5)["customer"]["ecosystem"] == full[:5]
     body = app_ro.post(

@@ -75,7 +75,7 @@ def test_an_unreachable_graph_server_is_masked(loaded_ro, make_token_ro):
     token = make_token_ro("marketing_analyst")
     with TestClient(create_app(engine, graph), headers={"Authorization": f"Bearer {token}"}) as client:
         # households read the record (rollups current as of the last ingest); the ecosystem reads the graph
-        r = client.post("/graphql", json={"query": '{ customer(id: "C0000001") { ecosystem { id } } }'})
+        r = client.post("/graphql", json={"query": '{ customer(id: "C0000001") { ecosystem { hops } } }'})
     assert r.status_code == 200 and r.json() == {
         "data": {"customer": {"ecosystem": None}},  # only the graph's field fails
         "errors": [
@@ -97,7 +97,7 @@ def test_refusals_carry_their_code(app_ro, make_token_ro):
     cases = {
         '{ migration(fromRun: 1, toRun: 1, dimension: "shoe_size") { moved } }': "UNKNOWN_DIMENSION",
         "{ customers(first: 5000) { totalCount } }": "INVALID_INPUT",
-        '{ customer(id: "C0000001") { ecosystem(hops: 9) { id } } }': "INVALID_INPUT",
+        '{ customer(id: "C0000001") { ecosystem(hops: 9) { hops } } }': "INVALID_INPUT",
     }
     for query, code in cases.items():
         error = app_ro.post("/graphql", json={"query": query}, headers=headers).json()["errors"][0]

@@ -22,7 +22,7 @@ from clientstrata.graph.stores.neo4j_store import Neo4jGraph
 from clientstrata.jobs.ingest.sync import sync_graph
 
 LEAKS = re.compile(r"Traceback|bolt|Neo4j|127\.0\.0\.1|refused|Exception|secret-pw", re.IGNORECASE)
-QUERY = '{ customer(id: "C0000001") { id tags { dimension } ecosystem { id } } }'
+QUERY = '{ customer(id: "C0000001") { id tags { dimension } ecosystem { hops } } }'
 
 
 def _closed_port() -> int:

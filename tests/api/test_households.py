@@ -69,7 +69,7 @@ def test_households_page_through_every_household_with_rollups(app_ro, make_token
     for h in nodes:
         assert h["aum"] == pytest.approx(stored[h["id"]]["aum"]) and h["memberCount"] == stored[h["id"]]["member_count"]
         assert h["tier"] == stored[h["id"]]["tier"]
-    assert any(h["tier"] for h in nodes) and all(h["tier"] is None for h in nodes if h["status"] == "candidate")
+    assert any(h["tier"] for h in nodes) and all(h["tier"] is None for h in nodes if h["status"] == "CANDIDATE")
 
 
 def test_a_changed_balance_shows_in_updated_since_at_once_and_a_poller_misses_nothing(
@@ -136,7 +136,7 @@ def test_filters(app_ro, make_token_ro, loaded_ro):
     branch = next(iter(branch_of[every[0]["id"]]))
     cases = [
         ({"tier": tier}, lambda h: h["tier"] == tier),
-        ({"status": "CONFIRMED"}, lambda h: h["status"] == "confirmed"),
+        ({"status": "CONFIRMED"}, lambda h: h["status"] == "CONFIRMED"),
         ({"aumMin": cut}, lambda h: h["aum"] >= cut),
         ({"aumMax": cut}, lambda h: h["aum"] < cut),
         ({"branchId": branch}, lambda h: branch in branch_of.get(h["id"], ())),

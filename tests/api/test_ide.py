@@ -73,6 +73,8 @@ def test_the_page_is_only_for_browsers_asking_for_html(anonymous):
 
 @pytest.mark.slow
 def test_graphiql_runs_a_query_in_chromium_with_no_other_host(loaded_ro, make_token_ro, serve, tmp_path):
+    """It opens without an error (no introspection before a token is entered), loads the schema as
+    soon as the Authorization header holds one, and runs a query."""
     from playwright.sync_api import sync_playwright  # a dev dependency; drives Debian's chromium
 
     assert Path(CHROMIUM).exists(), "run `make test-env` (tests/servers/chromium.sh installs Debian's chromium)"
@@ -81,7 +83,7 @@ def test_graphiql_runs_a_query_in_chromium_with_no_other_host(loaded_ro, make_to
         customers = conn.execute(sa.select(sa.func.count()).select_from(Individual)).scalar_one()
     token = make_token_ro("marketing_analyst")
     base = serve(create_app(engine, graph))
-    requests, problems = [], []
+    requests, problems, answers = [], [], []
     with sync_playwright() as p, tempfile.TemporaryDirectory(dir=tmp_path) as profile:
         browser = p.chromium.launch_persistent_context(
             profile,
@@ -93,15 +95,25 @@ def test_graphiql_runs_a_query_in_chromium_with_no_other_host(loaded_ro, make_to
         browser.on("request", lambda r: requests.append(r.url))
         page = browser.new_page()
         page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+        page.on(
+            "response",
+            lambda r: answers.append((r.request.post_data or "", r.status)) if r.request.method == "POST" else None,
+        )
         page.on("console", lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None)
         page.goto(base + "/graphql", wait_until="networkidle")
         page.wait_for_selector(".graphiql-container .graphiql-query-editor .CodeMirror", timeout=30_000)
 
         headers = page.locator(".graphiql-editor-tool .CodeMirror").last  # the Headers tab is open
         assert "Bearer <paste your token here>" in headers.inner_text()  # the placeholder is pre-filled
+        page.wait_for_load_state("networkidle")
+        assert answers == []  # nothing asked (and refused) before there is a token
         headers.click()
         page.keyboard.press("Control+A")
-        page.keyboard.type(f'{{"Authorization": "Bearer {token}"}}')
+        with page.expect_response(lambda r: "IntrospectionQuery" in (r.request.post_data or "")) as schema_call:
+            page.keyboard.type(f'{{"Authorization": "Bearer {token}"}}')
+        assert schema_call.value.status == 200
+        page.locator('[aria-label="Show Documentation Explorer"]').click()
+        page.locator(".graphiql-doc-explorer").get_by_text("Query", exact=True).first.wait_for(timeout=30_000)
         page.locator(".graphiql-query-editor .CodeMirror").first.click()
         page.keyboard.press("Control+A")
         page.keyboard.type("{ customers(first: 3) { totalCount } }")
@@ -121,3 +133,5 @@ def test_graphiql_runs_a_query_in_chromium_with_no_other_host(loaded_ro, make_to
     assert not foreign, f"the page reached out to {foreign}"
     assert any(u.endswith("/graphql/static/vendor/graphiql/graphiql.min.js") for u in requests)
     assert problems == []
+    assert [status for _, status in answers if status != 200] == []  # no failed request at any point
+    assert sum("IntrospectionQuery" in body for body, _ in answers) == 1  # once, for the one token typed

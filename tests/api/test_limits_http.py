@@ -14,7 +14,7 @@ from clientstrata.api.settings import ApiSettings
 from clientstrata.graph.errors import InvalidInput
 
 GQL_JSON = "application/graphql-response+json"
-WALKS = "{ customers(first: 60) { edges { node { ecosystem(hops: 4, first: 200) { id } } } } }"
+WALKS = "{ customers(first: 60) { edges { node { ecosystem(hops: 4, first: 200) { hops } } } } }"
 
 
 @pytest.fixture(scope="module")

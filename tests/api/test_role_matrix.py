@@ -31,7 +31,7 @@ PII_FIELDS = {"idNumber", "phone", "address", "accountNumber", "email"}
 WITHHELD_FIELDS = {"annualIncome", "creditScore", "isPep"}  # no partial form: null unless read_pii
 
 TAG = (
-    "dimension value label labelZh score explanation inputs standardVersion runId computedValue overrideId "
+    "dimension value label labelEn labelZh score explanation inputs standardVersion runId computedValue overrideId "
     "overriddenBy overrideReason"
 )
 RM = "id name grade hiredOn branch { id name region city }"
@@ -44,23 +44,23 @@ PERSON = (
 )
 HOUSEHOLD = "id name status aum tier memberCount updatedAt"
 CARE = "visitsPerQuarter holidayGreetings birthdayCare"
-PLAY = "name label labelZh selectors"
+PLAY = "name label labelEn labelZh selectors"
 PRICE = "feeItem basePrice discountPct price why whyZh"
 PACKAGE = (
-    f"name label labelZh entitlements {{ name label labelZh }} care {{ {CARE} }} channels advisor team services "
+    f"name label labelEn labelZh entitlements {{ name label labelEn labelZh }} care {{ {CARE} }} channels advisor team services "
     "servicesZh discounts selectors"
 )
 RISK_MEASURE = (
-    "name kind label labelZh creditLimitChangePct rateChangeBp reviewMonths enhancedDueDiligence productCeiling"
+    "name kind label labelEn labelZh creditLimitChangePct rateChangeBp reviewMonths enhancedDueDiligence productCeiling"
 )
 POSTING = "id source kind rule points basisAmount multiplier package occurredAt expiresOn postedAt"
 CUSTOMER_360 = f"""{PERSON} tags {{ {TAG} }} asOf: tags(asOf: "2100-01-01") {{ dimension value }}
-  tagHistory(dimension: "wealth_tier") {{ runId publishedAt standardVersion value label labelZh score explanation }}
-  holdings {{ family balance holdings {{ accountId productId productName family riskLevel currency balance status
+  tagHistory(dimension: "wealth_tier") {{ runId publishedAt standardVersion value label labelEn labelZh score explanation }}
+  holdings {{ family balance holdings {{ id accountId productId productName family riskLevel currency balance status
                                         accountNumber }} }}
   relationshipManager {{ {RM} }}
-  ecosystem(hops: 3) {{ label id name hops relations degree }}
-  household {{ {HOUSEHOLD} members {{ role aum customerId customer {{ {PERSON} }} }} }}
+  ecosystem(hops: 3) {{ hops relations node {{ __typename id kind name degree }} }}
+  household {{ {HOUSEHOLD} members {{ id role aum customerId customer {{ {PERSON} }} }} }}
   alerts {{ {ALERT} customer {{ {PERSON} }} }}
   feedback {{ id customerId kind score text recordedBy recordedAt }}
   strategy {{ package {{ {PACKAGE} selector explanation explanationZh }} marketingPlays {{ {PLAY} }} care {{ {CARE} }}
@@ -71,7 +71,7 @@ CUSTOMER_360 = f"""{PERSON} tags {{ {TAG} }} asOf: tags(asOf: "2100-01-01") {{ d
                                dueOn reasons {{ en zh }} }}
 """
 OVERRIDE_FIELDS = (
-    "id customerId dimension value labelZh labelEn reason status proposedBy proposerPerson proposedAt decidedBy "
+    "id customerId dimension value label labelZh labelEn reason status proposedBy proposerPerson proposedAt decidedBy "
     "decidedAt decisionNote expiresOn revokedBy revokedAt"
 )
 WHATIF_FIELDS = """id status requestedBy requestedAt startedAt finishedAt standardVersion standardSha256 sample error
@@ -93,12 +93,12 @@ PATHS: dict[str, tuple[str, list[str]]] = {
     "packageTable": (f"{{ packageTable(first: 1000) {{ columns rows totalCount {PAGE} }} }}", [""]),
     "households": (
         f"""{{ households(first: 200) {{ totalCount {PAGE} edges {{ cursor node {{ {HOUSEHOLD}
-                       members {{ role aum customerId customer {{ {PERSON} }} }} }} }} }} }}""",
+                       members {{ id role aum customerId customer {{ {PERSON} }} }} }} }} }} }}""",
         [""],
     ),
     "household": (
         f"""query($id: ID!) {{ household(id: $id) {{ {HOUSEHOLD}
-                      members {{ role aum customerId customer {{ {CUSTOMER_360} }} }} }} }}""",
+                      members {{ id role aum customerId customer {{ {CUSTOMER_360} }} }} }} }}""",
         ["mine", "other"],
     ),
     "enterprise": (f"query($id: ID!) {{ enterprise(id: $id) {{ {ENTERPRISE} }} }}", ["mine", "other"]),
@@ -121,7 +121,7 @@ PATHS: dict[str, tuple[str, list[str]]] = {
 # roots that answer with counts rather than customers: a relationship manager's add up to their book
 AGGREGATES: dict[str, tuple[str, object]] = {
     "segments": (
-        """{ segments(dimension: "wealth_tier") { value label labelZh customers share meanScore
+        """{ segments(dimension: "wealth_tier") { value label labelEn labelZh customers share meanScore
                       aumTotal aumAvg description descriptionZh } }""",
         lambda data: sum(s["customers"] for s in data),
     ),
@@ -139,7 +139,7 @@ SYSTEM_ROOTS: dict[str, tuple[str, Permission | None]] = {
     "whatIf": (f"{{ whatIf(id: 1) {{ {WHATIF_FIELDS} }} }}", Permission.WHATIF),
     "playbook": (
         f"""{{ playbook {{ version packages {{ {PACKAGE} selector explanation explanationZh }}
-                      marketingPlays {{ {PLAY} }} feeSchedule {{ name label labelZh basePrice unit }}
+                      marketingPlays {{ {PLAY} }} feeSchedule {{ name label labelEn labelZh basePrice unit }}
                       contributionDiscounts }} }}""",
         None,
     ),

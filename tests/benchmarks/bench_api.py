@@ -39,7 +39,7 @@ QUERIES = {
         holdings { family balance holdings { accountId accountNumber productName riskLevel balance } }
         relationshipManager { name branch { name } }
         household { id aum members { role aum customer { id name tier } } }
-        ecosystem(hops: 2) { label id hops relations degree } } }""",
+        ecosystem(hops: 2) { hops relations node { kind id name degree } } } }""",
     "customers_page_100": """query($after: String) { customers(first: 100, after: $after) {
         totalCount pageInfo { hasNextPage endCursor }
         edges { node { id name tier cooperationDepth branchId rmId } } } }""",
