@@ -6,12 +6,17 @@ loopback port, for tests that need real HTTP (JS clients, the browser, a body th
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -142,3 +147,28 @@ def rm_book(loaded) -> tuple[str, list[str], list[str]]:
         sorted(r.customer_id for r in rows if r.rm_id == rm),
         sorted(r.customer_id for r in rows if r.rm_id != rm),
     )
+
+
+CLIENTS = Path(__file__).parents[1] / "clients"
+
+
+def _node(script: str, *args: str, token: str) -> dict:
+    assert shutil.which("node"), "Node.js is needed for the JS client tests"
+    assert (CLIENTS / "node_modules").is_dir(), "run `make test-env` (npm ci in tests/clients)"
+    done = subprocess.run(
+        ["node", script, *args],
+        cwd=CLIENTS,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": os.environ["PATH"], "CLIENTSTRATA_TOKEN": token},
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.fixture
+def node_client() -> Callable[..., dict]:
+    """`node_client(script, *args, token=…)`: a JS client of tests/clients run with Node, its JSON
+    output parsed."""
+    return _node

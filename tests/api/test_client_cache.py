@@ -3,10 +3,6 @@ live server) asks two customers whose ecosystems share a node reached by differe
 then returns for each exactly what the server returned. Path-dependent fields live on the edge,
 list items with a natural key carry it as `id`."""
 
-import json
-import os
-import shutil
-import subprocess
 from itertools import combinations
 from pathlib import Path
 
@@ -16,23 +12,6 @@ import sqlalchemy as sa
 from clientstrata.api.app import create_app
 from clientstrata.graph.record.models import HouseholdMember, Individual
 from clientstrata.graph.views import ecosystem_view
-
-CLIENTS = Path(__file__).parents[1] / "clients"
-
-
-def node(script: str, *args: str, token: str) -> dict:
-    assert shutil.which("node"), "Node.js is needed for the JS client tests"
-    assert (CLIENTS / "node_modules" / "@apollo").is_dir(), "run `make test-env` (npm ci in tests/clients)"
-    done = subprocess.run(
-        ["node", script, *args],
-        cwd=CLIENTS,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PATH": os.environ["PATH"], "CLIENTSTRATA_TOKEN": token},
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
 
 
 def paths(engine, graph, ids) -> dict[str, dict[tuple[str, str], tuple]]:
@@ -62,11 +41,13 @@ def two_customers_seeing_one_node_differently(engine, graph) -> tuple[str, str]:
 
 
 @pytest.mark.slow
-def test_apollo_cache_returns_what_the_server_returned_for_each_customer(loaded_ro, make_token_ro, serve):
+def test_apollo_cache_returns_what_the_server_returned_for_each_customer(loaded_ro, make_token_ro, serve, node_client):
     engine, graph = loaded_ro
     a, b = two_customers_seeing_one_node_differently(engine, graph)
     url = serve(create_app(engine, graph)) + "/graphql"
-    got = node("cache.mjs", url, a, b, token=make_token_ro("marketing_analyst"))
+    apollo = Path(__file__).parents[1] / "clients" / "node_modules" / "@apollo"
+    assert apollo.is_dir(), "run `make test-env` (npm ci in tests/clients)"
+    got = node_client("cache.mjs", url, a, b, token=make_token_ro("marketing_analyst"))
     for cid in (a, b):
         assert got["server"][cid]["customer"]["ecosystem"], cid
         assert got["cached"][cid] == got["server"][cid], f"the cache's answer for {cid} is not the server's"

@@ -2,10 +2,6 @@
 graphql-http audit suite and a real JS client (Node, tests/clients/) against a live server."""
 
 import json
-import os
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
@@ -13,7 +9,6 @@ from starlette.testclient import TestClient
 from clientstrata.api.app import create_app
 from clientstrata.api.http import negotiate
 
-CLIENTS = Path(__file__).parents[1] / "clients"
 GQL_JSON = "application/graphql-response+json"
 
 
@@ -148,26 +143,11 @@ def test_401_is_a_graphql_error_in_the_negotiated_media_type(loaded_ro):
     assert r.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
-def node(script: str, *args: str, token: str) -> dict:
-    assert shutil.which("node"), "Node.js is needed for the JS client tests"
-    assert (CLIENTS / "node_modules").is_dir(), "run `make test-env` (npm ci in tests/clients)"
-    done = subprocess.run(
-        ["node", script, *args],
-        cwd=CLIENTS,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PATH": os.environ["PATH"], "CLIENTSTRATA_TOKEN": token},
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
-
-
 @pytest.mark.slow
-def test_graphql_http_audit_suite_passes_on_the_live_server(loaded_ro, token, serve):
+def test_graphql_http_audit_suite_passes_on_the_live_server(loaded_ro, token, serve, node_client):
     engine, graph = loaded_ro
     url = serve(create_app(engine, graph)) + "/graphql"
-    summary = node("audit.mjs", url, token=token)
+    summary = node_client("audit.mjs", url, token=token)
     passed = {level: sum(a["name"].startswith(level) for a in summary["passed"]) for level in ("MUST", "SHOULD", "MAY")}
     print(
         f"graphql-http audits passed: {passed}; failed: {len(summary['failures'])} MUST, "
@@ -182,14 +162,14 @@ def test_graphql_http_audit_suite_passes_on_the_live_server(loaded_ro, token, se
 
 
 @pytest.mark.slow
-def test_a_js_graphql_client_fetches_a_page_of_customers(loaded_ro, token, serve):
+def test_a_js_graphql_client_fetches_a_page_of_customers(loaded_ro, token, serve, node_client):
     engine, graph = loaded_ro
     url = serve(create_app(engine, graph)) + "/graphql"
-    got = node("customers.mjs", url, "4", token=token)
+    got = node_client("customers.mjs", url, "4", token=token)
     assert got["status"] == 200 and got["contentType"].startswith(GQL_JSON)
     page = got["data"]["customers"]
     assert page["totalCount"] == 300 and page["pageInfo"]["hasNextPage"] is True
     assert [e["node"]["id"] for e in page["edges"]] == ["C0000001", "C0000002", "C0000003", "C0000004"]
     assert all("****" in e["node"]["phone"] for e in page["edges"])  # masked for a marketing analyst
-    refused = node("customers.mjs", url, "4", token="cst_forged")
+    refused = node_client("customers.mjs", url, "4", token="cst_forged")
     assert refused["error"]["status"] == 401 and refused["error"]["errors"][0]["message"] == "invalid or revoked token"
