@@ -19,6 +19,7 @@ from enum import Enum
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from clientstrata.graph.clock import utcnow
 from clientstrata.graph.errors import ClientStrataError, InvalidInput, NotFound
 
 from .models import ApiToken, Enterprise, Individual, RelationshipManager
@@ -201,7 +202,7 @@ def expiry(text: str | None, now: dt.datetime | None = None) -> dt.datetime | No
     from now; None when not given (the default lifetime applies)."""
     if text is None or not text.strip():
         return None
-    now = now or dt.datetime.now()
+    now = now or utcnow()
     text = text.strip()
     if text.isdigit():
         return now + dt.timedelta(days=int(text))
@@ -238,7 +239,7 @@ def issue_token(
     if not name.strip():
         raise InvalidInput("a token needs a name saying who or what holds it")
     person = (person or "").strip() or (rm_id if role_ is Role.RELATIONSHIP_MANAGER else name.strip())
-    now = dt.datetime.now()
+    now = utcnow()
     expires_at = expires_at or now + token_lifetime()
     if expires_at <= now:
         raise InvalidInput(f"the token would expire at {expires_at:%Y-%m-%d %H:%M}, which has passed")
@@ -264,7 +265,7 @@ def authenticate(conn: Connection, token: str | None) -> Principal:
     row = conn.execute(sa.select(ApiToken).where(ApiToken.token_hash == _hash(token))).mappings().first()
     if row is None or row["revoked_at"] is not None:
         raise Unauthenticated("invalid or revoked token")
-    if row["expires_at"] is None or row["expires_at"] <= dt.datetime.now():
+    if row["expires_at"] is None or row["expires_at"] <= utcnow():
         raise Unauthenticated("the token has expired: ask an administrator for a new one")
     return Principal(Role(row["role"]), row["name"], row["rm_id"], row["token_id"], row["person"])
 
@@ -273,7 +274,7 @@ def revoke_token(conn: Connection, token_id: int) -> None:
     done = conn.execute(
         sa.update(ApiToken)
         .where(ApiToken.token_id == token_id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=dt.datetime.now())
+        .values(revoked_at=utcnow())
     )
     if not done.rowcount:
         raise NotFound("active token", str(token_id))

@@ -11,6 +11,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from clientstrata.graph.clock import utcnow
 from clientstrata.graph.errors import InvalidInput
 
 from .models import AuditEntry
@@ -33,7 +34,7 @@ def record(
 ) -> None:
     conn.execute(
         sa.insert(_audit_log).values(
-            at=at or dt.datetime.now(),
+            at=at or utcnow(),
             actor=actor,
             action=action,
             entity_type=entity_type,
@@ -52,7 +53,7 @@ def record_many(
     at: dt.datetime | None = None,
 ) -> None:
     """One entry per (entity_id, details), in one statement: e.g. every PII value a request served."""
-    at = at or dt.datetime.now()
+    at = at or utcnow()
     rows = [
         {
             "at": at,

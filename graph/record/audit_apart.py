@@ -25,6 +25,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from clientstrata.graph.clock import utcnow
 from clientstrata.graph.errors import StoreUnavailable
 
 from .models import AuditEntry
@@ -45,7 +46,7 @@ def spool_path(engine: Engine) -> Path | None:
 
 
 def _rows(actor: str, action: str, entity_type: str, entries: Iterable[tuple[object, dict | None]]) -> list[dict]:
-    at = dt.datetime.now()
+    at = utcnow()
     return [
         {
             "at": at,

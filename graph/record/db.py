@@ -40,6 +40,8 @@ def engine_for(url: str, **pool: Any) -> Engine:
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     else:
         kwargs["pool_pre_ping"] = True
+        # the record stores naive UTC; `now()` and naive timestamps follow the session's zone
+        kwargs["connect_args"] = {"options": "-c timezone=UTC"}
     if sa.engine.make_url(url).database not in (None, "", ":memory:") or not url.startswith("sqlite"):
         kwargs["poolclass"] = Pool  # a file or a server: SQLAlchemy's queue pool, its timeout translated
     engine = sa.create_engine(url, **kwargs)

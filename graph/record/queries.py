@@ -17,6 +17,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from clientstrata.graph.clock import utcnow
 from clientstrata.graph.errors import InvalidInput
 
 from .models import Alert, ClassificationRun, CustomerRollup, HouseholdMember, Individual, Override, Tag
@@ -144,7 +145,7 @@ def overrides_in_force(
     conn: Connection, ids: Sequence[str] | None = None, at: dt.datetime | None = None
 ) -> dict[tuple[str, str], dict]:
     """(customer_id, dimension) → the override row that applies at `at` (default: now)."""
-    q = sa.select(_overrides).where(in_force_clause(at or dt.datetime.now()))
+    q = sa.select(_overrides).where(in_force_clause(at or utcnow()))
     if ids is not None:
         q = q.where(_overrides.c.customer_id.in_(list(ids)))
     rows = conn.execute(q.order_by(_overrides.c.decided_at)).mappings().all()
@@ -219,7 +220,7 @@ def _filtered(conn: Connection, flt: CustomerFilter, book: str | None, columns=(
 def _effective_value_in(run: int | None, dim: str, values: Sequence[str]) -> sa.Select:
     """Customers whose tag in `run` reads one of `values` once manual overrides in force are applied."""
     ov = sa.select(_overrides.c.customer_id, _overrides.c.value).where(
-        in_force_clause(dt.datetime.now()), _overrides.c.dimension == dim
+        in_force_clause(utcnow()), _overrides.c.dimension == dim
     )
     ov = ov.subquery()
     return (

@@ -16,6 +16,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from clientstrata.graph.clock import utcnow
 from clientstrata.graph.record import audit
 from clientstrata.graph.record.models import StandardAdoption
 from clientstrata.jobs.classification.standard import Standard
@@ -53,7 +54,7 @@ def adopt_standard(
     if previous == std.sha256:
         return {"adoption_id": None, **found}
     register_standard(conn, std, text if text is not None else standard_text(None, std))
-    at = at or dt.datetime.now()
+    at = at or utcnow()
     row = {**found, "adopted_by": adopted_by[:100], "adopted_at": at, "note": (note or "").strip() or None}
     adoption_id = conn.execute(sa.insert(_adoptions).values(**row)).inserted_primary_key[0]
     audit.record(

@@ -16,6 +16,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from clientstrata.graph.clock import utcnow
 from clientstrata.graph.errors import InvalidInput, NotFound
 from clientstrata.graph.record import audit
 from clientstrata.graph.record.access import book_subjects, require_in_book
@@ -227,7 +228,7 @@ def propose_override(
     if not _customer_exists(conn, customer_id):
         raise NotFound("customer", customer_id)
     label_zh, label_en = _check_value(current_dimensions(conn), dimension, value)
-    at = at or dt.datetime.now()
+    at = at or utcnow()
     today = today or at.date()
     if expires_on is not None and expires_on <= today:
         raise InvalidValue(f"expires_on {expires_on} is not after today ({today}): the override would never apply")
@@ -347,7 +348,7 @@ def approve_override(
     actor = _actor(actor)
     lock_feed(conn)
     ov = _pending(conn, actor, person, override_id, "approved", book)
-    at = at or dt.datetime.now()
+    at = at or utcnow()
     if ov.expires_on is not None and ov.expires_on <= at.date():
         raise InvalidState(f"override #{override_id} expired on {ov.expires_on}; propose it again")
     run = latest_run_id(conn)
@@ -414,7 +415,7 @@ def reject_override(
     """Reject a proposal (the checker, not the maker); the note says why."""
     actor, note = _actor(actor), _text(note, "a note")
     ov = _pending(conn, actor, person, override_id, "rejected", book)
-    at = at or dt.datetime.now()
+    at = at or utcnow()
     _transition(conn, ov, "proposed", status="rejected", decided_by=actor, decided_at=at, decision_note=note)
     audit.record(conn, actor, "override.rejected", "override", override_id, {"note": note, **_acting(person)}, at=at)
     return get_override(conn, override_id)
@@ -433,7 +434,7 @@ def revoke_override(
     actor, reason = _actor(actor), _text(reason, "a reason")
     lock_feed(conn)
     ov = get_override(conn, override_id, book)
-    at = at or dt.datetime.now()
+    at = at or utcnow()
     if ov.status != "approved":
         raise InvalidState(f"override #{override_id} is {ov.status}; only an approved override can be revoked")
     run = latest_run_id(conn)
@@ -453,7 +454,7 @@ def expire_overrides(
     applying an override on its expiry day whether or not this has run; this keeps the status
     and the change feed in step (the daily `classify --if-due` and every publish call it)."""
     lock_feed(conn)
-    at = dt.datetime.now()
+    at = utcnow()
     today = today or at.date()
     due = (
         conn.execute(

@@ -18,6 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from clientstrata.graph.clock import utcnow
 from clientstrata.graph.record import audit
 from clientstrata.graph.record.models import ActionOutcome, NextBestAction
 
@@ -91,7 +92,7 @@ def simulate_campaign(
             columns=["nba_id", "customer_id", "action_key", "channel", "control", "product_id"],
         )
         out = simulate_outcomes(acts, planted, seed)
-        at = at or dt.datetime.now()
+        at = at or utcnow()
         rows = [
             {**{k: (None if v != v else v) for k, v in r.items()}, "recorded_by": actor, "recorded_at": at}
             for r in out.to_dict("records")

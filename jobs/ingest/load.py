@@ -19,6 +19,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from clientstrata.graph.clock import utcnow
 from clientstrata.graph.record.bulk import UpsertDiff, bulk_upsert, load_tuning
 from clientstrata.graph.record.db import count_rows as db_count
 from clientstrata.graph.record.db import get_engine, insert_ignore, migrate
@@ -311,9 +312,7 @@ def ingest(
     total = sum(p.rows for p in pieces)
     with engine.begin() as conn, load_tuning(conn), bar(total, desc="ingest", progress=progress) as pbar:
         ingest_id = conn.execute(
-            sa.insert(IngestRun.__table__).values(
-                source=str(source.resolve()), format=format, started_at=dt.datetime.now()
-            )
+            sa.insert(IngestRun.__table__).values(source=str(source.resolve()), format=format, started_at=utcnow())
         ).inserted_primary_key[0]
         touched = Touched()
         data = conn.begin_nested()
@@ -333,7 +332,7 @@ def ingest(
             sa.update(IngestRun.__table__)
             .where(IngestRun.ingest_id == ingest_id)
             .values(
-                finished_at=dt.datetime.now(),
+                finished_at=utcnow(),
                 read=report.read,
                 loaded=0 if report.refused else report.loaded,
                 quarantined=report.quarantined,

@@ -28,6 +28,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from clientstrata.graph.clock import utcnow
 from clientstrata.graph.record.db import upsert
 from clientstrata.graph.record.models import (
     Account,
@@ -128,7 +129,7 @@ class _Clock:
     def stamp(self) -> tuple[int, dt.datetime]:
         """The next version and a moment after the last one (even if the wall clock went back)."""
         if self.at is None:
-            at = dt.datetime.now()
+            at = utcnow()
             if self.last is not None and at <= self.last:
                 at = self.last + dt.timedelta(microseconds=1)
             self.version, self.at = self.version + 1, at

@@ -27,6 +27,7 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from clientstrata.graph.clock import utcnow
 from clientstrata.graph.errors import InvalidInput, StoreUnavailable
 from clientstrata.graph.record import audit
 from clientstrata.graph.record.models import (
@@ -87,7 +88,7 @@ def _worker() -> str:
 
 def lease_values(seconds: float | None = None, now: dt.datetime | None = None) -> dict:
     """The columns that take (or renew) a lease: `lease_until` and `worker`."""
-    now = now or dt.datetime.now()
+    now = now or utcnow()
     return {"lease_until": now + dt.timedelta(seconds=seconds or lease_seconds()), "worker": _worker()}
 
 
@@ -165,7 +166,7 @@ def reap_lapsed(engine: Engine, now: dt.datetime | None = None) -> list[tuple[st
     """Mark every run and what-if whose lease lapsed before `now` failed (`WORKER_DIED`), delete a
     dead run's rows and audit each; returns [("run" | "whatif", id)]. Nothing is written when no
     lease has lapsed; when another writer holds the lock, nothing is reaped this time."""
-    now = now or dt.datetime.now()
+    now = now or utcnow()
     with engine.connect() as conn:
         runs, whatifs = _lapsed(conn, _runs, "run_id", now), _lapsed(conn, _whatifs, "whatif_id", now)
     if not runs and not whatifs:

@@ -19,6 +19,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from clientstrata.graph.clock import utcnow
 from clientstrata.graph.errors import ClientStrataError, InvalidInput, StoreUnavailable
 from clientstrata.graph.record import audit
 from clientstrata.graph.record.db import NoRecord, count_rows, get_engine, has_customers, migrate
@@ -329,7 +330,7 @@ def _claim(conn: Connection, run: _Run, queued: int | None) -> None:
         kind=run.kind,
         requested_by=run.requested_by,
         snapshot=run.snapshot,
-        started_at=dt.datetime.now(),
+        started_at=utcnow(),
         **lease_values(),
     )
     if queued is None:
@@ -409,7 +410,7 @@ def _publish(conn: Connection, run: _Run, tags: Iterator, as_of: dt.date | None)
             if as_of is not None and run.alerts.enabled
             else None
         )
-    at = dt.datetime.now()
+    at = utcnow()
     with watch("next-best actions"):  # the strategy stage: written per partition with the tags
         act = action_stage(conn, run.std, run.run_id, at) if as_of is not None else None
     expire_overrides(conn, today=at.date(), run_id=previous)
@@ -591,7 +592,7 @@ def queue_run(
                 standard_sha256=std.sha256,
                 kind=kind,
                 requested_by=requested_by,
-                started_at=dt.datetime.now(),
+                started_at=utcnow(),
             )
         ).inserted_primary_key[0]
         audit.record(

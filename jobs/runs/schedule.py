@@ -12,6 +12,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from clientstrata.graph.clock import utcnow
 from clientstrata.graph.record.db import get_engine, migrate
 from clientstrata.graph.record.models import ClassificationRun
 from clientstrata.graph.stores.base import GraphStore
@@ -47,7 +48,7 @@ class Due:
 
 
 def is_due(conn: Connection, every_months: int, now: dt.datetime | None = None) -> Due:
-    now = now or dt.datetime.now()
+    now = now or utcnow()
     last = conn.execute(
         sa.select(_runs.c.run_id, _runs.c.published_at)
         .where(_runs.c.status == "published", _runs.c.kind == "scheduled")
@@ -103,7 +104,7 @@ def classify_if_due(
             std = live_standard(conn)
     gov = governance_of(std)
     with engine.begin() as conn:
-        expired = expire_overrides(conn, today=(now or dt.datetime.now()).date(), actor=requested_by or "scheduler")
+        expired = expire_overrides(conn, today=(now or utcnow()).date(), actor=requested_by or "scheduler")
     with engine.connect() as conn:
         due = is_due(conn, gov.retag_every_months, now)
     if not due.due:

@@ -17,6 +17,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from clientstrata.graph.clock import utcnow
 from clientstrata.graph.errors import InvalidInput, NotFound
 from clientstrata.graph.record import audit
 from clientstrata.graph.record.models import WhatIfRequest
@@ -60,7 +61,7 @@ def queue_whatif(
         raise InvalidInput(f"`sample` must be between 0 and {MAX_SAMPLE}")
     std = standard if isinstance(standard, Standard) else parse_standard(standard, "draft")
     text = standard_text(None, std)
-    at = at or dt.datetime.now()
+    at = at or utcnow()
     wid = conn.execute(
         sa.insert(_whatifs).values(
             status="queued",
@@ -108,7 +109,7 @@ def run_queued_whatif(engine: Engine, graph: GraphStore | None, whatif_id: int) 
             conn.execute(
                 sa.update(_whatifs)
                 .where(_whatifs.c.whatif_id == whatif_id, _whatifs.c.status == "queued")
-                .values(status="running", started_at=dt.datetime.now(), **lease_values())
+                .values(status="running", started_at=utcnow(), **lease_values())
             ).rowcount
             == 1
         )
@@ -130,12 +131,12 @@ def run_queued_whatif(engine: Engine, graph: GraphStore | None, whatif_id: int) 
             conn.execute(
                 sa.update(_whatifs)
                 .where(*running)
-                .values(status="failed", error=reason[:2000], finished_at=dt.datetime.now(), lease_until=None)
+                .values(status="failed", error=reason[:2000], finished_at=utcnow(), lease_until=None)
             )
             audit.record(conn, row.requested_by, "whatif.failed", "whatif", whatif_id, {"error": reason[:500]})
         raise
     with engine.begin() as conn:
-        at = dt.datetime.now()
+        at = utcnow()
         done = conn.execute(
             sa.update(_whatifs)
             .where(*running)

@@ -12,6 +12,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from clientstrata.graph.clock import utcnow
 from clientstrata.graph.errors import InvalidInput, NotFound
 from clientstrata.graph.record import audit
 from clientstrata.graph.record.access import require_in_book
@@ -68,7 +69,7 @@ def record_outcome(
     note = (note or "").strip() or None
     if note is not None and len(note) > MAX_NOTE:
         raise InvalidInput(f"`note` is longer than {MAX_NOTE:,} characters")
-    at = at or dt.datetime.now()
+    at = at or utcnow()
     oid = conn.execute(
         sa.insert(outcomes_table).values(
             nba_id=nba_id,

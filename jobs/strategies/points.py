@@ -22,6 +22,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from clientstrata.graph.clock import utcnow
 from clientstrata.graph.errors import InvalidInput, NotFound
 from clientstrata.graph.record import audit
 from clientstrata.graph.record.access import require_in_book
@@ -153,7 +154,7 @@ def post_earned(
     rules = playbook.points
     if rules is None:
         return pd.DataFrame(columns=EARN_COLUMNS)
-    now = now or dt.datetime.now()
+    now = now or utcnow()
     earned = earned_points(unposted_events(conn, rules, customer_ids), rules, packages)
     rows = earned.assign(kind="earn", posted_at=now, posted_by=actor).to_dict("records")
     for r in rows:
@@ -186,7 +187,7 @@ def expire(
 ) -> int:
     """Post the expiry of every point due by `as_of` and not yet redeemed or expired (oldest
     first); the source names the day and the earned total it settles, so a replay posts nothing."""
-    now = now or dt.datetime.now()
+    now = now or utcnow()
     d = _due(conn, as_of, customer_ids)
     d = d[d["earned_due"].astype(int) > d["debited"].astype(int)]
     rows = [
@@ -246,7 +247,7 @@ def redeem(
     `fee_item` at the customer's `price` under the caller's idempotency key `request_id`.
     Points that expired by today go first. Returns the posting, the balance after it and
     `replayed` (true when this source was already redeemed: nothing new is posted)."""
-    now = now or dt.datetime.now()
+    now = now or utcnow()
     require_in_book(conn, customer_id, book)
     individuals = Individual.__table__
     if (

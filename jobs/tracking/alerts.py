@@ -18,6 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from clientstrata.graph.clock import utcnow
 from clientstrata.graph.errors import InvalidInput, NotFound
 from clientstrata.graph.record import audit
 from clientstrata.graph.record.access import book_subjects, require_in_book
@@ -153,7 +154,7 @@ def acknowledge_alert(
             f"alert #{alert_id} was already acknowledged by {alert['acknowledged_by']} "
             f"at {alert['acknowledged_at']:%Y-%m-%d %H:%M}"
         )
-    at = at or dt.datetime.now()
+    at = at or utcnow()
     done = conn.execute(
         sa.update(alerts_table)
         .where(alerts_table.c.alert_id == alert_id, alerts_table.c.status == "open")

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from clientstrata.graph.clock import utcnow
 from clientstrata.graph.errors import InvalidInput, NotFound
 from clientstrata.graph.record import audit
 from clientstrata.graph.record.access import require_in_book
@@ -59,7 +60,7 @@ def record_feedback(
         is None
     ):
         raise NotFound("customer", customer_id)
-    at = at or dt.datetime.now()
+    at = at or utcnow()
     fid = conn.execute(
         sa.insert(_feedback).values(
             customer_id=customer_id, kind=kind, score=score, text=text, recorded_by=actor, recorded_at=at

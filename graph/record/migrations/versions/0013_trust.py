@@ -38,7 +38,9 @@ def upgrade() -> None:
     op.execute(
         tokens.update().values(
             person=sa.case((rm_token, tokens.c.rm_id), else_=tokens.c.name),
-            expires_at=sa.bindparam("expires", dt.datetime.now() + dt.timedelta(days=90), type_=sa.DateTime),
+            expires_at=sa.bindparam(
+                "expires", dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=90), type_=sa.DateTime
+            ),
         )
     )
 
