@@ -43,7 +43,9 @@ def _close_to_utc(moment: dt.datetime) -> bool:
 def test_a_token_issued_in_beijing_is_stamped_in_utc(engine, in_beijing):
     with engine.begin() as conn:
         token_id, _ = access.issue_token(conn, "marketing_analyst", "clock test", expires_at=None)
-        row = conn.execute(sa.select(ApiToken.created_at, ApiToken.expires_at).where(ApiToken.token_id == token_id)).one()
+        row = conn.execute(
+            sa.select(ApiToken.created_at, ApiToken.expires_at).where(ApiToken.token_id == token_id)
+        ).one()
     assert _close_to_utc(row.created_at), row.created_at
     assert row.expires_at - row.created_at == access.token_lifetime()
 
@@ -89,7 +91,9 @@ def test_no_writer_takes_the_local_clock():
 
 
 def test_the_scan_finds_a_local_clock_call():
-    assert _local_clock_calls(ast.parse("import datetime as dt\nx = dt.datetime.now()\ny = dt.datetime.now(dt.UTC)")) == [2]
+    assert _local_clock_calls(
+        ast.parse("import datetime as dt\nx = dt.datetime.now()\ny = dt.datetime.now(dt.UTC)")
+    ) == [2]
 
 
 def test_utcnow_is_naive_utc():
