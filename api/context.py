@@ -28,6 +28,8 @@ from clientstrata.jobs.tracking.feedback import feedback_by_customer
 
 __all__ = ["Context", "in_thread"]
 
+LATEST = "latest"  # the one key of the per-request run loader
+
 
 async def in_thread(engine: Engine, fn: Callable, *args, write: bool = False):
     def run():
@@ -43,6 +45,22 @@ def _loader(engine: Engine, fetch: Callable, default=None) -> DataLoader:
         return [found.get(k, default() if callable(default) else default) for k in keys]
 
     return DataLoader(load_fn=load)
+
+
+def _run_loader(engine: Engine, fetch: Callable, run: DataLoader, default=None) -> DataLoader:
+    """A loader whose reads all see the one run this request read first, even if another is
+    published meanwhile: one response never mixes two runs, and the run is read once."""
+
+    async def load(keys: Sequence):
+        run_id = await run.load(LATEST)
+        found = await in_thread(engine, fetch, list(keys), run_id) if run_id is not None else {}
+        return [found.get(k, default() if callable(default) else default) for k in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def _latest_run(conn, keys: Sequence[str]) -> dict[str, int | None]:
+    return {k: Q.latest_run_id(conn) for k in keys}
 
 
 def _live_fx(conn, keys: Sequence[str]) -> dict[str, dict[str, float]]:
@@ -63,9 +81,12 @@ class Context:
     def __post_init__(self) -> None:
         book = self.principal.book
         self.customer = _loader(self.engine, partial(Q.customers_by_id, book=book))
-        self.tags = _loader(self.engine, Q.tags_by_customer, list)
-        self.tag_value = _loader(self.engine, Q.tag_values)  # keys: (customer_id, dimension)
+        self.latest_run = _loader(self.engine, _latest_run)  # one key, LATEST: the run, once per request
+        self.tags = _run_loader(self.engine, Q.tags_by_customer, self.latest_run, list)
+        self.tag_value = _run_loader(self.engine, Q.tag_values, self.latest_run)  # keys: (customer_id, dimension)
         self.household_id = _loader(self.engine, Q.household_ids)
+        # by customer id: the household and its members in one read (they prime the loaders below)
+        self.household_of = _loader(self.engine, partial(H.households_of_customers, book=book))
         self.household = _loader(self.engine, partial(H.households_by_id, book=book))
         self.household_members = _loader(self.engine, partial(H.household_members, book=book), list)
         self.tags_as_of = _loader(self.engine, history.tags_as_of_batch, list)  # keys: (customer_id, date)

@@ -350,10 +350,19 @@ class Customer:
 
     @strawberry.field
     async def household(self, info: Info) -> Annotated[Household, strawberry.lazy("..households.types")] | None:
-        from clientstrata.api.households.resolvers import resolve_household
+        from clientstrata.api.households.types import Household
 
-        hid = await info.context.household_id.load(str(self.id))
-        return await resolve_household(info, hid) if hid else None
+        ctx = info.context
+        found = await ctx.household_of.load(str(self.id))
+        if found is None:
+            return None
+        household, members = found
+        # the one read holds what the household's fields ask next: prime, do not read again
+        ctx.household.prime(household["household_id"], household)
+        ctx.household_members.prime(household["household_id"], members)
+        for m in members:
+            ctx.customer.prime(m["customer_id"], m["customer"])
+        return Household.from_row(household)
 
 
 @strawberry.type

@@ -27,6 +27,7 @@ from .models import CustomerRollup, Household, HouseholdMember, HouseholdRollup,
 from .queries import MAX_PAGE_SIZE, Page
 
 __all__ = [
+    "households_of_customers",
     "HouseholdFilter",
     "households_page",
     "households_by_id",
@@ -157,6 +158,54 @@ def households_by_id(conn: Connection, ids: Sequence[str], book: str | None = No
         book,
     )
     return {r["household_id"]: dict(r) for r in conn.execute(q).mappings().all()}
+
+
+def households_of_customers(
+    conn: Connection, customer_ids: Sequence[str], book: str | None = None
+) -> dict[str, tuple[dict, list[dict]]]:
+    """Customer id → (their household's row, its members) in one statement. A member is the
+    `household_members` row and, under `customer`, the member's record row with its AUM (what
+    `customers_by_id` returns), so the caller can serve members and their customers without
+    reading again. For a relationship manager only the members in their book, as everywhere."""
+    asked = _household_members.alias("asked")
+    member_aum = sa.func.coalesce(_customer_rollups.c.aum, 0)
+    q = (
+        sa.select(
+            asked.c.customer_id.label("asked_id"),
+            *(c.label(f"h_{c.name}") for c in _COLUMNS),
+            _household_members.c.role.label("member_role"),
+            _individuals,
+            member_aum.label("member_aum"),
+        )
+        .select_from(
+            _FROM.join(asked, asked.c.household_id == _households.c.household_id)
+            .join(_household_members, _household_members.c.household_id == _households.c.household_id)
+            .join(_individuals, _individuals.c.customer_id == _household_members.c.customer_id)
+            .outerjoin(_customer_rollups, _customer_rollups.c.customer_id == _household_members.c.customer_id)
+        )
+        .where(asked.c.customer_id.in_(list(customer_ids)))
+        .order_by(asked.c.customer_id, _household_members.c.customer_id)
+    )
+    if book is not None:
+        q = q.where(_individuals.c.rm_id == book)
+    out: dict[str, tuple[dict, list[dict]]] = {}
+    for r in conn.execute(q).mappings():
+        row = dict(r)
+        if row["asked_id"] not in out:
+            household = {c.name: row[f"h_{c.name}"] for c in _COLUMNS}
+            out[row["asked_id"]] = (household, [])
+        customer = {c.name: row[c.name] for c in _individuals.c} | {"aum": row["member_aum"]}
+        out[row["asked_id"]][1].append(
+            {
+                "household_id": row["h_household_id"],
+                "customer_id": row["customer_id"],
+                "name": row["name"],
+                "role": row["member_role"],
+                "aum": float(row["member_aum"]),
+                "customer": customer,
+            }
+        )
+    return out
 
 
 def household_members(conn: Connection, ids: Sequence[str], book: str | None = None) -> dict[str, list[dict]]:

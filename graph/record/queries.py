@@ -335,6 +335,40 @@ def customers_by_id(conn: Connection, ids: Sequence[str], book: str | None = Non
     return {r["customer_id"]: dict(r) for r in conn.execute(q).mappings().all()}
 
 
+_OVERRIDE_COLUMNS = (
+    "override_id",
+    "value",
+    "label_zh",
+    "label_en",
+    "reason",
+    "proposed_by",
+    "decided_by",
+    "decided_at",
+    "expires_on",
+)
+
+
+def _with_overrides(columns, run_id: int, ids: Sequence[str], at: dt.datetime | None) -> sa.Select:
+    """`columns` of the run's tags of `ids`, each beside the override in force at `at` (`ov_*`
+    columns, null where none applies): the tags and what overrides them in one statement."""
+    ov = sa.select(*(_overrides.c[c] for c in _OVERRIDE_COLUMNS), _overrides.c.customer_id, _overrides.c.dimension)
+    ov = ov.where(in_force_clause(at or utcnow()), _overrides.c.customer_id.in_(list(ids))).subquery()
+    return (
+        sa.select(*columns, *(ov.c[c].label(f"ov_{c}") for c in _OVERRIDE_COLUMNS))
+        .select_from(
+            _tags.outerjoin(ov, sa.and_(ov.c.customer_id == _tags.c.customer_id, ov.c.dimension == _tags.c.dimension))
+        )
+        .where(_tags.c.run_id == run_id, _tags.c.customer_id.in_(list(ids)))
+    )
+
+
+def _split_override(row: dict) -> tuple[dict, dict | None]:
+    tag = {k: v for k, v in row.items() if not k.startswith("ov_")}
+    if row["ov_override_id"] is None:
+        return tag, None
+    return tag, {c: row[f"ov_{c}"] for c in _OVERRIDE_COLUMNS}
+
+
 def tags_by_customer(
     conn: Connection, ids: Sequence[str], run_id: int | None = None, at: dt.datetime | None = None
 ) -> dict[str, list[dict]]:
@@ -344,39 +378,36 @@ def tags_by_customer(
     `override_reason` say which override applies (None when none does)."""
     run_id = run_id if run_id is not None else latest_run_id(conn)
     out: dict[str, list[dict]] = defaultdict(list)
-    if run_id is None:
+    if run_id is None or not ids:
         return out
-    rows = (
-        conn.execute(
-            sa.select(_tags)
-            .where(_tags.c.run_id == run_id, _tags.c.customer_id.in_(list(ids)))
-            .order_by(_tags.c.customer_id, _tags.c.dimension)
-        )
-        .mappings()
-        .all()
-    )
-    ovs = overrides_in_force(conn, ids, at) if rows else {}
-    for r in rows:
-        out[r["customer_id"]].append(apply_override(dict(r), ovs.get((r["customer_id"], r["dimension"]))))
+    q = _with_overrides(_tags.c, run_id, ids, at)
+    rows = conn.execute(q.order_by(_tags.c.customer_id, _tags.c.dimension, q.selected_columns.ov_decided_at))
+    seen: dict[tuple[str, str], int] = {}
+    for r in rows.mappings():
+        tag, ov = _split_override(dict(r))
+        key = (tag["customer_id"], tag["dimension"])
+        if key in seen:  # two in force at once cannot be approved; the later decision wins, as before
+            out[key[0]][seen[key]] = apply_override(tag, ov)
+            continue
+        seen[key] = len(out[key[0]])
+        out[key[0]].append(apply_override(tag, ov))
     return out
 
 
-def tag_values(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
-    """(customer_id, dimension) → the effective value in the latest run, overrides in force
-    applied: what a table row shows, without the explanation columns a full tag carries."""
-    run_id = latest_run_id(conn)
+def tag_values(
+    conn: Connection, keys: Sequence[tuple[str, str]], run_id: int | None = None
+) -> dict[tuple[str, str], str]:
+    """(customer_id, dimension) → the effective value in the latest run (or `run_id`), overrides
+    in force applied: what a table row shows, without the explanation columns a full tag carries."""
+    run_id = run_id if run_id is not None else latest_run_id(conn)
     if run_id is None or not keys:
         return {}
     ids, dims = sorted({k[0] for k in keys}), sorted({k[1] for k in keys})
-    rows = conn.execute(
-        sa.select(_tags.c.customer_id, _tags.c.dimension, _tags.c.value).where(
-            _tags.c.run_id == run_id, _tags.c.customer_id.in_(ids), _tags.c.dimension.in_(dims)
-        )
-    ).all()
-    out = {(c, d): v for c, d, v in rows}
-    for key, ov in overrides_in_force(conn, ids).items():
-        if key in out:
-            out[key] = ov["value"]
+    q = _with_overrides((_tags.c.customer_id, _tags.c.dimension, _tags.c.value), run_id, ids, None)
+    q = q.where(_tags.c.dimension.in_(dims))
+    out: dict[tuple[str, str], str] = {}
+    for r in conn.execute(q.order_by(q.selected_columns.ov_decided_at)).mappings():
+        out[(r["customer_id"], r["dimension"])] = r["ov_value"] if r["ov_override_id"] is not None else r["value"]
     return out
 
 

@@ -52,3 +52,35 @@ def test_the_total_is_counted_only_when_asked_for(loaded_ro, make_token_ro, coun
     assert with_total == without + 1
     with engine.connect() as conn:
         assert total == conn.execute(sa.text("SELECT count(*) FROM individuals")).scalar()
+
+
+CUSTOMER_360 = """query($id: ID!) { customer(id: $id) { id name idNumber phone rmId
+  tags { dimension value label labelZh score explanation }
+  holdings { family balance holdings { accountId accountNumber productName riskLevel balance } }
+  relationshipManager { name branch { name } }
+  household { id aum members { role aum customer { id name tier } } }
+  ecosystem(hops: 2) { hops relations node { kind id name degree } } } }"""
+
+
+@pytest.mark.parametrize("role", ["admin", "marketing_analyst"])
+def test_the_customer_360_takes_at_most_eight_statements(loaded_ro, make_token_ro, role, count_statements):
+    """The benchmark's 360 (issue 15): the run is read once per request, the overrides in force
+    with the tags they override, the household with its members and their customers."""
+    engine, graph = loaded_ro
+    with engine.connect() as conn:  # a customer in a household with others, so every level is asked
+        cid = conn.execute(
+            sa.text(
+                "SELECT customer_id FROM household_members WHERE household_id IN (SELECT household_id "
+                "FROM household_members GROUP BY household_id HAVING count(*) > 1) ORDER BY customer_id"
+            )
+        ).scalar()
+    token = make_token_ro(role)
+    headers = {"Authorization": f"Bearer {token}"}
+    with TestClient(create_app(engine, graph)) as client:
+        with count_statements(engine) as count:
+            r = client.post("/graphql", json={"query": CUSTOMER_360, "variables": {"id": cid}}, headers=headers)
+    body = r.json()
+    assert "errors" not in body, body
+    household = body["data"]["customer"]["household"]
+    assert len(household["members"]) > 1 and all(m["customer"]["tier"] for m in household["members"])
+    assert count.n <= 8, count.n
