@@ -19,6 +19,7 @@ from . import _actions as A
 from . import _governance as G
 from . import _strategies as S
 from ._errors import APIError, AuthenticationError, TransportError
+from ._frames import typed
 
 __all__ = ["Client"]
 
@@ -137,7 +138,6 @@ _FILTERS = {
     "aum_max": "aumMax",
     "tags": "tags",
 }
-_DATES = ("birth_date", "onboarded_on")
 
 
 class Client:
@@ -196,11 +196,7 @@ class Client:
                 if not page["pageInfo"]["hasNextPage"]:
                     break
                 after = page["pageInfo"]["endCursor"]
-        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
-        for col in _DATES:
-            if col in df:
-                df[col] = pd.to_datetime(df[col])
-        return df
+        return typed(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns))
 
     def households(self, updated_since=None, **filters) -> pd.DataFrame:
         """Households, one row each (household_id, name, status, tier, aum, member_count,
@@ -230,8 +226,7 @@ class Client:
             ],
             columns=HOUSEHOLD_COLUMNS,
         )
-        df["updated_at"] = pd.to_datetime(df["updated_at"])
-        return df
+        return typed(df)
 
     def _nodes(
         self, query, root: str, first: int, desc: str, after: str | None = None, **variables
@@ -253,7 +248,7 @@ class Client:
         """Each value of `dimension` (the latest run, or `run`) with its customers, share and AUM;
         behaviour clusters carry their descriptions."""
         rows = self._execute(_SEGMENTS, dimension=dimension, run=run)["segments"]
-        return pd.DataFrame([list(r.values()) for r in rows], columns=SEGMENT_COLUMNS)
+        return typed(pd.DataFrame([list(r.values()) for r in rows], columns=SEGMENT_COLUMNS))
 
     def changes(self, after: str | None = None) -> pd.DataFrame:
         """Published tag changes and approved overrides after the cursor `after`, oldest first.
@@ -272,34 +267,28 @@ class Client:
             raise ValueError(f"unknown filter {sorted(unknown)}; use {sorted(_ALERT_FILTERS)}")
         flt = {_ALERT_FILTERS[k]: v for k, v in filters.items() if v is not None}
         nodes, _ = self._nodes(_ALERTS, "alerts", 9_999, "alerts", filter=flt or None)
-        df = pd.DataFrame([list(n.values()) for n in nodes], columns=ALERT_COLUMNS)
-        for col in ("created_at", "acknowledged_at"):
-            df[col] = pd.to_datetime(df[col])
-        return df
+        return typed(pd.DataFrame([list(n.values()) for n in nodes], columns=ALERT_COLUMNS))
 
     def next_best_actions(self, customer_id: str, first: int = 3) -> pd.DataFrame:
         """The customer's next-best actions now, best first, with their reasons (en, zh)."""
         found = self._execute(A.NEXT_BEST_ACTIONS, id=customer_id, first=first)["customer"]
         if found is None:
             raise APIError([f"no customer with id {customer_id!r} in your book"])
-        return A.actions_frame(found["nextBestActions"])
+        return typed(A.actions_frame(found["nextBestActions"]))
 
     def worklist(self, rm_id: str | None = None, first: int = 200) -> pd.DataFrame:
         """A relationship manager's open actions and alerts, due first (an RM: their own)."""
-        return A.worklist_frame(self._execute(A.WORKLIST, rmId=rm_id, first=first)["worklist"])
+        return typed(A.worklist_frame(self._execute(A.WORKLIST, rmId=rm_id, first=first)["worklist"]))
 
     def strategy_effect(self, run_id: int | None = None) -> pd.DataFrame:
         """Each action's effect per segment (and "all") against its control group: counts,
         conversion uplift with its interval, AUM change."""
-        return A.effect_frame(self._execute(A.STRATEGY_EFFECT, runId=run_id)["strategyEffect"])
+        return typed(A.effect_frame(self._execute(A.STRATEGY_EFFECT, runId=run_id)["strategyEffect"]))
 
     def runs(self) -> pd.DataFrame:
         """Classification runs, newest first, with their status and standard version."""
         nodes, _ = self._nodes(_RUNS, "runs", 100, "runs")
-        df = pd.DataFrame([list(n.values()) for n in nodes], columns=RUN_COLUMNS)
-        for col in ("started_at", "published_at"):
-            df[col] = pd.to_datetime(df[col])
-        return df
+        return typed(pd.DataFrame([list(n.values()) for n in nodes], columns=RUN_COLUMNS))
 
     def household(self, household_id: str) -> pd.DataFrame:
         """The household's members with role and AUM; `.attrs` carries the household itself."""
@@ -308,7 +297,7 @@ class Client:
             raise APIError([f"no household with id {household_id!r}"])
         df = pd.DataFrame([{"role": m["role"], "aum": m["aum"], **(m["customer"] or {})} for m in hh["members"]])
         df.attrs.update({k: hh[k] for k in ("id", "name", "aum")}, status=hh["status"].lower())
-        return df
+        return typed(df)
 
     def overrides(self, **filters) -> pd.DataFrame:
         """Manual overrides in every state, oldest first; filters: status ("proposed", "approved",
@@ -319,7 +308,7 @@ class Client:
             raise ValueError(f"unknown filter {sorted(unknown)}; use {sorted(G.OVERRIDE_FILTERS)}")
         flt = {G.OVERRIDE_FILTERS[k]: v for k, v in filters.items() if v is not None}
         nodes, _ = self._nodes(G.OVERRIDES, "overrides", 1000, "overrides", filter=flt or None)
-        return G.overrides_frame(nodes)
+        return typed(G.overrides_frame(nodes))
 
     def submit_whatif(self, standard: str | os.PathLike, sample: int = 20) -> int:
         """Queue a what-if of a draft standard — its YAML text, or a `Path` to the file — and
@@ -380,7 +369,7 @@ class Client:
         ]
         df = pd.DataFrame(rows, columns=S.PLAYBOOK_COLUMNS)
         df.attrs["version"] = pb["version"]
-        return df
+        return typed(df)
 
     def packages(self) -> pd.DataFrame:
         """Every customer's service package in the latest run, one row each (customer_id, run_id,
@@ -397,7 +386,7 @@ class Client:
                 if not page["pageInfo"]["hasNextPage"]:
                     break
                 after = page["pageInfo"]["endCursor"]
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+        return typed(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns))
 
     def points(self, customer_id: str, first: int = S.MAX_POSTINGS) -> pd.DataFrame:
         """One customer's points (积分) postings, newest first (the `first` newest, at most 500);
@@ -407,7 +396,5 @@ class Client:
             raise APIError([f"no classified customer {customer_id!r} that you may see"])
         pts = found["strategy"]["points"]
         df = pd.DataFrame([list(p.values()) for p in pts["postings"]], columns=S.POSTING_COLUMNS)
-        for col in ("occurred_at", "posted_at", "expires_on"):
-            df[col] = pd.to_datetime(df[col])
         df.attrs["balance"] = pts["balance"]
-        return df
+        return typed(df)
