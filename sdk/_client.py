@@ -16,6 +16,7 @@ from httpx import HTTPError
 from tqdm.auto import tqdm
 
 from . import _actions as A
+from . import _dimensions as D
 from . import _governance as G
 from . import _strategies as S
 from ._errors import APIError, AuthenticationError, TransportError
@@ -174,6 +175,11 @@ class Client:
         cooperation_depth, branch_id, rm_id, aum_min, aum_max, and tags={dimension: [values]},
         e.g. `customers(tier="wealth", tags={"risk_preference": ["C4", "C5"]})`.
 
+        Beside the record's columns: age, aum_month_average (what the wealth tier reads),
+        current_balance (today's deposit and investment balances), household_id and household_tier.
+        Scales (tiers, deciles, levels) are ordered categoricals in the standard's order, as the
+        server gives it; other dimensions categoricals; multi-label tags lists.
+
         Pages of 10,000 travel as columns, not as GraphQL objects, so a whole segment is quick."""
         unknown = set(filters) - set(_FILTERS)
         if unknown:
@@ -196,7 +202,8 @@ class Client:
                 if not page["pageInfo"]["hasNextPage"]:
                     break
                 after = page["pageInfo"]["endCursor"]
-        return typed(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns))
+        df = typed(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns))
+        return D.categorise(df, self._execute(D.DIMENSIONS)["dimensions"])
 
     def households(self, updated_since=None, **filters) -> pd.DataFrame:
         """Households, one row each (household_id, name, status, tier, aum, member_count,
