@@ -16,6 +16,7 @@ from httpx import HTTPError
 from tqdm.auto import tqdm
 
 from . import _actions as A
+from . import _customer as C
 from . import _dimensions as D
 from . import _governance as G
 from . import _strategies as S
@@ -143,7 +144,7 @@ _FILTERS = {
 
 class Client:
     """`Client("http://127.0.0.1:8000/graphql", token=None)`; every method returns a DataFrame
-    (a what-if: a `WhatIfReport` holding three)."""
+    (a what-if: a `WhatIfReport` holding three; `customer`, `enterprise`: a dict of them)."""
 
     def __init__(
         self, url: str, token: str | None = None, timeout: float = 60, progress: bool = True, page_size: int = PAGE_SIZE
@@ -305,6 +306,21 @@ class Client:
         df = pd.DataFrame([{"role": m["role"], "aum": m["aum"], **(m["customer"] or {})} for m in hh["members"]])
         df.attrs.update({k: hh[k] for k in ("id", "name", "aum")}, status=hh["status"].lower())
         return typed(df)
+
+    def customer(self, customer_id: str) -> dict[str, pd.DataFrame]:
+        """The customer 360 as a dict of frames: profile (one row), tags, holdings, household
+        (members; `.attrs` the household), alerts, feedback, next_best_actions."""
+        found = self._execute(C.CUSTOMER, id=customer_id)["customer"]
+        if found is None:
+            raise APIError([f"no customer with id {customer_id!r} in your book"], ["NOT_FOUND"])
+        return C.customer_frames(found)
+
+    def enterprise(self, enterprise_id: str) -> dict[str, pd.DataFrame]:
+        """One enterprise as a dict of frames: profile (one row), tags, people, supply_chain."""
+        found = self._execute(C.ENTERPRISE, id=enterprise_id)["enterprise"]
+        if found is None:
+            raise APIError([f"no enterprise with id {enterprise_id!r} that you may see"], ["NOT_FOUND"])
+        return C.enterprise_frames(found)
 
     def overrides(self, **filters) -> pd.DataFrame:
         """Manual overrides in every state, oldest first; filters: status ("proposed", "approved",
