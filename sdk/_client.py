@@ -211,7 +211,8 @@ class Client:
         updated_at), pulled a page at a time. Filters: tier, branch_id, status ("confirmed" or
         "candidate"), aum_min, aum_max. With `updated_since` (a datetime or ISO string) only those
         whose view changed after it, oldest change first: keep `df["updated_at"].max()` and pass it
-        next time to sync incrementally without missing or repeating a change."""
+        next time to sync incrementally without missing or repeating a change. `tier` is an ordered
+        categorical in the standard's order, as in `customers()`."""
         unknown = set(filters) - set(_HOUSEHOLD_FILTERS)
         if unknown:
             raise ValueError(f"unknown filter {sorted(unknown)}; use {sorted(_HOUSEHOLD_FILTERS)}")
@@ -234,7 +235,8 @@ class Client:
             ],
             columns=HOUSEHOLD_COLUMNS,
         )
-        return typed(df)
+        dims = self._execute(D.DIMENSIONS)["dimensions"]
+        return D.categorise(typed(df), dims, aliases={"tier": "household_wealth_tier"})
 
     def _nodes(
         self, query, root: str, first: int, desc: str, after: str | None = None, **variables

@@ -26,15 +26,18 @@ def _split(value, sep: str):
     return None if value is None or value is pd.NA else [v for v in str(value).split(sep) if v]
 
 
-def categorise(df: pd.DataFrame, dimensions: list[dict], subject: str = "individual") -> pd.DataFrame:
+def categorise(
+    df: pd.DataFrame, dimensions: list[dict], subject: str = "individual", aliases: dict[str, str] | None = None
+) -> pd.DataFrame:
     """`df` with each dimension column typed by `dimensions` (the API's answer). A column of
     another subject's dimension that is empty on every row (an enterprise dimension on
     individuals) is dropped: it is empty by construction. A value the server's list does not
-    hold leaves its column as text, with a warning, rather than silently becoming NaN."""
+    hold leaves its column as text, with a warning, rather than silently becoming NaN.
+    `aliases` names columns that hold a dimension under another name (`household_tier` by default)."""
     out = df.copy()
-    by_name = {d["name"]: d for d in dimensions}
+    by_name, aliases = {d["name"]: d for d in dimensions}, _ALIASES if aliases is None else aliases
     for col in list(out.columns):
-        d = by_name.get(_ALIASES.get(col, col))
+        d = by_name.get(aliases.get(col, col))
         if d is None:
             continue
         if d["subject"] != subject and out[col].isna().all():

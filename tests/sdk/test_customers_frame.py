@@ -48,6 +48,11 @@ def test_scales_are_ordered_categoricals_in_the_servers_order(client, df):
     assert df["behaviour_cluster"].map(type).eq(str).all()  # fitted per run: no list to order by
 
 
+def test_households_tier_is_ordered_too(client):
+    tiers = client.households()["tier"]
+    assert tiers.cat.ordered and list(tiers.cat.categories) == TIERS and tiers.notna().any()
+
+
 def test_multi_label_tags_are_lists_and_no_column_is_empty_by_construction(client, df):
     cats = df["business_categories"]
     assert cats.map(lambda v: isinstance(v, list)).all() and cats.map(len).max() >= 2
