@@ -61,6 +61,8 @@ def test_multi_label_tags_are_lists_and_no_column_is_empty_by_construction(clien
     asked = client.customers(dimensions=["enterprise_size", "wealth_tier"])
     assert "enterprise_size" not in asked.columns and asked.columns[-1] == "wealth_tier"
     assert not df.isna().all().any()
+    none = client.customers(aum_min=1e13)  # nobody: the same columns, the same types
+    assert none.empty and list(none.columns) == list(df.columns) and none["wealth_tier"].cat.ordered
 
 
 def test_the_order_is_the_servers_not_a_copy_in_the_sdk():
