@@ -16,9 +16,12 @@ from httpx import HTTPError
 from tqdm.auto import tqdm
 
 from . import _actions as A
+from . import _customer as C
+from . import _dimensions as D
 from . import _governance as G
 from . import _strategies as S
 from ._errors import APIError, AuthenticationError, TransportError
+from ._frames import typed
 
 __all__ = ["Client"]
 
@@ -137,12 +140,11 @@ _FILTERS = {
     "aum_max": "aumMax",
     "tags": "tags",
 }
-_DATES = ("birth_date", "onboarded_on")
 
 
 class Client:
     """`Client("http://127.0.0.1:8000/graphql", token=None)`; every method returns a DataFrame
-    (a what-if: a `WhatIfReport` holding three)."""
+    (a what-if: a `WhatIfReport` holding three; `customer`, `enterprise`: a dict of them)."""
 
     def __init__(
         self, url: str, token: str | None = None, timeout: float = 60, progress: bool = True, page_size: int = PAGE_SIZE
@@ -174,6 +176,11 @@ class Client:
         cooperation_depth, branch_id, rm_id, aum_min, aum_max, and tags={dimension: [values]},
         e.g. `customers(tier="wealth", tags={"risk_preference": ["C4", "C5"]})`.
 
+        Beside the record's columns: age, aum_month_average (what the wealth tier reads),
+        current_balance (today's deposit and investment balances), household_id and household_tier.
+        Scales (tiers, deciles, levels) are ordered categoricals in the standard's order, as the
+        server gives it; other dimensions categoricals; multi-label tags lists.
+
         Pages of 10,000 travel as columns, not as GraphQL objects, so a whole segment is quick."""
         unknown = set(filters) - set(_FILTERS)
         if unknown:
@@ -196,18 +203,16 @@ class Client:
                 if not page["pageInfo"]["hasNextPage"]:
                     break
                 after = page["pageInfo"]["endCursor"]
-        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
-        for col in _DATES:
-            if col in df:
-                df[col] = pd.to_datetime(df[col])
-        return df
+        df = typed(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns))
+        return D.categorise(df, self._execute(D.DIMENSIONS)["dimensions"])
 
     def households(self, updated_since=None, **filters) -> pd.DataFrame:
         """Households, one row each (household_id, name, status, tier, aum, member_count,
         updated_at), pulled a page at a time. Filters: tier, branch_id, status ("confirmed" or
         "candidate"), aum_min, aum_max. With `updated_since` (a datetime or ISO string) only those
         whose view changed after it, oldest change first: keep `df["updated_at"].max()` and pass it
-        next time to sync incrementally without missing or repeating a change."""
+        next time to sync incrementally without missing or repeating a change. `tier` is an ordered
+        categorical in the standard's order, as in `customers()`."""
         unknown = set(filters) - set(_HOUSEHOLD_FILTERS)
         if unknown:
             raise ValueError(f"unknown filter {sorted(unknown)}; use {sorted(_HOUSEHOLD_FILTERS)}")
@@ -230,8 +235,8 @@ class Client:
             ],
             columns=HOUSEHOLD_COLUMNS,
         )
-        df["updated_at"] = pd.to_datetime(df["updated_at"])
-        return df
+        dims = self._execute(D.DIMENSIONS)["dimensions"]
+        return D.categorise(typed(df), dims, aliases={"tier": "household_wealth_tier"})
 
     def _nodes(
         self, query, root: str, first: int, desc: str, after: str | None = None, **variables
@@ -253,7 +258,7 @@ class Client:
         """Each value of `dimension` (the latest run, or `run`) with its customers, share and AUM;
         behaviour clusters carry their descriptions."""
         rows = self._execute(_SEGMENTS, dimension=dimension, run=run)["segments"]
-        return pd.DataFrame([list(r.values()) for r in rows], columns=SEGMENT_COLUMNS)
+        return typed(pd.DataFrame([list(r.values()) for r in rows], columns=SEGMENT_COLUMNS))
 
     def changes(self, after: str | None = None) -> pd.DataFrame:
         """Published tag changes and approved overrides after the cursor `after`, oldest first.
@@ -272,34 +277,28 @@ class Client:
             raise ValueError(f"unknown filter {sorted(unknown)}; use {sorted(_ALERT_FILTERS)}")
         flt = {_ALERT_FILTERS[k]: v for k, v in filters.items() if v is not None}
         nodes, _ = self._nodes(_ALERTS, "alerts", 9_999, "alerts", filter=flt or None)
-        df = pd.DataFrame([list(n.values()) for n in nodes], columns=ALERT_COLUMNS)
-        for col in ("created_at", "acknowledged_at"):
-            df[col] = pd.to_datetime(df[col])
-        return df
+        return typed(pd.DataFrame([list(n.values()) for n in nodes], columns=ALERT_COLUMNS))
 
     def next_best_actions(self, customer_id: str, first: int = 3) -> pd.DataFrame:
         """The customer's next-best actions now, best first, with their reasons (en, zh)."""
         found = self._execute(A.NEXT_BEST_ACTIONS, id=customer_id, first=first)["customer"]
         if found is None:
             raise APIError([f"no customer with id {customer_id!r} in your book"])
-        return A.actions_frame(found["nextBestActions"])
+        return typed(A.actions_frame(found["nextBestActions"]))
 
     def worklist(self, rm_id: str | None = None, first: int = 200) -> pd.DataFrame:
         """A relationship manager's open actions and alerts, due first (an RM: their own)."""
-        return A.worklist_frame(self._execute(A.WORKLIST, rmId=rm_id, first=first)["worklist"])
+        return typed(A.worklist_frame(self._execute(A.WORKLIST, rmId=rm_id, first=first)["worklist"]))
 
     def strategy_effect(self, run_id: int | None = None) -> pd.DataFrame:
         """Each action's effect per segment (and "all") against its control group: counts,
         conversion uplift with its interval, AUM change."""
-        return A.effect_frame(self._execute(A.STRATEGY_EFFECT, runId=run_id)["strategyEffect"])
+        return typed(A.effect_frame(self._execute(A.STRATEGY_EFFECT, runId=run_id)["strategyEffect"]))
 
     def runs(self) -> pd.DataFrame:
         """Classification runs, newest first, with their status and standard version."""
         nodes, _ = self._nodes(_RUNS, "runs", 100, "runs")
-        df = pd.DataFrame([list(n.values()) for n in nodes], columns=RUN_COLUMNS)
-        for col in ("started_at", "published_at"):
-            df[col] = pd.to_datetime(df[col])
-        return df
+        return typed(pd.DataFrame([list(n.values()) for n in nodes], columns=RUN_COLUMNS))
 
     def household(self, household_id: str) -> pd.DataFrame:
         """The household's members with role and AUM; `.attrs` carries the household itself."""
@@ -308,7 +307,22 @@ class Client:
             raise APIError([f"no household with id {household_id!r}"])
         df = pd.DataFrame([{"role": m["role"], "aum": m["aum"], **(m["customer"] or {})} for m in hh["members"]])
         df.attrs.update({k: hh[k] for k in ("id", "name", "aum")}, status=hh["status"].lower())
-        return df
+        return typed(df)
+
+    def customer(self, customer_id: str) -> dict[str, pd.DataFrame]:
+        """The customer 360 as a dict of frames: profile (one row), tags, holdings, household
+        (members; `.attrs` the household), alerts, feedback, next_best_actions."""
+        found = self._execute(C.CUSTOMER, id=customer_id)["customer"]
+        if found is None:
+            raise APIError([f"no customer with id {customer_id!r} in your book"], ["NOT_FOUND"])
+        return C.customer_frames(found)
+
+    def enterprise(self, enterprise_id: str) -> dict[str, pd.DataFrame]:
+        """One enterprise as a dict of frames: profile (one row), tags, people, supply_chain."""
+        found = self._execute(C.ENTERPRISE, id=enterprise_id)["enterprise"]
+        if found is None:
+            raise APIError([f"no enterprise with id {enterprise_id!r} that you may see"], ["NOT_FOUND"])
+        return C.enterprise_frames(found)
 
     def overrides(self, **filters) -> pd.DataFrame:
         """Manual overrides in every state, oldest first; filters: status ("proposed", "approved",
@@ -319,7 +333,7 @@ class Client:
             raise ValueError(f"unknown filter {sorted(unknown)}; use {sorted(G.OVERRIDE_FILTERS)}")
         flt = {G.OVERRIDE_FILTERS[k]: v for k, v in filters.items() if v is not None}
         nodes, _ = self._nodes(G.OVERRIDES, "overrides", 1000, "overrides", filter=flt or None)
-        return G.overrides_frame(nodes)
+        return typed(G.overrides_frame(nodes))
 
     def submit_whatif(self, standard: str | os.PathLike, sample: int = 20) -> int:
         """Queue a what-if of a draft standard — its YAML text, or a `Path` to the file — and
@@ -380,7 +394,7 @@ class Client:
         ]
         df = pd.DataFrame(rows, columns=S.PLAYBOOK_COLUMNS)
         df.attrs["version"] = pb["version"]
-        return df
+        return typed(df)
 
     def packages(self) -> pd.DataFrame:
         """Every customer's service package in the latest run, one row each (customer_id, run_id,
@@ -397,7 +411,7 @@ class Client:
                 if not page["pageInfo"]["hasNextPage"]:
                     break
                 after = page["pageInfo"]["endCursor"]
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+        return typed(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns))
 
     def points(self, customer_id: str, first: int = S.MAX_POSTINGS) -> pd.DataFrame:
         """One customer's points (积分) postings, newest first (the `first` newest, at most 500);
@@ -407,7 +421,5 @@ class Client:
             raise APIError([f"no classified customer {customer_id!r} that you may see"])
         pts = found["strategy"]["points"]
         df = pd.DataFrame([list(p.values()) for p in pts["postings"]], columns=S.POSTING_COLUMNS)
-        for col in ("occurred_at", "posted_at", "expires_on"):
-            df[col] = pd.to_datetime(df[col])
         df.attrs["balance"] = pts["balance"]
-        return df
+        return typed(df)

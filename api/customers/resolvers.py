@@ -11,6 +11,7 @@ from clientstrata.api.pagination import PageInfo
 from clientstrata.api.refusals import hidden
 from clientstrata.graph.record import queries as Q
 from clientstrata.jobs.governance.filters import check_ids, check_tag_conditions
+from clientstrata.jobs.reports.customer_table import customer_table
 
 from .filters import CustomerFilter, CustomerSort, to_domain
 from .types import Customer, CustomerConnection, CustomerEdge, CustomerTable, Tag, TagHistoryEntry
@@ -69,7 +70,7 @@ async def resolve_customer_table(
 ) -> CustomerTable:
     flt = await checked_filter(info, filter)
     df, has_next, total = await info.context.run(
-        Q.customer_table, first, after, flt, info.context.principal.book, dimensions
+        customer_table, first, after, flt, info.context.principal.book, dimensions
     )
     rows = [[_plain(v) for v in row] for row in df.itertuples(index=False, name=None)]
     end = Q.encode_cursor(rows[-1][0]) if rows else None

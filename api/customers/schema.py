@@ -34,9 +34,10 @@ class CustomerQuery:
         return await R.resolve_customer(info, id)
 
     @strawberry.field(
-        description=f"Customers as a table (`first` ≤ {MAX_TABLE_PAGE:,}) with the latest run's "
-        "value of each requested dimension as a column (every dimension when "
-        "`dimensions` is null): for bulk pulls."
+        description=f"Customers as a table (`first` ≤ {MAX_TABLE_PAGE:,}): the record's columns, then age, "
+        "`aum_month_average` (what the wealth tier reads), `current_balance` (today's deposit and investment "
+        "balances, CNY), `household_id` and `household_tier`, then the latest run's value of each requested "
+        "dimension (every dimension of individuals when `dimensions` is null): for bulk pulls."
     )
     async def customer_table(
         self,

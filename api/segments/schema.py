@@ -7,9 +7,10 @@ from functools import partial
 import strawberry
 from strawberry.types import Info
 
+from clientstrata.jobs.governance.dimensions import run_dimensions
 from clientstrata.jobs.reports.segments import segment_summary
 
-from .types import Segment
+from .types import Dimension, Segment
 
 __all__ = ["SegmentQuery"]
 
@@ -23,3 +24,10 @@ class SegmentQuery:
     async def segments(self, info: Info, dimension: str, run: int | None = None) -> list[Segment]:
         df = await info.context.run(partial(segment_summary, book=info.context.principal.book), dimension, run)
         return [Segment.from_row(r) for r in df.to_dict("records")]
+
+    @strawberry.field(
+        description="The dimensions of the standard a published run used (the latest by default, the one "
+        "`customerTable` reads): whose they are, their values in order, which are scales."
+    )
+    async def dimensions(self, info: Info, run: int | None = None) -> list[Dimension]:
+        return [Dimension.from_info(d) for d in await info.context.run(run_dimensions, run)]

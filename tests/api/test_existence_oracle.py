@@ -116,6 +116,7 @@ PROBES: dict[str, tuple[str, str, bool]] = {
 # fields whose objects belong to the whole bank, not to a book: there is nothing to hide
 NO_BOOK = {
     "Query.segments(run)": "a published run is the bank's; its segments are cut to the caller's book",
+    "Query.dimensions(run)": "a published run is the bank's; its standard's dimensions name no customer",
     "Query.run(id)": "classification runs are the bank's",
     "Query.migration(fromRun)": "runs are the bank's; the matrix is cut to the caller's book",
     "Query.migration(toRun)": "runs are the bank's; the matrix is cut to the caller's book",

@@ -143,6 +143,10 @@ SYSTEM_ROOTS: dict[str, tuple[str, Permission | None]] = {
                       contributionDiscounts }} }}""",
         None,
     ),
+    "dimensions": (
+        "{ dimensions { name subject ordered multiLabel separator values { value label labelEn labelZh rank } } }",
+        None,
+    ),
     "segmentStrategy": (
         f"""{{ segmentStrategy(dimension: "wealth_tier", value: "mass") {{ dimension value
                              packages {{ package customers }} marketingPlays {{ {PLAY} }} }} }}""",
