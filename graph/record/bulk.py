@@ -21,13 +21,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .bulk_diff import UpsertDiff, _q, measure, new_value, row_differs
 from .db_errors import map_db_errors
 
-__all__ = ["bulk_upsert", "load_tuning", "UpsertDiff", "SQLITE_LOAD_CACHE_KIB"]
+__all__ = ["bulk_insert", "bulk_upsert", "load_tuning", "UpsertDiff", "SQLITE_LOAD_CACHE_KIB"]
 
 SQLITE_LOAD_CACHE_KIB = 1 << 20  # 1 GiB page cache while loading: the indexes stay in memory
 
@@ -123,6 +124,48 @@ def bulk_upsert(
                 cur.execute(_upsert_sql(dialect, table.name, columns, key, keep, stamp, stage))
         else:  # pragma: no cover - other dialects are not supported yet
             raise NotImplementedError(dialect)
+
+
+def _stored_column(conn: Connection, column: sa.Column, values: pd.Series) -> list:
+    """One column as the driver takes it: missing (None, NaN, NaT) as NULL, timestamps as
+    datetimes, then the column type's own bind processing (SQLite stores datetimes as
+    SQLAlchemy's fixed-width text, so an appended row compares in SQL like one the ORM wrote)."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        out = list(values.dt.date if isinstance(column.type, sa.Date) else values.dt.to_pydatetime())
+    else:
+        out = values.to_numpy(dtype=object).tolist()
+    missing = pd.isna(values).to_numpy()
+    if missing.any():
+        out = [None if m else v for v, m in zip(out, missing)]
+    process = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    return [process(v) for v in out] if process is not None else out
+
+
+def bulk_insert(conn: Connection, table: sa.Table, frame: pd.DataFrame) -> int:
+    """Append a frame's rows (columns named as the table's) in the caller's transaction; returns
+    how many. A column at a time rather than a dict per row: a run appends hundreds of
+    thousands of rows, where `to_dict("records")` and SQLAlchemy's per-row binding cost more
+    than the insert (SQLite: one `executemany`; PostgreSQL: COPY)."""
+    if frame.empty:
+        return 0
+    columns = list(frame.columns)
+    rows = list(zip(*(_stored_column(conn, table.c[c], frame[c]) for c in columns)))
+    names = ", ".join(map(_q, columns))
+    raw = conn.connection.driver_connection
+    with map_db_errors(conn):
+        if conn.dialect.name == "postgresql":
+            with raw.cursor() as cur, cur.copy(f"COPY {_q(table.name)} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cur = raw.cursor()
+            try:
+                cur.executemany(
+                    f"INSERT INTO {_q(table.name)} ({names}) VALUES ({', '.join('?' * len(columns))})", rows
+                )
+            finally:
+                cur.close()
+    return len(rows)
 
 
 @contextmanager

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from clientstrata.graph.errors import InvalidInput, NotFound
+from clientstrata.graph.record.bulk import bulk_insert
 from clientstrata.graph.record.models import ActionOutcome, Alert, Individual, IngestRun, NextBestAction, Product, Tag
 from clientstrata.graph.record.queries import latest_run_id
 from clientstrata.jobs.classification.standard import Standard
@@ -148,19 +149,10 @@ def write_actions(conn: Connection, decisions: pd.DataFrame, run_id: int, at: dt
     if decisions.empty:
         return 0
     cols = [c for c in DECISION_COLUMNS if c not in ("lever",)] + ["rm_id"]
-    rows = decisions[cols].to_dict("records")
-    for r in rows:
-        # a missing value must reach the database as NULL: pandas holds it as NaN in a text
-        # column, which PostgreSQL would store as the string 'NaN' (SQLite happens to make NULL)
-        for k, v in r.items():
-            if isinstance(v, float) and v != v:
-                r[k] = None
-        r.update(run_id=run_id, created_at=at, control=bool(r["control"]), rank=int(r["rank"]))
-        for k in ("propensity", "value", "priority"):
-            r[k] = float(r[k])
-    for i in range(0, len(rows), 5_000):
-        conn.execute(sa.insert(actions_table), rows[i : i + 5_000])
-    return len(rows)
+    frame = decisions[cols].assign(run_id=run_id, created_at=at)
+    # a missing value reaches the database as NULL (bulk_insert), never as the text 'NaN'
+    frame = frame.astype({"control": bool, "rank": "int64", "propensity": float, "value": float, "priority": float})
+    return bulk_insert(conn, actions_table, frame)
 
 
 def action_stage(conn: Connection, std: Standard, run_id: int, at: dt.datetime):

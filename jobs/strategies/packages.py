@@ -25,7 +25,10 @@ def wide_tags(tags: pd.DataFrame, dimensions: tuple[str, ...] | list[str]) -> tu
     None where a customer has no such tag (no selector over it holds)."""
     customers = pd.Index(pd.unique(tags["customer_id"].to_numpy(dtype=object)), name="customer_id")
     dims = list(dict.fromkeys(dimensions))
-    t = tags[tags["dimension"].isin(dims)]
+    # only the columns used, before the rows are picked: a run's partition carries the tags'
+    # rule texts and inputs, which a boolean index would copy for nothing
+    t = tags[["customer_id", "dimension", "value", *(["label_zh"] if "label_zh" in tags else [])]]
+    t = t[t["dimension"].isin(dims)]
     labels = t["label_zh"] if "label_zh" in t else t["value"]
     values = pd.DataFrame(index=customers, columns=dims, dtype=object)
     zh = pd.DataFrame(index=customers, columns=dims, dtype=object)

@@ -9,6 +9,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from clientstrata.graph.record.bulk import bulk_insert
 from clientstrata.graph.record.models import CustomerPackage
 
 from .packages import PACKAGE_COLUMNS
@@ -17,17 +18,13 @@ from .playbook import Package
 __all__ = ["write_packages", "run_packages", "package_payload"]
 
 _packages = CustomerPackage.__table__
-_BATCH = 5_000
 
 
 def write_packages(conn: Connection, packages: pd.DataFrame, run_id: int) -> int:
     """Insert one partition's packages (PACKAGE_COLUMNS) for `run_id`; nothing commits here."""
     if packages.empty:
         return 0
-    rows = packages[PACKAGE_COLUMNS].assign(run_id=run_id).to_dict("records")
-    for i in range(0, len(rows), _BATCH):
-        conn.execute(sa.insert(_packages), rows[i : i + _BATCH])
-    return len(rows)
+    return bulk_insert(conn, _packages, packages[PACKAGE_COLUMNS].assign(run_id=run_id))
 
 
 def run_packages(conn: Connection, run_id: int | None, customer_ids: Sequence[str] | None = None) -> pd.DataFrame:
