@@ -51,6 +51,8 @@ demo: env port-free
 	CLIENTSTRATA_DATABASE_URL=sqlite:///$(DEMO)/clientstrata.db $(BIN)/clientstrata ingest $(DEMO)/bundle
 	CLIENTSTRATA_DATABASE_URL=sqlite:///$(DEMO)/clientstrata.db $(BIN)/clientstrata sync-graph
 	CLIENTSTRATA_DATABASE_URL=sqlite:///$(DEMO)/clientstrata.db $(BIN)/clientstrata classify
+	CLIENTSTRATA_DATABASE_URL=sqlite:///$(DEMO)/clientstrata.db $(BIN)/clientstrata strategy simulate \
+	  --seed 7 --plant care_visit=0.9,0.5,0.6,0.02
 	CLIENTSTRATA_DATABASE_URL=sqlite:///$(DEMO)/clientstrata.db $(BIN)/clientstrata token create \
 	  --role marketing_analyst --name "make demo" --json | tail -1 | $(BIN)/python -c \
 	  'import json,sys; t=json.load(sys.stdin)["token"]; open("$(DEMO)/token","w").write(t); print("demo token (marketing analyst):", t)'

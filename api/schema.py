@@ -36,6 +36,7 @@ from .runs.schema import ChangeFeedQuery, RunMutation, RunQuery, WhatIfMutation,
 from .scalars import UtcDateTime
 from .segments.schema import SegmentQuery
 from .settings import ApiSettings
+from .strategies.action_table import ActionTableQuery
 from .strategies.actions_schema import ActionMutation, ActionQuery
 from .strategies.package_table import PackageTableQuery
 from .strategies.points import PointsMutation
@@ -65,6 +66,7 @@ Query = merge_types(
         StrategyQuery,
         ActionQuery,
         PackageTableQuery,
+        ActionTableQuery,
     ),
 )
 Mutation = merge_types(

@@ -351,6 +351,8 @@ def cmd_strategy(args) -> None:
 
     if args.action == "effect":
         return _strategy_effect(args)
+    if args.action == "simulate":
+        return _strategy_simulate(args)
     if args.action == "explain":
         st = _with_conn(lambda conn: S.customer_strategy(conn, args.customer))
         if st is None:
@@ -447,6 +449,44 @@ def cmd_alerts(args) -> None:
     _emit(
         args, a, f"alert #{a['alert_id']} acknowledged by {a['acknowledged_by']}: {a['alert_type']} {a['customer_id']}"
     )
+
+
+def _planted(text: str):
+    """`ACTION=contact,respond,convert,baseline` (probabilities) → (action, Planted)."""
+    from clientstrata.jobs.ingest.campaign import Planted
+
+    key, _, probs = text.partition("=")
+    try:
+        values = [float(v) for v in probs.split(",")]
+    except ValueError:
+        values = []
+    if not key.strip() or len(values) != 4 or not all(0 <= v <= 1 for v in values):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give ACTION=CONTACT,RESPOND,CONVERT,BASELINE, four probabilities from 0 to 1"
+        )
+    return key.strip(), Planted(*values)
+
+
+def _strategy_simulate(args) -> None:
+    from clientstrata.graph.record.db import get_engine, migrate
+    from clientstrata.jobs.ingest.campaign import Planted, simulate_campaign
+
+    engine = get_engine()
+    migrate(engine)
+    run = args.run
+    if run is None:
+        with engine.connect() as conn:
+            run = conn.exec_driver_sql("SELECT max(run_id) FROM next_best_actions").scalar()
+        if run is None:
+            raise SystemExit("error: no run has chosen actions yet: run `clientstrata classify` first")
+    planted = dict(args.plant or [])
+    n = simulate_campaign(engine, run, planted, seed=args.seed, actor=_actor(args))
+    default = Planted()
+    shown = {k: {**vars(p), "uplift": p.uplift} for k, p in {**planted, "(every other action)": default}.items()}
+    lines = [f"run {run}: {n:,} simulated outcomes recorded (seed {args.seed}); planted conversion uplift:"]
+    lines += [f"  {k:<34} {v['uplift']:+.1%}" for k, v in shown.items()]
+    lines.append("measure it: clientstrata strategy effect")
+    _emit(args, {"run_id": run, "outcomes": n, "seed": args.seed, "planted": shown}, "\n".join(lines))
 
 
 def _strategy_effect(args) -> None:
@@ -779,6 +819,21 @@ def _parser() -> argparse.ArgumentParser:
     ap = ssub.add_parser("effect", help="each action's effect per segment against its control group")
     ap.add_argument("--run", type=int, help="the run whose actions to measure (default: the latest with actions)")
     ap.add_argument("--segment", help="one segment (wealth tier), or `all`")
+    ap = ssub.add_parser(
+        "simulate",
+        help="record a simulated campaign on a run's actions with a planted effect per action (demo, notebooks)",
+    )
+    ap.add_argument("--run", type=int, help="the run whose actions to simulate (default: the latest with actions)")
+    ap.add_argument("--seed", type=int, default=0, help="the random seed (default 0)")
+    ap.add_argument(
+        "--plant",
+        type=_planted,
+        action="append",
+        metavar="ACTION=C,R,V,B",
+        help="an action's (or `product_offer`'s) planted contact, response, conversion and baseline probabilities; "
+        "repeatable; unnamed actions get 0.8,0.3,0.5,0.05",
+    )
+    ap.add_argument("--actor", default=os.environ.get("CLIENTSTRATA_ACTOR", "campaign-simulator"))
     for ap in ssub.choices.values():
         ap.add_argument(
             "--json", action="store_true", default=argparse.SUPPRESS, help="print one JSON object as the last line"

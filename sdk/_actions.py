@@ -13,6 +13,9 @@ __all__ = [
     "ACTION_COLUMNS",
     "WORKLIST_COLUMNS",
     "EFFECT_COLUMNS",
+    "ACTION_TABLE",
+    "ACTION_TABLE_COLUMNS",
+    "action_table_frame",
     "actions_frame",
     "worklist_frame",
     "effect_frame",
@@ -35,6 +38,30 @@ query StrategyEffect($runId: Int) {
     conversionRate controlRate uplift upliftLow upliftHigh aumChange controlAumChange aumUplift aumUpliftLow
     aumUpliftHigh }
 }""")
+ACTION_TABLE = gql("""
+query ActionTable($first: Int!, $after: String, $filter: CustomerFilter) {
+  actionTable(first: $first, after: $after, filter: $filter) { columns rows totalCount pageInfo { hasNextPage endCursor } }
+}""")
+# what an empty answer is shaped as; a page names its own columns
+ACTION_TABLE_COLUMNS = [
+    "customer_id",
+    "rank",
+    "action",
+    "action_key",
+    "product_id",
+    "product_risk",
+    "channel",
+    "trigger",
+    "segment",
+    "propensity",
+    "value",
+    "priority",
+    "due_on",
+    "rm_id",
+    "reason_en",
+    "reason_zh",
+    "run_id",
+]
 ACTION_COLUMNS = [
     "rank",
     "action",
@@ -89,6 +116,14 @@ def actions_frame(rows: list[dict]) -> pd.DataFrame:
     df = pd.DataFrame(flat, columns=ACTION_COLUMNS)
     df["due_on"] = pd.to_datetime(df["due_on"])
     return df
+
+
+def action_table_frame(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The concatenated pages of `actionTable`, typed: the due date a datetime, numbers floats."""
+    df = df.reindex(columns=columns)
+    if "due_on" in df:
+        df["due_on"] = pd.to_datetime(df["due_on"])
+    return df.astype({c: float for c in ("propensity", "value", "priority") if c in df})
 
 
 def worklist_frame(rows: list[dict]) -> pd.DataFrame:

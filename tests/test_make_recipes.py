@@ -65,3 +65,13 @@ def test_serve_without_demo_data_says_to_run_make_demo(tmp_path):
     done = make("serve", f"PORT={free_port()}", f"DEMO={tmp_path / 'none'}")
     assert done.returncode != 0
     assert "run make demo first" in done.stdout + done.stderr
+
+
+def test_demo_simulates_a_campaign_after_classifying_so_the_effect_has_outcomes():
+    plan = make("-n", "demo", f"PORT={free_port()}").stdout
+    assert "clientstrata strategy simulate" in plan
+    assert (
+        plan.index("clientstrata classify")
+        < plan.index("clientstrata strategy simulate")
+        < plan.index("clientstrata serve")
+    )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Annotated
+
 import strawberry
 from strawberry.permission import PermissionExtension
 from strawberry.scalars import JSON
+from strawberry.types import Info
 
 from clientstrata.api.errors import Requires
 from clientstrata.api.labels import Labelled
@@ -13,6 +16,9 @@ from clientstrata.jobs.strategies import playbook as pb
 from clientstrata.jobs.strategies.strategy import CustomerStrategy as DomainStrategy
 
 from .points import Points
+
+if TYPE_CHECKING:
+    from .actions_types import NextBestAction
 
 __all__ = [
     "Entitlement",
@@ -195,6 +201,19 @@ class CustomerStrategy:
     @strawberry.field(description="The customer's points (积分): balance and postings.")
     def points(self) -> Points:
         return Points(customer_id=self._s.customer_id)
+
+    @strawberry.field(
+        description="The customer's next-best actions (at most 20), best first: the same answer as "
+        "`Customer.nextBestActions`, here with the rest of what the playbook does for them."
+    )
+    async def next_best_actions(
+        self, info: Info, first: int = 3, fresh: bool = False
+    ) -> list[Annotated[NextBestAction, strawberry.lazy(".actions_types")]]:
+        from clientstrata.api.strategies.actions_resolvers import resolve_next_best_actions, resolve_stored_actions
+
+        if fresh:
+            return await resolve_next_best_actions(info, self._s.customer_id, first)
+        return await resolve_stored_actions(info, self._s.customer_id, first)
 
 
 @strawberry.type(description="The playbook of the live standard: packages in precedence order, plays, fees.")

@@ -27,6 +27,7 @@ __all__ = [
     "Page",
     "customer_page",
     "customer_count",
+    "customer_ids_clause",
     "customer_table",
     "customers_by_id",
     "tags_by_customer",
@@ -215,6 +216,12 @@ def _filtered(conn: Connection, flt: CustomerFilter, book: str | None, columns=(
             sub = sub.where(_tags.c.score < flt.aum_max)
         q = q.where(_individuals.c.customer_id.in_(sub))
     return q
+
+
+def customer_ids_clause(conn: Connection, flt: CustomerFilter, book: str | None = None) -> sa.Select:
+    """The ids of the customers `flt` selects (within `book`), as a subquery for another table's
+    `IN`: other bulk reads filter by customer exactly as `customerTable` does."""
+    return _filtered(conn, flt, book, (_individuals.c.customer_id,))
 
 
 def _effective_value_in(run: int | None, dim: str, values: Sequence[str]) -> sa.Select:

@@ -19,8 +19,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from clientstrata.graph.clock import utcnow
+from clientstrata.graph.errors import NotFound
 from clientstrata.graph.record import audit
 from clientstrata.graph.record.models import ActionOutcome, NextBestAction
+from clientstrata.jobs.errors import InvalidState
 
 __all__ = ["Planted", "simulate_outcomes", "simulate_campaign"]
 
@@ -80,9 +82,19 @@ def simulate_campaign(
 ) -> int:
     """Record simulated outcomes for run `run_id`'s actions, in one transaction (a service
     action's conversion has no product). Returns the outcome rows written; one audit entry says
-    they were simulated."""
+    they were simulated. A run whose actions already have outcomes is refused: a second campaign
+    on the same actions would double them, and the effect would measure neither."""
     t, o = NextBestAction.__table__, ActionOutcome.__table__
     with engine.begin() as conn:
+        if conn.execute(sa.select(t.c.nba_id).where(t.c.run_id == run_id).limit(1)).first() is None:
+            raise NotFound("run with actions", str(run_id))
+        recorded = conn.execute(
+            sa.select(sa.func.count()).where(o.c.nba_id.in_(sa.select(t.c.nba_id).where(t.c.run_id == run_id)))
+        ).scalar_one()
+        if recorded:
+            raise InvalidState(
+                f"run {run_id}'s actions already have {recorded:,} outcomes recorded: a campaign is simulated once"
+            )
         acts = pd.DataFrame(
             conn.execute(
                 sa.select(t.c.nba_id, t.c.customer_id, t.c.action_key, t.c.channel, t.c.control, t.c.product_id).where(

@@ -65,7 +65,8 @@ CUSTOMER_360 = f"""{PERSON} tags {{ {TAG} }} asOf: tags(asOf: "2100-01-01") {{ d
   feedback {{ id customerId kind score text recordedBy recordedAt }}
   strategy {{ package {{ {PACKAGE} selector explanation explanationZh }} marketingPlays {{ {PLAY} }} care {{ {CARE} }}
               price(feeItem: "sms_alerts") {{ {PRICE} }} prices {{ {PRICE} }}
-              points {{ balance postings(first: 5) {{ {POSTING} }} }} }}
+              points {{ balance postings(first: 5) {{ {POSTING} }} }}
+              nextBestActions(first: 3) {{ rank actionKey productRisk priority dueOn reasons {{ en zh }} }} }}
 
   nextBestActions(first: 3) {{ rank action actionKey product productRisk channel trigger propensity value priority
                                dueOn reasons {{ en zh }} }}
@@ -91,6 +92,7 @@ PATHS: dict[str, tuple[str, list[str]]] = {
     "customer": (f"query($id: ID!) {{ customer(id: $id) {{ {CUSTOMER_360} }} }}", ["mine", "other"]),
     "customerTable": (f"{{ customerTable(first: 1000) {{ columns rows totalCount {PAGE} }} }}", [""]),
     "packageTable": (f"{{ packageTable(first: 1000) {{ columns rows totalCount {PAGE} }} }}", [""]),
+    "actionTable": (f"{{ actionTable(first: 1000) {{ columns rows totalCount {PAGE} }} }}", [""]),
     "households": (
         f"""{{ households(first: 200) {{ totalCount {PAGE} edges {{ cursor node {{ {HOUSEHOLD}
                        members {{ id role aum customerId customer {{ {PERSON} }} }} }} }} }} }}""",

@@ -26,3 +26,19 @@ def test_worklist_next_best_actions_and_effect_as_dataframes(server_ro, analyst)
     assert every["offered"].sum() > 0 and (every["control"] >= 0).all()
     with pytest.raises(APIError, match="between 1 and 20"):
         client.next_best_actions(who, first=50)
+
+
+def test_actions_is_the_campaign_list_in_pages_as_one_dataframe(server_ro, analyst, make_token_ro):
+    whole = Client(server_ro, analyst, progress=False, page_size=40).actions()
+    assert len(whole) > 80  # more than two pages of 40, stitched
+    assert not whole.duplicated(["customer_id", "rank"]).any()
+    assert str(whole["due_on"].dtype).startswith("datetime64") and whole["priority"].dtype == float
+    first_ranks = whole.groupby("customer_id")["rank"].min()
+    assert (first_ranks == 1).all()
+    mass = Client(server_ro, analyst, progress=False).actions(tier="mass")
+    assert 0 < len(mass) < len(whole) and set(mass["customer_id"]) < set(whole["customer_id"])
+    rm = whole["rm_id"].dropna().mode()[0]
+    mine = Client(server_ro, make_token_ro("relationship_manager", rm), progress=False).actions()
+    assert set(mine["rm_id"]) == {rm} and len(mine) == (whole["rm_id"] == rm).sum()
+    with pytest.raises(ValueError, match="unknown filter"):
+        Client(server_ro, analyst, progress=False).actions(segment="mass")

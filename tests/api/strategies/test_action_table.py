@@ -1,0 +1,88 @@
+"""`actionTable`: the live run's next-best actions of the whole bank as pages of columns — the
+stored choice without held-out rows, cursor paging that neither repeats nor skips, the customer
+filter, the relationship manager's book, and suitability as it stands now."""
+
+import sqlalchemy as sa
+from starlette.testclient import TestClient
+
+from clientstrata.api.app import create_app
+from clientstrata.jobs.governance.overrides import approve_override, propose_override
+from clientstrata.jobs.strategies.nba import stored_actions
+
+TABLE = """query($first: Int!, $after: String, $filter: CustomerFilter) {
+  actionTable(first: $first, after: $after, filter: $filter) { columns rows totalCount pageInfo { hasNextPage endCursor } }
+}"""
+
+
+def _all(app, token, gql, first, **variables):
+    rows, after, pages = [], None, 0
+    while True:
+        page = gql(app, token, TABLE, first=first, after=after, **variables)["data"]["actionTable"]
+        rows += page["rows"]
+        pages += 1
+        if not page["pageInfo"]["hasNextPage"]:
+            return page["columns"], rows, page["totalCount"], pages
+        after = page["pageInfo"]["endCursor"]
+
+
+def test_pages_are_the_runs_actions_without_control_rows_ranked_per_customer(app_ro, make_token_ro, loaded_ro, gql):
+    engine, _ = loaded_ro
+    with engine.connect() as conn:
+        run = conn.execute(sa.text("SELECT max(run_id) FROM next_best_actions")).scalar()
+        stored = conn.execute(
+            sa.text(
+                "SELECT count(*), sum(CASE WHEN control THEN 1 ELSE 0 END) FROM next_best_actions WHERE run_id = :r"
+            ),
+            {"r": run},
+        ).one()
+    assert stored[1] > 0  # the run held some out: the table must leave them out
+    cols, rows, total, pages = _all(app_ro, make_token_ro("marketing_analyst"), gql, 50)
+    assert total == len(rows) == stored[0] - stored[1] and pages > 2
+    assert len({(r[0], r[1]) for r in rows}) == len(rows)  # paging neither repeats nor skips
+    i = {c: n for n, c in enumerate(cols)}
+    some = sorted({r[0] for r in rows})[:25]
+    with engine.connect() as conn:
+        shown = stored_actions(conn, some)  # what the customer page shows, ranked the same way
+    for cid in some:
+        mine = [(r[i["rank"]], r[i["action_key"]]) for r in rows if r[0] == cid]
+        assert mine == [(a["rank"], a["action_key"]) for a in shown[cid]]
+    assert "name" not in cols and "id_number" not in cols  # no PII in a bulk pull
+
+
+def test_filter_and_book_narrow_the_customers(app_ro, make_token_ro, loaded_ro, gql, rm_book):
+    rm, mine, _ = rm_book
+    _, book, total, _ = _all(app_ro, make_token_ro("relationship_manager", rm), gql, 50_000)
+    assert book and {r[0] for r in book} <= set(mine) and total == len(book)
+    _, ruled, _, _ = _all(app_ro, make_token_ro("marketing_analyst"), gql, 50_000, filter={"rmId": rm})
+    assert ruled == book
+    _, tier, _, _ = _all(app_ro, make_token_ro("marketing_analyst"), gql, 50_000, filter={"tier": "mass"})
+    everyone = _all(app_ro, make_token_ro("marketing_analyst"), gql, 50_000)[1]
+    assert 0 < len(tier) < len(everyone)
+    bad = gql(app_ro, make_token_ro("marketing_analyst"), TABLE, first=50_001)
+    assert "between 1 and 50,000" in bad["errors"][0]["message"]
+    bad = gql(app_ro, make_token_ro("marketing_analyst"), TABLE, first=10, after="bm90LWEtY3Vyc29y")
+    assert "not a cursor" in bad["errors"][0]["message"]
+
+
+def test_a_level_lowered_after_the_run_drops_the_offers_above_it(loaded, make_token, gql):
+    engine, graph = loaded
+    with engine.connect() as conn:
+        run = conn.execute(sa.text("SELECT max(run_id) FROM next_best_actions")).scalar()
+        cid = conn.execute(
+            sa.text(
+                "SELECT customer_id FROM next_best_actions WHERE run_id = :r AND NOT control "
+                "AND product_risk IN ('R2', 'R3', 'R4', 'R5') ORDER BY customer_id LIMIT 1"
+            ),
+            {"r": run},
+        ).scalar()
+    assert cid is not None
+    token = make_token("marketing_analyst")
+    with TestClient(create_app(engine, graph)) as app:
+        before = [r for r in _all(app, token, gql, 50_000)[1] if r[0] == cid]
+        assert any(r[5] not in (None, "R1") for r in before)
+        with engine.begin() as conn:
+            ov = propose_override(conn, "mei", cid, "risk_preference", "C1", "reassessed: conservative")
+            approve_override(conn, "li", ov.override_id)
+        after = [r for r in _all(app, token, gql, 50_000)[1] if r[0] == cid]
+    assert len(after) < len(before) and all(r[5] in (None, "R1") for r in after)
+    assert [r for r in before if r[5] in (None, "R1")] == after
