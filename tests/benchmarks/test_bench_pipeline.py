@@ -31,6 +31,12 @@ def test_benchmark_runs_every_stage_and_writes_json(tmp_path):
     assert set(report["extrapolated_1m_seconds_linear"]) == set(STAGES)
     assert (tmp_path / "work" / "classify.log").exists()  # a chosen work dir is kept
     assert "classify, extrapolated to 1M" in done.stdout
+    strategy = report["strategy_stage"]  # what the strategy stage adds to a run, from the run's own phases
+    assert set(strategy["phases"]) == {"strategy", "next-best actions", "points"}
+    assert all(v is not None and v >= 0 for v in strategy["phases"].values())
+    assert strategy["seconds"] == pytest.approx(sum(strategy["phases"].values()), abs=0.02)
+    assert strategy["extrapolated_1m_seconds"] == pytest.approx(strategy["seconds"] * 1_000_000 / 300, rel=0.01)
+    assert "strategy stage (packages, next-best actions, points)" in done.stdout
 
 
 def test_pytest_does_not_collect_the_script():
