@@ -68,7 +68,7 @@ def run_tags(
     cols += [tags_table.c.inputs[f].as_float().label(f) for f in floats]
     cols += [tags_table.c.inputs[f].as_string().label(f) for f in strings]
     q = sa.select(*cols).where(tags_table.c.run_id == run_id, tags_table.c.dimension == dimension)
-    df = pd.DataFrame(conn.execute(q).all(), columns=[c.name for c in cols])
+    df = pd.DataFrame([tuple(r) for r in conn.execute(q)], columns=[c.name for c in cols])
     if df.empty:
         raise MissingDimension(run_id, dimension, run_dimensions(conn, run_id), hint)
     for f in floats:

@@ -83,7 +83,7 @@ def branch_view(
         )
         .group_by(individuals.c.branch_id, balances.c.month, accounts.c.currency)
     )
-    bal = pd.DataFrame(conn.execute(q).all(), columns=["branch_id", "month", "currency", "amount"])
+    bal = pd.DataFrame([tuple(r) for r in conn.execute(q)], columns=["branch_id", "month", "currency", "amount"])
     rate = bal["currency"].map(fx)
     if rate.isna().any():
         raise InvalidInput(f"no exchange rate to CNY for {', '.join(sorted(set(bal.loc[rate.isna(), 'currency'])))}")

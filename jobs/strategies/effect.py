@@ -131,7 +131,9 @@ def aum_change(conn: Connection, customer_ids: list[str], start: dt.date, horizo
         JOIN products p ON p.product_id = a.product_id
         WHERE a.owner_type = 'individual' AND p.family IN ({fams}) AND b.month IN (:m0, :m1)
         GROUP BY a.owner_id, b.month""")
-    df = pd.DataFrame(conn.execute(q, {"m0": m0, "m1": m1}).all(), columns=["customer_id", "month", "aum"])
+    df = pd.DataFrame(
+        [tuple(r) for r in conn.execute(q, {"m0": m0, "m1": m1})], columns=["customer_id", "month", "aum"]
+    )
     df = df[df["customer_id"].isin(set(customer_ids))]
     wide = df.pivot_table(index="customer_id", columns="month", values="aum", aggfunc="sum")
     if m0 not in wide or m1 not in wide:

@@ -69,7 +69,7 @@ def _history(conn: Connection, customer_ids: list[str] | None = None) -> pd.Data
     q = sa.select(o.c.nba_id, o.c.customer_id, o.c.action_key, o.c.channel, o.c.outcome, o.c.recorded_at.label("at"))
     if customer_ids is not None:
         q = q.where(o.c.customer_id.in_(customer_ids))
-    return pd.DataFrame(conn.execute(q).all(), columns=HISTORY_COLUMNS)
+    return pd.DataFrame([tuple(r) for r in conn.execute(q)], columns=HISTORY_COLUMNS)
 
 
 # An answer for one customer must not mine the whole bank's rules again: what every customer
@@ -118,7 +118,9 @@ def action_inputs(conn: Connection, std: Standard, customer_ids: list[str] | Non
     if customer_ids is not None:
         q = q.where(ind.c.customer_id.in_(customer_ids))
         held = held[held["customer_id"].isin(customer_ids)]
-    who = pd.DataFrame(conn.execute(q).all(), columns=["customer_id", "id_number", "rm_id"]).set_index("customer_id")
+    who = pd.DataFrame([tuple(r) for r in conn.execute(q)], columns=["customer_id", "id_number", "rm_id"]).set_index(
+        "customer_id"
+    )
     return ActionInputs(
         settings=settings,
         catalogue=catalogue(settings, products),
