@@ -16,6 +16,7 @@ from httpx import HTTPError
 from tqdm.auto import tqdm
 
 from . import _actions as A
+from . import _changes as C
 from . import _governance as G
 from . import _strategies as S
 from ._errors import APIError, AuthenticationError, TransportError
@@ -76,16 +77,6 @@ SEGMENT_COLUMNS = [
     "description",
     "description_zh",
 ]
-
-_CHANGES = gql("""
-query Changes($first: Int!, $after: String) {
-  classificationChanges(first: $first, after: $after) {
-    pageInfo { hasNextPage endCursor }
-    edges { node { seq at source runId overrideId customerId dimension oldValue newValue } }
-  }
-}""")
-CHANGE_COLUMNS = ["seq", "at", "source", "run_id", "override_id", "customer_id", "dimension", "old_value", "new_value"]
-CHANGE_PAGE = 9_999
 
 _ALERTS = gql("""
 query Alerts($first: Int!, $after: String, $filter: AlertFilter) {
@@ -256,14 +247,14 @@ class Client:
         return pd.DataFrame([list(r.values()) for r in rows], columns=SEGMENT_COLUMNS)
 
     def changes(self, after: str | None = None) -> pd.DataFrame:
-        """Published tag changes and approved overrides after the cursor `after`, oldest first.
-        `df.attrs["cursor"]` is where to resume: keep it and pass it next time, and no change is
-        missed or seen twice, across restarts of either side."""
-        nodes, cursor = self._nodes(_CHANGES, "classificationChanges", CHANGE_PAGE, "changes", after)
-        df = pd.DataFrame([list(n.values()) for n in nodes], columns=CHANGE_COLUMNS)
-        df["at"] = pd.to_datetime(df["at"])
-        df.attrs["cursor"] = cursor
-        return df
+        """Published tag changes and approved overrides after the cursor `after`, oldest first
+        (seq, at in UTC, source, run_id, override_id, customer_id, dimension, old_value,
+        new_value). `df.attrs["cursor"]` is where to resume: keep it and pass it next time, and no
+        change is missed or seen twice, across restarts of either side.
+
+        Pages of up to 50,000 travel as columns (`classificationChangeTable`), not as GraphQL
+        objects, so a full pull runs at the speed of `customers()`."""
+        return C.pull_changes(self._execute, min(self.page_size, C.MAX_CHANGE_PAGE), after, self.progress)
 
     def alerts(self, **filters) -> pd.DataFrame:
         """Alerts oldest first; filters: type, status ("open" or "acknowledged"), customer_id, rm_id."""

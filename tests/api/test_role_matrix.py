@@ -117,6 +117,10 @@ PATHS: dict[str, tuple[str, list[str]]] = {
                                    seq at source runId overrideId customerId dimension oldValue newValue }} }} }} }}""",
         [""],
     ),
+    "classificationChangeTable": (
+        f"{{ classificationChangeTable(first: 50000) {{ columns rows totalCount {PAGE} }} }}",
+        [""],
+    ),
 }
 # roots that answer with counts rather than customers: a relationship manager's add up to their book
 AGGREGATES: dict[str, tuple[str, object]] = {
