@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 from . import _actions as A
 from . import _changes as C
 from . import _governance as G
+from . import _history as H
 from . import _strategies as S
 from ._errors import APIError, AuthenticationError, TransportError
 
@@ -255,6 +256,22 @@ class Client:
         Pages of up to 50,000 travel as columns (`classificationChangeTable`), not as GraphQL
         objects, so a full pull runs at the speed of `customers()`."""
         return C.pull_changes(self._execute, min(self.page_size, C.MAX_CHANGE_PAGE), after, self.progress)
+
+    def migration(self, from_run: int, to_run: int, dimension: str) -> pd.DataFrame:
+        """Who moved from which value to which of `dimension` between two published runs: the
+        matrix's non-empty cells (from_value, to_value, customers; `(none)` where a side has no
+        tag). `.attrs`: from_run, to_run, dimension, customers, moved. A relationship manager's
+        counts are of their book."""
+        return H.migration_frame(
+            self._execute(H.MIGRATION, fromRun=from_run, toRun=to_run, dimension=dimension)["migration"]
+        )
+
+    def feedback(self, customer_id: str | None = None) -> pd.DataFrame:
+        """Surveys, complaints and compliments, oldest first (feedback_id, customer_id, kind, score,
+        text, recorded_by, recorded_at in UTC): one customer's, or the whole bank's (a relationship
+        manager: their book's)."""
+        nodes, _ = self._nodes(H.FEEDBACK, "feedback", H.FEEDBACK_PAGE, "feedback", customerId=customer_id)
+        return H.feedback_frame(nodes)
 
     def alerts(self, **filters) -> pd.DataFrame:
         """Alerts oldest first; filters: type, status ("open" or "acknowledged"), customer_id, rm_id."""

@@ -222,6 +222,7 @@ _LARGEST_PAGE = {
     "classificationChanges": 9999,
     "classificationChangeTable": 50000,
     "alerts": 9999,
+    "feedback": 1000,
     "customers": 1000,
     "households": 1000,
     "overrides": 1000,
@@ -234,10 +235,11 @@ def test_every_query_the_sdk_sends_fits_the_default_budget_at_its_largest_page()
     import clientstrata.sdk._changes as changes_module
     import clientstrata.sdk._client as client_module
     import clientstrata.sdk._governance as governance_module
+    import clientstrata.sdk._history as history_module
 
     sent = [
         v.document
-        for module in (client_module, governance_module, changes_module)
+        for module in (client_module, governance_module, changes_module, history_module)
         for v in vars(module).values()
         if getattr(v, "document", None) is not None
     ]
