@@ -40,8 +40,14 @@ class ChangeTable:
 def _rows(df) -> list[list]:
     at = df.columns.get_loc("at")
     rows = df.values.tolist()  # object columns: ints, strings, None and datetimes as stored
+    # a run's changes share one moment: each distinct `at` is formatted once, not once a row
+    formatted: dict = {}
     for r in rows:
-        r[at] = serialize_datetime(r[at])
+        moment = r[at]
+        text = formatted.get(moment)
+        if text is None:
+            text = formatted[moment] = serialize_datetime(moment)
+        r[at] = text
     return rows
 
 
