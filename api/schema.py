@@ -32,6 +32,7 @@ from .enterprises.schema import EnterpriseQuery
 from .governance.schema import AuditQuery, OverrideMutation, OverrideQuery
 from .households.schema import HouseholdQuery
 from .limits import CostLimit, timed_out
+from .runs.change_table import ChangeTableQuery
 from .runs.schema import ChangeFeedQuery, RunMutation, RunQuery, WhatIfMutation, WhatIfQuery
 from .scalars import UtcDateTime
 from .segments.schema import SegmentQuery
@@ -62,6 +63,7 @@ Query = merge_types(
         WhatIfQuery,
         AuditQuery,
         ChangeFeedQuery,
+        ChangeTableQuery,
         TrackingQuery,
         StrategyQuery,
         ActionQuery,

@@ -16,9 +16,11 @@ from httpx import HTTPError
 from tqdm.auto import tqdm
 
 from . import _actions as A
+from . import _changes as CH
 from . import _customer as C
 from . import _dimensions as D
 from . import _governance as G
+from . import _history as H
 from . import _strategies as S
 from ._errors import APIError, AuthenticationError, TransportError
 from ._frames import typed
@@ -79,16 +81,6 @@ SEGMENT_COLUMNS = [
     "description",
     "description_zh",
 ]
-
-_CHANGES = gql("""
-query Changes($first: Int!, $after: String) {
-  classificationChanges(first: $first, after: $after) {
-    pageInfo { hasNextPage endCursor }
-    edges { node { seq at source runId overrideId customerId dimension oldValue newValue } }
-  }
-}""")
-CHANGE_COLUMNS = ["seq", "at", "source", "run_id", "override_id", "customer_id", "dimension", "old_value", "new_value"]
-CHANGE_PAGE = 9_999
 
 _ALERTS = gql("""
 query Alerts($first: Int!, $after: String, $filter: AlertFilter) {
@@ -267,14 +259,32 @@ class Client:
         return typed(pd.DataFrame([list(r.values()) for r in rows], columns=SEGMENT_COLUMNS))
 
     def changes(self, after: str | None = None) -> pd.DataFrame:
-        """Published tag changes and approved overrides after the cursor `after`, oldest first.
-        `df.attrs["cursor"]` is where to resume: keep it and pass it next time, and no change is
-        missed or seen twice, across restarts of either side."""
-        nodes, cursor = self._nodes(_CHANGES, "classificationChanges", CHANGE_PAGE, "changes", after)
-        df = pd.DataFrame([list(n.values()) for n in nodes], columns=CHANGE_COLUMNS)
-        df["at"] = pd.to_datetime(df["at"])
-        df.attrs["cursor"] = cursor
-        return df
+        """Published tag changes and approved overrides after the cursor `after`, oldest first
+        (seq, at in UTC, source, run_id, override_id, customer_id, dimension, old_value,
+        new_value). `df.attrs["cursor"]` is where to resume: keep it and pass it next time, and no
+        change is missed or seen twice, across restarts of either side.
+
+        Pages of up to 50,000 travel as columns (`classificationChangeTable`), not as GraphQL
+        objects, so a full pull runs at the speed of `customers()`."""
+        return typed(CH.pull_changes(self._execute, min(self.page_size, CH.MAX_CHANGE_PAGE), after, self.progress))
+
+    def migration(self, from_run: int, to_run: int, dimension: str) -> pd.DataFrame:
+        """Who moved from which value to which of `dimension` between two published runs: the
+        matrix's non-empty cells (from_value, to_value, customers; `(none)` where a side has no
+        tag). `.attrs`: from_run, to_run, dimension, customers, moved. A relationship manager's
+        counts are of their book."""
+        return typed(
+            H.migration_frame(
+                self._execute(H.MIGRATION, fromRun=from_run, toRun=to_run, dimension=dimension)["migration"]
+            )
+        )
+
+    def feedback(self, customer_id: str | None = None) -> pd.DataFrame:
+        """Surveys, complaints and compliments, oldest first (feedback_id, customer_id, kind, score,
+        text, recorded_by, recorded_at in UTC): one customer's, or the whole bank's (a relationship
+        manager: their book's)."""
+        nodes, _ = self._nodes(H.FEEDBACK, "feedback", H.FEEDBACK_PAGE, "feedback", customerId=customer_id)
+        return typed(H.feedback_frame(nodes))
 
     def alerts(self, **filters) -> pd.DataFrame:
         """Alerts oldest first; filters: type, status ("open" or "acknowledged"), customer_id, rm_id."""

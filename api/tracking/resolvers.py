@@ -12,12 +12,19 @@ from clientstrata.api.errors import InvalidInput, InvalidState, NotAllowed, NotF
 from clientstrata.api.pagination import PageInfo, decode_cursor, encode_cursor
 from clientstrata.graph.record.access import Permission
 from clientstrata.jobs.tracking.alerts import acknowledge_alert, list_alerts
-from clientstrata.jobs.tracking.feedback import record_feedback
+from clientstrata.jobs.tracking.feedback import list_feedback, record_feedback
 
 from .filters import AlertFilter, RecordFeedbackInput
-from .types import Alert, AlertConnection, AlertEdge, Feedback
+from .types import Alert, AlertConnection, AlertEdge, Feedback, FeedbackConnection, FeedbackEdge
 
-__all__ = ["AcknowledgeAlertResult", "RecordFeedbackResult", "resolve_alerts", "acknowledge", "feedback"]
+__all__ = [
+    "AcknowledgeAlertResult",
+    "RecordFeedbackResult",
+    "resolve_alerts",
+    "resolve_feedback",
+    "acknowledge",
+    "feedback",
+]
 
 AcknowledgeAlertResult = Annotated[
     Alert | NotFound | NotAllowed | InvalidState, strawberry.union("AcknowledgeAlertResult")
@@ -44,6 +51,17 @@ async def resolve_alerts(info: Info, filter: AlertFilter | None, first: int, aft
     rows = df.astype(object).where(df.notna(), None).to_dict("records")
     edges = [AlertEdge(cursor=encode_cursor("alert", r["alert_id"]), node=Alert.from_row(r)) for r in rows[:first]]
     return AlertConnection(edges=edges, page_info=PageInfo.of(edges, len(rows) > first))
+
+
+async def resolve_feedback(info: Info, customer_id: str | None, first: int, after: str | None) -> FeedbackConnection:
+    rows, more = await info.context.run(
+        partial(list_feedback, book=info.context.principal.book),
+        customer_id,
+        decode_cursor("feedback", after) or 0,
+        first,
+    )
+    edges = [FeedbackEdge(cursor=encode_cursor("feedback", r["feedback_id"]), node=Feedback.from_row(r)) for r in rows]
+    return FeedbackConnection(edges=edges, page_info=PageInfo.of(edges, more))
 
 
 async def acknowledge(info: Info, id: int, note: str | None):

@@ -5,9 +5,11 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from clientstrata.jobs.tracking.feedback import MAX_FEEDBACK_PAGE
+
 from . import resolvers as R
 from .filters import AlertFilter, RecordFeedbackInput
-from .types import AlertConnection
+from .types import AlertConnection, FeedbackConnection
 
 __all__ = ["TrackingQuery", "TrackingMutation"]
 
@@ -19,6 +21,15 @@ class TrackingQuery:
         self, info: Info, filter: AlertFilter | None = None, first: int = 50, after: str | None = None
     ) -> AlertConnection:
         return await R.resolve_alerts(info, filter, first, after)
+
+    @strawberry.field(
+        description=f"Surveys, complaints and compliments, oldest first (`first` ≤ {MAX_FEEDBACK_PAGE:,}), of one "
+        "customer or the whole bank; relationship managers see their book's, as on `Customer.feedback`."
+    )
+    async def feedback(
+        self, info: Info, customer_id: strawberry.ID | None = None, first: int = 100, after: str | None = None
+    ) -> FeedbackConnection:
+        return await R.resolve_feedback(info, None if customer_id is None else str(customer_id), first, after)
 
 
 @strawberry.type

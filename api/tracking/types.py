@@ -93,3 +93,15 @@ class Feedback:
             recorded_by=r["recorded_by"],
             recorded_at=r["recorded_at"],
         )
+
+
+@strawberry.type
+class FeedbackEdge:
+    cursor: str
+    node: Feedback
+
+
+@strawberry.type(description="Feedback, oldest first.")
+class FeedbackConnection:
+    edges: list[FeedbackEdge]
+    page_info: PageInfo

@@ -14,15 +14,24 @@ from sqlalchemy.engine import Connection
 from clientstrata.graph.clock import utcnow
 from clientstrata.graph.errors import InvalidInput, NotFound
 from clientstrata.graph.record import audit
-from clientstrata.graph.record.access import require_in_book
+from clientstrata.graph.record.access import book_subjects, require_in_book
 from clientstrata.graph.record.models import Feedback, Individual
 from clientstrata.jobs.errors import ActorRequired
 
-__all__ = ["KINDS", "SCORE_RANGE", "MAX_TEXT", "record_feedback", "feedback_by_customer"]
+__all__ = [
+    "KINDS",
+    "SCORE_RANGE",
+    "MAX_TEXT",
+    "MAX_FEEDBACK_PAGE",
+    "record_feedback",
+    "feedback_by_customer",
+    "list_feedback",
+]
 
 KINDS = ("survey", "complaint", "compliment")
 SCORE_RANGE = (1, 5)  # satisfaction, 1 very dissatisfied … 5 very satisfied
 MAX_TEXT = 4000
+MAX_FEEDBACK_PAGE = 1000
 _feedback = Feedback.__table__
 
 
@@ -90,3 +99,25 @@ def feedback_by_customer(conn: Connection, ids: Sequence[str], limit: int = 50) 
         if len(out[r["customer_id"]]) < limit:
             out[r["customer_id"]].append(dict(r))
     return out
+
+
+def list_feedback(
+    conn: Connection,
+    customer_id: str | None = None,
+    after: int = 0,
+    first: int = 100,
+    book: str | None = None,
+) -> tuple[list[dict], bool]:
+    """Up to `first` (≤ MAX_FEEDBACK_PAGE) pieces of feedback with an id above `after`, oldest
+    first, and whether more follow: the bank-wide read. With `book` (a relationship manager's id)
+    only their customers' — what `Customer.feedback` shows them — so another book's customer reads
+    as one without feedback."""
+    if not 1 <= first <= MAX_FEEDBACK_PAGE:
+        raise InvalidInput(f"`first` must be between 1 and {MAX_FEEDBACK_PAGE:,}")
+    q = sa.select(_feedback).where(_feedback.c.feedback_id > after)
+    if customer_id is not None:
+        q = q.where(_feedback.c.customer_id == customer_id)
+    if book is not None:
+        q = q.where(_feedback.c.customer_id.in_(book_subjects(book)))
+    rows = [dict(r) for r in conn.execute(q.order_by(_feedback.c.feedback_id).limit(first + 1)).mappings()]
+    return rows[:first], len(rows) > first

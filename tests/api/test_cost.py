@@ -220,7 +220,9 @@ def test_the_budget_comes_from_the_environment(loaded_ro, make_token_ro):
 _LARGEST_PAGE = {
     "customerTable": 50000,
     "classificationChanges": 9999,
+    "classificationChangeTable": 50000,
     "alerts": 9999,
+    "feedback": 1000,
     "customers": 1000,
     "households": 1000,
     "overrides": 1000,
@@ -230,12 +232,14 @@ _LARGEST_PAGE = {
 
 
 def test_every_query_the_sdk_sends_fits_the_default_budget_at_its_largest_page():
+    import clientstrata.sdk._changes as changes_module
     import clientstrata.sdk._client as client_module
     import clientstrata.sdk._governance as governance_module
+    import clientstrata.sdk._history as history_module
 
     sent = [
         v.document
-        for module in (client_module, governance_module)
+        for module in (client_module, governance_module, changes_module, history_module)
         for v in vars(module).values()
         if getattr(v, "document", None) is not None
     ]

@@ -63,6 +63,11 @@ PROBES: dict[str, tuple[str, str, bool]] = {
         "customer",
         False,
     ),
+    "Query.feedback(customerId)": (
+        "query($v: ID) { feedback(customerId: $v) { edges { node { id kind } } } }",
+        "customer",
+        False,
+    ),
     "Query.alerts(filter.rmId)": (
         "query($v: String) { alerts(filter: {rmId: $v}) { edges { node { id type } } } }",
         "rm",

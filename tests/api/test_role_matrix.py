@@ -25,6 +25,7 @@ from clientstrata.graph.record.models import Employment, Enterprise, HouseholdMe
 from clientstrata.jobs.governance.overrides import approve_override, propose_override
 from clientstrata.jobs.governance.standards import standard_text
 from clientstrata.jobs.runs.whatif_requests import queue_whatif, run_queued_whatif
+from clientstrata.jobs.tracking.feedback import record_feedback
 
 CUSTOMER_ID = re.compile(r"^C\d{7}$")
 PII_FIELDS = {"idNumber", "phone", "address", "accountNumber", "email"}
@@ -117,6 +118,15 @@ PATHS: dict[str, tuple[str, list[str]]] = {
     "classificationChanges": (
         f"""{{ classificationChanges(first: 9999) {{ {PAGE} edges {{ cursor node {{
                                    seq at source runId overrideId customerId dimension oldValue newValue }} }} }} }}""",
+        [""],
+    ),
+    "feedback": (
+        f"""{{ feedback(first: 1000) {{ {PAGE} edges {{ cursor node {{
+                      id customerId kind score text recordedBy recordedAt }} }} }} }}""",
+        [""],
+    ),
+    "classificationChangeTable": (
+        f"{{ classificationChangeTable(first: 50000) {{ columns rows totalCount {PAGE} }} }}",
         [""],
     ),
 }
@@ -341,13 +351,15 @@ def _targets(engine) -> tuple[str, dict[str, dict[str, str]], set[str]]:
 
 def _governance_records(engine, graph, ids: dict, book: set[str]) -> None:
     """What the governance roots read: an override on a customer in the RM's book and one
-    outside it (each root's "mine" and "other"), and what-if #1, done."""
+    outside it (each root's "mine" and "other"), what-if #1, done, and feedback on both customers."""
     assert ids["customer"]["mine"] in book and ids["customer"]["other"] not in book
     with engine.begin() as conn:
         mine = propose_override(conn, "maker", ids["customer"]["mine"], "wealth_tier", "wealth", "role matrix")
         other = propose_override(conn, "maker", ids["customer"]["other"], "wealth_tier", "wealth", "role matrix")
         approve_override(conn, "checker", other.override_id)
         whatif_id = queue_whatif(conn, "analyst", standard_text(None), sample=5)
+        for who in ("mine", "other"):  # what `feedback` reads: one in the RM's book, one outside it
+            record_feedback(conn, "agent", ids["customer"][who], "compliment", text="role matrix")
     assert whatif_id == 1 and run_queued_whatif(engine, graph, whatif_id)["status"] == "done"
     ids["override"] = {"mine": mine.override_id, "other": other.override_id}
 
