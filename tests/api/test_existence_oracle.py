@@ -45,6 +45,16 @@ PROBES: dict[str, tuple[str, str, bool]] = {
         "branch",
         False,
     ),
+    "Query.actionTable(filter.rmId)": (
+        "query($v: String) { actionTable(filter: {rmId: $v}) { totalCount rows } }",
+        "rm",
+        False,
+    ),
+    "Query.actionTable(filter.branchId)": (
+        "query($v: String) { actionTable(filter: {branchId: $v}) { totalCount rows } }",
+        "branch",
+        False,
+    ),
     "Query.household(id)": ("query($v: ID!) { household(id: $v) { id name memberCount } }", "household", True),
     "Query.enterprise(id)": ("query($v: ID!) { enterprise(id: $v) { id name } }", "enterprise", True),
     "Query.override(id)": ("query($v: Int!) { override(id: $v) { id customerId status } }", "override", True),
