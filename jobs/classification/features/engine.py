@@ -11,10 +11,8 @@ the partitions tagging and publishing already work in."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pandas as pd
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from clientstrata.jobs.classification.standard import Standard
@@ -24,9 +22,7 @@ from .definitions import FeatureQuery, feature_sql
 from .extract import read_tables
 from .reference import recent_months, reference_date
 
-__all__ = ["duckdb_features", "iter_duckdb_features", "conform", "CHUNK"]
-
-CHUNK = 50_000  # rows per part handed to the run (the old build's keyset range)
+__all__ = ["duckdb_features", "conform"]
 
 
 def duckdb_features(conn: Connection, std: Standard, as_of: dt.date | None = None) -> pd.DataFrame:
@@ -70,23 +66,3 @@ def conform(raw: pd.DataFrame, query: FeatureQuery, as_of: dt.date, has_txn: boo
             s = raw[col].astype(object)
             out[col] = s.where(s.notna(), None)
     return pd.DataFrame(out).rename(columns=query.renames)
-
-
-def iter_duckdb_features(
-    conn: Connection,
-    std: Standard,
-    as_of: dt.date | None = None,
-    chunk: int | None = None,
-    progress: bool | None = None,
-) -> Iterator[pd.DataFrame]:
-    """`duckdb_features` in parts of `chunk` customers, in id order (the run's partitions)."""
-    from clientstrata.jobs.progress import bar
-
-    total = conn.execute(sa.text("SELECT COUNT(*) FROM individuals")).scalar()
-    with bar(total, desc="features", unit="customers", progress=progress) as pbar:
-        frame = duckdb_features(conn, std, as_of)
-        size = chunk or CHUNK
-        for start in range(0, len(frame), size):
-            part = frame.iloc[start : start + size].reset_index(drop=True)
-            pbar.update(len(part))
-            yield part

@@ -1,11 +1,17 @@
-"""The DuckDB features frame equals the per-range SQL + pandas build it replaced (kept in
-`features.individual` as the reference), on the generated bank, on every backend."""
+"""The DuckDB features frame equals the per-range SQL + pandas build it replaced (kept as the
+reference in tests/benchmarks/baselines/per_range_features.py), on the generated bank, on every
+backend."""
+
+import sys
+from pathlib import Path
 
 import pandas as pd
 
-from clientstrata.jobs.classification import features as F
 from clientstrata.jobs.classification.features.engine import duckdb_features
 from clientstrata.jobs.classification.standard import load_standard
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks" / "baselines"))
+import per_range_features  # noqa: E402  (the reference: not a module of the package)
 
 STD = load_standard()
 
@@ -20,7 +26,7 @@ def assert_same_features(new: pd.DataFrame, old: pd.DataFrame) -> None:
 def test_duckdb_features_equal_the_per_range_build(loaded_ro):
     engine, _ = loaded_ro
     with engine.connect() as conn:
-        old = F.individual_features(conn, STD, chunk=97, workers=1)  # several ranges
+        old = per_range_features.individual_features(conn, STD, chunk=97, workers=1, progress=False)  # several ranges
         new = duckdb_features(conn, STD)
     assert len(new) > 100
     assert new["txn_count"].sum() > 0 and new["families"].str.len().sum() > 0  # the bank is not empty
