@@ -10,7 +10,7 @@ new within 1.5x of the baseline). Writes tests/benchmarks/results/features-<N>.j
 
 old       tests/benchmarks/baselines/per_range_features.py (ranges in worker processes, as before)
 new       features.individual_features: Arrow extracts through SQLAlchemy, DuckDB, pandas frame
-baseline  tests/benchmarks/baselines/duckdb_features.py: sqlite3 into Arrow, the same SQL, Arrow out
+baseline  tests/benchmarks/baselines/duckdb_features.py: ADBC SQLite into Arrow, the same SQL, Arrow out
 """
 
 from __future__ import annotations
