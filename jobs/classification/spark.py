@@ -1,6 +1,11 @@
 """Classification on Spark: the same pure `classify_partition` per partition (`mapInPandas`),
 for banks whose customers outgrow one machine. Spark is optional (`pip install 'clientstrata[spark]'`).
 
+The features come first, from the same definitions DuckDB runs on one machine
+(`features.definitions`, dialect 'spark') over Parquet extracts of the record
+(`features.extract.write_parquet`): `features_dataframe`. Its session must count time in UTC
+(`spark.sql.session.timeZone`), as the definitions count whole days in seconds.
+
 The driver computes the population parameters once (value_contribution's percentiles) from the
 scores, then ships them with the standard to every partition; tag `inputs` travel as JSON text,
 the column type of the tags table.
@@ -15,7 +20,7 @@ import pandas as pd
 from .classify import classify_partition
 from .standard import Standard
 
-__all__ = ["TAGS_SCHEMA", "classify_dataframe"]
+__all__ = ["TAGS_SCHEMA", "classify_dataframe", "features_dataframe"]
 
 TAGS_SCHEMA = (
     "customer_id string, dimension string, value string, label_zh string, label_en string, "
@@ -41,3 +46,12 @@ def classify_dataframe(features, std: Standard, params: dict):
     comes from `population_parameters` over all features (on the driver, or from a sample
     agreed by the committee)."""
     return features.mapInPandas(_partition_fn(std, params), schema=TAGS_SCHEMA)
+
+
+def features_dataframe(spark, extracts: dict[str, str], sql: str):
+    """Spark DataFrame of individual features: `sql` (`feature_sql(..., "spark").sql`) over the
+    Parquet extracts `extracts` (table name -> path), each registered as a view of its name.
+    The result has the definitions' columns; `features.engine.conform` makes it the frame."""
+    for name, path in extracts.items():
+        spark.read.parquet(str(path)).createOrReplaceTempView(name)
+    return spark.sql(sql)

@@ -1,11 +1,14 @@
-"""Per-customer features read from the relational record, one module per feature group.
-
-Reads aggregate in SQL so a million customers' transactions never travel to Python row
-by row; the results are DataFrames keyed by customer_id.
+"""Per-customer features read from the relational record.
 
 `individual_features` (`individual`) — one row per individual, every column a dimension reads
-(amounts CNY, dates `YYYY-MM-DD` text, counts over the 12 months before `as_of`), built one
-keyset range of customers at a time (`reference`: the reference date, the months, the ranges):
+(amounts CNY, dates `YYYY-MM-DD` text, counts over the 12 months before `as_of`), computed by
+DuckDB (`engine`) over Arrow extracts of the record (`extract`) from feature definitions
+written once as SQL that also runs on Spark (`definitions`); `reference` gives the reference
+date and the months. The groups below are the columns, in order; their per-range modules
+(identity, household, aum, products, questionnaire, credit, transactions, ecosystem) are the
+pieces of the old per-range build, which tests/benchmarks/baselines/per_range_features.py keeps
+as the reference (the whole-record helpers among them — `monthly_aum`, `product_families`,
+`ecosystem_counts` — still serve sync-graph, reports and tests):
   identity      customer_id, as_of, age, gender, occupation, region, is_pep, has_id_number,
                 tenure_years (`products`)
   household     household_id, household_role (`identity`), household_size (1 without one),

@@ -160,7 +160,7 @@ def test_partitions_classified_in_worker_processes_equal_one_process(loaded_ro):
 
     engine, graph = loaded_ro
     with engine.connect() as conn:
-        parts = list(F.iter_individual_features(conn, STD, chunk=41, progress=False, workers=1))
+        parts = list(F.iter_individual_features(conn, STD, chunk=41, progress=False))
         runs = {w: [(f, t) for f, t in iter_tags(conn, list(parts), STD, workers=w)[0]] for w in (0, 1, 2)}
     assert len(parts) == 8 and len(runs[0]) == len(runs[1]) == len(runs[2]) == 9 and runs[2][-1][0] is None
     for (f1, t1), (f2, t2), (f3, t3) in zip(runs[0], runs[1], runs[2]):

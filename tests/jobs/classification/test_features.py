@@ -159,7 +159,7 @@ def test_features_aggregate_every_source(world, chunk):
     engine, graph = world
     with engine.connect() as conn:
         assert F.reference_date(conn) == dt.date(2026, 10, 31)
-        f = F.individual_features(conn, STD, chunk=chunk, progress=False).set_index("customer_id")
+        f = pd.concat(F.iter_individual_features(conn, STD, chunk=chunk, progress=False)).set_index("customer_id")
     x1 = f.loc["X1"]
     assert x1["age"] == pytest.approx(46.0, abs=0.01) and x1["tenure_years"] == pytest.approx(6.0, abs=0.01)
     assert x1["aum:2026-09"] == 100_000 and x1["aum"] == 80_000 + 1000 * 7.10  # fund balance in USD, no monthly

@@ -1,0 +1,68 @@
+"""The individual features computed by DuckDB: the record's tables fetched as Arrow
+(`extract`), the definitions (`definitions`) run in one in-process DuckDB query, and the result
+conformed to the frame the dimensions read (the same columns, order and dtypes the per-range
+SQL + pandas build gave; tests/jobs/classification/test_features_engine.py holds them equal).
+
+Why DuckDB: the per-range build ran ~80 small SQL statements and pandas merges per range;
+a columnar engine does the same aggregates in one vectorised pass over all customers (the
+issue measured 4.2x at 100k customers). The frame is handed to the run in CHUNK-row parts,
+the partitions tagging and publishing already work in."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from sqlalchemy.engine import Connection
+
+from clientstrata.jobs.classification.standard import Standard
+
+from ._sql import scalar
+from .definitions import FeatureQuery, feature_sql
+from .extract import read_tables
+from .reference import recent_months, reference_date
+
+__all__ = ["duckdb_features", "conform"]
+
+
+def duckdb_features(conn: Connection, std: Standard, as_of: dt.date | None = None) -> pd.DataFrame:
+    """One row per individual, in customer_id order, every column the dimensions read."""
+    import duckdb
+
+    as_of = as_of or reference_date(conn)
+    months = recent_months(conn, as_of)
+    has_txn = scalar(conn, "SELECT 1 FROM transactions LIMIT 1") is not None
+    query = feature_sql(std, as_of, months, has_txn, "duckdb")
+    tables = read_tables(conn, dt.datetime.combine(as_of - dt.timedelta(days=365), dt.time()))
+    db = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    try:
+        for name, table in tables.items():
+            db.register(name, table)
+        raw = db.execute(query.sql).df()
+    finally:
+        db.close()
+    return conform(raw, query, as_of, has_txn)
+
+
+def conform(raw: pd.DataFrame, query: FeatureQuery, as_of: dt.date, has_txn: bool) -> pd.DataFrame:
+    """The engine's result (DuckDB's or Spark's) as the features frame: the constant columns
+    added, every column in order with its dtype (int64, float64, bool, or object with None)."""
+    raw = raw.reset_index(drop=True)
+    out = {}
+    for col, kind in query.kinds.items():
+        if col == "as_of":
+            out[col] = pd.Series([as_of.isoformat()] * len(raw), dtype="str")
+        elif col == "txn_data":
+            out[col] = pd.Series([has_txn] * len(raw), dtype=bool)
+        elif kind == "int":
+            out[col] = pd.to_numeric(raw[col]).fillna(0).astype("int64")
+        elif kind == "float":
+            out[col] = pd.to_numeric(raw[col]).astype(float)
+        elif kind == "str":
+            out[col] = raw[col].astype("str")
+        elif kind == "bool":
+            out[col] = raw[col].fillna(False).astype(bool)
+        else:
+            s = raw[col].astype(object)
+            out[col] = s.where(s.notna(), None)
+    return pd.DataFrame(out).rename(columns=query.renames)

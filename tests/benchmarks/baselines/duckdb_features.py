@@ -1,0 +1,42 @@
+"""BASELINE: the features as plainly as DuckDB computes them on one SQLite file — the columns
+fetched by the ADBC SQLite driver straight into Arrow (plain column lists: no SQLAlchemy, no
+casts that make SQLite and PostgreSQL extracts alike, no schema), the same feature SQL run, the
+result left as Arrow (no reference date or months looked up, no conforming to pandas dtypes).
+
+What the run's path adds on top of this (SQLAlchemy fetches, the casts that make SQLite and
+PostgreSQL extracts alike, the pandas frame the dimensions read) is the ratio
+tests/benchmarks/bench_features.py reports. The SQL is shared on purpose: the baseline measures
+the engine's floor for the same definitions, not a second set of definitions to keep equal."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import adbc_driver_sqlite.dbapi as adbc
+import duckdb
+import pyarrow as pa
+
+from clientstrata.jobs.classification.features.definitions import feature_sql
+from clientstrata.jobs.classification.features.extract import _NAMES
+
+__all__ = ["baseline_features"]
+
+_COLUMNS = {t: list(c) for t, c in _NAMES.items()}
+_COMPUTED = {"has_id_number": "id_number IS NOT NULL"}
+
+
+def baseline_features(path: str, std, as_of: dt.date, months: list[str], has_txn: bool) -> pa.Table:
+    since = dt.datetime.combine(as_of - dt.timedelta(days=365), dt.time()).isoformat(" ")
+    duck = duckdb.connect(":memory:")
+    keep = []
+    with adbc.connect(path) as db, db.cursor() as cursor:
+        for table, cols in _COLUMNS.items():
+            sel = ", ".join(f"{_COMPUTED[c]} AS {c}" if c in _COMPUTED else c for c in cols)
+            where = " WHERE booked_at >= ?" if table == "transactions" else ""
+            cursor.execute(f"SELECT {sel} FROM {table}{where}", (since,) if where else ())
+            arrow: pa.Table = cursor.fetch_arrow_table()
+            keep.append(arrow)
+            duck.register(table, arrow)
+    out = duck.sql(feature_sql(std, as_of, months, has_txn, "duckdb").sql).to_arrow_table()
+    duck.close()
+    return out
