@@ -74,7 +74,7 @@ test: lint test-env postgres-up neo4j-up
 	CLIENTSTRATA_PROGRESS=0 \
 	CLIENTSTRATA_TEST_POSTGRES_URL=postgresql+psycopg://clientstrata:$(PG_PW)@127.0.0.1:$(PG_PORT)/clientstrata_test \
 	CLIENTSTRATA_TEST_NEO4J_URI=$(NEO4J_URIS) CLIENTSTRATA_NEO4J_PASSWORD=$(NEO4J_PW) \
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=20
 
 test-fast: lint test-env
 	CLIENTSTRATA_PROGRESS=0 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
