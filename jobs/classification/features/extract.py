@@ -140,33 +140,11 @@ def _read(conn: Connection, table: str, since: dt.datetime) -> pa.Table:
     return pa.Table.from_batches(batches, schema=schema)
 
 
-def _read_sqlite_file(path: str, since: dt.datetime) -> dict[str, pa.Table]:
-    """The tables of a SQLite file read by the ADBC SQLite driver, which fills Arrow columns in
-    C (about 3x the cursor's rows at 1M transactions), each cast to the declared schema."""
-    import adbc_driver_sqlite.dbapi as adbc
-
-    out = {}
-    with adbc.connect(f"file:{path}?mode=ro", autocommit=True) as db, db.cursor() as cursor:
-        for table, (sql, types) in EXTRACTS.items():
-            cursor.execute(sql.replace(":since", "?"), (since.isoformat(" "),) if ":since" in sql else ())
-            got = cursor.fetch_arrow_table()
-            schema = pa.schema([pa.field(n, t) for n, t in zip(_NAMES[table], types)])
-            out[table] = got.rename_columns(schema.names).cast(schema)
-    return out
-
-
 def read_tables(conn: Connection, since: dt.datetime) -> dict[str, pa.Table]:
-    """Every table the definitions read, as Arrow (transactions booked from `since` on).
-
-    A SQLite file is read by the ADBC driver on a read-only connection of its own (the
-    features stage runs before the run writes anything, so it sees what `conn` sees); SQLite
-    in memory, PostgreSQL, or a column ADBC could not type go through `conn`'s cursor."""
-    url = conn.engine.url
-    if conn.dialect.name == "sqlite" and url.database not in (None, "", ":memory:"):
-        try:
-            return _read_sqlite_file(url.database, since)
-        except Exception:  # the driver missing, or a column it typed from its first rows: the cursor reads all
-            pass
+    """Every table the definitions read, as Arrow (transactions booked from `since` on), through
+    `conn`'s own cursor. Not through a driver with a SQLite of its own (ADBC's): two SQLite
+    libraries in one process keep their POSIX locks and the WAL's shared memory apart, which
+    crashed a worker with a bus error beside the API's connections and can corrupt the file."""
     return {t: _read(conn, t, since) for t in EXTRACTS}
 
 

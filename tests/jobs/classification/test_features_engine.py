@@ -2,6 +2,7 @@
 reference in tests/benchmarks/baselines/per_range_features.py), on the generated bank, on every
 backend."""
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -45,3 +46,25 @@ def test_a_changed_value_is_caught(loaded_ro):
     except AssertionError:
         return
     raise AssertionError("a changed AUM passed the comparison")
+
+
+def test_a_sqlite_file_is_read_through_the_runs_own_connection(loaded_ro):
+    """One SQLite library per process: a second copy (a driver bundling its own, such as ADBC's)
+    keeps POSIX locks and the WAL's shared memory apart from the first, so a read beside the API's
+    and the run's connections crashed a worker with a bus error and can corrupt the file."""
+    engine, _ = loaded_ro
+    if engine.dialect.name != "sqlite":
+        return  # PostgreSQL: a server, nothing to share in-process
+    code = (
+        "import sys, sqlalchemy as sa\n"
+        "from clientstrata.jobs.classification.features.engine import duckdb_features\n"
+        "from clientstrata.jobs.classification.standard import load_standard\n"
+        f"e = sa.create_engine({str(engine.url)!r})\n"
+        "with e.connect() as c:\n"
+        "    n = len(duckdb_features(c, load_standard()))\n"
+        "print(n, sorted(m for m in sys.modules if m.startswith('adbc')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows, modules = done.stdout.split(" ", 1)
+    assert int(rows) > 100 and modules.strip() == "[]"
