@@ -13,12 +13,14 @@ connection the run already holds needs nothing beyond the pinned wheels. PII sta
 from __future__ import annotations
 
 import datetime as dt
+import os
+import tempfile
 from pathlib import Path
 
 import pyarrow as pa
 from sqlalchemy.engine import Connection
 
-__all__ = ["EXTRACTS", "read_tables", "write_parquet"]
+__all__ = ["EXTRACTS", "CHILD_READ_MIN_BYTES", "read_tables", "write_parquet"]
 
 _S, _F, _I = pa.string(), pa.float64(), pa.int64()
 
@@ -140,11 +142,59 @@ def _read(conn: Connection, table: str, since: dt.datetime) -> pa.Table:
     return pa.Table.from_batches(batches, schema=schema)
 
 
-def read_tables(conn: Connection, since: dt.datetime) -> dict[str, pa.Table]:
-    """Every table the definitions read, as Arrow (transactions booked from `since` on), through
-    `conn`'s own cursor. Not through a driver with a SQLite of its own (ADBC's): two SQLite
-    libraries in one process keep their POSIX locks and the WAL's shared memory apart, which
-    crashed a worker with a bus error beside the API's connections and can corrupt the file."""
+# A SQLite file this large is read by the ADBC driver, which fills Arrow columns in C (about 3x
+# the cursor's rows), in a process of its own: ADBC brings its own SQLite library, and two in one
+# process keep their POSIX locks and the WAL's shared memory apart (a CI worker died of a bus error
+# reading beside the API's connections; it can corrupt the file). Separate processes are SQLite's
+# ordinary case. Below the size, starting a process costs more than the cursor.
+CHILD_READ_MIN_BYTES = 64 << 20
+
+
+def _schema(table: str) -> pa.Schema:
+    return pa.schema([pa.field(n, t) for n, t in zip(_NAMES[table], EXTRACTS[table][1])])
+
+
+def _read_in_child(path: str, since: str, folder: str) -> None:
+    """In the child process: every extract by ADBC, to Arrow IPC files in `folder`."""
+    import adbc_driver_sqlite.dbapi as adbc
+
+    with adbc.connect(f"file:{path}?mode=ro", autocommit=True) as db, db.cursor() as cursor:
+        for table, (sql, _) in EXTRACTS.items():
+            cursor.execute(sql.replace(":since", "?"), (since,) if ":since" in sql else ())
+            schema = _schema(table)
+            got = cursor.fetch_arrow_table().rename_columns(schema.names).cast(schema)
+            with pa.OSFile(os.path.join(folder, f"{table}.arrow"), "wb") as sink, pa.ipc.new_file(sink, schema) as w:
+                w.write_table(got)
+
+
+def _read_sqlite_file(path: str, since: dt.datetime) -> dict[str, pa.Table]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with tempfile.TemporaryDirectory(prefix="clientstrata-extract-") as folder:
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            pool.submit(_read_in_child, path, since.isoformat(" "), folder).result()
+        out = {}
+        for table in EXTRACTS:
+            with pa.OSFile(os.path.join(folder, f"{table}.arrow"), "rb") as f:
+                out[table] = pa.ipc.open_file(f).read_all()
+        return out
+
+
+def read_tables(
+    conn: Connection, since: dt.datetime, child_min_bytes: int | None = CHILD_READ_MIN_BYTES
+) -> dict[str, pa.Table]:
+    """Every table the definitions read, as Arrow (transactions booked from `since` on): through
+    `conn`'s own cursor, or for a SQLite file of at least `child_min_bytes` (None: never) by ADBC
+    in a child process on a read-only connection of its own (the features stage runs before the
+    run writes anything, so it sees what `conn` sees). Should the child fail (the driver missing,
+    a column it typed from its first rows), the cursor reads it all."""
+    path = conn.engine.url.database if conn.dialect.name == "sqlite" else None
+    if path not in (None, "", ":memory:") and child_min_bytes is not None and os.path.getsize(path) >= child_min_bytes:
+        try:
+            return _read_sqlite_file(path, since)
+        except Exception:  # noqa: BLE001 - the cursor below reads the same tables, only slower
+            pass
     return {t: _read(conn, t, since) for t in EXTRACTS}
 
 

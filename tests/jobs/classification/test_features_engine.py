@@ -68,3 +68,28 @@ def test_a_sqlite_file_is_read_through_the_runs_own_connection(loaded_ro):
     assert done.returncode == 0, done.stderr[-2000:]
     rows, modules = done.stdout.split(" ", 1)
     assert int(rows) > 100 and modules.strip() == "[]"
+
+
+def test_a_large_sqlite_file_is_read_by_adbc_in_a_child_process_with_the_same_tables(loaded_ro):
+    """The fast read of a large file: ADBC's own SQLite runs in a child process, never in this one,
+    and gives exactly the tables the cursor gives."""
+    engine, _ = loaded_ro
+    if engine.dialect.name != "sqlite":
+        return
+    code = (
+        "import sys, datetime as dt, sqlalchemy as sa\n"
+        "from clientstrata.jobs.classification.features.extract import _read_sqlite_file, read_tables\n"
+        f"e = sa.create_engine({str(engine.url)!r})\n"
+        "since = dt.datetime(2000, 1, 1)\n"
+        "with e.connect() as c:\n"
+        "    cursor = read_tables(c, since, child_min_bytes=None)\n"
+        "child = _read_sqlite_file(e.url.database, since)  # raises if the child fails: no fallback here\n"
+        "assert child.keys() == cursor.keys()\n"
+        "for t in child:\n"
+        "    assert child[t].equals(cursor[t]), t\n"
+        "print(child['transactions'].num_rows, sorted(m for m in sys.modules if m.startswith('adbc')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows, modules = done.stdout.split(" ", 1)
+    assert int(rows) > 1000 and modules.strip() == "[]"
