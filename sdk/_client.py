@@ -30,9 +30,9 @@ __all__ = ["Client"]
 PAGE_SIZE = 10_000
 
 _CUSTOMER_TABLE = gql("""
-query CustomerTable($first: Int!, $after: String, $filter: CustomerFilter, $dimensions: [String!]) {
+query CustomerTable($first: Int!, $after: String, $filter: CustomerFilter, $dimensions: [String!], $total: Boolean!) {
   customerTable(first: $first, after: $after, filter: $filter, dimensions: $dimensions) {
-    columns rows totalCount
+    columns rows totalCount @include(if: $total)
     pageInfo { hasNextPage endCursor }
   }
 }""")
@@ -191,10 +191,15 @@ class Client:
         frames, after, columns = [], None, None
         with tqdm(desc="customers", unit="rows", disable=not self.progress, leave=False) as bar:
             while True:
-                page = self._execute(
-                    _CUSTOMER_TABLE, first=self.page_size, after=after, filter=flt or None, dimensions=dimensions
+                page = self._execute(  # the total (a count of the whole filter) once, for the bar
+                    _CUSTOMER_TABLE,
+                    first=self.page_size,
+                    after=after,
+                    filter=flt or None,
+                    dimensions=dimensions,
+                    total=after is None,
                 )["customerTable"]
-                bar.total = page["totalCount"]
+                bar.total = page.get("totalCount", bar.total)
                 columns = page["columns"]
                 frames.append(pd.DataFrame(page["rows"], columns=columns))
                 bar.update(len(page["rows"]))

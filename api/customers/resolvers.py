@@ -61,25 +61,13 @@ async def resolve_customer(info: Info, id: str) -> Customer | None:
     return Customer.from_row(row) if row else None
 
 
-def _plain(v):
-    return v.isoformat() if isinstance(v, dt.date) else v
-
-
 async def resolve_customer_table(
     info: Info, first: int, after: str | None, filter: CustomerFilter | None, dimensions: list[str] | None
 ) -> CustomerTable:
-    flt = await checked_filter(info, filter)
-    df, has_next, total = await info.context.run(
-        customer_table, first, after, flt, info.context.principal.book, dimensions
-    )
-    rows = [[_plain(v) for v in row] for row in df.itertuples(index=False, name=None)]
-    end = Q.encode_cursor(rows[-1][0]) if rows else None
-    return CustomerTable(
-        columns=list(df.columns),
-        rows=rows,
-        total_count=total,
-        page_info=PageInfo(has_next_page=has_next, end_cursor=end),
-    )
+    ctx, flt = info.context, await checked_filter(info, filter)
+    df, has_next = await ctx.run(customer_table, first, after, flt, ctx.principal.book, dimensions)
+    end = Q.encode_cursor(df["customer_id"].iloc[-1]) if len(df) else None
+    return CustomerTable.of(df, has_next, end, count=partial(ctx.run, Q.customer_count, flt, ctx.principal.book))
 
 
 async def resolve_tags(info: Info, customer_id: str, dimension: str | None, as_of: dt.date | None) -> list[Tag]:

@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from clientstrata.api.labels import Labelled
 from clientstrata.api.pagination import PageInfo
+from clientstrata.api.tables import json_rows
 from clientstrata.graph.record.access import Permission
 from clientstrata.graph.record.pii import mask_account_number, mask_address, mask_email, mask_id_number, mask_phone
 
@@ -389,5 +390,19 @@ class CustomerConnection:
 class CustomerTable:
     columns: list[str]
     rows: JSON
-    total_count: int
     page_info: PageInfo
+    # the filter's total, or how to count it: a bulk pull asks for it on its first page only
+    count: strawberry.Private[int | Callable[[], Awaitable[int]]]
+
+    @strawberry.field
+    async def total_count(self) -> int:
+        return self.count if isinstance(self.count, int) else await self.count()
+
+    @classmethod
+    def of(cls, df, has_next: bool, end_cursor: str | None, count: int | Callable[[], Awaitable[int]]) -> CustomerTable:
+        return cls(
+            columns=list(df.columns),
+            rows=json_rows(df),
+            page_info=PageInfo(has_next_page=has_next, end_cursor=end_cursor),
+            count=count,
+        )

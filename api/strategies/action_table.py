@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import strawberry
 from strawberry.types import Info
 
 from clientstrata.api.customers.filters import CustomerFilter, to_domain
 from clientstrata.api.customers.types import CustomerTable
-from clientstrata.api.pagination import PageInfo
 from clientstrata.graph.record.queries import MAX_TABLE_PAGE
 from clientstrata.jobs.strategies.action_table import action_table
 
 __all__ = ["ActionTableQuery"]
-
-
-def _json(v):
-    """A cell as JSON carries it: numpy scalars as numbers, the due date as ISO text."""
-    if hasattr(v, "item"):
-        return v.item()
-    return v.isoformat() if isinstance(v, dt.date) else v
 
 
 @strawberry.type
@@ -35,10 +25,4 @@ class ActionTableQuery:
     ) -> CustomerTable:
         ctx = info.context
         df, has_next, total, end = await ctx.run(action_table, first, after, to_domain(filter), ctx.principal.book)
-        rows = [[_json(v) for v in r] for r in df.itertuples(index=False, name=None)]
-        return CustomerTable(
-            columns=list(df.columns),
-            rows=rows,
-            total_count=total,
-            page_info=PageInfo(has_next_page=has_next, end_cursor=end),
-        )
+        return CustomerTable.of(df, has_next, end, count=total)

@@ -6,7 +6,6 @@ import strawberry
 from strawberry.types import Info
 
 from clientstrata.api.customers.types import CustomerTable
-from clientstrata.api.pagination import PageInfo
 from clientstrata.graph.record.queries import MAX_TABLE_PAGE, encode_cursor
 from clientstrata.jobs.strategies.package_table import package_table
 
@@ -22,11 +21,5 @@ class PackageTableQuery:
     async def package_table(self, info: Info, first: int = 10_000, after: str | None = None) -> CustomerTable:
         ctx = info.context
         df, has_next, total = await ctx.run(package_table, first, after, ctx.principal.book)
-        rows = [[v.item() if hasattr(v, "item") else v for v in r] for r in df.itertuples(index=False, name=None)]
-        end = encode_cursor(rows[-1][0]) if rows else None
-        return CustomerTable(
-            columns=list(df.columns),
-            rows=rows,
-            total_count=total,
-            page_info=PageInfo(has_next_page=has_next, end_cursor=end),
-        )
+        end = encode_cursor(df["customer_id"].iloc[-1]) if len(df) else None
+        return CustomerTable.of(df, has_next, end, count=total)

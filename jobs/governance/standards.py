@@ -13,7 +13,9 @@ The block is declared and checked with the rest of the standard when it is parse
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import threading
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -162,7 +164,23 @@ def live_standard(conn: Connection) -> Standard:
     adoption, that of the latest published run (a record older than adoptions); before any run,
     the packaged default. Every run path uses it, so re-tagging never silently switches standards."""
     found = _live(conn)
-    text = _text(conn, found[0]) if found is not None else None
-    if text is None:
+    if found is None:
         return load_standard()
-    return parse_standard(text, f"{found[1]} {found[0][:12]}")
+    sha, name = found
+    parsed = _parsed.get(sha)
+    if parsed is None:
+        text = _text(conn, sha)
+        if text is None:
+            return load_standard()
+        parsed = parse_standard(text, f"{name} {sha[:12]}")
+        with _parsed_lock:  # the API reads from a thread pool
+            _parsed[sha] = parsed
+            while len(_parsed) > 8:  # a few standards in play at once: adopted, drafts being tried
+                _parsed.pop(next(iter(_parsed)))
+    return copy.deepcopy(parsed)  # callers own their copy: nobody can change another's standard
+
+
+# sha256 → the standard parsed from that text: the text cannot change under its hash, and parsing
+# the YAML (with its line map) cost a bulk page more than its queries
+_parsed: dict[str, Standard] = {}
+_parsed_lock = threading.Lock()

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from clientstrata.graph.record import queries as Q
+from clientstrata.graph.record.frames import read_frame
 from clientstrata.graph.record.models import (
     Account,
     CustomerRollup,
@@ -58,13 +59,13 @@ def _in_range(col, ids: pd.Series):
 
 def _extras(conn: Connection, ids: pd.Series) -> pd.DataFrame:
     """EXTRA_COLUMNS but age, indexed by customer id, for the page's id range."""
-    aum = pd.read_sql(
-        sa.select(_rollups.c.customer_id, _rollups.c.aum.label("aum_month_average")).where(
-            _in_range(_rollups.c.customer_id, ids)
-        ),
+    aum = read_frame(
         conn,
+        sa.select(_rollups.c.customer_id, _rollups.c.aum).where(_in_range(_rollups.c.customer_id, ids)),
+        ["customer_id", "aum_month_average"],
     ).set_index("customer_id")
-    held = pd.read_sql(
+    held = read_frame(
+        conn,
         sa.select(_accounts.c.owner_id.label("customer_id"), _accounts.c.currency, sa.func.sum(_accounts.c.balance))
         .join(_products, _products.c.product_id == _accounts.c.product_id)
         .where(
@@ -74,17 +75,17 @@ def _extras(conn: Connection, ids: pd.Series) -> pd.DataFrame:
             _in_range(_accounts.c.owner_id, ids),
         )
         .group_by(_accounts.c.owner_id, _accounts.c.currency),
-        conn,
+        ["customer_id", "currency", "balance"],
     )
-    held.columns = ["customer_id", "currency", "balance"]
     fx = live_standard(conn).fx_to_cny  # as the 360's currentBalance: an unknown currency counts 0
     held["cny"] = held["balance"].fillna(0).astype(float) * held["currency"].map(fx).fillna(0.0)
     balance = held.groupby("customer_id")["cny"].sum().round(2).rename("current_balance")
-    household = pd.read_sql(
-        sa.select(_members.c.customer_id, _members.c.household_id, _households.c.tier.label("household_tier"))
+    household = read_frame(
+        conn,
+        sa.select(_members.c.customer_id, _members.c.household_id, _households.c.tier)
         .select_from(_members.outerjoin(_households, _households.c.household_id == _members.c.household_id))
         .where(_in_range(_members.c.customer_id, ids)),
-        conn,
+        ["customer_id", "household_id", "household_tier"],
     ).set_index("customer_id")
     return aum.join(balance, how="outer").join(household, how="outer")
 
@@ -96,12 +97,12 @@ def customer_table(
     flt: Q.CustomerFilter | None = None,
     book: str | None = None,
     dimensions: Sequence[str] | None = None,
-) -> tuple[pd.DataFrame, bool, int]:
+) -> tuple[pd.DataFrame, bool]:
     """A page of `graph.record.queries.customer_table` (base columns, then EXTRA_COLUMNS, then
     one column per dimension: those named, or every dimension the latest run tags individuals
-    on). Returns the page, whether more follow, and the filter's total."""
+    on). Returns the page and whether more follow (`graph.record.queries.customer_count` counts)."""
     dims = list(dimensions) if dimensions is not None else individual_dimensions(conn)
-    df, has_next, total = Q.customer_table(conn, first, after, flt or Q.CustomerFilter(), book, dims)
+    df, has_next = Q.customer_table(conn, first, after, flt or Q.CustomerFilter(), book, dims)
     base = [c for c in df.columns if c not in dims]
     if len(df):
         extra = _extras(conn, df["customer_id"])
@@ -112,4 +113,4 @@ def customer_table(
     else:
         df = df.assign(**{c: None for c in EXTRA_COLUMNS})
     df = df[[*base, *EXTRA_COLUMNS, *dims]]
-    return df.astype(object).where(df.notna(), None), has_next, total
+    return df.astype(object).where(df.notna(), None), has_next

@@ -76,3 +76,24 @@ def test_live_is_the_latest_adoption_and_overrides_check_against_it(loaded, writ
         [std.sha256, "chair", "family offices"],
         [packaged.sha256, "chair", "undo"],
     ]
+
+
+def test_the_live_standard_is_parsed_once_and_every_caller_gets_its_own_copy(loaded, write_standard):
+    """`live_standard` keeps what it parsed by sha256 (a bulk page read it per page): a caller
+    that changes its copy changes nobody else's, and an adoption is seen at once."""
+    engine, _ = loaded
+    committee = load_standard(write_standard(replace=COMMITTEE))
+    with engine.begin() as conn:
+        adopt_standard(conn, committee, "chair")
+    with engine.connect() as conn:
+        first = live_standard(conn)
+        first.dimensions["wealth_tier"]["bands"].clear()
+        first.fx_to_cny["USD"] = 0.0
+        second = live_standard(conn)
+        assert second is not first and second.sha256 == committee.sha256
+        assert second.dimensions == committee.dimensions and second.fx_to_cny == committee.fx_to_cny
+        assert second.dimensions["wealth_tier"]["bands"] and second.fx_to_cny["USD"] > 0
+    with engine.begin() as conn:
+        adopt_standard(conn, load_standard(), "chair")
+    with engine.connect() as conn:
+        assert live_standard(conn).sha256 == load_standard().sha256 != committee.sha256
