@@ -181,20 +181,80 @@ def _read_sqlite_file(path: str, since: dt.datetime) -> dict[str, pa.Table]:
         return out
 
 
+class _CopyStream:
+    """`COPY … TO STDOUT` as a file Arrow's CSV reader pulls blocks from: the server writes CSV
+    in C, Arrow parses it in C, and no row becomes a Python tuple on the way."""
+
+    def __init__(self, copy):
+        self._chunks = iter(copy)
+        self._left = memoryview(next(self._chunks, b""))  # the first block: none means no rows
+        self.closed = False
+
+    def empty(self) -> bool:
+        return not self._left
+
+    def read(self, n: int = -1) -> bytes:
+        out = bytearray()
+        while n < 0 or len(out) < n:
+            if not self._left:
+                chunk = next(self._chunks, None)
+                if chunk is None:
+                    break
+                self._left = memoryview(chunk)
+            take = len(self._left) if n < 0 else min(n - len(out), len(self._left))
+            out += self._left[:take]
+            self._left = self._left[take:]
+        return bytes(out)
+
+
+def _read_postgres(conn: Connection, table: str, since: dt.datetime) -> pa.Table:
+    """One extract by COPY in CSV, parsed by Arrow a block at a time with the extract's own types.
+    NULL is CSV's unquoted empty field; an empty string arrives quoted and stays a string."""
+    from pyarrow import csv
+
+    sql, schema = EXTRACTS[table][0], _schema(table)
+    params = {"since": since} if ":since" in sql else None  # psycopg binds COPY's parameters itself
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        with cursor.copy(f"COPY ({sql.replace(':since', '%(since)s')}) TO STDOUT (FORMAT csv)", params) as copy:
+            stream = _CopyStream(copy)
+            if stream.empty():  # Arrow refuses a CSV of no bytes
+                return schema.empty_table()
+            reader = csv.open_csv(
+                pa.PythonFile(stream, mode="r"),
+                read_options=csv.ReadOptions(column_names=schema.names, block_size=8 << 20),
+                parse_options=csv.ParseOptions(newlines_in_values=True),
+                convert_options=csv.ConvertOptions(
+                    column_types=schema,
+                    null_values=[""],
+                    strings_can_be_null=True,
+                    quoted_strings_can_be_null=False,
+                    true_values=["t"],
+                    false_values=["f"],
+                ),
+            )
+            return pa.Table.from_batches(list(reader), schema=schema)
+    finally:
+        cursor.close()
+
+
 def read_tables(
     conn: Connection, since: dt.datetime, child_min_bytes: int | None = CHILD_READ_MIN_BYTES
 ) -> dict[str, pa.Table]:
     """Every table the definitions read, as Arrow (transactions booked from `since` on): through
-    `conn`'s own cursor, or for a SQLite file of at least `child_min_bytes` (None: never) by ADBC
-    in a child process on a read-only connection of its own (the features stage runs before the
-    run writes anything, so it sees what `conn` sees). Should the child fail (the driver missing,
-    a column it typed from its first rows), the cursor reads it all."""
+    `conn`'s own cursor, with two faster roads (`child_min_bytes` None: neither). PostgreSQL: COPY
+    into Arrow's CSV reader, on `conn`. A SQLite file of at least `child_min_bytes`: ADBC in a
+    child process on a read-only connection of its own (the features stage runs before the run
+    writes anything, so it sees what `conn` sees); should the child fail (the driver missing, a
+    column it typed from its first rows), the cursor reads it all."""
     path = conn.engine.url.database if conn.dialect.name == "sqlite" else None
     if path not in (None, "", ":memory:") and child_min_bytes is not None and os.path.getsize(path) >= child_min_bytes:
         try:
             return _read_sqlite_file(path, since)
         except Exception:  # noqa: BLE001 - the cursor below reads the same tables, only slower
             pass
+    if conn.dialect.name == "postgresql" and child_min_bytes is not None:
+        return {t: _read_postgres(conn, t, since) for t in EXTRACTS}
     return {t: _read(conn, t, since) for t in EXTRACTS}
 
 

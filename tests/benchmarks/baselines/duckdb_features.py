@@ -2,6 +2,8 @@
 fetched by the ADBC SQLite driver straight into Arrow (plain column lists: no SQLAlchemy, no
 casts that make SQLite and PostgreSQL extracts alike, no schema), the same feature SQL run, the
 result left as Arrow (no reference date or months looked up, no conforming to pandas dtypes).
+On PostgreSQL (`baseline_features_postgres`) the ADBC PostgreSQL driver, which reads by binary
+COPY, does the fetching.
 
 What the run's path adds on top of this (SQLAlchemy fetches, the casts that make SQLite and
 PostgreSQL extracts alike, the pandas frame the dimensions read) is the ratio
@@ -19,7 +21,7 @@ import pyarrow as pa
 from clientstrata.jobs.classification.features.definitions import feature_sql
 from clientstrata.jobs.classification.features.extract import _NAMES
 
-__all__ = ["baseline_features"]
+__all__ = ["baseline_features", "baseline_features_postgres"]
 
 _COLUMNS = {t: list(c) for t, c in _NAMES.items()}
 _COMPUTED = {"has_id_number": "id_number IS NOT NULL"}
@@ -40,3 +42,33 @@ def baseline_features(path: str, std, as_of: dt.date, months: list[str], has_txn
     out = duck.sql(feature_sql(std, as_of, months, has_txn, "duckdb").sql).to_arrow_table()
     duck.close()
     return out
+
+
+def baseline_features_postgres(uri: str, std, as_of: dt.date, months: list[str], has_txn: bool) -> pa.Table:
+    """The same on PostgreSQL: `uri` is a libpq URI (postgresql://user:password@host:port/db)."""
+    import adbc_driver_postgresql.dbapi as adbc_pg
+
+    since = dt.datetime.combine(as_of - dt.timedelta(days=365), dt.time())
+    duck = duckdb.connect(":memory:")
+    keep = []
+    with adbc_pg.connect(uri) as db, db.cursor() as cursor:
+        for table, cols in _COLUMNS.items():
+            sel = ", ".join(f"{_COMPUTED_PG[c]} AS {c}" if c in _COMPUTED_PG else c for c in cols)
+            where = " WHERE booked_at >= $1" if table == "transactions" else ""
+            cursor.execute(f"SELECT {sel} FROM {table}{where}", (since,) if where else None)
+            arrow: pa.Table = cursor.fetch_arrow_table()
+            keep.append(arrow)
+            duck.register(table, arrow)
+    out = duck.sql(feature_sql(std, as_of, months, has_txn, "duckdb").sql).to_arrow_table()
+    duck.close()
+    return out
+
+
+# PostgreSQL's booleans arrive as Arrow booleans; the definitions count flags as 0/1
+_COMPUTED_PG = {
+    "has_id_number": "(id_number IS NOT NULL)::int",
+    "is_pep": "is_pep::int",
+    "is_professional": "is_professional::int",
+    "payroll": "payroll::int",
+    "is_cash": "is_cash::int",
+}

@@ -93,3 +93,44 @@ def test_a_large_sqlite_file_is_read_by_adbc_in_a_child_process_with_the_same_ta
     assert done.returncode == 0, done.stderr[-2000:]
     rows, modules = done.stdout.split(" ", 1)
     assert int(rows) > 1000 and modules.strip() == "[]"
+
+
+def test_postgres_extracts_by_copy_equal_the_cursors_with_awkward_text(engine):
+    """PostgreSQL's road: COPY … TO STDOUT in CSV, parsed by Arrow. NULL and the empty string stay
+    apart, and commas, quotes, newlines and text that reads like NULL or a number stay text."""
+    if engine.dialect.name != "postgresql":
+        return  # SQLite's roads have their own tests above
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from clientstrata.graph.record.db import migrate
+    from clientstrata.jobs.classification.features.extract import EXTRACTS, _read_postgres, read_tables
+
+    migrate(engine)
+    awkward = ["", "NULL", "a,b", 'say "hi"', "two\nlines", "NA", "3.5", "t", None]
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO branches (branch_id, name, region) VALUES ('B1', 'one', 'east')"))
+        for i, text in enumerate(awkward):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO individuals (customer_id, name, gender, birth_date, occupation, annual_income, "
+                    "is_pep, branch_id, onboarded_on) VALUES (:id, 'n', 'F', :born, :occ, :income, :pep, 'B1', :on)"
+                ),
+                {
+                    "id": f"C{i:03d}",
+                    "born": dt.date(1980, 1, 1 + i),
+                    "occ": text,
+                    "income": None if i % 3 else 1000.25 * i,
+                    "pep": i % 2 == 0,
+                    "on": dt.date(2020, 2, 1 + i),
+                },
+            )
+    with engine.connect() as conn:
+        since = dt.datetime(2000, 1, 1)
+        copied = {t: _read_postgres(conn, t, since) for t in EXTRACTS}
+        cursor = read_tables(conn, since, child_min_bytes=None)
+    assert copied.keys() == cursor.keys()
+    for table in copied:
+        assert copied[table].equals(cursor[table]), table
+    assert copied["individuals"].column("occupation").to_pylist() == awkward
