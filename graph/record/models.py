@@ -415,6 +415,18 @@ class Tag(Base):
     __table_args__ = (Index("ix_tags_run_dimension_value", "run_id", "dimension", "value"),)
 
 
+class CurrentTagValues(Base):
+    """The latest published run's value of every dimension of one subject, as a JSON object
+    (dimension → value): the bulk read's wide row (`customerTable`, the SDK's `customers()`), so a
+    page of 10,000 customers is 10,000 rows, not 220,000 tags pivoted. Kept in the publish
+    transaction for the subjects whose values the run changed (jobs/runs/current_values.py);
+    overrides are applied when read, as everywhere."""
+
+    __tablename__ = "current_tag_values"
+    customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tag_values: Mapped[str] = mapped_column(Text)
+
+
 class CustomerPackage(Base):
     """The service package a run's playbook gave one individual, the selector that chose it and
     why (jobs/strategies/packages.py); written in the run's publish transaction."""

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import orjson
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -21,7 +22,16 @@ from clientstrata.graph.clock import utcnow
 from clientstrata.graph.errors import InvalidInput
 
 from .frames import read_frame
-from .models import Alert, ClassificationRun, CustomerRollup, HouseholdMember, Individual, Override, Tag
+from .models import (
+    Alert,
+    ClassificationRun,
+    CurrentTagValues,
+    CustomerRollup,
+    HouseholdMember,
+    Individual,
+    Override,
+    Tag,
+)
 
 __all__ = [
     "CustomerFilter",
@@ -30,6 +40,8 @@ __all__ = [
     "customer_count",
     "customer_ids_clause",
     "customer_table",
+    "current_values",
+    "tagged_dimensions",
     "customers_by_id",
     "tags_by_customer",
     "tag_values",
@@ -53,6 +65,7 @@ TABLE_COLUMNS = ("customer_id", "name", "gender", "birth_date", "branch_id", "rm
 _individuals, _household_members = Individual.__table__, HouseholdMember.__table__
 _runs, _tags = ClassificationRun.__table__, Tag.__table__
 _overrides, _alerts, _customer_rollups = Override.__table__, Alert.__table__, CustomerRollup.__table__
+_current = CurrentTagValues.__table__
 # current AUM (CNY, latest balance month) from the rollups every ingest refreshes
 _AUM = sa.func.coalesce(_customer_rollups.c.aum, 0)
 _WITH_AUM = _individuals.outerjoin(_customer_rollups, _customer_rollups.c.customer_id == _individuals.c.customer_id)
@@ -302,14 +315,11 @@ def customer_table(
     df = read_frame(conn, q.order_by(_individuals.c.customer_id).limit(first + 1), TABLE_COLUMNS)
     has_next = len(df) > first
     df = df.iloc[:first]
-    run = latest_run_id(conn)
     if dimensions is None:
-        dimensions = sorted(
-            conn.execute(sa.select(_tags.c.dimension).where(_tags.c.run_id == run).distinct()).scalars()
-        )
+        dimensions = tagged_dimensions(conn, latest_run_id(conn))
     dimensions = list(dimensions)
     if dimensions and len(df):
-        wide = _wide_tags(conn, run, dimensions, df["customer_id"].iloc[0], df["customer_id"].iloc[-1])
+        wide = current_values(conn, dimensions, df["customer_id"].iloc[0], df["customer_id"].iloc[-1])
         # manual overrides are few: take those in force and keep the page's
         for (cid, dim), ov in overrides_in_force(conn).items():
             if dim in wide.columns and cid in wide.index:
@@ -321,23 +331,34 @@ def customer_table(
     return df.astype(object).where(df.notna(), None), has_next
 
 
-def _wide_tags(conn: Connection, run: int, dimensions: list[str], lo: str, hi: str) -> pd.DataFrame:
-    """The run's values of `dimensions` for the customers in [lo, hi], one column each, pivoted by
-    the database: a page is a contiguous id range, so this is one range scan of the tags' key
-    returning a row per customer — a tenth of the rows, and of the Python objects, of reading the
-    tags long and pivoting them in pandas."""
-    q = (
-        sa.select(
-            _tags.c.customer_id,
-            *(
-                sa.func.max(sa.case((_tags.c.dimension == d, _tags.c.value))).label(f"d{i}")
-                for i, d in enumerate(dimensions)
-            ),
+def tagged_dimensions(conn: Connection, run: int | None) -> list[str]:
+    """The dimensions a run tagged, in order, by one index seek each (a loose scan of the tags'
+    (run, dimension, value) index): DISTINCT read every tag of the run, millions at scale."""
+    if run is None:
+        return []
+    found = conn.execute(
+        sa.text(
+            "WITH RECURSIVE d(dim) AS (SELECT MIN(dimension) FROM tags WHERE run_id = :run "
+            "UNION ALL SELECT (SELECT MIN(dimension) FROM tags WHERE run_id = :run AND dimension > d.dim) "
+            "FROM d WHERE d.dim IS NOT NULL) SELECT dim FROM d WHERE dim IS NOT NULL"
+        ),
+        {"run": run},
+    ).scalars()
+    return sorted(found)
+
+
+def current_values(conn: Connection, dimensions: Sequence[str], lo: str, hi: str) -> pd.DataFrame:
+    """The latest run's values of `dimensions` for the subjects in [lo, hi], a column each, from
+    the wide rows each publish keeps (`current_tag_values`): a page is one range read of a row per
+    customer, not its 22 tags pivoted."""
+    rows = conn.execute(
+        sa.select(_current.c.customer_id, _current.c.tag_values).where(
+            _current.c.customer_id >= lo, _current.c.customer_id <= hi
         )
-        .where(_tags.c.run_id == run, _tags.c.customer_id >= lo, _tags.c.customer_id <= hi)
-        .group_by(_tags.c.customer_id)
-    )
-    return read_frame(conn, q, ["customer_id", *dimensions]).set_index("customer_id")
+    ).all()
+    ids = [r[0] for r in rows]
+    wide = pd.DataFrame.from_records([orjson.loads(r[1]) for r in rows], index=pd.Index(ids, name="customer_id"))
+    return wide.reindex(columns=list(dimensions))
 
 
 def customers_by_id(conn: Connection, ids: Sequence[str], book: str | None = None) -> dict[str, dict]:

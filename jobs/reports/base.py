@@ -12,6 +12,7 @@ from clientstrata.graph.record.models import (
     ClassificationRun,
     Tag,
 )
+from clientstrata.graph.record.queries import tagged_dimensions
 
 tags_table, runs_table = Tag.__table__, ClassificationRun.__table__
 
@@ -43,9 +44,7 @@ def resolve_run(conn: Connection, run_id: int | None = None) -> int:
 
 
 def run_dimensions(conn: Connection, run_id: int) -> list[str]:
-    return sorted(
-        conn.execute(sa.select(tags_table.c.dimension).where(tags_table.c.run_id == run_id).distinct()).scalars()
-    )
+    return tagged_dimensions(conn, run_id)
 
 
 def run_tags(

@@ -25,7 +25,6 @@ from clientstrata.graph.record.models import (
     HouseholdMember,
     HouseholdRollup,
     Product,
-    Tag,
 )
 from clientstrata.jobs.governance.dimensions import subject_of
 from clientstrata.jobs.governance.standards import live_standard
@@ -33,16 +32,14 @@ from clientstrata.jobs.governance.standards import live_standard
 __all__ = ["EXTRA_COLUMNS", "customer_table", "individual_dimensions"]
 
 EXTRA_COLUMNS = ("age", "aum_month_average", "current_balance", "household_id", "household_tier")
-_accounts, _products, _tags = Account.__table__, Product.__table__, Tag.__table__
+_accounts, _products = Account.__table__, Product.__table__
 _rollups, _members, _households = CustomerRollup.__table__, HouseholdMember.__table__, HouseholdRollup.__table__
 
 
 def individual_dimensions(conn: Connection) -> list[str]:
     """The dimensions the latest run tagged individuals on: an enterprise dimension is empty on
     every customer row by construction, so it is no column of theirs."""
-    run = Q.latest_run_id(conn)
-    found = conn.execute(sa.select(_tags.c.dimension).where(_tags.c.run_id == run).distinct()).scalars()
-    return sorted(d for d in found if subject_of(d) == "individual")
+    return [d for d in Q.tagged_dimensions(conn, Q.latest_run_id(conn)) if subject_of(d) == "individual"]
 
 
 def _age(born: pd.Series, today: dt.date) -> pd.Series:

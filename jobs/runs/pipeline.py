@@ -45,6 +45,7 @@ from clientstrata.jobs.tracking.detection import alert_detector
 from clientstrata.jobs.tracking.settings import alert_settings
 
 from .changes import RunChanges, lock_feed
+from .current_values import feed_position, refresh_current_values
 from .lease import Heartbeat, LeaseLost, lease_values
 from .notify import notification_rows, write_notifications
 from .publish import publish_pragmas, write_tags
@@ -378,6 +379,7 @@ class _Published:
     at: dt.datetime  # when the run publishes: its feed, outbox and alert rows carry it
     feed: RunChanges
     detect: Callable | None  # the alert detector; None when alerts are off or there are no individuals
+    feed_from: int | None  # the feed's position before this run's rows (None: a first run)
     written: int = 0  # tag rows
     actions: int = 0  # next-best-action rows (held-out control rows included)
     counts: dict[tuple[str, str], int] = field(default_factory=dict)  # (dimension, value) -> customers
@@ -404,6 +406,7 @@ def _publish(conn: Connection, run: _Run, tags: Iterator, as_of: dt.date | None)
         lock_feed(conn)
     publish_pragmas(conn)
     previous = latest_run_id(conn)
+    feed_from = feed_position(conn) if previous is not None else None  # where this run's feed rows begin
     with watch("alerts"):
         detect = (
             alert_detector(conn, run.std, run.alerts, previous, as_of)
@@ -415,7 +418,7 @@ def _publish(conn: Connection, run: _Run, tags: Iterator, as_of: dt.date | None)
         act = action_stage(conn, run.std, run.run_id, at) if as_of is not None else None
     expire_overrides(conn, today=at.date(), run_id=previous)
     feed = RunChanges(conn, previous, run.run_id, at, run.gov.notify_dimensions, ENTERPRISE)
-    out, after = _Published(previous, at, feed, detect), None
+    out, after = _Published(previous, at, feed, detect, feed_from), None
     tags = iter(tags)
     with bar(
         int(run.snapshot["individuals"]),
@@ -503,6 +506,8 @@ def _finish(conn: Connection, run: _Run, p: _Published) -> _Finished:
     ).rowcount
     if flipped != 1:  # reaped: its lease lapsed while this process was held up; publishing now would be a zombie
         raise LeaseLost(f"run {run.run_id} was declared dead (its lease lapsed) before it could publish; run again")
+    with watch("current values"):  # the bulk read's wide rows of what the run changed
+        refresh_current_values(conn, run.run_id, p.feed_from, p.at)
     with watch("household tiers"):  # they move with the run, in its transaction
         tiers = pd.concat(p.hh_tiers) if p.hh_tiers else pd.Series(dtype=object)
         refresh_after_publish(conn, tiers, run.std.fx_to_cny)

@@ -64,8 +64,12 @@ def baseline_features_postgres(uri: str, std, as_of: dt.date, months: list[str],
     return out
 
 
-# PostgreSQL's booleans arrive as Arrow booleans; the definitions count flags as 0/1
+# PostgreSQL's booleans arrive as Arrow booleans and its NUMERIC as text (ADBC keeps the exact
+# digits); the definitions count flags as 0/1 and amounts as doubles, as the record's projections
+# (features/extract.py) cast them too
+_DOUBLES = ("annual_income", "balance", "avg_daily_balance", "principal", "outstanding", "monthly_payment")
 _COMPUTED_PG = {
+    **{c: f"{c}::double precision" for c in (*_DOUBLES, "score", "monthly_salary", "amount")},
     "has_id_number": "(id_number IS NOT NULL)::int",
     "is_pep": "is_pep::int",
     "is_professional": "is_professional::int",
