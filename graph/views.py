@@ -62,18 +62,20 @@ def ecosystem_view(
     book: str | None = None,
     first: int | None = None,
     window: int = ECOSYSTEM_WINDOW,
+    degrees: bool = True,
 ) -> pd.DataFrame:
     """Customers, enterprises and households within `hops` of a customer (label, id, name, hops,
     relations), nearest first; with `first`, only that many. A relationship manager sees the
     enterprises and households, and only the people in their own book: the path through a
     stranger is kept, the stranger is not shown. Strangers take places in the walk, so it widens
     (four times at each step) until `first` are shown, but never past the nearest `window`
-    nodes: a book's page may then be shorter than `first`."""
+    nodes: a book's page may then be shorter than `first`. With `degrees` false the degree column
+    may be None (see `GraphStore.walk`)."""
     if book is not None and not in_book(conn, [customer_id], book):
         raise NotFound("customer", customer_id)
     want = first if book is None or first is None else min(first, window)
     while True:
-        eco = graph.ecosystem(customer_id, hops, first=want)
+        eco = graph.ecosystem(customer_id, hops, first=want, degrees=degrees)
         if book is None or eco.empty:
             return eco
         people = eco["label"] == "Individual"

@@ -13,9 +13,9 @@ class _Watched:
     def __init__(self, store) -> None:
         self.store, self.windows = store, []
 
-    def ecosystem(self, customer_id, hops, first=None):
+    def ecosystem(self, customer_id, hops, first=None, **options):
         self.windows.append(first)
-        return self.store.ecosystem(customer_id, hops, first=first)
+        return self.store.ecosystem(customer_id, hops, first=first, **options)
 
 
 def _widest(engine, graph):
