@@ -75,7 +75,7 @@ class EcosystemEdge:
 
 def _asks_for(selections, name: str) -> bool:
     """Whether a field called `name` is selected anywhere below (fragments included)."""
-    return any(s.name == name or _asks_for(getattr(s, "selections", ()), name) for s in selections)
+    return any(getattr(s, "name", None) == name or _asks_for(getattr(s, "selections", ()), name) for s in selections)
 
 
 async def resolve_ecosystem(info: Info, customer_id: str, hops: int, first: int) -> list[EcosystemEdge] | None:
