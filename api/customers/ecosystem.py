@@ -87,17 +87,15 @@ async def resolve_ecosystem(info: Info, customer_id: str, hops: int, first: int)
         raise InvalidInput(f"`first` must be between 1 and {MAX_ECOSYSTEM}")
     ctx = info.context
     degrees = _asks_for(info.selected_fields, "degree")
-    df = await graph_read(
+    rows = await graph_read(
         ctx.engine, ecosystem_view, ctx.graph, customer_id, hops, ctx.principal.book, first, ECOSYSTEM_WINDOW, degrees
     )
     return [
         EcosystemEdge(
-            hops=int(r.hops),
-            relations=r.relations.split(","),
+            hops=depth,
+            relations=relations.split(","),
             # an unselected degree was not counted: None, never serialised
-            node=NODE_TYPES[r.label](
-                id=strawberry.ID(r.id), kind=r.label, name=r.name, degree=int(r.degree) if degrees else None
-            ),
+            node=NODE_TYPES[label](id=strawberry.ID(node_id), kind=label, name=name, degree=degree),
         )
-        for r in df.itertuples()
+        for label, node_id, name, depth, relations, degree in rows
     ]
