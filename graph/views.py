@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from clientstrata.graph.record.access import in_book
 from clientstrata.graph.record.households import household_members, households_by_id
-from clientstrata.graph.stores.base import GraphStore, HouseholdView
+from clientstrata.graph.stores.base import EcosystemRow, GraphStore, HouseholdView
 
 from .errors import NotFound
 
@@ -62,25 +62,27 @@ def ecosystem_view(
     book: str | None = None,
     first: int | None = None,
     window: int = ECOSYSTEM_WINDOW,
-) -> pd.DataFrame:
-    """Customers, enterprises and households within `hops` of a customer (label, id, name, hops,
-    relations), nearest first; with `first`, only that many. A relationship manager sees the
-    enterprises and households, and only the people in their own book: the path through a
-    stranger is kept, the stranger is not shown. Strangers take places in the walk, so it widens
-    (four times at each step) until `first` are shown, but never past the nearest `window`
-    nodes: a book's page may then be shorter than `first`."""
+    degrees: bool = True,
+) -> list[EcosystemRow]:
+    """Customers, enterprises and households within `hops` of a customer, as the store's plain
+    rows (ECOSYSTEM_COLUMNS: label, id, name, hops, relations, degree), nearest first; with
+    `first`, only that many. A relationship manager sees the enterprises and households, and only
+    the people in their own book: the path through a stranger is kept, the stranger is not shown.
+    Strangers take places in the walk, so it widens (four times at each step) until `first` are
+    shown, but never past the nearest `window` nodes: a book's page may then be shorter than
+    `first`. With `degrees` false the degree may be None (see `GraphStore.walk`). Rows, not a
+    frame: this serves a request, where building a frame costs more than the rows it holds."""
     if book is not None and not in_book(conn, [customer_id], book):
         raise NotFound("customer", customer_id)
     want = first if book is None or first is None else min(first, window)
     while True:
-        eco = graph.ecosystem(customer_id, hops, first=want)
-        if book is None or eco.empty:
+        eco = graph.walk(customer_id, hops, first=want, degrees=degrees)
+        if book is None or not eco:
             return eco
-        people = eco["label"] == "Individual"
-        visible = in_book(conn, list(eco.loc[people, "id"]), book)
-        shown = eco[~people | eco["id"].isin(visible)].reset_index(drop=True)
+        visible = in_book(conn, [r[1] for r in eco if r[0] == "Individual"], book)
+        shown = [r for r in eco if r[0] != "Individual" or r[1] in visible]
         # strangers took some of the places: walk further until enough are shown, none is left or
         # the window is as wide as it may be
         if want is None or len(eco) < want or len(shown) >= first or want >= window:
-            return shown.head(first) if first is not None else shown
+            return shown[:first] if first is not None else shown
         want = min(want * 4, window)

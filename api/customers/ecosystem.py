@@ -12,7 +12,7 @@ from strawberry.types import Info
 from clientstrata.api.graph_calls import graph_read
 from clientstrata.graph.errors import InvalidInput
 from clientstrata.graph.stores.base import HUB_DEGREE
-from clientstrata.graph.views import ecosystem_view
+from clientstrata.graph.views import ECOSYSTEM_WINDOW, ecosystem_view
 
 __all__ = [
     "EcosystemNode",
@@ -73,18 +73,29 @@ class EcosystemEdge:
     node: EcosystemNode
 
 
+def _asks_for(selections, name: str) -> bool:
+    """Whether a field called `name` is selected anywhere below (fragments included)."""
+    return any(getattr(s, "name", None) == name or _asks_for(getattr(s, "selections", ()), name) for s in selections)
+
+
 async def resolve_ecosystem(info: Info, customer_id: str, hops: int, first: int) -> list[EcosystemEdge] | None:
+    """The walk counts each node's relationships only when `degree` is selected: most of a
+    two-hop walk's cost is that count on the nodes it reaches last."""
     if not 1 <= hops <= 4:
         raise InvalidInput("`hops` must be between 1 and 4")
     if not 1 <= first <= MAX_ECOSYSTEM:
         raise InvalidInput(f"`first` must be between 1 and {MAX_ECOSYSTEM}")
     ctx = info.context
-    df = await graph_read(ctx.engine, ecosystem_view, ctx.graph, customer_id, hops, ctx.principal.book, first)
+    degrees = _asks_for(info.selected_fields, "degree")
+    rows = await graph_read(
+        ctx.engine, ecosystem_view, ctx.graph, customer_id, hops, ctx.principal.book, first, ECOSYSTEM_WINDOW, degrees
+    )
     return [
         EcosystemEdge(
-            hops=int(r.hops),
-            relations=r.relations.split(","),
-            node=NODE_TYPES[r.label](id=strawberry.ID(r.id), kind=r.label, name=r.name, degree=int(r.degree)),
+            hops=depth,
+            relations=relations.split(","),
+            # an unselected degree was not counted: None, never serialised
+            node=NODE_TYPES[label](id=strawberry.ID(node_id), kind=label, name=name, degree=degree),
         )
-        for r in df.itertuples()
+        for label, node_id, name, depth, relations, degree in rows
     ]

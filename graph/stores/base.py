@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -21,7 +21,9 @@ __all__ = [
     "ENTITY_LABELS",
     "HUB_DEGREE",
     "NEIGHBOUR_COLUMNS",
+    "ECOSYSTEM_COLUMNS",
     "ECOSYSTEM_FEATURES",
+    "EcosystemRow",
 ]
 
 LABELS = ("Individual", "Household", "Enterprise", "Product", "Account", "RelationshipManager", "Branch")
@@ -46,6 +48,9 @@ ENTITY_LABELS = ("Individual", "Enterprise", "Household")
 # staff are not that customer's circle, and listing them would cost every request a scan.
 HUB_DEGREE = 500
 NEIGHBOUR_COLUMNS = ["src_id", "rel", "label", "id", "name", "degree"]
+ECOSYSTEM_COLUMNS = ["label", "id", "name", "hops", "relations", "degree"]
+# one row of a walk, in ECOSYSTEM_COLUMNS order (degree None when it was not asked for)
+EcosystemRow = tuple[str, str, str | None, int, str, int | None]
 ECOSYSTEM_FEATURES = ("payroll_employer", "controls", "household_members", "co_holders", "supply_chain")
 
 
@@ -138,12 +143,27 @@ class GraphStore(ABC):
         label: str = "Individual",
         first: int | None = None,
         hub_degree: int | None = HUB_DEGREE,
+        degrees: bool = True,
     ) -> pd.DataFrame:
+        """`walk` as a frame with ECOSYSTEM_COLUMNS, for notebooks and jobs."""
+        return pd.DataFrame(self.walk(customer_id, hops, label, first, hub_degree, degrees), columns=ECOSYSTEM_COLUMNS)
+
+    def walk(
+        self,
+        customer_id: str,
+        hops: int = 2,
+        label: str = "Individual",
+        first: int | None = None,
+        hub_degree: int | None = HUB_DEGREE,
+        degrees: bool = True,
+    ) -> list[EcosystemRow]:
         """Customers, enterprises and households within `hops` of a customer, breadth first: each
         with its shortest distance, the relationship types that reach it at that distance and its
         degree, sorted by (hops, label, id). A node with more than `hub_degree` relationships is
         listed but not walked through (None walks through everything). With `first`, exactly
-        the first `first` of those rows.
+        the first `first` of those rows. With `degrees` false the degree of a row is None and is
+        not counted where nothing else needs it (the last step's nodes): a request that does not
+        show it does not pay for it.
 
         Why `first` is exact although each node is asked for a bounded number of neighbours: a
         node among the `r` still wanted at some distance is preceded, in its source's (label, id)
@@ -154,20 +174,29 @@ class GraphStore(ABC):
             raise ValueError("hops must be between 1 and 4")
         if first is not None and first < 1:
             raise ValueError("first must be at least 1")
+        if label not in LABELS:
+            raise ValueError(f"unknown label: {label!r}")
+        return self._walk(customer_id, hops, label, first, hub_degree, degrees)
+
+    def _walk(
+        self, customer_id: str, hops: int, label: str, first: int | None, hub_degree: int | None, degrees: bool
+    ) -> list[EcosystemRow]:
+        """The walk one step at a time over `_step`; a store that can walk in one read overrides it."""
         # plain sets and dicts: a request-time walk over a few hundred edges, where pandas'
         # per-call overhead would cost more than the walk itself
         seen = {(label, customer_id)}
         frontier: dict[str, list[str]] = {label: [customer_id]}
-        rows: list[tuple[str, str, str | None, int, str, int]] = []
+        rows: list[EcosystemRow] = []
         for depth in range(1, hops + 1):
+            last = depth == hops
             limit = None if first is None else first - len(rows) + len(seen)
-            found: dict[tuple[str, str], tuple[str | None, int]] = {}
+            found: dict[tuple[str, str], tuple[str | None, int | None]] = {}
             rels: dict[tuple[str, str], set[str]] = {}
-            step = self.neighbourhood(frontier, limit)
-            for rel, l, i, name, degree in zip(step["rel"], step["label"], step["id"], step["name"], step["degree"]):
+            # the last step's accounts are neither shown nor walked from, and its degrees only shown
+            for _, rel, l, i, name, degree in self._step(frontier, limit, not last or degrees, last):
                 if (l, i) in seen:
                     continue
-                found.setdefault((l, i), (name, int(degree)))
+                found.setdefault((l, i), (name, degree))
                 rels.setdefault((l, i), set()).add(rel)
             if depth == 1 and not found and not self._exists(label, customer_id):
                 raise NotFound(label.lower(), customer_id)
@@ -176,7 +205,7 @@ class GraphStore(ABC):
             seen.update(found)
             frontier = {}
             for (l, i), (name, degree) in sorted(found.items()):
-                if hub_degree is None or degree <= hub_degree:
+                if not last and (hub_degree is None or degree <= hub_degree):
                     frontier.setdefault(l, []).append(i)
                 if l in ENTITY_LABELS:
                     rows.append((l, i, name, depth, ",".join(sorted(rels[(l, i)])), degree))
@@ -186,7 +215,15 @@ class GraphStore(ABC):
             if not frontier:
                 break
         # sorted by (hops, label, id): depth is appended in order and each step is sorted
-        return pd.DataFrame(rows, columns=["label", "id", "name", "hops", "relations", "degree"])
+        return rows
+
+    def _step(
+        self, frontier: Mapping[str, Sequence[str]], limit: int | None, degrees: bool, entities_only: bool
+    ) -> Iterable[tuple[str, str, str, str, str | None, int | None]]:
+        """One step of `_walk` as plain tuples (NEIGHBOUR_COLUMNS); `neighbourhood` by default.
+        `degrees` false may leave the degree None; `entities_only` may leave accounts out."""
+        df = self.neighbourhood(frontier, limit)
+        return zip(df["src_id"], df["rel"], df["label"], df["id"], df["name"], df["degree"], strict=True)
 
     @abstractmethod
     def _exists(self, label: str, node_id: str) -> bool: ...

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
@@ -67,6 +67,62 @@ _NEIGHBOURHOOD = (
     f"COUNT {{ (m)-[:{_ECO}]-() }} AS degree"
 )
 _NO_LIMIT = 2**62
+# the walk's "no bound": list slices in Cypher take 32-bit integers
+_UNBOUNDED = 2**30
+
+
+def _hop_query(depth: int, last: bool) -> str:
+    """One step of the walk inside the statement: `_walk`'s step, with `seen`, `frontier` and
+    `rows` carried from the step before. Each source gives its first `limit` entities by (label,
+    id), every relationship to them, and (except at the last step, where accounts are neither
+    shown nor walked from) all its accounts. A degree is counted where the hub rule needs it
+    (every step but the last) and at the last step only when it is asked for; rows reached at
+    the last step are counted after the cut to `first`, so a request pays for what it shows."""
+    accounts = (
+        "" if last else f" UNION ALL MATCH (n)-[r:{_ECO}]-(m) WHERE NOT m:{_ENTITY_MATCH} RETURN m, [type(r)] AS rels"
+    )
+    degree = "null" if last else f"COUNT {{ (m)-[:{_ECO}]-() }}"
+    frontier = "[]" if last else "[f IN found WHERE f[2] <= $hub | f[0]]"
+    return (
+        "CALL (frontier, seen, rows) { "
+        "UNWIND frontier AS n "
+        "WITH n, $first - size(rows) + size(seen) AS limit "
+        "CALL (n, limit) { "
+        f"MATCH (n)-[r:{_ECO}]-(m:{_ENTITY_MATCH}) "
+        "WITH m, collect(type(r)) AS rels ORDER BY labels(m)[0], m.id "
+        "WITH limit, collect([m, rels]) AS near "
+        f"UNWIND near[..limit] AS k RETURN k[0] AS m, k[1] AS rels{accounts} }} "
+        "WITH m, rels WHERE NOT m IN seen "
+        "UNWIND rels AS rel WITH m, collect(DISTINCT rel) AS rels "
+        f"WITH m, rels, {degree} AS degree ORDER BY labels(m)[0], m.id "
+        "RETURN collect([m, rels, degree]) AS found } "
+        "WITH seen + [f IN found | f[0]] AS seen, "
+        f"rows + [f IN found WHERE labels(f[0])[0] IN $entities | [f[0], {depth}, f[1], f[2]]] AS rows, found "
+        f"WITH seen, rows, CASE WHEN size(rows) >= $first THEN [] ELSE {frontier} END AS frontier "
+    )
+
+
+def _walk_query(label: str, hops: int, degrees: bool) -> str:
+    """The whole walk as one statement, built from the closed label set: no start node, no row;
+    otherwise one row holding the walk's rows (node, hops, relationship types, degree), cut to
+    `first`, each with its degree counted now if it was asked for and not counted on the way."""
+    count = f"coalesce(r[3], COUNT {{ (m)-[:{_ECO}]-() }})" if degrees else "r[3]"
+    return (
+        f"MATCH (start:{label} {{id: $id}}) "
+        "WITH [start] AS seen, [start] AS frontier, [] AS rows "
+        + "".join(_hop_query(depth, depth == hops) for depth in range(1, hops + 1))
+        + "CALL (rows) { UNWIND rows[..$first] AS r WITH r, r[0] AS m "
+        f"RETURN collect([labels(m)[0], m.id, m.name, r[1], r[2], {count}]) AS walk }} "
+        "RETURN walk"
+    )
+
+
+_WALK = {
+    (label, hops, degrees): _walk_query(label, hops, degrees)
+    for label in LABELS
+    for hops in range(1, 5)
+    for degrees in (False, True)
+}
 _EXISTS = {label: f"MATCH (n:{label} {{id: $id}}) RETURN count(n) AS n" for label in LABELS}
 
 
@@ -98,6 +154,11 @@ _FEATURES = {
 
 # The server is not there, or not answering: what the breaker counts. A query it rejects is not.
 _DOWN = (ServiceUnavailable, SessionExpired, ConnectionPoolError, DatabaseUnavailable, OSError)
+
+
+def _values(result: neo4j.Result) -> list[list]:
+    """Records as plain lists: a request's walk needs no frame, and building one costs more than it."""
+    return result.values()
 
 
 def _timed_out(exc: Neo4jError) -> bool:
@@ -158,8 +219,13 @@ class Neo4jGraph(GraphStore):
         return f"Neo4jGraph(uri={self.uri!r}, database={self.database!r}, breaker={self.breaker.state!r})"
 
     def _run(
-        self, query: str, routing=neo4j.RoutingControl.WRITE, timeout: float | None = None, **params
-    ) -> pd.DataFrame:
+        self,
+        query: str,
+        routing=neo4j.RoutingControl.WRITE,
+        timeout: float | None = None,
+        _as: Callable = neo4j.Result.to_df,
+        **params,
+    ):
         with _translated(self.uri):
             try:
                 # a query the server stopped at its timeout is an answer: the server is up, and one
@@ -170,7 +236,7 @@ class Neo4jGraph(GraphStore):
                         params,
                         database_=self.database,
                         routing_=routing,
-                        result_transformer_=neo4j.Result.to_df,
+                        result_transformer_=_as,
                     )
             except Open:
                 raise GraphUnavailable(f"Neo4j at {self.uri} failed just now; the next try is due shortly") from None
@@ -179,7 +245,7 @@ class Neo4jGraph(GraphStore):
                     raise GraphUnavailable(f"Neo4j at {self.uri} did not answer within {timeout:g} s") from None
                 raise
 
-    def _read(self, query: str, **params) -> pd.DataFrame:
+    def _read(self, query: str, _as: Callable = neo4j.Result.to_df, **params):
         """A read that serves a request: the server stops it at the query timeout, and a server
         that does not answer at all (frozen, or cut off mid-reply) is given up on after
         `call_timeout`; its thread is left to the driver, which never times out a reply."""
@@ -189,7 +255,7 @@ class Neo4jGraph(GraphStore):
 
         def read() -> None:
             try:
-                answer.set_result(self._run(query, neo4j.RoutingControl.READ, self.query_timeout, **params))
+                answer.set_result(self._run(query, neo4j.RoutingControl.READ, self.query_timeout, _as, **params))
             except BaseException as exc:  # handed to the caller, who re-raises it
                 answer.set_exception(exc)
 
@@ -281,6 +347,22 @@ class Neo4jGraph(GraphStore):
             limit=_NO_LIMIT if limit is None else int(limit),
         )
         return df if len(df) else pd.DataFrame(columns=NEIGHBOUR_COLUMNS)
+
+    def _walk(self, customer_id, hops, label, first, hub_degree, degrees):
+        """The walk in one statement and one round trip, its rows as plain tuples."""
+        records = self._read(
+            _WALK[(label, hops, degrees)],
+            id=customer_id,
+            first=_UNBOUNDED if first is None else min(int(first), _UNBOUNDED),
+            hub=_UNBOUNDED if hub_degree is None else int(hub_degree),
+            entities=list(ENTITY_LABELS),
+            _as=_values,
+        )
+        if not records:
+            raise NotFound(label.lower(), customer_id)
+        return [
+            (l, i, name, depth, ",".join(sorted(rels)), degree) for l, i, name, depth, rels, degree in records[0][0]
+        ]
 
     def household(self, household_id: str) -> HouseholdView:
         found = self.households([household_id])

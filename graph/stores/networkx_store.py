@@ -212,29 +212,30 @@ class NetworkxGraph(GraphStore):
                     yield d, u
 
     def neighbourhood(self, frontier: Mapping[str, Sequence[str]], limit: int | None = None) -> pd.DataFrame:
+        return pd.DataFrame(list(self._step(frontier, limit, True, False)), columns=NEIGHBOUR_COLUMNS)
+
+    def _degree(self, node) -> int:
+        return sum(1 for _ in self._rels(node, ECOSYSTEM_RELS))
+
+    def _step(self, frontier, limit, degrees, entities_only):
         self._fresh()
-        rows = []
+        known: dict = {}  # a neighbour of several sources is counted once
         for label, ids in frontier.items():
             for i in ids:
                 node = (label, i)
                 if node not in self.g:
                     continue
-                found = list(self._rels(node, ECOSYSTEM_RELS))
+                found = [
+                    (d, o) for d, o in self._rels(node, ECOSYSTEM_RELS) if not entities_only or o[0] in ENTITY_LABELS
+                ]
                 if limit is not None:
                     kept = set(sorted({o for _, o in found if o[0] in ENTITY_LABELS})[:limit])
                     found = [(d, o) for d, o in found if o[0] not in ENTITY_LABELS or o in kept]
                 for d, other in found:
-                    rows.append(
-                        (
-                            i,
-                            d["type"],
-                            other[0],
-                            other[1],
-                            self.g.nodes[other].get("name"),
-                            sum(1 for _ in self._rels(other, ECOSYSTEM_RELS)),
-                        )
-                    )
-        return pd.DataFrame(rows, columns=NEIGHBOUR_COLUMNS)
+                    degree = None
+                    if degrees:
+                        degree = known[other] if other in known else known.setdefault(other, self._degree(other))
+                    yield i, d["type"], other[0], other[1], self.g.nodes[other].get("name"), degree
 
     def household(self, household_id: str) -> HouseholdView:
         self._fresh()

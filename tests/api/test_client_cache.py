@@ -17,10 +17,7 @@ from clientstrata.graph.views import ecosystem_view
 def paths(engine, graph, ids) -> dict[str, dict[tuple[str, str], tuple]]:
     """Each customer's 3-hop ecosystem: (kind, id) → (hops, relations)."""
     with engine.connect() as conn:
-        return {
-            cid: {(r.label, r.id): (r.hops, r.relations) for r in ecosystem_view(conn, graph, cid, 3).itertuples()}
-            for cid in ids
-        }
+        return {cid: {(r[0], r[1]): (r[3], r[4]) for r in ecosystem_view(conn, graph, cid, 3)} for cid in ids}
 
 
 def two_customers_seeing_one_node_differently(engine, graph) -> tuple[str, str]:

@@ -86,6 +86,26 @@ def test_ecosystem_shows_strangers_to_nobody_outside_the_book(app_ro, make_token
     assert err == "`hops` must be between 1 and 4"
 
 
+def test_ecosystem_degrees_are_the_graphs_when_selected_and_the_walk_is_the_same_without(
+    app_ro, make_token_ro, loaded_ro
+):
+    """The walk counts degrees only when `degree` is selected (directly or in a fragment); the
+    edges are the same either way, and a selected degree is the graph's own count."""
+    analyst = make_token_ro("marketing_analyst")
+    _, graph = loaded_ro
+    eco = "query($id: ID!) {{ customer(id: $id) {{ ecosystem(hops: 2) {{ hops relations node {{ kind id {} }} }} }} }}"
+    cid = max((f"C{i:07d}" for i in range(1, 31)), key=lambda c: len(graph.walk(c, 2, first=100)))
+    bare = ask(app_ro, analyst, eco.format(""), id=cid)["customer"]["ecosystem"]
+    shown = ask(app_ro, analyst, eco.format("degree"), id=cid)["customer"]["ecosystem"]
+    spread = ask(app_ro, analyst, eco.format("... on EcosystemEnterprise { degree }"), id=cid)["customer"]["ecosystem"]
+    assert len(bare) >= 5 and {e["hops"] for e in bare} == {1, 2}
+    assert [{**e, "node": {k: v for k, v in e["node"].items() if k != "degree"}} for e in shown] == bare
+    assert [e["node"]["degree"] for e in shown] == [r[5] for r in graph.walk(cid, 2, first=100)]
+    assert [e["node"].get("degree") for e in spread if e["node"]["kind"] == "Enterprise"] == [
+        e["node"]["degree"] for e in shown if e["node"]["kind"] == "Enterprise"
+    ]
+
+
 def test_ecosystem_comes_nearest_first_and_at_most_first(app_ro, make_token_ro, loaded_ro):
     q = "query($id: ID!, $n: Int!) { customer(id: $id) { ecosystem(hops: 3, first: $n) { hops node { kind id } } } }"
     analyst = make_token_ro("marketing_analyst")

@@ -13,9 +13,9 @@ class _Watched:
     def __init__(self, store) -> None:
         self.store, self.windows = store, []
 
-    def ecosystem(self, customer_id, hops, first=None):
+    def walk(self, customer_id, hops, first=None, **options):
         self.windows.append(first)
-        return self.store.ecosystem(customer_id, hops, first=first)
+        return self.store.walk(customer_id, hops, first=first, **options)
 
 
 def _widest(engine, graph):
@@ -41,7 +41,7 @@ def test_a_book_full_of_strangers_stops_the_walk_at_its_window(loaded):
         shown = ecosystem_view(conn, watched, customer, 4, "RM-SOLO", first=others + 1, window=window)
     assert max(watched.windows) == window and len(watched.windows) <= 3
     nearest = everyone.head(window)
-    assert list(shown["id"]) == list(nearest.loc[nearest["label"] != "Individual", "id"])
+    assert [r[1] for r in shown] == list(nearest.loc[nearest["label"] != "Individual", "id"])
 
 
 def test_the_window_is_bounded_by_default_and_others_walk_once(loaded):

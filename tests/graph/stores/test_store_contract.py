@@ -160,3 +160,19 @@ def test_embedded_graph_file_never_runs_code_and_a_cut_file_does_not_load(tmp_pa
     store.path.write_bytes(data[: len(data) - 12])  # the end marker is gone
     with pytest.raises(ValueError):
         NetworkxGraph(store.path)
+
+
+def test_degrees_are_counted_only_when_asked(synced):
+    """Without `degrees` the walk is the same, and the last step's nodes carry no count: nothing
+    needs it there (the hub rule only asks it of nodes walked from)."""
+    store, _ = synced
+    for cid, hops, first in (("C0000001", 2, None), ("C0000050", 3, 7), ("C0000002", 1, None)):
+        full = store.walk(cid, hops, first=first)
+        bare = store.walk(cid, hops, first=first, degrees=False)
+        assert [r[:5] for r in bare] == [r[:5] for r in full] and len(full) > 0
+        assert all(r[5] is None for r in bare if r[3] == hops)
+        assert all(isinstance(r[5], int) for r in full)
+        assert [r[5] for r in bare if r[3] < hops] == [r[5] for r in full if r[3] < hops]
+        assert store.ecosystem(cid, hops, first=first).equals(
+            pd.DataFrame(full, columns=["label", "id", "name", "hops", "relations", "degree"])
+        )
