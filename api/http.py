@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -183,6 +184,12 @@ class GraphQLView(GraphQL):
             # the budget is the server's policy, not a malformed request the spec lets answer 200
             sub.status_code = 400
         return body
+
+    def encode_json(self, data: object) -> bytes:
+        """orjson: a bulk page is hundreds of thousands of cells, and the standard library's
+        encoder was a third of such a request. UTF-8 as the media type says; non-finite floats
+        become null (JSON has no NaN)."""
+        return orjson.dumps(data)
 
     def create_response(self, response_data, sub_response: Response) -> Response:
         response = _response(self.encode_json(response_data), sub_response.status_code or 200, sub_response.media_type)
