@@ -90,9 +90,20 @@ def suitable_mask(rows: pd.DataFrame, customers: pd.DataFrame) -> np.ndarray:
     level = c["risk_level"].reindex(ids).astype(object).to_numpy()
     pro = c["professional"].reindex(ids).fillna(False).astype(bool).to_numpy()
     risk = rows["product_risk"].astype(object).to_numpy()
-    keys = list(zip(level, risk, pro))
-    decided = {k: suitable(*(None if v is None or v != v else v for v in k[:2]), bool(k[2])) for k in set(keys)}
-    ok = np.fromiter((decided[k] for k in keys), dtype=bool, count=len(keys))
+    # one code per distinct (level, product level, professional), decided once; no Python per row
+    lv, lv_u = pd.factorize(level, use_na_sentinel=False)
+    rk, rk_u = pd.factorize(risk, use_na_sentinel=False)
+    combo = (lv.astype(np.int64) * len(rk_u) + rk) * 2 + pro
+    distinct, inverse = np.unique(combo, return_inverse=True)
+
+    def plain(v):
+        return None if v is None or v != v else v
+
+    decided = np.array(
+        [suitable(plain(lv_u[k // 2 // len(rk_u)]), plain(rk_u[k // 2 % len(rk_u)]), bool(k % 2)) for k in distinct],
+        dtype=bool,
+    )
+    ok = decided[inverse.reshape(-1)]
     unrated = pd.isna(rows["product_risk"]).to_numpy()
     return ok & (known | unrated)
 

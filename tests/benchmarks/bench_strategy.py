@@ -56,7 +56,7 @@ def _read(conn, run_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     return tags, alerts
 
 
-def run(db: str) -> dict:
+def run(db: str, dump: str | None = None) -> dict:
     engine = sa.create_engine(f"sqlite:///{db}")
     with engine.connect() as conn:
         run_id = latest_run_id(conn)
@@ -87,6 +87,14 @@ def run(db: str) -> dict:
             t0 = time.process_time()
             points = post_points(conn, playbook, run_id, "bench", at)
             seconds["points"] += time.process_time() - t0
+            if dump:  # what the stage wrote, to compare two versions of the code
+                pd.to_pickle(
+                    {
+                        t: pd.read_sql(sa.text(f"SELECT * FROM {t} WHERE run_id = :r"), conn, params={"r": run_id})
+                        for t in ("customer_packages", "next_best_actions")
+                    },
+                    dump,
+                )
         finally:
             tx.rollback()
     total = sum(seconds.values())
@@ -105,14 +113,15 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--db", required=True)
     p.add_argument("--profile", action="store_true")
+    p.add_argument("--dump", help="pickle what the stage wrote here (to compare two versions)")
     args = p.parse_args()
     if args.profile:
         prof = cProfile.Profile(time.process_time)  # CPU: the machine is shared
-        out = prof.runcall(run, args.db)
+        out = prof.runcall(run, args.db, args.dump)
         pstats.Stats(prof).sort_stats("tottime").print_stats(30)
         pstats.Stats(prof).sort_stats("cumulative").print_stats("strategies|records|bulk", 60)
     else:
-        out = run(args.db)
+        out = run(args.db, args.dump)
     print(out)
 
 
