@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as dt
+import inspect
 import os
 import pstats
 import time
@@ -76,16 +77,21 @@ def run(db: str, dump: str | None = None) -> dict:
             t0 = time.process_time()
             step = action_stage(conn, std, run_id, at)
             seconds["next-best actions"] += time.process_time() - t0
+            given = []
             for part in parts:
                 t0 = time.process_time()
-                rows["packages"] += write_packages(conn, assign_packages(part, playbook), run_id)
+                packages = assign_packages(part, playbook)
+                rows["packages"] += write_packages(conn, packages, run_id)
+                given.append(packages[["customer_id", "package"]])  # as the publish keeps them
                 seconds["strategy"] += time.process_time() - t0
                 t0 = time.process_time()
                 found = alerts[alerts["customer_id"].isin(part["customer_id"].unique())]
                 rows["actions"] += step(part, found)
                 seconds["next-best actions"] += time.process_time() - t0
             t0 = time.process_time()
-            points = post_points(conn, playbook, run_id, "bench", at)
+            given = pd.concat(given, ignore_index=True)
+            takes = "packages" in inspect.signature(post_points).parameters  # older code reads them back
+            points = post_points(conn, playbook, run_id, "bench", at, *([given] if takes else []))
             seconds["points"] += time.process_time() - t0
             if dump:  # what the stage wrote, to compare two versions of the code
                 pd.to_pickle(
