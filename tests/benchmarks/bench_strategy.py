@@ -16,9 +16,12 @@ import argparse
 import cProfile
 import datetime as dt
 import inspect
+import json
 import os
 import pstats
+import statistics
 import time
+from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
@@ -120,6 +123,8 @@ def main() -> None:
     p.add_argument("--db", required=True)
     p.add_argument("--profile", action="store_true")
     p.add_argument("--dump", help="pickle what the stage wrote here (to compare two versions)")
+    p.add_argument("--label", default="new", help="what code this is (e.g. main, new), in --out")
+    p.add_argument("--out", type=Path, help="JSON file the run is added to; medians per label are kept")
     args = p.parse_args()
     if args.profile:
         prof = cProfile.Profile(time.process_time)  # CPU: the machine is shared
@@ -129,6 +134,22 @@ def main() -> None:
     else:
         out = run(args.db, args.dump)
     print(out)
+    if args.out:
+        _record(args.out, args.label, out)
+
+
+def _record(path: Path, label: str, result: dict) -> None:
+    """Add a run to `path` and keep, per label, the median of each phase over its runs."""
+    found = json.loads(path.read_text()) if path.exists() else {"runs": []}
+    found["runs"].append({"label": label, "cpus": os.cpu_count(), **result})
+    medians = {}
+    for lab in dict.fromkeys(r["label"] for r in found["runs"]):
+        mine = [r for r in found["runs"] if r["label"] == lab]
+        phases = {k: round(statistics.median(r["seconds"][k] for r in mine), 2) for k in mine[0]["seconds"]}
+        medians[lab] = {"runs": len(mine), "seconds": phases, "total": round(sum(phases.values()), 2)}
+    found["medians"] = medians
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(found, indent=2) + "\n")
 
 
 if __name__ == "__main__":
