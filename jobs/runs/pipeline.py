@@ -386,6 +386,7 @@ class _Published:
     packages: dict[str, int] = field(default_factory=dict)  # service package -> customers
     found: list[pd.DataFrame] = field(default_factory=list)  # alerts detected per partition
     hh_tiers: list[pd.Series] = field(default_factory=list)  # customer -> household tier, per partition
+    package_of: list[pd.DataFrame] = field(default_factory=list)  # customer_id, package, per partition (points)
 
     def count(self, part: pd.DataFrame) -> None:
         for key, n in part.groupby(["dimension", "value"]).size().items():
@@ -463,6 +464,7 @@ def _strategy(conn: Connection, run: _Run, part: pd.DataFrame, out: _Published) 
     package from the partition's tags (`assign_packages`), stored with its selector and why."""
     packages = assign_packages(part, run.playbook)
     write_packages(conn, packages, run.run_id)
+    out.package_of.append(packages[["customer_id", "package"]])
     for name, n in packages["package"].value_counts().items():
         out.packages[name] = out.packages.get(name, 0) + int(n)
 
@@ -512,7 +514,8 @@ def _finish(conn: Connection, run: _Run, p: _Published) -> _Finished:
         tiers = pd.concat(p.hh_tiers) if p.hh_tiers else pd.Series(dtype=object)
         refresh_after_publish(conn, tiers, run.std.fx_to_cny)
     with watch("points"):  # 积分 on the events not yet posted, times this run's packages; then expiry
-        points = post_points(conn, run.playbook, run.run_id, run.actor, p.at)
+        packages = pd.concat(p.package_of, ignore_index=True) if p.package_of else None  # no read back
+        points = post_points(conn, run.playbook, run.run_id, run.actor, p.at, packages)
     audit.record(
         conn,
         run.actor,

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .actions import PRODUCT_OFFER, ActionSettings
+from .association import rank_within
 from .control import in_control
 from .engagement import candidates, suitable_mask
 from .learning import REACHED, posterior_rate
@@ -141,13 +142,20 @@ def arbitrate(
     """Candidates (`engagement.candidates`) to the ranked decisions (DECISION_COLUMNS)."""
     if cands.empty:
         return _empty()
-    c = cands.merge(cat.drop(columns=["base_rate"]), on="action_key", how="inner")
-    ev = (
-        learned
-        if learned is not None and len(learned)
-        else pd.DataFrame(columns=["action_key", "reached", "responded"])
-    )
-    c = c.merge(ev, on="action_key", how="left")
+    # the catalogue's columns by position, not a merge on the text key (an inner merge keeps
+    # the candidates' order, and so does this)
+    keys = pd.Index(cat["action_key"].to_numpy(dtype=object))
+    pos = keys.get_indexer(cands["action_key"])
+    known = pos >= 0
+    c = cands[known].reset_index(drop=True)
+    info = cat.drop(columns=["base_rate", "action_key"]).iloc[pos[known]].reset_index(drop=True)
+    c = pd.concat([c, info], axis=1)
+    if learned is not None and len(learned):
+        ev = learned.drop_duplicates("action_key").set_index("action_key")
+        c["reached"] = ev["reached"].reindex(c["action_key"]).to_numpy()
+        c["responded"] = ev["responded"].reindex(c["action_key"]).to_numpy()
+    else:
+        c["reached"], c["responded"] = np.nan, np.nan
     c["reached"] = c["reached"].fillna(0).astype(np.int64)
     c["propensity"] = posterior_rate(c["prior_mean"], settings.prior_strength, c["reached"], c["responded"])
     w = settings.weights
@@ -155,14 +163,22 @@ def arbitrate(
         c["propensity"] ** float(w["propensity"]) * c["value"] ** float(w["value"]) * c["lever"] ** float(w["lever"])
     )
     c = c[~_suppressed(c, history, settings, as_of)]
-    c = c.sort_values(["customer_id", "priority", "action_key"], ascending=[True, False, True], kind="stable")
-    c = c.drop_duplicates(["customer_id", "action_key"])
+    # sorted and grouped on integer codes in the text's order (factorize sort=True), not on text
+    cust = pd.factorize(c["customer_id"], sort=True)[0].astype(np.int64)
+    act = pd.factorize(c["action_key"], sort=True)[0].astype(np.int64)
+    order = np.lexsort((act, -c["priority"].to_numpy(dtype=float), cust))
+    c, cust, act = c.iloc[order], cust[order], act[order]
+    first = ~pd.Series(cust * (int(act.max(initial=0)) + 1) + act).duplicated().to_numpy()
+    c, cust = c[first], cust[first]
     used = _used(history, settings, as_of)
     c = c.join(used, on=["customer_id", "channel"]) if len(used) else c.assign(used=0)
     cap = c["channel"].map(settings.contact["max_per_channel"]).fillna(0) - c["used"].fillna(0)
-    c = c[c.groupby(["customer_id", "channel"]).cumcount().to_numpy() < cap.to_numpy()]
-    c = c.assign(rank=c.groupby("customer_id").cumcount() + 1)
-    c = c[c["rank"] <= settings.top_k]
+    chan = pd.factorize(c["channel"])[0].astype(np.int64)
+    per_channel = pd.Series(cust * (int(chan.max(initial=0)) + 1) + chan)
+    keep = per_channel.groupby(per_channel.to_numpy(), sort=False).cumcount().to_numpy() < cap.to_numpy()
+    c, cust = c[keep], cust[keep]
+    rank = rank_within(cust)
+    c = c.assign(rank=rank)[rank <= settings.top_k]
     c = c[suitable_mask(c, customers)]  # the hard rule, once more on what leaves
     if c.empty:
         return _empty()

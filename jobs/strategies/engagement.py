@@ -23,6 +23,7 @@ from clientstrata.jobs.classification.dimensions.risk import suitable
 
 from .actions import PRODUCT_OFFER, ActionSettings
 from .association import recommend
+from .packages import pivot_tags
 
 __all__ = ["CUSTOMER_COLUMNS", "KYC_STATUSES", "customer_frame", "suitable_mask", "candidates", "CANDIDATE_COLUMNS"]
 
@@ -54,15 +55,14 @@ def customer_frame(
     t = tags[tags["customer_id"].notna()]
     if dimensions is not None:
         t = t[t["dimension"].isin(set(dimensions) | set(_READ))]
-    ids = pd.Index(t["customer_id"].unique(), name="customer_id")
-    wide = t.drop_duplicates(["customer_id", "dimension"]).set_index(["customer_id", "dimension"])["value"].unstack()
-    wide = wide.reindex(ids).astype(object)
-    wide.columns.name = None
-    out = wide.where(wide.notna(), None).reset_index()
-    suit = t[t["dimension"] == "suitability"].drop_duplicates("customer_id").set_index("customer_id")["inputs"]
+    dims = sorted(pd.unique(t["dimension"].to_numpy(dtype=object)))
+    ids, grids = pivot_tags(t, dims, ["value", "inputs"] if "inputs" in t else ["value"], keep="first")
+    out = pd.DataFrame(grids[0], columns=dims, dtype=object)
+    out.insert(0, "customer_id", ids.to_numpy(dtype=object))
+    has = "suitability" in dims and len(grids) > 1
+    raw = grids[1][:, dims.index("suitability")] if has else np.full(len(out), None, dtype=object)
     suit = [
-        i if isinstance(i, dict) else orjson.loads(i) if isinstance(i, (str, bytes)) else None
-        for i in suit.reindex(out["customer_id"].to_numpy())
+        i if isinstance(i, dict) else orjson.loads(i) if isinstance(i, (str, bytes)) else None for i in raw
     ]  # a run's are encoded
     out["age"] = [float(i.get("age")) if isinstance(i, dict) and i.get("age") is not None else np.nan for i in suit]
     out["professional"] = [bool(i.get("professional")) if isinstance(i, dict) else False for i in suit]
@@ -90,9 +90,20 @@ def suitable_mask(rows: pd.DataFrame, customers: pd.DataFrame) -> np.ndarray:
     level = c["risk_level"].reindex(ids).astype(object).to_numpy()
     pro = c["professional"].reindex(ids).fillna(False).astype(bool).to_numpy()
     risk = rows["product_risk"].astype(object).to_numpy()
-    keys = list(zip(level, risk, pro))
-    decided = {k: suitable(*(None if v is None or v != v else v for v in k[:2]), bool(k[2])) for k in set(keys)}
-    ok = np.fromiter((decided[k] for k in keys), dtype=bool, count=len(keys))
+    # one code per distinct (level, product level, professional), decided once; no Python per row
+    lv, lv_u = pd.factorize(level, use_na_sentinel=False)
+    rk, rk_u = pd.factorize(risk, use_na_sentinel=False)
+    combo = (lv.astype(np.int64) * len(rk_u) + rk) * 2 + pro
+    distinct, inverse = np.unique(combo, return_inverse=True)
+
+    def plain(v):
+        return None if v is None or v != v else v
+
+    decided = np.array(
+        [suitable(plain(lv_u[k // 2 // len(rk_u)]), plain(rk_u[k // 2 % len(rk_u)]), bool(k % 2)) for k in distinct],
+        dtype=bool,
+    )
+    ok = decided[inverse.reshape(-1)]
     unrated = pd.isna(rows["product_risk"]).to_numpy()
     return ok & (known | unrated)
 

@@ -15,28 +15,48 @@ import pandas as pd
 
 from .playbook import Playbook, Selector
 
-__all__ = ["PACKAGE_COLUMNS", "assign_packages", "matching", "wide_tags"]
+__all__ = ["PACKAGE_COLUMNS", "assign_packages", "matching", "wide_tags", "pivot_tags"]
 
 PACKAGE_COLUMNS = ["customer_id", "package", "selector", "explanation_zh", "explanation_en"]
+
+
+def pivot_tags(
+    tags: pd.DataFrame, dims: list[str], columns: list[str], keep: str = "last"
+) -> tuple[pd.Index, list[np.ndarray]]:
+    """(customers in the order they first appear, one (customers × dims) object array per
+    column of `columns`): the `keep` ("last" or "first") tag of a (customer, dimension) wins,
+    None where there is none.
+    Integer codes, not a pivot on text: a pivot of a run's partition spent most of the stage."""
+    codes, uniques = pd.factorize(tags["customer_id"], sort=False, use_na_sentinel=False)
+    customers = pd.Index(np.asarray(uniques, dtype=object), name="customer_id", dtype=object)
+    d = pd.Index(dims).get_indexer(tags["dimension"])
+    rows = np.flatnonzero(d >= 0)
+    k = max(len(dims), 1)
+    key = codes[rows].astype(np.int64) * k + d[rows]
+    if keep == "last":
+        _, last = np.unique(key[::-1], return_index=True)
+        rows = rows[len(rows) - 1 - last]
+    else:
+        rows = rows[np.unique(key, return_index=True)[1]]
+    out = []
+    for col in columns:
+        grid = np.full((len(customers), len(dims)), None, dtype=object)
+        v = tags[col].iloc[rows].to_numpy(dtype=object)
+        grid[codes[rows], d[rows]] = np.where(pd.isna(v), None, v)
+        out.append(grid)
+    return customers, out
 
 
 def wide_tags(tags: pd.DataFrame, dimensions: tuple[str, ...] | list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(values, Chinese labels): one row per customer, one column per dimension asked for;
     None where a customer has no such tag (no selector over it holds)."""
-    customers = pd.Index(pd.unique(tags["customer_id"].to_numpy(dtype=object)), name="customer_id")
     dims = list(dict.fromkeys(dimensions))
-    # only the columns used, before the rows are picked: a run's partition carries the tags'
-    # rule texts and inputs, which a boolean index would copy for nothing
     t = tags[["customer_id", "dimension", "value", *(["label_zh"] if "label_zh" in tags else [])]]
-    t = t[t["dimension"].isin(dims)]
-    labels = t["label_zh"] if "label_zh" in t else t["value"]
-    values = pd.DataFrame(index=customers, columns=dims, dtype=object)
-    zh = pd.DataFrame(index=customers, columns=dims, dtype=object)
-    if len(t):
-        v = t.assign(_zh=labels).drop_duplicates(["customer_id", "dimension"], keep="last")
-        values.update(v.pivot(index="customer_id", columns="dimension", values="value"))
-        zh.update(v.pivot(index="customer_id", columns="dimension", values="_zh"))
-    return values, zh
+    customers, (values, zh) = pivot_tags(t, dims, ["value", "label_zh" if "label_zh" in t else "value"])
+    return (
+        pd.DataFrame(values, index=customers, columns=dims, dtype=object),
+        pd.DataFrame(zh, index=customers, columns=dims, dtype=object),
+    )
 
 
 def _holds(values: pd.DataFrame, selector: Selector) -> np.ndarray:

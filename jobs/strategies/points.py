@@ -168,11 +168,10 @@ def post_earned(
 def _due(conn: Connection, as_of: dt.date, customer_ids: list[str] | None) -> pd.DataFrame:
     """customer_id, earned_due (earned points expiring by `as_of`), debited (redeemed + expired)."""
     p = _postings.c
-    q = sa.select(
-        p.customer_id,
-        sa.func.sum(sa.case((sa.and_(p.kind == "earn", p.expires_on <= as_of), p.points), else_=0)),
-        -sa.func.sum(sa.case((p.kind != "earn", p.points), else_=0)),
-    ).group_by(p.customer_id)
+    earned_due = sa.func.sum(sa.case((sa.and_(p.kind == "earn", p.expires_on <= as_of), p.points), else_=0))
+    debited = -sa.func.sum(sa.case((p.kind != "earn", p.points), else_=0))
+    # only the customers with something to expire come back: every run asks, few have any
+    q = sa.select(p.customer_id, earned_due, debited).group_by(p.customer_id).having(earned_due > debited)
     if customer_ids is not None:
         q = q.where(p.customer_id.in_(customer_ids))
     return pd.DataFrame([tuple(r) for r in conn.execute(q)], columns=["customer_id", "earned_due", "debited"])
@@ -206,12 +205,22 @@ def expire(
     return _append(conn, rows, now)
 
 
-def post_points(conn: Connection, playbook: Playbook, run_id: int, actor: str, now: dt.datetime) -> dict:
+def post_points(
+    conn: Connection,
+    playbook: Playbook,
+    run_id: int,
+    actor: str,
+    now: dt.datetime,
+    packages: pd.DataFrame | None = None,
+) -> dict:
     """The points job of a run (its strategy stage, in the publish transaction): the points the
-    record's events earn, multiplied by the packages this run gave, then what expired by today."""
+    record's events earn, multiplied by the packages this run gave, then what expired by today.
+    `packages` (customer_id, package): the run's, when the caller has them in hand; else read."""
     if playbook.points is None:
         return {"postings": 0, "points": 0, "expired": 0}
-    earned = post_earned(conn, playbook, run_packages(conn, run_id)[["customer_id", "package"]], actor, now)
+    if packages is None:
+        packages = run_packages(conn, run_id)
+    earned = post_earned(conn, playbook, packages[["customer_id", "package"]], actor, now)
     expired = expire(conn, now.date(), actor, now)
     return {"postings": len(earned), "points": int(earned["points"].sum()), "expired": expired}
 

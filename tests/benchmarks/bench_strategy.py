@@ -1,0 +1,156 @@
+"""The strategy stage alone, in one process, on a bank a run has already classified. A script:
+
+    .venv/bin/python tests/benchmarks/bench_strategy.py --db /work/b100k/clientstrata.db [--profile]
+
+Reads the latest published run's tags and the open alerts once, then times what a run's publish
+does per partition of 50,000 customers, in CPU seconds (the machine is shared) — packages (`assign_packages` + `write_packages`),
+next-best actions (`action_stage` and its step) — and the points job (`post_points`), inside one
+transaction that is rolled back, so the bank is left as it was and the script can run again.
+For iterating on the stage quickly; the figures quoted in docs/benchmarks.md come from
+`bench_pipeline.py`, which times a whole classification run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import inspect
+import json
+import os
+import pstats
+import statistics
+import time
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from clientstrata.graph.clock import utcnow
+from clientstrata.graph.record.models import Alert, Tag
+from clientstrata.graph.record.queries import latest_run_id
+from clientstrata.jobs.governance.standards import live_standard
+from clientstrata.jobs.strategies.nba import action_stage
+from clientstrata.jobs.strategies.packages import assign_packages
+from clientstrata.jobs.strategies.playbook import playbook_of
+from clientstrata.jobs.strategies.points import post_points
+from clientstrata.jobs.strategies.store import write_packages
+
+PART = 50_000
+
+
+def _read(conn, run_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    t, a = Tag.__table__, Alert.__table__
+    cols = ["customer_id", "dimension", "value", "label_zh", "inputs"]
+    tags = pd.DataFrame(
+        [
+            tuple(r)
+            for r in conn.execute(
+                # the inputs as the run hands them over: encoded JSON text
+                sa.select(*[t.c[c] for c in cols[:-1]], sa.type_coerce(t.c.inputs, sa.Text)).where(t.c.run_id == run_id)
+            )
+        ],
+        columns=cols,
+    )
+    tags = tags[tags["customer_id"].notna()].sort_values("customer_id", kind="stable").reset_index(drop=True)
+    alerts = pd.DataFrame(
+        [tuple(r) for r in conn.execute(sa.select(a.c.customer_id, a.c.alert_type, a.c.reason))],
+        columns=["customer_id", "alert_type", "reason"],
+    )
+    return tags, alerts
+
+
+def run(db: str, dump: str | None = None) -> dict:
+    engine = sa.create_engine(f"sqlite:///{db}")
+    with engine.connect() as conn:
+        run_id = latest_run_id(conn)
+        std = live_standard(conn)
+        tags, alerts = _read(conn, run_id)
+    playbook = playbook_of(std)
+    ids = tags["customer_id"].unique()
+    parts = [tags[tags["customer_id"].isin(ids[i : i + PART])] for i in range(0, len(ids), PART)]
+    seconds = {"strategy": 0.0, "next-best actions": 0.0, "points": 0.0}
+    rows = {"packages": 0, "actions": 0}
+    at = utcnow()
+    with engine.connect() as conn:
+        tx = conn.begin()
+        try:
+            conn.execute(sa.text("DELETE FROM customer_packages WHERE run_id = :r"), {"r": run_id})
+            conn.execute(sa.text("DELETE FROM next_best_actions WHERE run_id = :r"), {"r": run_id})
+            t0 = time.process_time()
+            step = action_stage(conn, std, run_id, at)
+            seconds["next-best actions"] += time.process_time() - t0
+            given = []
+            for part in parts:
+                t0 = time.process_time()
+                packages = assign_packages(part, playbook)
+                rows["packages"] += write_packages(conn, packages, run_id)
+                given.append(packages[["customer_id", "package"]])  # as the publish keeps them
+                seconds["strategy"] += time.process_time() - t0
+                t0 = time.process_time()
+                found = alerts[alerts["customer_id"].isin(part["customer_id"].unique())]
+                rows["actions"] += step(part, found)
+                seconds["next-best actions"] += time.process_time() - t0
+            t0 = time.process_time()
+            given = pd.concat(given, ignore_index=True)
+            takes = "packages" in inspect.signature(post_points).parameters  # older code reads them back
+            points = post_points(conn, playbook, run_id, "bench", at, *([given] if takes else []))
+            seconds["points"] += time.process_time() - t0
+            if dump:  # what the stage wrote, to compare two versions of the code
+                pd.to_pickle(
+                    {
+                        t: pd.read_sql(sa.text(f"SELECT * FROM {t} WHERE run_id = :r"), conn, params={"r": run_id})
+                        for t in ("customer_packages", "next_best_actions")
+                    },
+                    dump,
+                )
+        finally:
+            tx.rollback()
+    total = sum(seconds.values())
+    return {
+        "customers": len(ids),
+        "seconds": {k: round(v, 2) for k, v in seconds.items()},
+        "total": round(total, 2),
+        "rows": rows,
+        "points": points,
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--db", required=True)
+    p.add_argument("--profile", action="store_true")
+    p.add_argument("--dump", help="pickle what the stage wrote here (to compare two versions)")
+    p.add_argument("--label", default="new", help="what code this is (e.g. main, new), in --out")
+    p.add_argument("--out", type=Path, help="JSON file the run is added to; medians per label are kept")
+    args = p.parse_args()
+    if args.profile:
+        prof = cProfile.Profile(time.process_time)  # CPU: the machine is shared
+        out = prof.runcall(run, args.db, args.dump)
+        pstats.Stats(prof).sort_stats("tottime").print_stats(30)
+        pstats.Stats(prof).sort_stats("cumulative").print_stats("strategies|records|bulk", 60)
+    else:
+        out = run(args.db, args.dump)
+    print(out)
+    if args.out:
+        _record(args.out, args.label, out)
+
+
+def _record(path: Path, label: str, result: dict) -> None:
+    """Add a run to `path` and keep, per label, the median of each phase over its runs."""
+    found = json.loads(path.read_text()) if path.exists() else {"runs": []}
+    found["runs"].append({"label": label, "cpus": os.cpu_count(), **result})
+    medians = {}
+    for lab in dict.fromkeys(r["label"] for r in found["runs"]):
+        mine = [r for r in found["runs"] if r["label"] == lab]
+        phases = {k: round(statistics.median(r["seconds"][k] for r in mine), 2) for k in mine[0]["seconds"]}
+        medians[lab] = {"runs": len(mine), "seconds": phases, "total": round(sum(phases.values()), 2)}
+    found["medians"] = medians
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(found, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
