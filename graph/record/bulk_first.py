@@ -108,6 +108,10 @@ def first_load(conn: Connection, table: str) -> Iterator[None]:
     """Around the first load of an empty `table`: its non-unique indexes (and on PostgreSQL its
     foreign keys) are dropped on entry and built again on a normal exit, checking every row once.
     Inside the caller's transaction: when the block raises, the caller's rollback restores them."""
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.driver_connection
+        if not raw.in_transaction:  # the driver begins at a write, not at DDL: DROP INDEX would commit
+            raw.execute("BEGIN")
     indexes = secondary_indexes(conn, table)
     fks = _foreign_keys(conn, table) if conn.dialect.name == "postgresql" else []
     for name, _ in fks:
