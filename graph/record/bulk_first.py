@@ -15,6 +15,10 @@ the load (`foreign_keys_off`: the pragma cannot change inside a transaction) and
 table at the end (`check_foreign_keys`: `PRAGMA foreign_key_check`); PostgreSQL's constraints on
 an empty table are dropped with its indexes and added back after the load, which validates every
 row in one join. Either way a dangling reference still fails the whole ingest.
+
+The price on PostgreSQL: dropping an index or a constraint locks the (empty) table until the
+ingest commits, so a reader of that table waits for the first load instead of reading nothing.
+SQLite's readers (WAL) keep reading the last committed state.
 """
 
 from __future__ import annotations

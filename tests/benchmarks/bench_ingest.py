@@ -32,8 +32,9 @@ LAYERS = ("api", "cli", "graph", "jobs", "sdk")
 TARGET_SPEEDUP = 2.0
 
 
-def _env(db: Path, pythonpath: Path | None = None) -> dict:
-    env = dict(os.environ, CLIENTSTRATA_DATABASE_URL=f"sqlite:///{db}", CLIENTSTRATA_PROGRESS="0")
+def _env(db: Path | str, pythonpath: Path | None = None) -> dict:
+    url = db if isinstance(db, str) else f"sqlite:///{db}"
+    env = dict(os.environ, CLIENTSTRATA_DATABASE_URL=url, CLIENTSTRATA_PROGRESS="0")
     env.pop("PYTHONPATH", None)
     if pythonpath is not None:
         env["PYTHONPATH"] = str(pythonpath)
@@ -67,8 +68,19 @@ def _checkout(ref: str, work: Path) -> Path:
     return pkg
 
 
-def _ingest(bundle: Path, db: Path, pythonpath: Path | None) -> dict:
-    _fresh(db)
+def _empty_postgres(url: str) -> None:
+    drop = (
+        "import sqlalchemy as sa, sys; e = sa.create_engine(sys.argv[1])\n"
+        "with e.begin() as c: c.execute(sa.text('DROP SCHEMA public CASCADE')); c.execute(sa.text('CREATE SCHEMA public'))"
+    )
+    subprocess.run([sys.executable, "-c", drop, url], check=True)
+
+
+def _ingest(bundle: Path, db: Path | str, pythonpath: Path | None) -> dict:
+    if isinstance(db, str):
+        _empty_postgres(db)
+    else:
+        _fresh(db)
     started = time.perf_counter()
     out = subprocess.run(
         [sys.executable, "-m", "clientstrata.cli.main", "ingest", str(bundle), "--json"],
@@ -123,6 +135,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--bundle", type=Path, help="an existing bundle of --customers customers")
     p.add_argument("--workdir", type=Path)
     p.add_argument("--out", type=Path)
+    p.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="also ingest new and before once each into this PostgreSQL database (emptied first: DROP SCHEMA public)",
+    )
     args = p.parse_args(argv)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -152,6 +169,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     assert same, "before and new disagree on what was read, loaded or quarantined"
 
+    postgres = {}
+    if args.postgres:
+        for name, pkg in (("new", None), ("before", before_pkg)):
+            postgres[name] = _summary([_ingest(bundle, args.postgres, pkg)])
+            print(f"postgres {name}: {postgres[name]['median_seconds']:.1f} s", flush=True)
+        load.append(os.getloadavg())
+        postgres["new_vs_before_speedup"] = round(
+            postgres["before"]["median_seconds"] / postgres["new"]["median_seconds"], 2
+        )
     results = {name: _summary(r) for name, r in runs.items()}
     speedup = results["before"]["median_seconds"] / results["new"]["median_seconds"]
     result = {
@@ -171,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         "before_vs_baseline_ratio": round(
             results["baseline"]["rows_per_second"] / results["before"]["rows_per_second"], 2
         ),
+        "postgres": postgres or None,
         "target_speedup": TARGET_SPEEDUP,
         "within_target": speedup >= TARGET_SPEEDUP,
         "same_rows_loaded_and_quarantined": same,
