@@ -151,16 +151,10 @@ def foreign_keys_off(conn: Connection) -> Iterator[None]:
             raw.execute("PRAGMA foreign_keys = ON")
 
 
-class DanglingReference(StoreUnavailable):
-    """A loaded row names a parent the record does not hold: the load is refused whole. The
-    ingest's own check quarantines such rows first, so this means that check was bypassed."""
-
-    code = "DANGLING_REFERENCE"
-
-
 def check_foreign_keys(conn: Connection, tables: Sequence[str]) -> None:
     """SQLite: every foreign key of `tables` checked once, over whole tables (a join per key, not
-    a lookup per inserted row); raises DanglingReference naming the first violation. PostgreSQL
+    a lookup per inserted row); raises StoreUnavailable naming the first violation, as a
+    constraint the database enforced row by row would. PostgreSQL
     validates its constraints when `first_load` adds them back, and row by row otherwise."""
     if conn.dialect.name != "sqlite":
         return
@@ -169,4 +163,7 @@ def check_foreign_keys(conn: Connection, tables: Sequence[str]) -> None:
         for table in tables:
             bad = raw.execute(f"PRAGMA foreign_key_check({_q(table)})").fetchone()
             if bad is not None:
-                raise DanglingReference(f"{table}: row {bad[1]} names a {bad[2]} the record does not hold")
+                raise StoreUnavailable(
+                    f"the record refused the load: a row of {table} (rowid {bad[1]}) names a row of {bad[2]} "
+                    "it does not hold (foreign key check)"
+                )
