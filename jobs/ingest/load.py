@@ -28,7 +28,7 @@ from clientstrata.graph.record.bulk import UpsertDiff, bulk_upsert, load_tuning
 from clientstrata.graph.record.bulk_first import check_foreign_keys, first_load, foreign_keys_off, insert_new
 from clientstrata.graph.record.db import count_rows as db_count
 from clientstrata.graph.record.db import get_engine, insert_ignore, migrate
-from clientstrata.graph.record.models import Base, IngestRun, QuarantinedRow
+from clientstrata.graph.record.models import Base, CustomerRollup, HouseholdRollup, IngestRun, QuarantinedRow
 from clientstrata.jobs.progress import bar
 
 from .accounting import changes_summary
@@ -44,7 +44,7 @@ __all__ = ["ingest", "IngestReport", "TableReport", "FORMATS"]
 FORMATS = ("bundle", "berka")
 BATCH_ROWS = 100_000  # rows per bulk statement (COPY or executemany)
 # written by every ingest beside the bundle's tables (their foreign keys are checked too)
-_ALSO_WRITTEN = ("quarantined_rows", "customer_rollups", "household_rollups")
+_ALSO_WRITTEN = tuple(m.__tablename__ for m in (QuarantinedRow, CustomerRollup, HouseholdRollup))
 
 
 @dataclass
