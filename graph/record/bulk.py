@@ -13,7 +13,8 @@ both write inside the caller's transaction, so a job that dies leaves nothing be
   INSERT … SELECT … ON CONFLICT per batch.
 
 What changed is measured in the staging table with the upsert's own comparison
-(`bulk_diff.py`), so the counts an ingest reports are the rows the statement rewrote.
+(`bulk_diff.py`), so the counts an ingest reports are the rows the statement rewrote. A table's
+first load, where nothing can conflict, skips all of this (`bulk_first.py`).
 """
 
 from __future__ import annotations

@@ -3,7 +3,10 @@
 The whole ingest is one database transaction, so a job that dies leaves nothing
 half-written; re-ingesting the same bundle upserts identical rows and changes nothing.
 Rows go in through the bulk path of each database (graph/record/bulk.py: executemany on SQLite,
-COPY on PostgreSQL), a validated chunk at a time.
+COPY on PostgreSQL), a validated chunk at a time. A table that is empty when its file starts
+takes the first-load path (graph/record/bulk_first.py): plain inserts, its secondary indexes
+built once after the file, its foreign keys checked once (the rows' references were checked
+here already), since nothing stored can conflict with or be changed by a new row.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,9 +25,10 @@ from sqlalchemy.engine import Connection, Engine
 
 from clientstrata.graph.clock import utcnow
 from clientstrata.graph.record.bulk import UpsertDiff, bulk_upsert, load_tuning
+from clientstrata.graph.record.bulk_first import check_foreign_keys, first_load, foreign_keys_off, insert_new
 from clientstrata.graph.record.db import count_rows as db_count
 from clientstrata.graph.record.db import get_engine, insert_ignore, migrate
-from clientstrata.graph.record.models import Base, IngestRun, QuarantinedRow
+from clientstrata.graph.record.models import Base, CustomerRollup, HouseholdRollup, IngestRun, QuarantinedRow
 from clientstrata.jobs.progress import bar
 
 from .accounting import changes_summary
@@ -38,6 +43,8 @@ __all__ = ["ingest", "IngestReport", "TableReport", "FORMATS"]
 
 FORMATS = ("bundle", "berka")
 BATCH_ROWS = 100_000  # rows per bulk statement (COPY or executemany)
+# written by every ingest beside the bundle's tables (their foreign keys are checked too)
+_ALSO_WRITTEN = tuple(m.__tablename__ for m in (QuarantinedRow, CustomerRollup, HouseholdRollup))
 
 
 @dataclass
@@ -209,9 +216,47 @@ def _load_piece(
     """Validate a piece, load its good rows (stamped with the ingest id; what they change is
     measured unless the table was empty) and quarantine the rest. `load=False` only quarantines."""
     table = Base.metadata.tables[piece.table.name]
-    quarantine = QuarantinedRow.__table__
     rep = TableReport(piece.table.name, piece.source_file, derived=piece.derived)
-    was_empty = db_count(conn, table) == 0  # then every row is new: nothing to compare with
+    # empty: every row is new (repeated keys are quarantined before they are written), so there
+    # is nothing to compare with or conflict with: plain inserts, indexes built once afterwards
+    was_empty = load and db_count(conn, table) == 0
+    with first_load(conn, table.name) if was_empty else nullcontext():
+        _load_chunks(
+            conn,
+            ingest_id,
+            piece,
+            keys,
+            progress_bar,
+            warnings,
+            tolerant,
+            touched,
+            chunk_rows,
+            load,
+            as_of,
+            rep,
+            was_empty,
+        )
+    return rep
+
+
+def _load_chunks(
+    conn: Connection,
+    ingest_id: int,
+    piece: Piece,
+    keys: _Keys,
+    progress_bar,
+    warnings: list[str],
+    tolerant: bool,
+    touched: Touched,
+    chunk_rows: int,
+    load: bool,
+    as_of: dt.date | None,
+    rep: TableReport,
+    was_empty: bool,
+) -> None:
+    table = Base.metadata.tables[piece.table.name]
+    quarantine = QuarantinedRow.__table__
+    stamp = {"ingest_id": ingest_id}
     seen: dict = {}  # name -> SeenKeys, across the chunks of this file
     for chunk in piece.chunks(warnings, tolerant, chunk_rows):
         result = validate_chunk(piece.table, chunk, keys.known, keys.owner, seen, as_of)
@@ -219,19 +264,11 @@ def _load_piece(
         keep = kept_columns(piece.table, chunk.columns)  # what an empty or absent cell leaves as stored
         for i in range(0, len(rows), BATCH_ROWS):
             batch = rows[i : i + BATCH_ROWS]
-            diff = None if was_empty else rep.changes
-            bulk_upsert(
-                conn,
-                table,
-                piece.table.column_names,
-                batch,
-                piece.table.key,
-                keep,
-                {"ingest_id": ingest_id},
-                diff,
-            )
             if was_empty:
+                insert_new(conn, table, piece.table.column_names, batch, stamp)
                 rep.changes.all_new(len(batch))
+            else:
+                bulk_upsert(conn, table, piece.table.column_names, batch, piece.table.key, keep, stamp, rep.changes)
         keys.loaded(piece.table, result.good)
         if load:
             touched.note(piece.table.name, result.good)  # rollups hook (1/2): what this load changed
@@ -244,7 +281,6 @@ def _load_piece(
         rep.loaded += len(result.good)
         rep.quarantined += len(result.bad)
         progress_bar.update(len(chunk))
-    return rep
 
 
 def _load_pieces(
@@ -310,7 +346,29 @@ def ingest(
         pieces, warnings = bundle_pieces(source)
 
     total = sum(p.rows for p in pieces)
-    with engine.begin() as conn, load_tuning(conn), bar(total, desc="ingest", progress=progress) as pbar:
+    with engine.connect() as outer, foreign_keys_off(outer), outer.begin(), load_tuning(outer):
+        report = _ingest_in(
+            outer, source, format, pieces, warnings, total, progress, chunk_rows, max_quarantined, as_of
+        )
+    if report.refused:
+        raise IngestRefused(f"ingest #{report.ingest_id} refused, nothing loaded: {report.refused}", report)
+    return report
+
+
+def _ingest_in(
+    conn: Connection,
+    source: Path,
+    format: str,
+    pieces: list[Piece],
+    warnings: list[str],
+    total: int,
+    progress: bool | None,
+    chunk_rows: int,
+    max_quarantined: float | None,
+    as_of: dt.date,
+) -> IngestReport:
+    """The ingest inside its transaction (foreign keys checked once, at the end, on SQLite)."""
+    with bar(total, desc="ingest", progress=progress) as pbar:
         ingest_id = conn.execute(
             sa.insert(IngestRun.__table__).values(source=str(source.resolve()), format=format, started_at=utcnow())
         ).inserted_primary_key[0]
@@ -328,6 +386,9 @@ def ingest(
             data.commit()
             # rollups hook (2/2): households and customers it touched are current when this commits
             refresh_after_ingest(conn, touched)
+        # SQLite checked no foreign key row by row in this transaction: every table it wrote, once
+        written = [r.table for r in reports if r.loaded and not report.refused]
+        check_foreign_keys(conn, list(dict.fromkeys([*written, *_ALSO_WRITTEN])))
         conn.execute(
             sa.update(IngestRun.__table__)
             .where(IngestRun.ingest_id == ingest_id)
@@ -339,6 +400,4 @@ def ingest(
                 summary=report.to_dict(),
             )
         )
-    if report.refused:
-        raise IngestRefused(f"ingest #{ingest_id} refused, nothing loaded: {report.refused}", report)
     return report

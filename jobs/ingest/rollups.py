@@ -24,6 +24,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -338,19 +339,18 @@ def refresh_rollups(
             hkeys,
         )
     )
-    by_household = {h: part.sort_values("customer_id") for h, part in members.groupby("household_id")}
+    # members as plain lists per household, in customer order: a DataFrame per household cost
+    # more than everything else in a first ingest's refresh (thousands of households)
+    ordered = members.sort_values(["household_id", "customer_id"], kind="stable")
+    by_household: dict[str, list[tuple]] = {}
+    for h, c, r, a in zip(*(ordered[k].tolist() for k in ("household_id", "customer_id", "role", "aum"))):
+        by_household.setdefault(h, []).append((c, r, a))
     rows = []
     for h in heads.itertuples(index=False):
-        part = by_household.get(h.household_id, members.iloc[:0])
-        total = round(float(part["aum"].sum()), 2)
+        part = by_household.get(h.household_id, [])
+        total = round(float(np.array([a for _, _, a in part], dtype=float).sum()), 2)  # as pandas sums
         tier = tiers.get(h.household_id)
-        fp = _fingerprint(
-            h.name,
-            h.status,
-            total,
-            tier,
-            [[c, r, round(a, 2)] for c, r, a in zip(part["customer_id"], part["role"], part["aum"])],
-        )
+        fp = _fingerprint(h.name, h.status, total, tier, [[c, r, round(a, 2)] for c, r, a in part])
         if stored.get(h.household_id) != fp:
             version, at = clock.stamp()
             rows.append(

@@ -12,15 +12,27 @@ import numpy as np
 import pandas as pd
 from pandas.util import hash_array
 
-__all__ = ["SeenKeys"]
+__all__ = ["SeenKeys", "key_hashes", "repeats_within", "Hashes"]
 
 _KEY_A = "ClientStrata-k1!"  # hash_array wants 16 characters
 _KEY_B = "ClientStrata-k2?"
 
 
-def _hashes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+Hashes = tuple[np.ndarray, np.ndarray]
+
+
+def key_hashes(values: pd.Series) -> Hashes:
+    """The two hashes of each value: computed once per chunk by the caller and handed to both
+    `first_rows` and `add` (hashing was most of the duplicate check's cost)."""
     arr = values.to_numpy(dtype=object)
     return hash_array(arr, hash_key=_KEY_A), hash_array(arr, hash_key=_KEY_B)
+
+
+def repeats_within(hashes: Hashes) -> bool:
+    """Whether two of the values may be equal (their first hashes are): False means the values
+    are distinct, with no further hashing; True asks the caller for an exact check."""
+    h1 = np.sort(hashes[0])
+    return bool((h1[1:] == h1[:-1]).any())
 
 
 class SeenKeys:
@@ -33,11 +45,12 @@ class SeenKeys:
     def __repr__(self) -> str:
         return f"SeenKeys(keys={len(self)}, runs={len(self._runs)})"
 
-    def first_rows(self, values: pd.Series) -> pd.Series:
-        """Row number where each value was first added, NaN for new values."""
+    def first_rows(self, values: pd.Series, hashes: Hashes | None = None) -> pd.Series:
+        """Row number where each value was first added, NaN for new values (`hashes`: the
+        values' `key_hashes`, when the caller has them)."""
         out = np.full(len(values), np.nan)
         if len(values) and self._runs:
-            h1, h2 = _hashes(values)
+            h1, h2 = hashes if hashes is not None else key_hashes(values)
             for r1, r2, rows in self._runs:
                 lo = np.searchsorted(r1, h1, side="left")
                 hi = np.searchsorted(r1, h1, side="right")
@@ -48,11 +61,11 @@ class SeenKeys:
                             out[i] = rows[lo[i] + hit[0]]
         return pd.Series(out, index=values.index)
 
-    def add(self, values: pd.Series, rows: pd.Series) -> None:
+    def add(self, values: pd.Series, rows: pd.Series, hashes: Hashes | None = None) -> None:
         """Remember `values` (distinct, not seen before) as first met at `rows`."""
         if not len(values):
             return
-        h1, h2 = _hashes(values)
+        h1, h2 = hashes if hashes is not None else key_hashes(values)
         order = np.argsort(h1, kind="stable")
         self._runs.append((h1[order], h2[order], rows.to_numpy(dtype=np.int64)[order]))
         # merge while the newest run is at least half the previous: O(log n) runs to search

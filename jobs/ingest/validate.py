@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .bundle import DATE_MAX, DATE_MIN, Column, Table
-from .seen import SeenKeys
+from .seen import SeenKeys, key_hashes, repeats_within
 
 __all__ = ["Validated", "validate_chunk", "KeyLookup", "UniqueLookup", "ROW", "SHAPE"]
 
@@ -30,6 +30,7 @@ _ID_CHECK = np.array(list("10X98765432"))
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d")
 # a UTC offset after a time of day ("…T10:00:00+08:00", "…Z"): the record keeps the wall time
 _OFFSET = r"(?<=\d)(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+_MAY_OFFSET = r"(?:Z|[+-]\d{2}(?::?\d{2})?)$"  # a superset of _OFFSET's matches
 
 # (table, column) -> values already known (in the database or loaded earlier in this ingest):
 # a set (fast membership for millions of parent keys) or a pd.Index
@@ -101,7 +102,12 @@ def _parse_datetime(s: pd.Series) -> pd.Series:
     with different offsets (+08:00 beside Z) made pandas refuse the whole chunk, and the record
     stores the wall time of an aware value anyway."""
     timed = s.str.contains(r"[T:\s]", regex=True)
-    wall = s.where(~timed, s.str.replace(_OFFSET, "", regex=True))
+    # the offset's look-behind makes pandas run the replacement in Python, value by value: only
+    # on the values that may carry one (an offset-free search runs vectorised)
+    offset = timed & s.str.contains(_MAY_OFFSET, regex=True)
+    wall = s.copy()
+    if offset.any():
+        wall[offset] = s[offset].str.replace(_OFFSET, "", regex=True)
     out = pd.to_datetime(wall.where(s != "", None), format="ISO8601", errors="coerce")
     return out.astype("datetime64[us]")
 
@@ -309,13 +315,15 @@ def _first_wins(
         return
     v = values[cand]
     r = rows[cand].astype(int)
-    first_row = seen.first_rows(v)  # seen in an earlier chunk
-    dup_here = v.duplicated(keep="first")
-    first = first_row.where(first_row.notna(), r.groupby(v).transform("first").where(dup_here))
+    hashes = key_hashes(v)  # once per chunk, for the earlier chunks' keys and for this one's
+    first = seen.first_rows(v, hashes)  # seen in an earlier chunk
+    if repeats_within(hashes):  # only then is pandas asked which rows repeat (two more hashings)
+        dup_here = v.duplicated(keep="first")
+        first = first.where(first.notna(), r.groupby(v).transform("first").where(dup_here))
     is_dup = first.notna()
     if is_dup.any():
         msgs = pd.Series("", index=values.index, dtype=object)
         msgs[first.index[is_dup]] = [template.format(first=int(f)) for f in first[is_dup]]
         reasons.add(is_dup.reindex(values.index, fill_value=False), msgs)
-    fresh = v[~is_dup]
-    seen.add(fresh, r[fresh.index])
+    fresh = ~is_dup.to_numpy()
+    seen.add(v[fresh], r[fresh], (hashes[0][fresh], hashes[1][fresh]))
