@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from clientstrata.cli.main import main
 from clientstrata.graph.errors import InvalidInput, NotFound
-from clientstrata.graph.record.models import ClassificationRun, Tag
+from clientstrata.graph.record.models import ClassificationRun, TagSpan
 from clientstrata.jobs import reports as R
 from clientstrata.jobs.classification import features as F
 from clientstrata.jobs.classification.standard import load_standard
@@ -25,12 +25,16 @@ def _publish(engine, tags: list[dict]) -> int:
                 standard_sha256="0" * 64,
                 started_at=dt.datetime.now(),
                 published_at=dt.datetime.now(),
+                publish_seq=sa.select(sa.func.max(ClassificationRun.publish_seq) + 1).scalar_subquery(),
             )
         ).inserted_primary_key[0]
+        seq = conn.execute(sa.select(ClassificationRun.publish_seq).where(ClassificationRun.run_id == run_id)).scalar()
+        spans = TagSpan.__table__
+        conn.execute(sa.update(spans).where(spans.c.to_seq.is_(None)).values(to_seq=seq))  # nothing else holds
         conn.execute(
-            sa.insert(Tag.__table__),
+            sa.insert(spans),
             [
-                {"run_id": run_id, "label_zh": "", "label_en": "", "rule": "test", "standard_version": "test", **t}
+                {"from_seq": seq, "label_zh": "", "label_en": "", "rule": "test", "standard_version": "test", **t}
                 for t in tags
             ],
         )
