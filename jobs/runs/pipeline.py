@@ -437,24 +437,24 @@ def _publish(conn: Connection, run: _Run, tags: Iterator, as_of: dt.date | None)
                 features, part = next(tags, (None, None))
             if part is None:
                 break
-            with watch("write tags"):
+            with watch("stage tags"):
                 out.written += spans.stage(part)
             # the feed diffs the stage against the open spans, then the spans move
             if features is None:  # the enterprises come last: close the individuals' last range
                 with watch("change feed"):
                     feed.append(after, None)
                     feed.append(enterprise=True)
-                with watch("write tags"):
+                with watch("close and open spans"):
                     spans.close(after, None, individual)
                     spans.close(dimensions=enterprise)
             elif len(features):
                 hi = features["customer_id"].iloc[-1]
                 with watch("change feed"):
                     feed.append(after, hi)
-                with watch("write tags"):
+                with watch("close and open spans"):
                     spans.close(after, hi, individual)
                 after = hi
-            with watch("write tags"):
+            with watch("close and open spans"):
                 spans.open()
                 spans.clear()
             out.count(part)
