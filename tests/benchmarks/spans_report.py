@@ -41,6 +41,8 @@ def _stored(db: Path) -> dict:
 def _side(work: Path, runs: list[str]) -> dict:
     out = {}
     for name in runs:
+        if not (work / f"{name}.json").exists():  # a run measured on one side only
+            continue
         stage = json.loads((work / f"{name}.json").read_text())["stages"][0]
         o = stage.get("output") or {}
         out[name] = {
@@ -73,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     for side in ("before", "after"):
-        for run in args.runs:
+        for run in [r for r in args.runs if r in report[side]]:
             r = report[side][run]
             print(
                 f"{side:<6} {run:<7} {r['seconds']:>7.1f} s  cpu {r['cpu_s']:>6.1f} s  load {r['load_avg_1m']}  "
