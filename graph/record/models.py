@@ -60,6 +60,7 @@ __all__ = [
     "QuarantinedRow",
     "ClassificationRun",
     "Tag",
+    "TagSpan",
     "CustomerPackage",
     "StandardVersion",
     "StandardAdoption",
@@ -390,18 +391,56 @@ class ClassificationRun(Base):
     # while running: renewed by the process's heartbeat; a run past it is dead (`jobs.runs.lease`)
     lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
     worker: Mapped[str | None] = mapped_column(String(100))  # host:pid of the process holding the lease
+    # 1, 2, 3… in publication order, taken under the feed lock as the publish begins (rolled
+    # back with it): the clock of `tag_spans`, NULL for a run that never published
+    publish_seq: Mapped[int | None] = mapped_column(Integer)
 
     # as-of reads pick the latest run published at or before a moment
-    __table_args__ = (Index("ix_classification_runs_published_at", "published_at"),)
+    __table_args__ = (
+        Index("ix_classification_runs_published_at", "published_at"),
+        Index("ix_classification_runs_publish_seq", "publish_seq", unique=True),
+    )
 
 
-class Tag(Base):
-    """One classification of one subject on one dimension in one run, with its reason.
-    `customer_id` is the subject: an individual, or an enterprise for the enterprise_*
-    dimensions (the ids never collide)."""
+class TagSpan(Base):
+    """One classification of one subject on one dimension, true from one publication to another.
+
+    A run writes only what changed: a tag whose content (value, labels, score, rule, inputs,
+    standard version) is the same as in the previous published run keeps its open span and
+    writes nothing. `from_seq` is the `publish_seq` of the run that made it true, `to_seq` that
+    of the run that changed or dropped it (NULL: still true). Publication order, not run
+    numbers: a run reserved early may publish late. `customer_id` is the subject: an
+    individual, or an enterprise for the enterprise_* dimensions (the ids never collide)."""
+
+    __tablename__ = "tag_spans"
+    customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(40), primary_key=True)
+    from_seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    to_seq: Mapped[int | None] = mapped_column(Integer)
+    value: Mapped[str] = mapped_column(String(40))
+    label_zh: Mapped[str] = mapped_column(String(40))
+    label_en: Mapped[str] = mapped_column(String(60))
+    score: Mapped[float | None] = mapped_column(Float)
+    rule: Mapped[str] = mapped_column(Text)
+    inputs: Mapped[dict] = mapped_column(JSON)
+    standard_version: Mapped[str] = mapped_column(String(40))
+
+    # a run's tags on one dimension and value (reports, filters, segments): the spans of it
+    __table_args__ = (Index("ix_tag_spans_dimension_value", "dimension", "value", "from_seq"),)
+
+
+class _Views(DeclarativeBase):
+    """Read-only views over the tables: mapped for queries, created by the migrations as
+    views, and kept out of `Base.metadata` so nothing creates them as tables."""
+
+
+class Tag(_Views):
+    """The run-indexed face of `tag_spans`, a SQL view (migration 0016): one row per run
+    published (or publishing, in its own transaction) and tag true in it. Readers query it as
+    they queried the table it replaced; nobody writes it (`jobs/runs/spans.py` writes spans)."""
 
     __tablename__ = "tags"
-    run_id: Mapped[int] = mapped_column(ForeignKey("classification_runs.run_id"), primary_key=True)
+    run_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     dimension: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(String(40))
@@ -411,8 +450,6 @@ class Tag(Base):
     rule: Mapped[str] = mapped_column(Text)
     inputs: Mapped[dict] = mapped_column(JSON)
     standard_version: Mapped[str] = mapped_column(String(40))
-
-    __table_args__ = (Index("ix_tags_run_dimension_value", "run_id", "dimension", "value"),)
 
 
 class CurrentTagValues(Base):

@@ -20,6 +20,8 @@ from clientstrata.graph.record.access import book_subjects
 from clientstrata.graph.record.models import ClassificationChange, Tag
 from clientstrata.graph.record.queries import overrides_in_force
 
+from .spans import STAGE, dimension_condition
+
 __all__ = [
     "lock_feed",
     "append_changes",
@@ -172,6 +174,7 @@ def run_diff(conn: Connection, old_run: int | None, new_run: int, at: dt.datetim
 # --- the same diff in SQL, for a publish: a first run of a million customers changes every tag ---
 
 _OV = "run_overrides"
+_SPAN_SIDES = (STAGE, "1 = 1", "tag_spans", "o.to_seq IS NULL")
 
 
 def _stage_overrides(conn: Connection, at: dt.datetime) -> bool:
@@ -203,12 +206,16 @@ def run_diff_sql(
     lo: bool = False,
     hi: bool = False,
     dimensions: str = "",
+    sides: tuple[str, str, str, str] = ("tags", "n.run_id = :new", "tags", "o.run_id = :old"),
 ) -> str:
     """`run_diff` as one SELECT (same columns, same effective values; params :old, :new), for a
     publish to insert from or filter without bringing every tag into Python. `lo` and `hi`
     bound both sides to customer_id > :lo and ≤ :hi (plain comparisons, so the primary key
     serves them); `dimensions` is an extra condition on `{t}.dimension` (trusted text, built
-    by `RunChanges`)."""
+    by `RunChanges`). `sides` names the new side's table and condition (alias n) and the old
+    side's (alias o): by default two runs of the `tags` view; a publish diffs its staged
+    partition against the open spans (`RunChanges`)."""
+    new_table, new_cond, old_table, old_cond = sides
     ov_join = lambda t: (
         f" LEFT JOIN {_OV} ov ON ov.customer_id = {t}.customer_id AND ov.dimension = {t}.dimension"
         if overrides
@@ -225,24 +232,26 @@ def run_diff_sql(
         f"SELECT n.customer_id, n.dimension, {side('value')} AS old_value, COALESCE(ov.value, n.value) AS new_value, "
         f"{side('label_zh')} AS old_label_zh, {side('label_en')} AS old_label_en, "
         f"COALESCE(ov.label_zh, n.label_zh) AS new_label_zh, COALESCE(ov.label_en, n.label_en) AS new_label_en, "
-        f"n.rule AS explanation, n.standard_version FROM tags n LEFT JOIN tags o ON o.run_id = :old "
+        f"n.rule AS explanation, n.standard_version FROM {new_table} n LEFT JOIN {old_table} o ON {old_cond} "
         f"AND o.customer_id = n.customer_id AND o.dimension = n.dimension{ov_join('n')} "
-        f"WHERE n.run_id = :new{where('n')} AND (o.value IS NULL OR (o.value <> n.value AND ov.value IS NULL))"
+        f"WHERE {new_cond}{where('n')} AND (o.value IS NULL OR (o.value <> n.value AND ov.value IS NULL))"
     )
     if old_run is None:
         return changed_or_new
     gone = (
         f"SELECT o.customer_id, o.dimension, COALESCE(ov.value, o.value), NULL, COALESCE(ov.label_zh, o.label_zh), "
-        f"COALESCE(ov.label_en, o.label_en), NULL, NULL, NULL, o.standard_version FROM tags o "
-        f"LEFT JOIN tags n ON n.run_id = :new AND n.customer_id = o.customer_id AND n.dimension = o.dimension"
-        f"{ov_join('o')} WHERE o.run_id = :old{where('o')} AND n.customer_id IS NULL"
+        f"COALESCE(ov.label_en, o.label_en), NULL, NULL, NULL, o.standard_version FROM {old_table} o "
+        f"LEFT JOIN {new_table} n ON {new_cond} AND n.customer_id = o.customer_id AND n.dimension = o.dimension"
+        f"{ov_join('o')} WHERE {old_cond}{where('o')} AND n.customer_id IS NULL"
     )
     return f"{changed_or_new} UNION ALL {gone}"
 
 
 class RunChanges:
     """A publish's change feed (`run_diff` of the previous run and this one), appended one
-    customer range at a time as the run's tags are written.
+    customer range at a time as the run's tags are written. The new side is the partition in
+    the span writer's stage (`spans.STAGE`), the old side the open spans (the previous run's
+    tags, before `SpanWriter.close` moves them): call `append` between the two.
 
     One diff over a whole run of a million customers walked 19.2M tags in (dimension, value)
     order and looked up each old tag at random in a 38M-row index: cold pages on every probe.
@@ -268,10 +277,7 @@ class RunChanges:
 
     def _enterprise(self, negate: bool) -> str:
         """The condition on `{t}.dimension` selecting the enterprise dimensions, or the others."""
-        if not self.ent:
-            return ""
-        quoted = ", ".join("'" + n.replace("'", "''") + "'" for n in self.ent)  # names from the code, not input
-        return "{t}.dimension " + ("NOT IN" if negate else "IN") + f" ({quoted})"
+        return dimension_condition(self.ent, negate)
 
     def append(self, lo: str | None = None, hi: str | None = None, enterprise: bool = False) -> int:
         """Diff customers in (lo, hi] on the individual dimensions, or (`enterprise`) every
@@ -280,7 +286,14 @@ class RunChanges:
             return 0
         dims = self._enterprise(negate=not enterprise)
         diff = run_diff_sql(
-            self.conn, self.old, self.new, self.overrides, lo=lo is not None, hi=hi is not None, dimensions=dims
+            self.conn,
+            self.old,
+            self.new,
+            self.overrides,
+            lo=lo is not None,
+            hi=hi is not None,
+            dimensions=dims,
+            sides=_SPAN_SIDES,
         )
         c = ' COLLATE "C"' if self.conn.dialect.name == "postgresql" else ""  # Python's order, not the locale's
         params = {

@@ -35,7 +35,6 @@ from clientstrata.graph.record.models import (
     ClassificationChange,
     ClassificationRun,
     Notification,
-    Tag,
     WhatIfRequest,
 )
 from clientstrata.jobs.errors import InvalidState
@@ -58,8 +57,9 @@ _REAP_WAIT_MS = 500  # how long a reaper waits for a write lock before leaving i
 
 _runs, _whatifs = ClassificationRun.__table__, WhatIfRequest.__table__
 # what a run writes under its number: all in its publish transaction, so a dead run's are rolled
-# back by the database; the reaper deletes any that were committed all the same
-_RUN_ROWS = (Tag.__table__, ClassificationChange.__table__, Notification.__table__, Alert.__table__)
+# back by the database; the reaper deletes any that were committed all the same. Its tag spans
+# are keyed by its `publish_seq`, which only a committed publish keeps: none to delete.
+_RUN_ROWS = (ClassificationChange.__table__, Notification.__table__, Alert.__table__)
 
 log = logging.getLogger(__name__)
 

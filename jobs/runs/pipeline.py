@@ -48,7 +48,8 @@ from .changes import RunChanges, lock_feed
 from .current_values import feed_position, refresh_current_values
 from .lease import Heartbeat, LeaseLost, lease_values
 from .notify import notification_rows, write_notifications
-from .publish import publish_pragmas, write_tags
+from .publish import publish_pragmas
+from .spans import SpanWriter, dimension_condition
 from .tagging import iter_tags
 
 __all__ = [
@@ -106,6 +107,8 @@ class RunReport:
     distribution: pd.DataFrame  # dimension, value, customers
     kind: str = "on_demand"
     changes: int = 0  # change-feed rows the publish appended
+    spans_opened: int = 0  # tag spans written: new or changed tags (an unchanged tag writes nothing)
+    spans_closed: int = 0  # tag spans ended: tags changed or gone
     notifications: int = 0  # outbox rows the publish wrote
     alerts: int = 0  # new alerts the publish raised (repeats in the same period are not counted)
     packages: dict = field(default_factory=dict)  # service package -> customers (the playbook's)
@@ -119,6 +122,8 @@ class RunReport:
             "customers": self.customers,
             "tags": self.tags,
             "changes": self.changes,
+            "spans_opened": self.spans_opened,
+            "spans_closed": self.spans_closed,
             "notifications": self.notifications,
             "alerts": self.alerts,
             "packages": self.packages,
@@ -378,9 +383,10 @@ class _Published:
     previous: int | None  # the run that was live
     at: dt.datetime  # when the run publishes: its feed, outbox and alert rows carry it
     feed: RunChanges
+    spans: SpanWriter
     detect: Callable | None  # the alert detector; None when alerts are off or there are no individuals
     feed_from: int | None  # the feed's position before this run's rows (None: a first run)
-    written: int = 0  # tag rows
+    written: int = 0  # tags the run holds (staged and diffed; only changes become span rows)
     actions: int = 0  # next-best-action rows (held-out control rows included)
     counts: dict[tuple[str, str], int] = field(default_factory=dict)  # (dimension, value) -> customers
     packages: dict[str, int] = field(default_factory=dict)  # service package -> customers
@@ -408,6 +414,7 @@ def _publish(conn: Connection, run: _Run, tags: Iterator, as_of: dt.date | None)
     publish_pragmas(conn)
     previous = latest_run_id(conn)
     feed_from = feed_position(conn) if previous is not None else None  # where this run's feed rows begin
+    seq = _take_publish_seq(conn, run.run_id)
     with watch("alerts"):
         detect = (
             alert_detector(conn, run.std, run.alerts, previous, as_of)
@@ -419,7 +426,9 @@ def _publish(conn: Connection, run: _Run, tags: Iterator, as_of: dt.date | None)
         act = action_stage(conn, run.std, run.run_id, at) if as_of is not None else None
     expire_overrides(conn, today=at.date(), run_id=previous)
     feed = RunChanges(conn, previous, run.run_id, at, run.gov.notify_dimensions, ENTERPRISE)
-    out, after = _Published(previous, at, feed, detect, feed_from), None
+    spans = SpanWriter(conn, seq)
+    individual, enterprise = (dimension_condition(list(ENTERPRISE), negate) for negate in (True, False))
+    out, after = _Published(previous, at, feed, spans, detect, feed_from), None
     tags = iter(tags)
     with bar(
         int(run.snapshot["individuals"]),
@@ -432,16 +441,26 @@ def _publish(conn: Connection, run: _Run, tags: Iterator, as_of: dt.date | None)
                 features, part = next(tags, (None, None))
             if part is None:
                 break
-            with watch("write tags"):
-                out.written += write_tags(conn, part, run.run_id)
-            with watch("change feed"):
-                if features is None:  # the enterprises come last: close the individuals' last range
+            with watch("stage tags"):
+                out.written += spans.stage(part)
+            # the feed diffs the stage against the open spans, then the spans move
+            if features is None:  # the enterprises come last: close the individuals' last range
+                with watch("change feed"):
                     feed.append(after, None)
                     feed.append(enterprise=True)
-                elif len(features):
-                    hi = features["customer_id"].iloc[-1]
+                with watch("close and open spans"):
+                    spans.close(after, None, individual)
+                    spans.close(dimensions=enterprise)
+            elif len(features):
+                hi = features["customer_id"].iloc[-1]
+                with watch("change feed"):
                     feed.append(after, hi)
-                    after = hi
+                with watch("close and open spans"):
+                    spans.close(after, hi, individual)
+                after = hi
+            with watch("close and open spans"):
+                spans.open()
+                spans.clear()
             out.count(part)
             if features is not None:
                 with watch("strategy"):
@@ -456,7 +475,17 @@ def _publish(conn: Connection, run: _Run, tags: Iterator, as_of: dt.date | None)
                         out.actions += act(part, found)
                 pbar.update(len(features))
             run.reached(TAGS_WRITTEN, out.written)
+    spans.done()
     return out
+
+
+def _take_publish_seq(conn: Connection, run_id: int) -> int:
+    """The run's place in publication order (under the feed lock, so publishers take 1, 2, 3…
+    in commit order; rolled back with a publish that fails): the clock of its tag spans, and
+    what makes its tags visible in the `tags` view to its own transaction."""
+    seq = int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(_RUNS.c.publish_seq), 0))).scalar()) + 1
+    conn.execute(sa.update(_RUNS).where(_RUNS.c.run_id == run_id).values(publish_seq=seq))
+    return seq
 
 
 def _strategy(conn: Connection, run: _Run, part: pd.DataFrame, out: _Published) -> None:
@@ -563,6 +592,8 @@ def _report(run: _Run, p: _Published, f: _Finished) -> RunReport:
         dist,
         kind=run.kind,
         changes=f.changes,
+        spans_opened=p.spans.opened,
+        spans_closed=p.spans.closed,
         notifications=f.notifications,
         alerts=f.alerts,
         packages=dict(sorted(p.packages.items())),

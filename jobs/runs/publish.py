@@ -1,25 +1,21 @@
-"""Writing a run's tags in bulk, inside the caller's publish transaction.
+"""A run's tags as the driver's rows, for the bulk writes of `jobs/runs/spans.py`.
 
 Rows go to the driver as plain tuples with `inputs` already JSON text (orjson: compact, and
-an order of magnitude faster than `json.dumps` over millions of tags; readers parse either),
-bypassing per-row statement compilation: SQLite gets
-large `executemany` batches, PostgreSQL a COPY (psycopg 3). Nothing commits here, so a run
-that dies midway leaves no tags behind.
+an order of magnitude faster than `json.dumps` over millions of tags; readers parse either;
+the span writer compares it as text, so one encoder must write every run), bypassing
+per-row statement compilation: SQLite gets large `executemany` batches, PostgreSQL a COPY.
 """
 
 from __future__ import annotations
-
-from contextlib import closing
 
 import numpy as np
 import orjson
 import pandas as pd
 from sqlalchemy.engine import Connection
 
-from clientstrata.graph.record.db_errors import map_db_errors
 from clientstrata.jobs.classification.dimensions import TAG_COLUMNS
 
-__all__ = ["write_tags", "tag_rows", "encode_inputs", "publish_pragmas", "BATCH"]
+__all__ = ["tag_rows", "encode_inputs", "publish_pragmas", "BATCH"]
 
 BATCH = 50_000
 _COLUMNS = ("run_id", *TAG_COLUMNS)
@@ -58,21 +54,3 @@ def publish_pragmas(conn: Connection) -> None:
     partition written than 2 GB. 1 GB keeps the run inside the 8 GB it is given."""
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("PRAGMA cache_size=-1048576")  # KiB: 1 GB
-
-
-def write_tags(conn: Connection, tags: pd.DataFrame, run_id: int) -> int:
-    """Insert a tags frame (TAG_COLUMNS) for `run_id` in the open transaction; returns the count."""
-    if tags.empty:
-        return 0
-    rows = tag_rows(tags, run_id)
-    dbapi = conn.connection.dbapi_connection
-    with map_db_errors(conn), closing(dbapi.cursor()) as cur:  # the driver's own cursor: SQLAlchemy does not see it
-        if conn.dialect.name == "postgresql":
-            with cur.copy(f"COPY tags ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
-                for r in rows:
-                    copy.write_row(r)
-        else:
-            sql = f"INSERT INTO tags ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
-            for i in range(0, len(rows), BATCH):
-                cur.executemany(sql, rows[i : i + BATCH])
-    return len(rows)

@@ -36,6 +36,7 @@ def test_processes_starting_together_migrate_one_at_a_time(engine):
         else:
             for table in reversed(Base.metadata.sorted_tables):
                 conn.execute(sa.text(f'DROP TABLE IF EXISTS "{table.name}"'))
+            conn.execute(sa.text("DROP VIEW IF EXISTS tags"))
             conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
     engines = [engine_for(str(engine.url.render_as_string(hide_password=False))) for _ in range(3)]
     with ThreadPoolExecutor(3) as pool:

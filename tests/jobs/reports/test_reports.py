@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from clientstrata.cli.main import main
 from clientstrata.graph.errors import InvalidInput, NotFound
-from clientstrata.graph.record.models import ClassificationRun, Tag
+from clientstrata.graph.record.models import ClassificationRun, TagSpan
 from clientstrata.jobs import reports as R
 from clientstrata.jobs.classification import features as F
 from clientstrata.jobs.classification.standard import load_standard
@@ -18,6 +18,7 @@ from clientstrata.jobs.ingest.load import ingest
 def _publish(engine, tags: list[dict]) -> int:
     """A published run holding exactly these tags (another job's dimension, as it will arrive)."""
     with engine.begin() as conn:
+        seq = conn.execute(sa.select(sa.func.coalesce(sa.func.max(ClassificationRun.publish_seq), 0) + 1)).scalar()
         run_id = conn.execute(
             sa.insert(ClassificationRun.__table__).values(
                 status="published",
@@ -25,12 +26,15 @@ def _publish(engine, tags: list[dict]) -> int:
                 standard_sha256="0" * 64,
                 started_at=dt.datetime.now(),
                 published_at=dt.datetime.now(),
+                publish_seq=seq,
             )
         ).inserted_primary_key[0]
+        spans = TagSpan.__table__
+        conn.execute(sa.update(spans).where(spans.c.to_seq.is_(None)).values(to_seq=seq))  # nothing else holds
         conn.execute(
-            sa.insert(Tag.__table__),
+            sa.insert(spans),
             [
-                {"run_id": run_id, "label_zh": "", "label_en": "", "rule": "test", "standard_version": "test", **t}
+                {"from_seq": seq, "label_zh": "", "label_en": "", "rule": "test", "standard_version": "test", **t}
                 for t in tags
             ],
         )
@@ -60,7 +64,7 @@ def test_concentration_reads_the_run_and_falls_back_to_aum(loaded):
     cum = np.cumsum(contribution) / contribution.sum()  # shares of the net total, as the report says
     assert cum[k - 1] >= 0.8 > (cum[k - 2] if k > 1 else 0)
     with engine.begin() as conn:  # a run without value_contribution: AUM stands in, and says so
-        conn.execute(sa.text("DELETE FROM tags WHERE dimension = 'value_contribution'"))
+        conn.execute(sa.text("DELETE FROM tag_spans WHERE dimension = 'value_contribution'"))
     with engine.connect() as conn:
         df = R.contribution_concentration(conn)
         aum = pd.read_sql("SELECT score FROM tags WHERE dimension = 'wealth_tier'", conn)["score"]
@@ -118,7 +122,7 @@ def test_absent_dimensions_and_runs_are_clear_errors(loaded):
         ):
             R.distribution(conn, "aml_rsik")
     with engine.begin() as conn:  # a run without behaviour clusters (a record without transactions)
-        conn.execute(sa.text("DELETE FROM tags WHERE dimension = 'behaviour_cluster'"))
+        conn.execute(sa.text("DELETE FROM tag_spans WHERE dimension = 'behaviour_cluster'"))
     with engine.connect() as conn:
         with pytest.raises(R.MissingDimension, match="--fit"):
             R.clusters(conn)
@@ -180,7 +184,7 @@ def test_data_quality_shows_broken_rows(engine, bundle_copy):
 def test_clusters_report_fits_when_asked_and_reads_published_tags(loaded):
     engine, _ = loaded
     with engine.begin() as conn:  # a run without behaviour clusters (a record without transactions)
-        conn.execute(sa.text("DELETE FROM tags WHERE dimension = 'behaviour_cluster'"))
+        conn.execute(sa.text("DELETE FROM tag_spans WHERE dimension = 'behaviour_cluster'"))
     with engine.connect() as conn:
         fitted = R.clusters(conn, fit=True)
     assert fitted["customers"].sum() == 300 and "not published" in fitted.attrs["notes"][0]

@@ -187,15 +187,15 @@ def test_a_run_diffed_range_by_range_appends_exactly_the_whole_diff(loaded, set_
         for cid in gone:
             conn.execute(
                 sa.text(
-                    "INSERT INTO tags (run_id, customer_id, dimension, value, label_zh, label_en, rule, "
-                    "inputs, standard_version) SELECT run_id, :c, dimension, value, label_zh, label_en, "
-                    "rule, inputs, standard_version FROM tags WHERE run_id = 1 AND customer_id = :src"
+                    "INSERT INTO tag_spans (from_seq, customer_id, dimension, value, label_zh, label_en, rule, "
+                    "inputs, standard_version) SELECT from_seq, :c, dimension, value, label_zh, label_en, "
+                    "rule, inputs, standard_version FROM tag_spans WHERE from_seq = 1 AND customer_id = :src"
                 ),
                 {"c": cid, "src": ids[5]},
             )
         conn.execute(
             sa.text(
-                "INSERT INTO tags (run_id, customer_id, dimension, value, label_zh, label_en, rule, inputs, "
+                "INSERT INTO tag_spans (from_seq, customer_id, dimension, value, label_zh, label_en, rule, inputs, "
                 "standard_version) VALUES (1, :c, 'retired_dimension', 'x', 'x', 'x', 'r', '{}', 'old'), "
                 "(1, 'E999999', 'enterprise_size', 'large', '大型', 'large', 'r', '{}', 'old')"
             ),

@@ -1,7 +1,7 @@
 """current_tag_values: the latest run's values one row per subject, for the bulk read
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2027-01-20 10:00:00
 
 `current_tag_values` holds, per subject, the latest published run's value of every dimension as a
@@ -12,8 +12,8 @@ an override in force, which the feed does not show). Filled here from the latest
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016"
-down_revision = "0015"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

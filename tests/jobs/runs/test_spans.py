@@ -1,0 +1,71 @@
+"""Tags as validity spans (`jobs/runs/spans.py`): a run writes what changed, and every run
+still reads as all of its tags (the `tags` view)."""
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from clientstrata.graph.record.models import ClassificationRun
+from clientstrata.jobs.runs.history import tags_as_of
+from clientstrata.jobs.runs.pipeline import classify
+
+
+def _spans(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT count(*) FROM tag_spans")).scalar()
+
+
+def _run_tags(engine, run_id) -> dict:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT customer_id, dimension, value, label_en, score, rule, CAST(inputs AS TEXT), standard_version "
+                "FROM tags WHERE run_id = :r"
+            ),
+            {"r": run_id},
+        ).all()
+    return {(r[0], r[1]): tuple(r[2:]) for r in rows}
+
+
+def test_a_steady_state_rerun_writes_no_tag_rows_and_no_changes(loaded):
+    engine, graph = loaded
+    before, first = _spans(engine), _run_tags(engine, 1)
+    report = classify(engine, graph, progress=False)
+    assert report.run_id == 2 and report.tags == len(first) > 0  # every tag classified …
+    assert report.spans_opened == report.spans_closed == report.changes == 0  # … none written
+    assert _spans(engine) == before
+    assert _run_tags(engine, 2) == first  # the re-run still reads as all of its tags
+
+
+def test_a_rerun_where_k_customers_changed_writes_spans_for_the_changed_tags_only(loaded, set_aum, customer_in):
+    """Three customers move; tags scored against the population (percentiles) may move a few
+    others: each changed tag writes one span and closes one, nothing else is written."""
+    engine, graph = loaded
+    moved = customer_in("wealth_tier", "mass")[:3]
+    for cid in moved:
+        set_aum(cid, 2_000_000)
+    before, first = _spans(engine), _run_tags(engine, 1)
+    report = classify(engine, graph, progress=False)
+    second = _run_tags(engine, 2)
+    changed = {k for k in first.keys() | second.keys() if first.get(k) != second.get(k)}
+    assert {(c, "wealth_tier") for c in moved} <= changed
+    # one new span per changed tag, one closed per old tag changed: O(changes), not O(tags)
+    assert report.spans_opened == report.spans_closed == len(changed) == _spans(engine) - before
+    assert len(changed) < report.tags / 10
+
+
+def test_as_of_reads_of_an_old_run_keep_its_values_after_later_runs_changed_them(loaded, set_aum, customer_in):
+    engine, graph = loaded
+    cid = customer_in("wealth_tier", "mass")[0]
+    with engine.connect() as conn:
+        at_first = conn.execute(sa.select(ClassificationRun.published_at).where(ClassificationRun.run_id == 1)).scalar()
+    set_aum(cid, 2_000_000)
+    classify(engine, graph, progress=False)
+    set_aum(cid, 50_000_000)
+    classify(engine, graph, progress=False)
+    tiers = {r: _run_tags(engine, r)[(cid, "wealth_tier")][0] for r in (1, 2, 3)}
+    assert tiers[1] == "mass" and tiers[2] != "mass" and tiers[3] not in (tiers[1], tiers[2])
+    with engine.connect() as conn:
+        then = {t["dimension"]: t["value"] for t in tags_as_of(conn, [cid], at_first + dt.timedelta(seconds=1))[cid]}
+        now = {t["dimension"]: t["value"] for t in tags_as_of(conn, [cid], dt.datetime(2100, 1, 1))[cid]}
+    assert then["wealth_tier"] == "mass" and now["wealth_tier"] == tiers[3]
