@@ -75,3 +75,10 @@ def test_existing_tags_become_merged_spans(engine):
     parse = lambda i: i if isinstance(i, dict) else json.loads(i)
     got = {(r, c, d): (v, s, parse(i)) for r, c, d, v, s, i in back}
     assert got == {k: (v, s, parse(i)) for k, (v, s, i) in rows.items()}
+    with engine.connect() as conn:  # 0017 fills the bulk read's wide rows from the latest run (4)
+        wide = dict(conn.execute(sa.text("SELECT customer_id, tag_values FROM current_tag_values")).all())
+    assert {c: json.loads(v) for c, v in wide.items()} == {
+        "C1": {"tier": "b"},
+        "C3": {"tier": "a"},
+        "C4": {"tier": "a"},
+    }
