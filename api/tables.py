@@ -12,7 +12,7 @@ import math
 
 import pandas as pd
 
-__all__ = ["json_rows"]
+__all__ = ["json_columns", "json_rows"]
 
 _PLAIN = {str, int, bool, type(None), list, dict}  # floats may be NaN: checked
 
@@ -32,8 +32,13 @@ def _column(s: pd.Series) -> list:
     return values if set(map(type, values)) <= _PLAIN else list(map(_cell, values))
 
 
+def json_columns(df: pd.DataFrame) -> list[list]:
+    """The frame's columns as lists of JSON values: dates as ISO text, NaN and NaT as null."""
+    return [_column(df[c]) for c in df.columns]
+
+
 def json_rows(df: pd.DataFrame) -> list[list]:
-    """The frame's rows as lists of JSON values: dates as ISO text, NaN and NaT as null."""
+    """The frame's rows as lists of JSON values (`json_columns` turned round)."""
     if df.empty:
         return []
-    return [list(r) for r in zip(*(_column(df[c]) for c in df.columns))]
+    return [list(r) for r in zip(*json_columns(df))]

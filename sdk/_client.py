@@ -6,6 +6,7 @@ import os
 import time
 from pathlib import Path
 
+import orjson
 import pandas as pd
 from gql import Client as GqlClient
 from gql import GraphQLRequest, gql
@@ -32,7 +33,7 @@ PAGE_SIZE = 10_000
 _CUSTOMER_TABLE = gql("""
 query CustomerTable($first: Int!, $after: String, $filter: CustomerFilter, $dimensions: [String!], $total: Boolean!) {
   customerTable(first: $first, after: $after, filter: $filter, dimensions: $dimensions) {
-    columns rows totalCount @include(if: $total)
+    columns columnValues totalCount @include(if: $total)
     pageInfo { hasNextPage endCursor }
   }
 }""")
@@ -157,7 +158,9 @@ class Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.url, self.progress, self.page_size = url, progress, page_size
         self._gql = GqlClient(
-            transport=HTTPXTransport(url=url, headers=headers, timeout=timeout), fetch_schema_from_transport=False
+            # orjson reads a bulk page several times faster than the standard library
+            transport=HTTPXTransport(url=url, headers=headers, timeout=timeout, json_deserialize=orjson.loads),
+            fetch_schema_from_transport=False,
         )
 
     def __repr__(self) -> str:
@@ -201,8 +204,9 @@ class Client:
                 )["customerTable"]
                 bar.total = page.get("totalCount", bar.total)
                 columns = page["columns"]
-                frames.append(pd.DataFrame(page["rows"], columns=columns))
-                bar.update(len(page["rows"]))
+                # column by column: no row lists to build on the server or to turn round here
+                frames.append(pd.DataFrame(dict(zip(columns, page["columnValues"])), columns=columns))
+                bar.update(len(frames[-1]))
                 if not page["pageInfo"]["hasNextPage"]:
                     break
                 after = page["pageInfo"]["endCursor"]

@@ -91,7 +91,7 @@ PATHS: dict[str, tuple[str, list[str]]] = {
         [""],
     ),
     "customer": (f"query($id: ID!) {{ customer(id: $id) {{ {CUSTOMER_360} }} }}", ["mine", "other"]),
-    "customerTable": (f"{{ customerTable(first: 1000) {{ columns rows totalCount {PAGE} }} }}", [""]),
+    "customerTable": (f"{{ customerTable(first: 1000) {{ columns rows columnValues totalCount {PAGE} }} }}", [""]),
     "packageTable": (f"{{ packageTable(first: 1000) {{ columns rows totalCount {PAGE} }} }}", [""]),
     "actionTable": (f"{{ actionTable(first: 1000) {{ columns rows totalCount {PAGE} }} }}", [""]),
     "households": (

@@ -11,7 +11,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clientstrata.api.tables import json_rows
+from clientstrata.api.tables import json_columns, json_rows
 
 _dates = st.dates(dt.date(1900, 1, 1), dt.date(2100, 1, 1))
 _cells = {
@@ -54,3 +54,13 @@ def test_numpy_nullable_and_datetime_columns_become_plain_json():
     )
     assert json_rows(df) == [[1, 3, "2026-01-02T03:04:05", 1.5], [None, 4, None, 2]]
     assert json_rows(df.iloc[:0]) == []
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.data(), st.lists(st.sampled_from(sorted(_cells)), min_size=1, max_size=5), st.integers(0, 12))
+def test_columns_are_the_rows_turned_round(data, kinds, n):
+    """`columnValues` and `rows` carry the same cells: a client may read either."""
+    df = pd.DataFrame({f"c{i}": data.draw(st.lists(_cells[k], min_size=n, max_size=n)) for i, k in enumerate(kinds)})
+    columns = json_columns(df)
+    assert len(columns) == len(kinds) and all(len(c) == n for c in columns)
+    assert [list(r) for r in zip(*columns)] == json_rows(df)
