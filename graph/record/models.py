@@ -463,6 +463,9 @@ class CurrentTagValues(Base):
     customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     tag_values: Mapped[str] = mapped_column(Text)
 
+    # SQLite: rows stored in key order, so a page's range is one sequential read, not a lookup per row
+    __table_args__ = {"sqlite_with_rowid": False}
+
 
 class CustomerPackage(Base):
     """The service package a run's playbook gave one individual, the selector that chose it and

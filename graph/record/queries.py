@@ -328,7 +328,7 @@ def customer_table(
     for dim in dimensions:
         if dim not in df.columns:
             df[dim] = None
-    return df.astype(object).where(df.notna(), None), has_next
+    return df, has_next
 
 
 def tagged_dimensions(conn: Connection, run: int | None) -> list[str]:
@@ -357,8 +357,14 @@ def current_values(conn: Connection, dimensions: Sequence[str], lo: str, hi: str
         )
     ).all()
     ids = [r[0] for r in rows]
-    wide = pd.DataFrame.from_records([orjson.loads(r[1]) for r in rows], index=pd.Index(ids, name="customer_id"))
-    return wide.reindex(columns=list(dimensions))
+    # the page's objects parsed in one call, then each column picked out: `from_records` over ten
+    # thousand dicts inferred its way through every key and cost most of the page
+    found = orjson.loads("[" + ",".join(r[1] for r in rows) + "]")
+    return pd.DataFrame(
+        {d: [v.get(d) for v in found] for d in dimensions},
+        index=pd.Index(ids, name="customer_id"),
+        columns=list(dimensions),
+    )
 
 
 def customers_by_id(conn: Connection, ids: Sequence[str], book: str | None = None) -> dict[str, dict]:

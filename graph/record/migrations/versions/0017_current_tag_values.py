@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("customer_id", sa.String(length=40), nullable=False),
         sa.Column("tag_values", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("customer_id"),
+        sqlite_with_rowid=False,  # a page's range is one sequential read
     )
     bind = op.get_bind()
     agg = (
