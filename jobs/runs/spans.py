@@ -22,23 +22,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from clientstrata.graph.record.db_errors import map_db_errors
+from clientstrata.jobs.classification.dimensions import TAG_COLUMNS
 
 from .publish import BATCH, tag_rows
 
 __all__ = ["SpanWriter", "STAGE", "STAGE_COLUMNS", "dimension_condition"]
 
 STAGE = "run_tags"
-STAGE_COLUMNS = (
-    "customer_id",
-    "dimension",
-    "value",
-    "label_zh",
-    "label_en",
-    "score",
-    "rule",
-    "inputs",
-    "standard_version",
-)
+STAGE_COLUMNS = tuple(TAG_COLUMNS)  # the stage holds a run's tags as the dimensions make them
 _CONTENT = ("value", "label_zh", "label_en", "rule", "standard_version")
 # A score is the same within a relative 1e-9: the features' sums are not bit-reproducible
 # (DuckDB aggregates in parallel), and a re-run of unchanged data moved 1,368 of 384,000
