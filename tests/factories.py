@@ -1,5 +1,5 @@
 """Factories for the governance tests (a pytest plugin of tests/conftest.py): change a customer's data between runs, write a
-standard, find a customer by tier."""
+standard, find a customer by tier; take a database back to an earlier migration."""
 
 from __future__ import annotations
 
@@ -155,3 +155,22 @@ def kill_midway(loaded) -> Callable[..., None]:
         assert done.returncode == -signal.SIGKILL, done.stderr
 
     return kill
+
+
+@pytest.fixture
+def downgrade() -> Callable[[sa.Engine, str], None]:
+    """downgrade(engine, revision): the database taken back to that migration (a test of one
+    migration goes down past it and comes back up with `migrate`)."""
+    from alembic import command
+    from alembic.config import Config
+
+    from clientstrata.graph.record.db import _MIGRATIONS
+
+    def down(engine: sa.Engine, revision: str) -> None:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(_MIGRATIONS))
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, revision)
+
+    return down

@@ -27,21 +27,26 @@ _COLUMNS = {t: list(c) for t, c in _NAMES.items()}
 _COMPUTED = {"has_id_number": "id_number IS NOT NULL"}
 
 
-def baseline_features(path: str, std, as_of: dt.date, months: list[str], has_txn: bool) -> pa.Table:
-    since = dt.datetime.combine(as_of - dt.timedelta(days=365), dt.time()).isoformat(" ")
+def _features(cursor, computed: dict[str, str], placeholder: str, since, std, as_of, months, has_txn) -> pa.Table:
+    """Each table's columns fetched by the ADBC `cursor` straight into Arrow, then the feature SQL."""
     duck = duckdb.connect(":memory:")
-    keep = []
-    with adbc.connect(path) as db, db.cursor() as cursor:
-        for table, cols in _COLUMNS.items():
-            sel = ", ".join(f"{_COMPUTED[c]} AS {c}" if c in _COMPUTED else c for c in cols)
-            where = " WHERE booked_at >= ?" if table == "transactions" else ""
-            cursor.execute(f"SELECT {sel} FROM {table}{where}", (since,) if where else ())
-            arrow: pa.Table = cursor.fetch_arrow_table()
-            keep.append(arrow)
-            duck.register(table, arrow)
+    keep = []  # the registered Arrow tables must outlive the query
+    for table, cols in _COLUMNS.items():
+        sel = ", ".join(f"{computed[c]} AS {c}" if c in computed else c for c in cols)
+        where = f" WHERE booked_at >= {placeholder}" if table == "transactions" else ""
+        cursor.execute(f"SELECT {sel} FROM {table}{where}", (since,) if where else None)
+        arrow: pa.Table = cursor.fetch_arrow_table()
+        keep.append(arrow)
+        duck.register(table, arrow)
     out = duck.sql(feature_sql(std, as_of, months, has_txn, "duckdb").sql).to_arrow_table()
     duck.close()
     return out
+
+
+def baseline_features(path: str, std, as_of: dt.date, months: list[str], has_txn: bool) -> pa.Table:
+    since = dt.datetime.combine(as_of - dt.timedelta(days=365), dt.time()).isoformat(" ")
+    with adbc.connect(path) as db, db.cursor() as cursor:
+        return _features(cursor, _COMPUTED, "?", since, std, as_of, months, has_txn)
 
 
 def baseline_features_postgres(uri: str, std, as_of: dt.date, months: list[str], has_txn: bool) -> pa.Table:
@@ -49,19 +54,8 @@ def baseline_features_postgres(uri: str, std, as_of: dt.date, months: list[str],
     import adbc_driver_postgresql.dbapi as adbc_pg
 
     since = dt.datetime.combine(as_of - dt.timedelta(days=365), dt.time())
-    duck = duckdb.connect(":memory:")
-    keep = []
     with adbc_pg.connect(uri) as db, db.cursor() as cursor:
-        for table, cols in _COLUMNS.items():
-            sel = ", ".join(f"{_COMPUTED_PG[c]} AS {c}" if c in _COMPUTED_PG else c for c in cols)
-            where = " WHERE booked_at >= $1" if table == "transactions" else ""
-            cursor.execute(f"SELECT {sel} FROM {table}{where}", (since,) if where else None)
-            arrow: pa.Table = cursor.fetch_arrow_table()
-            keep.append(arrow)
-            duck.register(table, arrow)
-    out = duck.sql(feature_sql(std, as_of, months, has_txn, "duckdb").sql).to_arrow_table()
-    duck.close()
-    return out
+        return _features(cursor, _COMPUTED_PG, "$1", since, std, as_of, months, has_txn)
 
 
 # PostgreSQL's booleans arrive as Arrow booleans and its NUMERIC as text (ADBC keeps the exact

@@ -5,24 +5,14 @@ import datetime as dt
 import json
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 
-from clientstrata.graph.record.db import _MIGRATIONS, migrate
+from clientstrata.graph.record.db import migrate
 
 _ROW = "(:r, :c, :d, :v, 'zh', 'en', :s, 'rule', :i, 'v1')"
 
 
-def _downgrade(engine, revision: str) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(_MIGRATIONS))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
-
-
-def test_existing_tags_become_merged_spans(engine):
-    _downgrade(engine, "0015")
+def test_existing_tags_become_merged_spans(engine, downgrade):
+    downgrade(engine, "0015")
     t0 = dt.datetime(2026, 1, 1)
     # runs 1, 2, 4 published; 3 failed. Run 4 was reserved before 2 but published after it.
     runs = [(1, "published", t0), (3, "failed", None), (4, "published", t0 + dt.timedelta(days=3))]

@@ -5,23 +5,12 @@ import datetime as dt
 import sqlalchemy as sa
 
 from clientstrata.graph.record import access
-from clientstrata.graph.record.db import _MIGRATIONS, migrate
+from clientstrata.graph.record.db import migrate
 from clientstrata.graph.record.models import Branch, RelationshipManager
 
 
-def _downgrade(engine, revision: str) -> None:
-    from alembic import command
-    from alembic.config import Config
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(_MIGRATIONS))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
-
-
-def test_tokens_from_before_get_a_person_and_ninety_days(engine):
-    _downgrade(engine, "0012")  # the fixture's database is at head; this migration goes and comes back
+def test_tokens_from_before_get_a_person_and_ninety_days(engine, downgrade):
+    downgrade(engine, "0012")  # the fixture's database is at head; this migration goes and comes back
     with engine.begin() as conn:
         conn.execute(sa.insert(Branch), [{"branch_id": "B1", "name": "Head office"}])
         conn.execute(sa.insert(RelationshipManager), [{"rm_id": "RM1", "name": "Li", "branch_id": "B1"}])
