@@ -22,6 +22,7 @@ from sqlalchemy import (
     Index,
     Integer,
     Numeric,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -61,6 +62,7 @@ __all__ = [
     "ClassificationRun",
     "Tag",
     "TagSpan",
+    "TagDigest",
     "CustomerPackage",
     "StandardVersion",
     "StandardAdoption",
@@ -427,6 +429,20 @@ class TagSpan(Base):
 
     # a run's tags on one dimension and value (reports, filters, segments): the spans of it
     __table_args__ = (Index("ix_tag_spans_dimension_value", "dimension", "value", "from_seq"),)
+
+
+class TagDigest(Base):
+    """A 64-bit digest of one subject's open spans (`jobs/runs/digests.py`), written with them by
+    each publish: a re-run compares a partition's fresh digests with these and stages only the
+    subjects whose tags changed. `scope` ranges individuals (0) and enterprises (1) apart."""
+
+    __tablename__ = "tag_digests"
+    scope: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    digest: Mapped[int] = mapped_column(BigInteger)
+
+    # SQLite: rows stored in key order, so a partition's range is one sequential read
+    __table_args__ = {"sqlite_with_rowid": False}
 
 
 class _Views(DeclarativeBase):

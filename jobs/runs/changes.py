@@ -279,12 +279,13 @@ class RunChanges:
         """The condition on `{t}.dimension` selecting the enterprise dimensions, or the others."""
         return dimension_condition(self.ent, negate)
 
-    def append(self, lo: str | None = None, hi: str | None = None, enterprise: bool = False) -> int:
+    def append(self, lo: str | None = None, hi: str | None = None, enterprise: bool = False, only: str = "") -> int:
         """Diff customers in (lo, hi] on the individual dimensions, or (`enterprise`) every
-        customer on the enterprise dimensions; returns the rows appended."""
+        customer on the enterprise dimensions; `only`, a condition on `{t}.customer_id`,
+        narrows both sides to the subjects the publish touches. Returns the rows appended."""
         if enterprise and not self.ent:
             return 0
-        dims = self._enterprise(negate=not enterprise)
+        dims = " AND ".join(c for c in (self._enterprise(negate=not enterprise), only) if c)
         diff = run_diff_sql(
             self.conn,
             self.old,

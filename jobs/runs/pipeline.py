@@ -46,6 +46,7 @@ from clientstrata.jobs.tracking.settings import alert_settings
 
 from .changes import RunChanges, lock_feed
 from .current_values import feed_position, refresh_current_values
+from .digests import ENTERPRISE_SCOPE, INDIVIDUAL, Touched
 from .lease import Heartbeat, LeaseLost, lease_values
 from .notify import notification_rows, write_notifications
 from .publish import publish_pragmas
@@ -109,6 +110,7 @@ class RunReport:
     changes: int = 0  # change-feed rows the publish appended
     spans_opened: int = 0  # tag spans written: new or changed tags (an unchanged tag writes nothing)
     spans_closed: int = 0  # tag spans ended: tags changed or gone
+    staged: int = 0  # tags compared exactly: those of the subjects whose digest moved (jobs/runs/digests.py)
     notifications: int = 0  # outbox rows the publish wrote
     alerts: int = 0  # new alerts the publish raised (repeats in the same period are not counted)
     packages: dict = field(default_factory=dict)  # service package -> customers (the playbook's)
@@ -124,6 +126,7 @@ class RunReport:
             "changes": self.changes,
             "spans_opened": self.spans_opened,
             "spans_closed": self.spans_closed,
+            "staged": self.staged,
             "notifications": self.notifications,
             "alerts": self.alerts,
             "packages": self.packages,
@@ -386,7 +389,7 @@ class _Published:
     spans: SpanWriter
     detect: Callable | None  # the alert detector; None when alerts are off or there are no individuals
     feed_from: int | None  # the feed's position before this run's rows (None: a first run)
-    written: int = 0  # tags the run holds (staged and diffed; only changes become span rows)
+    written: int = 0  # tags the run holds (only those of subjects whose digest moved are staged and diffed)
     actions: int = 0  # next-best-action rows (held-out control rows included)
     counts: dict[tuple[str, str], int] = field(default_factory=dict)  # (dimension, value) -> customers
     packages: dict[str, int] = field(default_factory=dict)  # service package -> customers
@@ -426,7 +429,7 @@ def _publish(conn: Connection, run: _Run, tags: Iterator, as_of: dt.date | None)
         act = action_stage(conn, run.std, run.run_id, at) if as_of is not None else None
     expire_overrides(conn, today=at.date(), run_id=previous)
     feed = RunChanges(conn, previous, run.run_id, at, run.gov.notify_dimensions, ENTERPRISE)
-    spans = SpanWriter(conn, seq)
+    spans, touched = SpanWriter(conn, seq), Touched(conn)
     individual, enterprise = (dimension_condition(list(ENTERPRISE), negate) for negate in (True, False))
     out, after = _Published(previous, at, feed, spans, detect, feed_from), None
     tags = iter(tags)
@@ -441,26 +444,30 @@ def _publish(conn: Connection, run: _Run, tags: Iterator, as_of: dt.date | None)
                 features, part = next(tags, (None, None))
             if part is None:
                 break
+            # only the subjects whose digest moved (changed, new or gone) are staged, diffed and
+            # written; the feed diffs the stage against their open spans, then the spans move
             with watch("stage tags"):
-                out.written += spans.stage(part)
-            # the feed diffs the stage against the open spans, then the spans move
-            if features is None:  # the enterprises come last: close the individuals' last range
-                with watch("change feed"):
-                    feed.append(after, None)
-                    feed.append(enterprise=True)
-                with watch("close and open spans"):
-                    spans.close(after, None, individual)
-                    spans.close(dimensions=enterprise)
-            elif len(features):
-                hi = features["customer_id"].iloc[-1]
-                with watch("change feed"):
-                    feed.append(after, hi)
-                with watch("close and open spans"):
-                    spans.close(after, hi, individual)
-                after = hi
+                out.written += len(part)
+                if features is None:  # the enterprises come last: the individuals' last range too
+                    touched.mark(part.iloc[:0], INDIVIDUAL, after, None)
+                    spans.stage(touched.mark(part, ENTERPRISE_SCOPE))
+                    ranges = [(after, None, False), (None, None, True)]
+                elif len(features):
+                    hi = features["customer_id"].iloc[-1]
+                    spans.stage(touched.mark(part, INDIVIDUAL, after, hi))
+                    ranges, after = [(after, hi, False)], hi
+                else:
+                    ranges = []
+            with watch("change feed"):
+                for lo, to, ent in ranges if touched.count else ():
+                    feed.append(lo, to, enterprise=ent, only=touched.condition)
             with watch("close and open spans"):
-                spans.open()
-                spans.clear()
+                if touched.count:
+                    for lo, to, ent in ranges:
+                        spans.close(lo, to, _and(enterprise if ent else individual, touched.condition))
+                    spans.open()
+                    spans.clear()
+                    touched.clear()
             out.count(part)
             if features is not None:
                 with watch("strategy"):
@@ -476,7 +483,12 @@ def _publish(conn: Connection, run: _Run, tags: Iterator, as_of: dt.date | None)
                 pbar.update(len(features))
             run.reached(TAGS_WRITTEN, out.written)
     spans.done()
+    touched.done()
     return out
+
+
+def _and(*conditions: str) -> str:
+    return " AND ".join(c for c in conditions if c)
 
 
 def _take_publish_seq(conn: Connection, run_id: int) -> int:
@@ -594,6 +606,7 @@ def _report(run: _Run, p: _Published, f: _Finished) -> RunReport:
         changes=f.changes,
         spans_opened=p.spans.opened,
         spans_closed=p.spans.closed,
+        staged=p.spans.staged,
         notifications=f.notifications,
         alerts=f.alerts,
         packages=dict(sorted(p.packages.items())),

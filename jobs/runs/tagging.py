@@ -21,6 +21,7 @@ from clientstrata.jobs.classification.segments import (
     live_cluster_model,
 )
 
+from .digests import row_digests
 from .publish import encode_inputs
 
 __all__ = ["build_tags", "iter_tags"]
@@ -39,7 +40,7 @@ def build_tags(
     if features is not None:
         features.extend(parts)
     tags, model, why_not = iter_tags(conn, parts, std, refit_clusters)
-    out = pd.concat([t for _, t in tags], ignore_index=True)
+    out = pd.concat([t.drop(columns="digest") for _, t in tags], ignore_index=True)
     out["score"] = out["score"].astype(object).where(out["score"].notna(), None)  # NULL, not NaN, in the record
     out["inputs"] = [orjson.loads(i) for i in out["inputs"].tolist()]  # analysts read them as dicts
     out.attrs["behaviour_clusters"] = model.to_dict() if model else {"skipped": why_not}
@@ -50,7 +51,8 @@ def iter_tags(conn, parts: list[pd.DataFrame], std, refit_clusters: bool = False
     """Population parameters once over every partition and the behaviour-cluster model (the live
     run's, fitted anew only when there is none or `refit_clusters`); then a generator of
     (features, tags) per partition — every individual dimension and the cluster, `inputs` as
-    JSON text, as the record keeps them — and last (None, enterprise tags). The generator
+    JSON text, as the record keeps them, and each tag's `digest` (`digests.row_digests`) — and
+    last (None, enterprise tags). The generator
     empties `parts` as it goes.
     Returns (generator, model, why_not).
 
@@ -83,7 +85,7 @@ def iter_tags(conn, parts: list[pd.DataFrame], std, refit_clusters: bool = False
                 while window:
                     done, future = window.popleft()
                     yield done, future.result()
-        yield None, _in_key_order(encode_inputs(classify_enterprises(enterprises, std)))
+        yield None, _digested(_in_key_order(encode_inputs(classify_enterprises(enterprises, std))))
 
     return tags(), model, why_not
 
@@ -96,8 +98,14 @@ def _classified(part: pd.DataFrame, std, params: dict, model) -> pd.DataFrame:
     frames = [classify_partition(part, std, params)]
     if model is not None:
         frames.append(assign_clusters(behaviour_features(part), model, std.version))
-    return _in_key_order(encode_inputs(pd.concat(frames, ignore_index=True)))
+    return _digested(_in_key_order(encode_inputs(pd.concat(frames, ignore_index=True))))
 
 
 def _in_key_order(tags: pd.DataFrame) -> pd.DataFrame:
     return tags.sort_values(["customer_id", "dimension"], ignore_index=True)
+
+
+def _digested(tags: pd.DataFrame) -> pd.DataFrame:
+    """With each tag's digest, made here (in the worker) so the publish only sums them."""
+    tags["digest"] = row_digests(tags)
+    return tags
