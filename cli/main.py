@@ -201,8 +201,49 @@ def cmd_classify(args) -> None:
         requested_by=actor,
         refit_clusters=args.refit_clusters,
         adopt=args.adopt,
+        tags_from=args.tags_from,
     )
     _emit(args, report.to_dict(), "\n".join(_run_lines(report)))
+
+
+def cmd_extract(args) -> None:
+    from clientstrata.jobs.governance.standards import live_standard
+    from clientstrata.jobs.runs.external import extract
+
+    manifest = _with_conn(lambda conn: extract(conn, args.folder, live_standard(conn)))
+    _emit(
+        args,
+        {"folder": str(args.folder), **manifest},
+        f"extracted the record (ingest {manifest['ingest_id']}, data as of {manifest['as_of']}, standard "
+        f"{manifest['standard_version']}) to {args.folder}: run `clientstrata spark-run {args.folder}` on the cluster",
+    )
+
+
+def cmd_spark_run(args) -> None:
+    import os
+    import sys
+
+    from clientstrata.jobs.runs.external import run_spark_job
+
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        from clientstrata.graph.errors import InvalidInput
+
+        raise InvalidInput("spark-run needs PySpark: pip install 'clientstrata[spark]'") from None
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # executors run this interpreter's clientstrata
+    builder = SparkSession.builder.appName("clientstrata-run").config("spark.sql.session.timeZone", "UTC")
+    spark = (builder.master(args.master) if args.master else builder).getOrCreate()
+    try:
+        run_spark_job(spark, args.folder)
+    finally:
+        spark.stop()
+    _emit(
+        args,
+        {"folder": str(args.folder)},
+        f"wrote features/ and tags/ in {args.folder}: publish with `clientstrata classify --tags-from {args.folder}`",
+    )
 
 
 def cmd_standard(args) -> None:
@@ -722,6 +763,19 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="fit the behaviour clusters anew (default: keep the live run's, so values stay comparable)",
     )
+    sp.add_argument(
+        "--tags-from",
+        type=Path,
+        metavar="FOLDER",
+        help="publish the features and tags a cluster made (`extract`, then `spark-run`) instead of computing them",
+    )
+
+    sp = command("extract", cmd_extract, "write the record's last year as Parquet for a run on a Spark cluster")
+    sp.add_argument("folder", type=Path)
+
+    sp = command("spark-run", cmd_spark_run, "on a Spark cluster: features and tags of an extract folder", record=None)
+    sp.add_argument("folder", type=Path)
+    sp.add_argument("--master", help="Spark master URL (default: spark-submit's, or local)")
 
     command("runs", cmd_runs, "list classification runs (number, status, kind, standard, publication)")
 

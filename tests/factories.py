@@ -174,3 +174,30 @@ def downgrade() -> Callable[[sa.Engine, str], None]:
             command.downgrade(cfg, revision)
 
     return down
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """A real local Spark session (two cores, UTC, Arrow on) for the tests of the cluster path;
+    skipped where PySpark is not installed, failed where Java is missing."""
+    import shutil
+    import sys
+
+    pytest.importorskip("pyspark", reason="pip install 'clientstrata[spark]'")
+    if not shutil.which("java"):
+        pytest.fail("PySpark needs a Java runtime (java 17+) on PATH")
+    from pyspark.sql import SparkSession
+
+    # workers run this interpreter, where clientstrata is installed (on a cluster: PYSPARK_PYTHON)
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("clientstrata-test")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")  # the definitions count whole days in seconds
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .getOrCreate()
+    )
+    yield session
+    session.stop()

@@ -13,14 +13,16 @@ the column type of the tags table.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 
 import pandas as pd
 
-from .classify import classify_partition
+from .classify import DIMENSIONS, classify_partition
+from .dimensions import population_from_scores, population_scores
+from .dimensions._tags import inputs_text
 from .standard import Standard
 
-__all__ = ["TAGS_SCHEMA", "classify_dataframe", "features_dataframe"]
+__all__ = ["TAGS_SCHEMA", "classify_dataframe", "features_dataframe", "spark_population_parameters"]
 
 TAGS_SCHEMA = (
     "customer_id string, dimension string, value string, label_zh string, label_en string, "
@@ -28,11 +30,11 @@ TAGS_SCHEMA = (
 )
 
 
-def _partition_fn(std: Standard, params: dict):
+def _partition_fn(std: Standard, params: dict, conform: Callable | None):
     def classify_batches(batches):
         for features in batches:
-            tags = classify_partition(features, std, params)
-            tags["inputs"] = [json.dumps(i, ensure_ascii=False, sort_keys=True, default=str) for i in tags["inputs"]]
+            tags = classify_partition(conform(features) if conform else features, std, params)
+            tags["inputs"] = inputs_text(tags["inputs"])  # the record's text: a publish compares it as text
             # plain object text columns: Arrow-backed pandas strings do not cross back into Spark
             out = tags.drop(columns="score").astype(object)
             out.insert(5, "score", pd.to_numeric(tags["score"], errors="coerce").astype("float64"))
@@ -41,11 +43,27 @@ def _partition_fn(std: Standard, params: dict):
     return classify_batches
 
 
-def classify_dataframe(features, std: Standard, params: dict):
+def classify_dataframe(features, std: Standard, params: dict, conform: Callable | None = None):
     """Spark DataFrame of individual features → Spark DataFrame of tags (TAGS_SCHEMA). `params`
-    comes from `population_parameters` over all features (on the driver, or from a sample
-    agreed by the committee)."""
-    return features.mapInPandas(_partition_fn(std, params), schema=TAGS_SCHEMA)
+    comes from `population_parameters` over all features (`spark_population_parameters`, or a
+    sample agreed by the committee). With `conform` (`features.engine.conformer`), `features`
+    is the raw result of `features_dataframe`, made the features frame batch by batch."""
+    return features.mapInPandas(_partition_fn(std, params, conform), schema=TAGS_SCHEMA)
+
+
+def spark_population_parameters(features, std: Standard, conform: Callable | None = None) -> dict:
+    """`population_parameters` of a Spark DataFrame of features: each partition's population
+    scores are computed where it lies, and only they (one float per customer) reach the driver."""
+    names = [d.name for d in DIMENSIONS if d.subject == "individual" and d.population and d.name in std.dimensions]
+    if not names:
+        return {}
+
+    def scores(batches):
+        for b in batches:
+            yield population_scores(conform(b) if conform else b, std)
+
+    collected = features.mapInPandas(scores, schema=", ".join(f"{n} double" for n in names)).toPandas()
+    return population_from_scores(collected, std)
 
 
 def features_dataframe(spark, extracts: dict[str, str], sql: str):

@@ -47,6 +47,7 @@ from clientstrata.jobs.tracking.settings import alert_settings
 from .changes import RunChanges, lock_feed
 from .current_values import feed_position, refresh_current_values
 from .digests import ENTERPRISE_SCOPE, INDIVIDUAL, Touched
+from .external import read_external
 from .lease import Heartbeat, LeaseLost, lease_values
 from .notify import notification_rows, write_notifications
 from .publish import publish_pragmas
@@ -199,6 +200,7 @@ def classify(
     run_id: int | None = None,
     on_stage: RunHook | None = None,
     adopt: bool = False,
+    tags_from: str | Path | None = None,
 ) -> RunReport:
     """Run every dimension over every customer and publish the run atomically.
 
@@ -216,7 +218,10 @@ def classify(
     The standard is the live one (`live_standard`) unless one is given; one that is not live is
     refused (`StandardNotAdopted`) unless `adopt` makes it live, audited as adopted by
     `requested_by`, in the transaction that starts the run. While it runs, the run holds a lease
-    its heartbeat renews (`jobs.runs.lease`): if the process dies, the run is reaped as failed."""
+    its heartbeat renews (`jobs.runs.lease`): if the process dies, the run is reaped as failed.
+
+    `tags_from` names a folder of features and individual tags a Spark job made (`external`):
+    they are checked and published instead of being computed here."""
     if kind not in KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     std = None if standard is None else _standard(standard)  # a bad file is refused before anything else
@@ -245,7 +250,7 @@ def classify(
     _reserve(run, queued=run_id, adopt=adopt)
     try:
         with Heartbeat(engine, _RUNS, "run_id", run.run_id):  # the lease: a run whose process dies is reaped
-            tags, as_of = _features(run, graph, refit_clusters)
+            tags, as_of = _features(run, graph, refit_clusters, tags_from)
             with engine.begin() as conn:  # one transaction: readers see all of the run or none
                 published = _publish(conn, run, tags, as_of)
                 finished = _finish(conn, run, published)
@@ -363,17 +368,25 @@ def _claim(conn: Connection, run: _Run, queued: int | None) -> None:
     )
 
 
-def _features(run: _Run, graph: GraphStore | None, refit_clusters: bool) -> tuple[Iterator, dt.date | None]:
-    """Stage 2: the graph checked synced, the wide features read, and the tags set up (population
-    parameters, cluster model, enterprise features): a generator of (features, tags) per
-    partition, enterprises last, and the date the data describes (None without individuals)."""
+def _features(
+    run: _Run, graph: GraphStore | None, refit_clusters: bool, tags_from: str | Path | None = None
+) -> tuple[Iterator, dt.date | None]:
+    """Stage 2: the graph checked synced, the wide features read (or a Spark job's, with its
+    tags: `tags_from`), and the tags set up (population parameters, cluster model, enterprise
+    features): a generator of (features, tags) per partition, enterprises last, and the date
+    the data describes (None without individuals)."""
+    given = None
     with run.engine.connect() as conn:
         run.snapshot["graph"] = graph_counts(conn, graph)
         require_synced(conn, graph, run.snapshot["graph"])
         with run.watch("features"):
-            parts = list(F.iter_individual_features(conn, run.std, progress=run.progress))
+            if tags_from is None:
+                parts = list(F.iter_individual_features(conn, run.std, progress=run.progress))
+            else:
+                parts, given = read_external(conn, Path(tags_from), run.std)
+                run.snapshot["tags_from"] = str(tags_from)  # where the individual tags were made
         with run.watch("population parameters, clusters, enterprise features"):
-            tags, model, why_not = iter_tags(conn, parts, run.std, refit_clusters)
+            tags, model, why_not = iter_tags(conn, parts, run.std, refit_clusters, given=given)
         run.snapshot["behaviour_clusters"] = model.to_dict() if model else {"skipped": why_not}  # to reproduce the run
     as_of = next((pd.Timestamp(p["as_of"].iloc[0]).date() for p in parts if len(p)), None)
     return tags, as_of

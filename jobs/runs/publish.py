@@ -9,11 +9,11 @@ per-row statement compilation: SQLite gets large `executemany` batches, PostgreS
 from __future__ import annotations
 
 import numpy as np
-import orjson
 import pandas as pd
 from sqlalchemy.engine import Connection
 
 from clientstrata.jobs.classification.dimensions import TAG_COLUMNS
+from clientstrata.jobs.classification.dimensions._tags import inputs_text
 
 __all__ = ["tag_rows", "encode_inputs", "publish_pragmas", "BATCH"]
 
@@ -21,15 +21,10 @@ BATCH = 50_000
 _COLUMNS = ("run_id", *TAG_COLUMNS)
 
 
-def _json_texts(inputs: pd.Series) -> list[str]:
-    dumps = orjson.dumps
-    return [i if isinstance(i, str) else dumps(i).decode() for i in inputs.tolist()]  # text already encoded is kept
-
-
 def encode_inputs(tags: pd.DataFrame) -> pd.DataFrame:
     """The tags frame with `inputs` as JSON text, as the record keeps them (and a fraction of
     the cost of pickling a million dicts to the process that writes them)."""
-    return tags.assign(inputs=_json_texts(tags["inputs"]))
+    return tags.assign(inputs=inputs_text(tags["inputs"]))
 
 
 def tag_rows(tags: pd.DataFrame, run_id: int) -> list[tuple]:
@@ -37,7 +32,7 @@ def tag_rows(tags: pd.DataFrame, run_id: int) -> list[tuple]:
     (text already encoded is kept)."""
     score = tags["score"].to_numpy(dtype=float, na_value=np.nan)
     scores = [None if s != s else s for s in score.tolist()]
-    inputs = _json_texts(tags["inputs"])
+    inputs = inputs_text(tags["inputs"])
     cols = [
         tags[c].to_numpy(dtype=object).tolist() for c in ("customer_id", "dimension", "value", "label_zh", "label_en")
     ]

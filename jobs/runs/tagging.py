@@ -7,6 +7,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
 import orjson
@@ -47,7 +48,14 @@ def build_tags(
     return out
 
 
-def iter_tags(conn, parts: list[pd.DataFrame], std, refit_clusters: bool = False, workers: int | None = None):
+def iter_tags(
+    conn,
+    parts: list[pd.DataFrame],
+    std,
+    refit_clusters: bool = False,
+    workers: int | None = None,
+    given: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+):
     """Population parameters once over every partition and the behaviour-cluster model (the live
     run's, fitted anew only when there is none or `refit_clusters`); then a generator of
     (features, tags) per partition — every individual dimension and the cluster, `inputs` as
@@ -59,8 +67,11 @@ def iter_tags(conn, parts: list[pd.DataFrame], std, refit_clusters: bool = False
     With more than one partition, `workers` processes (default: one per core but the one the
     caller writes with; 0: none) classify the next partitions while the caller writes this one: the
     dimensions are pandas, which holds a core, and a publish is a single writer. At most
-    `workers + 1` partitions are in flight, so memory stays bounded by the window, not by the run."""
-    params = population_parameters(parts, std)
+    `workers + 1` partitions are in flight, so memory stays bounded by the window, not by the run.
+
+    `given(part)` returns a partition's individual tags made elsewhere (a Spark job's, read by
+    `external`): then only the behaviour cluster and the enterprises are classified here."""
+    params = population_parameters(parts, std) if given is None else {}
     live = None if refit_clusters else live_cluster_model(conn)
     model, why_not = cluster_model_for_run(parts, live)
     enterprises = F.enterprise_features(conn, std)
@@ -71,7 +82,10 @@ def iter_tags(conn, parts: list[pd.DataFrame], std, refit_clusters: bool = False
             yield parts.pop(0)
 
     def tags():
-        if workers < 1:  # one partition, or asked to stay in this process
+        if given is not None:  # made elsewhere: the cluster only, in this process
+            for p in drained():
+                yield p, _classified(p, std, params, model, given(p))
+        elif workers < 1:  # one partition, or asked to stay in this process
             for p in drained():
                 yield p, _classified(p, std, params, model)
         else:
@@ -90,12 +104,12 @@ def iter_tags(conn, parts: list[pd.DataFrame], std, refit_clusters: bool = False
     return tags(), model, why_not
 
 
-def _classified(part: pd.DataFrame, std, params: dict, model) -> pd.DataFrame:
+def _classified(part: pd.DataFrame, std, params: dict, model, given: pd.DataFrame | None = None) -> pd.DataFrame:
     """One partition's individual tags (a worker process runs this: arguments and result pickle),
     in (customer, dimension) order: the primary key's, so the writes append to its index and a
     range's rows lie together for the change-feed diff (dimension by dimension cost a third
     more per write at 1M)."""
-    frames = [classify_partition(part, std, params)]
+    frames = [classify_partition(part, std, params) if given is None else given]
     if model is not None:
         frames.append(assign_clusters(behaviour_features(part), model, std.version))
     return _digested(_in_key_order(encode_inputs(pd.concat(frames, ignore_index=True))))

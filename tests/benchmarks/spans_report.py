@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sqlite3
+import statistics
 from pathlib import Path
 
 __all__ = ["main"]
@@ -38,7 +39,10 @@ def _stored(db: Path) -> dict:
         con.close()
 
 
-def _side(work: Path, runs: list[str]) -> dict:
+_TAG_PHASES = ("stage tags", "write tags", "change feed", "close and open spans")
+
+
+def _side(work: Path, runs: list[str], medians: list[str]) -> dict:
     out = {}
     for name in runs:
         if not (work / f"{name}.json").exists():  # a run measured on one side only
@@ -53,7 +57,15 @@ def _side(work: Path, runs: list[str]) -> dict:
             "tags": o.get("tags"),
             "changes": o.get("changes"),
             "tag_rows_written": o.get("spans_opened", o.get("tags")),  # before: every tag is a row
+            # tags compared in SQL (before subject digests: every tag) and the seconds that took
+            "tags_staged": o.get("staged", o.get("tags")),
+            "tag_publish_s": round(sum((o.get("seconds") or {}).get(k, 0) for k in _TAG_PHASES), 2),
             "phases": o.get("seconds"),
+        }
+    measured = [out[r] for r in runs if r in out and r in medians]
+    if measured:  # alternating rounds on a shared machine: the medians compare
+        out["median"] = {
+            k: statistics.median(m[k] for m in measured) for k in ("seconds", "cpu_s", "tag_publish_s", "tags_staged")
         }
     out["stored"] = _stored(work / "clientstrata.db")
     return out
@@ -64,14 +76,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--before", type=Path, required=True)
     p.add_argument("--after", type=Path, required=True)
     p.add_argument("--runs", nargs="+", default=["first", "rerun"])
+    p.add_argument("--median", nargs="*", default=[], help="runs (rounds of the same re-run) to take medians over")
     p.add_argument("--customers", type=int, default=20_000)
     p.add_argument("--out", type=Path, required=True)
     args = p.parse_args(argv)
     report = {
         "customers": args.customers,
         "backend": "sqlite",
-        "before": _side(args.before, args.runs),
-        "after": _side(args.after, args.runs),
+        "before": _side(args.before, args.runs, args.median),
+        "after": _side(args.after, args.runs, args.median),
     }
     args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     for side in ("before", "after"):
@@ -79,8 +92,11 @@ def main(argv: list[str] | None = None) -> int:
             r = report[side][run]
             print(
                 f"{side:<6} {run:<7} {r['seconds']:>7.1f} s  cpu {r['cpu_s']:>6.1f} s  load {r['load_avg_1m']}  "
-                f"tag rows written {r['tag_rows_written']:>9,}  changes {r['changes']:>9,}"
+                f"tag rows written {r['tag_rows_written']:>9,}  changes {r['changes']:>9,}  "
+                f"staged {r['tags_staged']:>9,}  tag publish {r['tag_publish_s']:>6.2f} s"
             )
+        if "median" in report[side]:
+            print(f"{side:<6} median  {report[side]['median']}")
         print(f"{side:<6} stored  {report[side]['stored']}")
     return 0
 

@@ -42,6 +42,8 @@ __all__ = [
     "classify_partition",
     "classify_enterprises",
     "population_parameters",
+    "population_scores",
+    "population_from_scores",
     "suitable",
 ]
 
@@ -94,16 +96,27 @@ def _active(std: Standard, subject: str) -> list[Dimension]:
     return [d for d in DIMENSIONS if d.subject == subject and d.name in std.dimensions]
 
 
+def population_scores(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
+    """One partition's scores for every dimension with a population step (a column each): all a
+    run needs from the partitions to set the population parameters (on Spark, all that comes
+    back to the driver)."""
+    return pd.DataFrame(
+        {d.name: d.score(features, std).to_numpy(dtype=float) for d in _active(std, "individual") if d.population}
+    )
+
+
+def population_from_scores(scores: pd.DataFrame, std: Standard) -> dict:
+    """The population parameters from every partition's `population_scores`, concatenated."""
+    return {d.name: d.population(scores[d.name]) for d in _active(std, "individual") if d.population is not None}
+
+
 def population_parameters(features: pd.DataFrame | Iterable[pd.DataFrame], std: Standard) -> dict:
     """Once per run, over the whole population (one frame or an iterable of partitions): the
     parameters of every dimension with a population step, e.g. value_contribution's percentiles."""
     parts = [features] if isinstance(features, pd.DataFrame) else list(features)
-    out = {}
-    for d in _active(std, "individual"):
-        if d.population is not None:
-            scores = [d.score(p, std) for p in parts]
-            out[d.name] = d.population(pd.concat(scores, ignore_index=True) if scores else pd.Series(dtype=float))
-    return out
+    scores = [population_scores(p, std) for p in parts]
+    empty = pd.DataFrame({d.name: pd.Series(dtype=float) for d in _active(std, "individual") if d.population})
+    return population_from_scores(pd.concat(scores, ignore_index=True) if scores else empty, std)
 
 
 def classify_partition(features: pd.DataFrame, std: Standard, params: dict | None = None) -> pd.DataFrame:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import orjson
 import pandas as pd
 
 from clientstrata.jobs.classification.standard import Standard, rule_tests
 
-__all__ = ["TAG_COLUMNS", "tag_frame", "inputs_of", "fmt", "fmt_many", "first_match", "Match"]
+__all__ = ["TAG_COLUMNS", "tag_frame", "inputs_of", "inputs_text", "fmt", "fmt_many", "first_match", "Match"]
 
 TAG_COLUMNS = [
     "customer_id",
@@ -59,6 +60,14 @@ def inputs_of(frame: pd.DataFrame, round_to: int = 2) -> list[dict]:
     # column lists zipped: to_dict("records") walks Arrow-backed strings element by element
     keys = list(out.columns)
     return [dict(zip(keys, row)) for row in zip(*(out[c].tolist() for c in keys))]
+
+
+def inputs_text(inputs) -> list[str]:
+    """Tag inputs as the record keeps them: compact JSON in the dimension's key order, by one
+    encoder wherever tags are made (a worker here, a Spark executor), since a publish compares
+    them as text. Text already encoded is kept."""
+    dumps = orjson.dumps
+    return [i if isinstance(i, str) else dumps(i).decode() for i in list(inputs)]
 
 
 def tag_frame(

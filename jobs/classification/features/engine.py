@@ -11,6 +11,8 @@ the partitions tagging and publishing already work in."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 
 import pandas as pd
 from sqlalchemy.engine import Connection
@@ -22,26 +24,43 @@ from .definitions import FeatureQuery, feature_sql
 from .extract import read_tables
 from .reference import recent_months, reference_date
 
-__all__ = ["duckdb_features", "conform"]
+__all__ = ["duckdb_features", "duckdb_raw", "conform", "conformer", "feature_query"]
+
+
+def feature_query(
+    conn: Connection, std: Standard, as_of: dt.date | None = None, dialect: str = "duckdb"
+) -> tuple[FeatureQuery, dt.date, bool]:
+    """The features query for the record as it stands (its date, balance months, whether it has
+    transactions), with what `conform` needs beside the result: (query, as_of, has_txn)."""
+    as_of = as_of or reference_date(conn)
+    has_txn = scalar(conn, "SELECT 1 FROM transactions LIMIT 1") is not None
+    return feature_sql(std, as_of, recent_months(conn, as_of), has_txn, dialect), as_of, has_txn
+
+
+def conformer(query: FeatureQuery, as_of: dt.date, has_txn: bool) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """`conform` with its query bound, to ship to Spark executors (it pickles) or apply on read."""
+    return functools.partial(conform, query=query, as_of=as_of, has_txn=has_txn)
 
 
 def duckdb_features(conn: Connection, std: Standard, as_of: dt.date | None = None) -> pd.DataFrame:
     """One row per individual, in customer_id order, every column the dimensions read."""
+    query, as_of, has_txn = feature_query(conn, std, as_of)
+    return conform(duckdb_raw(conn, query, as_of), query, as_of, has_txn)
+
+
+def duckdb_raw(conn: Connection, query: FeatureQuery, as_of: dt.date) -> pd.DataFrame:
+    """The features query's raw result in DuckDB over the record's last year (what Spark's
+    `features_dataframe` gives over the extracts): `conform` makes it the frame."""
     import duckdb
 
-    as_of = as_of or reference_date(conn)
-    months = recent_months(conn, as_of)
-    has_txn = scalar(conn, "SELECT 1 FROM transactions LIMIT 1") is not None
-    query = feature_sql(std, as_of, months, has_txn, "duckdb")
     tables = read_tables(conn, dt.datetime.combine(as_of - dt.timedelta(days=365), dt.time()))
     db = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     try:
         for name, table in tables.items():
             db.register(name, table)
-        raw = db.execute(query.sql).df()
+        return db.execute(query.sql).df()
     finally:
         db.close()
-    return conform(raw, query, as_of, has_txn)
 
 
 def conform(raw: pd.DataFrame, query: FeatureQuery, as_of: dt.date, has_txn: bool) -> pd.DataFrame:

@@ -2,9 +2,7 @@
 Parquet extracts of a small bank and give the frame DuckDB gives on the record."""
 
 import datetime as dt
-import os
 import shutil
-import sys
 
 import pandas as pd
 import pytest
@@ -18,23 +16,6 @@ from clientstrata.jobs.classification.standard import load_standard
 
 pyspark = pytest.importorskip("pyspark", reason="pip install 'clientstrata[spark]'")
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not shutil.which("java"), reason="PySpark needs Java 17+")]
-
-
-@pytest.fixture(scope="module")
-def spark():
-    from pyspark.sql import SparkSession
-
-    os.environ["PYSPARK_PYTHON"] = sys.executable
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("clientstrata-features-test")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
-    yield session
-    session.stop()
 
 
 def test_spark_sql_features_equal_duckdb(spark, loaded_ro, tmp_path):

@@ -2,9 +2,6 @@
 local PySpark session) and agree with the pandas run on the same features."""
 
 import json
-import os
-import shutil
-import sys
 
 import pandas as pd
 import pytest
@@ -16,26 +13,6 @@ from clientstrata.jobs.classification.standard import load_standard
 
 pyspark = pytest.importorskip("pyspark", reason="pip install 'clientstrata[spark]'")
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def spark():
-    if not shutil.which("java"):
-        pytest.fail("PySpark needs a Java runtime (java 17+) on PATH")
-    from pyspark.sql import SparkSession
-
-    # workers run this interpreter, where clientstrata is installed (on a cluster: PYSPARK_PYTHON)
-    os.environ["PYSPARK_PYTHON"] = sys.executable
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("clientstrata-test")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .getOrCreate()
-    )
-    yield session
-    session.stop()
 
 
 def test_spark_partitions_agree_with_pandas(spark, engine, graph, bundle_dir):
