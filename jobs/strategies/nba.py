@@ -118,9 +118,12 @@ def action_inputs(conn: Connection, std: Standard, customer_ids: list[str] | Non
     if customer_ids is not None:
         q = q.where(ind.c.customer_id.in_(customer_ids))
         held = held[held["customer_id"].isin(customer_ids)]
-    who = pd.DataFrame([tuple(r) for r in conn.execute(q)], columns=["customer_id", "id_number", "rm_id"]).set_index(
-        "customer_id"
-    )
+    result = conn.execute(q)  # the driver's tuples: a Row per individual was most of this read
+    try:
+        who = pd.DataFrame(result.cursor.fetchall(), columns=["customer_id", "id_number", "rm_id"])
+    finally:
+        result.close()
+    who = who.set_index("customer_id")
     return ActionInputs(
         settings=settings,
         catalogue=catalogue(settings, products),
