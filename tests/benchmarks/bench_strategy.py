@@ -68,6 +68,7 @@ def run(db: str, dump: str | None = None, first: bool = False) -> dict:
         run_id = latest_run_id(conn)
         std = live_standard(conn)
         tags, alerts = _read(conn, run_id)
+        individuals = conn.execute(sa.text("SELECT count(*) FROM individuals")).scalar()
     playbook = playbook_of(std)
     ids = tags["customer_id"].unique()
     parts = [tags[tags["customer_id"].isin(ids[i : i + PART])] for i in range(0, len(ids), PART)]
@@ -115,6 +116,7 @@ def run(db: str, dump: str | None = None, first: bool = False) -> dict:
     total = sum(seconds.values())
     return {
         "customers": len(ids),
+        "individuals": int(individuals),  # what the 1M extrapolation scales (as bench_pipeline's)
         "first_run": first,
         "seconds": {k: round(v, 2) for k, v in seconds.items()},
         "total": round(total, 2),
@@ -156,6 +158,15 @@ def _record(path: Path, label: str, result: dict) -> None:
         phases = {k: round(statistics.median(r["seconds"][k] for r in mine), 2) for k in mine[0]["seconds"]}
         medians[lab] = {"runs": len(mine), "seconds": phases, "total": round(sum(phases.values()), 2)}
     found["medians"] = medians
+    # per phase, the labels side by side (for a table of main against this code), and the total
+    # extrapolated linearly to 1M individuals
+    phases = [*next(iter(medians.values()))["seconds"], "total"]
+    found["by_phase"] = {
+        p: {lab: m["total"] if p == "total" else m["seconds"][p] for lab, m in medians.items()} for p in phases
+    }
+    scale = 1_000_000 / found["runs"][-1].get("individuals", result["customers"])
+    found["by_phase"]["extrapolated_1m_seconds"] = {lab: round(m["total"] * scale, 1) for lab, m in medians.items()}
+    found["load_avg_1m"] = [r["load_avg_1m"] for r in found["runs"]]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(found, indent=2) + "\n")
 
