@@ -94,8 +94,9 @@ def _fk(target: str, **kw) -> ForeignKey:
 
 class Ingested:
     """A bundle table's rows name the ingest that last inserted or changed them (an ingest that
-    finds a row unchanged leaves it alone). Not indexed: bulk loads stay fast; an audit reads it
-    per row or per ingest."""
+    finds a row unchanged leaves it alone). Not indexed, so bulk loads stay fast, except on the
+    tables points are earned on (purchases, card_spend, transactions): a run reads only the rows
+    of the ingests its points job has not scanned yet (`PointsScan`)."""
 
     ingest_id: Mapped[int | None] = mapped_column(Integer)
 
@@ -291,6 +292,7 @@ class Transaction(Ingested, Base):
             "counterparty_country",
             "channel",
         ),
+        Index("ix_transactions_ingest_id", "ingest_id"),  # the points job reads an ingest's new rows
     )
 
 
@@ -316,6 +318,8 @@ class Purchase(Ingested, Base):
     purchased_at: Mapped[dt.datetime] = mapped_column(DateTime)
     amount: Mapped[float] = mapped_column(Money)
 
+    __table_args__ = (Index("ix_purchases_ingest_id", "ingest_id"),)  # the points job reads an ingest's new rows
+
 
 class CardSpend(Ingested, Base):
     """Card spending from the card system (bundle `card_spend`): points are earned on it."""
@@ -326,6 +330,8 @@ class CardSpend(Ingested, Base):
     spent_at: Mapped[dt.datetime] = mapped_column(DateTime)
     amount: Mapped[float] = mapped_column(Money)
     merchant_category: Mapped[str | None] = mapped_column(String(4))
+
+    __table_args__ = (Index("ix_card_spend_ingest_id", "ingest_id"),)  # the points job reads an ingest's new rows
 
 
 class FeeEvent(Ingested, Base):
@@ -819,6 +825,30 @@ class PointsAccount(Base):
     updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     __table_args__ = (CheckConstraint("balance >= 0", name="ck_points_accounts_balance"),)
+
+
+class PointsScan(Base):
+    """An ingest whose events of one earn source the points job has read under these earn rules
+    (`rules`: a digest of the source's rules): a later run reads only the other ingests' rows.
+    Written in the run's transaction with the postings it led to, so both commit or neither."""
+
+    __tablename__ = "points_scans"
+    source: Mapped[str] = mapped_column(String(20), primary_key=True)  # purchases | card_spend | deposits
+    rules: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ingest_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scanned_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class CrossSellRuleSet(Base):
+    """The cross-sell association rules last mined, under the digest of what they were mined
+    from (the holdings, the number of baskets, the mining parameters): a run whose holdings did
+    not change reuses them instead of mining again (jobs/strategies/rule_cache.py)."""
+
+    __tablename__ = "cross_sell_rules"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rules: Mapped[str] = mapped_column(Text)  # the rule frame as JSON records
+    n_rules: Mapped[int] = mapped_column(Integer)
+    mined_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
 class PointsPosting(Base):

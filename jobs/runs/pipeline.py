@@ -409,6 +409,7 @@ class _Published:
     found: list[pd.DataFrame] = field(default_factory=list)  # alerts detected per partition
     hh_tiers: list[pd.Series] = field(default_factory=list)  # customer -> household tier, per partition
     package_of: list[pd.DataFrame] = field(default_factory=list)  # customer_id, package, per partition (points)
+    cross_sell_rules: dict | None = None  # the rules the actions were decided with: key, mined or reused, rules
 
     def count(self, part: pd.DataFrame) -> None:
         for key, n in part.groupby(["dimension", "value"]).size().items():
@@ -445,6 +446,7 @@ def _publish(conn: Connection, run: _Run, tags: Iterator, as_of: dt.date | None)
     spans, touched = SpanWriter(conn, seq), Touched(conn)
     individual, enterprise = (dimension_condition(list(ENTERPRISE), negate) for negate in (True, False))
     out, after = _Published(previous, at, feed, spans, detect, feed_from), None
+    out.cross_sell_rules = act.rules_used if act is not None else None
     tags = iter(tags)
     with bar(
         int(run.snapshot["individuals"]),
@@ -582,6 +584,7 @@ def _finish(conn: Connection, run: _Run, p: _Published) -> _Finished:
             "notifications": len(notes),
             "alerts": new_alerts,
             "points": points,
+            "cross_sell_rules": p.cross_sell_rules,
         },
         at=p.at,
     )

@@ -18,19 +18,20 @@ _SCALE = float(2**64)
 
 
 def holdout_draw(customer_ids, action_keys, salt: str) -> np.ndarray:
-    """The uniform draw in [0, 1) of each (customer, action)."""
+    """The uniform draw in [0, 1) of each (customer, action): the first 8 bytes of
+    sha256(salt 0x1f action 0x1f customer), big-endian, over 2**64. The hash of each action's
+    prefix is taken once and copied per customer (the same digest, less work per row)."""
     s = salt.encode()
-    return np.fromiter(
-        (
-            int.from_bytes(
-                hashlib.sha256(s + b"\x1f" + str(a).encode() + b"\x1f" + str(c).encode()).digest()[:8], "big"
-            )
-            / _SCALE
-            for c, a in zip(customer_ids, action_keys)
-        ),
-        dtype=float,
-        count=len(customer_ids),
-    )
+    prefixes: dict = {}
+    digests = []
+    for c, a in zip(customer_ids, action_keys):
+        prefix = prefixes.get(a)
+        if prefix is None:
+            prefix = prefixes[a] = hashlib.sha256(s + b"\x1f" + str(a).encode() + b"\x1f")
+        h = prefix.copy()
+        h.update(str(c).encode())
+        digests.append(h.digest()[:8])
+    return np.frombuffer(b"".join(digests), dtype=">u8").astype(float) / _SCALE
 
 
 def in_control(rows: pd.DataFrame, share, salt: str) -> np.ndarray:

@@ -61,11 +61,14 @@ def customer_frame(
     out.insert(0, "customer_id", ids.to_numpy(dtype=object))
     has = "suitability" in dims and len(grids) > 1
     raw = grids[1][:, dims.index("suitability")] if has else np.full(len(out), None, dtype=object)
-    suit = [
-        i if isinstance(i, dict) else orjson.loads(i) if isinstance(i, (str, bytes)) else None for i in raw
-    ]  # a run's are encoded
-    out["age"] = [float(i.get("age")) if isinstance(i, dict) and i.get("age") is not None else np.nan for i in suit]
-    out["professional"] = [bool(i.get("professional")) if isinstance(i, dict) else False for i in suit]
+    age, professional = np.full(len(out), np.nan), np.zeros(len(out), dtype=bool)
+    for n, i in enumerate(raw):  # one pass: a run's inputs are encoded JSON, one customer's decoded
+        i = orjson.loads(i) if isinstance(i, (str, bytes)) else i
+        if isinstance(i, dict):
+            if i.get("age") is not None:
+                age[n] = float(i["age"])
+            professional[n] = bool(i.get("professional"))
+    out["age"], out["professional"] = age, professional
     rp = out["risk_preference"] if "risk_preference" in out else pd.Series([None] * len(out))
     out["risk_level"] = rp.where(rp.astype(str).str.fullmatch("C[1-5]"), None).astype(object)
     has_id = (

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -28,12 +28,14 @@ from clientstrata.jobs.classification.standard import Standard
 
 from .actions import ActionSettings, action_settings, catalogue
 from .arbitration import DECISION_COLUMNS, HISTORY_COLUMNS, decide
-from .association import association_rules, holdings
+from .association import holdings
 from .engagement import customer_frame
 from .learning import evidence
+from .rule_cache import mined_rules
 
 __all__ = [
     "ActionInputs",
+    "ActionStage",
     "action_inputs",
     "action_stage",
     "write_actions",
@@ -62,6 +64,7 @@ class ActionInputs:
     rm_of: pd.Series  # customer_id → rm_id
     history: pd.DataFrame  # HISTORY_COLUMNS: recorded outcomes
     learned: pd.DataFrame  # action_key, reached, responded
+    rules_used: dict = field(default_factory=dict)  # the cross-sell rules': key, mined (or reused), rules
 
 
 def _history(conn: Connection, customer_ids: list[str] | None = None) -> pd.DataFrame:
@@ -93,15 +96,12 @@ def _shared(conn: Connection, std: Standard, settings: ActionSettings, cached: b
     held = holdings(conn, "product")
     n = conn.execute(sa.select(sa.func.count()).select_from(Individual.__table__)).scalar() or 0
     cs = settings.cross_sell
-    rules = association_rules(
-        held,
-        min_support=float(cs["min_support"]),
-        min_confidence=float(cs["min_confidence"]),
-        min_lift=float(cs["min_lift"]),
-        n_baskets=max(int(n), held["customer_id"].nunique()),
-    )
+    params = {k: float(cs[k]) for k in ("min_support", "min_confidence", "min_lift")}
+    # mined again only when the holdings, the bank's size or the thresholds changed; a run
+    # stores what it mined (in its transaction), a reader for one customer only reads
+    rules, used = mined_rules(conn, held, max(int(n), held["customer_id"].nunique()), params, store=not cached)
     everyone = _history(conn)
-    found = (products, held, rules, evidence(everyone), everyone)
+    found = (products, held, rules, evidence(everyone), everyone, used)
     if cached:
         _SHARED[conn.engine] = {key: found}  # one entry: the latest state is the one asked about
     return found
@@ -112,15 +112,18 @@ def action_inputs(conn: Connection, std: Standard, customer_ids: list[str] | Non
     customer's holdings (they are the bank's, not one customer's); `customer_ids` narrows the
     rest to those customers, and reuses the bank-wide part while nothing it reads has changed."""
     settings = action_settings(std)
-    products, held, rules, learned, everyone = _shared(conn, std, settings, cached=customer_ids is not None)
+    products, held, rules, learned, everyone, used = _shared(conn, std, settings, cached=customer_ids is not None)
     ind = Individual.__table__
     q = sa.select(ind.c.customer_id, ind.c.id_number, ind.c.rm_id)
     if customer_ids is not None:
         q = q.where(ind.c.customer_id.in_(customer_ids))
         held = held[held["customer_id"].isin(customer_ids)]
-    who = pd.DataFrame([tuple(r) for r in conn.execute(q)], columns=["customer_id", "id_number", "rm_id"]).set_index(
-        "customer_id"
-    )
+    result = conn.execute(q)  # the driver's tuples: a Row per individual was most of this read
+    try:
+        who = pd.DataFrame(result.cursor.fetchall(), columns=["customer_id", "id_number", "rm_id"])
+    finally:
+        result.close()
+    who = who.set_index("customer_id")
     return ActionInputs(
         settings=settings,
         catalogue=catalogue(settings, products),
@@ -132,6 +135,7 @@ def action_inputs(conn: Connection, std: Standard, customer_ids: list[str] | Non
             everyone if customer_ids is None else everyone[everyone["customer_id"].isin(customer_ids)]
         ),
         learned=learned,  # learning is the bank's: every outcome recorded
+        rules_used=used,
     )
 
 
@@ -178,16 +182,29 @@ def write_actions(conn: Connection, decisions: pd.DataFrame, run_id: int, at: dt
     return bulk_insert(conn, actions_table, frame)
 
 
-def action_stage(conn: Connection, std: Standard, run_id: int, at: dt.datetime):
-    """The run's strategy stage: returns `step(tags, alerts) -> rows written`, called per
-    partition inside the publish transaction."""
-    inputs = action_inputs(conn, std)
+@dataclass
+class ActionStage:
+    """The run's next-best-action step: `stage(tags, alerts) -> rows written`, per partition;
+    `rules_used` says which cross-sell rules it decided with (for the run's record)."""
 
-    def step(tags: pd.DataFrame, alerts: pd.DataFrame | None) -> int:
+    conn: Connection
+    inputs: ActionInputs
+    run_id: int
+    at: dt.datetime
+
+    @property
+    def rules_used(self) -> dict:
+        return self.inputs.rules_used
+
+    def __call__(self, tags: pd.DataFrame, alerts: pd.DataFrame | None) -> int:
         found = alerts if alerts is not None else pd.DataFrame(columns=_ALERT_COLUMNS)
-        return write_actions(conn, _decide(inputs, tags, found, at.date()), run_id, at)
+        return write_actions(self.conn, _decide(self.inputs, tags, found, self.at.date()), self.run_id, self.at)
 
-    return step
+
+def action_stage(conn: Connection, std: Standard, run_id: int, at: dt.datetime) -> ActionStage:
+    """The run's strategy stage: returns the step called per partition inside the publish
+    transaction."""
+    return ActionStage(conn, action_inputs(conn, std), run_id, at)
 
 
 def next_best_actions(

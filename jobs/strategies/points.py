@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -30,7 +31,8 @@ from clientstrata.graph.record.models import FeeEvent, Individual, PointsAccount
 from clientstrata.jobs.errors import InvalidState
 
 from .playbook import Playbook
-from .points_earn import EARN_COLUMNS, earned_points, unposted_events
+from .points_earn import EARN_COLUMNS, earned_points, read_events, unposted_events
+from .points_scans import record_scans
 from .store import run_packages
 
 __all__ = [
@@ -150,19 +152,92 @@ def post_earned(
     now: dt.datetime | None = None,
     customer_ids: list[str] | None = None,
 ) -> pd.DataFrame:
-    """Post the points every not-yet-posted event earns (EARN_COLUMNS of those appended)."""
+    """Post the points every not-yet-posted event earns (EARN_COLUMNS of those appended). For the
+    whole bank only the ingests not read yet are read (`points_scans`), and recorded as read with
+    the postings; `attrs["events_read"]` says how many event rows the read returned."""
     rules = playbook.points
     if rules is None:
         return pd.DataFrame(columns=EARN_COLUMNS)
     now = now or utcnow()
-    earned = earned_points(unposted_events(conn, rules, customer_ids), rules, packages)
-    rows = earned.assign(kind="earn", posted_at=now, posted_by=actor).to_dict("records")
-    for r in rows:
-        r["points"] = int(r["points"])
-        r["basis_amount"] = float(r["basis_amount"])
-        r["multiplier"] = float(r["multiplier"])
-    _append(conn, rows, now)
+    read = read_events(conn, rules) if customer_ids is None else None
+    events = read.events if read is not None else unposted_events(conn, rules, customer_ids)
+    earned = earned_points(events, rules, packages)
+    _append_earned(conn, earned, actor, now)
+    if read is not None:
+        record_scans(conn, read.scans, now)
+    earned.attrs["events_read"] = read.rows if read is not None else len(events)
     return earned
+
+
+_EARN_INSERT = (
+    "INSERT INTO points_postings (customer_id, source, kind, rule, points, basis_amount, multiplier, package, "
+    "occurred_at, expires_on, posted_at, posted_by) VALUES (?, ?, 'earn', ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (customer_id, source) DO NOTHING"
+)
+
+
+def _append_earned(conn: Connection, earned: pd.DataFrame, actor: str, now: dt.datetime) -> int:
+    """Append the earned postings and move the balances by exactly the points appended. On SQLite
+    through the driver, a column at a time (a first run posts every event the bank ever had:
+    SQLAlchemy's per-row parameter handling was most of its cost); elsewhere as `_append`."""
+    if earned.empty:
+        return 0
+    if conn.dialect.name != "sqlite":
+        rows = earned.assign(kind="earn", posted_at=now, posted_by=actor).to_dict("records")
+        for r in rows:
+            r["points"], r["basis_amount"], r["multiplier"] = (
+                int(r["points"]),
+                float(r["basis_amount"]),
+                float(r["multiplier"]),
+            )
+        return _append(conn, rows, now)
+    stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f")  # SQLAlchemy's SQLite text for a datetime
+    occurred = pd.Series(
+        np.datetime_as_string(pd.to_datetime(earned["occurred_at"]).to_numpy("datetime64[us]"), unit="us")
+    ).str.replace("T", " ", regex=False)
+    expires = np.datetime_as_string(np.asarray(earned["expires_on"], dtype="datetime64[D]"), unit="D")
+    package = earned["package"].astype(object)
+    params = list(
+        zip(
+            earned["customer_id"].tolist(),
+            earned["source"].tolist(),
+            earned["rule"].tolist(),
+            earned["points"].astype(np.int64).tolist(),
+            earned["basis_amount"].astype(float).tolist(),
+            earned["multiplier"].astype(float).tolist(),
+            package.where(package.notna(), None).tolist(),
+            occurred.tolist(),
+            expires.tolist(),
+            [stamp] * len(earned),
+            [actor] * len(earned),
+        )
+    )
+    customers = sorted(set(earned["customer_id"].tolist()))
+    cur = conn.connection.dbapi_connection.cursor()
+    try:
+        cur.executemany(
+            "INSERT INTO points_accounts (customer_id, balance, updated_at) VALUES (?, 0, ?) "
+            "ON CONFLICT (customer_id) DO NOTHING",
+            [(c, stamp) for c in customers],
+        )
+        cur.executemany(_EARN_INSERT, params)
+        appended = cur.rowcount
+        if appended == len(params):
+            deltas = earned.groupby("customer_id")["points"].sum()
+        else:  # another writer posted some of these sources first: what this call appended, from the ledger
+            cur.execute(
+                "SELECT customer_id, SUM(points) FROM points_postings "
+                "WHERE kind = 'earn' AND posted_at = ? AND posted_by = ? GROUP BY customer_id",
+                (stamp, actor),
+            )
+            deltas = pd.Series(dict(cur.fetchall()), dtype="int64")
+        cur.executemany(  # sorted: one lock order
+            "UPDATE points_accounts SET balance = balance + ?, updated_at = ? WHERE customer_id = ?",
+            [(int(d), stamp, c) for c, d in sorted(deltas.items()) if d],
+        )
+    finally:
+        cur.close()
+    return appended
 
 
 def _due(conn: Connection, as_of: dt.date, customer_ids: list[str] | None) -> pd.DataFrame:
@@ -217,12 +292,17 @@ def post_points(
     record's events earn, multiplied by the packages this run gave, then what expired by today.
     `packages` (customer_id, package): the run's, when the caller has them in hand; else read."""
     if playbook.points is None:
-        return {"postings": 0, "points": 0, "expired": 0}
+        return {"postings": 0, "points": 0, "expired": 0, "events_read": 0}
     if packages is None:
         packages = run_packages(conn, run_id)
     earned = post_earned(conn, playbook, packages[["customer_id", "package"]], actor, now)
     expired = expire(conn, now.date(), actor, now)
-    return {"postings": len(earned), "points": int(earned["points"].sum()), "expired": expired}
+    return {
+        "postings": len(earned),
+        "points": int(earned["points"].sum()),
+        "expired": expired,
+        "events_read": int(earned.attrs.get("events_read", 0)),
+    }
 
 
 def _posting(conn: Connection, customer_id: str, source: str) -> dict | None:

@@ -5,10 +5,13 @@ An event is a purchase (`purchase:<purchase_id>`), a card spend (`card:<spend_id
 transaction into an individual's deposit account (`txn:<txn_id>`): its source key is stable, so
 the ledger's unique (customer, source) key makes earning idempotent. An event earns under the
 first earn rule that takes it (the playbook's order), times the multiplier of the customer's
-package in the run that posts it; an event worth less than one point earns nothing and is
-looked at again next time (still nothing)."""
+package in the run that posts it; an event worth less than one point earns nothing. A run reads
+only the ingests its points job has not read yet under the same rules (`points_scans`), so an
+event that earned nothing is not looked at again until the rules of its source change."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -18,8 +21,9 @@ from sqlalchemy.engine import Connection
 from clientstrata.graph.record.models import Account, Card, CardSpend, PointsPosting, Product, Purchase, Transaction
 
 from .points_rules import PointsRules
+from .points_scans import finished_ingests, rules_digest, scanned_ingests
 
-__all__ = ["EVENT_COLUMNS", "EARN_COLUMNS", "unposted_events", "earned_points"]
+__all__ = ["EVENT_COLUMNS", "EARN_COLUMNS", "EventRead", "read_events", "unposted_events", "earned_points"]
 
 EVENT_COLUMNS = ["customer_id", "source", "kind", "family", "amount", "occurred_at"]
 EARN_COLUMNS = [
@@ -47,10 +51,11 @@ def _unposted(customer, key):
     return ~sa.exists().where(_postings.c.customer_id == customer, _postings.c.source == key)
 
 
-def unposted_events(conn: Connection, rules: PointsRules, customer_ids: list[str] | None = None) -> pd.DataFrame:
-    """EVENT_COLUMNS of every event a rule could take that has no posting yet."""
+def _queries(rules: PointsRules) -> list[tuple[str, sa.Select, sa.ColumnElement, sa.ColumnElement]]:
+    """(source, query, its customer column, its ingest_id column) per earn source the rules name:
+    the events of that source with no posting yet."""
     sources = {r.source for r in rules.earn}
-    queries = []
+    out = []
     if "purchases" in sources:
         pu, pr = Purchase.__table__, Product.__table__
         key = _text("purchase:") + pu.c.purchase_id
@@ -66,7 +71,7 @@ def unposted_events(conn: Connection, rules: PointsRules, customer_ids: list[str
             .select_from(pu.join(pr, pr.c.product_id == pu.c.product_id))
             .where(_unposted(pu.c.customer_id, key))
         )
-        queries.append(q if customer_ids is None else q.where(pu.c.customer_id.in_(customer_ids)))
+        out.append(("purchases", q, pu.c.customer_id, pu.c.ingest_id))
     if "card_spend" in sources:
         cs, cards = CardSpend.__table__, Card.__table__
         key = _text("card:") + cs.c.spend_id
@@ -82,7 +87,7 @@ def unposted_events(conn: Connection, rules: PointsRules, customer_ids: list[str
             .select_from(cs.join(cards, cards.c.card_id == cs.c.card_id))
             .where(_unposted(cards.c.holder_id, key))
         )
-        queries.append(q if customer_ids is None else q.where(cards.c.holder_id.in_(customer_ids)))
+        out.append(("card_spend", q, cards.c.holder_id, cs.c.ingest_id))
     if "deposits" in sources:
         tx, acc, pr = Transaction.__table__, Account.__table__, Product.__table__
         floor = min(r.min_amount for r in rules.earn if r.source == "deposits")
@@ -107,12 +112,68 @@ def unposted_events(conn: Connection, rules: PointsRules, customer_ids: list[str
                 _unposted(acc.c.owner_id, key),
             )
         )
-        queries.append(q if customer_ids is None else q.where(acc.c.owner_id.in_(customer_ids)))
-    frames = [pd.DataFrame([tuple(r) for r in conn.execute(q)], columns=EVENT_COLUMNS) for q in queries]
-    frames = [f for f in frames if not f.empty]
-    if not frames:
-        return pd.DataFrame(columns=EVENT_COLUMNS)
-    return pd.concat(frames, ignore_index=True)
+        out.append(("deposits", q, acc.c.owner_id, tx.c.ingest_id))
+    return out
+
+
+def _rows(conn: Connection, q: sa.Select) -> list[tuple]:
+    # the driver's own tuples: SQLAlchemy's per-row processing (dates parsed, numbers converted)
+    # was most of this read; `earned_points` converts whole columns instead
+    result = conn.execute(q)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
+@dataclass
+class EventRead:
+    """The events a points job reads, and what it read them from."""
+
+    events: pd.DataFrame  # EVENT_COLUMNS
+    scans: list[tuple[str, str, int]] = field(default_factory=list)  # (source, rules digest, ingest) read whole
+    ingests: dict[str, list[int] | None] = field(default_factory=dict)  # source -> ingests read (None: all)
+    rows: int = 0  # event rows the queries returned
+
+
+def read_events(conn: Connection, rules: PointsRules, incremental: bool = True) -> EventRead:
+    """The bank's events with no posting yet. `incremental`: only the rows of the ingests not
+    yet scanned for a source under its rules (`points_scans`), and rows no ingest stamped; the
+    caller records `scans` once it has posted what they earned. Without: every ingest."""
+    finished = finished_ingests(conn) if incremental else set()
+    found, read = [], EventRead(pd.DataFrame(columns=EVENT_COLUMNS))
+    for source, q, _, ingest in _queries(rules):
+        if not incremental:
+            found.append(_rows(conn, q))
+            read.ingests[source] = None
+            continue
+        digest = rules_digest(rules, source)
+        done = scanned_ingests(conn, source, digest)
+        todo = sorted(finished - done)
+        read.scans += [(source, digest, i) for i in todo]
+        if not done:  # nothing scanned under these rules yet: every row, as without a scan
+            found.append(_rows(conn, q))
+            read.ingests[source] = None
+            continue
+        read.ingests[source] = todo
+        found.append(_rows(conn, q.where(ingest.is_(None))))  # rows loaded by no ingest: always looked at
+        for i in range(0, len(todo), 500):
+            found.append(_rows(conn, q.where(ingest.in_(todo[i : i + 500]))))
+    rows = [r for part in found for r in part]
+    read.rows = len(rows)
+    if rows:
+        read.events = pd.DataFrame(rows, columns=EVENT_COLUMNS)
+    return read
+
+
+def unposted_events(conn: Connection, rules: PointsRules, customer_ids: list[str] | None = None) -> pd.DataFrame:
+    """EVENT_COLUMNS of every event a rule could take that has no posting yet (of `customer_ids`
+    when given), read from every ingest."""
+    if customer_ids is None:
+        return read_events(conn, rules, incremental=False).events
+    found = [_rows(conn, q.where(customer.in_(customer_ids))) for _, q, customer, _ in _queries(rules)]
+    rows = [r for part in found for r in part]
+    return pd.DataFrame(rows, columns=EVENT_COLUMNS) if rows else pd.DataFrame(columns=EVENT_COLUMNS)
 
 
 def earned_points(events: pd.DataFrame, rules: PointsRules, packages: pd.DataFrame) -> pd.DataFrame:
@@ -135,7 +196,7 @@ def earned_points(events: pd.DataFrame, rules: PointsRules, packages: pd.DataFra
     package = ev["customer_id"].map(by)
     multiplier = package.map(rules.multipliers).fillna(1.0).to_numpy(dtype=float)
     points = np.floor(np.round(amount / 100 * rate * multiplier, 6)).astype(np.int64)
-    occurred = pd.to_datetime(ev["occurred_at"])
+    occurred = pd.to_datetime(ev["occurred_at"], format="ISO8601")  # the driver's text on SQLite
     expires = (occurred + pd.DateOffset(months=rules.expiry_months)).dt.date
     out = pd.DataFrame(
         {

@@ -37,6 +37,8 @@ from clientstrata.jobs.strategies.points import post_points
 from clientstrata.jobs.strategies.store import write_packages
 
 PART = 50_000
+# what a bank's first run has not written yet (the tables that exist in the code measured)
+_FIRST_RUN_EMPTY = ("points_postings", "points_accounts", "points_scans", "cross_sell_rules")
 
 
 def _read(conn, run_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -60,12 +62,13 @@ def _read(conn, run_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     return tags, alerts
 
 
-def run(db: str, dump: str | None = None) -> dict:
+def run(db: str, dump: str | None = None, first: bool = False) -> dict:
     engine = sa.create_engine(f"sqlite:///{db}")
     with engine.connect() as conn:
         run_id = latest_run_id(conn)
         std = live_standard(conn)
         tags, alerts = _read(conn, run_id)
+        individuals = conn.execute(sa.text("SELECT count(*) FROM individuals")).scalar()
     playbook = playbook_of(std)
     ids = tags["customer_id"].unique()
     parts = [tags[tags["customer_id"].isin(ids[i : i + PART])] for i in range(0, len(ids), PART)]
@@ -77,6 +80,10 @@ def run(db: str, dump: str | None = None) -> dict:
         try:
             conn.execute(sa.text("DELETE FROM customer_packages WHERE run_id = :r"), {"r": run_id})
             conn.execute(sa.text("DELETE FROM next_best_actions WHERE run_id = :r"), {"r": run_id})
+            if first:  # the bank's first run: nothing posted, no event read yet, no rules mined
+                for table in _FIRST_RUN_EMPTY:
+                    if sa.inspect(conn).has_table(table):
+                        conn.execute(sa.text(f"DELETE FROM {table}"))
             t0 = time.process_time()
             step = action_stage(conn, std, run_id, at)
             seconds["next-best actions"] += time.process_time() - t0
@@ -109,6 +116,8 @@ def run(db: str, dump: str | None = None) -> dict:
     total = sum(seconds.values())
     return {
         "customers": len(ids),
+        "individuals": int(individuals),  # what the 1M extrapolation scales (as bench_pipeline's)
+        "first_run": first,
         "seconds": {k: round(v, 2) for k, v in seconds.items()},
         "total": round(total, 2),
         "rows": rows,
@@ -122,17 +131,18 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--db", required=True)
     p.add_argument("--profile", action="store_true")
+    p.add_argument("--first", action="store_true", help="as the bank's first run: the ledger emptied first")
     p.add_argument("--dump", help="pickle what the stage wrote here (to compare two versions)")
     p.add_argument("--label", default="new", help="what code this is (e.g. main, new), in --out")
     p.add_argument("--out", type=Path, help="JSON file the run is added to; medians per label are kept")
     args = p.parse_args()
     if args.profile:
         prof = cProfile.Profile(time.process_time)  # CPU: the machine is shared
-        out = prof.runcall(run, args.db, args.dump)
+        out = prof.runcall(run, args.db, args.dump, args.first)
         pstats.Stats(prof).sort_stats("tottime").print_stats(30)
         pstats.Stats(prof).sort_stats("cumulative").print_stats("strategies|records|bulk", 60)
     else:
-        out = run(args.db, args.dump)
+        out = run(args.db, args.dump, args.first)
     print(out)
     if args.out:
         _record(args.out, args.label, out)
@@ -148,6 +158,15 @@ def _record(path: Path, label: str, result: dict) -> None:
         phases = {k: round(statistics.median(r["seconds"][k] for r in mine), 2) for k in mine[0]["seconds"]}
         medians[lab] = {"runs": len(mine), "seconds": phases, "total": round(sum(phases.values()), 2)}
     found["medians"] = medians
+    # per phase, the labels side by side (for a table of main against this code), and the total
+    # extrapolated linearly to 1M individuals
+    phases = [*next(iter(medians.values()))["seconds"], "total"]
+    found["by_phase"] = {
+        p: {lab: m["total"] if p == "total" else m["seconds"][p] for lab, m in medians.items()} for p in phases
+    }
+    scale = 1_000_000 / found["runs"][-1].get("individuals", result["customers"])
+    found["by_phase"]["extrapolated_1m_seconds"] = {lab: round(m["total"] * scale, 1) for lab, m in medians.items()}
+    found["load_avg_1m"] = [r["load_avg_1m"] for r in found["runs"]]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(found, indent=2) + "\n")
 
