@@ -1,7 +1,7 @@
 """points_scans, cross_sell_rules, and ingest_id indexes on the tables points are earned on
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2027-01-24 10:00:00
 
 The strategy stage at a million customers (issue 13): the points job remembers which ingests it
@@ -15,8 +15,8 @@ ledger's unique key still refuses a second posting) and mines the rules once.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018"
-down_revision = "0017"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
