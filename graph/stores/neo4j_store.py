@@ -8,12 +8,14 @@ and looked up by name; an unknown label is refused before any text is formed.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
+from functools import lru_cache
 
 import neo4j
 import pandas as pd
@@ -52,9 +54,10 @@ __all__ = ["Neo4jGraph"]
 
 BATCH = 5_000
 _WRITER = "neo4j-write"
-# a sync's writes: larger batches, fewer round trips and transactions (measured in
-# tests/benchmarks/bench_graph_sync.py)
-WRITE_BATCH = 20_000
+# a sync's write batch: small transactions, each sent while the writer thread waits on the one
+# before; on the test server 1–2k rows a batch wrote faster than 5k, 20k or 50k (the server's
+# commit of a large transaction holds the writer while nothing else is sent)
+WRITE_BATCH = 2_000
 _ECO = "|".join(ECOSYSTEM_RELS)
 
 _MERGE_NODE = {label: f"UNWIND $rows AS row MERGE (n:{label} {{id: row.id}}) SET n += row.props" for label in LABELS}
@@ -148,14 +151,52 @@ _MERGE_REL = {
 }
 _TARGETS = [(rel, start) for rel, (starts, _, _) in RELATIONSHIPS.items() for start in starts]
 
-# What a sync writes. A row replaces the item's properties (`SET x = row`: the row holds the
-# id, or the key property, too). Into an empty target a first load CREATEs: no lookup of an
-# item that cannot be there, and the uniqueness constraints, made before, still hold.
-_WRITE_NODE = {
-    (label, new): f"UNWIND $rows AS row {'CREATE' if new else 'MERGE'} (n:{label} {{id: row.id}}) SET n = row"
-    for label in LABELS
-    for new in (False, True)
-}
+# What a sync writes. Rows travel as lists, one value per column (no key repeated in every row:
+# less to pack and to read), and each becomes the item's whole property set (a null leaves the
+# property out). Into an empty target a first load CREATEs: no lookup of an item that cannot be
+# there, and the uniqueness constraints, made before, still hold. Property names come from the
+# sync's own queries; they are checked as identifiers before any text is formed.
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _props(columns: Sequence[str], first: int) -> str:
+    """A map literal of `row[first:]`, one entry per column."""
+    for c in columns:
+        if not _NAME.fullmatch(c):
+            raise ValueError(f"not a property name: {c!r}")
+    return "{" + ", ".join(f"{c}: row[{first + i}]" for i, c in enumerate(columns)) + "}"
+
+
+@lru_cache(maxsize=256)
+def _write_node_query(label: str, columns: tuple[str, ...], new: bool) -> str:
+    """Rows are [id, *columns]."""
+    if label not in LABELS:
+        raise ValueError(f"unknown label: {label!r}")
+    props = _props(("id", *columns), 0)
+    if new:
+        return f"UNWIND $rows AS row CREATE (n:{label} {props})"
+    return f"UNWIND $rows AS row MERGE (n:{label} {{id: row[0]}}) SET n = {props}"
+
+
+@lru_cache(maxsize=256)
+def _write_rel_query(rel: str, start: str, columns: tuple[str, ...], new: bool) -> str:
+    """Rows are [start, end, *columns]."""
+    if (rel, start) not in _TARGETS:
+        raise ValueError(f"unknown relationship: {rel!r} from {start!r}")
+    _, end, key_prop = RELATIONSHIPS[rel]
+    props = _props(columns, 2)
+    match = f"UNWIND $rows AS row MATCH (a:{start} {{id: row[0]}}) MATCH (b:{end} {{id: row[1]}}) "
+    if new:
+        return match + f"CREATE (a)-[r:{rel} {props}]->(b)"
+    key = f" {{{key_prop}: row[{2 + columns.index(key_prop)}]}}" if key_prop else ""
+    return match + f"MERGE (a)-[r:{rel}{key}]->(b) SET r = {props}"
+
+
+def _columns(rows: Sequence[dict], skip: tuple[str, ...]) -> tuple[str, ...]:
+    """Every key the rows hold, in first-seen order, but the ids."""
+    return tuple(k for k in dict.fromkeys(k for r in rows for k in r) if k not in skip)
+
+
 _NODE_DIGESTS = {label: f"MATCH (n:{label}) RETURN n.id, n.{DIGEST}" for label in LABELS}
 _NODE_TOTALS = {
     label: f"MATCH (n:{label}) WITH n.{DIGEST} AS d "
@@ -169,21 +210,10 @@ def _rel_pattern(rel: str, start: str, a: str = "", b: str = "") -> str:
     return f"(a:{start}{a})-[r:{rel}]->(b:{RELATIONSHIPS[rel][1]}{b})"
 
 
-def _write_rel_query(rel: str, start: str, new: bool) -> str:
-    """Rows are [start, end, properties]: the ids travel once, outside the property map."""
-    _, end, key_prop = RELATIONSHIPS[rel]
-    key = f" {{{key_prop}: row[2].{key_prop}}}" if key_prop and not new else ""
-    return (
-        f"UNWIND $rows AS row MATCH (a:{start} {{id: row[0]}}) MATCH (b:{end} {{id: row[1]}}) "
-        f"{'CREATE' if new else 'MERGE'} (a)-[r:{rel}{key}]->(b) SET r = row[2]"
-    )
-
-
 def _key(rel: str) -> str:
     return f"r.{RELATIONSHIPS[rel][2]}" if RELATIONSHIPS[rel][2] else "null"
 
 
-_WRITE_REL = {(rel, start, new): _write_rel_query(rel, start, new) for rel, start in _TARGETS for new in (False, True)}
 _REL_DIGESTS = {
     (rel, start): f"MATCH {_rel_pattern(rel, start)} RETURN a.id, b.id, {_key(rel)}, r.{DIGEST}"
     for rel, start in _TARGETS
@@ -448,21 +478,17 @@ class Neo4jGraph(GraphStore):
             self._run(query, rows=batch)
 
     def write_nodes(self, label: str, rows: Sequence[dict], *, new: bool = False) -> None:
-        query = _WRITE_NODE[(label, new)]
+        columns = _columns(rows, ("id",))
+        query = _write_node_query(label, columns, new)
         for i in range(0, len(rows), WRITE_BATCH):
-            self._submit(
-                label,
-                query,
-                rows=[{k: v for k, v in r.items() if v is not None} for r in rows[i : i + WRITE_BATCH]],
-            )
+            batch = [[r["id"], *[r.get(c) for c in columns]] for r in rows[i : i + WRITE_BATCH]]
+            self._submit(label, query, rows=batch)
 
     def write_relationships(self, rel_type: str, start_label: str, rows: Sequence[dict], *, new: bool = False) -> None:
-        query = _WRITE_REL[(rel_type, start_label, new)]
+        columns = _columns(rows, ("start", "end"))
+        query = _write_rel_query(rel_type, start_label, columns, new)
         for i in range(0, len(rows), WRITE_BATCH):
-            batch = [
-                [r["start"], r["end"], {k: v for k, v in r.items() if k not in ("start", "end") and v is not None}]
-                for r in rows[i : i + WRITE_BATCH]
-            ]
+            batch = [[r["start"], r["end"], *[r.get(c) for c in columns]] for r in rows[i : i + WRITE_BATCH]]
             self._submit((rel_type, start_label), query, rows=batch)
 
     def delete_nodes(self, label: str, ids: Sequence[str]) -> None:
