@@ -90,7 +90,9 @@ class HouseholdView:
 
 
 class GraphStore(ABC):
-    """Writes are idempotent MERGEs keyed by (label, id); reads return DataFrames."""
+    """Writes are keyed by (label, id), and a relationship by its ends (and key property):
+    `merge_*` adds properties to what is there, `write_*` (the sync's) replaces them, creating
+    without looking when the caller knows the target is empty. Reads return DataFrames."""
 
     @abstractmethod
     def ensure_schema(self) -> None: ...

@@ -513,8 +513,14 @@ class Neo4jGraph(GraphStore):
         return tuple(self._run(_REL_TOTALS[(rel_type, start_label)], neo4j.RoutingControl.READ, _as=_values)[0])
 
     def clear(self) -> None:
-        while self._run("MATCH (n) WITH n LIMIT 10000 DETACH DELETE n RETURN count(*) AS n")["n"].iloc[0]:
-            pass
+        """Relationships first, then nodes, a bounded number a transaction: ten thousand nodes
+        detached at once can hold a product's every relationship, past the server's memory pool."""
+        for query in (
+            "MATCH ()-[r]->() WITH r LIMIT 20000 DELETE r RETURN count(*) AS n",
+            "MATCH (n) WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS n",
+        ):
+            while self._run(query)["n"].iloc[0]:
+                pass
 
     def _exists(self, label: str, node_id: str) -> bool:
         return bool(self._read(_EXISTS[label], id=node_id)["n"].iloc[0])

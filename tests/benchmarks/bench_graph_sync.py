@@ -5,15 +5,15 @@ full` of the same nodes and relationships, in one run. A script:
         [--repeat 3] [--before main] [--out tests/benchmarks/results/graph-sync-20000.json]
 
 BANK.db is copied into a scratch folder first (the original is only read). Each round, each its
-own process, alternating: (a) this tree's sync into an emptied Neo4j (the graph cleared outside
-the timing; its constraints kept, as a sync makes them first), (b) this tree's re-sync with
-nothing changed, the same two with the `--before` commit's code (unpacked with `git archive`,
-as bench_ingest.py does; skipped with `--before ''`), and (c) the baseline,
+own process: the `--before` commit's sync into an emptied Neo4j and its re-sync (its code
+unpacked with `git archive`, as bench_ingest.py does; skipped with `--before ''`); then (a) this
+tree's sync into an emptied Neo4j (cleared outside the timing; its constraints kept, as a sync
+makes them first), (b) this tree's re-sync with nothing changed, and (c) the baseline,
 tests/benchmarks/baselines/neo4j_admin_import.py (the same rows exported as CSV once, outside
-the timing; the tool run from the Maven-assembled Neo4j jars into a scratch home). Then one
-re-sync after a change: 1% of individuals renamed and 1% of employment rows deleted in the copy.
-Reports medians, items per second and the ratios; writes the JSON with the load average, since
-the machine may be shared.
+the timing; the tool run from the Maven-assembled Neo4j jars into a scratch home). Then, on the
+graph the last round's sync left, one re-sync after a change: 1% of individuals renamed and 1%
+of employment rows deleted in the copy. Reports medians, items per second and the ratios; writes
+the JSON with the load average, since the machine may be shared.
 """
 
 from __future__ import annotations
@@ -127,13 +127,13 @@ def main() -> None:
     exported = export(f"sqlite:///{db}", work / "csv")  # outside the timing
     runs: dict[str, list[dict]] = {"first": [], "resync": [], "before_first": [], "before_resync": [], "baseline": []}
     for n in range(args.repeat):
-        _clear(args.neo4j_uri)
-        runs["first"].append(_sync(db, args.neo4j_uri))
-        runs["resync"].append(_sync(db, args.neo4j_uri))
         if before_pkg:
             _clear(args.neo4j_uri)
             runs["before_first"].append(_sync(db, args.neo4j_uri, before_pkg))
             runs["before_resync"].append(_sync(db, args.neo4j_uri, before_pkg))
+        _clear(args.neo4j_uri)
+        runs["first"].append(_sync(db, args.neo4j_uri))
+        runs["resync"].append(_sync(db, args.neo4j_uri))
         runs["baseline"].append(admin_import(exported["args"], work / "admin-home"))
         print(
             f"round {n + 1}: first {runs['first'][-1]['seconds']:.1f} s, resync {runs['resync'][-1]['seconds']:.1f} s"
@@ -141,9 +141,7 @@ def main() -> None:
             + f", admin import {runs['baseline'][-1]['seconds']:.1f} s",
             flush=True,
         )
-    # the graph as this tree's sync leaves it, then a change in the record, then a re-sync
-    _clear(args.neo4j_uri)
-    _sync(db, args.neo4j_uri)
+    # the graph as this tree's sync left it (each round ends with it), a change in the record, a re-sync
     changed = _change(db)
     after_change = _sync(db, args.neo4j_uri)
 
