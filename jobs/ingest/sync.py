@@ -194,8 +194,9 @@ def _sync_target(conn, t: _Target, sql: str, extra, report: SyncReport) -> None:
             df = with_digests(extra(df), t.key)
             t.write(records(df), new=True)
             written += len(df)
-        report.written[t.name] = written
-        report.first_load.append(t.name)
+        if written:  # a target empty on both sides is neither loaded nor sent
+            report.written[t.name] = written
+            report.first_load.append(t.name)
         return
     parts = [with_digests(extra(df), t.key) for df in _batches(conn, sql)]
     if not parts:

@@ -73,3 +73,15 @@ def test_a_graph_written_without_digests_is_brought_to_them_once(ingested, targe
     assert sum(report.written.values()) == sum(counts[label] for label in LABELS) and report.deleted == {}
     assert report.counts == counts and target.household("H0000001").members["name"].notna().all()
     assert sync(ingested, target, progress=False).sent == 0
+
+
+def test_a_target_the_record_emptied_is_deleted_then_left_alone(ingested, target):
+    supplies = sync(ingested, target, progress=False).counts["SUPPLIES"]
+    with ingested.begin() as conn:
+        conn.execute(sa.text("DELETE FROM supply_chain"))
+    emptied = sync(ingested, target, progress=False)
+    assert (emptied.written, emptied.deleted) == ({}, {"SUPPLIES (Enterprise)": supplies}) and supplies > 0
+    assert "SUPPLIES" not in emptied.counts
+    # empty in the record and in the graph: not a first load, and nothing sent
+    again = sync(ingested, target, progress=False)
+    assert (again.sent, again.written, again.first_load) == (0, {}, [])
