@@ -90,7 +90,13 @@ def admin_import(args: list[str], home: Path) -> dict:
     (home / "conf" / "neo4j.conf").write_text("", encoding="utf-8")
     env = {"NEO4J_HOME": str(home), "NEO4J_CONF": str(home / "conf"), "PATH": "/usr/bin:/bin"}
     cmd = ["java", "-Xmx1g", "-cp", f"{LIB}/*", "org.neo4j.cli.AdminTool", "database", "import", "full"]
-    cmd += [*args, "--skip-bad-relationships=true", "--overwrite-destination=true", "neo4j"]
+    cmd += [
+        *args,
+        "--skip-bad-relationships=true",
+        "--overwrite-destination=true",
+        f"--report-file={home / 'import.report'}",
+    ]
+    cmd.append("neo4j")
     started = time.perf_counter()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - started
