@@ -138,11 +138,19 @@ def cmd_quarantine(args) -> None:
 
 
 def cmd_sync(args) -> None:
-    from clientstrata.jobs.ingest.sync import sync_graph
+    from clientstrata.jobs.ingest.sync import sync
 
-    counts = sync_graph(progress=False if args.json else None)
-    human = "graph synced:\n" + "\n".join(f"  {k:<20} {v:>10,}" for k, v in counts.items())
-    _emit(args, {"counts": counts}, human)
+    report = sync(progress=False if args.json else None)
+    human = "graph synced:\n" + "\n".join(f"  {k:<20} {v:>10,}" for k, v in report.counts.items())
+    human += f"\nsent {report.sent:,} items (new or changed, and deleted) in {report.seconds:.1f} s"
+    payload = {
+        "counts": report.counts,
+        "written": report.written,
+        "deleted": report.deleted,
+        "first_load": report.first_load,
+        "seconds": round(report.seconds, 3),
+    }
+    _emit(args, payload, human)
 
 
 def _actor(args, required: bool = True) -> str | None:

@@ -24,6 +24,10 @@ __all__ = [
     "ECOSYSTEM_COLUMNS",
     "ECOSYSTEM_FEATURES",
     "EcosystemRow",
+    "DIGEST",
+    "RelKey",
+    "Totals",
+    "totals_of",
 ]
 
 LABELS = ("Individual", "Household", "Enterprise", "Product", "Account", "RelationshipManager", "Branch")
@@ -52,6 +56,21 @@ ECOSYSTEM_COLUMNS = ["label", "id", "name", "hops", "relations", "degree"]
 # one row of a walk, in ECOSYSTEM_COLUMNS order (degree None when it was not asked for)
 EcosystemRow = tuple[str, str, str | None, int, str, int | None]
 ECOSYSTEM_FEATURES = ("payroll_employer", "controls", "household_members", "co_holders", "supply_chain")
+# The property a sync leaves on every node and relationship it writes: a digest of the item's
+# other properties. The graph itself says what it holds, so a re-sync sends only items whose
+# digest differs, whatever happened in between (a killed sync, a cleared graph, a record copied).
+DIGEST = "sync_digest"
+# a relationship's identity: (start id, end id, value of its key property or None)
+RelKey = tuple[str, str, object]
+# (items, sum of digest // 2**31, sum of digest % 2**31): compared before any digest is read
+Totals = tuple[int, int, int]
+_HALF = 2**31
+
+
+def totals_of(digests) -> Totals:
+    """`Totals` of some digests (None, for an item written without one, counts but adds nothing)."""
+    known = [d for d in digests if d is not None]
+    return len(digests), sum(d // _HALF for d in known), sum(d % _HALF for d in known)
 
 
 @dataclass
@@ -71,7 +90,9 @@ class HouseholdView:
 
 
 class GraphStore(ABC):
-    """Writes are idempotent MERGEs keyed by (label, id); reads return DataFrames."""
+    """Writes are keyed by (label, id), and a relationship by its ends (and key property):
+    `merge_*` adds properties to what is there, `write_*` (the sync's) replaces them, creating
+    without looking when the caller knows the target is empty. Reads return DataFrames."""
 
     @abstractmethod
     def ensure_schema(self) -> None: ...
@@ -83,6 +104,39 @@ class GraphStore(ABC):
     @abstractmethod
     def merge_relationships(self, rel_type: str, start_label: str, rows: Sequence[dict]) -> None:
         """Each row has `start` and `end` ids; other keys become properties."""
+
+    # -- what a sync writes: each row carries DIGEST, and replaces what the graph held --------
+    @abstractmethod
+    def write_nodes(self, label: str, rows: Sequence[dict], *, new: bool = False) -> None:
+        """Each row has `id`; its other keys become the node's properties, all of them (a
+        property the row lacks or holds as None is removed). `new`: the caller knows none of
+        these nodes exists (a first load), so a store may create them without looking."""
+
+    @abstractmethod
+    def write_relationships(self, rel_type: str, start_label: str, rows: Sequence[dict], *, new: bool = False) -> None:
+        """As `write_nodes`, for relationships: each row has `start` and `end` ids (and the
+        type's key property, when it has one); a row whose end is not a node is dropped."""
+
+    @abstractmethod
+    def delete_nodes(self, label: str, ids: Sequence[str]) -> None:
+        """The nodes and every relationship they have."""
+
+    @abstractmethod
+    def delete_relationships(self, rel_type: str, start_label: str, keys: Sequence[RelKey]) -> None: ...
+
+    @abstractmethod
+    def node_digests(self, label: str) -> dict[str, int | None]:
+        """id -> DIGEST of every node of the label (None: written without one)."""
+
+    @abstractmethod
+    def relationship_digests(self, rel_type: str, start_label: str) -> dict[RelKey, int | None]: ...
+
+    def node_totals(self, label: str) -> Totals:
+        """What `node_digests` adds up to; a server store counts it where the data is."""
+        return totals_of(list(self.node_digests(label).values()))
+
+    def relationship_totals(self, rel_type: str, start_label: str) -> Totals:
+        return totals_of(list(self.relationship_digests(rel_type, start_label).values()))
 
     def neighbours(self, label: str, ids: Sequence[str], limit: int | None = None) -> pd.DataFrame:
         """Ecosystem neighbours of nodes of one label; see `neighbourhood`."""

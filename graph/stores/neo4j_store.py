@@ -8,11 +8,14 @@ and looked up by name; an unknown label is refused before any text is formed.
 from __future__ import annotations
 
 import logging
+import re
 import threading
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
+from functools import lru_cache
 
 import neo4j
 import pandas as pd
@@ -28,6 +31,7 @@ from neo4j.exceptions import (
 from clientstrata.graph.errors import ClientStrataError, GraphUnavailable, NotFound, StoreUnavailable
 
 from .base import (
+    DIGEST,
     ECOSYSTEM_FEATURES,
     ECOSYSTEM_RELS,
     ENTITY_LABELS,
@@ -36,6 +40,8 @@ from .base import (
     RELATIONSHIPS,
     GraphStore,
     HouseholdView,
+    RelKey,
+    Totals,
 )
 from .breaker import CircuitBreaker, Open
 
@@ -47,6 +53,11 @@ logging.getLogger("neo4j").addHandler(logging.NullHandler())
 __all__ = ["Neo4jGraph"]
 
 BATCH = 5_000
+_WRITER = "neo4j-write"
+# a sync's write batch: small transactions, each sent while the writer thread waits on the one
+# before; on the test server 1–2k rows a batch wrote faster than 5k, 20k or 50k (the server's
+# commit of a large transaction holds the writer while nothing else is sent)
+WRITE_BATCH = 2_000
 _ECO = "|".join(ECOSYSTEM_RELS)
 
 _MERGE_NODE = {label: f"UNWIND $rows AS row MERGE (n:{label} {{id: row.id}}) SET n += row.props" for label in LABELS}
@@ -138,6 +149,85 @@ def _merge_rel_query(rel: str, start: str) -> str:
 _MERGE_REL = {
     (rel, start): _merge_rel_query(rel, start) for rel, (starts, _, _) in RELATIONSHIPS.items() for start in starts
 }
+_TARGETS = [(rel, start) for rel, (starts, _, _) in RELATIONSHIPS.items() for start in starts]
+
+# What a sync writes. Rows travel as lists, one value per column (no key repeated in every row:
+# less to pack and to read), and each becomes the item's whole property set (a null leaves the
+# property out). Into an empty target a first load CREATEs: no lookup of an item that cannot be
+# there, and the uniqueness constraints, made before, still hold. Property names come from the
+# sync's own queries; they are checked as identifiers before any text is formed.
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _props(columns: Sequence[str], first: int) -> str:
+    """A map literal of `row[first:]`, one entry per column."""
+    for c in columns:
+        if not _NAME.fullmatch(c):
+            raise ValueError(f"not a property name: {c!r}")
+    return "{" + ", ".join(f"{c}: row[{first + i}]" for i, c in enumerate(columns)) + "}"
+
+
+@lru_cache(maxsize=256)
+def _write_node_query(label: str, columns: tuple[str, ...], new: bool) -> str:
+    """Rows are [id, *columns]."""
+    if label not in LABELS:
+        raise ValueError(f"unknown label: {label!r}")
+    props = _props(("id", *columns), 0)
+    if new:
+        return f"UNWIND $rows AS row CREATE (n:{label} {props})"
+    return f"UNWIND $rows AS row MERGE (n:{label} {{id: row[0]}}) SET n = {props}"
+
+
+@lru_cache(maxsize=256)
+def _write_rel_query(rel: str, start: str, columns: tuple[str, ...], new: bool) -> str:
+    """Rows are [start, end, *columns]."""
+    if (rel, start) not in _TARGETS:
+        raise ValueError(f"unknown relationship: {rel!r} from {start!r}")
+    _, end, key_prop = RELATIONSHIPS[rel]
+    props = _props(columns, 2)
+    match = f"UNWIND $rows AS row MATCH (a:{start} {{id: row[0]}}) MATCH (b:{end} {{id: row[1]}}) "
+    if new:
+        return match + f"CREATE (a)-[r:{rel} {props}]->(b)"
+    key = f" {{{key_prop}: row[{2 + columns.index(key_prop)}]}}" if key_prop else ""
+    return match + f"MERGE (a)-[r:{rel}{key}]->(b) SET r = {props}"
+
+
+def _columns(rows: Sequence[dict], skip: tuple[str, ...]) -> tuple[str, ...]:
+    """Every key the rows hold, in first-seen order, but the ids."""
+    return tuple(k for k in dict.fromkeys(k for r in rows for k in r) if k not in skip)
+
+
+_NODE_DIGESTS = {label: f"MATCH (n:{label}) RETURN n.id, n.{DIGEST}" for label in LABELS}
+_NODE_TOTALS = {
+    label: f"MATCH (n:{label}) WITH n.{DIGEST} AS d "
+    "RETURN count(*), coalesce(sum(d / 2147483648), 0), coalesce(sum(d % 2147483648), 0)"
+    for label in LABELS
+}
+_DELETE_NODES = {label: f"UNWIND $ids AS i MATCH (n:{label} {{id: i}}) DETACH DELETE n" for label in LABELS}
+
+
+def _rel_pattern(rel: str, start: str, a: str = "", b: str = "") -> str:
+    return f"(a:{start}{a})-[r:{rel}]->(b:{RELATIONSHIPS[rel][1]}{b})"
+
+
+def _key(rel: str) -> str:
+    return f"r.{RELATIONSHIPS[rel][2]}" if RELATIONSHIPS[rel][2] else "null"
+
+
+_REL_DIGESTS = {
+    (rel, start): f"MATCH {_rel_pattern(rel, start)} RETURN a.id, b.id, {_key(rel)}, r.{DIGEST}"
+    for rel, start in _TARGETS
+}
+_REL_TOTALS = {
+    (rel, start): f"MATCH {_rel_pattern(rel, start)} WITH r.{DIGEST} AS d "
+    "RETURN count(*), coalesce(sum(d / 2147483648), 0), coalesce(sum(d % 2147483648), 0)"
+    for rel, start in _TARGETS
+}
+_DELETE_RELS = {
+    (rel, start): f"UNWIND $keys AS k MATCH {_rel_pattern(rel, start, ' {id: k[0]}', ' {id: k[1]}')} "
+    f"WHERE {_key(rel)} IS NULL OR {_key(rel)} = k[2] DELETE r"
+    for rel, start in _TARGETS
+}
 
 _FEATURES = {
     "payroll_employer": "MATCH (i:Individual)-[e:EMPLOYED_BY]->(:Enterprise) WHERE e.payroll "
@@ -159,6 +249,11 @@ _DOWN = (ServiceUnavailable, SessionExpired, ConnectionPoolError, DatabaseUnavai
 def _values(result: neo4j.Result) -> list[list]:
     """Records as plain lists: a request's walk needs no frame, and building one costs more than it."""
     return result.values()
+
+
+def _consumed(result: neo4j.Result) -> None:
+    """A write's result, read to its end and dropped: no frame built for an empty answer."""
+    result.consume()
 
 
 def _timed_out(exc: Neo4jError) -> bool:
@@ -196,8 +291,15 @@ class Neo4jGraph(GraphStore):
         connect_timeout: float = 3.0,
         query_timeout: float = 10.0,
         breaker: CircuitBreaker | None = None,
+        writers: int = 1,
     ) -> None:
         self.uri, self.database = uri, database
+        # a sync's writes go to `writers` threads, so the next batch is read and packed while
+        # the server writes the one before; any other call waits for them first (`_drain`)
+        self.writers = writers
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: deque[Future] = deque()
+        self._pending_target: object = None
         self.connect_timeout, self.query_timeout = connect_timeout, query_timeout
         self.breaker = breaker or CircuitBreaker()
         self.driver = neo4j.GraphDatabase.driver(
@@ -219,6 +321,43 @@ class Neo4jGraph(GraphStore):
         return f"Neo4jGraph(uri={self.uri!r}, database={self.database!r}, breaker={self.breaker.state!r})"
 
     def _run(
+        self,
+        query: str,
+        routing=neo4j.RoutingControl.WRITE,
+        timeout: float | None = None,
+        _as: Callable = neo4j.Result.to_df,
+        **params,
+    ):
+        if self._pending and not threading.current_thread().name.startswith(_WRITER):
+            self._drain()  # a read sees every write before it; a write lands after them
+        return self._send(query, routing, timeout, _as, **params)
+
+    def _submit(self, target: object, query: str, **params) -> None:
+        """A write handed to the writer threads. Writes of one target (a label, a relationship
+        type) may overlap; another target's first write waits for them (relationships MATCH the
+        nodes written before). At most two batches a writer are held, so memory stays bounded."""
+        if target != self._pending_target:
+            self._drain()
+            self._pending_target = target
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.writers, thread_name_prefix=_WRITER)
+        self._pending.append(self._pool.submit(self._send, query, _as=_consumed, **params))
+        while len(self._pending) > 2 * self.writers:
+            self._pending.popleft().result()
+
+    def _drain(self) -> None:
+        """Wait for every write handed off; the first that failed is raised once all are done."""
+        failed = None
+        while self._pending:
+            try:
+                self._pending.popleft().result()
+            except BaseException as exc:  # the others still finish before it is raised
+                failed = failed or exc
+        self._pending_target = None
+        if failed is not None:
+            raise failed
+
+    def _send(
         self,
         query: str,
         routing=neo4j.RoutingControl.WRITE,
@@ -272,8 +411,16 @@ class Neo4jGraph(GraphStore):
         """A read over the whole graph for a job (features, counts): it grows with the bank."""
         return self._run(query, neo4j.RoutingControl.READ, **params)
 
+    def flush(self) -> None:
+        self._drain()
+
     def close(self) -> None:
-        self.driver.close()
+        try:
+            self._drain()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown()
+            self.driver.close()
 
     def ping(self) -> None:
         self._read("RETURN 1 AS ok")
@@ -330,9 +477,50 @@ class Neo4jGraph(GraphStore):
             ]
             self._run(query, rows=batch)
 
+    def write_nodes(self, label: str, rows: Sequence[dict], *, new: bool = False) -> None:
+        columns = _columns(rows, ("id",))
+        query = _write_node_query(label, columns, new)
+        for i in range(0, len(rows), WRITE_BATCH):
+            batch = [[r["id"], *[r.get(c) for c in columns]] for r in rows[i : i + WRITE_BATCH]]
+            self._submit(label, query, rows=batch)
+
+    def write_relationships(self, rel_type: str, start_label: str, rows: Sequence[dict], *, new: bool = False) -> None:
+        columns = _columns(rows, ("start", "end"))
+        query = _write_rel_query(rel_type, start_label, columns, new)
+        for i in range(0, len(rows), WRITE_BATCH):
+            batch = [[r["start"], r["end"], *[r.get(c) for c in columns]] for r in rows[i : i + WRITE_BATCH]]
+            self._submit((rel_type, start_label), query, rows=batch)
+
+    def delete_nodes(self, label: str, ids: Sequence[str]) -> None:
+        for i in range(0, len(ids), BATCH):
+            self._run(_DELETE_NODES[label], _as=_consumed, ids=list(ids[i : i + BATCH]))
+
+    def delete_relationships(self, rel_type: str, start_label: str, keys: Sequence[RelKey]) -> None:
+        for i in range(0, len(keys), BATCH):
+            self._run(_DELETE_RELS[(rel_type, start_label)], _as=_consumed, keys=[list(k) for k in keys[i : i + BATCH]])
+
+    def node_digests(self, label: str) -> dict[str, int | None]:
+        return dict(self._run(_NODE_DIGESTS[label], neo4j.RoutingControl.READ, _as=_values))
+
+    def relationship_digests(self, rel_type: str, start_label: str) -> dict[RelKey, int | None]:
+        found = self._run(_REL_DIGESTS[(rel_type, start_label)], neo4j.RoutingControl.READ, _as=_values)
+        return {(s, e, k): d for s, e, k, d in found}
+
+    def node_totals(self, label: str) -> Totals:
+        return tuple(self._run(_NODE_TOTALS[label], neo4j.RoutingControl.READ, _as=_values)[0])
+
+    def relationship_totals(self, rel_type: str, start_label: str) -> Totals:
+        return tuple(self._run(_REL_TOTALS[(rel_type, start_label)], neo4j.RoutingControl.READ, _as=_values)[0])
+
     def clear(self) -> None:
-        while self._run("MATCH (n) WITH n LIMIT 10000 DETACH DELETE n RETURN count(*) AS n")["n"].iloc[0]:
-            pass
+        """Relationships first, then nodes, a bounded number a transaction: ten thousand nodes
+        detached at once can hold a product's every relationship, past the server's memory pool."""
+        for query in (
+            "MATCH ()-[r]->() WITH r LIMIT 20000 DELETE r RETURN count(*) AS n",
+            "MATCH (n) WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS n",
+        ):
+            while self._run(query)["n"].iloc[0]:
+                pass
 
     def _exists(self, label: str, node_id: str) -> bool:
         return bool(self._read(_EXISTS[label], id=node_id)["n"].iloc[0])

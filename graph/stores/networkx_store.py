@@ -28,6 +28,7 @@ import pandas as pd
 from clientstrata.graph.errors import NotFound, StoreUnavailable
 
 from .base import (
+    DIGEST,
     ECOSYSTEM_FEATURES,
     ECOSYSTEM_RELS,
     ENTITY_LABELS,
@@ -35,6 +36,7 @@ from .base import (
     RELATIONSHIPS,
     GraphStore,
     HouseholdView,
+    RelKey,
 )
 
 __all__ = ["NetworkxGraph", "paused_gc"]
@@ -78,6 +80,8 @@ class NetworkxGraph(GraphStore):
         self.path = Path(path) if path else None
         self._mtime: float | None = None
         self.g = nx.MultiDiGraph()
+        self._digests: dict | None = None  # every item's digest by target, built on first ask
+        self._dirty = False  # written since loaded or saved: a re-sync that sent nothing saves nothing
         self._load()
 
     def __repr__(self) -> str:
@@ -94,6 +98,7 @@ class NetworkxGraph(GraphStore):
                 f.seek(0)
                 self.g = self._read_json(f) if legacy else self._read_pickles(f)
             self._mtime = self.path.stat().st_mtime
+        self._digests, self._dirty = None, False
 
     @staticmethod
     def _read_json(f) -> nx.MultiDiGraph:
@@ -144,7 +149,7 @@ class NetworkxGraph(GraphStore):
             raise StoreUnavailable(f"cannot read the embedded graph at {self.path}: {exc}") from None
 
     def flush(self) -> None:
-        if not self.path:
+        if not self.path or (not self._dirty and self.path.exists()):
             return
         tmp = self.path.with_name(self.path.name + ".tmp")
         if self.path.name.endswith(".json.gz"):
@@ -166,12 +171,14 @@ class NetworkxGraph(GraphStore):
                 out.dump(("end", None))
         os.replace(tmp, self.path)  # readers never see half a file
         self._mtime = self.path.stat().st_mtime
+        self._dirty = False
 
     # -- writes -----------------------------------------------------------------------
     def ensure_schema(self) -> None:
         pass  # (label, id) node keys are unique by construction
 
     def merge_nodes(self, label: str, rows: Sequence[dict]) -> None:
+        self._digests, self._dirty = None, True
         # add_nodes_from updates the properties of nodes that exist: MERGE … SET n += props
         self.g.add_nodes_from(
             ((label, row["id"]), {k: v for k, v in row.items() if k != "id" and v is not None}) for row in rows
@@ -180,6 +187,7 @@ class NetworkxGraph(GraphStore):
     def merge_relationships(self, rel_type: str, start_label: str, rows: Sequence[dict]) -> None:
         _, end_label, key_prop = RELATIONSHIPS[rel_type]
         nodes = self.g._node  # membership only; the public view costs a call per row
+        self._digests, self._dirty = None, True
 
         def edges():
             for row in rows:
@@ -193,7 +201,62 @@ class NetworkxGraph(GraphStore):
 
         self.g.add_edges_from(edges())
 
+    def write_nodes(self, label: str, rows: Sequence[dict], *, new: bool = False) -> None:
+        nodes = self.g._node
+        if not new:  # the row is the node's whole property set: what it no longer has goes
+            for row in rows:
+                props = nodes.get((label, row["id"]))
+                if props is not None:
+                    props.clear()
+        self.merge_nodes(label, rows)
+
+    def write_relationships(self, rel_type: str, start_label: str, rows: Sequence[dict], *, new: bool = False) -> None:
+        if not new:
+            _, end_label, key_prop = RELATIONSHIPS[rel_type]
+            succ = self.g._succ
+            for row in rows:
+                key = rel_type if key_prop is None else f"{rel_type}:{row[key_prop]}"
+                props = succ.get((start_label, row["start"]), {}).get((end_label, row["end"]), {}).get(key)
+                if props is not None:
+                    props.clear()
+        self.merge_relationships(rel_type, start_label, rows)
+
+    def delete_nodes(self, label: str, ids: Sequence[str]) -> None:
+        self._digests, self._dirty = None, True
+        self.g.remove_nodes_from((label, i) for i in ids)
+
+    def delete_relationships(self, rel_type: str, start_label: str, keys: Sequence[RelKey]) -> None:
+        self._digests, self._dirty = None, True
+        _, end_label, key_prop = RELATIONSHIPS[rel_type]
+        self.g.remove_edges_from(
+            ((start_label, s), (end_label, e), rel_type if key_prop is None else f"{rel_type}:{k}") for s, e, k in keys
+        )
+
+    def _digest_index(self) -> dict:
+        """Every item's digest by target, in one pass over the graph (a pass per target would
+        walk the edges of every start label once per relationship type), kept until a write."""
+        if self._digests is None:
+            self._fresh()
+            index: dict = defaultdict(dict)
+            for (label, i), props in self.g._node.items():
+                index[label][i] = props.get(DIGEST)
+            for u, out in self.g._succ.items():
+                for v, keys in out.items():
+                    for props in keys.values():
+                        rel = props["type"]
+                        key_prop = RELATIONSHIPS[rel][2]
+                        index[(rel, u[0])][(u[1], v[1], props.get(key_prop) if key_prop else None)] = props.get(DIGEST)
+            self._digests = index
+        return self._digests
+
+    def node_digests(self, label: str) -> dict[str, int | None]:
+        return dict(self._digest_index().get(label, {}))
+
+    def relationship_digests(self, rel_type: str, start_label: str) -> dict[RelKey, int | None]:
+        return dict(self._digest_index().get((rel_type, start_label), {}))
+
     def clear(self) -> None:
+        self._digests, self._dirty = None, True
         self.g.clear()
 
     # -- reads ------------------------------------------------------------------------
