@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -132,7 +133,9 @@ def _check_manifest(conn: Connection, folder: Path, std: Standard) -> dict:
     return manifest
 
 
-def read_external(conn: Connection, folder: Path, std: Standard) -> tuple[list[pd.DataFrame], callable]:
+def read_external(
+    conn: Connection, folder: Path, std: Standard
+) -> tuple[list[pd.DataFrame], Callable[[pd.DataFrame], pd.DataFrame]]:
     """The Spark job's output in `folder`, checked: (the features in partitions of CHUNK
     customers in id order, `given(part)` → that partition's individual tags in key order)."""
     folder = Path(folder)
