@@ -54,6 +54,26 @@ def set_aum(loaded) -> Callable[..., None]:
 
 
 @pytest.fixture
+def run_tags(loaded) -> Callable[[int], dict]:
+    """run_tags(run_id): every tag of a run as (customer, dimension) -> its content (value,
+    label, score, rule, inputs as text, standard version), to compare two runs tag by tag."""
+    engine, _ = loaded
+
+    def read(run_id: int) -> dict:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.text(
+                    "SELECT customer_id, dimension, value, label_en, score, rule, CAST(inputs AS TEXT), "
+                    "standard_version FROM tags WHERE run_id = :r"
+                ),
+                {"r": run_id},
+            ).all()
+        return {(r[0], r[1]): tuple(r[2:]) for r in rows}
+
+    return read
+
+
+@pytest.fixture
 def customer_in(loaded) -> Callable[[str, str], list[str]]:
     """customer_in(dimension, value): customers with that value in the latest run who hold a CNY
     asset account with monthly balances (so `set_aum` can move them)."""

@@ -20,17 +20,6 @@ def _open_spans(engine) -> dict:
     return {(r[0], r[1]): tuple(r[2:]) for r in rows}
 
 
-def _run_tags(engine, run_id) -> dict:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.text(
-                "SELECT customer_id, dimension, value, score, rule, CAST(inputs AS TEXT) FROM tags WHERE run_id = :r"
-            ),
-            {"r": run_id},
-        ).all()
-    return {(r[0], r[1]): tuple(r[2:]) for r in rows}
-
-
 def _digests(engine) -> dict:
     with engine.connect() as conn:
         return {(s, c): d for s, c, d in conn.execute(sa.text("SELECT scope, customer_id, digest FROM tag_digests"))}
@@ -43,16 +32,16 @@ def test_a_steady_rerun_stages_nothing(loaded):
     assert report.spans_opened == report.spans_closed == report.changes == 0
 
 
-def test_a_rerun_stages_only_the_subjects_that_changed(loaded, set_aum, customer_in):
+def test_a_rerun_stages_only_the_subjects_that_changed(loaded, set_aum, customer_in, run_tags):
     """Three customers move (and, through the population's percentiles, some others' scores):
     exactly the subjects with a changed tag get a new digest, and only their tags are staged."""
     engine, graph = loaded
     moved = customer_in("wealth_tier", "mass")[:3]
     for cid in moved:
         set_aum(cid, 2_000_000)
-    before, first = _digests(engine), _run_tags(engine, 1)
+    before, first = _digests(engine), run_tags(1)
     report = classify(engine, graph, progress=False)
-    after, second = _digests(engine), _run_tags(engine, 2)
+    after, second = _digests(engine), run_tags(2)
     changed = {c for c, d in first.keys() | second.keys() if first.get((c, d)) != second.get((c, d))}
     redigested = {c for k, c in after if before.get((k, c)) != after[(k, c)]}
     assert set(moved) <= changed and redigested == changed

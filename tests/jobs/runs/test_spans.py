@@ -15,38 +15,28 @@ def _spans(engine) -> int:
         return conn.execute(sa.text("SELECT count(*) FROM tag_spans")).scalar()
 
 
-def _run_tags(engine, run_id) -> dict:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.text(
-                "SELECT customer_id, dimension, value, label_en, score, rule, CAST(inputs AS TEXT), standard_version "
-                "FROM tags WHERE run_id = :r"
-            ),
-            {"r": run_id},
-        ).all()
-    return {(r[0], r[1]): tuple(r[2:]) for r in rows}
-
-
-def test_a_steady_state_rerun_writes_no_tag_rows_and_no_changes(loaded):
+def test_a_steady_state_rerun_writes_no_tag_rows_and_no_changes(loaded, run_tags):
     engine, graph = loaded
-    before, first = _spans(engine), _run_tags(engine, 1)
+    before, first = _spans(engine), run_tags(1)
     report = classify(engine, graph, progress=False)
     assert report.run_id == 2 and report.tags == len(first) > 0  # every tag classified …
     assert report.spans_opened == report.spans_closed == report.changes == 0  # … none written
     assert _spans(engine) == before
-    assert _run_tags(engine, 2) == first  # the re-run still reads as all of its tags
+    assert run_tags(2) == first  # the re-run still reads as all of its tags
 
 
-def test_a_rerun_where_k_customers_changed_writes_spans_for_the_changed_tags_only(loaded, set_aum, customer_in):
+def test_a_rerun_where_k_customers_changed_writes_spans_for_the_changed_tags_only(
+    loaded, set_aum, customer_in, run_tags
+):
     """Three customers move; tags scored against the population (percentiles) may move a few
     others: each changed tag writes one span and closes one, nothing else is written."""
     engine, graph = loaded
     moved = customer_in("wealth_tier", "mass")[:3]
     for cid in moved:
         set_aum(cid, 2_000_000)
-    before, first = _spans(engine), _run_tags(engine, 1)
+    before, first = _spans(engine), run_tags(1)
     report = classify(engine, graph, progress=False)
-    second = _run_tags(engine, 2)
+    second = run_tags(2)
     changed = {k for k in first.keys() | second.keys() if first.get(k) != second.get(k)}
     assert {(c, "wealth_tier") for c in moved} <= changed
     # one new span per changed tag, one closed per old tag changed: O(changes), not O(tags)
@@ -54,7 +44,9 @@ def test_a_rerun_where_k_customers_changed_writes_spans_for_the_changed_tags_onl
     assert len(changed) < report.tags / 10
 
 
-def test_as_of_reads_of_an_old_run_keep_its_values_after_later_runs_changed_them(loaded, set_aum, customer_in):
+def test_as_of_reads_of_an_old_run_keep_its_values_after_later_runs_changed_them(
+    loaded, set_aum, customer_in, run_tags
+):
     engine, graph = loaded
     cid = customer_in("wealth_tier", "mass")[0]
     with engine.connect() as conn:
@@ -63,7 +55,7 @@ def test_as_of_reads_of_an_old_run_keep_its_values_after_later_runs_changed_them
     classify(engine, graph, progress=False)
     set_aum(cid, 50_000_000)
     classify(engine, graph, progress=False)
-    tiers = {r: _run_tags(engine, r)[(cid, "wealth_tier")][0] for r in (1, 2, 3)}
+    tiers = {r: run_tags(r)[(cid, "wealth_tier")][0] for r in (1, 2, 3)}
     assert tiers[1] == "mass" and tiers[2] != "mass" and tiers[3] not in (tiers[1], tiers[2])
     with engine.connect() as conn:
         then = {
