@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from clientstrata.jobs.classification.standard import load_standard
 from clientstrata.jobs.tracking.rules import detect_alerts
@@ -190,6 +194,44 @@ def test_birthday_within_days_for_configured_tiers_only():
     assert fired(out, "birthday") == {"in", "today"}
     row = out[(out["alert_type"] == "birthday") & (out["customer_id"] == "in")].iloc[0]
     assert "turns 66 on 2026-11-07 (in 7 days" in row["reason"] and row["period"] == "2026"
+
+
+def _next_birthday(born: dt.date, at: dt.date) -> dt.date:
+    """The calendar's answer: this year's birthday or, once passed, next year's; 29 February
+    falls on 28 February in a common year."""
+    for year in (at.year, at.year + 1):
+        leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+        day = 28 if (born.month, born.day) == (2, 29) and not leap else born.day
+        d = dt.date(year, born.month, day)
+        if d >= at:
+            return d
+    raise AssertionError("unreachable")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    at=st.dates(dt.date(2020, 1, 1), dt.date(2030, 12, 31)),
+    born=st.lists(
+        st.one_of(st.dates(dt.date(1930, 1, 1), dt.date(2010, 12, 31)), st.sampled_from([dt.date(1960, 2, 29)])),
+        min_size=1,
+        max_size=12,
+    ),
+)
+def test_birthday_agrees_with_the_calendar_leap_days_and_year_ends_included(at, born):
+    ids = [f"c{i}" for i in range(len(born))]
+    f = features([{"customer_id": c} for c in ids]).assign(as_of=str(at))
+    t = tags([(c, "wealth_tier", "wealth") for c in ids])
+    out = detect(f, t, birth_dates=pd.Series({c: str(b) for c, b in zip(ids, born)}))
+    within = int(SETTINGS["birthday"]["within_days"])
+    want = {}
+    for c, b in zip(ids, born):
+        d = _next_birthday(b, at)
+        if (d - at).days <= within:
+            want[c] = {"birthday": str(d), "days_to_birthday": (d - at).days, "turns": d.year - b.year}
+    got = out[out["alert_type"] == "birthday"]
+    assert list(got["customer_id"]) == [c for c in ids if c in want]  # in the partition's order
+    for c, details, period in zip(got["customer_id"], got["details"], got["period"]):
+        assert {k: details[k] for k in want[c]} == want[c] and period == want[c]["birthday"][:4]
 
 
 def test_dormant_only_when_it_became_dormant():
