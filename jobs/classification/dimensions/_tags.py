@@ -10,7 +10,17 @@ import pandas as pd
 
 from clientstrata.jobs.classification.standard import Standard, rule_tests
 
-__all__ = ["TAG_COLUMNS", "tag_frame", "inputs_of", "inputs_text", "fmt", "fmt_many", "first_match", "Match"]
+__all__ = [
+    "TAG_COLUMNS",
+    "tag_frame",
+    "inputs_of",
+    "inputs_text",
+    "fmt",
+    "fmt_many",
+    "round2",
+    "first_match",
+    "Match",
+]
 
 TAG_COLUMNS = [
     "customer_id",
@@ -46,6 +56,20 @@ def fmt_many(values) -> np.ndarray:
         return np.array([], dtype=object)
     uniq, inverse = np.unique(v, return_inverse=True)
     return np.array([fmt(u) for u in uniq], dtype=object)[inverse.reshape(-1)]
+
+
+def round2(values) -> np.ndarray:
+    """`round(float(x), 2)` over an array, as Python rounds (to the nearest decimal, so the
+    record's inputs stay the same text): numpy's rint(x·100)/100 agrees everywhere but next to a
+    half, where the scaling's error can tip it, so those few are rounded by Python."""
+    v = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore", over="ignore"):
+        out = np.round(v, 2)
+        y = np.abs(v * 100.0)
+        near = ~(np.abs(y - np.floor(y) - 0.5) > 1e-6) | ~(y < 2.0**50)  # NaN and inf go to Python too
+    if near.any():
+        out[near] = [round(x, 2) for x in v[near].tolist()]
+    return out
 
 
 def inputs_of(frame: pd.DataFrame, round_to: int = 2) -> list[dict]:

@@ -8,7 +8,7 @@ import pandas as pd
 from clientstrata.jobs.classification.features import AUM_PREFIX, HH_AUM_PREFIX, aum_columns
 from clientstrata.jobs.classification.standard import Standard
 
-from ._tags import fmt, fmt_many, tag_frame
+from ._tags import fmt, fmt_many, round2, tag_frame
 
 __all__ = ["wealth_tier", "household_wealth_tier", "stable_tier", "tier_index"]
 
@@ -56,33 +56,28 @@ def _tier_tags(features: pd.DataFrame, std: Standard, dimension: str, prefix: st
     tier, below = stable_tier(aum, mins, grace)
     latest = aum[:, -1]
     hnw = latest >= float(spec.get("hnw_min", np.inf))
-    latest_txt = fmt_many(latest)
-    rules = []
-    for i in range(len(tier)):
-        b = bands[tier[i]]
-        if below[i]:
-            rule = (
-                f"{whose} month-average AUM {latest_txt[i]} is below {b['label_en']} (min {fmt(b['min'])}) for "
-                f"{below[i]} of {grace[tier[i]]} months: stays {b['label_en']}, on watch (关注)"
-            )
-        else:
-            nxt = f" < {fmt(mins[tier[i] + 1])}" if tier[i] + 1 < len(mins) else ""
-            rule = (
-                f"{whose} month-average AUM {latest_txt[i]} ≥ {fmt(b['min'])}{nxt} → {b['label_en']} ({b['label_zh']})"
-            )
-        if hnw[i]:
-            rule += f"; ≥ {fmt(spec['hnw_min'])}: high net worth (高净值)"
-        rules.append(rule)
+    latest_txt = fmt_many(latest).tolist()
+    # each band's words once; a row only picks its band's pieces
+    head = f"{whose} month-average AUM "
+    held = [
+        f" ≥ {fmt(b['min'])}{f' < {fmt(mins[k + 1])}' if k + 1 < len(mins) else ''} → {b['label_en']} ({b['label_zh']})"
+        for k, b in enumerate(bands)
+    ]
+    below_from = [f" is below {b['label_en']} (min {fmt(b['min'])}) for " for b in bands]
+    below_to = [f" of {grace[k]} months: stays {b['label_en']}, on watch (关注)" for k, b in enumerate(bands)]
+    hnw_txt = f"; ≥ {fmt(spec['hnw_min'])}: high net worth (高净值)" if "hnw_min" in spec else ""
+    rules = [
+        head + t + (below_from[k] + str(n) + below_to[k] if n else held[k]) + (hnw_txt if h else "")
+        for t, k, n, h in zip(latest_txt, tier.tolist(), below.tolist(), hnw.tolist())
+    ]
+    month = months[-1] if months else None
+    if months:
+        monthly = [dict(zip(months, row)) for row in round2(aum).tolist()]
+    else:
+        monthly = [{} for _ in range(len(tier))]
     inputs = [
-        {
-            "aum": round(float(latest[i]), 2),
-            "month": months[-1] if months else None,
-            "months_below": int(below[i]),
-            "watch": bool(below[i]),
-            "hnw": bool(hnw[i]),
-            "monthly_aum": {m: round(float(v), 2) for m, v in zip(months, aum[i])},
-        }
-        for i in range(len(tier))
+        {"aum": a, "month": month, "months_below": n, "watch": bool(n), "hnw": h, "monthly_aum": m}
+        for a, n, h, m in zip(round2(latest).tolist(), below.tolist(), hnw.tolist(), monthly)
     ]
     return tag_frame(features["customer_id"], dimension, bands, tier, np.round(latest, 2), rules, inputs, std)
 

@@ -1,0 +1,32 @@
+"""`round2`, the column-wise rounding tag inputs use: it must give Python's `round(x, 2)` for
+every float, since a publish compares inputs as text and a last-digit difference would reopen
+a tag that did not change."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from clientstrata.jobs.classification.dimensions._tags import round2
+
+_HALVES = st.integers(-(10**9), 10**9).map(lambda k: (k + 0.5) / 100)  # next to a half: where rint(x·100) can tip
+_FLOATS = st.one_of(st.floats(allow_nan=True, allow_infinity=True), _HALVES, st.floats(-1e7, 1e7))
+
+
+def _python(values: np.ndarray) -> list:
+    return [round(x, 2) if np.isfinite(x) else x for x in values.tolist()]
+
+
+@given(arrays(np.float64, st.integers(0, 40), elements=_FLOATS))
+def test_round2_is_pythons_round_for_every_float(values):
+    got, want = round2(values).tolist(), _python(values)
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert (g != g and w != w) or (g == w and np.signbit(g) == np.signbit(w)), (g, w)
+
+
+def test_round2_keeps_a_matrix_shape_and_the_known_half_cases():
+    m = np.array([[2.675, 1.005], [0.125, -0.125]])
+    assert round2(m).tolist() == [[round(2.675, 2), round(1.005, 2)], [round(0.125, 2), round(-0.125, 2)]]
