@@ -55,7 +55,16 @@ def fmt_many(values) -> np.ndarray:
     if len(v) == 0:
         return np.array([], dtype=object)
     uniq, inverse = np.unique(v, return_inverse=True)
-    return np.array([fmt(u) for u in uniq], dtype=object)[inverse.reshape(-1)]
+    # `fmt` inlined: a partition formats tens of thousands of distinct amounts
+    words = [
+        "unknown"
+        if u != u
+        else f"{u:,.0f}"
+        if abs(u) >= 1000 or u.is_integer()
+        else f"{u:,.2f}".rstrip("0").rstrip(".")
+        for u in uniq.tolist()
+    ]
+    return np.array(words, dtype=object)[inverse.reshape(-1)]
 
 
 def round2(values) -> np.ndarray:

@@ -1,6 +1,7 @@
-"""`round2`, the column-wise rounding tag inputs use: it must give Python's `round(x, 2)` for
-every float, since a publish compares inputs as text and a last-digit difference would reopen
-a tag that did not change."""
+"""The column-wise number helpers tags are made with must say exactly what their one-value
+forms say, since a publish compares rule text and inputs as text and a last-digit difference
+would reopen a tag that did not change: `round2` is Python's `round(x, 2)`, `fmt_many` is
+`fmt` per value."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from clientstrata.jobs.classification.dimensions._tags import round2
+from clientstrata.jobs.classification.dimensions._tags import fmt, fmt_many, round2
 
 _HALVES = st.integers(-(10**9), 10**9).map(lambda k: (k + 0.5) / 100)  # next to a half: where rint(x·100) can tip
 _FLOATS = st.one_of(st.floats(allow_nan=True, allow_infinity=True), _HALVES, st.floats(-1e7, 1e7))
@@ -30,3 +31,9 @@ def test_round2_is_pythons_round_for_every_float(values):
 def test_round2_keeps_a_matrix_shape_and_the_known_half_cases():
     m = np.array([[2.675, 1.005], [0.125, -0.125]])
     assert round2(m).tolist() == [[round(2.675, 2), round(1.005, 2)], [round(0.125, 2), round(-0.125, 2)]]
+
+
+@given(st.lists(st.one_of(st.floats(), _HALVES, st.integers(-(10**12), 10**12), st.none()), max_size=30))
+def test_fmt_many_says_what_fmt_says_of_each_value(values):
+    values = [0.0 if v == 0 else v for v in values]  # -0.0 and 0.0 are one distinct value to np.unique
+    assert fmt_many(values).tolist() == [fmt(None if v is None else float(v)) for v in values]
