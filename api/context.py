@@ -20,6 +20,7 @@ from clientstrata.graph.record.audit_apart import record_apart
 from clientstrata.graph.stores.base import GraphStore
 from clientstrata.jobs.governance.standards import live_standard
 from clientstrata.jobs.runs import history
+from clientstrata.jobs.runs.explain import explained_tags
 from clientstrata.jobs.runs.worker import RunWorker
 from clientstrata.jobs.strategies.nba import stored_actions
 from clientstrata.jobs.strategies.points import balances as points_balances
@@ -82,7 +83,7 @@ class Context:
         book = self.principal.book
         self.customer = _loader(self.engine, partial(Q.customers_by_id, book=book))
         self.latest_run = _loader(self.engine, _latest_run)  # one key, LATEST: the run, once per request
-        self.tags = _run_loader(self.engine, Q.tags_by_customer, self.latest_run, list)
+        self.tags = _run_loader(self.engine, explained_tags, self.latest_run, list)  # in words, both languages
         self.tag_value = _run_loader(self.engine, Q.tag_values, self.latest_run)  # keys: (customer_id, dimension)
         self.household_id = _loader(self.engine, Q.household_ids)
         # by customer id: the household and its members in one read (they prime the loaders below)

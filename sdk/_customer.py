@@ -13,7 +13,7 @@ from ._frames import typed
 
 __all__ = ["CUSTOMER", "ENTERPRISE", "customer_frames", "enterprise_frames"]
 
-_TAG = """dimension value labelEn labelZh score explanation standardVersion runId computedValue overrideId
+_TAG = """dimension value labelEn labelZh score explanation explanationZh standardVersion runId computedValue overrideId
           overriddenBy overrideReason"""
 CUSTOMER = gql(f"""
 query Customer360($id: ID!) {{
@@ -48,6 +48,7 @@ TAG_COLUMNS = [
     "label_zh",
     "score",
     "explanation",
+    "explanation_zh",
     "standard_version",
     "run_id",
     "computed_value",

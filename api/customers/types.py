@@ -15,6 +15,7 @@ from clientstrata.api.pagination import PageInfo
 from clientstrata.api.tables import json_columns, json_rows
 from clientstrata.graph.record.access import Permission
 from clientstrata.graph.record.pii import mask_account_number, mask_address, mask_email, mask_id_number, mask_phone
+from clientstrata.jobs.runs.explain import words
 
 from .ecosystem import EcosystemEdge, resolve_ecosystem
 
@@ -42,7 +43,6 @@ class Tag(Labelled):
     dimension: str
     value: str
     score: float | None
-    explanation: str = strawberry.field(description="The rule that fired, in words.")
     inputs: JSON = strawberry.field(description="The inputs the rule used.")
     standard_version: str
     run_id: int
@@ -54,6 +54,15 @@ class Tag(Labelled):
     )
     overridden_by: str | None = strawberry.field(default=None, description="Who approved the override.")
     override_reason: str | None = strawberry.field(default=None, description="Why the value was overridden.")
+    row: strawberry.Private[dict | None] = None  # the stored tag: its words are made only when asked for
+
+    @strawberry.field(description="Why: the rule that fired, in English (with the override in force, if any).")
+    def explanation(self) -> str:
+        return words(self.row, "en")
+
+    @strawberry.field(description="Why, in Chinese (中文).")
+    def explanation_zh(self) -> str:
+        return words(self.row, "zh")
 
     @classmethod
     def from_row(cls, r: dict) -> Tag:
@@ -63,7 +72,6 @@ class Tag(Labelled):
             label_en=r["label_en"],
             label_zh=r["label_zh"],
             score=r["score"],
-            explanation=r["rule"],
             inputs=r["inputs"],
             standard_version=r["standard_version"],
             run_id=r["run_id"],
@@ -71,6 +79,7 @@ class Tag(Labelled):
             override_id=r.get("override_id"),
             overridden_by=r.get("overridden_by"),
             override_reason=r.get("override_reason"),
+            row=r,
         )
 
 
@@ -81,7 +90,8 @@ class TagHistoryEntry(Labelled):
     standard_version: str
     value: str
     score: float | None
-    explanation: str = strawberry.field(description="The rule that fired, in words.")
+    explanation: str = strawberry.field(description="Why: the rule that fired, in English.")
+    explanation_zh: str = strawberry.field(description="Why, in Chinese (中文).")
 
     @classmethod
     def from_row(cls, r: dict) -> TagHistoryEntry:
@@ -93,7 +103,8 @@ class TagHistoryEntry(Labelled):
             label_en=r["label_en"],
             label_zh=r["label_zh"],
             score=r["score"],
-            explanation=r["rule"],
+            explanation=r["explanation"],
+            explanation_zh=r["explanation_zh"],
         )
 
 

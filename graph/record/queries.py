@@ -169,15 +169,16 @@ def overrides_in_force(
 
 def apply_override(tag: dict, ov: dict | None) -> dict:
     """A tag as readers see it: the computed value and, when a manual override applies, the
-    overriding value as `value`, with who approved it and why."""
+    overriding value as `value`, with who proposed and approved it and why (the words of the
+    explanation are made by the reader, `jobs/runs/explain.py`, around the computed rule)."""
     out = {
         **tag,
         "computed_value": tag["value"],
         "computed_label_zh": tag["label_zh"],
         "computed_label_en": tag["label_en"],
-        "computed_rule": tag["rule"],
         "override_id": None,
         "overridden_by": None,
+        "override_proposed_by": None,
         "override_reason": None,
         "override_expires_on": None,
     }
@@ -189,12 +190,9 @@ def apply_override(tag: dict, ov: dict | None) -> dict:
         label_en=ov["label_en"] or ov["value"],
         override_id=ov["override_id"],
         overridden_by=ov["decided_by"],
+        override_proposed_by=ov["proposed_by"],
         override_reason=ov["reason"],
         override_expires_on=ov["expires_on"],
-        rule=(
-            f"manual override #{ov['override_id']} (proposed by {ov['proposed_by']}, approved by "
-            f"{ov['decided_by']}): {ov['reason']}; computed: {tag['value']} — {tag['rule']}"
-        ),
     )
     return out
 
@@ -391,11 +389,16 @@ _OVERRIDE_COLUMNS = (
 )
 
 
-def _with_overrides(columns, run_id: int, ids: Sequence[str], at: dt.datetime | None) -> sa.Select:
+def _with_overrides(
+    columns, run_id: int, ids: Sequence[str], at: dt.datetime | None, standard: bool = False
+) -> sa.Select:
     """`columns` of the run's tags of `ids`, each beside the override in force at `at` (`ov_*`
     columns, null where none applies): the tags and what overrides them in one statement."""
     ov = sa.select(*(_overrides.c[c] for c in _OVERRIDE_COLUMNS), _overrides.c.customer_id, _overrides.c.dimension)
     ov = ov.where(in_force_clause(at or utcnow()), _overrides.c.customer_id.in_(list(ids))).subquery()
+    if standard:  # the run's standard rides along: readers put the tags into words by it (jobs/runs/explain.py)
+        sha = sa.select(_runs.c.standard_sha256).where(_runs.c.run_id == run_id).scalar_subquery()
+        columns = (*columns, sha.label("standard_sha256"))
     return (
         sa.select(*columns, *(ov.c[c].label(f"ov_{c}") for c in _OVERRIDE_COLUMNS))
         .select_from(
@@ -423,7 +426,7 @@ def tags_by_customer(
     out: dict[str, list[dict]] = defaultdict(list)
     if run_id is None or not ids:
         return out
-    q = _with_overrides(_tags.c, run_id, ids, at)
+    q = _with_overrides(_tags.c, run_id, ids, at, standard=True)
     rows = conn.execute(q.order_by(_tags.c.customer_id, _tags.c.dimension, q.selected_columns.ov_decided_at))
     seen: dict[tuple[str, str], int] = {}
     for r in rows.mappings():

@@ -37,6 +37,7 @@ from .classify import TAG_COLUMNS
 from .features import TRANSACTION_CHANNELS
 
 __all__ = [
+    "explain_behaviour_cluster",
     "ClusterModel",
     "fit_clusters",
     "assign_clusters",
@@ -311,14 +312,11 @@ def assign_clusters(
     pick = d.argmin(axis=1)
     dist = d[np.arange(len(pick)), pick].round(4)
     values = np.asarray(model.values)[pick]
-    rule_of = [
-        f"nearest of {model.k} behaviour centroids (k-means model {model.model_id}, k by silhouette): {v} — {en}"
-        for v, en in zip(model.values, model.label_en)
-    ]
     raw = behaviour[model.features].astype(float).round(4)
     inputs = raw.to_dict("records")
     for rec, dd in zip(inputs, dist):
         rec["model_id"] = model.model_id
+        rec["k"] = model.k
         rec["distance"] = float(dd)
     return pd.DataFrame(
         {
@@ -328,12 +326,20 @@ def assign_clusters(
             "label_zh": np.asarray(model.label_zh)[pick],
             "label_en": np.asarray(model.label_en)[pick],
             "score": dist,
-            "rule": np.asarray(rule_of, dtype=object)[pick],
+            "rule": "@1",  # words on read: explain_behaviour_cluster
             "inputs": inputs,
             "standard_version": standard_version,
         },
         columns=TAG_COLUMNS,
     )
+
+
+def explain_behaviour_cluster(tag: dict, inputs: dict, lang: str) -> str:
+    """The words of a `behaviour_cluster` tag: which model placed the customer, among how many."""
+    k, model = inputs.get("k"), inputs.get("model_id")
+    if lang == "zh":
+        return f"k-means 模型 {model} 的 {k} 个行为聚类中心中距离最近者（k 按轮廓系数选定）：{tag['label_zh']}"
+    return f"nearest of {k} behaviour centroids (k-means model {model}, k by silhouette): {tag['value']} — {tag['label_en']}"
 
 
 def behaviour_features(features: pd.DataFrame, window_days: float = 365.0) -> pd.DataFrame:

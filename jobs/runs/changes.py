@@ -99,8 +99,10 @@ _DIFF_COLUMNS = [
     "old_label_en",
     "new_label_zh",
     "new_label_en",
-    "explanation",
+    "explanation",  # the new tag's rule key: `notify` puts it into words with `score` and `inputs`
     "standard_version",
+    "score",
+    "inputs",
 ]
 
 
@@ -127,6 +129,8 @@ def run_diff(conn: Connection, old_run: int | None, new_run: int, at: dt.datetim
             new_tags.c.label_en,
             new_tags.c.rule,
             new_tags.c.standard_version,
+            new_tags.c.score,
+            new_tags.c.inputs,
         )
         .select_from(new_tags.outerjoin(old_tags, on))
         .where(new_tags.c.run_id == new_run, sa.or_(old_tags.c.value.is_(None), old_tags.c.value != new_tags.c.value))
@@ -148,6 +152,8 @@ def run_diff(conn: Connection, old_run: int | None, new_run: int, at: dt.datetim
             sa.null(),
             sa.null(),
             old_tags.c.standard_version,
+            sa.null(),
+            sa.null(),
         )
         .select_from(old_tags.outerjoin(new_tags, on))
         .where(old_tags.c.run_id == old_run, new_tags.c.customer_id.is_(None))
@@ -232,7 +238,7 @@ def run_diff_sql(
         f"SELECT n.customer_id, n.dimension, {side('value')} AS old_value, COALESCE(ov.value, n.value) AS new_value, "
         f"{side('label_zh')} AS old_label_zh, {side('label_en')} AS old_label_en, "
         f"COALESCE(ov.label_zh, n.label_zh) AS new_label_zh, COALESCE(ov.label_en, n.label_en) AS new_label_en, "
-        f"n.rule AS explanation, n.standard_version FROM {new_table} n LEFT JOIN {old_table} o ON {old_cond} "
+        f"n.rule AS explanation, n.standard_version, n.score, n.inputs FROM {new_table} n LEFT JOIN {old_table} o ON {old_cond} "
         f"AND o.customer_id = n.customer_id AND o.dimension = n.dimension{ov_join('n')} "
         f"WHERE {new_cond}{where('n')} AND (o.value IS NULL OR (o.value <> n.value AND ov.value IS NULL))"
     )
@@ -240,7 +246,7 @@ def run_diff_sql(
         return changed_or_new
     gone = (
         f"SELECT o.customer_id, o.dimension, COALESCE(ov.value, o.value), NULL, COALESCE(ov.label_zh, o.label_zh), "
-        f"COALESCE(ov.label_en, o.label_en), NULL, NULL, NULL, o.standard_version FROM {old_table} o "
+        f"COALESCE(ov.label_en, o.label_en), NULL, NULL, NULL, o.standard_version, NULL, NULL FROM {old_table} o "
         f"LEFT JOIN {new_table} n ON {new_cond} AND n.customer_id = o.customer_id AND n.dimension = o.dimension"
         f"{ov_join('o')} WHERE {old_cond}{where('o')} AND n.customer_id IS NULL"
     )

@@ -14,10 +14,11 @@ from sqlalchemy.engine import Connection
 from clientstrata.graph.errors import InvalidInput, NotFound
 from clientstrata.graph.record.access import book_subjects
 from clientstrata.graph.record.models import ClassificationRun, Tag
-from clientstrata.graph.record.queries import latest_run_id, tags_by_customer
+from clientstrata.graph.record.queries import latest_run_id
 from clientstrata.jobs.errors import InvalidState, UnknownDimension
 from clientstrata.jobs.governance.standards import dimension_values, run_standard_dimensions
 
+from .explain import explained, explained_tags
 from .lease import reap_lapsed
 
 __all__ = [
@@ -117,7 +118,7 @@ def tags_as_of(conn: Connection, customer_ids: Sequence[str], at: dt.date | dt.d
     run = latest_run_id(conn, moment)
     if run is None:
         return {}
-    return tags_by_customer(conn, customer_ids, run, at=moment)
+    return explained_tags(conn, customer_ids, run, at=moment)
 
 
 def tags_as_of_batch(conn: Connection, keys: Sequence[tuple[str, dt.date | dt.datetime]]) -> dict[tuple, list[dict]]:
@@ -132,13 +133,24 @@ def tags_as_of_batch(conn: Connection, keys: Sequence[tuple[str, dt.date | dt.da
     return out
 
 
-_HISTORY_COLUMNS = ("run_id", "published_at", "standard_version", "value", "label_zh", "label_en", "score", "rule")
+_HISTORY_COLUMNS = (
+    "run_id",
+    "published_at",
+    "standard_version",
+    "value",
+    "label_zh",
+    "label_en",
+    "score",
+    "explanation",
+    "explanation_zh",
+)
 
 
 def tag_histories(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], list[dict]]:
     """For each (customer_id, dimension): the value every published run computed, oldest run
-    first (run_id, published_at, standard_version, value, label_zh, label_en, score, rule).
-    Manual overrides are not part of a run; `tags_as_of` reads what readers saw on a day."""
+    first (run_id, published_at, standard_version, value, labels, score and the explanation in
+    English and Chinese, by each run's standard). Manual overrides are not part of a run;
+    `tags_as_of` reads what readers saw on a day."""
     if not keys:
         return {}
     ids, dims = sorted({k[0] for k in keys}), sorted({k[1] for k in keys})
@@ -156,16 +168,21 @@ def tag_histories(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tup
             _tags.c.label_en,
             _tags.c.score,
             _tags.c.rule,
+            _tags.c.inputs,
+            _runs.c.standard_sha256,
         )
         .join(_runs, _runs.c.run_id == _tags.c.run_id)
         .where(_tags.c.run_id.in_(runs), _tags.c.customer_id.in_(ids), _tags.c.dimension.in_(dims))
         .order_by(_runs.c.published_at, _tags.c.run_id)
     )
     wanted, out = set(keys), {}
-    for r in conn.execute(q).all():
-        key = (r[0], r[1])
+    for r in conn.execute(q).mappings().all():
+        key = (r["customer_id"], r["dimension"])
         if key in wanted:
-            out.setdefault(key, []).append(dict(zip(_HISTORY_COLUMNS, r[2:])))
+            out.setdefault(key, []).append(dict(r))
+    for rows in out.values():
+        explained(conn, rows)
+        rows[:] = [{c: row[c] for c in _HISTORY_COLUMNS} for row in rows]
     return out
 
 

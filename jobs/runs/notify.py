@@ -18,6 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from clientstrata.graph.record.models import Notification
+from clientstrata.jobs.classification.dimensions import explain
+from clientstrata.jobs.classification.standard import Standard
 from clientstrata.jobs.governance.standards import Governance
 
 __all__ = ["notification_rows", "override_notification_rows", "write_notifications", "outbox"]
@@ -26,17 +28,33 @@ _notifications = Notification.__table__
 
 
 def notification_rows(
-    diff: pd.DataFrame, gov: Governance, run_id: int, at: dt.datetime, packages: dict[str, dict] | None = None
+    diff: pd.DataFrame,
+    gov: Governance,
+    run_id: int,
+    at: dt.datetime,
+    std: Standard,
+    packages: dict[str, dict] | None = None,
 ) -> list[dict]:
     """Outbox rows for a run's diff (`changes.run_diff`): customers who had a value and now
     have a different one, on the dimensions and channels the standard's governance names.
     A customer's first classification is in the change feed, not a letter. `packages`:
-    customer → their new package's name and entitlements (`strategies.store.package_payload`)."""
+    customer → their new package's name and entitlements (`strategies.store.package_payload`).
+    The explanation is put into words here, by the run's standard `std`: a letter is read by
+    people who never see the record."""
     if diff.empty:
         return []
     hit = diff[diff["dimension"].isin(gov.notify_dimensions) & diff["old_value"].notna() & diff["new_value"].notna()]
     rows = []
     for r in hit.itertuples(index=False):
+        tag = {
+            "dimension": r.dimension,
+            "value": r.new_value,
+            "label_zh": r.new_label_zh,
+            "label_en": r.new_label_en,
+            "score": r.score,
+            "rule": r.explanation,
+            "inputs": r.inputs,
+        }
         payload = {
             "dimension": r.dimension,
             "old_value": r.old_value,
@@ -45,7 +63,8 @@ def notification_rows(
             "old_label_en": r.old_label_en,
             "new_label_zh": r.new_label_zh,
             "new_label_en": r.new_label_en,
-            "explanation": r.explanation,
+            "explanation": explain(tag, std, "en"),
+            "explanation_zh": explain(tag, std, "zh"),
             "standard_version": r.standard_version,
             "run_id": run_id,
         }

@@ -546,7 +546,7 @@ def _finish(conn: Connection, run: _Run, p: _Published) -> _Finished:
     run flipped to published with its snapshot, household tiers moved with it, the audit entry."""
     watch = run.watch
     changed, diff = p.feed.close()
-    notes = notification_rows(diff, run.gov, run.run_id, p.at, _new_packages(conn, run, diff))
+    notes = notification_rows(diff, run.gov, run.run_id, p.at, run.std, _new_packages(conn, run, diff))
     with watch("notifications"):
         write_notifications(conn, notes)
     with watch("alerts"):

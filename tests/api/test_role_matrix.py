@@ -32,7 +32,7 @@ PII_FIELDS = {"idNumber", "phone", "address", "accountNumber", "email"}
 WITHHELD_FIELDS = {"annualIncome", "creditScore", "isPep"}  # no partial form: null unless read_pii
 
 TAG = (
-    "dimension value label labelEn labelZh score explanation inputs standardVersion runId computedValue overrideId "
+    "dimension value label labelEn labelZh score explanation explanationZh inputs standardVersion runId computedValue overrideId "
     "overriddenBy overrideReason"
 )
 RM = "id name grade hiredOn branch { id name region city }"
@@ -56,7 +56,7 @@ RISK_MEASURE = (
 )
 POSTING = "id source kind rule points basisAmount multiplier package occurredAt expiresOn postedAt"
 CUSTOMER_360 = f"""{PERSON} tags {{ {TAG} }} asOf: tags(asOf: "2100-01-01") {{ dimension value }}
-  tagHistory(dimension: "wealth_tier") {{ runId publishedAt standardVersion value label labelEn labelZh score explanation }}
+  tagHistory(dimension: "wealth_tier") {{ runId publishedAt standardVersion value label labelEn labelZh score explanation explanationZh }}
   holdings {{ family balance holdings {{ id accountId productId productName family riskLevel currency balance status
                                         accountNumber }} }}
   relationshipManager {{ {RM} }}

@@ -7,11 +7,13 @@ a `population` step (value_contribution's deciles) takes `params`, computed once
 the whole population by `population_parameters`, and refuses to run without them.
 
 `DIMENSIONS` is the registry: the `dimension` values are a contract other modules code against.
+A tag keeps a rule key and its inputs, not words: `explain` puts its reason into the reader's
+language from the standard of the run being read (`_explain.py`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -19,19 +21,23 @@ import pandas as pd
 
 from clientstrata.jobs.classification.standard import SCHEMA, Standard
 
+from . import (
+    aml,
+    behaviour,
+    business,
+    composite,
+    cooperation,
+    credit,
+    demand,
+    enterprise,
+    lifecycle,
+    risk,
+    value,
+    wealth,
+)
+from ._explain import LANGS, Lang, inputs_dict, is_key
 from ._tags import TAG_COLUMNS
-from .aml import aml_risk
-from .behaviour import behaviour_activity, behaviour_channel, behaviour_loyalty, behaviour_rfm
-from .business import business_categories
-from .composite import composite_segment
-from .cooperation import cooperation_depth
-from .credit import credit_risk_tier
-from .demand import demand_tier
-from .enterprise import enterprise_credit_tier, enterprise_ecosystem_role, enterprise_industry, enterprise_size
-from .lifecycle import lifecycle_stage, relationship_stage
-from .risk import risk_consistency, risk_preference, suitability, suitable
-from .value import contribution, cut_points, value_contribution
-from .wealth import household_wealth_tier, wealth_tier
+from .risk import suitable
 
 __all__ = [
     "TAG_COLUMNS",
@@ -45,6 +51,10 @@ __all__ = [
     "population_scores",
     "population_from_scores",
     "suitable",
+    "explain",
+    "explain_frame",
+    "Lang",
+    "LANGS",
 ]
 
 
@@ -53,6 +63,8 @@ class Dimension:
     name: str
     subject: Literal["individual", "enterprise"]
     fn: Callable[..., pd.DataFrame]
+    # (tag, its inputs, the standard of the run read, language) -> the reason in words
+    explain: Callable[[Mapping, dict, Standard, Lang], str]
     # Per-partition score step and population step; fn then takes (features, std, params).
     score: Callable[[pd.DataFrame, Standard], pd.Series] | None = None
     population: Callable[[pd.Series], dict] | None = None
@@ -62,29 +74,51 @@ class Dimension:
 
 
 DIMENSIONS: tuple[Dimension, ...] = (
-    Dimension("wealth_tier", "individual", wealth_tier),
-    Dimension("household_wealth_tier", "individual", household_wealth_tier),
-    Dimension("value_contribution", "individual", value_contribution, score=contribution, population=cut_points),
-    Dimension("risk_preference", "individual", risk_preference),
-    Dimension("risk_consistency", "individual", risk_consistency),
-    Dimension("suitability", "individual", suitability),
-    Dimension("lifecycle_stage", "individual", lifecycle_stage),
-    Dimension("relationship_stage", "individual", relationship_stage),
-    Dimension("cooperation_depth", "individual", cooperation_depth),
-    Dimension("demand_tier", "individual", demand_tier),
-    Dimension("credit_risk_tier", "individual", credit_risk_tier),
-    Dimension("aml_risk", "individual", aml_risk),
-    Dimension("behaviour_rfm", "individual", behaviour_rfm),
-    Dimension("behaviour_channel", "individual", behaviour_channel),
-    Dimension("behaviour_activity", "individual", behaviour_activity),
-    Dimension("behaviour_loyalty", "individual", behaviour_loyalty),
-    Dimension("business_categories", "individual", business_categories),
-    Dimension("composite_segment", "individual", composite_segment),
-    Dimension("enterprise_industry", "enterprise", enterprise_industry),
-    Dimension("enterprise_size", "enterprise", enterprise_size),
-    Dimension("enterprise_credit_tier", "enterprise", enterprise_credit_tier),
-    Dimension("enterprise_ecosystem_role", "enterprise", enterprise_ecosystem_role),
+    Dimension("wealth_tier", "individual", wealth.wealth_tier, wealth.explain_wealth_tier),
+    Dimension(
+        "household_wealth_tier", "individual", wealth.household_wealth_tier, wealth.explain_household_wealth_tier
+    ),
+    Dimension(
+        "value_contribution",
+        "individual",
+        value.value_contribution,
+        value.explain_value_contribution,
+        score=value.contribution,
+        population=value.cut_points,
+    ),
+    Dimension("risk_preference", "individual", risk.risk_preference, risk.explain_risk_preference),
+    Dimension("risk_consistency", "individual", risk.risk_consistency, risk.explain_risk_consistency),
+    Dimension("suitability", "individual", risk.suitability, risk.explain_suitability),
+    Dimension("lifecycle_stage", "individual", lifecycle.lifecycle_stage, lifecycle.explain_lifecycle_stage),
+    Dimension("relationship_stage", "individual", lifecycle.relationship_stage, lifecycle.explain_relationship_stage),
+    Dimension("cooperation_depth", "individual", cooperation.cooperation_depth, cooperation.explain_cooperation_depth),
+    Dimension("demand_tier", "individual", demand.demand_tier, demand.explain_demand_tier),
+    Dimension("credit_risk_tier", "individual", credit.credit_risk_tier, credit.explain_credit_risk_tier),
+    Dimension("aml_risk", "individual", aml.aml_risk, aml.explain_aml_risk),
+    Dimension("behaviour_rfm", "individual", behaviour.behaviour_rfm, behaviour.explain_behaviour_rfm),
+    Dimension("behaviour_channel", "individual", behaviour.behaviour_channel, behaviour.explain_behaviour_channel),
+    Dimension("behaviour_activity", "individual", behaviour.behaviour_activity, behaviour.explain_behaviour_activity),
+    Dimension("behaviour_loyalty", "individual", behaviour.behaviour_loyalty, behaviour.explain_behaviour_loyalty),
+    Dimension("business_categories", "individual", business.business_categories, business.explain_business_categories),
+    Dimension("composite_segment", "individual", composite.composite_segment, composite.explain_composite_segment),
+    Dimension(
+        "enterprise_industry", "enterprise", enterprise.enterprise_industry, enterprise.explain_enterprise_industry
+    ),
+    Dimension("enterprise_size", "enterprise", enterprise.enterprise_size, enterprise.explain_enterprise_size),
+    Dimension(
+        "enterprise_credit_tier",
+        "enterprise",
+        enterprise.enterprise_credit_tier,
+        enterprise.explain_enterprise_credit_tier,
+    ),
+    Dimension(
+        "enterprise_ecosystem_role",
+        "enterprise",
+        enterprise.enterprise_ecosystem_role,
+        enterprise.explain_enterprise_ecosystem_role,
+    ),
 )
+_BY_NAME = {d.name: d for d in DIMENSIONS}
 INDIVIDUAL = tuple(d.name for d in DIMENSIONS if d.subject == "individual")
 ENTERPRISE = tuple(d.name for d in DIMENSIONS if d.subject == "enterprise")
 assert {d.name: d.subject for d in DIMENSIONS} == {k: v[0] for k, v in SCHEMA.items()}, (
@@ -140,3 +174,29 @@ def classify_enterprises(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     """Every enterprise dimension the standard configures (features: one row per enterprise)."""
     frames = [d.fn(features, std) for d in _active(std, "enterprise")]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=TAG_COLUMNS)
+
+
+def explain(tag: Mapping, std: Standard, lang: Lang = "en") -> str:
+    """A tag's reason in words (`lang`: en or zh), from its rule key and inputs and `std`, the
+    standard of the run being read. A rule stored as words (before keys) is returned as stored."""
+    rule = tag["rule"]
+    if not is_key(rule):
+        return rule
+    if lang not in LANGS:
+        raise ValueError(f"no explanations in {lang!r}: one of {', '.join(LANGS)}")
+    found = _BY_NAME.get(tag["dimension"])
+    if found is None:  # the data-driven behaviour clusters, outside the standard's registry
+        from clientstrata.jobs.classification.segments import DIMENSION, explain_behaviour_cluster
+
+        if tag["dimension"] != DIMENSION:
+            raise ValueError(f"no explanation for dimension {tag['dimension']!r}")
+        return explain_behaviour_cluster(tag, inputs_dict(tag["inputs"]), lang)
+    return found.explain(tag, inputs_dict(tag["inputs"]), std, lang)
+
+
+def explain_frame(tags: pd.DataFrame, std: Standard, lang: Lang = "en") -> list[str]:
+    """`explain` for every row of a TAG_COLUMNS frame (a partition's tags, a what-if's), in order."""
+    return [
+        explain(t, std, lang)
+        for t in tags[["dimension", "value", "label_zh", "label_en", "score", "rule", "inputs"]].to_dict("records")
+    ]

@@ -129,14 +129,19 @@ def tag_frame(
     )
 
 
-_SYMBOL = {"_min": "≥", "_max": "≤", "_below": "<", "_above": ">", "_in": "in"}
-
-
 class Match:
-    """Which first-match rule fired for each row, and why (the tests that held, in words)."""
+    """Which first-match rule fired for each row (`pick`) and which of the tests held (`bits`:
+    bit i, the fired rule's test i; for the catch-all, the tests of every rule above it, in
+    order, that failed). `keys` are the rule keys the tags keep (words: `_explain.match_words`)."""
 
-    def __init__(self, pick: np.ndarray, why: list[str]) -> None:
-        self.pick, self.why = pick, why
+    def __init__(self, pick: np.ndarray, bits: np.ndarray) -> None:
+        self.pick, self.bits = pick, bits
+
+    @property
+    def keys(self) -> list[str]:
+        from ._explain import match_keys
+
+        return match_keys(self.pick, self.bits)
 
 
 def _test(values: pd.Series, op: str, thr) -> np.ndarray:
@@ -155,60 +160,31 @@ def _test(values: pd.Series, op: str, thr) -> np.ndarray:
     return np.isin(v, np.asarray(thr, dtype=float))
 
 
-_NOT = {"_min": "<", "_max": ">", "_below": "≥", "_above": "≤", "_in": "not in"}
-
-
-def _why_not(frame: pd.DataFrame, rules: list[dict], rows: np.ndarray) -> list[str]:
-    """For rows no rule matched: each rule's tests that failed, with the row's values."""
-    per_rule = []
-    for rule in rules:
-        kind = "any" if "any" in rule else "all"
-        texts = []
-        for feat, op, thr in rule_tests(rule[kind]):
-            vals = frame[feat].to_numpy()[rows]
-            held = _test(frame[feat].iloc[rows], op, thr)
-            if op == "":
-                txt = [f"not {feat}" if thr else feat for _ in rows]
-            else:
-                t = fmt(thr) if op != "_in" else "[" + ", ".join(fmt(x) for x in thr) + "]"
-                txt = [f"{feat} unknown" if v == "unknown" else f"{feat} {v} {_NOT[op]} {t}" for v in fmt_many(vals)]
-            texts.append(np.where(held, "", np.array(txt, dtype=object)))
-        sep = ", " if kind == "any" else " or "
-        per_rule.append([f"not {rule['label_en']} ({sep.join(t for t in ts if t)})" for ts in zip(*texts)])
-    return ["; ".join(parts) for parts in zip(*per_rule)] if per_rule else ["no rule applies"] * len(rows)
-
-
 def first_match(frame: pd.DataFrame, rules: list[dict]) -> Match:
-    """Evaluate the standard's first-match rules (see default.yaml) over the frame's columns.
-    Vectorised per test; the explanation strings are built only for the tests that fired."""
+    """Evaluate the standard's first-match rules (see default.yaml) over the frame's columns,
+    vectorised per test, keeping which tests held so the reason can be put into words on read."""
     n = len(frame)
     pick = np.full(n, len(rules) - 1)
     open_ = np.ones(n, dtype=bool)
-    why = np.full(n, "", dtype=object)
+    bits = np.zeros(n, dtype=np.int64)
+    failed = np.zeros(n, dtype=np.int64)  # the catch-all's bits: every test above that failed
+    shift = 0
     for i, rule in enumerate(rules):
         kind = "any" if "any" in rule else "all" if "all" in rule else None
-        if kind is None:  # catch-all (validated to be last): say why each rule above did not fire
-            rows = np.flatnonzero(open_)
-            pick[rows] = i
-            if len(rows):
-                why[rows] = _why_not(frame, rules[:i], rows)
+        if kind is None:  # catch-all (validated to be last)
+            pick[open_] = i
+            bits[open_] = failed[open_]
             break
         tests = rule_tests(rule[kind])
+        if shift + len(tests) > 62:  # the tests' bits share one int64
+            raise ValueError("a dimension's first-match rules may hold at most 62 tests in all")
         held = [_test(frame[feat], op, thr) for feat, op, thr in tests]
         fire = np.logical_or.reduce(held) if kind == "any" else np.logical_and.reduce(held)
-        rows = np.flatnonzero(open_ & fire)
-        if len(rows):
-            pick[rows] = i
-            open_[rows] = False
-            parts = []
-            for (feat, op, thr), h in zip(tests, held):
-                vals = frame[feat].to_numpy()[rows]
-                if op == "":
-                    txt = [f"{feat}" if thr else f"not {feat}" for _ in rows]
-                else:
-                    t = fmt(thr) if op != "_in" else "[" + ", ".join(fmt(x) for x in thr) + "]"
-                    txt = [f"{feat} {v} {_SYMBOL[op]} {t}" for v in fmt_many(vals)]
-                parts.append(np.where(h[rows], np.array(txt, dtype=object), ""))
-            sep = " or " if kind == "any" else " and "
-            why[rows] = [sep.join(p for p in ps if p) for ps in zip(*parts)]
-    return Match(pick, list(why))
+        rows = open_ & fire
+        mine = sum(h.astype(np.int64) << k for k, h in enumerate(held))
+        bits[rows] = mine[rows]
+        failed |= sum((~h).astype(np.int64) << (shift + k) for k, h in enumerate(held))
+        shift += len(tests)
+        pick[rows] = i
+        open_ &= ~rows
+    return Match(pick, bits)

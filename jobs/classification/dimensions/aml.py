@@ -14,9 +14,10 @@ import pandas as pd
 
 from clientstrata.jobs.classification.standard import Standard
 
-from ._tags import fmt_many, inputs_of, tag_frame
+from ._explain import KEY, Lang, arrow
+from ._tags import fmt, inputs_of, tag_frame
 
-__all__ = ["aml_risk", "aml_factors"]
+__all__ = ["aml_risk", "aml_factors", "explain_aml_risk"]
 
 _RATING_ORDER = ("low", "medium", "high")
 
@@ -65,7 +66,6 @@ def aml_risk(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     ratings = spec["ratings"]
     mins = np.array([r["min"] for r in ratings], dtype=float)
     pick = np.searchsorted(mins, score, side="right") - 1
-    by_band = pick.copy()
     order = {r["value"]: i for i, r in enumerate(ratings)}
     for factor, floor in spec.get("minimum_rating", {}).items():
         if floor in order and factor in fired:
@@ -89,19 +89,27 @@ def aml_risk(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
             "rapid_in_out_count",
         ]
     ].astype(float)
-    raised = pick != by_band
-    rule = []
-    for row, sc, p, b, up, nr in zip(
-        mat.tolist(), fmt_many(score), pick.tolist(), by_band.tolist(), raised.tolist(), next_review
-    ):
-        hits = ", ".join(f"{f} +{v:g}" for f, v in zip(names, row) if v) or "no risk factor"
-        r = f"score {sc} ({hits}) → {ratings[p]['label_en']} ({ratings[p]['label_zh']})"
-        if up:
-            r += f", raised from {ratings[b]['label_en']} by the minimum rating of a factor"
-        rule.append(r + f"; next review {nr}")
     counts = inputs_of(raw.astype({c: "int64" for c in raw.columns if c.endswith("count")}))
     inputs = [
         {"factor_points": dict(zip(names, row)), "score": sc, "next_review": nr, "review_months": rm, **c}
         for row, sc, nr, rm, c in zip(mat.tolist(), score.tolist(), next_review, review.tolist(), counts)
     ]
-    return tag_frame(features["customer_id"], "aml_risk", ratings, pick, score, rule, inputs, std)
+    return tag_frame(features["customer_id"], "aml_risk", ratings, pick, score, [KEY] * n, inputs, std)
+
+
+def explain_aml_risk(tag: dict, inputs: dict, std: Standard, lang: Lang) -> str:
+    ratings = std.dimensions["aml_risk"]["ratings"]
+    points = inputs.get("factor_points") or {}
+    score = float(inputs.get("score") or 0.0)
+    mins = np.array([r["min"] for r in ratings], dtype=float)
+    by_band = ratings[int(np.searchsorted(mins, score, side="right")) - 1]
+    zh = lang == "zh"
+    hits = ", ".join(f"{f} +{v:g}" for f, v in points.items() if v) or ("无风险因素" if zh else "no risk factor")
+    text = f"评分 {fmt(score)}（{hits}）{arrow(tag, lang)}" if zh else f"score {fmt(score)} ({hits}) {arrow(tag, lang)}"
+    if by_band["value"] != tag["value"]:
+        if zh:
+            text += f"，因风险因素的最低评级由{by_band['label_zh']}上调"
+        else:
+            text += f", raised from {by_band['label_en']} by the minimum rating of a factor"
+    due = inputs.get("next_review")
+    return text + (f"；下次复核 {due}" if zh else f"; next review {due}")

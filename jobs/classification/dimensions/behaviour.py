@@ -10,9 +10,20 @@ import pandas as pd
 
 from clientstrata.jobs.classification.standard import Standard
 
+from ._explain import KEY, Lang, arrow, match_words
 from ._tags import first_match, fmt, tag_frame
 
-__all__ = ["behaviour_rfm", "behaviour_channel", "behaviour_activity", "behaviour_loyalty", "rfm_scores"]
+__all__ = [
+    "behaviour_rfm",
+    "behaviour_channel",
+    "behaviour_activity",
+    "behaviour_loyalty",
+    "rfm_scores",
+    "explain_behaviour_rfm",
+    "explain_behaviour_channel",
+    "explain_behaviour_activity",
+    "explain_behaviour_loyalty",
+]
 
 
 def rfm_scores(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
@@ -34,11 +45,8 @@ def behaviour_rfm(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     m = first_match(s, rules)
     days = features["days_since_last_txn"].astype(float)
     has = features["txn_data"].astype(bool).to_numpy()
-    rule = [
-        f"R{r}F{f}M{mm} ({w}) → {rules[p]['label_en']} ({rules[p]['label_zh']})"
-        + ("" if h else "; the record holds no transactions")
-        for r, f, mm, w, p, h in zip(s["r"], s["f"], s["m"], m.why, m.pick, has)
-    ]
+    # `.x`: the record holds no transactions at all, which the inputs cannot tell from none in 12 months
+    rule = [k if h else k + ".x" for k, h in zip(m.keys, has.tolist())]
     inputs = [
         {
             "r": int(r),
@@ -55,6 +63,16 @@ def behaviour_rfm(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     return tag_frame(features["customer_id"], "behaviour_rfm", rules, m.pick, score, rule, inputs, std)
 
 
+def explain_behaviour_rfm(tag: dict, inputs: dict, std: Standard, lang: Lang) -> str:
+    rules = std.dimensions["behaviour_rfm"]["segments"]
+    key, none = tag["rule"].removesuffix(".x"), tag["rule"].endswith(".x")
+    cell = f"R{inputs.get('r')}F{inputs.get('f')}M{inputs.get('m')}"
+    why = match_words(key, rules, inputs, lang)
+    if lang == "zh":
+        return f"{cell}（{why}）{arrow(tag, lang)}" + ("；记录中没有任何交易" if none else "")
+    return f"{cell} ({why}) {arrow(tag, lang)}" + ("; the record holds no transactions" if none else "")
+
+
 def behaviour_channel(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     """The channel with most transactions in 12 months (ties: the standard's order), or none."""
     spec = std.dimensions["behaviour_channel"]
@@ -66,13 +84,6 @@ def behaviour_channel(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     best = counts.argmax(axis=1)
     pick = np.where(total >= int(spec["min_transactions"]), best, len(channels))
     share = np.where(total > 0, counts[np.arange(len(best)), best] / np.maximum(total, 1), np.nan)
-    rule = [
-        f"{order[p]}: {counts[i, p]} of {total[i]} transactions ({fmt(100 * share[i])}%)"
-        if p < len(channels)
-        else f"{total[i]} transactions through {', '.join(channels)} in 12 months (fewer than "
-        f"{spec['min_transactions']})"
-        for i, p in enumerate(pick)
-    ]
     inputs = [{f"{c}": int(v) for c, v in zip(channels, row)} for row in counts]
     return tag_frame(
         features["customer_id"],
@@ -80,10 +91,25 @@ def behaviour_channel(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
         [labels[v] for v in order],
         pick,
         np.round(share, 4),
-        rule,
+        [KEY] * len(pick),
         inputs,
         std,
     )
+
+
+def explain_behaviour_channel(tag: dict, inputs: dict, std: Standard, lang: Lang) -> str:
+    spec = std.dimensions["behaviour_channel"]
+    channels = list(spec["channels"])
+    total = sum(int(inputs.get(c) or 0) for c in channels)
+    if tag["value"] in channels:
+        n = int(inputs.get(tag["value"]) or 0)
+        share = fmt(100 * n / total) if total else "unknown"
+        if lang == "zh":
+            return f"{tag['label_zh']}：{total} 笔交易中 {n} 笔（{share}%）"
+        return f"{tag['value']}: {n} of {total} transactions ({share}%)"
+    if lang == "zh":
+        return f"近 12 个月经 {'、'.join(channels)} 交易 {total} 笔（少于 {spec['min_transactions']} 笔）"
+    return f"{total} transactions through {', '.join(channels)} in 12 months (fewer than {spec['min_transactions']})"
 
 
 def behaviour_activity(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
@@ -95,16 +121,23 @@ def behaviour_activity(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     has = features["txn_data"].astype(bool).to_numpy()
     with np.errstate(invalid="ignore"):
         pick = np.where(~has, 2, np.where(days <= limit, 0, 1))
-    rule = [
-        "the record holds no transactions"
-        if p == 2
-        else f"last transaction {fmt(d)} days ago ≤ {limit}"
-        if p == 0
-        else ("no transaction in the last 12 months" if d != d else f"last transaction {fmt(d)} days ago > {limit}")
-        for p, d in zip(pick, days)
-    ]
     inputs = [{"days_since_last_transaction": None if d != d else int(d), "dormant_after_days": limit} for d in days]
-    return tag_frame(features["customer_id"], "behaviour_activity", spec["classes"], pick, days, rule, inputs, std)
+    return tag_frame(
+        features["customer_id"], "behaviour_activity", spec["classes"], pick, days, [KEY] * len(pick), inputs, std
+    )
+
+
+def explain_behaviour_activity(tag: dict, inputs: dict, std: Standard, lang: Lang) -> str:
+    classes = [c["value"] for c in std.dimensions["behaviour_activity"]["classes"]]
+    p = classes.index(tag["value"]) if tag["value"] in classes else 2
+    d, limit = inputs.get("days_since_last_transaction"), inputs.get("dormant_after_days")
+    zh = lang == "zh"
+    if p == 2:
+        return "记录中没有任何交易" if zh else "the record holds no transactions"
+    if d is None:
+        return "近 12 个月无交易" if zh else "no transaction in the last 12 months"
+    sym = "≤" if p == 0 else ">"
+    return f"最近一笔交易在 {fmt(d)} 天前 {sym} {limit}" if zh else f"last transaction {fmt(d)} days ago {sym} {limit}"
 
 
 def behaviour_loyalty(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
@@ -114,11 +147,20 @@ def behaviour_loyalty(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     tenure = features["tenure_years"].astype(float).to_numpy()
     known = ~np.isnan(tenure)
     pick = np.searchsorted(mins, np.where(known, tenure, 0), side="right") - 1
-    rule = [
-        f"customer for {fmt(t)} years ≥ {fmt(mins[p])} → {bands[p]['label_en']}"
-        if k
-        else "no onboarding date nor account opening on record: counted as new"
-        for t, p, k in zip(tenure, pick, known)
-    ]
     inputs = [{"tenure_years": round(float(t), 2) if k else None} for t, k in zip(tenure, known)]
-    return tag_frame(features["customer_id"], "behaviour_loyalty", bands, pick, np.round(tenure, 2), rule, inputs, std)
+    return tag_frame(
+        features["customer_id"], "behaviour_loyalty", bands, pick, np.round(tenure, 2), [KEY] * len(pick), inputs, std
+    )
+
+
+def explain_behaviour_loyalty(tag: dict, inputs: dict, std: Standard, lang: Lang) -> str:
+    bands = std.dimensions["behaviour_loyalty"]["bands"]
+    t = inputs.get("tenure_years")
+    if t is None:
+        if lang == "zh":
+            return "无开户日期或首个账户开立记录：按新客户计"
+        return "no onboarding date nor account opening on record: counted as new"
+    band = next((b for b in bands if b["value"] == tag["value"]), bands[0])
+    if lang == "zh":
+        return f"合作 {fmt(t)} 年 ≥ {fmt(band['min'])} → {band['label_zh']}"
+    return f"customer for {fmt(t)} years ≥ {fmt(band['min'])} → {band['label_en']}"

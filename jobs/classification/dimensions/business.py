@@ -7,9 +7,10 @@ import pandas as pd
 
 from clientstrata.jobs.classification.standard import Standard
 
+from ._explain import KEY, Lang
 from ._tags import tag_frame
 
-__all__ = ["business_categories"]
+__all__ = ["business_categories", "explain_business_categories"]
 
 
 def business_categories(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
@@ -35,10 +36,6 @@ def business_categories(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
                 }
             )
         pick.append(seen[key])
-    rule = [
-        f"holds {', '.join(fs) if fs != [''] else 'no products'} → {', '.join(h) or 'none'}"
-        for fs, h in zip(fams, held)
-    ]
     inputs = [{"categories": h, "families": [f for f in fs if f]} for h, fs in zip(held, fams)]
     return tag_frame(
         features["customer_id"],
@@ -46,7 +43,14 @@ def business_categories(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
         labels or [spec["none"]],
         np.array(pick, int),
         np.array([len(h) for h in held], dtype=float),
-        rule,
+        [KEY] * len(held),
         inputs,
         std,
     )
+
+
+def explain_business_categories(tag: dict, inputs: dict, std: Standard, lang: Lang) -> str:
+    fams, cats = inputs.get("families") or [], inputs.get("categories") or []
+    if lang == "zh":
+        return f"持有 {'、'.join(fams) or '无产品'} → {tag['label_zh']}"
+    return f"holds {', '.join(fams) or 'no products'} → {', '.join(cats) or 'none'}"

@@ -12,12 +12,13 @@ import pandas as pd
 
 from clientstrata.jobs.classification.standard import Standard
 
+from ._explain import KEY, Lang
 from ._tags import fmt, tag_frame
 from .cooperation import ecosystem_links
 from .risk import assessment
 from .wealth import tier_index
 
-__all__ = ["composite_segment", "composite_classes"]
+__all__ = ["composite_segment", "composite_classes", "explain_composite_segment"]
 
 
 def composite_classes(std: Standard) -> list[dict]:
@@ -49,13 +50,6 @@ def composite_segment(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     eco = links >= int(spec["ecosystem_min_links"])
     pick = (~high_asset) * 4 + (~aggressive) * 2 + (~eco) * 1
     classes = composite_classes(std)
-    rule = [
-        f"wealth tier {bands[t]['label_en']} ({'≥' if h else '<'} {bands[floor]['label_en']}); "
-        f"risk {'C%d' % lv if st != 'unassessed' else 'unassessed'}{' (' + st + ')' if st == 'expired' else ''} "
-        f"({'≥' if g else 'below'} {spec['aggressive_min_level']}); {fmt(n)} ecosystem links "
-        f"({'≥' if e else '<'} {spec['ecosystem_min_links']}) → {classes[p]['label_en']}"
-        for t, h, lv, st, g, n, e, p in zip(tier, high_asset, a["level"], a["status"], aggressive, links, eco, pick)
-    ]
     inputs = [
         {
             "wealth_tier": bands[t]["value"],
@@ -69,5 +63,34 @@ def composite_segment(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
         for t, lv, st, n, h, g, e in zip(tier, a["level"], a["status"], links, high_asset, aggressive, eco)
     ]
     return tag_frame(
-        features["customer_id"], "composite_segment", classes, np.asarray(pick, int), None, rule, inputs, std
+        features["customer_id"],
+        "composite_segment",
+        classes,
+        np.asarray(pick, int),
+        None,
+        [KEY] * len(pick),
+        inputs,
+        std,
+    )
+
+
+def explain_composite_segment(tag: dict, inputs: dict, std: Standard, lang: Lang) -> str:
+    spec = std.dimensions["composite_segment"]
+    bands = {b["value"]: b for b in std.dimensions["wealth_tier"]["bands"]}
+    tier, floor = bands.get(inputs.get("wealth_tier"), {}), bands.get(spec["high_asset_min_tier"], {})
+    st, level, links = inputs.get("assessment_status"), inputs.get("risk_level"), inputs.get("ecosystem_links")
+    h, g, e = inputs.get("high_asset"), inputs.get("aggressive"), inputs.get("ecosystem")
+    if lang == "zh":
+        risk = level if st != "unassessed" else "未测评"
+        return (
+            f"资产等级 {tier.get('label_zh')}（{'≥' if h else '<'} {floor.get('label_zh')}）；"
+            f"风险 {risk}{'（已过期）' if st == 'expired' else ''}（{'≥' if g else '低于'} {spec['aggressive_min_level']}）；"
+            f"生态关联 {fmt(links)} 个（{'≥' if e else '<'} {spec['ecosystem_min_links']}）→ {tag['label_zh']}"
+        )
+    risk = level if st != "unassessed" else "unassessed"
+    return (
+        f"wealth tier {tier.get('label_en')} ({'≥' if h else '<'} {floor.get('label_en')}); "
+        f"risk {risk}{' (' + st + ')' if st == 'expired' else ''} "
+        f"({'≥' if g else 'below'} {spec['aggressive_min_level']}); {fmt(links)} ecosystem links "
+        f"({'≥' if e else '<'} {spec['ecosystem_min_links']}) → {tag['label_en']}"
     )

@@ -7,9 +7,10 @@ import pandas as pd
 
 from clientstrata.jobs.classification.standard import Standard
 
+from ._explain import KEY, Lang
 from ._tags import tag_frame
 
-__all__ = ["cooperation_depth", "ecosystem_links"]
+__all__ = ["cooperation_depth", "ecosystem_links", "explain_cooperation_depth"]
 
 
 def ecosystem_links(features: pd.DataFrame, std: Standard) -> pd.Series:
@@ -32,20 +33,37 @@ def cooperation_depth(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     is_comp = ~is_eco & (n_other >= comp.get("min_other_families", 1))
     pick = np.select([is_eco, is_comp], [2, 1], default=0)
     counts = features.reindex(columns=links).fillna(0).astype("int64")
-    held = [", ".join(f) or "nothing" for f in fams]
-    ties = [", ".join(f"{k}={v}" for k, v in zip(links, row) if v) for row in counts.to_numpy().tolist()]
-    beyond = "/".join(sorted(basic_fams))
-    rule = [
-        f"holds {h}; {o} beyond {beyond}; linked to other customers ({t})"
-        if p == 2
-        else f"holds {h}: {o} famil{'y' if o == 1 else 'ies'} beyond deposits and payments"
-        if p == 1
-        else f"holds {h}: deposits and payments only"
-        if f
-        else "holds no products"
-        for h, o, t, p, f in zip(held, n_other.tolist(), ties, pick.tolist(), fams)
-    ]
     inputs = [{"families": f, **dict(zip(links, row))} for f, row in zip(fams, counts.to_numpy().tolist())]
     return tag_frame(
-        features["customer_id"], "cooperation_depth", spec["classes"], pick, n_links.astype(float), rule, inputs, std
+        features["customer_id"],
+        "cooperation_depth",
+        spec["classes"],
+        pick,
+        n_links.astype(float),
+        [KEY] * len(pick),
+        inputs,
+        std,
     )
+
+
+def explain_cooperation_depth(tag: dict, inputs: dict, std: Standard, lang: Lang) -> str:
+    spec = std.dimensions["cooperation_depth"]
+    basic = set(spec["basic_families"])
+    fams = list(inputs.get("families") or [])
+    other = sum(1 for f in fams if f not in basic)
+    p = next((i for i, c in enumerate(spec["classes"]) if c["value"] == tag["value"]), 0)
+    ties = [(k, inputs.get(k)) for k in spec["ecosystem_links"] if inputs.get(k)]
+    if lang == "zh":
+        held = "、".join(fams)
+        if p == 2:
+            return f"持有 {held}；{'/'.join(sorted(basic))} 以外 {other} 类；与其他客户关联（{'，'.join(f'{k}={v}' for k, v in ties)}）"
+        if p == 1:
+            return f"持有 {held}：存款与支付以外 {other} 类"
+        return f"持有 {held}：仅存款与支付" if fams else "未持有产品"
+    held = ", ".join(fams) or "nothing"
+    if p == 2:
+        links = ", ".join(f"{k}={v}" for k, v in ties)
+        return f"holds {held}; {other} beyond {'/'.join(sorted(basic))}; linked to other customers ({links})"
+    if p == 1:
+        return f"holds {held}: {other} famil{'y' if other == 1 else 'ies'} beyond deposits and payments"
+    return f"holds {held}: deposits and payments only" if fams else "holds no products"

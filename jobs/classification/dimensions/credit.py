@@ -10,9 +10,10 @@ import pandas as pd
 
 from clientstrata.jobs.classification.standard import Standard
 
+from ._explain import Lang, arrow, match_words
 from ._tags import first_match, fmt, inputs_of, tag_frame
 
-__all__ = ["credit_risk_tier", "credit_inputs", "probability_of_default"]
+__all__ = ["credit_risk_tier", "credit_inputs", "probability_of_default", "explain_credit_risk_tier"]
 
 
 def credit_inputs(features: pd.DataFrame) -> pd.DataFrame:
@@ -54,9 +55,14 @@ def credit_risk_tier(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     x = credit_inputs(features)
     m = first_match(x, rules)
     pd_ = np.array([float(r.get("pd", 0.0)) for r in rules])[m.pick]
-    rule = [
-        f"{w} → {rules[p]['label_en']} ({rules[p]['label_zh']}), PD {fmt(100 * d)}%"
-        for w, p, d in zip(m.why, m.pick, pd_)
-    ]
     inputs = inputs_of(x.assign(pd=pd_), round_to=4)
-    return tag_frame(features["customer_id"], "credit_risk_tier", rules, m.pick, pd_, rule, inputs, std)
+    return tag_frame(features["customer_id"], "credit_risk_tier", rules, m.pick, pd_, m.keys, inputs, std)
+
+
+def explain_credit_risk_tier(tag: dict, inputs: dict, std: Standard, lang: Lang) -> str:
+    rules = std.dimensions["credit_risk_tier"]["rules"]
+    why = match_words(tag["rule"], rules, inputs, lang)
+    pd_ = float(inputs.get("pd") or 0.0)
+    if lang == "zh":
+        return f"{why} {arrow(tag, lang)}，违约概率 {fmt(100 * pd_)}%"
+    return f"{why} {arrow(tag, lang)}, PD {fmt(100 * pd_)}%"

@@ -6,9 +6,10 @@ import pandas as pd
 
 from clientstrata.jobs.classification.standard import Standard
 
+from ._explain import Lang, arrow, match_words
 from ._tags import first_match, inputs_of, tag_frame
 
-__all__ = ["demand_tier", "demand_inputs"]
+__all__ = ["demand_tier", "demand_inputs", "explain_demand_tier"]
 
 
 def demand_inputs(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
@@ -34,5 +35,9 @@ def demand_tier(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     rules = std.dimensions["demand_tier"]["rules"]
     x = demand_inputs(features, std)
     m = first_match(x, rules)
-    rule = [f"{w} → {rules[p]['label_en']} ({rules[p]['label_zh']})" for w, p in zip(m.why, m.pick)]
-    return tag_frame(features["customer_id"], "demand_tier", rules, m.pick, None, rule, inputs_of(x), std)
+    return tag_frame(features["customer_id"], "demand_tier", rules, m.pick, None, m.keys, inputs_of(x), std)
+
+
+def explain_demand_tier(tag: dict, inputs: dict, std: Standard, lang: Lang) -> str:
+    rules = std.dimensions["demand_tier"]["rules"]
+    return f"{match_words(tag['rule'], rules, inputs, lang)} {arrow(tag, lang)}"

@@ -10,9 +10,19 @@ import pandas as pd
 
 from clientstrata.jobs.classification.standard import Standard
 
+from ._explain import KEY, Lang, arrow, match_words
 from ._tags import first_match, fmt, inputs_of, tag_frame
 
-__all__ = ["enterprise_industry", "enterprise_size", "enterprise_credit_tier", "enterprise_ecosystem_role"]
+__all__ = [
+    "enterprise_industry",
+    "enterprise_size",
+    "enterprise_credit_tier",
+    "enterprise_ecosystem_role",
+    "explain_enterprise_industry",
+    "explain_enterprise_size",
+    "explain_enterprise_credit_tier",
+    "explain_enterprise_ecosystem_role",
+]
 
 
 def enterprise_industry(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
@@ -23,14 +33,22 @@ def enterprise_industry(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     index = {k: i for i, k in enumerate(sections)}
     ind = features["industry"].astype(object)
     pick = np.array([index.get(x, len(sections)) for x in ind])
-    rule = [
-        f"industry section {x} (GB/T 4754): {sections[x]['label_en']} ({sections[x]['label_zh']})"
-        if x in index
-        else f"industry {x!r} not recorded or not a known section"
-        for x in ind
-    ]
     inputs = [{"industry": x} for x in ind]
-    return tag_frame(features["enterprise_id"], "enterprise_industry", labels, pick, None, rule, inputs, std)
+    return tag_frame(
+        features["enterprise_id"], "enterprise_industry", labels, pick, None, [KEY] * len(pick), inputs, std
+    )
+
+
+def explain_enterprise_industry(tag: dict, inputs: dict, std: Standard, lang: Lang) -> str:
+    sections = std.dimensions["enterprise_industry"]["sections"]
+    x = inputs.get("industry")
+    if x in sections:
+        if lang == "zh":
+            return f"国民经济行业门类 {x}（GB/T 4754）：{sections[x]['label_zh']}"
+        return f"industry section {x} (GB/T 4754): {sections[x]['label_en']} ({sections[x]['label_zh']})"
+    if lang == "zh":
+        return f"行业 {x!r} 未登记或不是已知门类"
+    return f"industry {x!r} not recorded or not a known section"
 
 
 def enterprise_size(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
@@ -44,16 +62,6 @@ def enterprise_size(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     declared = features["size"].astype(object).to_numpy()
     from_rev = np.where(np.isnan(revenue), len(bands), np.searchsorted(mins, np.nan_to_num(revenue), side="right") - 1)
     pick = np.array([index.get(d, r) for d, r in zip(declared, from_rev)])
-    rule = [
-        f"declared size {d}"
-        if d in index
-        else (
-            f"annual revenue {fmt(v)} ≥ {fmt(mins[p])} → {bands[p]['label_en']}"
-            if p < len(bands)
-            else "neither a declared size nor annual revenue on record"
-        )
-        for d, v, p in zip(declared, revenue, pick)
-    ]
     inputs = inputs_of(
         pd.DataFrame(
             {
@@ -63,7 +71,23 @@ def enterprise_size(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
             }
         )
     )
-    return tag_frame(features["enterprise_id"], "enterprise_size", labels, pick, None, rule, inputs, std)
+    return tag_frame(features["enterprise_id"], "enterprise_size", labels, pick, None, [KEY] * len(pick), inputs, std)
+
+
+def explain_enterprise_size(tag: dict, inputs: dict, std: Standard, lang: Lang) -> str:
+    bands = std.dimensions["enterprise_size"]["bands"]
+    declared = inputs.get("declared_size")
+    if declared in {b["value"] for b in bands}:
+        return f"申报规模 {declared}" if lang == "zh" else f"declared size {declared}"
+    p = next((i for i, b in enumerate(bands) if b["value"] == tag["value"]), None)
+    if p is None:
+        return (
+            "既无申报规模也无年营业收入记录" if lang == "zh" else "neither a declared size nor annual revenue on record"
+        )
+    revenue = fmt(inputs.get("annual_revenue"))
+    if lang == "zh":
+        return f"年营业收入 {revenue} ≥ {fmt(bands[p]['min'])} → {bands[p]['label_zh']}"
+    return f"annual revenue {revenue} ≥ {fmt(bands[p]['min'])} → {bands[p]['label_en']}"
 
 
 def enterprise_credit_tier(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
@@ -83,10 +107,14 @@ def enterprise_credit_tier(features: pd.DataFrame, std: Standard) -> pd.DataFram
         index=features.index,
     )
     m = first_match(x, rules)
-    rule = [f"{w} → {rules[p]['label_en']} ({rules[p]['label_zh']})" for w, p in zip(m.why, m.pick)]
     return tag_frame(
-        features["enterprise_id"], "enterprise_credit_tier", rules, m.pick, None, rule, inputs_of(x, round_to=4), std
+        features["enterprise_id"], "enterprise_credit_tier", rules, m.pick, None, m.keys, inputs_of(x, round_to=4), std
     )
+
+
+def explain_enterprise_credit_tier(tag: dict, inputs: dict, std: Standard, lang: Lang) -> str:
+    rules = std.dimensions["enterprise_credit_tier"]["rules"]
+    return f"{match_words(tag['rule'], rules, inputs, lang)} {arrow(tag, lang)}"
 
 
 def enterprise_ecosystem_role(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
@@ -96,11 +124,6 @@ def enterprise_ecosystem_role(features: pd.DataFrame, std: Standard) -> pd.DataF
     core = features["suppliers"].to_numpy() >= int(spec["core_min_suppliers"])
     payroll = features["payroll_employees"].to_numpy() >= int(spec["payroll_min_employees"])
     pick = np.select([core & payroll, core, payroll], [0, 1, 2], default=3)
-    rule = [
-        f"{s} suppliers (core from {spec['core_min_suppliers']}), {p} payroll employees "
-        f"(provider from {spec['payroll_min_employees']}) → {spec['roles'][k]['label_en']}"
-        for s, p, k in zip(features["suppliers"], features["payroll_employees"], pick)
-    ]
     inputs = inputs_of(features[["suppliers", "buyers", "employees", "payroll_employees", "controllers"]])
     return tag_frame(
         features["enterprise_id"],
@@ -108,7 +131,21 @@ def enterprise_ecosystem_role(features: pd.DataFrame, std: Standard) -> pd.DataF
         spec["roles"],
         pick,
         features["suppliers"].to_numpy(dtype=float),
-        rule,
+        [KEY] * len(pick),
         inputs,
         std,
+    )
+
+
+def explain_enterprise_ecosystem_role(tag: dict, inputs: dict, std: Standard, lang: Lang) -> str:
+    spec = std.dimensions["enterprise_ecosystem_role"]
+    s, p = inputs.get("suppliers"), inputs.get("payroll_employees")
+    if lang == "zh":
+        return (
+            f"供应商 {s} 家（{spec['core_min_suppliers']} 家起为核心企业），代发工资员工 {p} 人"
+            f"（{spec['payroll_min_employees']} 人起为代发单位）→ {tag['label_zh']}"
+        )
+    return (
+        f"{s} suppliers (core from {spec['core_min_suppliers']}), {p} payroll employees "
+        f"(provider from {spec['payroll_min_employees']}) → {tag['label_en']}"
     )

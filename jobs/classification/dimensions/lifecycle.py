@@ -8,9 +8,17 @@ import pandas as pd
 from clientstrata.jobs.classification.features import AUM_PREFIX, aum_columns
 from clientstrata.jobs.classification.standard import Standard
 
+from ._explain import Lang, arrow, match_words
 from ._tags import first_match, inputs_of, tag_frame
 
-__all__ = ["lifecycle_stage", "relationship_stage", "lifecycle_inputs", "relationship_inputs"]
+__all__ = [
+    "lifecycle_stage",
+    "relationship_stage",
+    "lifecycle_inputs",
+    "relationship_inputs",
+    "explain_lifecycle_stage",
+    "explain_relationship_stage",
+]
 
 
 def lifecycle_inputs(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
@@ -41,8 +49,12 @@ def lifecycle_stage(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     rules = std.dimensions["lifecycle_stage"]["rules"]
     x = lifecycle_inputs(features, std)
     m = first_match(x, rules)
-    rule = [f"{w} → {rules[p]['label_en']} ({rules[p]['label_zh']})" for w, p in zip(m.why, m.pick)]
-    return tag_frame(features["customer_id"], "lifecycle_stage", rules, m.pick, None, rule, inputs_of(x), std)
+    return tag_frame(features["customer_id"], "lifecycle_stage", rules, m.pick, None, m.keys, inputs_of(x), std)
+
+
+def explain_lifecycle_stage(tag: dict, inputs: dict, std: Standard, lang: Lang) -> str:
+    rules = std.dimensions["lifecycle_stage"]["rules"]
+    return f"{match_words(tag['rule'], rules, inputs, lang)} {arrow(tag, lang)}"
 
 
 def relationship_inputs(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
@@ -69,8 +81,12 @@ def relationship_stage(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     rules = spec["rules"]
     x = relationship_inputs(features, std)
     m = first_match(x, rules)
-    rule = [f"{w} → {rules[p]['label_en']} ({rules[p]['label_zh']})" for w, p in zip(m.why, m.pick)]
     inputs = inputs_of(x.assign(lookback_months=int(spec["lookback_months"])), round_to=4)
     return tag_frame(
-        features["customer_id"], "relationship_stage", rules, m.pick, x["aum_change"].to_numpy(), rule, inputs, std
+        features["customer_id"], "relationship_stage", rules, m.pick, x["aum_change"].to_numpy(), m.keys, inputs, std
     )
+
+
+def explain_relationship_stage(tag: dict, inputs: dict, std: Standard, lang: Lang) -> str:
+    rules = std.dimensions["relationship_stage"]["rules"]
+    return f"{match_words(tag['rule'], rules, inputs, lang)} {arrow(tag, lang)}"

@@ -11,9 +11,19 @@ import pandas as pd
 
 from clientstrata.jobs.classification.standard import Standard
 
+from ._explain import KEY, Lang
 from ._tags import tag_frame
 
-__all__ = ["risk_preference", "risk_consistency", "suitability", "suitable", "assessment"]
+__all__ = [
+    "risk_preference",
+    "risk_consistency",
+    "suitability",
+    "suitable",
+    "assessment",
+    "explain_risk_preference",
+    "explain_risk_consistency",
+    "explain_suitability",
+]
 
 
 def _level(x, prefix: str) -> int | None:
@@ -67,15 +77,6 @@ def risk_preference(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     a = assessment(features, std)
     labels = [*spec["levels"], spec["unassessed"], spec["expired"]]
     pick = np.where(a["status"] == "unassessed", 5, np.where(a["status"] == "expired", 6, a["level"] - 1))
-    names = np.array([lab["label_en"] for lab in spec["levels"]], dtype=object)
-    rule = []
-    for st, lv, on, until in zip(a["status"], a["level"], a["assessed_on"], a["valid_until"]):
-        if st == "unassessed":
-            rule.append("no risk questionnaire on record")
-        elif st == "expired":
-            rule.append(f"latest questionnaire (C{lv}, {on}) expired on {until}: not trusted until reassessed")
-        else:
-            rule.append(f"questionnaire of {on} gave C{lv} ({names[lv - 1]}), valid until {until}")
     score = features["q_score"].astype(float).where(a["status"] != "unassessed")
     inputs = [
         {
@@ -90,7 +91,23 @@ def risk_preference(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
             a["level"], a["assessed_on"], a["valid_until"], a["status"], a["professional"], score
         )
     ]
-    return tag_frame(features["customer_id"], "risk_preference", labels, pick, score, rule, inputs, std)
+    return tag_frame(features["customer_id"], "risk_preference", labels, pick, score, [KEY] * len(pick), inputs, std)
+
+
+def explain_risk_preference(tag: dict, inputs: dict, std: Standard, lang: Lang) -> str:
+    st, lv = inputs.get("status"), inputs.get("questionnaire_level")
+    on, until = inputs.get("assessed_on"), inputs.get("valid_until")
+    if lang == "zh":
+        if st == "unassessed":
+            return "无风险测评问卷记录"
+        if st == "expired":
+            return f"最近一次问卷（{lv}，{on}）已于 {until} 过期：重新测评前不采信"
+        return f"{on} 的问卷评定为 {lv}（{tag['label_zh']}），有效期至 {until}"
+    if st == "unassessed":
+        return "no risk questionnaire on record"
+    if st == "expired":
+        return f"latest questionnaire ({lv}, {on}) expired on {until}: not trusted until reassessed"
+    return f"questionnaire of {on} gave {lv} ({tag['label_en']}), valid until {until}"
 
 
 def risk_consistency(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
@@ -108,17 +125,6 @@ def risk_consistency(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     above = known & (behaviour > level)
     below = known & ~above & (behaviour <= level - gap)
     pick = np.select([~known, above, below], [3, 1, 2], default=0)
-    rule = []
-    for p, st, lv, b, h, bo in zip(pick, a["status"], level, behaviour, held, bought):
-        if p == 3:
-            rule.append("no valid questionnaire to compare with" if st != "valid" else "holds no risk-rated products")
-        elif p == 1:
-            src = "holds" if h >= bo else "bought in the last 12 months"
-            rule.append(f"{src} R{b} products above the assessed C{lv}: a suitability finding for review")
-        elif p == 2:
-            rule.append(f"highest product R{b} is {lv - b} levels below the assessed C{lv} (gap ≥ {gap})")
-        else:
-            rule.append(f"highest product R{b} within the assessed C{lv}")
     inputs = [
         {
             "questionnaire_level": f"C{lv}" if lv else None,
@@ -134,10 +140,38 @@ def risk_consistency(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
         spec["classes"],
         pick,
         np.where(known, behaviour - level, np.nan),
-        rule,
+        [KEY] * len(pick),
         inputs,
         std,
     )
+
+
+def _level_of(text: str | None) -> int:
+    return int(text[1]) if text else 0
+
+
+def explain_risk_consistency(tag: dict, inputs: dict, std: Standard, lang: Lang) -> str:
+    spec = std.dimensions["risk_consistency"]
+    p = next((i for i, c in enumerate(spec["classes"]) if c["value"] == tag["value"]), 3)
+    lv = _level_of(inputs.get("questionnaire_level"))
+    h, bo = _level_of(inputs.get("max_risk_held")), _level_of(inputs.get("max_risk_bought_12m"))
+    b, zh = max(h, bo), lang == "zh"
+    if p == 3:
+        if inputs.get("assessment_status") != "valid":
+            return "无有效问卷可比对" if zh else "no valid questionnaire to compare with"
+        return "未持有风险评级产品" if zh else "holds no risk-rated products"
+    if p == 1:
+        if zh:
+            src = "持有" if h >= bo else "近 12 个月购买了"
+            return f"{src}高于评定等级 C{lv} 的 R{b} 产品：适当性待复核"
+        src = "holds" if h >= bo else "bought in the last 12 months"
+        return f"{src} R{b} products above the assessed C{lv}: a suitability finding for review"
+    if p == 2:
+        gap = int(spec["below_gap"])
+        if zh:
+            return f"最高产品 R{b} 比评定等级 C{lv} 低 {lv - b} 级（差距 ≥ {gap}）"
+        return f"highest product R{b} is {lv - b} levels below the assessed C{lv} (gap ≥ {gap})"
+    return f"最高产品 R{b} 在评定等级 C{lv} 以内" if zh else f"highest product R{b} within the assessed C{lv}"
 
 
 def suitability(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
@@ -152,18 +186,6 @@ def suitability(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     elderly = features["age"].astype(float).to_numpy() >= float(spec["elderly_age"])
     lowest = valid & (a["level"].to_numpy() == 1)
     expired = (a["status"] == "expired").to_numpy()
-    rule = []
-    for _allowed, p, v, st, lv, old, low in zip(allowed, pro, valid, a["status"], a["level"], elderly, lowest):
-        if p:
-            r = "professional investor (专业投资者): every risk level may be recommended"
-        elif v:
-            r = f"valid assessment C{lv}: products up to R{lv} may be recommended"
-        elif st == "expired":
-            r = f"assessment C{lv} expired: no risk-rated product until reassessed"
-        else:
-            r = "not assessed: no risk-rated product until assessed"
-        flags = [f for f, on in (("aged 65+ (适老化)", old), ("lowest risk category", low)) if on]
-        rule.append(r + (f"; flagged: {', '.join(flags)}" if flags else ""))
     inputs = [
         {
             "max_product_level": f"R{al}" if al else None,
@@ -180,5 +202,43 @@ def suitability(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
         )
     ]
     return tag_frame(
-        features["customer_id"], "suitability", spec["levels"], allowed, allowed.astype(float), rule, inputs, std
+        features["customer_id"],
+        "suitability",
+        spec["levels"],
+        allowed,
+        allowed.astype(float),
+        [KEY] * len(allowed),
+        inputs,
+        std,
     )
+
+
+def explain_suitability(tag: dict, inputs: dict, std: Standard, lang: Lang) -> str:
+    st, lv = inputs.get("assessment_status"), inputs.get("questionnaire_level")
+    zh = lang == "zh"
+    if inputs.get("professional"):
+        r = (
+            "专业投资者：可推荐各风险等级产品"
+            if zh
+            else "professional investor (专业投资者): every risk level may be recommended"
+        )
+    elif st == "valid":
+        n = lv[1] if lv else "?"
+        r = (
+            f"有效测评 {lv}：可推荐不高于 R{n} 的产品"
+            if zh
+            else f"valid assessment {lv}: products up to R{n} may be recommended"
+        )
+    elif st == "expired":
+        r = (
+            f"测评 {lv} 已过期：重新测评前不推荐风险评级产品"
+            if zh
+            else f"assessment {lv} expired: no risk-rated product until reassessed"
+        )
+    else:
+        r = "未测评：测评前不推荐风险评级产品" if zh else "not assessed: no risk-rated product until assessed"
+    words = ("适老化（65 岁及以上）", "最低风险类别") if zh else ("aged 65+ (适老化)", "lowest risk category")
+    flags = [w for w, on in zip(words, (inputs.get("elderly"), inputs.get("lowest_category"))) if on]
+    if not flags:
+        return r
+    return r + (f"；提示：{'、'.join(flags)}" if zh else f"; flagged: {', '.join(flags)}")

@@ -16,10 +16,11 @@ import pandas as pd
 
 from clientstrata.jobs.classification.standard import Standard
 
-from ._tags import fmt_many, inputs_of, tag_frame
+from ._explain import KEY, Lang
+from ._tags import fmt, inputs_of, tag_frame
 from .credit import probability_of_default
 
-__all__ = ["value_contribution", "contribution", "cut_points", "components"]
+__all__ = ["value_contribution", "contribution", "cut_points", "components", "explain_value_contribution"]
 
 
 def _deciles(spec: dict) -> list[dict]:
@@ -82,24 +83,6 @@ def value_contribution(features: pd.DataFrame, std: Standard, params: dict) -> p
     total = (comp["aum_spread"] + comp["net_interest"] + comp["fee_income"] - comp["expected_loss"]).to_numpy()
     score = np.searchsorted(q, total, side="left").astype(float)  # percentiles strictly below: 0..100
     pick = np.minimum(score // 10, 9).astype(int)
-    rule = [
-        f"yearly contribution {t} CNY = AUM spread {a} + net interest {n} + fees {f} "
-        f"− expected loss {e}; more than {s}% of customers contribute less → D{p + 1}"
-        for t, a, n, f, e, s, p in zip(
-            *(
-                fmt_many(c)
-                for c in (
-                    total,
-                    comp["aum_spread"],
-                    comp["net_interest"],
-                    comp["fee_income"],
-                    comp["expected_loss"],
-                    score,
-                )
-            ),
-            pick,
-        )
-    ]
     inputs = inputs_of(
         comp.assign(
             contribution=total,
@@ -113,7 +96,23 @@ def value_contribution(features: pd.DataFrame, std: Standard, params: dict) -> p
         _deciles(std.dimensions["value_contribution"]),
         pick,
         score,
-        rule,
+        [KEY] * len(pick),
         inputs,
         std,
+    )
+
+
+def explain_value_contribution(tag: dict, inputs: dict, std: Standard, lang: Lang) -> str:
+    t, a, n, f, e = (
+        fmt(inputs.get(k)) for k in ("contribution", "aum_spread", "net_interest", "fee_income", "expected_loss")
+    )
+    s = fmt(tag.get("score"))
+    if lang == "zh":
+        return (
+            f"年贡献 {t} 元 = 资产利差 {a} + 净利息收入 {n} + 中间业务收入 {f} − 预期损失 {e}；"
+            f"{s}% 以上的客户贡献低于此 → {tag['label_zh']}"
+        )
+    return (
+        f"yearly contribution {t} CNY = AUM spread {a} + net interest {n} + fees {f} "
+        f"− expected loss {e}; more than {s}% of customers contribute less → {tag['value']}"
     )

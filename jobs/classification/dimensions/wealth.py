@@ -8,9 +8,17 @@ import pandas as pd
 from clientstrata.jobs.classification.features import AUM_PREFIX, HH_AUM_PREFIX, aum_columns
 from clientstrata.jobs.classification.standard import Standard
 
-from ._tags import fmt, fmt_many, round2, tag_frame
+from ._explain import KEY, Lang
+from ._tags import fmt, round2, tag_frame
 
-__all__ = ["wealth_tier", "household_wealth_tier", "stable_tier", "tier_index"]
+__all__ = [
+    "wealth_tier",
+    "household_wealth_tier",
+    "stable_tier",
+    "tier_index",
+    "explain_wealth_tier",
+    "explain_household_wealth_tier",
+]
 
 
 def stable_tier(aum: np.ndarray, mins: np.ndarray, grace: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -47,7 +55,7 @@ def tier_index(features: pd.DataFrame, std: Standard, dimension: str = "wealth_t
     return stable_tier(_matrix(features, prefix)[1], mins, grace)[0]
 
 
-def _tier_tags(features: pd.DataFrame, std: Standard, dimension: str, prefix: str, whose: str) -> pd.DataFrame:
+def _tier_tags(features: pd.DataFrame, std: Standard, dimension: str, prefix: str) -> pd.DataFrame:
     spec = std.dimensions[dimension]
     bands = spec["bands"]
     mins = np.array([b["min"] for b in bands], dtype=float)
@@ -56,20 +64,6 @@ def _tier_tags(features: pd.DataFrame, std: Standard, dimension: str, prefix: st
     tier, below = stable_tier(aum, mins, grace)
     latest = aum[:, -1]
     hnw = latest >= float(spec.get("hnw_min", np.inf))
-    latest_txt = fmt_many(latest).tolist()
-    # each band's words once; a row only picks its band's pieces
-    head = f"{whose} month-average AUM "
-    held = [
-        f" ≥ {fmt(b['min'])}{f' < {fmt(mins[k + 1])}' if k + 1 < len(mins) else ''} → {b['label_en']} ({b['label_zh']})"
-        for k, b in enumerate(bands)
-    ]
-    below_from = [f" is below {b['label_en']} (min {fmt(b['min'])}) for " for b in bands]
-    below_to = [f" of {grace[k]} months: stays {b['label_en']}, on watch (关注)" for k, b in enumerate(bands)]
-    hnw_txt = f"; ≥ {fmt(spec['hnw_min'])}: high net worth (高净值)" if "hnw_min" in spec else ""
-    rules = [
-        head + t + (below_from[k] + str(n) + below_to[k] if n else held[k]) + (hnw_txt if h else "")
-        for t, k, n, h in zip(latest_txt, tier.tolist(), below.tolist(), hnw.tolist())
-    ]
     month = months[-1] if months else None
     if months:
         monthly = [dict(zip(months, row)) for row in round2(aum).tolist()]
@@ -79,12 +73,57 @@ def _tier_tags(features: pd.DataFrame, std: Standard, dimension: str, prefix: st
         {"aum": a, "month": month, "months_below": n, "watch": bool(n), "hnw": h, "monthly_aum": m}
         for a, n, h, m in zip(round2(latest).tolist(), below.tolist(), hnw.tolist(), monthly)
     ]
-    return tag_frame(features["customer_id"], dimension, bands, tier, np.round(latest, 2), rules, inputs, std)
+    return tag_frame(
+        features["customer_id"], dimension, bands, tier, np.round(latest, 2), [KEY] * len(tier), inputs, std
+    )
+
+
+def _tier_words(tag: dict, inputs: dict, std: Standard, lang: Lang, dimension: str, whose: str) -> str:
+    spec = std.dimensions[dimension]
+    bands = spec["bands"]
+    k = next((i for i, b in enumerate(bands) if b["value"] == tag["value"]), 0)
+    b, n = bands[k], int(inputs.get("months_below") or 0)
+    aum = fmt(inputs.get("aum"))
+    if lang == "zh":
+        if n:
+            grace = b.get("downgrade_after_months", 3)
+            text = (
+                f"{whose}月日均资产 {aum} 低于{b['label_zh']}（下限 {fmt(b['min'])}）已 {n} 个月，"
+                f"未满 {grace} 个月：维持{b['label_zh']}，列入关注"
+            )
+        else:
+            upper = f" < {fmt(bands[k + 1]['min'])}" if k + 1 < len(bands) else ""
+            text = f"{whose}月日均资产 {aum} ≥ {fmt(b['min'])}{upper} → {b['label_zh']}"
+        return text + (f"；≥ {fmt(spec['hnw_min'])}：高净值" if inputs.get("hnw") and "hnw_min" in spec else "")
+    if n:
+        grace = b.get("downgrade_after_months", 3)
+        text = (
+            f"{whose} month-average AUM {aum} is below {b['label_en']} (min {fmt(b['min'])}) for {n} "
+            f"of {grace} months: stays {b['label_en']}, on watch (关注)"
+        )
+    else:
+        upper = f" < {fmt(bands[k + 1]['min'])}" if k + 1 < len(bands) else ""
+        text = f"{whose} month-average AUM {aum} ≥ {fmt(b['min'])}{upper} → {b['label_en']} ({b['label_zh']})"
+    return text + (
+        f"; ≥ {fmt(spec['hnw_min'])}: high net worth (高净值)" if inputs.get("hnw") and "hnw_min" in spec else ""
+    )
+
+
+def explain_wealth_tier(tag: dict, inputs: dict, std: Standard, lang: Lang) -> str:
+    return _tier_words(tag, inputs, std, lang, "wealth_tier", "本人" if lang == "zh" else "own")
+
+
+def explain_household_wealth_tier(tag: dict, inputs: dict, std: Standard, lang: Lang) -> str:
+    if inputs.get("household_id"):
+        whose = "家庭" if lang == "zh" else "household"
+    else:
+        whose = "无确认家庭：本人" if lang == "zh" else "no confirmed household: own"
+    return _tier_words(tag, inputs, std, lang, "household_wealth_tier", whose)
 
 
 def wealth_tier(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
     """Tier from the customer's own monthly AUM (`aum:YYYY-MM` columns); watch flag, HNW flag."""
-    return _tier_tags(features, std, "wealth_tier", AUM_PREFIX, "own")
+    return _tier_tags(features, std, "wealth_tier", AUM_PREFIX)
 
 
 def household_wealth_tier(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
@@ -92,7 +131,7 @@ def household_wealth_tier(features: pd.DataFrame, std: Standard) -> pd.DataFrame
     the sum over members). A customer without a confirmed household (none, or a candidate
     awaiting review) is a household of one, so every individual has this tag and it equals
     their own tier until a household is confirmed."""
-    out = _tier_tags(features, std, "household_wealth_tier", HH_AUM_PREFIX, "household")
+    out = _tier_tags(features, std, "household_wealth_tier", HH_AUM_PREFIX)
     hid = (
         features["household_id"].astype(object).where(features["household_id"].notna(), None).to_numpy()
         if "household_id" in features
@@ -102,8 +141,4 @@ def household_wealth_tier(features: pd.DataFrame, std: Standard) -> pd.DataFrame
     for inp, h, s in zip(out["inputs"], hid, size):
         inp["household_id"] = h
         inp["household_size"] = int(s)
-    out["rule"] = [
-        r if h else r.replace("household month-average", "no confirmed household: own month-average", 1)
-        for r, h in zip(out["rule"], hid)
-    ]
     return out

@@ -10,6 +10,7 @@ from clientstrata.jobs.classification.classify import ENTERPRISE, INDIVIDUAL
 from clientstrata.jobs.classification.standard import load_standard
 from clientstrata.jobs.ingest.load import ingest
 from clientstrata.jobs.ingest.sync import sync_graph
+from clientstrata.jobs.runs.explain import explained_tags, words
 from clientstrata.jobs.runs.pipeline import TAGS_WRITTEN, classify
 
 STD = load_standard()
@@ -122,10 +123,15 @@ def test_the_berka_bank_classifies_with_real_loan_statuses(engine, graph):
     assert set(credit.index[credit["value"] == "high_risk"]) == {f"BK-C{c}" for c in bad}
     assert set(credit.index[credit["value"] == "good"]) == {f"BK-C{c}" for c in clean}
     assert (credit["value"] == "no_history").sum() == len(clients) - len(bad) - len(clean)
-    assert (
-        "loan_in_debt" in credit.loc[f"BK-C{sorted(bad)[0]}", "rule"]
-        or "loan_unpaid" in credit.loc[f"BK-C{sorted(bad)[0]}", "rule"]
-    )
+    with engine.connect() as conn:
+        first_bad = f"BK-C{sorted(bad)[0]}"
+        tag = next(
+            t
+            for t in explained_tags(conn, [first_bad], report.run_id)[first_bad]
+            if t["dimension"] == "credit_risk_tier"
+        )
+    assert "loan_in_debt" in words(tag, "en") or "loan_unpaid" in words(tag, "en")
+    assert "欠款" in words(tag, "zh") or "未还" in words(tag, "zh")
     dist = _distribution(engine, report.run_id)
     assert set(dist["behaviour_activity"]) == {"unknown"}  # PKDD'99 ships no transactions
     assert len(dist["lifecycle_stage"]) >= 3 and len(dist["behaviour_loyalty"]) >= 1

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from clientstrata.graph.errors import NotFound
 from clientstrata.graph.record.audit import audit_trail
-from clientstrata.graph.record.queries import CustomerFilter, customer_page, tags_by_customer
+from clientstrata.graph.record.queries import CustomerFilter, customer_page
 from clientstrata.jobs.errors import InvalidState, InvalidValue, MakerIsChecker, ReasonRequired, UnknownDimension
 from clientstrata.jobs.governance.overrides import (
     approve_override,
@@ -15,6 +15,7 @@ from clientstrata.jobs.governance.overrides import (
     reject_override,
     revoke_override,
 )
+from clientstrata.jobs.runs.explain import explained_tags, words
 from clientstrata.jobs.runs.history import tags_as_of
 from clientstrata.jobs.runs.pipeline import classify
 
@@ -26,7 +27,7 @@ def _tag(engine, customer_id, dimension="wealth_tier", **kw):
         if "at" in kw:
             tags = tags_as_of(conn, [customer_id], kw["at"])
         else:
-            tags = tags_by_customer(conn, [customer_id])
+            tags = explained_tags(conn, [customer_id])
     return next(t for t in tags[customer_id] if t["dimension"] == dimension)
 
 
@@ -103,8 +104,10 @@ def test_approved_override_survives_a_rerun_and_shows_both_values(loaded):
     assert (tag["value"], tag["computed_value"]) == (target, computed["value"])
     assert tag["override_id"] == ov.override_id and tag["overridden_by"] == "li"
     assert tag["override_reason"] == "assets held at a sister bank"
-    assert tag["label_en"] != computed["label_en"] and "manual override" in tag["rule"]
-    assert computed["rule"] in tag["rule"]  # the computed reason is still there
+    assert tag["label_en"] != computed["label_en"] and "manual override" in words(tag, "en")
+    assert "人工调整" in words(tag, "zh") and "mei" in words(tag, "zh") and "li" in words(tag, "en")
+    for lang in ("en", "zh"):  # the computed reason is still there, in the reader's language
+        assert words(computed, lang) in words(tag, lang)
     # the customer list filters by what readers see
     with engine.connect() as conn:
         ids = {r["customer_id"] for r in customer_page(conn, 1000, flt=CustomerFilter(tier=target)).rows}

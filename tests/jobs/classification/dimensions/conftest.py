@@ -101,3 +101,12 @@ def std() -> Standard:
 def features() -> Callable[..., pd.DataFrame]:
     """features(dict, dict, …) → a frame, one row per dict, ids c0, c1, …"""
     return lambda *rows: build(list(rows))
+
+
+@pytest.fixture
+def said(std) -> Callable[..., pd.Series]:
+    """said(tags[, std, lang]) → each tag's reason in words, on the tags' index: a tag keeps a
+    rule key and its inputs, and its words are made when read."""
+    from clientstrata.jobs.classification.dimensions import explain_frame
+
+    return lambda tags, s=None, lang="en": pd.Series(explain_frame(tags, s or std, lang), index=tags.index)

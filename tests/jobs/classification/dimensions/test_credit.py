@@ -35,7 +35,7 @@ def test_tier_boundaries(features, std, row, tier):
     assert credit_risk_tier(features(row), std)["value"].item() == tier
 
 
-def test_berka_loan_status_is_the_signal_without_score_or_income(features, std):
+def test_berka_loan_status_is_the_signal_without_score_or_income(features, std, said):
     berka = {"credit_score": float("nan"), "annual_income": float("nan"), "salary_monthly": 0.0}
     f = features(
         {**berka, "loans_count": 1, "loans_A": 1},
@@ -46,14 +46,14 @@ def test_berka_loan_status_is_the_signal_without_score_or_income(features, std):
     )
     t = credit_risk_tier(f, std)
     assert list(t["value"]) == ["good", "high_risk", "good", "high_risk", "no_history"]
-    assert "loan_unpaid" in t.loc[1, "rule"] and "loan_in_debt" in t.loc[3, "rule"]
+    assert "loan_unpaid" in said(t).loc[1] and "loan_in_debt" in said(t).loc[3]
     assert t.loc[3, "inputs"]["loans_by_status"] == "A=0, B=0, C=0, D=1"
     assert list(probability_of_default(f, std)) == [0.01, 0.2, 0.01, 0.2, 0.02]
 
 
-def test_missing_values_are_said_to_be_unknown(features, std):
+def test_missing_values_are_said_to_be_unknown(features, std, said):
     t = credit_risk_tier(
         features({"credit_score": float("nan"), "annual_income": float("nan"), "salary_monthly": 0.0}), std
     )
-    assert t.loc[0, "value"] == "no_history" and "credit_score unknown" in t.loc[0, "rule"]
-    assert "unknown ≥" not in t.loc[0, "rule"] and t.loc[0, "inputs"]["credit_score"] is None
+    assert t.loc[0, "value"] == "no_history" and "credit_score unknown" in said(t).loc[0]
+    assert "unknown ≥" not in said(t).loc[0] and t.loc[0, "inputs"]["credit_score"] is None

@@ -24,9 +24,9 @@ def test_lifecycle_rules(features, std, row, stage):
     assert t["value"].item() == stage
 
 
-def test_lifecycle_explains_the_rule(features, std):
+def test_lifecycle_explains_the_rule(features, std, said):
     t = lifecycle_stage(features({"age": 30.0, "household_role": "spouse", "children": 2}), std)
-    assert t.loc[0, "rule"] == "age 30 < 55 and parent_with_children → Family growth (家庭成长期)"
+    assert said(t).loc[0] == "age 30 < 55 and parent_with_children → Family growth (家庭成长期)"
     assert t.loc[0, "inputs"]["children"] == 2 and t.loc[0, "label_zh"] == "家庭成长期"
 
 
@@ -48,9 +48,9 @@ def test_relationship_stage(features, std, row, stage):
     assert t.loc[0, "inputs"]["lookback_months"] == 3
 
 
-def test_the_catch_all_says_why_no_rule_above_fired(features, std):
+def test_the_catch_all_says_why_no_rule_above_fired(features, std, said):
     t = lifecycle_stage(features({"age": 44.0}), std)
-    assert t.loc[0, "rule"] == (
+    assert said(t).loc[0] == (
         "not Retirement (age 44 < 60, not retired); not Family growth (not parent_with_children); "
         "not Family growth (not has_mortgage); not Young professional (age 44 ≥ 35) "
         "→ Mature (成熟稳定期)"

@@ -17,6 +17,7 @@ from clientstrata.jobs.classification.classify import (
     classify_partition,
     population_parameters,
 )
+from clientstrata.jobs.classification.dimensions import explain_frame
 from clientstrata.jobs.classification.standard import KNOWN_DIMENSIONS, load_standard
 from clientstrata.jobs.ingest.load import ingest
 from clientstrata.jobs.ingest.sync import sync_graph
@@ -91,7 +92,10 @@ def test_one_tag_per_customer_per_dimension_with_explanations(bank):
     assert list(tags.columns) == TAG_COLUMNS
     per = tags.groupby("dimension")["customer_id"].agg(["count", "nunique"])
     assert set(per.index) == CONTRACT and (per["count"] == 300).all() and (per["nunique"] == 300).all()
-    assert tags["rule"].str.len().min() > 5 and tags["label_zh"].notna().all() and tags["label_en"].notna().all()
+    assert tags["rule"].str.startswith("@").all() and tags["label_zh"].notna().all() and tags["label_en"].notna().all()
+    for lang in ("en", "zh"):  # every stored key and its inputs put into words, in both languages
+        said = pd.Series(explain_frame(tags, STD, lang))
+        assert said.str.len().min() > 5 and not said.str.contains("@").any()
     assert (tags["standard_version"] == STD.version).all()
     json.dumps(tags["inputs"].tolist(), allow_nan=False)  # JSON-able: no NaN, no numpy scalars
     et = classify_enterprises(efeats, STD)

@@ -3,7 +3,7 @@ import pytest
 from clientstrata.jobs.classification.dimensions.risk import risk_consistency, risk_preference, suitability, suitable
 
 
-def test_preference_levels_unassessed_and_expired_on_the_day(features, std):
+def test_preference_levels_unassessed_and_expired_on_the_day(features, std, said):
     f = features(
         {"q_level": 4, "q_valid_until": "2026-10-31"},  # valid through as_of
         {"q_level": 4, "q_valid_until": "2026-10-30"},  # expired the day before
@@ -13,12 +13,12 @@ def test_preference_levels_unassessed_and_expired_on_the_day(features, std):
     )
     t = risk_preference(f, std)
     assert list(t["value"]) == ["C4", "expired", "unassessed", "C2", "expired"]
-    assert t.loc[0, "label_zh"] == "成长型" and "valid until 2026-10-31" in t.loc[0, "rule"]
-    assert t.loc[1, "inputs"]["status"] == "expired" and "expired on 2026-10-30" in t.loc[1, "rule"]
-    assert t.loc[2, "rule"] == "no risk questionnaire on record"
+    assert t.loc[0, "label_zh"] == "成长型" and "valid until 2026-10-31" in said(t).loc[0]
+    assert t.loc[1, "inputs"]["status"] == "expired" and "expired on 2026-10-30" in said(t).loc[1]
+    assert said(t).loc[2] == "no risk questionnaire on record"
 
 
-def test_consistency_finds_holdings_above_appetite_without_resolving_them(features, std):
+def test_consistency_finds_holdings_above_appetite_without_resolving_them(features, std, said):
     f = features(
         {"q_level": 2, "max_risk_held": 2},
         {"q_level": 2, "max_risk_held": 3},  # holds above
@@ -38,12 +38,12 @@ def test_consistency_finds_holdings_above_appetite_without_resolving_them(featur
         "unknown",
         "unknown",
     ]
-    assert "bought in the last 12 months R4" in t.loc[2, "rule"] and t.loc[2, "score"] == 2
+    assert "bought in the last 12 months R4" in said(t).loc[2] and t.loc[2, "score"] == 2
     # the preference itself stays what the questionnaire says
     assert risk_preference(f, std).loc[1, "value"] == "C2"
 
 
-def test_suitability_levels_flags_and_professionals(features, std):
+def test_suitability_levels_flags_and_professionals(features, std, said):
     f = features(
         {"q_level": 3, "age": 64.9},
         {"q_level": 3, "age": 65.0},
@@ -54,9 +54,9 @@ def test_suitability_levels_flags_and_professionals(features, std):
     )
     t = suitability(f, std)
     assert list(t["value"]) == ["R3", "R3", "R1", "R5", "none", "none"]
-    assert not t.loc[0, "inputs"]["elderly"] and t.loc[1, "inputs"]["elderly"] and "aged 65+" in t.loc[1, "rule"]
-    assert t.loc[2, "inputs"]["lowest_category"] and "lowest risk category" in t.loc[2, "rule"]
-    assert t.loc[3, "inputs"]["professional"] and "professional investor" in t.loc[3, "rule"]
+    assert not t.loc[0, "inputs"]["elderly"] and t.loc[1, "inputs"]["elderly"] and "aged 65+" in said(t).loc[1]
+    assert t.loc[2, "inputs"]["lowest_category"] and "lowest risk category" in said(t).loc[2]
+    assert t.loc[3, "inputs"]["professional"] and "professional investor" in said(t).loc[3]
     assert t.loc[4, "inputs"]["expired"] and t.loc[4, "inputs"]["max_product_level"] is None
 
 
