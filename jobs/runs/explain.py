@@ -8,6 +8,7 @@ with who decided it and why, then the computed reason."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -24,15 +25,21 @@ _PARSED: dict[str, Standard] = {}
 _KEEP = 32  # standards parsed and kept per process; a bank runs a handful
 
 
+@cache
+def _packaged() -> Standard:
+    return load_standard()
+
+
 def standard_by_sha(conn: Connection, sha256: str | None) -> Standard:
     """The registered standard with this hash (the packaged one when unknown: tags stored before
     the register kept their words, so nothing read here depends on it)."""
-    if sha256 is None:
-        return load_standard()
+    packaged = _packaged()
+    if sha256 is None or sha256 == packaged.sha256:  # the one in the package needs no read
+        return packaged
     found = _PARSED.get(sha256)
     if found is None:
         text = conn.execute(sa.select(_standards.c.text).where(_standards.c.sha256 == sha256)).scalar()
-        found = parse_standard(text, f"registered standard {sha256[:12]}") if text else load_standard()
+        found = parse_standard(text, f"registered standard {sha256[:12]}") if text else packaged
         if len(_PARSED) >= _KEEP:
             _PARSED.pop(next(iter(_PARSED)))
         _PARSED[sha256] = found
@@ -75,11 +82,12 @@ def with_standards(conn: Connection, rows: Sequence[dict], standards: Mapping[in
     `standard_sha256` when the query brought it) each given the `standard` of its run, so
     `words` can put it into either language when, and only if, someone asks."""
     if standards is None and rows and all("standard_sha256" in r for r in rows):
-        standards = {r["run_id"]: standard_by_sha(conn, r["standard_sha256"]) for r in rows}
+        shas = {r["run_id"]: r["standard_sha256"] for r in rows}
+        standards = {run: standard_by_sha(conn, sha) for run, sha in shas.items()}
     elif standards is None:
         standards = run_standards(conn, (r["run_id"] for r in rows))
     for row in rows:
-        row["standard"] = standards.get(row["run_id"]) or load_standard()
+        row["standard"] = standards.get(row["run_id"]) or _packaged()
     return list(rows)
 
 

@@ -52,7 +52,7 @@ def test_customer_tags_explain_and_pii_is_masked(client):
     data = gql(
         client,
         '{ customer(id: "C0000001") { id idNumber phone tags { dimension value label labelZh '
-        "explanation inputs standardVersion runId } household { id members { role customer { id } } } } }",
+        "explanation explanationZh inputs standardVersion runId } household { id members { role customer { id } } } } }",
     )
     c = data["data"]["customer"]
     # every individual dimension and the data-driven behaviour cluster, one tag each
@@ -60,6 +60,11 @@ def test_customer_tags_explain_and_pii_is_masked(client):
     assert len(c["tags"]) == len(INDIVIDUAL) + 1
     tier = next(t for t in c["tags"] if t["dimension"] == "wealth_tier")
     assert "month-average AUM" in tier["explanation"] and "aum" in tier["inputs"] and tier["runId"] == 1
+    # the same reason in Chinese, with the same figure: words made on read from the stored inputs
+    assert "月日均资产" in tier["explanationZh"] and tier["labelZh"] in tier["explanationZh"]
+    figure = tier["explanation"].split("AUM ")[1].split(" ")[0]
+    assert figure in tier["explanationZh"]
+    assert all(t["explanation"] and t["explanationZh"] and t["explanation"] != t["explanationZh"] for t in c["tags"])
     assert c["idNumber"][:3].isdigit() and "*" * 11 in c["idNumber"]
     assert c["phone"][3:7] == "****"
     assert "C0000001" in {m["customer"]["id"] for m in c["household"]["members"]}
