@@ -22,9 +22,10 @@ import json
 import os
 import pstats
 import statistics
+import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import pandas as pd
@@ -45,6 +46,8 @@ try:  # the code measured may predate the tag grid (main's, to compare with)
     from clientstrata.jobs.strategies.tag_grid import pivot_tags
 except ImportError:
     pivot_tags = None
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "baselines"))
 
 PART = 50_000
 # what a bank's first run has not written yet (the tables that exist in the code measured)
@@ -105,13 +108,27 @@ class _Clock:
 
 
 def run(
-    db: str,
-    dump: str | None = None,
+    engine: sa.Engine,
+    dump: str | Path | None = None,
     first: bool = False,
     prof: cProfile.Profile | None = None,
     at: dt.datetime | None = None,
+    reference: bool = False,
+    part: int = PART,
 ) -> dict:
-    engine = sa.create_engine(f"sqlite:///{db}")
+    """Time the stage on `engine`'s bank (see the module's doc). `reference`: with main's
+    functions from before the tag grid (baselines/strategy_rows.py) in place of this code's."""
+    if reference:
+        import strategy_rows  # on the path from baselines/, like the other baselines
+
+        assign, pivot, code = strategy_rows.assign_packages, None, strategy_rows.main_code()
+    else:
+        assign, pivot, code = assign_packages, pivot_tags, nullcontext()
+    with code:
+        return _run(engine, dump, first, prof, at, assign, pivot, part)
+
+
+def _run(engine, dump, first, prof, at, assign_packages, pivot_tags, part_size) -> dict:
     with engine.connect() as conn:
         run_id = latest_run_id(conn)
         std = live_standard(conn)
@@ -122,7 +139,7 @@ def run(
     # the individuals' tags: a run gives enterprises no package and no action
     tags = tags[tags["customer_id"].isin(set(people))].reset_index(drop=True)
     ids = tags["customer_id"].unique()
-    parts = [tags[tags["customer_id"].isin(ids[i : i + PART])] for i in range(0, len(ids), PART)]
+    parts = [tags[tags["customer_id"].isin(ids[i : i + part_size])] for i in range(0, len(ids), part_size)]
     # each partition's alerts picked out before the clock starts: the run's detector hands them over
     found = [alerts[alerts["customer_id"].isin(part["customer_id"].unique())] for part in parts]
     clock = _Clock(prof)
@@ -182,12 +199,17 @@ def main() -> None:
     p.add_argument(
         "--at", help="the run's moment (naive UTC, ISO), so two versions' dumps compare exactly (default: now)"
     )
+    p.add_argument(
+        "--reference",
+        action="store_true",
+        help="main's functions from before the tag grid (baselines/strategy_rows.py)",
+    )
     p.add_argument("--label", default="new", help="what code this is (e.g. main, new), in --out")
     p.add_argument("--out", type=Path, help="JSON file the run is added to; medians per label are kept")
     args = p.parse_args()
     at = dt.datetime.fromisoformat(args.at) if args.at else None
     prof = cProfile.Profile(time.process_time) if args.profile else None  # CPU: the machine is shared
-    out = run(args.db, args.dump, args.first, prof, at)
+    out = run(sa.create_engine(f"sqlite:///{args.db}"), args.dump, args.first, prof, at, args.reference)
     if prof is not None:
         pstats.Stats(prof).sort_stats("tottime").print_stats(30)
         pstats.Stats(prof).sort_stats("cumulative").print_stats("strategies|records|bulk", 60)
