@@ -21,6 +21,7 @@ import inspect
 import json
 import os
 import pstats
+import resource
 import statistics
 import sys
 import time
@@ -186,6 +187,8 @@ def _run(engine, dump, first, prof, at, assign_packages, pivot_tags, part_size) 
         "rows": rows,
         "points": points,
         "load_avg_1m": round(os.getloadavg()[0], 2),
+        # the script's own peak (it holds the whole bank's tags; a run holds a partition's)
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
 
