@@ -27,14 +27,27 @@ def _same(a: pd.Series, b: pd.Series) -> pd.Series:
     return pd.Series(equal, index=a.index)
 
 
-def differences(before: dict[str, pd.DataFrame], after: dict[str, pd.DataFrame]) -> list[str]:
-    """What differs between two dumps, table by table (empty when they are identical)."""
+# the keys a database numbers itself: PostgreSQL's sequences move on past a rolled-back run
+SERIALS = ("nba_id", "posting_id")
+
+
+def _renumbered(frame: pd.DataFrame, serials: tuple[str, ...]) -> pd.DataFrame:
+    """`serials` as each row's place in their order (the dumps are read in that order)."""
+    found = [c for c in serials if c in frame]
+    return frame.assign(**{c: frame[c].rank(method="first").astype("int64") for c in found}) if found else frame
+
+
+def differences(
+    before: dict[str, pd.DataFrame], after: dict[str, pd.DataFrame], serials: tuple[str, ...] = ()
+) -> list[str]:
+    """What differs between two dumps, table by table (empty when they are identical). Columns in
+    `serials` are compared as the order they number the rows in, not as numbers."""
     out = []
     for table in sorted(set(before) | set(after)):
         if table not in before or table not in after:
             out.append(f"{table}: only in {'after' if table in after else 'before'}")
             continue
-        a, b = before[table].reset_index(drop=True), after[table].reset_index(drop=True)
+        a, b = (_renumbered(d[table].reset_index(drop=True), serials) for d in (before, after))
         if list(a.columns) != list(b.columns):
             out.append(f"{table}: columns {list(a.columns)} != {list(b.columns)}")
             continue
