@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -127,18 +128,33 @@ def bulk_upsert(
             raise NotImplementedError(dialect)
 
 
+def _python(column: sa.Column, values: pd.Series | pd.Index) -> list:
+    """Values as the driver takes them before the column type's processing: timestamps as
+    datetimes (dates for a Date column), everything else as the Python objects they hold."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        stamps = values.dt if isinstance(values, pd.Series) else values
+        return list(stamps.date if isinstance(column.type, sa.Date) else stamps.to_pydatetime())
+    return values.to_numpy(dtype=object).tolist()
+
+
+# Types whose bind processing reads only the value (a date's text, a flag's integer): a column of
+# them holds a handful of distinct values (a run's moment, its due dates), each processed once.
+_BY_VALUE = (sa.Date, sa.DateTime, sa.Boolean)
+
+
 def _stored_column(conn: Connection, column: sa.Column, values: pd.Series) -> list:
     """One column as the driver takes it: missing (None, NaN, NaT) as NULL, timestamps as
     datetimes, then the column type's own bind processing (SQLite stores datetimes as
     SQLAlchemy's fixed-width text, so an appended row compares in SQL like one the ORM wrote)."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        out = list(values.dt.date if isinstance(column.type, sa.Date) else values.dt.to_pydatetime())
-    else:
-        out = values.to_numpy(dtype=object).tolist()
+    process = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    if process is not None and isinstance(column.type, _BY_VALUE):
+        codes, uniques = pd.factorize(values)  # missing values: -1, the None appended last
+        done = [process(v) for v in _python(column, uniques)] + [process(None)]
+        return np.array(done, dtype=object)[codes].tolist()
+    out = _python(column, values)
     missing = pd.isna(values).to_numpy()
     if missing.any():
         out = [None if m else v for v, m in zip(out, missing)]
-    process = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
     return [process(v) for v in out] if process is not None else out
 
 

@@ -40,6 +40,7 @@ from clientstrata.jobs.strategies.packages import assign_packages
 from clientstrata.jobs.strategies.playbook import Playbook, playbook_of
 from clientstrata.jobs.strategies.points import post_points
 from clientstrata.jobs.strategies.store import package_payload, run_packages, write_packages
+from clientstrata.jobs.strategies.tag_grid import TagCodes, pivot_tags
 from clientstrata.jobs.tracking.alerts import write_run_alerts
 from clientstrata.jobs.tracking.detection import alert_detector
 from clientstrata.jobs.tracking.settings import alert_settings
@@ -486,7 +487,8 @@ def _publish(conn: Connection, run: _Run, tags: Iterator, as_of: dt.date | None)
             out.count(part)
             if features is not None:
                 with watch("strategy"):
-                    _strategy(conn, run, part, out)
+                    grid = pivot_tags(part)  # one pivot of the partition: its packages and its actions
+                    _strategy(conn, run, grid, out)
                 found = None
                 if detect is not None and len(features):
                     with watch("alerts"):
@@ -494,7 +496,7 @@ def _publish(conn: Connection, run: _Run, tags: Iterator, as_of: dt.date | None)
                         out.found.append(found)
                 if act is not None and len(features):
                     with watch("next-best actions"):
-                        out.actions += act(part, found)
+                        out.actions += act(grid, found)
                 pbar.update(len(features))
             run.reached(TAGS_WRITTEN, out.written)
     spans.done()
@@ -515,10 +517,11 @@ def _take_publish_seq(conn: Connection, run_id: int) -> int:
     return seq
 
 
-def _strategy(conn: Connection, run: _Run, part: pd.DataFrame, out: _Published) -> None:
+def _strategy(conn: Connection, run: _Run, grid: TagCodes, out: _Published) -> None:
     """The strategy stage, per partition in the publish transaction: each individual's service
-    package from the partition's tags (`assign_packages`), stored with its selector and why."""
-    packages = assign_packages(part, run.playbook)
+    package from the partition's tags (`assign_packages`, on their grid), stored with its
+    selector and why."""
+    packages = assign_packages(grid, run.playbook)
     write_packages(conn, packages, run.run_id)
     out.package_of.append(packages[["customer_id", "package"]])
     for name, n in packages["package"].value_counts().items():

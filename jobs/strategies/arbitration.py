@@ -26,6 +26,7 @@ import pandas as pd
 from .actions import PRODUCT_OFFER, ActionSettings
 from .association import rank_within
 from .control import in_control
+from .distinct import distinct_rows
 from .engagement import candidates, suitable_mask
 from .learning import REACHED, posterior_rate
 
@@ -97,15 +98,40 @@ def _used(history: pd.DataFrame | None, settings: ActionSettings, as_of: dt.date
     return h.groupby(["customer_id", "channel"])["nba_id"].nunique().rename("used")
 
 
-def _reasons(d: pd.DataFrame, settings: ActionSettings, customers: pd.DataFrame) -> tuple[list[str], list[str]]:
-    seg_of = {
-        dim: dict(zip(customers["customer_id"], customers[dim]))
-        for spec in settings.services.values()
-        for dim in spec.get("segments") or {}
-        if dim in customers
-    }
+# what a reason's words read of an action row (besides the customer's segments)
+_WORDED = [
+    "action",
+    "label_en",
+    "label_zh",
+    "product_risk",
+    "rule_confidence",
+    "rule_lift",
+    "because",
+    "trigger",
+    "trigger_reason",
+    "reached",
+    "propensity",
+    "value",
+]
+
+
+def _reasons(d: pd.DataFrame, settings: ActionSettings, customers: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's reason in English and Chinese: worded once per distinct wording (what the
+    words read: the action, its rule or trigger, the customer's segments, the rates) and handed
+    to every row that has it — a partition's 50,000 actions have a few thousand."""
+    if d.empty:
+        return np.zeros(0, dtype=object), np.zeros(0, dtype=object)
+    dims = list(
+        dict.fromkeys(
+            dim for spec in settings.services.values() for dim in spec.get("segments") or {} if dim in customers
+        )
+    )
+    by = customers.drop_duplicates("customer_id", keep="last")  # a customer's segments: its last row's
+    at = pd.Index(by["customer_id"].to_numpy(dtype=object)).get_indexer(d["customer_id"].to_numpy(dtype=object))
+    segments = {dim: np.append(by[dim].to_numpy(dtype=object), None)[at] for dim in dims}
+    first, inverse = distinct_rows([d[c] for c in _WORDED] + list(segments.values()))
     en, zh = [], []
-    for r in _plain(d).itertuples(index=False):
+    for i, r in zip(first, _plain(d.iloc[first]).itertuples(index=False)):
         if r.action == PRODUCT_OFFER:
             risk = r.product_risk or "no risk rating"
             lift = "" if r.rule_lift != r.rule_lift else f", lift {r.rule_lift:.1f}"
@@ -121,13 +147,13 @@ def _reasons(d: pd.DataFrame, settings: ActionSettings, customers: pd.DataFrame)
             z = f"{r.label_zh}——触发：{ALERT_NAMES_ZH.get(r.trigger, r.trigger)}"
         else:
             segs = settings.services.get(r.action, {}).get("segments") or {}
-            got = [f"{k} {seg_of[k].get(r.customer_id)}" for k in segs if k in seg_of]
+            got = [f"{k} {segments[k][i]}" for k in segs if k in segments]
             e = f"{r.label_en} — {', '.join(got) or 'every customer'}"
             z = f"{r.label_zh}——客户分层：{'，'.join(got) or '全体客户'}"
         learned = f" (learned from {int(r.reached)} reached)" if r.reached else ""
         en.append(f"{e}; expected response {r.propensity:.0%}{learned}, value CNY {r.value:,.0f}")
         zh.append(f"{z}；预计响应率{r.propensity:.0%}，预期价值{r.value:,.0f}元")
-    return en, zh
+    return np.asarray(en, dtype=object)[inverse], np.asarray(zh, dtype=object)[inverse]
 
 
 def arbitrate(
@@ -188,7 +214,8 @@ def arbitrate(
     c["segment"] = (
         seg["wealth_tier"].reindex(c["customer_id"].to_numpy()).to_numpy(dtype=object) if "wealth_tier" in seg else None
     )
-    c["due_on"] = [as_of + dt.timedelta(days=int(n)) for n in c["due_days"]]
+    days, distinct = pd.factorize(c["due_days"])  # a date per distinct number of days, not per row
+    c["due_on"] = np.array([as_of + dt.timedelta(days=int(n)) for n in distinct], dtype=object)[days]
     c["reason_en"], c["reason_zh"] = _reasons(c, settings, customers)
     c["rank"] = c["rank"].astype(np.int64)
     for col in ("product_id", "product_risk", "trigger", "segment"):  # missing is None, never NaN

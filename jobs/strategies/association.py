@@ -67,7 +67,7 @@ def holdings(conn, level: str = "product") -> pd.DataFrame:
         rows = cur.fetchall()
     finally:
         cur.close()
-    return pd.DataFrame(rows, columns=["customer_id", "item"])
+    return pd.DataFrame(rows, columns=["customer_id", "item"], dtype=object)  # Arrow text inferred cost more
 
 
 def _basket_matrix(baskets: pd.DataFrame):

@@ -15,6 +15,8 @@ cross-sell rules in, candidate (customer, action) rows out. Three policies, in o
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import orjson
 import pandas as pd
@@ -23,7 +25,7 @@ from clientstrata.jobs.classification.dimensions.risk import suitable
 
 from .actions import PRODUCT_OFFER, ActionSettings
 from .association import recommend
-from .packages import pivot_tags
+from .tag_grid import TagCodes, pivot_tags
 
 __all__ = ["CUSTOMER_COLUMNS", "KYC_STATUSES", "customer_frame", "suitable_mask", "candidates", "CANDIDATE_COLUMNS"]
 
@@ -45,40 +47,76 @@ CANDIDATE_COLUMNS = [
 
 
 def customer_frame(
-    tags: pd.DataFrame, id_on_record: pd.Series | None = None, dimensions: set[str] | None = None
+    tags: pd.DataFrame | TagCodes, id_on_record: pd.Series | None = None, dimensions: set[str] | None = None
 ) -> pd.DataFrame:
-    """The customers frame from a run's tags (TAG_COLUMNS, individuals' dimensions): one column
-    per dimension (those in `dimensions` besides the ones read here; default every one), age and
-    professional from the suitability tag's inputs, risk_level the valid questionnaire level
-    (C1..C5, else None), kyc from `id_on_record` (customer_id → bool: an identity document on
-    record) and the aml_risk rating (high: enhanced due diligence)."""
-    t = tags[tags["customer_id"].notna()]
-    if dimensions is not None:
-        t = t[t["dimension"].isin(set(dimensions) | set(_READ))]
-    dims = sorted(pd.unique(t["dimension"].to_numpy(dtype=object)))
-    ids, grids = pivot_tags(t, dims, ["value", "inputs"] if "inputs" in t else ["value"], keep="first")
-    out = pd.DataFrame(grids[0], columns=dims, dtype=object)
-    out.insert(0, "customer_id", ids.to_numpy(dtype=object))
-    has = "suitability" in dims and len(grids) > 1
-    raw = grids[1][:, dims.index("suitability")] if has else np.full(len(out), None, dtype=object)
-    age, professional = np.full(len(out), np.nan), np.zeros(len(out), dtype=bool)
-    for n, i in enumerate(raw):  # one pass: a run's inputs are encoded JSON, one customer's decoded
-        i = orjson.loads(i) if isinstance(i, (str, bytes)) else i
-        if isinstance(i, dict):
-            if i.get("age") is not None:
-                age[n] = float(i["age"])
-            professional[n] = bool(i.get("professional"))
-    out["age"], out["professional"] = age, professional
-    rp = out["risk_preference"] if "risk_preference" in out else pd.Series([None] * len(out))
-    out["risk_level"] = rp.where(rp.astype(str).str.fullmatch("C[1-5]"), None).astype(object)
+    """The customers frame from a run's tags (TAG_COLUMNS, individuals' dimensions; or their
+    grid, `tag_grid.pivot_tags`): one column per dimension (those in `dimensions` besides the
+    ones read here; default every one), age and professional from the suitability tag's inputs,
+    risk_level the valid questionnaire level (C1..C5, else None), kyc from `id_on_record`
+    (customer_id → bool: an identity document on record) and the aml_risk rating (high:
+    enhanced due diligence). A customer with no tag of those dimensions is not in it; a
+    (customer, dimension) with several tags reads the first."""
+    grid = tags if isinstance(tags, TagCodes) else pivot_tags(tags)
+    wanted = [d for d in grid.dimensions if dimensions is None or d in set(dimensions) | set(_READ)]
+    named = ~pd.isna(grid.customers) if len(grid) else np.zeros(0, dtype=bool)
+    if dimensions is None:
+        who = np.flatnonzero(named)
+    else:  # in the order they first appear among the tags of those dimensions
+        rows = np.stack([grid.rows(d, "first") for d in wanted], axis=1) if wanted else np.full((len(grid), 1), -1)
+        first = np.where(rows >= 0, rows, np.iinfo(np.int64).max).min(axis=1)
+        who = np.flatnonzero(named & (rows >= 0).any(axis=1))
+        who = who[np.argsort(first[who], kind="stable")]
+    dims = sorted(d for d in wanted if (grid.rows(d, "first")[who] >= 0).any())
+    out = pd.DataFrame(
+        np.stack([grid.values(d, "first")[who] for d in dims], axis=1) if dims else np.empty((len(who), 0), object),
+        columns=dims,
+        dtype=object,
+    )
+    out.insert(0, "customer_id", grid.customers[who])
+    has = "suitability" in dims and "inputs" in grid.tags
+    raw = grid.objects_at("inputs", "suitability", who, "first") if has else np.full(len(out), None, dtype=object)
+    out["age"], out["professional"] = _age_and_professional(raw)
+    out["risk_level"] = _questionnaire_level(grid, who) if "risk_preference" in dims else None
+    out["risk_level"] = out["risk_level"].astype(object)
     has_id = (
         id_on_record.reindex(out["customer_id"].to_numpy()).fillna(False).astype(bool).to_numpy()
         if id_on_record is not None
         else np.ones(len(out), dtype=bool)
     )
-    aml = out["aml_risk"] if "aml_risk" in out else pd.Series([None] * len(out))
-    out["kyc"] = np.where(~has_id, "missing", np.where(aml.to_numpy() == "high", "enhanced_due_diligence", "verified"))
+    high = grid.holds("aml_risk", ["high"], "first")[who] if "aml_risk" in dims else np.zeros(len(out), dtype=bool)
+    out["kyc"] = np.where(~has_id, "missing", np.where(high, "enhanced_due_diligence", "verified"))
     return out
+
+
+def _age_and_professional(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Age (NaN where unknown) and the professional flag from each suitability tag's inputs: a
+    run's are encoded JSON, read once per distinct text (a partition's customers share a few
+    thousand); one customer's are already decoded."""
+    if pd.api.types.infer_dtype(raw, skipna=True) in ("string", "empty"):
+        codes, texts = pd.factorize(raw)  # no inputs: -1, the last entry below
+        age, professional = _read_inputs([*texts, None])
+        return age[codes], professional[codes]
+    return _read_inputs(raw)
+
+
+def _read_inputs(raw) -> tuple[np.ndarray, np.ndarray]:
+    age, professional = np.full(len(raw), np.nan), np.zeros(len(raw), dtype=bool)
+    for n, i in enumerate(raw):
+        i = orjson.loads(i) if isinstance(i, (str, bytes)) else i
+        if isinstance(i, dict):
+            if i.get("age") is not None:
+                age[n] = float(i["age"])
+            professional[n] = bool(i.get("professional"))
+    return age, professional
+
+
+def _questionnaire_level(grid: TagCodes, who: np.ndarray) -> np.ndarray:
+    """The risk_preference value where it is a questionnaire level (C1..C5), else None: decided
+    once per distinct value."""
+    level = np.array(
+        [v if re.fullmatch("C[1-5]", str(v)) else None for v in grid.vocabulary[:-1]] + [None], dtype=object
+    )
+    return level[grid.codes("risk_preference", "first")[who]]
 
 
 def suitable_mask(rows: pd.DataFrame, customers: pd.DataFrame) -> np.ndarray:

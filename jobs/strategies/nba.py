@@ -32,6 +32,7 @@ from .association import holdings
 from .engagement import customer_frame
 from .learning import evidence
 from .rule_cache import mined_rules
+from .tag_grid import TagCodes, objects
 
 __all__ = [
     "ActionInputs",
@@ -120,7 +121,8 @@ def action_inputs(conn: Connection, std: Standard, customer_ids: list[str] | Non
         held = held[held["customer_id"].isin(customer_ids)]
     result = conn.execute(q)  # the driver's tuples: a Row per individual was most of this read
     try:
-        who = pd.DataFrame(result.cursor.fetchall(), columns=["customer_id", "id_number", "rm_id"])
+        # as the driver's objects: inferring Arrow text for every individual cost more than the read
+        who = pd.DataFrame(result.cursor.fetchall(), columns=["customer_id", "id_number", "rm_id"], dtype=object)
     finally:
         result.close()
     who = who.set_index("customer_id")
@@ -159,11 +161,15 @@ def _of(frame: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
     return span[span["customer_id"].isin(ids)]
 
 
-def _decide(inputs: ActionInputs, tags: pd.DataFrame, alerts: pd.DataFrame, today: dt.date) -> pd.DataFrame:
+def _decide(inputs: ActionInputs, tags: pd.DataFrame | TagCodes, alerts: pd.DataFrame, today: dt.date) -> pd.DataFrame:
     selectors = {d for spec in inputs.settings.services.values() for d in spec.get("segments") or {}}
     customers = customer_frame(tags, inputs.id_on_record, selectors)
     ids = customers["customer_id"].to_numpy(dtype=object)
-    a = alerts[alerts["customer_id"].isin(ids)][_ALERT_COLUMNS] if len(alerts) else pd.DataFrame(columns=_ALERT_COLUMNS)
+    if len(alerts):  # matched as Python objects: `isin` on Arrow text converts its argument value by value
+        a = alerts[_ALERT_COLUMNS]
+        a = a[pd.Index(ids, dtype=object).get_indexer(objects(a["customer_id"])) >= 0]
+    else:
+        a = pd.DataFrame(columns=_ALERT_COLUMNS)
     h, hist = _of(inputs.holdings, ids), _of(inputs.history, ids)
     out = decide(customers, a, h, inputs.catalogue, inputs.rules, inputs.settings, today, hist, inputs.learned)
     rm = inputs.rm_of.reindex(out["customer_id"].to_numpy())
@@ -184,7 +190,8 @@ def write_actions(conn: Connection, decisions: pd.DataFrame, run_id: int, at: dt
 
 @dataclass
 class ActionStage:
-    """The run's next-best-action step: `stage(tags, alerts) -> rows written`, per partition;
+    """The run's next-best-action step: `stage(tags, alerts) -> rows written`, per partition (the
+    tags in long form or their grid, `tag_grid.pivot_tags`, the one the packages read);
     `rules_used` says which cross-sell rules it decided with (for the run's record)."""
 
     conn: Connection
@@ -196,7 +203,7 @@ class ActionStage:
     def rules_used(self) -> dict:
         return self.inputs.rules_used
 
-    def __call__(self, tags: pd.DataFrame, alerts: pd.DataFrame | None) -> int:
+    def __call__(self, tags: pd.DataFrame | TagCodes, alerts: pd.DataFrame | None) -> int:
         found = alerts if alerts is not None else pd.DataFrame(columns=_ALERT_COLUMNS)
         return write_actions(self.conn, _decide(self.inputs, tags, found, self.at.date()), self.run_id, self.at)
 

@@ -14,72 +14,53 @@ import numpy as np
 import pandas as pd
 
 from .playbook import Playbook, Selector
+from .tag_grid import TagCodes, pivot_tags
 
-__all__ = ["PACKAGE_COLUMNS", "assign_packages", "matching", "wide_tags", "pivot_tags"]
+__all__ = ["PACKAGE_COLUMNS", "assign_packages", "matching"]
 
 PACKAGE_COLUMNS = ["customer_id", "package", "selector", "explanation_zh", "explanation_en"]
 
 
-def pivot_tags(
-    tags: pd.DataFrame, dims: list[str], columns: list[str], keep: str = "last"
-) -> tuple[pd.Index, list[np.ndarray]]:
-    """(customers in the order they first appear, one (customers × dims) object array per
-    column of `columns`): the `keep` ("last" or "first") tag of a (customer, dimension) wins,
-    None where there is none.
-    Integer codes, not a pivot on text: a pivot of a run's partition spent most of the stage."""
-    codes, uniques = pd.factorize(tags["customer_id"], sort=False, use_na_sentinel=False)
-    customers = pd.Index(np.asarray(uniques, dtype=object), name="customer_id", dtype=object)
-    d = pd.Index(dims).get_indexer(tags["dimension"])
-    rows = np.flatnonzero(d >= 0)
-    k = max(len(dims), 1)
-    key = codes[rows].astype(np.int64) * k + d[rows]
-    if keep == "last":
-        _, last = np.unique(key[::-1], return_index=True)
-        rows = rows[len(rows) - 1 - last]
-    else:
-        rows = rows[np.unique(key, return_index=True)[1]]
-    out = []
-    for col in columns:
-        grid = np.full((len(customers), len(dims)), None, dtype=object)
-        v = tags[col].iloc[rows].to_numpy(dtype=object)
-        grid[codes[rows], d[rows]] = np.where(pd.isna(v), None, v)
-        out.append(grid)
-    return customers, out
+def _grid(tags: pd.DataFrame | TagCodes) -> TagCodes:
+    return tags if isinstance(tags, TagCodes) else pivot_tags(tags)
 
 
-def wide_tags(tags: pd.DataFrame, dimensions: tuple[str, ...] | list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(values, Chinese labels): one row per customer, one column per dimension asked for;
-    None where a customer has no such tag (no selector over it holds)."""
-    dims = list(dict.fromkeys(dimensions))
-    t = tags[["customer_id", "dimension", "value", *(["label_zh"] if "label_zh" in tags else [])]]
-    customers, (values, zh) = pivot_tags(t, dims, ["value", "label_zh" if "label_zh" in t else "value"])
-    return (
-        pd.DataFrame(values, index=customers, columns=dims, dtype=object),
-        pd.DataFrame(zh, index=customers, columns=dims, dtype=object),
-    )
-
-
-def _holds(values: pd.DataFrame, selector: Selector) -> np.ndarray:
-    ok = np.ones(len(values), dtype=bool)
+def _holds(grid: TagCodes, selector: Selector, only: tuple[str, ...] | None = None) -> np.ndarray:
+    """Per customer: every dimension of the selector holds one of its values (a dimension
+    outside `only`, when given, never holds)."""
+    ok = np.ones(len(grid), dtype=bool)
     for dim, allowed in selector.items():
-        ok &= values[dim].isin(allowed).to_numpy() if dim in values else False
+        ok &= grid.holds(dim, allowed) if only is None or dim in only else False
     return ok
 
 
-def _why(values: pd.DataFrame, zh: pd.DataFrame, selector: Selector, mask: np.ndarray) -> tuple[pd.Series, pd.Series]:
-    """`wealth_tier = wealth, …` and `wealth_tier：财富客户、…` for the rows of `mask`."""
-    en = zh_out = None
-    for dim in selector:
-        e = dim + " = " + values.loc[mask, dim].astype(str)
-        z = dim + "：" + zh.loc[mask, dim].fillna(values.loc[mask, dim]).astype(str)
-        en, zh_out = (e, z) if en is None else (en + ", " + e, zh_out + "，" + z)
-    return en, zh_out
+def _why(grid: TagCodes, selector: Selector, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`wealth_tier = wealth, …` and `wealth_tier：财富客户、…` for the customers of `mask`: the
+    words made once per distinct combination of the selector's values and labels (a handful),
+    then handed to each customer by its combination's number."""
+    labelled = "label_zh" in grid.tags
+    values = {dim: grid.values(dim)[mask] for dim in selector}
+    labels = {dim: grid.objects_at("label_zh", dim, mask) if labelled else values[dim] for dim in selector}
+    keys = []
+    for dim in selector:  # a label may differ between two tags of one value: counted apart
+        keys.append(grid.codes(dim)[mask])
+        keys.append(pd.factorize(labels[dim], use_na_sentinel=False)[0])
+    _, first, inverse = np.unique(np.stack(keys, axis=1), axis=0, return_index=True, return_inverse=True)
+    en = [", ".join(f"{dim} = {values[dim][i]}" for dim in selector) for i in first]
+    zh = [
+        "，".join(f"{dim}：{values[dim][i] if labels[dim][i] is None else labels[dim][i]}" for dim in selector)
+        for i in first
+    ]
+    inverse = inverse.reshape(-1)
+    return np.asarray(en, dtype=object)[inverse], np.asarray(zh, dtype=object)[inverse]
 
 
-def assign_packages(tags: pd.DataFrame, playbook: Playbook) -> pd.DataFrame:
-    """One row per customer of `tags` (PACKAGE_COLUMNS), in the order they first appear."""
-    values, zh = wide_tags(tags, playbook.dimensions)
-    n = len(values)
+def assign_packages(tags: pd.DataFrame | TagCodes, playbook: Playbook) -> pd.DataFrame:
+    """One row per customer of `tags` (PACKAGE_COLUMNS), in the order they first appear. `tags`
+    in long form, or already pivoted (`tag_grid.pivot_tags`: a run pivots a partition once for
+    its packages and its actions)."""
+    grid = _grid(tags)
+    n = len(grid)
     package = np.full(n, None, dtype=object)
     selector = np.full(n, None, dtype=object)
     why_en = np.full(n, None, dtype=object)
@@ -93,17 +74,19 @@ def assign_packages(tags: pd.DataFrame, playbook: Playbook) -> pd.DataFrame:
             free[:] = False
             break
         for j, s in enumerate(p.selectors):
-            mask = free & _holds(values, s)
+            mask = free & _holds(grid, s)
             if not mask.any():
                 continue
-            en, z = _why(values, zh, s, mask)
+            en, z = _why(grid, s, mask)
             package[mask], selector[mask] = p.value, f"packages[{i}].selectors[{j}]"
-            why_en[mask] = (f"selector {j + 1} of {p.value}: " + en + f" → {p.label_en}").to_numpy()
-            why_zh[mask] = (f"{p.label_zh}：满足选择条件{j + 1}（" + z + "）").to_numpy()
+            head_en, tail_en = f"selector {j + 1} of {p.value}: ", f" → {p.label_en}"
+            head_zh = f"{p.label_zh}：满足选择条件{j + 1}（"
+            why_en[mask] = [head_en + e + tail_en for e in en]
+            why_zh[mask] = [head_zh + w + "）" for w in z]
             free &= ~mask
     return pd.DataFrame(
         {
-            "customer_id": values.index.to_numpy(dtype=object),
+            "customer_id": grid.customers,
             "package": package,
             "selector": selector,
             "explanation_zh": why_zh,
@@ -113,15 +96,16 @@ def assign_packages(tags: pd.DataFrame, playbook: Playbook) -> pd.DataFrame:
     )
 
 
-def matching(tags: pd.DataFrame, items, dimensions: tuple[str, ...]) -> pd.DataFrame:
+def matching(tags: pd.DataFrame | TagCodes, items, dimensions: tuple[str, ...]) -> pd.DataFrame:
     """customer_id, value: every (customer, play or measure) whose selectors hold — plays and
-    risk measures are not exclusive, a customer gets each that applies."""
-    values, _ = wide_tags(tags, dimensions)
+    risk measures are not exclusive, a customer gets each that applies. Only the `dimensions`
+    named are read."""
+    grid, only = _grid(tags), tuple(dimensions)
     frames = []
     for item in items:
-        mask = np.zeros(len(values), dtype=bool)
+        mask = np.zeros(len(grid), dtype=bool)
         for s in item.selectors:
-            mask |= _holds(values, s)
-        frames.append(pd.DataFrame({"customer_id": values.index[mask].to_numpy(dtype=object), "value": item.value}))
+            mask |= _holds(grid, s, only)
+        frames.append(pd.DataFrame({"customer_id": grid.customers[mask], "value": item.value}))
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["customer_id", "value"])
     return out.astype(object)

@@ -19,6 +19,7 @@ from .packages import assign_packages
 from .playbook import Playbook, playbook_of
 from .pricing import ESTIMATED, fee_volumes, prices, waiver_costs
 from .strategy import live_playbook
+from .tag_grid import pivot_tags
 
 __all__ = ["PlaybookWhatIf", "compare_playbooks", "playbook_whatif"]
 
@@ -77,7 +78,8 @@ def compare_playbooks(
     tags: pd.DataFrame, volumes: pd.DataFrame, live: Playbook, draft: Playbook, base_run_id: int | None = None
 ) -> PlaybookWhatIf:
     """The pure core: `tags` in long form, `volumes` as `pricing.fee_volumes` gives them."""
-    a, b = assign_packages(tags, live), assign_packages(tags, draft)
+    grid = pivot_tags(tags)  # one pivot for both playbooks
+    a, b = assign_packages(grid, live), assign_packages(grid, draft)
     pairs = a[["customer_id", "package"]].merge(
         b[["customer_id", "package"]], on="customer_id", suffixes=("_live", "_draft")
     )

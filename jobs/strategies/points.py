@@ -17,6 +17,7 @@ day is (points earned that expire by then) − (points already redeemed or expir
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import numpy as np
 import pandas as pd
@@ -190,27 +191,22 @@ def _append_earned(conn: Connection, earned: pd.DataFrame, actor: str, now: dt.d
                 float(r["basis_amount"]),
                 float(r["multiplier"]),
             )
+            r["occurred_at"] = r["occurred_at"].to_pydatetime()  # the driver's own type, not pandas'
         return _append(conn, rows, now)
     stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f")  # SQLAlchemy's SQLite text for a datetime
-    occurred = pd.Series(
-        np.datetime_as_string(pd.to_datetime(earned["occurred_at"]).to_numpy("datetime64[us]"), unit="us")
-    ).str.replace("T", " ", regex=False)
-    expires = np.datetime_as_string(np.asarray(earned["expires_on"], dtype="datetime64[D]"), unit="D")
     package = earned["package"].astype(object)
-    params = list(
-        zip(
-            earned["customer_id"].tolist(),
-            earned["source"].tolist(),
-            earned["rule"].tolist(),
-            earned["points"].astype(np.int64).tolist(),
-            earned["basis_amount"].astype(float).tolist(),
-            earned["multiplier"].astype(float).tolist(),
-            package.where(package.notna(), None).tolist(),
-            occurred.tolist(),
-            expires.tolist(),
-            [stamp] * len(earned),
-            [actor] * len(earned),
-        )
+    params = zip(
+        earned["customer_id"].tolist(),
+        earned["source"].tolist(),
+        earned["rule"].tolist(),
+        earned["points"].astype(np.int64).tolist(),
+        earned["basis_amount"].astype(float).tolist(),
+        earned["multiplier"].astype(float).tolist(),
+        package.where(package.notna(), None).tolist(),
+        _sqlite_stamps(earned["occurred_at"]),
+        _sqlite_days(earned["expires_on"]),
+        itertools.repeat(stamp),
+        itertools.repeat(actor),
     )
     customers = sorted(set(earned["customer_id"].tolist()))
     cur = conn.connection.dbapi_connection.cursor()
@@ -222,7 +218,7 @@ def _append_earned(conn: Connection, earned: pd.DataFrame, actor: str, now: dt.d
         )
         cur.executemany(_EARN_INSERT, params)
         appended = cur.rowcount
-        if appended == len(params):
+        if appended == len(earned):
             deltas = earned.groupby("customer_id")["points"].sum()
         else:  # another writer posted some of these sources first: what this call appended, from the ledger
             cur.execute(
@@ -238,6 +234,22 @@ def _append_earned(conn: Connection, earned: pd.DataFrame, actor: str, now: dt.d
     finally:
         cur.close()
     return appended
+
+
+def _sqlite_stamps(stamps: pd.Series) -> list[str]:
+    """Timestamps as SQLAlchemy's SQLite text (`2025-01-31 10:00:00.000000`), column-wise: numpy
+    writes them ISO (`…T…`), and each T becomes a space in place, on the characters' codes."""
+    text = np.datetime_as_string(pd.to_datetime(stamps).to_numpy("datetime64[us]"), unit="us")
+    chars = text.view(np.uint32).reshape(len(text), -1) if len(text) else text
+    chars[chars == ord("T")] = ord(" ")
+    return text.tolist()
+
+
+def _sqlite_days(days: pd.Series) -> list[str]:
+    """Dates as ISO text, each distinct day converted once (a run's postings share a few hundred)."""
+    codes, uniques = pd.factorize(days)
+    found = np.asarray([*uniques, np.datetime64("NaT")], dtype="datetime64[D]")
+    return np.datetime_as_string(found, unit="D")[codes].tolist()
 
 
 def _due(conn: Connection, as_of: dt.date, customer_ids: list[str] | None) -> pd.DataFrame:

@@ -162,8 +162,14 @@ def read_events(conn: Connection, rules: PointsRules, incremental: bool = True) 
     rows = [r for part in found for r in part]
     read.rows = len(rows)
     if rows:
-        read.events = pd.DataFrame(rows, columns=EVENT_COLUMNS)
+        read.events = _events(rows)
     return read
+
+
+def _events(rows: list[tuple]) -> pd.DataFrame:
+    # as the driver's objects: inferring text columns (Arrow) from a first run's hundreds of
+    # thousands of events cost more than the rule that reads them
+    return pd.DataFrame(rows, columns=EVENT_COLUMNS, dtype=object)
 
 
 def unposted_events(conn: Connection, rules: PointsRules, customer_ids: list[str] | None = None) -> pd.DataFrame:
@@ -173,13 +179,15 @@ def unposted_events(conn: Connection, rules: PointsRules, customer_ids: list[str
         return read_events(conn, rules, incremental=False).events
     found = [_rows(conn, q.where(customer.in_(customer_ids))) for _, q, customer, _ in _queries(rules)]
     rows = [r for part in found for r in part]
-    return pd.DataFrame(rows, columns=EVENT_COLUMNS) if rows else pd.DataFrame(columns=EVENT_COLUMNS)
+    return _events(rows) if rows else pd.DataFrame(columns=EVENT_COLUMNS)
 
 
 def earned_points(events: pd.DataFrame, rules: PointsRules, packages: pd.DataFrame) -> pd.DataFrame:
     """EARN_COLUMNS for the events that earn at least one point (pure). `packages`: customer_id,
     package (a customer without one earns ×1). Points: floor(amount / 100 × points_per_100 ×
-    multiplier); they expire `expiry_months` after the event's month-day."""
+    multiplier); they expire `expiry_months` after the event's month-day. occurred_at comes back
+    as timestamps (datetime64), expires_on as dates. A customer's package and a day's expiry are
+    looked up once per customer and per day: a first run earns on every event the bank had."""
     if events.empty:
         return pd.DataFrame(columns=EARN_COLUMNS)
     ev = events.reset_index(drop=True)
@@ -192,12 +200,15 @@ def earned_points(events: pd.DataFrame, rules: PointsRules, packages: pd.DataFra
             takes &= ev["family"].isin(r.families).to_numpy()
         rule[takes] = r.value
         rate[takes] = r.points_per_100
+    who, customers = pd.factorize(ev["customer_id"])
     by = dict(zip(packages["customer_id"], packages["package"])) if len(packages) else {}
-    package = ev["customer_id"].map(by)
-    multiplier = package.map(rules.multipliers).fillna(1.0).to_numpy(dtype=float)
+    mine = [by.get(c) for c in customers]
+    package = np.array([None if p is None or p != p else p for p in mine] + [None], dtype=object)[who]
+    multiplier = np.array([_multiplier(rules, p) for p in mine] + [1.0], dtype=float)[who]
     points = np.floor(np.round(amount / 100 * rate * multiplier, 6)).astype(np.int64)
     occurred = pd.to_datetime(ev["occurred_at"], format="ISO8601")  # the driver's text on SQLite
-    expires = (occurred + pd.DateOffset(months=rules.expiry_months)).dt.date
+    day, days = pd.factorize(occurred.dt.normalize())
+    expires = np.array(list((days + pd.DateOffset(months=rules.expiry_months)).date) + [pd.NaT], dtype=object)[day]
     out = pd.DataFrame(
         {
             "customer_id": ev["customer_id"],
@@ -206,9 +217,15 @@ def earned_points(events: pd.DataFrame, rules: PointsRules, packages: pd.DataFra
             "points": points,
             "basis_amount": amount,
             "multiplier": multiplier,
-            "package": package.astype(object).where(package.notna(), None),
-            "occurred_at": occurred.dt.to_pydatetime(),
+            "package": pd.Series(package, dtype=object),  # None where none, not text's NaN
+            "occurred_at": occurred,
             "expires_on": expires,
         }
     )
     return out[out["rule"].notna() & (out["points"] > 0)].reset_index(drop=True)[EARN_COLUMNS]
+
+
+def _multiplier(rules: PointsRules, package) -> float:
+    """A package's multiplier; ×1 without a package or with one the rules do not name."""
+    m = rules.multipliers.get(package) if package is not None and package == package else None
+    return 1.0 if m is None or m != m else float(m)

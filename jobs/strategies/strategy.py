@@ -20,6 +20,7 @@ from .packages import assign_packages, matching
 from .playbook import Package, Play, Playbook, RiskMeasure, playbook_of
 from .pricing import prices
 from .store import run_packages
+from .tag_grid import pivot_tags
 
 __all__ = ["CustomerStrategy", "customer_strategy", "strategy_from_tags", "live_playbook", "bank_packages"]
 
@@ -80,10 +81,11 @@ def strategy_from_tags(customer_id: str, tags: pd.DataFrame, playbook: Playbook)
     """A customer's strategy from their tags (long form): the pure core of `customer_strategy`."""
     if tags.empty:
         tags = pd.DataFrame({"customer_id": [customer_id], "dimension": ["_none"], "value": [None]})
-    chosen = assign_packages(tags, playbook).iloc[0]
+    grid = pivot_tags(tags)  # one pivot for the package, the plays and the measures
+    chosen = assign_packages(grid, playbook).iloc[0]
     dims = playbook.dimensions
-    plays = set(matching(tags, playbook.marketing_plays, dims)["value"])
-    measures = set(matching(tags, playbook.risk_measures, dims)["value"])
+    plays = set(matching(grid, playbook.marketing_plays, dims)["value"])
+    measures = set(matching(grid, playbook.risk_measures, dims)["value"])
     decile = tags.loc[tags["dimension"] == "value_contribution", "value"]
     return CustomerStrategy(
         customer_id=customer_id,

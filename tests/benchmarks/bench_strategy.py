@@ -2,10 +2,12 @@
 
     .venv/bin/python tests/benchmarks/bench_strategy.py --db /work/b100k/clientstrata.db [--profile]
 
-Reads the latest published run's tags and the open alerts once, then times what a run's publish
-does per partition of 50,000 customers, in CPU seconds (the machine is shared) — packages (`assign_packages` + `write_packages`),
-next-best actions (`action_stage` and its step) — and the points job (`post_points`), inside one
-transaction that is rolled back, so the bank is left as it was and the script can run again.
+Reads the latest published run's tags (the individuals': enterprises get no package and no action)
+and the open alerts once, then times what a run's publish does per partition of 50,000 customers,
+in CPU and wall seconds (the machine is shared: CPU compares better) — packages (the partition's
+tag grid, `assign_packages` + `write_packages`), next-best actions (`action_stage` and its step) —
+and the points job (`post_points`), inside one transaction that is rolled back, so the bank is
+left as it was and the script can run again. `--profile` profiles only those phases.
 For iterating on the stage quickly; the figures quoted in docs/benchmarks.md come from
 `bench_pipeline.py`, which times a whole classification run.
 """
@@ -19,8 +21,12 @@ import inspect
 import json
 import os
 import pstats
+import resource
 import statistics
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import pandas as pd
@@ -30,11 +36,19 @@ from clientstrata.graph.clock import utcnow
 from clientstrata.graph.record.models import Alert, Tag
 from clientstrata.graph.record.queries import latest_run_id
 from clientstrata.jobs.governance.standards import live_standard
+from clientstrata.jobs.runs.publish import publish_pragmas
 from clientstrata.jobs.strategies.nba import action_stage
 from clientstrata.jobs.strategies.packages import assign_packages
 from clientstrata.jobs.strategies.playbook import playbook_of
 from clientstrata.jobs.strategies.points import post_points
 from clientstrata.jobs.strategies.store import write_packages
+
+try:  # the code measured may predate the tag grid (main's, to compare with)
+    from clientstrata.jobs.strategies.tag_grid import pivot_tags
+except ImportError:
+    pivot_tags = None
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "baselines"))
 
 PART = 50_000
 # what a bank's first run has not written yet (the tables that exist in the code measured)
@@ -62,67 +76,119 @@ def _read(conn, run_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     return tags, alerts
 
 
-def run(db: str, dump: str | None = None, first: bool = False) -> dict:
-    engine = sa.create_engine(f"sqlite:///{db}")
+# what a dump holds: the stage's rows of the run, and the whole ledger (a first run posts it)
+_DUMPED = {
+    "customer_packages": "SELECT * FROM customer_packages WHERE run_id = :r ORDER BY customer_id",
+    "next_best_actions": "SELECT * FROM next_best_actions WHERE run_id = :r ORDER BY nba_id",
+    "points_postings": "SELECT * FROM points_postings ORDER BY posting_id",
+    "points_accounts": "SELECT * FROM points_accounts ORDER BY customer_id",
+}
+
+
+class _Clock:
+    """CPU and wall seconds per phase, and the profiler (when given) on only while a phase runs:
+    the reads that set the stage up are not the stage."""
+
+    def __init__(self, prof: cProfile.Profile | None = None):
+        self.cpu = {"strategy": 0.0, "next-best actions": 0.0, "points": 0.0}
+        self.wall = dict.fromkeys(self.cpu, 0.0)
+        self.prof = prof
+
+    @contextmanager
+    def __call__(self, phase: str) -> Iterator[None]:
+        if self.prof is not None:
+            self.prof.enable()
+        c0, w0 = time.process_time(), time.perf_counter()
+        try:
+            yield
+        finally:
+            self.cpu[phase] += time.process_time() - c0
+            self.wall[phase] += time.perf_counter() - w0
+            if self.prof is not None:
+                self.prof.disable()
+
+
+def run(
+    engine: sa.Engine,
+    dump: str | Path | None = None,
+    first: bool = False,
+    prof: cProfile.Profile | None = None,
+    at: dt.datetime | None = None,
+    reference: bool = False,
+    part: int = PART,
+) -> dict:
+    """Time the stage on `engine`'s bank (see the module's doc). `reference`: with main's
+    functions from before the tag grid (baselines/strategy_rows.py) in place of this code's."""
+    if reference:
+        import strategy_rows  # on the path from baselines/, like the other baselines
+
+        assign, pivot, code = strategy_rows.assign_packages, None, strategy_rows.main_code()
+    else:
+        assign, pivot, code = assign_packages, pivot_tags, nullcontext()
+    with code:
+        return _run(engine, dump, first, prof, at, assign, pivot, part)
+
+
+def _run(engine, dump, first, prof, at, assign_packages, pivot_tags, part_size) -> dict:
     with engine.connect() as conn:
         run_id = latest_run_id(conn)
         std = live_standard(conn)
         tags, alerts = _read(conn, run_id)
-        individuals = conn.execute(sa.text("SELECT count(*) FROM individuals")).scalar()
+        people = conn.execute(sa.text("SELECT customer_id FROM individuals")).scalars().all()
+    individuals = len(people)
     playbook = playbook_of(std)
+    # the individuals' tags: a run gives enterprises no package and no action
+    tags = tags[tags["customer_id"].isin(set(people))].reset_index(drop=True)
     ids = tags["customer_id"].unique()
-    parts = [tags[tags["customer_id"].isin(ids[i : i + PART])] for i in range(0, len(ids), PART)]
-    seconds = {"strategy": 0.0, "next-best actions": 0.0, "points": 0.0}
+    parts = [tags[tags["customer_id"].isin(ids[i : i + part_size])] for i in range(0, len(ids), part_size)]
+    # each partition's alerts picked out before the clock starts: the run's detector hands them over
+    found = [alerts[alerts["customer_id"].isin(part["customer_id"].unique())] for part in parts]
+    clock = _Clock(prof)
     rows = {"packages": 0, "actions": 0}
-    at = utcnow()
+    at = at or utcnow()
     with engine.connect() as conn:
         tx = conn.begin()
         try:
+            publish_pragmas(conn)  # the page cache a run's publish sets
             conn.execute(sa.text("DELETE FROM customer_packages WHERE run_id = :r"), {"r": run_id})
             conn.execute(sa.text("DELETE FROM next_best_actions WHERE run_id = :r"), {"r": run_id})
             if first:  # the bank's first run: nothing posted, no event read yet, no rules mined
                 for table in _FIRST_RUN_EMPTY:
                     if sa.inspect(conn).has_table(table):
                         conn.execute(sa.text(f"DELETE FROM {table}"))
-            t0 = time.process_time()
-            step = action_stage(conn, std, run_id, at)
-            seconds["next-best actions"] += time.process_time() - t0
+            with clock("next-best actions"):
+                step = action_stage(conn, std, run_id, at)
             given = []
-            for part in parts:
-                t0 = time.process_time()
-                packages = assign_packages(part, playbook)
-                rows["packages"] += write_packages(conn, packages, run_id)
-                given.append(packages[["customer_id", "package"]])  # as the publish keeps them
-                seconds["strategy"] += time.process_time() - t0
-                t0 = time.process_time()
-                found = alerts[alerts["customer_id"].isin(part["customer_id"].unique())]
-                rows["actions"] += step(part, found)
-                seconds["next-best actions"] += time.process_time() - t0
-            t0 = time.process_time()
-            given = pd.concat(given, ignore_index=True)
-            takes = "packages" in inspect.signature(post_points).parameters  # older code reads them back
-            points = post_points(conn, playbook, run_id, "bench", at, *([given] if takes else []))
-            seconds["points"] += time.process_time() - t0
-            if dump:  # what the stage wrote, to compare two versions of the code
-                pd.to_pickle(
-                    {
-                        t: pd.read_sql(sa.text(f"SELECT * FROM {t} WHERE run_id = :r"), conn, params={"r": run_id})
-                        for t in ("customer_packages", "next_best_actions")
-                    },
-                    dump,
-                )
+            for part, alerted in zip(parts, found):
+                with clock("strategy"):
+                    if pivot_tags is not None:  # as the run: one pivot for the packages and the actions
+                        part = pivot_tags(part)
+                    packages = assign_packages(part, playbook)
+                    rows["packages"] += write_packages(conn, packages, run_id)
+                    given.append(packages[["customer_id", "package"]])  # as the publish keeps them
+                with clock("next-best actions"):
+                    rows["actions"] += step(part, alerted)
+            with clock("points"):
+                given = pd.concat(given, ignore_index=True)
+                takes = "packages" in inspect.signature(post_points).parameters  # older code reads them back
+                points = post_points(conn, playbook, run_id, "bench", at, *([given] if takes else []))
+            if dump:  # what the stage wrote, to compare two versions of the code (compare_strategy.py)
+                pd.to_pickle({t: pd.read_sql(sa.text(q), conn, params={"r": run_id}) for t, q in _DUMPED.items()}, dump)
         finally:
             tx.rollback()
-    total = sum(seconds.values())
     return {
         "customers": len(ids),
         "individuals": int(individuals),  # what the 1M extrapolation scales (as bench_pipeline's)
         "first_run": first,
-        "seconds": {k: round(v, 2) for k, v in seconds.items()},
-        "total": round(total, 2),
+        "seconds": {k: round(v, 2) for k, v in clock.cpu.items()},
+        "total": round(sum(clock.cpu.values()), 2),
+        "wall": {k: round(v, 2) for k, v in clock.wall.items()},
+        "wall_total": round(sum(clock.wall.values()), 2),
         "rows": rows,
         "points": points,
         "load_avg_1m": round(os.getloadavg()[0], 2),
+        # the script's own peak (it holds the whole bank's tags; a run holds a partition's)
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
 
@@ -133,16 +199,23 @@ def main() -> None:
     p.add_argument("--profile", action="store_true")
     p.add_argument("--first", action="store_true", help="as the bank's first run: the ledger emptied first")
     p.add_argument("--dump", help="pickle what the stage wrote here (to compare two versions)")
+    p.add_argument(
+        "--at", help="the run's moment (naive UTC, ISO), so two versions' dumps compare exactly (default: now)"
+    )
+    p.add_argument(
+        "--reference",
+        action="store_true",
+        help="main's functions from before the tag grid (baselines/strategy_rows.py)",
+    )
     p.add_argument("--label", default="new", help="what code this is (e.g. main, new), in --out")
     p.add_argument("--out", type=Path, help="JSON file the run is added to; medians per label are kept")
     args = p.parse_args()
-    if args.profile:
-        prof = cProfile.Profile(time.process_time)  # CPU: the machine is shared
-        out = prof.runcall(run, args.db, args.dump, args.first)
+    at = dt.datetime.fromisoformat(args.at) if args.at else None
+    prof = cProfile.Profile(time.process_time) if args.profile else None  # CPU: the machine is shared
+    out = run(sa.create_engine(f"sqlite:///{args.db}"), args.dump, args.first, prof, at, args.reference)
+    if prof is not None:
         pstats.Stats(prof).sort_stats("tottime").print_stats(30)
         pstats.Stats(prof).sort_stats("cumulative").print_stats("strategies|records|bulk", 60)
-    else:
-        out = run(args.db, args.dump, args.first)
     print(out)
     if args.out:
         _record(args.out, args.label, out)
@@ -157,6 +230,11 @@ def _record(path: Path, label: str, result: dict) -> None:
         mine = [r for r in found["runs"] if r["label"] == lab]
         phases = {k: round(statistics.median(r["seconds"][k] for r in mine), 2) for k in mine[0]["seconds"]}
         medians[lab] = {"runs": len(mine), "seconds": phases, "total": round(sum(phases.values()), 2)}
+        walls = [r for r in mine if "wall" in r]  # runs recorded before wall seconds were kept have none
+        if walls:
+            wall = {k: round(statistics.median(r["wall"][k] for r in walls), 2) for k in walls[0]["wall"]}
+            medians[lab]["wall"] = wall
+            medians[lab]["wall_total"] = round(statistics.median(r["wall_total"] for r in walls), 2)
     found["medians"] = medians
     # per phase, the labels side by side (for a table of main against this code), and the total
     # extrapolated linearly to 1M individuals
@@ -166,6 +244,10 @@ def _record(path: Path, label: str, result: dict) -> None:
     }
     scale = 1_000_000 / found["runs"][-1].get("individuals", result["customers"])
     found["by_phase"]["extrapolated_1m_seconds"] = {lab: round(m["total"] * scale, 1) for lab, m in medians.items()}
+    found["by_phase"]["wall_total"] = {lab: m["wall_total"] for lab, m in medians.items() if "wall_total" in m}
+    found["by_phase"]["wall_extrapolated_1m_seconds"] = {
+        lab: round(m["wall_total"] * scale, 1) for lab, m in medians.items() if "wall_total" in m
+    }
     found["load_avg_1m"] = [r["load_avg_1m"] for r in found["runs"]]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(found, indent=2) + "\n")

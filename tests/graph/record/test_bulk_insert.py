@@ -6,8 +6,10 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from clientstrata.graph.record.bulk import bulk_insert
+from clientstrata.graph.record.bulk import _stored_column, bulk_insert
 from clientstrata.graph.record.models import ClassificationRun, NextBestAction
 
 ACTIONS = NextBestAction.__table__
@@ -79,3 +81,39 @@ def test_appended_rows_read_back_as_an_orm_insert_would_store_them(engine):
 def test_an_empty_frame_writes_nothing(engine):
     with engine.begin() as conn:
         assert bulk_insert(conn, ACTIONS, _frame(1).iloc[:0]) == 0
+
+
+def _per_row(conn, column: sa.Column, values: pd.Series) -> list:
+    """What `_stored_column` did before it processed each distinct value once: every row alone."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        out = list(values.dt.date if isinstance(column.type, sa.Date) else values.dt.to_pydatetime())
+    else:
+        out = values.to_numpy(dtype=object).tolist()
+    missing = pd.isna(values).to_numpy()
+    out = [None if m else v for v, m in zip(out, missing)]
+    process = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    return [process(v) for v in out] if process is not None else out
+
+
+_MOMENTS = [dt.datetime(2026, 12, 1, 8), dt.datetime(2026, 12, 1, 8, 0, 0, 500_000), dt.datetime(1999, 1, 1)]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    moments=st.lists(st.sampled_from([*_MOMENTS, None]), min_size=1, max_size=12),
+    flags=st.lists(st.sampled_from([True, False, None]), min_size=12, max_size=12),
+    as_timestamps=st.booleans(),
+)
+def test_each_distinct_value_is_stored_as_each_row_alone_would_be(engine, moments, flags, as_timestamps):
+    n = len(moments)
+    days = pd.Series([m.date() if m is not None else None for m in moments], dtype=object)
+    stamps = pd.Series(pd.to_datetime(moments)) if as_timestamps else pd.Series(moments, dtype=object)
+    columns = {
+        "created_at": stamps,
+        "due_on": pd.Series(pd.to_datetime(days)) if as_timestamps else days,
+        "control": pd.Series(flags[:n], dtype=bool if None not in flags[:n] else object),
+    }
+    with engine.connect() as conn:
+        for name, values in columns.items():
+            column = ACTIONS.c[name]
+            assert _stored_column(conn, column, values) == _per_row(conn, column, values), name
