@@ -97,12 +97,15 @@ def _object_pull(client) -> int:
 
 
 def worker(url: str, token: str, what: str, page_size: int) -> None:
-    """Time one pull (`customers`, `changes`, `objects`) and print {rows, seconds} as JSON."""
+    """Time one pull (`customers`, `customers_json`: the JSON pages, as without pyarrow; `changes`,
+    `objects`) and print {rows, seconds} as JSON."""
     from clientstrata.sdk import Client
 
-    client = Client(url, token, progress=False, page_size=page_size, timeout=600)
+    json_pages = {"arrow": False} if what == "customers_json" else {}  # the branch's SDK only
+    client = Client(url, token, progress=False, page_size=page_size, timeout=600, **json_pages)
     pull = {
         "customers": lambda: len(client.customers()),
+        "customers_json": lambda: len(client.customers()),
         "changes": lambda: len(client.changes()),
         "objects": lambda: _object_pull(client),
     }[what]
@@ -225,6 +228,10 @@ def main() -> None:
                 for what in ("customers", "changes") if i < args.repeats else ():
                     pulls.setdefault(f"{name}.{what}", []).append(
                         _pull(py, cwd, env, urls[name], token, what, args.page_size)
+                    )
+                if name == "branch" and i < args.repeats:  # the fallback without pyarrow
+                    pulls.setdefault("branch.customers_json", []).append(
+                        _pull(py, cwd, env, urls[name], token, "customers_json", args.page_size)
                     )
                 if name == "branch" and i < object_repeats:
                     pulls.setdefault("branch.changes_object_path", []).append(
