@@ -55,8 +55,9 @@ def frame(tables: Sequence[pa.Table], columns: Sequence[str], categorical: Itera
     """The pages (`read`, the same columns; `columns` names them when there is none) as one frame,
     typed as pandas types the JSON path's: dates and moments as datetime64 (moments in UTC),
     integers with a null as floats, text as text, a column without a value as objects, each None
-    (and no rows: a frame of empty object columns). Only the columns named in `categorical` stay categoricals (their categories
-    the values met, in no order: `_dimensions.categorise` orders them); other text is decoded."""
+    (and no rows: a frame of empty object columns). Only the columns named in `categorical` stay
+    categoricals (their categories the values met, in no order: `_dimensions.categorise` orders
+    them); other text is decoded."""
     if not tables or not any(t.num_rows for t in tables):
         return pd.DataFrame(columns=list(tables[0].column_names if tables else columns))
     # a page whose column is empty throughout carries it as nulls: permissive promotion types it
