@@ -5,7 +5,7 @@ a thousand customers' thousand-node ecosystems. The cost is an upper bound on th
 operation can produce: each list multiplies what is selected under it by its size (a `first`
 argument, or the list's documented bound), down through fragments and with variables and
 defaults resolved; a graph walk counts once per hop. A field on a single object costs one per
-parent; scalars cost nothing, except a table's rows, which are the page.
+parent; scalars cost nothing, except a table's page (its rows, columns or Arrow stream).
 """
 
 from __future__ import annotations
@@ -40,8 +40,9 @@ LIST_BOUNDS: Mapping[tuple[str, str], int] = {
     ("Customer", "feedback"): 50,
     ("Enterprise", "people"): 200,
 }
-# The list a connection's `first` sizes: its edges, or a table's rows.
-_PAGES = frozenset({"edges", "rows"})
+# The list a connection's `first` sizes: its edges, or a table's page in any of its encodings
+# (rows, the same cells column by column, the same page as Arrow).
+_PAGES = frozenset({"edges", "rows", "columnValues", "arrow"})
 
 
 def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:

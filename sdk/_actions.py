@@ -38,10 +38,14 @@ query StrategyEffect($runId: Int) {
     conversionRate controlRate uplift upliftLow upliftHigh aumChange controlAumChange aumUplift aumUpliftLow
     aumUpliftHigh }
 }""")
-ACTION_TABLE = gql("""
-query ActionTable($first: Int!, $after: String, $filter: CustomerFilter) {
-  actionTable(first: $first, after: $after, filter: $filter) { columns rows totalCount pageInfo { hasNextPage endCursor } }
-}""")
+# by the shape a page is asked in: Arrow or JSON rows, as `Client.arrow` says
+ACTION_TABLE = {
+    field: gql(f"""
+query ActionTable($first: Int!, $after: String, $filter: CustomerFilter) {{
+  actionTable(first: $first, after: $after, filter: $filter) {{ columns {field} totalCount pageInfo {{ hasNextPage endCursor }} }}
+}}""")
+    for field in ("arrow", "rows")
+}
 # what an empty answer is shaped as; a page names its own columns
 ACTION_TABLE_COLUMNS = [
     "customer_id",

@@ -6,6 +6,7 @@ import os
 import time
 from pathlib import Path
 
+import httpx
 import orjson
 import pandas as pd
 from gql import Client as GqlClient
@@ -23,6 +24,7 @@ from . import _dimensions as D
 from . import _governance as G
 from . import _history as H
 from . import _strategies as S
+from . import _tables as T
 from ._errors import APIError, AuthenticationError, TransportError
 from ._frames import typed
 
@@ -30,13 +32,17 @@ __all__ = ["Client"]
 
 PAGE_SIZE = 10_000
 
-_CUSTOMER_TABLE = gql("""
-query CustomerTable($first: Int!, $after: String, $filter: CustomerFilter, $dimensions: [String!], $total: Boolean!) {
-  customerTable(first: $first, after: $after, filter: $filter, dimensions: $dimensions) {
-    columns columnValues totalCount @include(if: $total)
-    pageInfo { hasNextPage endCursor }
-  }
-}""")
+# the page as Arrow or as JSON columns, as `Client.arrow` says
+_CUSTOMER_TABLE = {
+    field: gql(f"""
+query CustomerTable($first: Int!, $after: String, $filter: CustomerFilter, $dimensions: [String!], $total: Boolean!) {{
+  customerTable(first: $first, after: $after, filter: $filter, dimensions: $dimensions) {{
+    columns {field} totalCount @include(if: $total)
+    pageInfo {{ hasNextPage endCursor }}
+  }}
+}}""")
+    for field in ("arrow", "columnValues")
+}
 
 _HOUSEHOLD = gql("""
 query Household($id: ID!) {
@@ -150,16 +156,34 @@ def _customer_filter(filters: dict) -> dict:
 
 class Client:
     """`Client("http://127.0.0.1:8000/graphql", token=None)`; every method returns a DataFrame
-    (a what-if: a `WhatIfReport` holding three; `customer`, `enterprise`: a dict of them)."""
+    (a what-if: a `WhatIfReport` holding three; `customer`, `enterprise`: a dict of them). Bulk
+    pulls read their pages as Arrow when pyarrow is installed (`arrow=False`: as JSON; the frames
+    are the same)."""
 
     def __init__(
-        self, url: str, token: str | None = None, timeout: float = 60, progress: bool = True, page_size: int = PAGE_SIZE
+        self,
+        url: str,
+        token: str | None = None,
+        timeout: float = 60,
+        progress: bool = True,
+        page_size: int = PAGE_SIZE,
+        arrow: bool | None = None,
     ) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.url, self.progress, self.page_size = url, progress, page_size
+        # bulk pages as Arrow (None: when pyarrow is installed; False: always JSON)
+        self.arrow = T.arrow_wanted(arrow)
         self._gql = GqlClient(
-            # orjson reads a bulk page several times faster than the standard library
-            transport=HTTPXTransport(url=url, headers=headers, timeout=timeout, json_deserialize=orjson.loads),
+            # orjson reads a bulk page several times faster than the standard library; the transport
+            # opens an httpx client per request, and each built its TLS context (the CA bundle read
+            # again, tens of milliseconds) until given this one
+            transport=HTTPXTransport(
+                url=url,
+                headers=headers,
+                timeout=timeout,
+                json_deserialize=orjson.loads,
+                verify=httpx.create_ssl_context(),
+            ),
             fetch_schema_from_transport=False,
         )
 
@@ -189,13 +213,14 @@ class Client:
         Scales (tiers, deciles, levels) are ordered categoricals in the standard's order, as the
         server gives it; other dimensions categoricals; multi-label tags lists.
 
-        Pages of 10,000 travel as columns, not as GraphQL objects, so a whole segment is quick."""
+        Pages of 10,000 travel as columns, not as GraphQL objects, so a whole segment is quick: as
+        Arrow when pyarrow is installed (`pip install 'clientstrata[arrow]'`), else as JSON."""
         flt = _customer_filter(filters)
-        frames, after, columns = [], None, None
+        pages, after = T.Pages("arrow" if self.arrow else "columnValues"), None
         with tqdm(desc="customers", unit="rows", disable=not self.progress, leave=False) as bar:
             while True:
                 page = self._execute(  # the total (a count of the whole filter) once, for the bar
-                    _CUSTOMER_TABLE,
+                    _CUSTOMER_TABLE[pages.field],
                     first=self.page_size,
                     after=after,
                     filter=flt or None,
@@ -203,15 +228,12 @@ class Client:
                     total=after is None,
                 )["customerTable"]
                 bar.total = page.get("totalCount", bar.total)
-                columns = page["columns"]
-                # column by column: no row lists to build on the server or to turn round here
-                frames.append(pd.DataFrame(dict(zip(columns, page["columnValues"])), columns=columns))
-                bar.update(len(frames[-1]))
+                bar.update(pages.add(page))
                 if not page["pageInfo"]["hasNextPage"]:
                     break
                 after = page["pageInfo"]["endCursor"]
-        df = typed(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns))
-        return D.categorise(df, self._execute(D.DIMENSIONS)["dimensions"])
+        dims = self._execute(D.DIMENSIONS)["dimensions"]
+        return D.categorise(typed(pages.frame(categorical=D.categorical_columns(dims))), dims)
 
     def households(self, updated_since=None, **filters) -> pd.DataFrame:
         """Households, one row each (household_id, name, status, tier, aum, member_count,
@@ -275,7 +297,9 @@ class Client:
 
         Pages of up to 50,000 travel as columns (`classificationChangeTable`), not as GraphQL
         objects, so a full pull runs at the speed of `customers()`."""
-        return typed(CH.pull_changes(self._execute, min(self.page_size, CH.MAX_CHANGE_PAGE), after, self.progress))
+        return typed(
+            CH.pull_changes(self._execute, min(self.page_size, CH.MAX_CHANGE_PAGE), after, self.progress, self.arrow)
+        )
 
     def migration(self, from_run: int, to_run: int, dimension: str) -> pd.DataFrame:
         """Who moved from which value to which of `dimension` between two published runs: the
@@ -317,19 +341,18 @@ class Client:
         left out, and no row offers a product above the customer's suitability; relationship
         managers get their book. Pages travel as columns (`actionTable`), like `customers()`."""
         flt = _customer_filter(filters)
-        frames, after, columns = [], None, A.ACTION_TABLE_COLUMNS
+        pages, after = T.Pages("arrow" if self.arrow else "rows"), None
         with tqdm(desc="actions", unit="rows", disable=not self.progress, leave=False) as bar:
             while True:
-                page = self._execute(A.ACTION_TABLE, first=self.page_size, after=after, filter=flt or None)
+                page = self._execute(A.ACTION_TABLE[pages.field], first=self.page_size, after=after, filter=flt or None)
                 page = page["actionTable"]
                 bar.total = page["totalCount"]
-                columns = page["columns"]
-                frames.append(pd.DataFrame(page["rows"], columns=columns))
-                bar.update(len(page["rows"]))
+                bar.update(pages.add(page))
                 if not page["pageInfo"]["hasNextPage"]:
                     break
                 after = page["pageInfo"]["endCursor"]
-        return typed(A.action_table_frame(pd.concat(frames, ignore_index=True), columns))
+        df = pages.frame(A.ACTION_TABLE_COLUMNS)
+        return typed(A.action_table_frame(df, list(df.columns)))
 
     def worklist(self, rm_id: str | None = None, first: int = 200) -> pd.DataFrame:
         """A relationship manager's open actions and alerts, due first (an RM: their own)."""
@@ -445,18 +468,16 @@ class Client:
         """Every customer's service package in the latest run, one row each (customer_id, run_id,
         package, selector, explanation_en, explanation_zh, points_balance); relationship managers
         get their book. Pages travel as columns, like `customers()`."""
-        frames, after, columns = [], None, None
+        pages, after = T.Pages("arrow" if self.arrow else "rows"), None
         with tqdm(desc="packages", unit="rows", disable=not self.progress, leave=False) as bar:
             while True:
-                page = self._execute(S.PACKAGE_TABLE, first=self.page_size, after=after)["packageTable"]
+                page = self._execute(S.PACKAGE_TABLE[pages.field], first=self.page_size, after=after)["packageTable"]
                 bar.total = page["totalCount"]
-                columns = page["columns"]
-                frames.append(pd.DataFrame(page["rows"], columns=columns))
-                bar.update(len(page["rows"]))
+                bar.update(pages.add(page))
                 if not page["pageInfo"]["hasNextPage"]:
                     break
                 after = page["pageInfo"]["endCursor"]
-        return typed(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns))
+        return typed(pages.frame())
 
     def points(self, customer_id: str, first: int = S.MAX_POSTINGS) -> pd.DataFrame:
         """One customer's points (积分) postings, newest first (the `first` newest, at most 500);

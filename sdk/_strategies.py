@@ -21,10 +21,14 @@ PLAYBOOK_COLUMNS = [
     "selectors",
 ]
 
-PACKAGE_TABLE = gql("""
-query PackageTable($first: Int!, $after: String) {
-  packageTable(first: $first, after: $after) { columns rows totalCount pageInfo { hasNextPage endCursor } }
-}""")
+# by the shape a page is asked in: Arrow or JSON rows, as `Client.arrow` says
+PACKAGE_TABLE = {
+    field: gql(f"""
+query PackageTable($first: Int!, $after: String) {{
+  packageTable(first: $first, after: $after) {{ columns {field} totalCount pageInfo {{ hasNextPage endCursor }} }}
+}}""")
+    for field in ("arrow", "rows")
+}
 
 POINTS = gql("""
 query Points($id: ID!, $first: Int!) { customer(id: $id) { strategy { points { balance

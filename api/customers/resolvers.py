@@ -65,9 +65,9 @@ async def resolve_customer_table(
     info: Info, first: int, after: str | None, filter: CustomerFilter | None, dimensions: list[str] | None
 ) -> CustomerTable:
     ctx, flt = info.context, await checked_filter(info, filter)
-    df, has_next = await ctx.run(customer_table, first, after, flt, ctx.principal.book, dimensions)
-    end = Q.encode_cursor(df["customer_id"].iloc[-1]) if len(df) else None
-    return CustomerTable.of(df, has_next, end, count=partial(ctx.run, Q.customer_count, flt, ctx.principal.book))
+    page, has_next = await ctx.run(customer_table, first, after, flt, ctx.principal.book, dimensions)
+    end = Q.encode_cursor(page.column("customer_id")[-1].as_py()) if page.num_rows else None
+    return CustomerTable.of(page, has_next, end, count=partial(ctx.run, Q.customer_count, flt, ctx.principal.book))
 
 
 async def resolve_tags(info: Info, customer_id: str, dimension: str | None, as_of: dt.date | None) -> list[Tag]:

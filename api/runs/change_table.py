@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from functools import partial
+from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from clientstrata.api.pagination import PageInfo, decode_cursor, encode_cursor
-from clientstrata.api.scalars import serialize_datetime
+from clientstrata.api.tables import arrow_text, json_rows
 from clientstrata.graph.record.queries import MAX_TABLE_PAGE
 from clientstrata.jobs.runs.change_table import change_table, changes_count
 
@@ -20,15 +21,28 @@ __all__ = ["ChangeTable", "ChangeTableQuery"]
 
 @strawberry.type(
     description="A page of the change feed as columns and rows: the bulk path for full pulls. `rows` is a "
-    "JSON list of lists in `columns` order; `at` is an ISO 8601 string in UTC with its offset. "
+    "JSON list of lists in `columns` order; `at` is an ISO 8601 string in UTC with its offset. `arrow` is the "
+    "same page as one Arrow IPC stream in base64 (what the SDK reads when pyarrow is installed). "
     "`pageInfo.endCursor` is a `classificationChanges` cursor (and the reverse): null on an empty page, "
     "keep yours."
 )
 class ChangeTable:
     columns: list[str]
-    rows: JSON
     page_info: PageInfo
+    page: strawberry.Private[Any]  # an Arrow table; encoded only in the shape the query asks for
     count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="The page's rows, each a list in `columns` order.")
+    def rows(self) -> JSON:
+        return json_rows(self.page)
+
+    @strawberry.field(
+        description="The page as an Arrow IPC stream, base64: one record batch, columns in `columns` order, "
+        "`at` a UTC timestamp (microseconds), ids 64-bit integers, text dictionary encoded, nulls where a "
+        "change has no value."
+    )
+    def arrow(self) -> str:
+        return arrow_text(self.page)
 
     @strawberry.field(
         description="Changes after `after` that you may see (this page included); counted only when asked for."
@@ -37,28 +51,13 @@ class ChangeTable:
         return await self.count()
 
 
-def _rows(df) -> list[list]:
-    at = df.columns.get_loc("at")
-    rows = df.values.tolist()  # object columns: ints, strings, None and datetimes as stored
-    # a run's changes share one moment: each distinct `at` is formatted once, not once a row
-    formatted: dict = {}
-    for r in rows:
-        moment = r[at]
-        text = formatted.get(moment)
-        if text is None:
-            text = formatted[moment] = serialize_datetime(moment)
-        r[at] = text
-    return rows
-
-
 async def resolve_change_table(info: Info, after: str | None, first: int) -> ChangeTable:
     ctx, seq = info.context, decode_cursor("change", after) or 0
-    df, has_next = await ctx.run(partial(change_table, book=ctx.principal.book), first, seq)
-    rows = _rows(df)
-    end = encode_cursor("change", rows[-1][0]) if rows else None
+    page, has_next = await ctx.run(partial(change_table, book=ctx.principal.book), first, seq)
+    end = encode_cursor("change", page.column("seq")[-1].as_py()) if page.num_rows else None
     return ChangeTable(
-        columns=list(df.columns),
-        rows=rows,
+        columns=list(page.column_names),
+        page=page,
         page_info=PageInfo(has_next_page=has_next, end_cursor=end),
         count=partial(ctx.run, partial(changes_count, book=ctx.principal.book), seq),
     )

@@ -13,19 +13,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import orjson
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from clientstrata.graph.clock import utcnow
 from clientstrata.graph.errors import InvalidInput
 
-from .frames import read_frame
 from .models import (
     Alert,
     ClassificationRun,
-    CurrentTagValues,
     CustomerRollup,
     HouseholdMember,
     Individual,
@@ -39,8 +35,7 @@ __all__ = [
     "customer_page",
     "customer_count",
     "customer_ids_clause",
-    "customer_table",
-    "current_values",
+    "customer_select",
     "tagged_dimensions",
     "customers_by_id",
     "tags_by_customer",
@@ -65,7 +60,6 @@ TABLE_COLUMNS = ("customer_id", "name", "gender", "birth_date", "branch_id", "rm
 _individuals, _household_members = Individual.__table__, HouseholdMember.__table__
 _runs, _tags = ClassificationRun.__table__, Tag.__table__
 _overrides, _alerts, _customer_rollups = Override.__table__, Alert.__table__, CustomerRollup.__table__
-_current = CurrentTagValues.__table__
 # current AUM (CNY, latest balance month) from the rollups every ingest refreshes
 _AUM = sa.func.coalesce(_customer_rollups.c.aum, 0)
 _WITH_AUM = _individuals.outerjoin(_customer_rollups, _customer_rollups.c.customer_id == _individuals.c.customer_id)
@@ -293,40 +287,17 @@ def customer_page(
     return Page([dict(r) for r in rows[:first]], len(rows) > first, total)
 
 
-def customer_table(
-    conn: Connection,
-    first: int,
-    after: str | None = None,
-    flt: CustomerFilter = CustomerFilter(),
-    book: str | None = None,
-    dimensions: Sequence[str] | None = None,
-) -> tuple[pd.DataFrame, bool]:
-    """A page of up to MAX_TABLE_PAGE customers as one DataFrame, each requested dimension's value
-    of the latest run as a column (None: every dimension of that run): the bulk path, so a whole
-    segment travels as columns rather than as thousands of GraphQL objects. No PII columns: bulk
-    pulls are for analysis. Returns the page and whether more follow (`customer_count` counts)."""
-    if not 1 <= first <= MAX_TABLE_PAGE:
-        raise InvalidInput(f"`first` must be between 1 and {MAX_TABLE_PAGE:,}")
-    q = _filtered(conn, flt, book, [_individuals.c[c] for c in TABLE_COLUMNS])
+def customer_select(
+    conn: Connection, flt: CustomerFilter, book: str | None, columns: Sequence, after: str | None = None
+) -> sa.Select:
+    """`columns` of the customers `flt` selects within `book`, after the cursor `after`, in id
+    order: the bulk table's statement (`customer_rows`), which outer-joins what it reads beside the
+    individual with `select_from` and sets the page's `limit`. The filter, the book and the cursor
+    are those of `customer_page` and `customer_count`, so a table and a connection agree."""
+    q = _filtered(conn, flt, book, columns)
     if after:
         q = q.where(_individuals.c.customer_id > decode_cursor(after))
-    df = read_frame(conn, q.order_by(_individuals.c.customer_id).limit(first + 1), TABLE_COLUMNS)
-    has_next = len(df) > first
-    df = df.iloc[:first]
-    if dimensions is None:
-        dimensions = tagged_dimensions(conn, latest_run_id(conn))
-    dimensions = list(dimensions)
-    if dimensions and len(df):
-        wide = current_values(conn, dimensions, df["customer_id"].iloc[0], df["customer_id"].iloc[-1])
-        # manual overrides are few: take those in force and keep the page's
-        for (cid, dim), ov in overrides_in_force(conn).items():
-            if dim in wide.columns and cid in wide.index:
-                wide.loc[cid, dim] = ov["value"]
-        df = df.join(wide, on="customer_id")
-    for dim in dimensions:
-        if dim not in df.columns:
-            df[dim] = None
-    return df, has_next
+    return q.order_by(_individuals.c.customer_id)
 
 
 def tagged_dimensions(conn: Connection, run: int | None) -> list[str]:
@@ -343,26 +314,6 @@ def tagged_dimensions(conn: Connection, run: int | None) -> list[str]:
         {"run": run},
     ).scalars()
     return sorted(found)
-
-
-def current_values(conn: Connection, dimensions: Sequence[str], lo: str, hi: str) -> pd.DataFrame:
-    """The latest run's values of `dimensions` for the subjects in [lo, hi], a column each, from
-    the wide rows each publish keeps (`current_tag_values`): a page is one range read of a row per
-    customer, not its 22 tags pivoted."""
-    rows = conn.execute(
-        sa.select(_current.c.customer_id, _current.c.tag_values).where(
-            _current.c.customer_id >= lo, _current.c.customer_id <= hi
-        )
-    ).all()
-    ids = [r[0] for r in rows]
-    # the page's objects parsed in one call, then each column picked out: `from_records` over ten
-    # thousand dicts inferred its way through every key and cost most of the page
-    found = orjson.loads("[" + ",".join(r[1] for r in rows) + "]")
-    return pd.DataFrame(
-        {d: [v.get(d) for v in found] for d in dimensions},
-        index=pd.Index(ids, name="customer_id"),
-        columns=list(dimensions),
-    )
 
 
 def customers_by_id(conn: Connection, ids: Sequence[str], book: str | None = None) -> dict[str, dict]:

@@ -35,6 +35,10 @@ def test_the_issue_query_multiplies_pages_lists_and_hops():
     assert cost("{ customers(first: 10) { edges { node { id tags { value } } } } }") == 1 + 10 + 10 + 10 * DEFAULT_LIST
     assert cost('{ customer(id: "C1") { alerts { id } } }') == 1 + LIST_BOUNDS[("Customer", "alerts")]
     assert cost("{ customerTable(first: 50000) { columns rows } }") == 1 + 50000  # a table's rows are its page
+    for encoding in ("columnValues", "arrow"):  # the same page, encoded otherwise, costs the same
+        assert cost(f"{{ customerTable(first: 50000) {{ columns {encoding} }} }}") == 1 + 50000
+    assert cost("{ classificationChangeTable(first: 9) { arrow } }") == 1 + 9
+    assert cost("{ actionTable(first: 100) { rows arrow } }") == 1 + 2 * 100  # two encodings: twice the work
 
 
 def test_fragments_variables_and_defaults_cost_what_they_stand_for():
@@ -219,6 +223,10 @@ def test_the_budget_comes_from_the_environment(loaded_ro, make_token_ro):
 # The API's largest page for each paged root field: the SDK asks for at most these.
 _LARGEST_PAGE = {
     "customerTable": 50000,
+    "actionTable": 50000,
+    "packageTable": 50000,
+    "customer": 500,  # nested: a customer's points postings (next-best actions: 20)
+    "worklist": 1000,
     "classificationChanges": 9999,
     "classificationChangeTable": 50000,
     "alerts": 9999,
@@ -232,21 +240,33 @@ _LARGEST_PAGE = {
 
 
 def test_every_query_the_sdk_sends_fits_the_default_budget_at_its_largest_page():
+    import clientstrata.sdk._actions as actions_module
     import clientstrata.sdk._changes as changes_module
     import clientstrata.sdk._client as client_module
+    import clientstrata.sdk._customer as customer_module
+    import clientstrata.sdk._dimensions as dimensions_module
     import clientstrata.sdk._governance as governance_module
     import clientstrata.sdk._history as history_module
+    import clientstrata.sdk._strategies as strategies_module
 
-    sent = [
-        v.document
-        for module in (client_module, governance_module, changes_module, history_module)
-        for v in vars(module).values()
-        if getattr(v, "document", None) is not None
-    ]
-    assert len(sent) >= 8
+    modules = (
+        client_module,
+        governance_module,
+        changes_module,
+        history_module,
+        actions_module,
+        strategies_module,
+        customer_module,
+        dimensions_module,
+    )
+    values = [v for m in modules for v in vars(m).values()]
+    # a bulk table's documents are kept by the shape of their pages (Arrow or JSON)
+    values += [d for v in values if isinstance(v, dict) for d in v.values()]
+    sent = [v.document for v in values if getattr(v, "document", None) is not None]
+    assert len(sent) >= 20
     for doc in sent:
         op = doc.definitions[0]
         root = op.selection_set.selections[0].name.value
-        declared = {d.variable.name.value for d in op.variable_definitions}
+        declared = {d.variable.name.value for d in op.variable_definitions or ()}
         variables = {"first": _LARGEST_PAGE[root]} if "first" in declared else {}
         assert operation_cost(SCHEMA, doc, None, variables) <= ApiSettings().max_cost, root

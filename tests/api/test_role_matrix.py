@@ -4,7 +4,8 @@ The queries below select every field of every type the schema can reach (a test 
 so a new field or root is covered the day it lands). Each role asks all of them; the checks:
 - a relationship manager's responses name no customer outside their book, on any path (a
   customer id anywhere in the JSON: nodes, household members, ecosystem neighbours,
-  enterprise people, table rows), and what lies outside the book reads as absent;
+  enterprise people, table rows, the tables' Arrow pages decoded), and what lies outside the book
+  reads as absent; an Arrow page holds exactly its table's rows;
 - every other role sees across books;
 - ID numbers, phones, addresses and account numbers are clear exactly for the roles with
   `read_pii`, masked for the rest;
@@ -13,13 +14,16 @@ so a new field or root is covered the day it lands). Each role asks all of them;
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterator
 
+import pyarrow as pa
 import sqlalchemy as sa
 from graphql import TypeInfo, TypeInfoVisitor, Visitor, get_named_type, is_object_type, parse, visit
 
 from clientstrata.api.schema import schema
+from clientstrata.api.tables import json_rows
 from clientstrata.graph.record.access import ROLE_PERMISSIONS, Permission, Role
 from clientstrata.graph.record.models import Employment, Enterprise, HouseholdMember, Individual
 from clientstrata.jobs.governance.overrides import approve_override, propose_override
@@ -91,9 +95,12 @@ PATHS: dict[str, tuple[str, list[str]]] = {
         [""],
     ),
     "customer": (f"query($id: ID!) {{ customer(id: $id) {{ {CUSTOMER_360} }} }}", ["mine", "other"]),
-    "customerTable": (f"{{ customerTable(first: 1000) {{ columns rows columnValues totalCount {PAGE} }} }}", [""]),
-    "packageTable": (f"{{ packageTable(first: 1000) {{ columns rows totalCount {PAGE} }} }}", [""]),
-    "actionTable": (f"{{ actionTable(first: 1000) {{ columns rows totalCount {PAGE} }} }}", [""]),
+    "customerTable": (
+        f"{{ customerTable(first: 1000) {{ columns rows columnValues arrow totalCount {PAGE} }} }}",
+        [""],
+    ),
+    "packageTable": (f"{{ packageTable(first: 1000) {{ columns rows arrow totalCount {PAGE} }} }}", [""]),
+    "actionTable": (f"{{ actionTable(first: 1000) {{ columns rows arrow totalCount {PAGE} }} }}", [""]),
     "households": (
         f"""{{ households(first: 200) {{ totalCount {PAGE} edges {{ cursor node {{ {HOUSEHOLD}
                        members {{ id role aum customerId customer {{ {PERSON} }} }} }} }} }} }}""",
@@ -126,7 +133,7 @@ PATHS: dict[str, tuple[str, list[str]]] = {
         [""],
     ),
     "classificationChangeTable": (
-        f"{{ classificationChangeTable(first: 50000) {{ columns rows totalCount {PAGE} }} }}",
+        f"{{ classificationChangeTable(first: 20000) {{ columns rows arrow totalCount {PAGE} }} }}",
         [""],
     ),
 }
@@ -317,6 +324,20 @@ def _walk(value, key=None) -> Iterator[tuple[str | None, object]]:
         yield key, value
 
 
+def _arrow_pages(data, where: str, problems: list[str]) -> None:
+    """A table's `arrow` page decoded in place into rows: it must hold exactly the page's `rows`
+    (the same columns, the same cells), so the walk's book and PII checks read what it carries."""
+    for node in _dicts(data):
+        if "arrow" not in node:
+            continue
+        with pa.ipc.open_stream(base64.b64decode(node["arrow"])) as reader:
+            table = reader.read_all()
+        decoded = json_rows(table)
+        if table.column_names != node["columns"] or decoded != node["rows"]:
+            problems.append(f"{where}: the arrow page is not the page's rows")
+        node["arrow"] = decoded
+
+
 def _targets(engine) -> tuple[str, dict[str, dict[str, str]], set[str]]:
     """The RM with the largest book, and for each id-taking root one id in that book and one not."""
     with engine.connect() as conn:
@@ -397,6 +418,7 @@ def test_every_role_on_every_path(app, make_token, loaded):
                     problems.append(f"{where}: {status} {body.get('errors')}")
                     continue
                 data = body["data"][root]
+                _arrow_pages(data, where, problems)
                 if variant == "other" and confined:
                     if data is not None:
                         problems.append(f"{where}: outside the book, yet returned")

@@ -1,9 +1,14 @@
 """`customers()` carries what an analyst needs in one frame (issue 14): both AUM figures, the
 household and its tier, age, every tag; scales as ordered categoricals in the order the server's
-standard gives; multi-label tags as lists; no column empty by construction."""
+standard gives; multi-label tags as lists; no column empty by construction. The frame is the same
+whether the pages travel as Arrow (pyarrow installed, the default) or as JSON (issue 15)."""
+
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from clientstrata.sdk import Client
 from clientstrata.sdk._dimensions import DIMENSIONS, categorise
@@ -79,3 +84,62 @@ def test_the_order_is_the_servers_not_a_copy_in_the_sdk():
     with pytest.warns(UserWarning, match="not among the standard's values"):
         kept = categorise(pd.DataFrame({"wealth_tier": ["bronze"]}), dims)
     assert kept["wealth_tier"].iloc[0] == "bronze"
+
+
+def test_a_customer_without_tags_has_no_categories_not_the_text_nan():
+    """A customer ingested after the latest run has no tags: the multi-label column is None there
+    (pandas 3 reads a missing text as NaN, which split as the word "nan")."""
+    dims = [{"name": "business_categories", "subject": "individual", "ordered": False, "separator": ",",
+             "values": [{"value": v} for v in ("loan", "savings")]}]  # fmt: skip
+    out = categorise(pd.DataFrame({"business_categories": ["loan,savings", None]}), dims)
+    assert out["business_categories"].tolist() == [["loan", "savings"], None]
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [{}, {"tier": "affluent"}, {"dimensions": ["business_categories", "wealth_tier"]}, {"aum_min": 1e13}],
+    ids=["all", "tier", "dimensions", "nobody"],
+)
+def test_arrow_and_json_pages_give_the_same_frame(server_ro, make_token_ro, asked):
+    token = make_token_ro("marketing_analyst")
+    for page_size in (10_000, 70):  # one page, then five
+        arrow = Client(server_ro, token, progress=False, page_size=page_size)
+        assert arrow.arrow  # pyarrow is installed here: the default reads Arrow
+        json = Client(server_ro, token, progress=False, page_size=page_size, arrow=False)
+        pd.testing.assert_frame_equal(arrow.customers(**asked), json.customers(**asked))
+
+
+def test_a_relationship_managers_arrow_frame_is_their_book(server_ro, make_token_ro, loaded_ro):
+    engine, _ = loaded_ro
+    with engine.connect() as conn:
+        rm, book = conn.execute(
+            sa.text("SELECT rm_id, count(*) FROM individuals GROUP BY rm_id ORDER BY count(*) DESC LIMIT 1")
+        ).one()
+    token = make_token_ro("relationship_manager", rm)
+    arrow = Client(server_ro, token, progress=False, page_size=40).customers()
+    assert len(arrow) == book and set(arrow["rm_id"]) == {rm}
+    pd.testing.assert_frame_equal(arrow, Client(server_ro, token, progress=False, arrow=False).customers())
+
+
+def test_without_pyarrow_the_sdk_reads_json_and_gives_the_same_values(server_ro, make_token_ro, df, tmp_path):
+    """The SDK's base install has no pyarrow: it imports, reads the JSON pages, and refuses
+    `arrow=True` saying what to install."""
+    token = make_token_ro("marketing_analyst")
+    script = f"""
+import sys
+sys.modules["pyarrow"] = None  # as if it were not installed
+from clientstrata.sdk import Client
+client = Client({server_ro!r}, {token!r}, progress=False)
+assert client.arrow is False
+try:
+    Client({server_ro!r}, {token!r}, arrow=True)
+    raise SystemExit("arrow=True without pyarrow was accepted")
+except ImportError as exc:
+    assert "clientstrata[arrow]" in str(exc)
+client.customers().to_pickle({str(tmp_path / "json.pkl")!r})
+"""
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=300)
+    # pandas keeps its text in Python strings there: the same values, another storage
+    read = pd.read_pickle(tmp_path / "json.pkl")
+    pd.testing.assert_frame_equal(read, df, check_dtype=False, check_column_type=False, check_categorical=False)
+    assert read["wealth_tier"].cat.ordered and list(read["wealth_tier"].cat.categories) == TIERS

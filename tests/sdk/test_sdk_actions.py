@@ -1,5 +1,6 @@
 """The SDK's next-best-action calls as DataFrames, against a live server."""
 
+import pandas as pd
 import pytest
 
 from clientstrata.sdk import APIError, Client
@@ -42,3 +43,11 @@ def test_actions_is_the_campaign_list_in_pages_as_one_dataframe(server_ro, analy
     assert set(mine["rm_id"]) == {rm} and len(mine) == (whole["rm_id"] == rm).sum()
     with pytest.raises(ValueError, match="unknown filter"):
         Client(server_ro, analyst, progress=False).actions(segment="mass")
+
+
+def test_arrow_and_json_pages_give_the_same_campaign_list(server_ro, analyst, make_token_ro):
+    for asked in ({}, {"tier": "mass"}, {"aum_min": 1e13}):
+        arrow = Client(server_ro, analyst, progress=False, page_size=40).actions(**asked)
+        json = Client(server_ro, analyst, progress=False, page_size=40, arrow=False).actions(**asked)
+        pd.testing.assert_frame_equal(arrow, json)
+    assert len(arrow) == 0 and len(Client(server_ro, analyst, progress=False).actions()) > 80

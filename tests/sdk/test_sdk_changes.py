@@ -88,3 +88,18 @@ def test_a_relationship_managers_changes_are_their_books(server_ro, make_token_r
     assert set(mine["customer_id"]) <= book and 0 < len(mine) < len(everyone)
     assert mine["seq"].tolist() == everyone.loc[everyone["customer_id"].isin(book), "seq"].tolist()
     assert _wire(mine) == _object_path(client)[0]
+
+
+def test_arrow_and_json_pages_give_the_same_feed(server_ro, make_token_ro, loaded_ro):
+    token = make_token_ro("marketing_analyst")
+    arrow = Client(server_ro, token, progress=False, page_size=1_000)
+    json = Client(server_ro, token, progress=False, page_size=1_000, arrow=False)
+    assert arrow.arrow and not json.arrow
+    whole = arrow.changes()
+    pd.testing.assert_frame_equal(whole, json.changes())
+    middle = arrow._execute(OBJECTS, first=2_500, after=None)["classificationChanges"]["pageInfo"]["endCursor"]
+    rest = arrow.changes(after=middle)
+    pd.testing.assert_frame_equal(rest, json.changes(after=middle))
+    assert rest.attrs == json.changes(after=middle).attrs == whole.attrs
+    done = arrow.changes(after=whole.attrs["cursor"])
+    pd.testing.assert_frame_equal(done, json.changes(after=whole.attrs["cursor"]))

@@ -1,5 +1,6 @@
 """The SDK's strategy calls against a live server: playbook(), packages(), points()."""
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -37,3 +38,9 @@ def test_points_are_the_customers_postings(client, loaded_ro):
     assert str(df["expires_on"].dtype).startswith("datetime64")
     with pytest.raises(APIError, match="`first` must be from 1 to 500"):
         client.points(cid, first=501)
+
+
+def test_arrow_and_json_pages_give_the_same_packages(client, server_ro, make_token_ro):
+    json = Client(server_ro, make_token_ro("marketing_analyst"), progress=False, page_size=70, arrow=False)
+    assert client.arrow and not json.arrow
+    pd.testing.assert_frame_equal(client.packages(), json.packages())
