@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 import orjson
 
-from clientstrata.jobs.classification.standard import Standard, rule_tests
+from clientstrata.jobs.classification.standard import rule_tests
 
 from ._tags import fmt
 
@@ -171,7 +171,3 @@ def match_words(rule: str, rules: Sequence[dict], inputs: Mapping, lang: Lang) -
     if not why:
         return "无适用规则" if lang == "zh" else "no rule applies"
     return ("；" if lang == "zh" else "; ").join(why)
-
-
-def standard_rules(std: Standard, dimension: str, key: str = "rules") -> list[dict]:
-    return list(std.dimensions[dimension][key])

@@ -110,7 +110,7 @@ def explain_value_contribution(tag: dict, inputs: dict, std: Standard, lang: Lan
     if lang == "zh":
         return (
             f"年贡献 {t} 元 = 资产利差 {a} + 净利息收入 {n} + 中间业务收入 {f} − 预期损失 {e}；"
-            f"{s}% 以上的客户贡献低于此 → {tag['label_zh']}"
+            f"超过 {s}% 的客户贡献低于此 → {tag['label_zh']}"
         )
     return (
         f"yearly contribution {t} CNY = AUM spread {a} + net interest {n} + fees {f} "
