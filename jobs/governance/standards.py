@@ -46,6 +46,7 @@ __all__ = [
     "current_dimensions",
     "live_standard",
     "live_sha256",
+    "registered_text",
 ]
 
 _adoptions = StandardAdoption.__table__
@@ -128,7 +129,7 @@ def run_standard_dimensions(conn: Connection, run_id: int) -> dict | None:
 def current_dimensions(conn: Connection) -> dict:
     """The dimensions of the live standard (`live_standard`)."""
     found = _live(conn)
-    text = _text(conn, found[0]) if found is not None else None
+    text = registered_text(conn, found[0]) if found is not None else None
     return (yaml.safe_load(text) or {}).get("dimensions") if text is not None else load_standard().dimensions
 
 
@@ -149,7 +150,8 @@ def _live(conn: Connection) -> tuple[str, str] | None:
     return None
 
 
-def _text(conn: Connection, sha256: str) -> str | None:
+def registered_text(conn: Connection, sha256: str) -> str | None:
+    """The full text of the registered standard with this hash (None: not registered)."""
     return conn.execute(sa.select(StandardVersion.__table__.c.text).where(StandardVersion.sha256 == sha256)).scalar()
 
 
@@ -169,7 +171,7 @@ def live_standard(conn: Connection) -> Standard:
     sha, name = found
     parsed = _parsed.get(sha)
     if parsed is None:
-        text = _text(conn, sha)
+        text = registered_text(conn, sha)
         if text is None:
             return load_standard()
         parsed = parse_standard(text, f"{name} {sha[:12]}")

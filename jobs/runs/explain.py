@@ -7,20 +7,18 @@ with who decided it and why, then the computed reason."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from clientstrata.graph.record.models import ClassificationRun, StandardVersion
 from clientstrata.graph.record.queries import tags_by_customer
 from clientstrata.jobs.classification.dimensions import explain
 from clientstrata.jobs.classification.standard import Standard, load_standard, parse_standard
+from clientstrata.jobs.governance.standards import registered_text
 
-__all__ = ["explained", "explained_tags", "with_standards", "words", "standard_by_sha", "run_standards"]
+__all__ = ["explained", "explained_tags", "with_standards", "words", "standard_by_sha"]
 
-_runs, _standards = ClassificationRun.__table__, StandardVersion.__table__
 _PARSED: dict[str, Standard] = {}
 _KEEP = 32  # standards parsed and kept per process; a bank runs a handful
 
@@ -38,21 +36,12 @@ def standard_by_sha(conn: Connection, sha256: str | None) -> Standard:
         return packaged
     found = _PARSED.get(sha256)
     if found is None:
-        text = conn.execute(sa.select(_standards.c.text).where(_standards.c.sha256 == sha256)).scalar()
+        text = registered_text(conn, sha256)
         found = parse_standard(text, f"registered standard {sha256[:12]}") if text else packaged
         if len(_PARSED) >= _KEEP:
             _PARSED.pop(next(iter(_PARSED)))
         _PARSED[sha256] = found
     return found
-
-
-def run_standards(conn: Connection, run_ids: Iterable[int]) -> dict[int, Standard]:
-    """run_id → the standard it ran, in one read."""
-    ids = sorted({int(r) for r in run_ids if r is not None})
-    if not ids:
-        return {}
-    rows = conn.execute(sa.select(_runs.c.run_id, _runs.c.standard_sha256).where(_runs.c.run_id.in_(ids))).all()
-    return {run: standard_by_sha(conn, sha) for run, sha in rows}
 
 
 def _override_words(row: Mapping, computed: str, lang: str) -> str:
@@ -77,17 +66,12 @@ def _computed(row: Mapping) -> dict:
     }
 
 
-def with_standards(conn: Connection, rows: Sequence[dict], standards: Mapping[int, Standard] | None = None) -> list:
-    """`rows` (tags with dimension, value, labels, score, rule, inputs and run_id, and the run's
-    `standard_sha256` when the query brought it) each given the `standard` of its run, so
-    `words` can put it into either language when, and only if, someone asks."""
-    if standards is None and rows and all("standard_sha256" in r for r in rows):
-        shas = {r["run_id"]: r["standard_sha256"] for r in rows}
-        standards = {run: standard_by_sha(conn, sha) for run, sha in shas.items()}
-    elif standards is None:
-        standards = run_standards(conn, (r["run_id"] for r in rows))
+def with_standards(conn: Connection, rows: Sequence[dict]) -> list:
+    """`rows` (tags with dimension, value, labels, score, rule, inputs, and the `standard_sha256`
+    of their run, which the readers' queries bring along) each given that `standard`, so `words`
+    can put it into either language when, and only if, someone asks."""
     for row in rows:
-        row["standard"] = standards.get(row["run_id"]) or _packaged()
+        row["standard"] = standard_by_sha(conn, row["standard_sha256"])
     return list(rows)
 
 
@@ -97,9 +81,9 @@ def words(row: Mapping, lang: str = "en") -> str:
     return computed if row.get("override_id") is None else _override_words(row, computed, lang)
 
 
-def explained(conn: Connection, rows: Sequence[dict], standards: Mapping[int, Standard] | None = None) -> list[dict]:
+def explained(conn: Connection, rows: Sequence[dict]) -> list[dict]:
     """`with_standards`, and the words now: `explanation` (English) and `explanation_zh`."""
-    for row in with_standards(conn, rows, standards):
+    for row in with_standards(conn, rows):
         row["explanation"], row["explanation_zh"] = words(row, "en"), words(row, "zh")
     return list(rows)
 

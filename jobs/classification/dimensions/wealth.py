@@ -83,30 +83,24 @@ def _tier_words(tag: dict, inputs: dict, std: Standard, lang: Lang, dimension: s
     bands = spec["bands"]
     k = next((i for i, b in enumerate(bands) if b["value"] == tag["value"]), 0)
     b, n = bands[k], int(inputs.get("months_below") or 0)
-    aum = fmt(inputs.get("aum"))
+    aum, low, grace = fmt(inputs.get("aum")), fmt(b["min"]), b.get("downgrade_after_months", 3)
+    upper = f" < {fmt(bands[k + 1]['min'])}" if k + 1 < len(bands) else ""
+    hnw = fmt(spec["hnw_min"]) if inputs.get("hnw") and "hnw_min" in spec else None
+    zh, en = b["label_zh"], b["label_en"]
     if lang == "zh":
         if n:
-            grace = b.get("downgrade_after_months", 3)
-            text = (
-                f"{whose}月日均资产 {aum} 低于{b['label_zh']}（下限 {fmt(b['min'])}）已 {n} 个月，"
-                f"未满 {grace} 个月：维持{b['label_zh']}，列入关注"
-            )
+            text = f"{whose}月日均资产 {aum} 低于{zh}（下限 {low}）已 {n} 个月，未满 {grace} 个月：维持{zh}，列入关注"
         else:
-            upper = f" < {fmt(bands[k + 1]['min'])}" if k + 1 < len(bands) else ""
-            text = f"{whose}月日均资产 {aum} ≥ {fmt(b['min'])}{upper} → {b['label_zh']}"
-        return text + (f"；≥ {fmt(spec['hnw_min'])}：高净值" if inputs.get("hnw") and "hnw_min" in spec else "")
+            text = f"{whose}月日均资产 {aum} ≥ {low}{upper} → {zh}"
+        return text + (f"；≥ {hnw}：高净值" if hnw else "")
     if n:
-        grace = b.get("downgrade_after_months", 3)
         text = (
-            f"{whose} month-average AUM {aum} is below {b['label_en']} (min {fmt(b['min'])}) for {n} "
-            f"of {grace} months: stays {b['label_en']}, on watch (关注)"
+            f"{whose} month-average AUM {aum} is below {en} (min {low}) for {n} "
+            f"of {grace} months: stays {en}, on watch (关注)"
         )
     else:
-        upper = f" < {fmt(bands[k + 1]['min'])}" if k + 1 < len(bands) else ""
-        text = f"{whose} month-average AUM {aum} ≥ {fmt(b['min'])}{upper} → {b['label_en']} ({b['label_zh']})"
-    return text + (
-        f"; ≥ {fmt(spec['hnw_min'])}: high net worth (高净值)" if inputs.get("hnw") and "hnw_min" in spec else ""
-    )
+        text = f"{whose} month-average AUM {aum} ≥ {low}{upper} → {en} ({zh})"
+    return text + (f"; ≥ {hnw}: high net worth (高净值)" if hnw else "")
 
 
 def explain_wealth_tier(tag: dict, inputs: dict, std: Standard, lang: Lang) -> str:
