@@ -17,9 +17,7 @@ day is (points earned that expire by then) − (points already redeemed or expir
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -32,7 +30,8 @@ from clientstrata.graph.record.models import FeeEvent, Individual, PointsAccount
 from clientstrata.jobs.errors import InvalidState
 
 from .playbook import Playbook
-from .points_earn import EARN_COLUMNS, earned_points, read_events, unposted_events
+from .points_earn import event_queries
+from .points_post import post_events
 from .points_scans import record_scans
 from .store import run_packages
 
@@ -152,104 +151,20 @@ def post_earned(
     actor: str,
     now: dt.datetime | None = None,
     customer_ids: list[str] | None = None,
-) -> pd.DataFrame:
-    """Post the points every not-yet-posted event earns (EARN_COLUMNS of those appended). For the
-    whole bank only the ingests not read yet are read (`points_scans`), and recorded as read with
-    the postings; `attrs["events_read"]` says how many event rows the read returned."""
+) -> dict:
+    """Post the points every not-yet-posted event earns (of `customer_ids` when given), times the
+    multiplier of each customer's package in `packages` (customer_id, package), inside the
+    database (`points_post`). For the whole bank only the ingests not read yet are read
+    (`points_scans`), and recorded as read with the postings. Returns {"postings", "points",
+    "events_read"}: postings appended, their points, event rows the read found."""
     rules = playbook.points
     if rules is None:
-        return pd.DataFrame(columns=EARN_COLUMNS)
+        return {"postings": 0, "points": 0, "events_read": 0}
     now = now or utcnow()
-    read = read_events(conn, rules) if customer_ids is None else None
-    events = read.events if read is not None else unposted_events(conn, rules, customer_ids)
-    earned = earned_points(events, rules, packages)
-    _append_earned(conn, earned, actor, now)
-    if read is not None:
-        record_scans(conn, read.scans, now)
-    earned.attrs["events_read"] = read.rows if read is not None else len(events)
-    return earned
-
-
-_EARN_INSERT = (
-    "INSERT INTO points_postings (customer_id, source, kind, rule, points, basis_amount, multiplier, package, "
-    "occurred_at, expires_on, posted_at, posted_by) VALUES (?, ?, 'earn', ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (customer_id, source) DO NOTHING"
-)
-
-
-def _append_earned(conn: Connection, earned: pd.DataFrame, actor: str, now: dt.datetime) -> int:
-    """Append the earned postings and move the balances by exactly the points appended. On SQLite
-    through the driver, a column at a time (a first run posts every event the bank ever had:
-    SQLAlchemy's per-row parameter handling was most of its cost); elsewhere as `_append`."""
-    if earned.empty:
-        return 0
-    if conn.dialect.name != "sqlite":
-        rows = earned.assign(kind="earn", posted_at=now, posted_by=actor).to_dict("records")
-        for r in rows:
-            r["points"], r["basis_amount"], r["multiplier"] = (
-                int(r["points"]),
-                float(r["basis_amount"]),
-                float(r["multiplier"]),
-            )
-            r["occurred_at"] = r["occurred_at"].to_pydatetime()  # the driver's own type, not pandas'
-        return _append(conn, rows, now)
-    stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f")  # SQLAlchemy's SQLite text for a datetime
-    package = earned["package"].astype(object)
-    params = zip(
-        earned["customer_id"].tolist(),
-        earned["source"].tolist(),
-        earned["rule"].tolist(),
-        earned["points"].astype(np.int64).tolist(),
-        earned["basis_amount"].astype(float).tolist(),
-        earned["multiplier"].astype(float).tolist(),
-        package.where(package.notna(), None).tolist(),
-        _sqlite_stamps(earned["occurred_at"]),
-        _sqlite_days(earned["expires_on"]),
-        itertools.repeat(stamp),
-        itertools.repeat(actor),
-    )
-    customers = sorted(set(earned["customer_id"].tolist()))
-    cur = conn.connection.dbapi_connection.cursor()
-    try:
-        cur.executemany(
-            "INSERT INTO points_accounts (customer_id, balance, updated_at) VALUES (?, 0, ?) "
-            "ON CONFLICT (customer_id) DO NOTHING",
-            [(c, stamp) for c in customers],
-        )
-        cur.executemany(_EARN_INSERT, params)
-        appended = cur.rowcount
-        if appended == len(earned):
-            deltas = earned.groupby("customer_id")["points"].sum()
-        else:  # another writer posted some of these sources first: what this call appended, from the ledger
-            cur.execute(
-                "SELECT customer_id, SUM(points) FROM points_postings "
-                "WHERE kind = 'earn' AND posted_at = ? AND posted_by = ? GROUP BY customer_id",
-                (stamp, actor),
-            )
-            deltas = pd.Series(dict(cur.fetchall()), dtype="int64")
-        cur.executemany(  # sorted: one lock order
-            "UPDATE points_accounts SET balance = balance + ?, updated_at = ? WHERE customer_id = ?",
-            [(int(d), stamp, c) for c, d in sorted(deltas.items()) if d],
-        )
-    finally:
-        cur.close()
-    return appended
-
-
-def _sqlite_stamps(stamps: pd.Series) -> list[str]:
-    """Timestamps as SQLAlchemy's SQLite text (`2025-01-31 10:00:00.000000`), column-wise: numpy
-    writes them ISO (`…T…`), and each T becomes a space in place, on the characters' codes."""
-    text = np.datetime_as_string(pd.to_datetime(stamps).to_numpy("datetime64[us]"), unit="us")
-    chars = text.view(np.uint32).reshape(len(text), -1) if len(text) else text
-    chars[chars == ord("T")] = ord(" ")
-    return text.tolist()
-
-
-def _sqlite_days(days: pd.Series) -> list[str]:
-    """Dates as ISO text, each distinct day converted once (a run's postings share a few hundred)."""
-    codes, uniques = pd.factorize(days)
-    found = np.asarray([*uniques, np.datetime64("NaT")], dtype="datetime64[D]")
-    return np.datetime_as_string(found, unit="D")[codes].tolist()
+    found = event_queries(conn, rules, customer_ids)
+    posted = post_events(conn, rules, found.queries, packages[["customer_id", "package"]], actor, now)
+    record_scans(conn, found.scans, now)
+    return posted
 
 
 def _due(conn: Connection, as_of: dt.date, customer_ids: list[str] | None) -> pd.DataFrame:
@@ -307,14 +222,9 @@ def post_points(
         return {"postings": 0, "points": 0, "expired": 0, "events_read": 0}
     if packages is None:
         packages = run_packages(conn, run_id)
-    earned = post_earned(conn, playbook, packages[["customer_id", "package"]], actor, now)
+    earned = post_earned(conn, playbook, packages, actor, now)
     expired = expire(conn, now.date(), actor, now)
-    return {
-        "postings": len(earned),
-        "points": int(earned["points"].sum()),
-        "expired": expired,
-        "events_read": int(earned.attrs.get("events_read", 0)),
-    }
+    return {**earned, "expired": expired}
 
 
 def _posting(conn: Connection, customer_id: str, source: str) -> dict | None:

@@ -23,7 +23,7 @@ from clientstrata.graph.record.models import Account, Card, CardSpend, PointsPos
 from .points_rules import PointsRules
 from .points_scans import finished_ingests, rules_digest, scanned_ingests
 
-__all__ = ["EVENT_COLUMNS", "EARN_COLUMNS", "EventRead", "read_events", "unposted_events", "earned_points"]
+__all__ = ["EVENT_COLUMNS", "EARN_COLUMNS", "EventQueries", "event_queries", "earned_points"]
 
 EVENT_COLUMNS = ["customer_id", "source", "kind", "family", "amount", "occurred_at"]
 EARN_COLUMNS = [
@@ -116,70 +116,40 @@ def _queries(rules: PointsRules) -> list[tuple[str, sa.Select, sa.ColumnElement,
     return out
 
 
-def _rows(conn: Connection, q: sa.Select) -> list[tuple]:
-    # the driver's own tuples: SQLAlchemy's per-row processing (dates parsed, numbers converted)
-    # was most of this read; `earned_points` converts whole columns instead
-    result = conn.execute(q)
-    try:
-        return result.cursor.fetchall()
-    finally:
-        result.close()
-
-
 @dataclass
-class EventRead:
-    """The events a points job reads, and what it read them from."""
+class EventQueries:
+    """The queries of the events a points job posts, and the ingests they read whole."""
 
-    events: pd.DataFrame  # EVENT_COLUMNS
+    queries: list[sa.Select] = field(default_factory=list)  # each EVENT_COLUMNS, with no posting yet
     scans: list[tuple[str, str, int]] = field(default_factory=list)  # (source, rules digest, ingest) read whole
-    ingests: dict[str, list[int] | None] = field(default_factory=dict)  # source -> ingests read (None: all)
-    rows: int = 0  # event rows the queries returned
 
 
-def read_events(conn: Connection, rules: PointsRules, incremental: bool = True) -> EventRead:
-    """The bank's events with no posting yet. `incremental`: only the rows of the ingests not
-    yet scanned for a source under its rules (`points_scans`), and rows no ingest stamped; the
-    caller records `scans` once it has posted what they earned. Without: every ingest."""
+def event_queries(
+    conn: Connection, rules: PointsRules, customer_ids: list[str] | None = None, incremental: bool = True
+) -> EventQueries:
+    """The queries of the bank's events with no posting yet (of `customer_ids` when given: those
+    read every ingest). For the whole bank and `incremental`: only the rows of the ingests not yet
+    scanned for a source under its rules (`points_scans`), and rows no ingest stamped; the caller
+    records `scans` once it has posted what they earned."""
+    out = EventQueries()
+    if customer_ids is not None:
+        out.queries = [q.where(customer.in_(customer_ids)) for _, q, customer, _ in _queries(rules)]
+        return out
     finished = finished_ingests(conn) if incremental else set()
-    found, read = [], EventRead(pd.DataFrame(columns=EVENT_COLUMNS))
     for source, q, _, ingest in _queries(rules):
         if not incremental:
-            found.append(_rows(conn, q))
-            read.ingests[source] = None
+            out.queries.append(q)
             continue
         digest = rules_digest(rules, source)
         done = scanned_ingests(conn, source, digest)
         todo = sorted(finished - done)
-        read.scans += [(source, digest, i) for i in todo]
+        out.scans += [(source, digest, i) for i in todo]
         if not done:  # nothing scanned under these rules yet: every row, as without a scan
-            found.append(_rows(conn, q))
-            read.ingests[source] = None
+            out.queries.append(q)
             continue
-        read.ingests[source] = todo
-        found.append(_rows(conn, q.where(ingest.is_(None))))  # rows loaded by no ingest: always looked at
-        for i in range(0, len(todo), 500):
-            found.append(_rows(conn, q.where(ingest.in_(todo[i : i + 500]))))
-    rows = [r for part in found for r in part]
-    read.rows = len(rows)
-    if rows:
-        read.events = _events(rows)
-    return read
-
-
-def _events(rows: list[tuple]) -> pd.DataFrame:
-    # as the driver's objects: inferring text columns (Arrow) from a first run's hundreds of
-    # thousands of events cost more than the rule that reads them
-    return pd.DataFrame(rows, columns=EVENT_COLUMNS, dtype=object)
-
-
-def unposted_events(conn: Connection, rules: PointsRules, customer_ids: list[str] | None = None) -> pd.DataFrame:
-    """EVENT_COLUMNS of every event a rule could take that has no posting yet (of `customer_ids`
-    when given), read from every ingest."""
-    if customer_ids is None:
-        return read_events(conn, rules, incremental=False).events
-    found = [_rows(conn, q.where(customer.in_(customer_ids))) for _, q, customer, _ in _queries(rules)]
-    rows = [r for part in found for r in part]
-    return _events(rows) if rows else pd.DataFrame(columns=EVENT_COLUMNS)
+        out.queries.append(q.where(ingest.is_(None)))  # rows loaded by no ingest: always looked at
+        out.queries += [q.where(ingest.in_(todo[i : i + 500])) for i in range(0, len(todo), 500)]
+    return out
 
 
 def earned_points(events: pd.DataFrame, rules: PointsRules, packages: pd.DataFrame) -> pd.DataFrame:

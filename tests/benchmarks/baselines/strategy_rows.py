@@ -11,7 +11,8 @@ modules around them). What they replaced:
 - nba: `_decide`'s `isin` on Arrow text, `action_inputs`' inferred text → objects;
 - association: `holdings`' inferred text → objects;
 - arbitration: `arbitrate`'s due dates and `_reasons` per row → per distinct;
-- points: `earned_points`' per-row packages and expiry dates, `_append_earned`'s per-row dates;
+- points: `post_earned`'s events read into Python, `earned_points`' per-row packages and expiry
+  dates, `_append_earned`'s per-row dates → the events posted inside the database (`points_post`);
 - bulk: `_stored_column`'s bind processing per row → per distinct value.
 """
 
@@ -27,11 +28,12 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from clientstrata.graph.clock import utcnow
 from clientstrata.graph.errors import InvalidInput
 from clientstrata.graph.record import bulk
 from clientstrata.graph.record.models import Individual
 from clientstrata.jobs.classification.standard import Standard
-from clientstrata.jobs.strategies import arbitration, nba, points, points_earn
+from clientstrata.jobs.strategies import arbitration, nba, points
 from clientstrata.jobs.strategies.actions import PRODUCT_OFFER, ActionSettings, action_settings, catalogue
 from clientstrata.jobs.strategies.arbitration import (
     ALERT_NAMES_ZH,
@@ -49,9 +51,10 @@ from clientstrata.jobs.strategies.learning import posterior_rate
 from clientstrata.jobs.strategies.nba import _ALERT_COLUMNS, ActionInputs, _by_customer, _of, _shared
 from clientstrata.jobs.strategies.packages import PACKAGE_COLUMNS
 from clientstrata.jobs.strategies.playbook import Playbook, Selector
-from clientstrata.jobs.strategies.points import _EARN_INSERT, _append
-from clientstrata.jobs.strategies.points_earn import EARN_COLUMNS, EVENT_COLUMNS
+from clientstrata.jobs.strategies.points import _append
+from clientstrata.jobs.strategies.points_earn import EARN_COLUMNS, EVENT_COLUMNS, event_queries
 from clientstrata.jobs.strategies.points_rules import PointsRules
+from clientstrata.jobs.strategies.points_scans import record_scans
 
 __all__ = ["assign_packages", "main_code"]
 
@@ -65,9 +68,7 @@ def main_code() -> Iterator[None]:
         (nba, "action_inputs", action_inputs),
         (nba, "holdings", holdings),
         (arbitration, "arbitrate", arbitrate),
-        (points, "earned_points", earned_points),
-        (points, "_append_earned", _append_earned),
-        (points_earn, "_events", _events),
+        (points, "post_earned", post_earned),
         (bulk, "_stored_column", _stored_column),
     ]
     before = [(module, name, getattr(module, name)) for module, name, _ in swaps]
@@ -439,6 +440,43 @@ def earned_points(events: pd.DataFrame, rules: PointsRules, packages: pd.DataFra
 
 
 # ---- jobs/strategies/points.py
+
+_EARN_INSERT = (
+    "INSERT INTO points_postings (customer_id, source, kind, rule, points, basis_amount, multiplier, package, "
+    "occurred_at, expires_on, posted_at, posted_by) VALUES (?, ?, 'earn', ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (customer_id, source) DO NOTHING"
+)
+
+
+def _rows(conn: Connection, q: sa.Select) -> list[tuple]:
+    result = conn.execute(q)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
+def post_earned(
+    conn: Connection,
+    playbook: Playbook,
+    packages: pd.DataFrame,
+    actor: str,
+    now: dt.datetime | None = None,
+    customer_ids: list[str] | None = None,
+) -> dict:
+    """Main's posting: the events read into Python (the same queries), the rule applied in
+    pandas, the postings appended from Python. Answers as the code now does (a summary)."""
+    rules = playbook.points
+    if rules is None:
+        return {"postings": 0, "points": 0, "events_read": 0}
+    now = now or utcnow()
+    found = event_queries(conn, rules, customer_ids)
+    rows = [r for q in found.queries for r in _rows(conn, q)]
+    events = _events(rows) if rows else pd.DataFrame(columns=EVENT_COLUMNS)
+    earned = earned_points(events, rules, packages)
+    _append_earned(conn, earned, actor, now)
+    record_scans(conn, found.scans, now)
+    return {"postings": len(earned), "points": int(earned["points"].sum()), "events_read": len(rows)}
 
 
 def _append_earned(conn: Connection, earned: pd.DataFrame, actor: str, now: dt.datetime) -> int:

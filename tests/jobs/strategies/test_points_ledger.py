@@ -156,10 +156,12 @@ def test_replaying_a_source_posts_nothing_and_the_database_refuses_a_duplicate(d
         _buy(conn, cid, 50, START)
         first = post_earned(conn, PLAYBOOK, NO_PACKAGES, "test", START, [cid])
         again = post_earned(conn, PLAYBOOK, NO_PACKAGES, "test", START, [cid])
-    assert (len(first), len(again)) == (1, 0) and int(first["points"][0]) == 50 * PER_100
+    assert (first["postings"], again["postings"]) == (1, 0) and first["points"] == 50 * PER_100
+    with db.connect() as conn:
+        source = postings(conn, cid)["source"][0]
     row = {
         "customer_id": cid,
-        "source": first["source"][0],
+        "source": source,
         "kind": "earn",
         "points": 1,
         "occurred_at": START,
@@ -186,9 +188,10 @@ def test_multiplier_follows_the_package_and_a_replay_under_another_package_posts
         cid = _customer(conn)
         _buy(conn, cid, 10, START)
         wealth = pd.DataFrame({"customer_id": [cid], "package": ["wealth"]})
-        earned = post_earned(conn, PLAYBOOK, wealth, "test", START, [cid])
+        post_earned(conn, PLAYBOOK, wealth, "test", START, [cid])
         private = pd.DataFrame({"customer_id": [cid], "package": ["private_banking"]})
-        assert post_earned(conn, PLAYBOOK, private, "test", START, [cid]).empty
+        assert post_earned(conn, PLAYBOOK, private, "test", START, [cid])["postings"] == 0
+        earned = postings(conn, cid)
     assert (int(earned["points"][0]), earned["package"][0]) == (10 * PER_100 * RULES.multipliers["wealth"], "wealth")
 
 
