@@ -1,5 +1,5 @@
-"""What points (积分) the ingested data earns: the events not yet posted, read from the record,
-and the pure rule that turns them into postings.
+"""What points (积分) the ingested data earns: the queries of the events not yet posted, and the
+pure rule that turns events into postings (the specification `points_post` writes in SQL).
 
 An event is a purchase (`purchase:<purchase_id>`), a card spend (`card:<spend_id>`) or a credit
 transaction into an individual's deposit account (`txn:<txn_id>`): its source key is stable, so
