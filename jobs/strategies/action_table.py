@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 
-import orjson
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -28,11 +27,10 @@ from clientstrata.graph.record.queries import (
     in_force_clause,
     latest_run_id,
 )
-from clientstrata.jobs.classification.dimensions.risk import suitable
 
 from .nba import actions_table
 
-__all__ = ["ACTION_TABLE_COLUMNS", "action_table", "action_cursor"]
+__all__ = ["ACTION_TABLE_COLUMNS", "action_table", "action_cursor", "suitable_clause"]
 
 ACTION_TABLE_COLUMNS = [
     "customer_id",
@@ -54,6 +52,8 @@ ACTION_TABLE_COLUMNS = [
     "run_id",
 ]
 _CURSOR = "action:"
+_CUSTOMER_LEVELS = ("C1", "C2", "C3", "C4", "C5")
+_PRODUCT_LEVELS = ("R1", "R2", "R3", "R4", "R5")
 
 
 def action_cursor(customer_id: str, rank: int) -> str:
@@ -72,10 +72,23 @@ def _decode(cursor: str) -> tuple[str, int]:
         raise InvalidInput("`after` is not a cursor returned by actionTable") from None
 
 
-def _professional(inputs) -> bool:
-    if isinstance(inputs, (str, bytes)):
-        inputs = orjson.loads(inputs)
-    return bool(inputs.get("professional")) if isinstance(inputs, dict) else False
+def suitable_clause(customer_level, product_risk, professional):
+    """`risk.suitable` as a SQL condition on three column expressions: a product without a risk
+    rating suits everyone, a professional investor may take every level, and otherwise the
+    customer's level (only C1..C5 counts: `unassessed`, `expired` or none suit nothing rated) must
+    be at least the product's. Levels are one digit after the letter, so their text compares as
+    their numbers do. tests/jobs/strategies/test_action_suitability.py holds it to `suitable`."""
+    product = sa.func.upper(sa.func.trim(product_risk))
+    return sa.or_(
+        product_risk.is_(None),
+        product == "",
+        sa.func.coalesce(professional, sa.false()),
+        sa.and_(
+            customer_level.in_(_CUSTOMER_LEVELS),
+            product.in_(_PRODUCT_LEVELS),
+            sa.func.substr(customer_level, 2, 1) >= sa.func.substr(product, 2, 1),
+        ),
+    )
 
 
 def action_table(
@@ -87,8 +100,8 @@ def action_table(
 ) -> tuple[pd.DataFrame, bool, int, str | None]:
     """A page of ACTION_TABLE_COLUMNS after the cursor, by customer then rank, for the customers
     `flt` selects; `book` (a relationship manager's id) keeps their customers only. Returns the
-    page, whether more follow, the total of the run's (non-held-out) actions selected, and the
-    cursor after the page."""
+    page, whether more follow, the total of the rows all pages return (the run's actions selected,
+    held-out and unsuitable ones left out), and the cursor after the page."""
     if not 1 <= first <= MAX_TABLE_PAGE:
         raise InvalidInput(f"`first` must be between 1 and {MAX_TABLE_PAGE:,}")
     run = latest_run_id(conn)
@@ -103,7 +116,6 @@ def action_table(
     if book is not None or flt != CustomerFilter():
         ranked = ranked.where(t.c.customer_id.in_(customer_ids_clause(conn, flt, book)))
     a = ranked.subquery("a")
-    total = conn.execute(sa.select(sa.func.count()).select_from(a)).scalar_one()
     # the customer's level as readers see it now, and whether they are a professional investor
     level = tg.alias("level")
     prof = tg.alias("prof")
@@ -112,12 +124,10 @@ def action_table(
         .where(in_force_clause(utcnow()), ov.c.dimension == "risk_preference")
         .subquery("forced")
     )
-    q = (
-        sa.select(
-            *[a.c[c] for c in ACTION_TABLE_COLUMNS],
-            sa.func.coalesce(forced.c.value, level.c.value).label("_level"),
-            prof.c.inputs.label("_suit"),
-        )
+    # suitability is decided in the query, not on the page read: the total then counts exactly
+    # the rows the pages return, and a page is full whenever more rows follow
+    kept = (
+        sa.select(*[a.c[c] for c in ACTION_TABLE_COLUMNS])
         .select_from(
             a.outerjoin(
                 level,
@@ -133,25 +143,21 @@ def action_table(
                 sa.and_(prof.c.run_id == run, prof.c.customer_id == a.c.customer_id, prof.c.dimension == "suitability"),
             )
         )
-        .order_by(a.c.customer_id, a.c.rank)
-        .limit(first + 1)
+        .where(
+            suitable_clause(
+                sa.func.coalesce(forced.c.value, level.c.value),
+                a.c.product_risk,
+                prof.c.inputs["professional"].as_boolean(),
+            )
+        )
     )
+    total = conn.execute(sa.select(sa.func.count()).select_from(kept.subquery())).scalar_one()
+    q = kept.order_by(a.c.customer_id, a.c.rank).limit(first + 1)
     if after:
         cid, rank = _decode(after)
         q = q.where(sa.or_(a.c.customer_id > cid, sa.and_(a.c.customer_id == cid, a.c.rank > rank)))
-    rows = conn.execute(q).mappings().all()
+    rows = conn.execute(q).all()
     has_next = len(rows) > first
-    kept = [
-        r
-        for r in rows[:first]
-        if suitable(
-            r["_level"] if r["_level"] in ("C1", "C2", "C3", "C4", "C5") else None,
-            r["product_risk"],
-            _professional(r["_suit"]),
-        )
-    ]
-    df = pd.DataFrame([[r[c] for c in ACTION_TABLE_COLUMNS] for r in kept], columns=ACTION_TABLE_COLUMNS)
-    # the cursor follows the last row read, kept or not, so a left-out row never stalls paging
-    read = rows[:first]
-    end = action_cursor(read[-1]["customer_id"], read[-1]["rank"]) if read else None
+    df = pd.DataFrame([tuple(r) for r in rows[:first]], columns=ACTION_TABLE_COLUMNS)
+    end = action_cursor(df["customer_id"].iat[-1], df["rank"].iat[-1]) if len(df) else None
     return df.astype(object).where(df.notna(), None), has_next, int(total), end

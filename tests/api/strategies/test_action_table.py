@@ -2,15 +2,23 @@
 stored choice without held-out rows, cursor paging that neither repeats nor skips, the customer
 filter, the relationship manager's book, and suitability as it stands now."""
 
+import base64
+
+import orjson
+import pyarrow as pa
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from clientstrata.api.app import create_app
+from clientstrata.graph.record.models import TagSpan
 from clientstrata.jobs.governance.overrides import approve_override, propose_override
 from clientstrata.jobs.strategies.nba import stored_actions
 
 TABLE = """query($first: Int!, $after: String, $filter: CustomerFilter) {
   actionTable(first: $first, after: $after, filter: $filter) { columns rows totalCount pageInfo { hasNextPage endCursor } }
+}"""
+ARROW = """query($first: Int!, $after: String) {
+  actionTable(first: $first, after: $after) { arrow totalCount pageInfo { hasNextPage endCursor } }
 }"""
 
 
@@ -22,6 +30,18 @@ def _all(app, token, gql, first, **variables):
         pages += 1
         if not page["pageInfo"]["hasNextPage"]:
             return page["columns"], rows, page["totalCount"], pages
+        after = page["pageInfo"]["endCursor"]
+
+
+def _all_arrow(app, token, gql, first):
+    tables, totals, after = [], set(), None
+    while True:
+        page = gql(app, token, ARROW, first=first, after=after)["data"]["actionTable"]
+        with pa.ipc.open_stream(base64.b64decode(page["arrow"])) as reader:
+            tables.append(reader.read_all())
+        totals.add(page["totalCount"])
+        if not page["pageInfo"]["hasNextPage"]:
+            return pa.concat_tables(tables), totals
         after = page["pageInfo"]["endCursor"]
 
 
@@ -83,6 +103,39 @@ def test_a_level_lowered_after_the_run_drops_the_offers_above_it(loaded, make_to
         with engine.begin() as conn:
             ov = propose_override(conn, "mei", cid, "risk_preference", "C1", "reassessed: conservative")
             approve_override(conn, "li", ov.override_id)
-        after = [r for r in _all(app, token, gql, 50_000)[1] if r[0] == cid]
+        _, everyone, total, _ = _all(app, token, gql, 40)
+        arrow, totals = _all_arrow(app, token, gql, 40)
+    after = [r for r in everyone if r[0] == cid]
     assert len(after) < len(before) and all(r[5] in (None, "R1") for r in after)
     assert [r for r in before if r[5] in (None, "R1")] == after
+    # the total counts the rows a caller pages through, not the run's rows before suitability;
+    # every page says the same total, and the Arrow pages carry the same rows
+    assert total == len(everyone) and totals == {total}
+    assert arrow.num_rows == total
+    assert list(zip(arrow["customer_id"].to_pylist(), arrow["rank"].to_pylist())) == [(r[0], r[1]) for r in everyone]
+
+
+def test_a_professional_investor_keeps_the_offers_above_a_lowered_level(loaded, make_token, gql):
+    engine, graph = loaded
+    spans = TagSpan.__table__
+    with engine.begin() as conn:
+        run = conn.execute(sa.text("SELECT max(run_id) FROM next_best_actions")).scalar()
+        cid = conn.execute(
+            sa.text(
+                "SELECT customer_id FROM next_best_actions WHERE run_id = :r AND NOT control "
+                "AND product_risk IN ('R2', 'R3', 'R4', 'R5') ORDER BY customer_id LIMIT 1"
+            ),
+            {"r": run},
+        ).scalar()
+        # the bank as a professional investor's record reads: the run's suitability says so
+        mine = sa.and_(spans.c.customer_id == cid, spans.c.dimension == "suitability", spans.c.to_seq.is_(None))
+        inputs = conn.execute(sa.select(spans.c.inputs).where(mine)).scalar_one()
+        inputs = orjson.loads(inputs) if isinstance(inputs, (str, bytes)) else inputs
+        conn.execute(spans.update().where(mine).values(inputs={**inputs, "professional": True}))
+        ov = propose_override(conn, "mei", cid, "risk_preference", "C1", "reassessed: conservative")
+        approve_override(conn, "li", ov.override_id)
+    token = make_token("marketing_analyst")
+    with TestClient(create_app(engine, graph)) as app:
+        _, everyone, total, _ = _all(app, token, gql, 50_000)
+    kept = [r for r in everyone if r[0] == cid]
+    assert any(r[5] not in (None, "R1") for r in kept) and total == len(everyone)
