@@ -17,20 +17,18 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from clientstrata.graph.clock import utcnow
 from clientstrata.graph.errors import InvalidInput
-from clientstrata.graph.record.models import Override, Tag
 from clientstrata.graph.record.queries import (
     MAX_TABLE_PAGE,
     CustomerFilter,
     customer_ids_clause,
-    in_force_clause,
     latest_run_id,
 )
 
 from .nba import actions_table
+from .suitable_now import suitable_now
 
-__all__ = ["ACTION_TABLE_COLUMNS", "action_table", "action_cursor", "suitable_clause"]
+__all__ = ["ACTION_TABLE_COLUMNS", "action_table", "action_cursor"]
 
 ACTION_TABLE_COLUMNS = [
     "customer_id",
@@ -52,8 +50,6 @@ ACTION_TABLE_COLUMNS = [
     "run_id",
 ]
 _CURSOR = "action:"
-_CUSTOMER_LEVELS = ("C1", "C2", "C3", "C4", "C5")
-_PRODUCT_LEVELS = ("R1", "R2", "R3", "R4", "R5")
 
 
 def action_cursor(customer_id: str, rank: int) -> str:
@@ -72,25 +68,6 @@ def _decode(cursor: str) -> tuple[str, int]:
         raise InvalidInput("`after` is not a cursor returned by actionTable") from None
 
 
-def suitable_clause(customer_level, product_risk, professional):
-    """`risk.suitable` as a SQL condition on three column expressions: a product without a risk
-    rating suits everyone, a professional investor may take every level, and otherwise the
-    customer's level (only C1..C5 counts: `unassessed`, `expired` or none suit nothing rated) must
-    be at least the product's. Levels are one digit after the letter, so their text compares as
-    their numbers do. tests/jobs/strategies/test_action_suitability.py holds it to `suitable`."""
-    product = sa.func.upper(sa.func.trim(product_risk))
-    return sa.or_(
-        product_risk.is_(None),
-        product == "",
-        sa.func.coalesce(professional, sa.false()),
-        sa.and_(
-            customer_level.in_(_CUSTOMER_LEVELS),
-            product.in_(_PRODUCT_LEVELS),
-            sa.func.substr(customer_level, 2, 1) >= sa.func.substr(product, 2, 1),
-        ),
-    )
-
-
 def action_table(
     conn: Connection,
     first: int,
@@ -107,52 +84,25 @@ def action_table(
     run = latest_run_id(conn)
     if run is None:
         return pd.DataFrame(columns=ACTION_TABLE_COLUMNS), False, 0, None
-    t, tg, ov = actions_table, Tag.__table__, Override.__table__
-    ranked = sa.select(
-        *[t.c[c] for c in ACTION_TABLE_COLUMNS if c != "rank"],
-        sa.func.row_number().over(partition_by=t.c.customer_id, order_by=t.c.rank).label("rank"),
-    ).where(t.c.run_id == run, sa.not_(t.c.control))
+    # suitability is decided before the ranks, in the query the count and the pages share: the
+    # total counts exactly the rows the pages return, a page is full whenever more rows follow,
+    # and the ranks are 1, 2, … over what is shown, as the customer page ranks them
+    t = actions_table
+    joined, suitable = suitable_now(t, run)
+    ranked = (
+        sa.select(
+            *[t.c[c] for c in ACTION_TABLE_COLUMNS if c != "rank"],
+            sa.func.row_number().over(partition_by=t.c.customer_id, order_by=t.c.rank).label("rank"),
+        )
+        .select_from(joined)
+        .where(t.c.run_id == run, sa.not_(t.c.control), suitable)
+    )
     flt = flt or CustomerFilter()
     if book is not None or flt != CustomerFilter():
         ranked = ranked.where(t.c.customer_id.in_(customer_ids_clause(conn, flt, book)))
     a = ranked.subquery("a")
-    # the customer's level as readers see it now, and whether they are a professional investor
-    level = tg.alias("level")
-    prof = tg.alias("prof")
-    forced = (
-        sa.select(ov.c.customer_id, ov.c.value)
-        .where(in_force_clause(utcnow()), ov.c.dimension == "risk_preference")
-        .subquery("forced")
-    )
-    # suitability is decided in the query, not on the page read: the total then counts exactly
-    # the rows the pages return, and a page is full whenever more rows follow
-    kept = (
-        sa.select(*[a.c[c] for c in ACTION_TABLE_COLUMNS])
-        .select_from(
-            a.outerjoin(
-                level,
-                sa.and_(
-                    level.c.run_id == run,
-                    level.c.customer_id == a.c.customer_id,
-                    level.c.dimension == "risk_preference",
-                ),
-            )
-            .outerjoin(forced, forced.c.customer_id == a.c.customer_id)
-            .outerjoin(
-                prof,
-                sa.and_(prof.c.run_id == run, prof.c.customer_id == a.c.customer_id, prof.c.dimension == "suitability"),
-            )
-        )
-        .where(
-            suitable_clause(
-                sa.func.coalesce(forced.c.value, level.c.value),
-                a.c.product_risk,
-                prof.c.inputs["professional"].as_boolean(),
-            )
-        )
-    )
-    total = conn.execute(sa.select(sa.func.count()).select_from(kept.subquery())).scalar_one()
-    q = kept.order_by(a.c.customer_id, a.c.rank).limit(first + 1)
+    total = conn.execute(sa.select(sa.func.count()).select_from(a)).scalar_one()
+    q = sa.select(*[a.c[c] for c in ACTION_TABLE_COLUMNS]).order_by(a.c.customer_id, a.c.rank).limit(first + 1)
     if after:
         cid, rank = _decode(after)
         q = q.where(sa.or_(a.c.customer_id > cid, sa.and_(a.c.customer_id == cid, a.c.rank > rank)))

@@ -13,6 +13,7 @@ from clientstrata.api.app import create_app
 from clientstrata.graph.record.models import TagSpan
 from clientstrata.jobs.governance.overrides import approve_override, propose_override
 from clientstrata.jobs.strategies.nba import stored_actions
+from clientstrata.jobs.strategies.worklist import worklist
 
 TABLE = """query($first: Int!, $after: String, $filter: CustomerFilter) {
   actionTable(first: $first, after: $after, filter: $filter) { columns rows totalCount pageInfo { hasNextPage endCursor } }
@@ -107,12 +108,60 @@ def test_a_level_lowered_after_the_run_drops_the_offers_above_it(loaded, make_to
         arrow, totals = _all_arrow(app, token, gql, 40)
     after = [r for r in everyone if r[0] == cid]
     assert len(after) < len(before) and all(r[5] in (None, "R1") for r in after)
-    assert [r for r in before if r[5] in (None, "R1")] == after
+    # the suitable rows stay as they were, ranked 1, 2, … again as the customer page ranks them
+    assert [r[:1] + r[2:] for r in before if r[5] in (None, "R1")] == [r[:1] + r[2:] for r in after]
+    assert [r[1] for r in after] == list(range(1, len(after) + 1))
     # the total counts the rows a caller pages through, not the run's rows before suitability;
     # every page says the same total, and the Arrow pages carry the same rows
     assert total == len(everyone) and totals == {total}
     assert arrow.num_rows == total
     assert list(zip(arrow["customer_id"].to_pylist(), arrow["rank"].to_pylist())) == [(r[0], r[1]) for r in everyone]
+
+
+CUSTOMER = """query($id: ID!) { customer(id: $id) { nextBestActions(first: 20) { rank actionKey productRisk } } }"""
+
+
+def test_a_level_lowered_after_the_run_drops_the_offers_above_it_everywhere(loaded, make_token, gql):
+    # the customer page and the relationship manager's work list read the run's stored choice
+    # too: the override takes the unsuitable offers off them as off the table
+    engine, graph = loaded
+    with engine.connect() as conn:
+        run = conn.execute(sa.text("SELECT max(run_id) FROM next_best_actions")).scalar()
+        # a customer whose unsuitable offer is ranked above a suitable action: the ones below move up
+        cid = conn.execute(
+            sa.text(
+                "SELECT a.customer_id FROM next_best_actions a JOIN next_best_actions b "
+                "ON b.run_id = a.run_id AND b.customer_id = a.customer_id AND b.rank > a.rank "
+                "WHERE a.run_id = :r AND NOT a.control AND NOT b.control "
+                "AND a.product_risk IN ('R2', 'R3', 'R4', 'R5') AND (b.product_risk IS NULL OR b.product_risk = 'R1') "
+                "ORDER BY a.customer_id LIMIT 1"
+            ),
+            {"r": run},
+        ).scalar()
+        unsuitable = set(
+            conn.execute(
+                sa.text(
+                    "SELECT action_key FROM next_best_actions WHERE run_id = :r AND customer_id = :c "
+                    "AND product_risk IN ('R2', 'R3', 'R4', 'R5')"
+                ),
+                {"r": run, "c": cid},
+            ).scalars()
+        )
+        rm = conn.execute(sa.text("SELECT rm_id FROM individuals WHERE customer_id = :c"), {"c": cid}).scalar()
+        assert unsuitable and unsuitable <= set(worklist(conn, rm, 1_000)["title"])
+    with engine.begin() as conn:
+        ov = propose_override(conn, "mei", cid, "risk_preference", "C1", "reassessed: conservative")
+        approve_override(conn, "li", ov.override_id)
+    token = make_token("marketing_analyst")
+    with TestClient(create_app(engine, graph)) as app:
+        page = gql(app, token, CUSTOMER, id=cid)["data"]["customer"]["nextBestActions"]
+        table = [r for r in _all(app, token, gql, 50_000)[1] if r[0] == cid]
+    assert page and all(a["productRisk"] in (None, "R1") for a in page)
+    assert [a["rank"] for a in page] == list(range(1, len(page) + 1))
+    assert [(a["rank"], a["actionKey"]) for a in page] == [(r[1], r[3]) for r in table]
+    with engine.connect() as conn:
+        work = worklist(conn, rm, 1_000)
+    assert not unsuitable & set(work.loc[work["customer_id"] == cid, "title"])
 
 
 def test_a_professional_investor_keeps_the_offers_above_a_lowered_level(loaded, make_token, gql):

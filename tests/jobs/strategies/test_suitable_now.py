@@ -1,12 +1,12 @@
-"""The action table's suitability, decided in SQL, is `risk.suitable` case for case: the hard
-rule must not drift between the run's `decide` and the bulk read that rechecks it."""
+"""Suitability rechecked in SQL (`suitable_now`) is `risk.suitable` case for case: the hard
+rule must not drift between the run's `decide` and the reads of its stored actions."""
 
 import itertools
 
 import sqlalchemy as sa
 
 from clientstrata.jobs.classification.dimensions.risk import suitable
-from clientstrata.jobs.strategies.action_table import suitable_clause
+from clientstrata.jobs.strategies.suitable_now import suitable_clause
 
 CUSTOMER = ["C1", "C2", "C3", "C4", "C5", None, "unassessed", "expired", "c3"]
 PRODUCT = ["R1", "R2", "R3", "R4", "R5", None, "", " r3 "]
