@@ -106,20 +106,20 @@ def run_spark_job(spark, folder: Path) -> None:
 def _read(folder: Path, name: str) -> pd.DataFrame:
     path = folder / name
     if not path.exists():
-        raise InvalidInput(f"{folder}: no {name}/ dataset (the Spark job writes features/ and tags/)")
+        raise InvalidInput(f"no {name}/ dataset (the Spark job writes features/ and tags/)")
     try:
         return pq.read_table(path).to_pandas()
     except Exception as exc:  # a damaged or foreign file: say which, not the reader's internals
-        raise InvalidInput(f"{path}: not a readable Parquet dataset ({type(exc).__name__})") from None
+        raise InvalidInput(f"{name}/ is not a readable Parquet dataset ({type(exc).__name__})") from None
 
 
 def _check_manifest(conn: Connection, folder: Path, std: Standard) -> dict:
     try:
         manifest = json.loads((folder / MANIFEST).read_text())
     except FileNotFoundError:
-        raise InvalidInput(f"{folder}: no {MANIFEST} (write it with the extracts: external.write_manifest)") from None
+        raise InvalidInput(f"no {MANIFEST} (write it with the extracts: external.write_manifest)") from None
     except ValueError:
-        raise InvalidInput(f"{folder / MANIFEST}: not JSON") from None
+        raise InvalidInput(f"{MANIFEST} is not JSON") from None
     if manifest.get("standard_sha256") != std.sha256:
         raise InvalidInput(
             f"the tags were made with standard {manifest.get('standard_version')!r} "
@@ -137,8 +137,19 @@ def read_external(
     conn: Connection, folder: Path, std: Standard
 ) -> tuple[list[pd.DataFrame], Callable[[pd.DataFrame], pd.DataFrame]]:
     """The Spark job's output in `folder`, checked: (the features in partitions of CHUNK
-    customers in id order, `given(part)` → that partition's individual tags in key order)."""
+    customers in id order, `given(part)` → that partition's individual tags in key order).
+    A folder that does not fit is refused (`InvalidInput`) with its path and what is wrong."""
     folder = Path(folder)
+    try:
+        return _checked(conn, folder, std)
+    except InvalidInput as exc:
+        # `classify` reads the folder before a run is numbered: the refusal writes nothing
+        raise InvalidInput(f"{folder}: refused, nothing published: {exc}") from None
+
+
+def _checked(
+    conn: Connection, folder: Path, std: Standard
+) -> tuple[list[pd.DataFrame], Callable[[pd.DataFrame], pd.DataFrame]]:
     manifest = _check_manifest(conn, folder, std)
     query, as_of, has_txn = feature_query(conn, std, pd.Timestamp(manifest["as_of"]).date())
     raw = _read(folder, "features")

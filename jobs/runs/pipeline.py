@@ -222,7 +222,8 @@ def classify(
     its heartbeat renews (`jobs.runs.lease`): if the process dies, the run is reaped as failed.
 
     `tags_from` names a folder of features and individual tags a Spark job made (`external`):
-    they are checked and published instead of being computed here."""
+    they are checked and published instead of being computed here. A folder that does not fit
+    is refused (`InvalidInput`) before the run is numbered, as a standard that is not live is."""
     if kind not in KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     std = None if standard is None else _standard(standard)  # a bad file is refused before anything else
@@ -248,10 +249,11 @@ def classify(
         on_stage=on_stage,
         playbook=playbook_of(std),
     )
+    external = None if tags_from is None else _external(run, Path(tags_from), queued=run_id)
     _reserve(run, queued=run_id, adopt=adopt)
     try:
         with Heartbeat(engine, _RUNS, "run_id", run.run_id):  # the lease: a run whose process dies is reaped
-            tags, as_of = _features(run, graph, refit_clusters, tags_from)
+            tags, as_of = _features(run, graph, refit_clusters, tags_from, external)
             with engine.begin() as conn:  # one transaction: readers see all of the run or none
                 published = _publish(conn, run, tags, as_of)
                 finished = _finish(conn, run, published)
@@ -317,6 +319,20 @@ def _reserve(run: _Run, queued: int | None, adopt: bool = False) -> None:
         raise refused
 
 
+def _external(run: _Run, folder: Path, queued: int | None) -> tuple[list[pd.DataFrame], Callable]:
+    """A Spark job's output read and checked before the run is numbered: a folder that does not
+    fit is refused as a standard that is not live is — nothing written, or, for a queued run
+    (which already has its number), the run recorded failed with the reason."""
+    try:
+        with run.engine.connect() as conn, run.watch("features"):
+            return read_external(conn, folder, run.std)
+    except InvalidInput as refused:
+        if queued is not None:
+            with run.engine.begin() as conn:
+                _refuse_queued(conn, queued, run.actor, refused)
+        raise
+
+
 def _refuse_queued(conn: Connection, run_id: int, actor: str, refused: Exception) -> None:
     reason = failure_reason(refused)
     if (
@@ -370,21 +386,25 @@ def _claim(conn: Connection, run: _Run, queued: int | None) -> None:
 
 
 def _features(
-    run: _Run, graph: GraphStore | None, refit_clusters: bool, tags_from: str | Path | None = None
+    run: _Run,
+    graph: GraphStore | None,
+    refit_clusters: bool,
+    tags_from: str | Path | None = None,
+    external: tuple[list[pd.DataFrame], Callable] | None = None,
 ) -> tuple[Iterator, dt.date | None]:
     """Stage 2: the graph checked synced, the wide features read (or a Spark job's, with its
-    tags: `tags_from`), and the tags set up (population parameters, cluster model, enterprise
-    features): a generator of (features, tags) per partition, enterprises last, and the date
-    the data describes (None without individuals)."""
+    tags: `external`, read from `tags_from` by `_external`), and the tags set up (population
+    parameters, cluster model, enterprise features): a generator of (features, tags) per
+    partition, enterprises last, and the date the data describes (None without individuals)."""
     given = None
     with run.engine.connect() as conn:
         run.snapshot["graph"] = graph_counts(conn, graph)
         require_synced(conn, graph, run.snapshot["graph"])
         with run.watch("features"):
-            if tags_from is None:
+            if external is None:
                 parts = list(F.iter_individual_features(conn, run.std, progress=run.progress))
             else:
-                parts, given = read_external(conn, Path(tags_from), run.std)
+                parts, given = external
                 run.snapshot["tags_from"] = str(tags_from)  # where the individual tags were made
         with run.watch("population parameters, clusters, enterprise features"):
             tags, model, why_not = iter_tags(conn, parts, run.std, refit_clusters, given=given)

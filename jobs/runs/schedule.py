@@ -17,6 +17,7 @@ from clientstrata.graph.record.db import get_engine, migrate
 from clientstrata.graph.record.models import ClassificationRun
 from clientstrata.graph.stores.base import GraphStore
 from clientstrata.jobs.classification.standard import load_standard
+from clientstrata.jobs.governance.adoption import check_live
 from clientstrata.jobs.governance.overrides import expire_overrides
 from clientstrata.jobs.governance.standards import governance_of, live_standard
 
@@ -95,13 +96,18 @@ def classify_if_due(
 
     The run uses the live standard, as every run does; `standard`, if given, must be it (or
     `adopt` makes it live, audited as adopted by `requested_by`): a file in a cron line never
-    swaps the standard on its own."""
+    swaps the standard on its own. One that is not live is refused (`StandardNotAdopted`) before
+    anything is written, due or not."""
     std = None if standard is None else load_standard(standard)  # a bad file is refused before anything else
     engine = engine or get_engine()
     migrate(engine)
-    if std is None:
-        with engine.connect() as conn:
+    with engine.connect() as conn:
+        if std is None:
             std = live_standard(conn)
+        elif not adopt and (refused := check_live(conn, std)) is not None:
+            # refused before the tick writes anything (expired overrides included), and on a day
+            # nothing is due as well: the file in the cron line is wrong whether or not a run is
+            raise refused
     gov = governance_of(std)
     with engine.begin() as conn:
         expired = expire_overrides(conn, today=(now or utcnow()).date(), actor=requested_by or "scheduler")

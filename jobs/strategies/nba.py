@@ -32,6 +32,7 @@ from .association import holdings
 from .engagement import customer_frame
 from .learning import evidence
 from .rule_cache import mined_rules
+from .suitable_now import suitable_now
 from .tag_grid import TagCodes, objects
 
 __all__ = [
@@ -261,15 +262,18 @@ def live_next_best_actions(conn: Connection, customer_id: str, first: int = 3, b
 
 def stored_actions(conn: Connection, customer_ids: list[str]) -> dict[str, list[dict]]:
     """The actions the latest published run chose for each customer, best first, held-out
-    (control) ones left out and the rest ranked 1, 2, …: what a customer page shows, read in one
-    query for the page (the run computed them with `decide`, as `next_best_actions` would)."""
+    (control) ones and those no longer suitable (`suitable_now`: an override lowered the level
+    since) left out and the rest ranked 1, 2, …: what a customer page shows, read in one query
+    for the page (the run computed them with `decide`, as `next_best_actions` would)."""
     run = latest_run_id(conn)
     if run is None or not customer_ids:
         return {}
     t = actions_table
+    joined, suitable = suitable_now(t, run)
     rows = conn.execute(
         sa.select(t)
-        .where(t.c.run_id == run, t.c.customer_id.in_(list(customer_ids)), sa.not_(t.c.control))
+        .select_from(joined)
+        .where(t.c.run_id == run, t.c.customer_id.in_(list(customer_ids)), sa.not_(t.c.control), suitable)
         .order_by(t.c.customer_id, t.c.rank)
     ).mappings()
     found: dict[str, list[dict]] = {}

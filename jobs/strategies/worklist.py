@@ -16,6 +16,7 @@ from clientstrata.graph.record.access import book_subjects
 from clientstrata.graph.record.models import Alert
 
 from .nba import actions_table, outcomes_table
+from .suitable_now import suitable_now
 
 __all__ = ["WORKLIST_COLUMNS", "ALERT_DUE_DAYS", "CLOSING", "MAX_ITEMS", "worklist"]
 
@@ -48,6 +49,7 @@ def worklist(conn: Connection, rm_id: str | None, limit: int = 200) -> pd.DataFr
         return col.in_(mine) if mine is not None else sa.true()
 
     run = conn.execute(sa.select(sa.func.max(t.c.run_id))).scalar()
+    joined, suitable = suitable_now(t, run)  # an offer an override has made unsuitable is no work
     acts = pd.DataFrame(
         conn.execute(
             sa.select(
@@ -59,7 +61,9 @@ def worklist(conn: Connection, rm_id: str | None, limit: int = 200) -> pd.DataFr
                 t.c.due_on,
                 t.c.reason_en,
                 t.c.reason_zh,
-            ).where(t.c.run_id == run, sa.not_(t.c.control), scoped(t.c.customer_id))
+            )
+            .select_from(joined)
+            .where(t.c.run_id == run, sa.not_(t.c.control), scoped(t.c.customer_id), suitable)
         ).all(),
         columns=["item_id", "customer_id", "title", "channel", "priority", "due_on", "why", "why_zh"],
     )

@@ -1,5 +1,7 @@
 import json
 
+import sqlalchemy as sa
+
 from clientstrata.cli.main import main
 
 
@@ -67,3 +69,12 @@ def test_runs_schedule_migration_changes_and_whatif_commands(cli_env, capsys, wr
     # human output says why it did not run
     assert main(["classify", "--if-due"]) == 0
     assert capsys.readouterr().out.startswith("not due: the last scheduled run, 2, was published")
+
+
+def test_a_cluster_folder_that_does_not_fit_is_refused_without_a_run(cli_env, capsys, tmp_path):
+    engine, _ = cli_env
+    code, out, err = run(capsys, "classify", "--tags-from", str(tmp_path))
+    assert code == 1 and "Traceback" not in err
+    assert out["error"].startswith(f"{tmp_path}: refused, nothing published: no manifest.json")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM classification_runs")).scalar() == 1

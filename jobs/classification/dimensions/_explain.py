@@ -30,6 +30,7 @@ __all__ = [
     "match_keys",
     "match_words",
     "arrow",
+    "family_names",
     "feature_name",
 ]
 
@@ -78,6 +79,23 @@ _ZH_NAMES = {
     "r": "近度R",
     "f": "频度F",
     "m": "金额M",
+    # the graph's ties to other customers (cooperation_depth's ecosystem links)
+    "payroll_employer": "代发工资单位",
+    "controls": "控制企业",
+    "household_members": "家庭成员",
+    "co_holders": "联名账户持有人",
+    "supply_chain": "供应链往来企业",
+}
+# the bundle's product families (jobs/ingest/bundle.md) as a Chinese reader names them; a code
+# in Chinese text reads as a gap in the translation, so a family not listed keeps its code only
+# until it is named here
+_ZH_FAMILIES = {
+    "deposit": "存款",
+    "wealth_management": "理财",
+    "fund": "基金",
+    "insurance": "保险",
+    "loan": "贷款",
+    "card": "银行卡",
 }
 _ZH_FLAGS = {
     "retired": ("已退休", "未退休"),
@@ -93,6 +111,11 @@ _ZH_FLAGS = {
 
 def feature_name(feat: str, lang: Lang) -> str:
     return _ZH_NAMES.get(feat, feat) if lang == "zh" else feat
+
+
+def family_names(families, lang: Lang) -> list[str]:
+    """Product family codes as the reader's words: Chinese names in Chinese, the codes in English."""
+    return [_ZH_FAMILIES.get(f, f) for f in families] if lang == "zh" else list(families)
 
 
 def _flag(feat: str, holds: bool, lang: Lang) -> str:

@@ -36,7 +36,8 @@ TAG_COLUMNS = [
 
 
 def fmt(x) -> str:
-    """A number as people read it: thousands separators, at most two decimals."""
+    """A number as people read it: thousands separators, at most two decimals, and 0 for a
+    negative zero or a small negative that rounds to it (nobody writes -0)."""
     if x is None:
         return "unknown"
     if x is True or x is False or isinstance(x, np.bool_):
@@ -45,12 +46,15 @@ def fmt(x) -> str:
     if x != x:
         return "unknown"
     if abs(x) >= 1000 or x.is_integer():
-        return f"{x:,.0f}"
-    return f"{x:,.2f}".rstrip("0").rstrip(".")
+        s = f"{x:,.0f}"
+    else:
+        s = f"{x:,.2f}".rstrip("0").rstrip(".")
+    return "0" if s == "-0" else s
 
 
 def fmt_many(values) -> np.ndarray:
-    """`fmt` over a numeric array, formatting each distinct value once."""
+    """`fmt` over a numeric array, formatting each distinct value once (np.unique holds -0.0 and
+    0.0 as one value: `fmt` says both alike, so either may stand for the other)."""
     v = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
     if len(v) == 0:
         return np.array([], dtype=object)
@@ -64,6 +68,7 @@ def fmt_many(values) -> np.ndarray:
         else f"{u:,.2f}".rstrip("0").rstrip(".")
         for u in uniq.tolist()
     ]
+    words = ["0" if w == "-0" else w for w in words]
     return np.array(words, dtype=object)[inverse.reshape(-1)]
 
 

@@ -7,7 +7,7 @@ import pandas as pd
 
 from clientstrata.jobs.classification.standard import Standard
 
-from ._explain import KEY, Lang
+from ._explain import KEY, Lang, family_names
 from ._tags import tag_frame
 
 __all__ = ["business_categories", "explain_business_categories"]
@@ -52,5 +52,5 @@ def business_categories(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
 def explain_business_categories(tag: dict, inputs: dict, std: Standard, lang: Lang) -> str:
     fams, cats = inputs.get("families") or [], inputs.get("categories") or []
     if lang == "zh":
-        return f"持有 {'、'.join(fams) or '无产品'} → {tag['label_zh']}"
+        return f"持有 {'、'.join(family_names(fams, lang)) or '无产品'} → {tag['label_zh']}"
     return f"holds {', '.join(fams) or 'no products'} → {', '.join(cats) or 'none'}"

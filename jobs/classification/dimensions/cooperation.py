@@ -7,7 +7,7 @@ import pandas as pd
 
 from clientstrata.jobs.classification.standard import Standard
 
-from ._explain import KEY, Lang
+from ._explain import KEY, Lang, family_names, feature_name
 from ._tags import tag_frame
 
 __all__ = ["cooperation_depth", "ecosystem_links", "explain_cooperation_depth"]
@@ -54,9 +54,10 @@ def explain_cooperation_depth(tag: dict, inputs: dict, std: Standard, lang: Lang
     p = next((i for i, c in enumerate(spec["classes"]) if c["value"] == tag["value"]), 0)
     ties = [(k, inputs.get(k)) for k in spec["ecosystem_links"] if inputs.get(k)]
     if lang == "zh":
-        held = "、".join(fams)
+        held = "、".join(family_names(fams, lang))
         if p == 2:
-            return f"持有 {held}；{'/'.join(sorted(basic))} 以外 {other} 类；与其他客户关联（{'，'.join(f'{k}={v}' for k, v in ties)}）"
+            links = "，".join(f"{feature_name(k, lang)}={v}" for k, v in ties)
+            return f"持有 {held}；{'、'.join(family_names(sorted(basic), lang))} 以外 {other} 类；与其他客户关联（{links}）"
         if p == 1:
             return f"持有 {held}：存款与支付以外 {other} 类"
         return f"持有 {held}：仅存款与支付" if fams else "未持有产品"

@@ -46,9 +46,11 @@ def explain_enterprise_industry(tag: dict, inputs: dict, std: Standard, lang: La
         if lang == "zh":
             return f"国民经济行业门类 {x}（GB/T 4754）：{sections[x]['label_zh']}"
         return f"industry section {x} (GB/T 4754): {sections[x]['label_en']} ({sections[x]['label_zh']})"
+    if x is None or x == "" or (isinstance(x, float) and x != x):  # NaN before the inputs' JSON, null after
+        return "行业未登记" if lang == "zh" else "industry not recorded"
     if lang == "zh":
-        return f"行业 {x!r} 未登记或不是已知门类"
-    return f"industry {x!r} not recorded or not a known section"
+        return f"行业 {x!r} 不是已知门类"
+    return f"industry {x!r} is not a known section"
 
 
 def enterprise_size(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
@@ -77,8 +79,9 @@ def enterprise_size(features: pd.DataFrame, std: Standard) -> pd.DataFrame:
 def explain_enterprise_size(tag: dict, inputs: dict, std: Standard, lang: Lang) -> str:
     bands = std.dimensions["enterprise_size"]["bands"]
     declared = inputs.get("declared_size")
-    if declared in {b["value"] for b in bands}:
-        return f"申报规模 {declared}" if lang == "zh" else f"declared size {declared}"
+    said = next((b for b in bands if b["value"] == declared), None)
+    if said is not None:
+        return f"申报规模 → {said['label_zh']}" if lang == "zh" else f"declared size {declared}"
     p = next((i for i, b in enumerate(bands) if b["value"] == tag["value"]), None)
     if p is None:
         return (

@@ -2,15 +2,24 @@
 stored choice without held-out rows, cursor paging that neither repeats nor skips, the customer
 filter, the relationship manager's book, and suitability as it stands now."""
 
+import base64
+
+import orjson
+import pyarrow as pa
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from clientstrata.api.app import create_app
+from clientstrata.graph.record.models import TagSpan
 from clientstrata.jobs.governance.overrides import approve_override, propose_override
 from clientstrata.jobs.strategies.nba import stored_actions
+from clientstrata.jobs.strategies.worklist import worklist
 
 TABLE = """query($first: Int!, $after: String, $filter: CustomerFilter) {
   actionTable(first: $first, after: $after, filter: $filter) { columns rows totalCount pageInfo { hasNextPage endCursor } }
+}"""
+ARROW = """query($first: Int!, $after: String) {
+  actionTable(first: $first, after: $after) { arrow totalCount pageInfo { hasNextPage endCursor } }
 }"""
 
 
@@ -22,6 +31,18 @@ def _all(app, token, gql, first, **variables):
         pages += 1
         if not page["pageInfo"]["hasNextPage"]:
             return page["columns"], rows, page["totalCount"], pages
+        after = page["pageInfo"]["endCursor"]
+
+
+def _all_arrow(app, token, gql, first):
+    tables, totals, after = [], set(), None
+    while True:
+        page = gql(app, token, ARROW, first=first, after=after)["data"]["actionTable"]
+        with pa.ipc.open_stream(base64.b64decode(page["arrow"])) as reader:
+            tables.append(reader.read_all())
+        totals.add(page["totalCount"])
+        if not page["pageInfo"]["hasNextPage"]:
+            return pa.concat_tables(tables), totals
         after = page["pageInfo"]["endCursor"]
 
 
@@ -83,6 +104,87 @@ def test_a_level_lowered_after_the_run_drops_the_offers_above_it(loaded, make_to
         with engine.begin() as conn:
             ov = propose_override(conn, "mei", cid, "risk_preference", "C1", "reassessed: conservative")
             approve_override(conn, "li", ov.override_id)
-        after = [r for r in _all(app, token, gql, 50_000)[1] if r[0] == cid]
+        _, everyone, total, _ = _all(app, token, gql, 40)
+        arrow, totals = _all_arrow(app, token, gql, 40)
+    after = [r for r in everyone if r[0] == cid]
     assert len(after) < len(before) and all(r[5] in (None, "R1") for r in after)
-    assert [r for r in before if r[5] in (None, "R1")] == after
+    # the suitable rows stay as they were, ranked 1, 2, … again as the customer page ranks them
+    assert [r[:1] + r[2:] for r in before if r[5] in (None, "R1")] == [r[:1] + r[2:] for r in after]
+    assert [r[1] for r in after] == list(range(1, len(after) + 1))
+    # the total counts the rows a caller pages through, not the run's rows before suitability;
+    # every page says the same total, and the Arrow pages carry the same rows
+    assert total == len(everyone) and totals == {total}
+    assert arrow.num_rows == total
+    assert list(zip(arrow["customer_id"].to_pylist(), arrow["rank"].to_pylist())) == [(r[0], r[1]) for r in everyone]
+
+
+CUSTOMER = """query($id: ID!) { customer(id: $id) { nextBestActions(first: 20) { rank actionKey productRisk } } }"""
+
+
+def test_a_level_lowered_after_the_run_drops_the_offers_above_it_everywhere(loaded, make_token, gql):
+    # the customer page and the relationship manager's work list read the run's stored choice
+    # too: the override takes the unsuitable offers off them as off the table
+    engine, graph = loaded
+    with engine.connect() as conn:
+        run = conn.execute(sa.text("SELECT max(run_id) FROM next_best_actions")).scalar()
+        # a customer whose unsuitable offer is ranked above a suitable action: the ones below move up
+        cid = conn.execute(
+            sa.text(
+                "SELECT a.customer_id FROM next_best_actions a JOIN next_best_actions b "
+                "ON b.run_id = a.run_id AND b.customer_id = a.customer_id AND b.rank > a.rank "
+                "WHERE a.run_id = :r AND NOT a.control AND NOT b.control "
+                "AND a.product_risk IN ('R2', 'R3', 'R4', 'R5') AND (b.product_risk IS NULL OR b.product_risk = 'R1') "
+                "ORDER BY a.customer_id LIMIT 1"
+            ),
+            {"r": run},
+        ).scalar()
+        unsuitable = set(
+            conn.execute(
+                sa.text(
+                    "SELECT action_key FROM next_best_actions WHERE run_id = :r AND customer_id = :c "
+                    "AND product_risk IN ('R2', 'R3', 'R4', 'R5')"
+                ),
+                {"r": run, "c": cid},
+            ).scalars()
+        )
+        rm = conn.execute(sa.text("SELECT rm_id FROM individuals WHERE customer_id = :c"), {"c": cid}).scalar()
+        assert unsuitable and unsuitable <= set(worklist(conn, rm, 1_000)["title"])
+    with engine.begin() as conn:
+        ov = propose_override(conn, "mei", cid, "risk_preference", "C1", "reassessed: conservative")
+        approve_override(conn, "li", ov.override_id)
+    token = make_token("marketing_analyst")
+    with TestClient(create_app(engine, graph)) as app:
+        page = gql(app, token, CUSTOMER, id=cid)["data"]["customer"]["nextBestActions"]
+        table = [r for r in _all(app, token, gql, 50_000)[1] if r[0] == cid]
+    assert page and all(a["productRisk"] in (None, "R1") for a in page)
+    assert [a["rank"] for a in page] == list(range(1, len(page) + 1))
+    assert [(a["rank"], a["actionKey"]) for a in page] == [(r[1], r[3]) for r in table]
+    with engine.connect() as conn:
+        work = worklist(conn, rm, 1_000)
+    assert not unsuitable & set(work.loc[work["customer_id"] == cid, "title"])
+
+
+def test_a_professional_investor_keeps_the_offers_above_a_lowered_level(loaded, make_token, gql):
+    engine, graph = loaded
+    spans = TagSpan.__table__
+    with engine.begin() as conn:
+        run = conn.execute(sa.text("SELECT max(run_id) FROM next_best_actions")).scalar()
+        cid = conn.execute(
+            sa.text(
+                "SELECT customer_id FROM next_best_actions WHERE run_id = :r AND NOT control "
+                "AND product_risk IN ('R2', 'R3', 'R4', 'R5') ORDER BY customer_id LIMIT 1"
+            ),
+            {"r": run},
+        ).scalar()
+        # the bank as a professional investor's record reads: the run's suitability says so
+        mine = sa.and_(spans.c.customer_id == cid, spans.c.dimension == "suitability", spans.c.to_seq.is_(None))
+        inputs = conn.execute(sa.select(spans.c.inputs).where(mine)).scalar_one()
+        inputs = orjson.loads(inputs) if isinstance(inputs, (str, bytes)) else inputs
+        conn.execute(spans.update().where(mine).values(inputs={**inputs, "professional": True}))
+        ov = propose_override(conn, "mei", cid, "risk_preference", "C1", "reassessed: conservative")
+        approve_override(conn, "li", ov.override_id)
+    token = make_token("marketing_analyst")
+    with TestClient(create_app(engine, graph)) as app:
+        _, everyone, total, _ = _all(app, token, gql, 50_000)
+    kept = [r for r in everyone if r[0] == cid]
+    assert any(r[5] not in (None, "R1") for r in kept) and total == len(everyone)

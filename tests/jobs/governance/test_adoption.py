@@ -1,33 +1,51 @@
 """Which standard is live changes only by adoption (jobs/governance/adoption.py): every run path
 uses the live one and refuses another, before writing anything."""
 
+import datetime as dt
+
 import pytest
 import sqlalchemy as sa
 
 from clientstrata.jobs.classification.standard import load_standard
 from clientstrata.jobs.errors import ActorRequired
 from clientstrata.jobs.governance.adoption import StandardNotAdopted, adopt_standard, adoptions
+from clientstrata.jobs.governance.overrides import approve_override, propose_override
 from clientstrata.jobs.governance.standards import current_dimensions, live_sha256, live_standard
 from clientstrata.jobs.runs.history import get_run
 from clientstrata.jobs.runs.pipeline import classify, queue_run, run_queued
 from clientstrata.jobs.runs.schedule import classify_if_due
 
+EXPIRY, AFTER_EXPIRY = dt.date(2030, 1, 1), dt.datetime(2030, 1, 2)
 COMMITTEE = {"label_en: Affluent, min: 50000,": "label_en: Affluent, min: 60000,"}
-TABLES = ("classification_runs", "tags", "standards", "standard_adoptions", "audit_log", "notifications")
+TABLES = (
+    "classification_runs",
+    "tags",
+    "standards",
+    "standard_adoptions",
+    "audit_log",
+    "notifications",
+    "classification_changes",
+)
 
 
 def _counts(engine):
     with engine.connect() as conn:
-        return {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar() for t in TABLES}
+        counts = {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar() for t in TABLES}
+        counts["overrides"] = conn.execute(sa.text("SELECT status FROM overrides ORDER BY override_id")).scalars().all()
+        return counts
 
 
 def test_a_standard_that_is_not_live_is_refused_by_every_run_path(loaded, write_standard):
     engine, graph = loaded
     committee = write_standard(replace=COMMITTEE)
+    with engine.begin() as conn:  # the daily tick would expire it: a refused tick must not
+        ov = propose_override(conn, "mei", "C0000001", "wealth_tier", "private_banking", "review", expires_on=EXPIRY)
+        approve_override(conn, "li", ov.override_id)
     before = _counts(engine)
+    assert before["overrides"] == ["approved"]
     for attempt in (
         lambda: classify(engine, graph, committee, progress=False),
-        lambda: classify_if_due(engine, graph, committee),
+        lambda: classify_if_due(engine, graph, committee, now=AFTER_EXPIRY),
         lambda: queue_run(engine, committee),
     ):
         with pytest.raises(StandardNotAdopted, match="adopt it first"):
@@ -35,6 +53,20 @@ def test_a_standard_that_is_not_live_is_refused_by_every_run_path(loaded, write_
     assert _counts(engine) == before
     with pytest.raises(ActorRequired):  # adopting needs someone to answer for it
         classify(engine, graph, committee, progress=False, adopt=True)
+    assert _counts(engine) == before
+
+
+def test_the_daily_tick_refuses_a_standard_that_is_not_live_on_a_day_nothing_is_due(loaded, write_standard):
+    # the file in the cron line is checked every day, not first on the day a run falls due
+    engine, graph = loaded
+    due, _, report = classify_if_due(engine, graph)
+    assert due.due and report is not None
+    with engine.connect() as conn:
+        tomorrow = get_run(conn, report.run_id)["published_at"] + dt.timedelta(days=1)
+    committee = write_standard(replace=COMMITTEE)
+    before = _counts(engine)
+    with pytest.raises(StandardNotAdopted, match="adopt it first"):
+        classify_if_due(engine, graph, committee, now=tomorrow)
     assert _counts(engine) == before
 
 

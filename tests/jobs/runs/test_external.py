@@ -17,7 +17,8 @@ from clientstrata.jobs.classification.dimensions._tags import inputs_text
 from clientstrata.jobs.classification.features.engine import conformer, duckdb_raw, feature_query
 from clientstrata.jobs.governance.standards import live_standard
 from clientstrata.jobs.runs.external import MANIFEST, write_manifest
-from clientstrata.jobs.runs.pipeline import classify, latest_run_id
+from clientstrata.jobs.runs.history import get_run
+from clientstrata.jobs.runs.pipeline import classify, latest_run_id, queue_run
 
 
 def _write(df: pd.DataFrame, path: Path) -> None:
@@ -122,12 +123,35 @@ def _drop_a_customer(folder: Path) -> None:
     ],
 )
 def test_a_cluster_output_that_does_not_fit_is_refused_and_the_live_run_stays(loaded, tmp_path, damage, says):
+    # refused as a standard that is not live is: before a run is numbered, nothing written; the
+    # error names the folder and what is wrong with it
     engine, graph = loaded
     _cluster_output(engine, tmp_path)
     damage(tmp_path)
-    with pytest.raises(InvalidInput, match=says):
+    before = _written(engine)
+    with pytest.raises(InvalidInput, match=says) as refused:
         classify(engine, graph, progress=False, tags_from=tmp_path)
+    assert str(refused.value).startswith(f"{tmp_path}: refused, nothing published: ")
     with engine.connect() as conn:
         assert latest_run_id(conn) == 1
-        error = conn.execute(sa.text("SELECT error FROM classification_runs WHERE run_id = 2")).scalar()
-    assert says in error and "Traceback" not in error
+    assert _written(engine) == before
+
+
+def _written(engine) -> dict:
+    with engine.connect() as conn:
+        return {
+            t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar()
+            for t in ("classification_runs", "audit_log", "standards")
+        }
+
+
+def test_a_queued_run_given_a_folder_that_does_not_fit_is_recorded_failed_with_the_reason(loaded, tmp_path):
+    # a queued run has its number already: refused as a queued run with a replaced standard is
+    engine, graph = loaded
+    queued = queue_run(engine, requested_by="ops")
+    with pytest.raises(InvalidInput, match="no manifest.json"):
+        classify(engine, graph, progress=False, run_id=queued, tags_from=tmp_path)
+    with engine.connect() as conn:
+        run = get_run(conn, queued)
+        assert latest_run_id(conn) == 1
+    assert run["status"] == "failed" and run["error"].startswith(f"{tmp_path}: refused, nothing published: ")

@@ -76,3 +76,17 @@ def test_ecosystem_role(std, said):
     )
     assert list(t["value"]) == ["both", "core_enterprise", "none", "payroll_provider", "none"]
     assert "3 suppliers" in said(t).loc[0] and t.loc[0, "inputs"]["payroll_employees"] == 1
+
+
+def test_chinese_reasons_say_codes_and_missing_values_in_chinese(std, said):
+    # a declared size is said by its Chinese label, and a missing industry as not recorded —
+    # not as the code `small` or the `nan`/`None` the inputs hold
+    rows = ent({}, {"size": "small"}, {"industry": None}, {"annual_revenue": float("nan")}, {"max_dpd": 120.0})
+    zh = pd.concat(
+        [said(f(rows, std), lang="zh") for f in (enterprise_industry, enterprise_size, enterprise_credit_tier)]
+        + [said(enterprise_ecosystem_role(rows, std), lang="zh")]
+    )
+    assert not zh.str.contains(r"[a-z]").any(), [z for z in zh if any("a" <= c <= "z" for c in z)]
+    assert said(enterprise_size(rows, std), lang="zh").loc[1] == "申报规模 → 小型企业"
+    en = said(enterprise_industry(rows, std)).loc[2]
+    assert en == "industry not recorded" and said(enterprise_industry(rows, std), lang="zh").loc[2] == "行业未登记"

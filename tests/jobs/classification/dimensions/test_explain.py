@@ -4,16 +4,20 @@ here held to a plain re-statement of the first-match rule, over generated rules 
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from clientstrata.graph.stores.base import ECOSYSTEM_FEATURES
 from clientstrata.jobs.classification.dimensions import DIMENSIONS, explain, explain_frame
 from clientstrata.jobs.classification.dimensions._explain import match_words
 from clientstrata.jobs.classification.dimensions._tags import first_match, fmt
 from clientstrata.jobs.classification.standard import rule_tests
+from clientstrata.jobs.ingest.bundle import PRODUCT_FAMILIES
 
 _SYM = {"_min": "≥", "_max": "≤", "_below": "<", "_above": ">"}
 _NOT = {"_min": "<", "_max": ">", "_below": "≥", "_above": "≤"}
@@ -109,6 +113,8 @@ def test_every_dimension_speaks_both_languages_and_stores_only_a_key(features, s
         {"aum": 12_000_000.0, "q_level": 5, "q_professional": True, "age": 70.0},
         {"aum": 60_000.0, "monthly": [80_000.0, 80_000.0, 40_000.0], "loans_count": 1, "loans_D": 1},
         {"families": "deposit,fund,wealth_management", "q_level": 2, "max_risk_held": 4, "txn_data": False},
+        # every product family, and ties to other customers (the ecosystem links)
+        {"families": ",".join(PRODUCT_FAMILIES), **{k: 1 for k in ECOSYSTEM_FEATURES}},
     ]
     from clientstrata.jobs.classification.dimensions import classify_partition, population_parameters
 
@@ -122,6 +128,9 @@ def test_every_dimension_speaks_both_languages_and_stores_only_a_key(features, s
     # none of the English templates' words
     assert zh.str.contains(r"[\u4e00-\u9fff]").all()
     assert not zh.str.contains(r"\b(?:holds|month-average|questionnaire|transactions|contribution)\b").any()
+    # nor codes: a product family (`wealth_management`) or a graph link (`payroll_employer`) is said
+    # in Chinese; the only Latin letters left are the levels' and scores' own (C3, R4, 近度R)
+    assert not zh.str.contains(r"[a-z]").any(), [z for z in zh if re.search(r"[a-z]", z)]
     assert (en != zh).all()
 
 

@@ -6,7 +6,7 @@ would reopen a tag that did not change: `round2` is Python's `round(x, 2)`, `fmt
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -33,7 +33,19 @@ def test_round2_keeps_a_matrix_shape_and_the_known_half_cases():
     assert round2(m).tolist() == [[round(2.675, 2), round(1.005, 2)], [round(0.125, 2), round(-0.125, 2)]]
 
 
-@given(st.lists(st.one_of(st.floats(), _HALVES, st.integers(-(10**12), 10**12), st.none()), max_size=30))
+# -0.0 and 0.0 are one distinct value to np.unique: a list holding both is where fmt_many can
+# say of one what fmt says of the other
+_ZEROS = st.sampled_from([0.0, -0.0, 0, -0.001, 0.001])
+
+
+@given(st.lists(st.one_of(st.floats(), _HALVES, _ZEROS, st.integers(-(10**12), 10**12), st.none()), max_size=30))
+@example([0.0, -0.0])
+@example([-0.0, 0.0])
 def test_fmt_many_says_what_fmt_says_of_each_value(values):
-    values = [0.0 if v == 0 else v for v in values]  # -0.0 and 0.0 are one distinct value to np.unique
     assert fmt_many(values).tolist() == [fmt(None if v is None else float(v)) for v in values]
+
+
+def test_no_number_is_said_as_minus_zero():
+    # a negative zero, or a small negative that rounds to it, reads as people write it: 0
+    zeros = [0.0, -0.0, -0.001, -0.004, 0.004]
+    assert [fmt(z) for z in zeros] == fmt_many(zeros).tolist() == ["0"] * len(zeros)
