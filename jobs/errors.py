@@ -13,6 +13,7 @@ __all__ = [
     "UnknownDimension",
     "ReasonRequired",
     "ActorRequired",
+    "FeaturesOutOfMemory",
     "NotFound",
 ]
 
@@ -51,3 +52,9 @@ class ReasonRequired(InvalidInput):
 
 class ActorRequired(InvalidInput):
     code = "ACTOR_REQUIRED"
+
+
+class FeaturesOutOfMemory(ClientStrataError):
+    """The features query needed more than its memory bound and could not spill enough."""
+
+    code = "FEATURES_OUT_OF_MEMORY"

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from clientstrata.graph.config import InvalidDatabaseUrl, Settings, database_url, masked_url
+from clientstrata.graph.errors import InvalidInput
 
 pytestmark = pytest.mark.slow
 
@@ -99,3 +100,11 @@ def test_other_urls_are_refused_in_one_line(typed):
 
 def test_masked_url_hides_the_password():
     assert masked_url("postgresql+psycopg://u:topsecret@h/db") == "postgresql+psycopg://u:***@h/db"
+
+
+def test_the_features_memory_bound_is_read_and_a_wrong_one_named():
+    assert Settings.from_env({}).features_memory_mb == 2048
+    assert Settings.from_env({"CLIENTSTRATA_FEATURES_MEMORY_MB": "6144"}).features_memory_mb == 6144
+    for wrong in ("4GB", "128", "-1"):
+        with pytest.raises(InvalidInput, match=r"CLIENTSTRATA_FEATURES_MEMORY_MB must be a whole number ≥ 256"):
+            Settings.from_env({"CLIENTSTRATA_FEATURES_MEMORY_MB": wrong})

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import tempfile
 from collections.abc import Callable
 
 import pandas as pd
 from sqlalchemy.engine import Connection
 
+from clientstrata.graph.config import settings
 from clientstrata.jobs.classification.standard import Standard
+from clientstrata.jobs.errors import FeaturesOutOfMemory
 
 from ._sql import scalar
 from .definitions import FeatureQuery, feature_sql
@@ -42,25 +45,44 @@ def conformer(query: FeatureQuery, as_of: dt.date, has_txn: bool) -> Callable[[p
     return functools.partial(conform, query=query, as_of=as_of, has_txn=has_txn)
 
 
-def duckdb_features(conn: Connection, std: Standard, as_of: dt.date | None = None) -> pd.DataFrame:
+def duckdb_features(
+    conn: Connection, std: Standard, as_of: dt.date | None = None, memory_mb: int | None = None
+) -> pd.DataFrame:
     """One row per individual, in customer_id order, every column the dimensions read."""
     query, as_of, has_txn = feature_query(conn, std, as_of)
-    return conform(duckdb_raw(conn, query, as_of), query, as_of, has_txn)
+    return conform(duckdb_raw(conn, query, as_of, memory_mb), query, as_of, has_txn)
 
 
-def duckdb_raw(conn: Connection, query: FeatureQuery, as_of: dt.date) -> pd.DataFrame:
+def duckdb_raw(conn: Connection, query: FeatureQuery, as_of: dt.date, memory_mb: int | None = None) -> pd.DataFrame:
     """The features query's raw result in DuckDB over the record's last year (what Spark's
-    `features_dataframe` gives over the extracts): `conform` makes it the frame."""
+    `features_dataframe` gives over the extracts): `conform` makes it the frame.
+
+    DuckDB's buffers are held to `memory_mb` (CLIENTSTRATA_FEATURES_MEMORY_MB) and spill to a
+    temporary folder past it: its default, 80% of the machine, let one query take 8 GB at 1M
+    customers on top of the tables it reads (docs/benchmarks.md, "One bank of 1,000,000")."""
     import duckdb
 
     tables = read_tables(conn, dt.datetime.combine(as_of - dt.timedelta(days=365), dt.time()))
-    db = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
-    try:
-        for name, table in tables.items():
-            db.register(name, table)
-        return db.execute(query.sql).df()
-    finally:
-        db.close()
+    memory_mb = memory_mb or settings().features_memory_mb
+    with tempfile.TemporaryDirectory(prefix="clientstrata-features-") as spill:
+        config = {
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "memory_limit": f"{memory_mb}MB",
+            "temp_directory": spill,
+        }
+        db = duckdb.connect(":memory:", config=config)
+        try:
+            for name, table in tables.items():
+                db.register(name, table)
+            return db.execute(query.sql).df()
+        except duckdb.OutOfMemoryException:
+            raise FeaturesOutOfMemory(
+                f"the features needed more than CLIENTSTRATA_FEATURES_MEMORY_MB={memory_mb} MB of working "
+                "memory; raise it (nothing was published)"
+            ) from None
+        finally:
+            db.close()
 
 
 def conform(raw: pd.DataFrame, query: FeatureQuery, as_of: dt.date, has_txn: bool) -> pd.DataFrame:

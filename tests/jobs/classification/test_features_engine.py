@@ -7,9 +7,11 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from clientstrata.jobs.classification.features.engine import duckdb_features
 from clientstrata.jobs.classification.standard import load_standard
+from clientstrata.jobs.errors import FeaturesOutOfMemory
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks" / "baselines"))
 import per_range_features  # noqa: E402  (the reference: not a module of the package)
@@ -134,3 +136,18 @@ def test_postgres_extracts_by_copy_equal_the_cursors_with_awkward_text(engine):
     for table in copied:
         assert copied[table].equals(cursor[table]), table
     assert copied["individuals"].column("occupation").to_pylist() == awkward
+
+
+def test_features_held_to_a_small_memory_bound_are_the_same(loaded_ro):
+    """DuckDB's buffers are bounded (CLIENTSTRATA_FEATURES_MEMORY_MB) and spill past the bound:
+    at the smallest bound the setting allows, the frame is the unbounded one's; below what the
+    query cannot spill, the run is refused in words that name the setting."""
+    engine, _ = loaded_ro
+    with engine.connect() as conn:
+        small = duckdb_features(conn, STD, memory_mb=256)
+        large = duckdb_features(conn, STD, memory_mb=16_384)
+        with pytest.raises(FeaturesOutOfMemory, match=r"CLIENTSTRATA_FEATURES_MEMORY_MB=16 MB") as refused:
+            duckdb_features(conn, STD, memory_mb=16)
+    assert len(small) > 100
+    assert_same_features(small, large)
+    assert "duckdb" not in str(refused.value).lower() and "pin block" not in str(refused.value)
