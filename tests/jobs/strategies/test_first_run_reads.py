@@ -30,8 +30,16 @@ import strategy_rows as before  # noqa: E402
 PLAYBOOK = playbook_of(load_standard())
 NOW = dt.datetime(2031, 1, 1, 9, 0)
 CID = "LC000001"
-# cents: a hair under the floor, the floor, over it; a large debit; a small credit
-TXNS = [("credit", 4_999_999), ("credit", 5_000_000), ("credit", 8_000_012), ("debit", 9_000_000), ("credit", 100)]
+# cents, in the order booked: the largest credit first, a hair under the floor, the floor, over
+# it; a large debit; a small credit
+TXNS = [
+    ("credit", 9_500_000),
+    ("credit", 4_999_999),
+    ("credit", 5_000_000),
+    ("credit", 8_000_012),
+    ("debit", 9_000_000),
+    ("credit", 100),
+]
 
 
 @pytest.fixture
@@ -78,8 +86,10 @@ def test_the_large_credits_earn_from_the_deposit_rules_floor(bank, floor):
             post_earned(conn, playbook, packages, "test", NOW, customers)
             got = postings(conn, CID)
             tx.rollback()
-        earning = {f"txn:T{i}" for i, (d, cents) in enumerate(TXNS) if d == "credit" and cents >= floor * 100}
-        assert set(got.loc[got["rule"] == "large_deposit", "source"]) == earning
+        earning = [f"txn:T{i}" for i, (d, cents) in enumerate(TXNS) if d == "credit" and cents >= floor * 100]
+        # posted in the order booked, as an account's history is read (not in the amounts' order)
+        posted = got[got["rule"] == "large_deposit"].sort_values("posting_id")
+        assert posted["source"].tolist() == earning
 
 
 def test_the_first_runs_credit_read_goes_through_the_partial_index(bank):

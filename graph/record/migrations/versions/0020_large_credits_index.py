@@ -21,13 +21,15 @@ branch_labels = None
 depends_on = None
 
 _WHERE = "direction = 'credit' AND amount >= 50000"
+# the covering index's columns (0006): an account's credits read in the order they were before
+_COLUMNS = ["account_id", "booked_at", "direction", "amount", "currency", "is_cash", "counterparty_country", "channel"]
 
 
 def upgrade() -> None:
     op.create_index(
         "ix_transactions_large_credits",
         "transactions",
-        ["account_id", "amount"],
+        _COLUMNS,
         sqlite_where=sa.text(_WHERE),
         postgresql_where=sa.text(_WHERE),
     )
