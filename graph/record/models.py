@@ -32,6 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "LARGE_CREDIT",
+    "LARGE_CREDIT_WHERE",
     "Base",
     "Ingested",
     "Branch",
@@ -82,6 +84,21 @@ __all__ = [
 ]
 
 Money = Numeric(18, 2, asdecimal=False)
+# The credits `ix_transactions_large_credits` holds; a points query whose floor is at least this
+# states the same terms, so every database sees that the index answers it.
+LARGE_CREDIT = 50_000
+LARGE_CREDIT_WHERE = f"direction = 'credit' AND amount >= {LARGE_CREDIT}"
+# what the transaction features read from their covering index, in its order
+_TRANSACTION_COVER = (
+    "account_id",
+    "booked_at",
+    "direction",
+    "amount",
+    "currency",
+    "is_cash",
+    "counterparty_country",
+    "channel",
+)
 
 
 class Base(DeclarativeBase):
@@ -281,18 +298,19 @@ class Transaction(Ingested, Base):
     # the index, not the table — row lookups were most of their cost on SQLite. Its leading
     # columns are the old (account_id, booked_at) index's, which it replaces.
     __table_args__ = (
-        Index(
-            "ix_transactions_account_booked_cover",
-            "account_id",
-            "booked_at",
-            "direction",
-            "amount",
-            "currency",
-            "is_cash",
-            "counterparty_country",
-            "channel",
-        ),
+        Index("ix_transactions_account_booked_cover", *_TRANSACTION_COVER),
         Index("ix_transactions_ingest_id", "ingest_id"),  # the points job reads an ingest's new rows
+        # Partial: a bank's first points run looks for the few large credits (the default
+        # playbook's deposit rule: CNY 50,000 or more, about one credit in 40,000) among every
+        # transaction of every deposit account; no other index holds the amount in front. Only
+        # those rows enter it, so an ingest's cost barely moves. Its columns are the covering
+        # index's, so an account's credits are read, and posted, in the order they were before.
+        Index(
+            "ix_transactions_large_credits",
+            *_TRANSACTION_COVER,
+            sqlite_where=text(LARGE_CREDIT_WHERE),
+            postgresql_where=text(LARGE_CREDIT_WHERE),
+        ),
     )
 
 

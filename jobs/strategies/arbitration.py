@@ -98,12 +98,11 @@ def _used(history: pd.DataFrame | None, settings: ActionSettings, as_of: dt.date
     return h.groupby(["customer_id", "channel"])["nba_id"].nunique().rename("used")
 
 
-# what a reason's words read of an action row (besides the customer's segments)
+# what a reason's words read of an action row (besides the customer's segments): the action,
+# its labels, its product's risk and its value are the catalogue's row for the action key (one
+# row per key: `arbitrate` finds it by the key), so the key tells them apart, one column for five
 _WORDED = [
-    "action",
-    "label_en",
-    "label_zh",
-    "product_risk",
+    "action_key",
     "rule_confidence",
     "rule_lift",
     "because",
@@ -111,7 +110,6 @@ _WORDED = [
     "trigger_reason",
     "reached",
     "propensity",
-    "value",
 ]
 
 

@@ -173,8 +173,9 @@ def _decide(inputs: ActionInputs, tags: pd.DataFrame | TagCodes, alerts: pd.Data
         a = pd.DataFrame(columns=_ALERT_COLUMNS)
     h, hist = _of(inputs.holdings, ids), _of(inputs.history, ids)
     out = decide(customers, a, h, inputs.catalogue, inputs.rules, inputs.settings, today, hist, inputs.learned)
-    rm = inputs.rm_of.reindex(out["customer_id"].to_numpy())
-    out["rm_id"] = rm.astype(object).where(rm.notna(), None).to_numpy()
+    # found by position: the bank's index keeps its hash table for every partition
+    at = inputs.rm_of.index.get_indexer(out["customer_id"].to_numpy(dtype=object))
+    out["rm_id"] = objects(np.append(inputs.rm_of.to_numpy(dtype=object), None)[at])
     return out
 
 

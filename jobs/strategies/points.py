@@ -172,8 +172,18 @@ def _due(conn: Connection, as_of: dt.date, customer_ids: list[str] | None) -> pd
     p = _postings.c
     earned_due = sa.func.sum(sa.case((sa.and_(p.kind == "earn", p.expires_on <= as_of), p.points), else_=0))
     debited = -sa.func.sum(sa.case((p.kind != "earn", p.points), else_=0))
-    # only the customers with something to expire come back: every run asks, few have any
-    q = sa.select(p.customer_id, earned_due, debited).group_by(p.customer_id).having(earned_due > debited)
+    # only the customers with something to expire come back: every run asks, few have any. Only
+    # a customer with earned points due can have any (earned points are positive, every other
+    # posting negative: ck_points_sign), so only their postings are grouped, not the whole
+    # ledger's (found by one plain scan, which reads no posting twice)
+    due = sa.select(p.customer_id).where(p.kind == "earn", p.expires_on <= as_of)
+    q = (
+        sa.select(p.customer_id, earned_due, debited)
+        .where(p.customer_id.in_(due))
+        .group_by(p.customer_id)
+        .having(earned_due > debited)
+        .order_by(p.customer_id)  # the expiries appended in customer order, on either database
+    )
     if customer_ids is not None:
         q = q.where(p.customer_id.in_(customer_ids))
     return pd.DataFrame([tuple(r) for r in conn.execute(q)], columns=["customer_id", "earned_due", "debited"])

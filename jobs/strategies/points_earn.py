@@ -18,7 +18,16 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from clientstrata.graph.record.models import Account, Card, CardSpend, PointsPosting, Product, Purchase, Transaction
+from clientstrata.graph.record.models import (
+    LARGE_CREDIT,
+    Account,
+    Card,
+    CardSpend,
+    PointsPosting,
+    Product,
+    Purchase,
+    Transaction,
+)
 
 from .points_rules import PointsRules
 from .points_scans import finished_ingests, rules_digest, scanned_ingests
@@ -112,6 +121,8 @@ def _queries(rules: PointsRules) -> list[tuple[str, sa.Select, sa.ColumnElement,
                 _unposted(acc.c.owner_id, key),
             )
         )
+        if floor >= LARGE_CREDIT:  # implied already; stated as the partial index states them, so it is used
+            q = q.where(tx.c.direction == _text("credit"), tx.c.amount >= sa.literal_column(str(LARGE_CREDIT)))
         out.append(("deposits", q, acc.c.owner_id, tx.c.ingest_id))
     return out
 

@@ -14,6 +14,12 @@ modules around them). What they replaced:
 - points: `post_earned`'s events read into Python, `earned_points`' per-row packages and expiry
   dates, `_append_earned`'s per-row dates → the events posted inside the database (`points_post`);
 - bulk: `_stored_column`'s bind processing per row → per distinct value.
+
+And as main had them before the next-best actions' first-run work (619038d), at the end:
+`suitable_mask` (three lookups per call → one), `recommend` (its holdings deduplicated and
+numbered on text → on codes), `association_rules` (customers numbered in text order → in the
+order found: the counts do not depend on it) and points' `_due` (the whole ledger grouped →
+only the customers with earned points due).
 """
 
 from __future__ import annotations
@@ -31,9 +37,10 @@ from sqlalchemy.engine import Connection
 from clientstrata.graph.clock import utcnow
 from clientstrata.graph.errors import InvalidInput
 from clientstrata.graph.record import bulk
-from clientstrata.graph.record.models import Individual
+from clientstrata.graph.record.models import Individual, PointsPosting
+from clientstrata.jobs.classification.dimensions.risk import suitable
 from clientstrata.jobs.classification.standard import Standard
-from clientstrata.jobs.strategies import arbitration, nba, points
+from clientstrata.jobs.strategies import arbitration, engagement, nba, points, rule_cache
 from clientstrata.jobs.strategies.actions import PRODUCT_OFFER, ActionSettings, action_settings, catalogue
 from clientstrata.jobs.strategies.arbitration import (
     ALERT_NAMES_ZH,
@@ -44,9 +51,9 @@ from clientstrata.jobs.strategies.arbitration import (
     _used,
     decide,
 )
-from clientstrata.jobs.strategies.association import rank_within
+from clientstrata.jobs.strategies.association import RULE_COLUMNS, Allowed, rank_within
 from clientstrata.jobs.strategies.control import in_control
-from clientstrata.jobs.strategies.engagement import _READ, suitable_mask
+from clientstrata.jobs.strategies.engagement import _READ
 from clientstrata.jobs.strategies.learning import posterior_rate
 from clientstrata.jobs.strategies.nba import _ALERT_COLUMNS, ActionInputs, _by_customer, _of, _shared
 from clientstrata.jobs.strategies.packages import PACKAGE_COLUMNS
@@ -70,6 +77,10 @@ def main_code() -> Iterator[None]:
         (arbitration, "arbitrate", arbitrate),
         (points, "post_earned", post_earned),
         (bulk, "_stored_column", _stored_column),
+        (engagement, "suitable_mask", suitable_mask),
+        (engagement, "recommend", recommend),
+        (rule_cache, "association_rules", association_rules),
+        (points, "_due", _due),
     ]
     before = [(module, name, getattr(module, name)) for module, name, _ in swaps]
     try:
@@ -559,3 +570,217 @@ def _stored_column(conn: Connection, column: sa.Column, values: pd.Series) -> li
         out = [None if m else v for v, m in zip(out, missing)]
     process = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
     return [process(v) for v in out] if process is not None else out
+
+
+# ---- jobs/strategies/engagement.py, association.py as the tag grid's code had them (619038d)
+
+
+def suitable_mask(rows: pd.DataFrame, customers: pd.DataFrame) -> np.ndarray:
+    """One bool per row (customer_id, product_risk): may that risk level be offered to that
+    customer? `suitable()` decides each distinct (level, product level, professional) once; a
+    customer missing from `customers` is never suitable for a risk-rated product."""
+    if rows.empty:
+        return np.zeros(0, dtype=bool)
+    c = customers.drop_duplicates("customer_id").set_index("customer_id")
+    ids = rows["customer_id"].to_numpy()
+    known = pd.Index(c.index).get_indexer(ids) >= 0
+    level = c["risk_level"].reindex(ids).astype(object).to_numpy()
+    pro = c["professional"].reindex(ids).fillna(False).astype(bool).to_numpy()
+    risk = rows["product_risk"].astype(object).to_numpy()
+    # one code per distinct (level, product level, professional), decided once; no Python per row
+    lv, lv_u = pd.factorize(level, use_na_sentinel=False)
+    rk, rk_u = pd.factorize(risk, use_na_sentinel=False)
+    combo = (lv.astype(np.int64) * len(rk_u) + rk) * 2 + pro
+    distinct, inverse = np.unique(combo, return_inverse=True)
+
+    def plain(v):
+        return None if v is None or v != v else v
+
+    decided = np.array(
+        [suitable(plain(lv_u[k // 2 // len(rk_u)]), plain(rk_u[k // 2 % len(rk_u)]), bool(k % 2)) for k in distinct],
+        dtype=bool,
+    )
+    ok = decided[inverse.reshape(-1)]
+    unrated = pd.isna(rows["product_risk"]).to_numpy()
+    return ok & (known | unrated)
+
+
+def _basket_matrix(baskets: pd.DataFrame):
+    from scipy import sparse
+
+    b = baskets[["customer_id", "item"]].dropna()
+    rows, customers = pd.factorize(b["customer_id"], sort=True)
+    cols, items = pd.factorize(b["item"], sort=True)
+    # duplicates dropped on the codes, not on the text
+    _, first = np.unique(rows.astype(np.int64) * max(len(items), 1) + cols, return_index=True)
+    b, rows, cols = b.iloc[np.sort(first)], rows[np.sort(first)], cols[np.sort(first)]
+    x = sparse.csr_matrix((np.ones(len(b), dtype=np.int64), (rows, cols)), shape=(len(customers), len(items)))
+    return x, np.asarray(items, dtype=object)
+
+
+def association_rules(
+    baskets: pd.DataFrame,
+    min_support: float = 0.01,
+    min_confidence: float = 0.1,
+    min_lift: float = 1.0,
+    max_len: int = 3,
+    n_baskets: int | None = None,
+) -> pd.DataFrame:
+    """Rules A → c with |A| = 1 (and 2 when max_len ≥ 3) from a long frame customer_id, item.
+    `n_baskets` is N; by default the number of customers in `baskets` (pass the number of all
+    customers to count empty baskets too). Sorted by lift × confidence, best first."""
+    if max_len not in (2, 3):
+        raise InvalidInput("max_len must be 2 (pairs) or 3 (pairs and triples)")
+    x, items = _basket_matrix(baskets)
+    n = int(n_baskets if n_baskets is not None else x.shape[0])
+    if n <= 0 or x.shape[1] == 0:
+        return pd.DataFrame(columns=RULE_COLUMNS)
+    if n < x.shape[0]:
+        raise InvalidInput(f"n_baskets={n} is fewer than the {x.shape[0]} customers with holdings")
+    count = np.asarray(x.sum(axis=0)).ravel()
+    pair = (x.T @ x).toarray()  # items × items co-holding counts; diagonal = item counts
+    min_count = min_support * n
+    out = []
+
+    a, c = np.nonzero(pair >= max(min_count, 1))
+    keep = a != c
+    a, c = a[keep], c[keep]
+    out.append(
+        pd.DataFrame(
+            {
+                "antecedent": [(items[i],) for i in a],
+                "consequent": items[c],
+                "antecedent_size": 1,
+                "n_antecedent": count[a],
+                "n_consequent": count[c],
+                "n_both": pair[a, c],
+            }
+        )
+    )
+
+    if max_len == 3:
+        ia, ib = np.nonzero(np.triu(pair >= max(min_count, 1), k=1))  # frequent pairs a < b
+        if len(ia):
+            both = x[:, ia].multiply(x[:, ib]).tocsc()  # baskets × frequent pairs
+            triple = (both.T @ x).toarray()  # frequent pairs × items
+            p, c3 = np.nonzero(triple >= max(min_count, 1))
+            keep = (c3 != ia[p]) & (c3 != ib[p])
+            p, c3 = p[keep], c3[keep]
+            out.append(
+                pd.DataFrame(
+                    {
+                        "antecedent": [(items[ia[j]], items[ib[j]]) for j in p],
+                        "consequent": items[c3],
+                        "antecedent_size": 2,
+                        "n_antecedent": pair[ia[p], ib[p]],
+                        "n_consequent": count[c3],
+                        "n_both": triple[p, c3],
+                    }
+                )
+            )
+
+    rules = pd.concat(out, ignore_index=True)
+    rules["n_baskets"] = n
+    rules["support"] = rules["n_both"] / n
+    rules["confidence"] = rules["n_both"] / rules["n_antecedent"]
+    rules["lift"] = rules["confidence"] / (rules["n_consequent"] / n)
+    rules = rules[(rules["confidence"] >= min_confidence) & (rules["lift"] >= min_lift)]
+    for col in ("n_antecedent", "n_consequent", "n_both", "n_baskets"):
+        rules[col] = rules[col].astype(np.int64)
+    order = (rules["lift"] * rules["confidence"]).sort_values(ascending=False, kind="stable").index
+    return rules.loc[order, RULE_COLUMNS].reset_index(drop=True)
+
+
+def recommend(
+    customer_holdings: pd.DataFrame, rules: pd.DataFrame, top_n: int = 3, *, allowed: Allowed
+) -> pd.DataFrame:
+    """Up to `top_n` products per customer that they do not hold yet, ranked by the best
+    lift × confidence of a rule whose antecedent they hold.
+
+    `allowed` is mandatory: it receives the candidates as a frame (customer_id, product_id)
+    and returns one bool per row; refused candidates are dropped before ranking. Columns:
+    customer_id, rank, product_id, score, lift, confidence, because (the antecedent)."""
+    cols = ["customer_id", "rank", "product_id", "score", "lift", "confidence", "because"]
+    if allowed is None or not callable(allowed):
+        raise InvalidInput(
+            "recommend needs allowed=: the suitability check is a hard rule in every recommendation path"
+        )
+    h = customer_holdings[["customer_id", "item"]].dropna().drop_duplicates()
+    if h.empty or rules.empty:
+        return pd.DataFrame(columns=cols)
+    # integer codes in the order of the text (sort=True), so sorting the codes sorts the text:
+    # merges and sorts on text keys were most of the cost at a million customers
+    cust, customers = pd.factorize(h["customer_id"], sort=True)
+    ant = rules["antecedent"].to_numpy(dtype=object)
+    names = pd.Index(
+        pd.unique(
+            np.concatenate([h["item"].to_numpy(dtype=object), rules["consequent"].to_numpy(dtype=object)])
+        ).astype(object)
+    ).sort_values()
+    item = names.get_indexer(h["item"])
+    n_items = len(names)
+    r = pd.DataFrame(
+        {
+            "consequent": names.get_indexer(rules["consequent"]),
+            "score": (rules["lift"] * rules["confidence"]).to_numpy(dtype=float),
+            "lift": rules["lift"].to_numpy(dtype=float),
+            "confidence": rules["confidence"].to_numpy(dtype=float),
+            "rule": np.arange(len(rules)),
+            "size": rules["antecedent_size"].to_numpy(),
+        }
+    )
+    hc = pd.DataFrame({"customer": cust.astype(np.int64), "item": item.astype(np.int64)})
+    single = r[r["size"] == 1].assign(item=[names.get_loc(a[0]) if a[0] in names else -1 for a in ant[r["size"] == 1]])
+    cand = [hc.merge(single.drop(columns="size"), on="item")]
+    double = r[r["size"] == 2]
+    if len(double):
+        pairs_ant = ant[r["size"] == 2]
+        double = double.assign(
+            a=[names.get_loc(t[0]) if t[0] in names else -1 for t in pairs_ant],
+            b=[names.get_loc(t[1]) if t[1] in names else -1 for t in pairs_ant],
+        )
+        pairs = hc.merge(hc, on="customer", suffixes=("_a", "_b"))
+        pairs = pairs[pairs["item_a"] < pairs["item_b"]].rename(columns={"item_a": "a", "item_b": "b"})
+        cand.append(pairs.merge(double.drop(columns="size"), on=["a", "b"]))
+    c = pd.concat(cand, ignore_index=True)
+    cc, pc = c["customer"].to_numpy(np.int64), c["consequent"].to_numpy(np.int64)
+    c = c[~np.isin(cc * n_items + pc, hc["customer"].to_numpy() * n_items + hc["item"].to_numpy())]  # not held
+    # per (customer, product) the best score (first of equals in candidate order), as a stable sort would
+    order = np.lexsort((-c["score"].to_numpy(), c["consequent"].to_numpy(), c["customer"].to_numpy()))
+    c = c.iloc[order]
+    key = c["customer"].to_numpy(np.int64) * n_items + c["consequent"].to_numpy(np.int64)
+    c = c[np.r_[True, key[1:] != key[:-1]]] if len(c) else c
+    if c.empty:
+        return pd.DataFrame(columns=cols)
+    c = c.assign(
+        customer_id=customers.to_numpy(dtype=object)[c["customer"].to_numpy()],
+        product_id=names.to_numpy(dtype=object)[c["consequent"].to_numpy()],
+    )
+    mask = np.asarray(allowed(c[["customer_id", "product_id"]].reset_index(drop=True)), dtype=bool)
+    if mask.shape != (len(c),):
+        raise InvalidInput(
+            f"allowed returned {mask.shape[0] if mask.ndim else 'a scalar'} values "
+            f"for {len(c)} candidates: it must return one bool per row"
+        )
+    c = c[mask]
+    c = c.iloc[np.lexsort((c["consequent"].to_numpy(), -c["score"].to_numpy(), c["customer"].to_numpy()))]
+    rank = rank_within(c["customer"].to_numpy())
+    c = c.assign(rank=rank)[rank <= top_n]
+    because = pd.Series([" + ".join(t) for t in ant], dtype=object)
+    c = c.assign(because=because.to_numpy()[c["rule"].to_numpy()])
+    return c[cols].reset_index(drop=True)
+
+
+# ---- jobs/strategies/points.py as the tag grid's code had it (619038d)
+
+
+def _due(conn: Connection, as_of: dt.date, customer_ids: list[str] | None) -> pd.DataFrame:
+    """customer_id, earned_due (earned points expiring by `as_of`), debited (redeemed + expired)."""
+    p = PointsPosting.__table__.c
+    earned_due = sa.func.sum(sa.case((sa.and_(p.kind == "earn", p.expires_on <= as_of), p.points), else_=0))
+    debited = -sa.func.sum(sa.case((p.kind != "earn", p.points), else_=0))
+    # only the customers with something to expire come back: every run asks, few have any
+    q = sa.select(p.customer_id, earned_due, debited).group_by(p.customer_id).having(earned_due > debited)
+    if customer_ids is not None:
+        q = q.where(p.customer_id.in_(customer_ids))
+    return pd.DataFrame([tuple(r) for r in conn.execute(q)], columns=["customer_id", "earned_due", "debited"])
