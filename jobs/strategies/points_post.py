@@ -31,6 +31,7 @@ from sqlalchemy.engine import Connection
 
 from clientstrata.graph.record.models import PointsAccount, PointsPosting
 
+from .points_earn import EVENT_COLUMNS
 from .points_rules import PointsRules
 
 __all__ = ["post_events"]
@@ -65,7 +66,7 @@ _days = sa.Table(  # each day the events fell on, and the day their points expir
     sa.Column("expires_on", sa.Date),
     prefixes=["TEMPORARY"],
 )
-_EVENTS = ["customer_id", "source", "kind", "family", "amount", "occurred_at"]
+_EVENTS = EVENT_COLUMNS
 _INSERTED = [
     "customer_id",
     "source",
