@@ -20,6 +20,10 @@ add to the same JSON:
 
     bench_pipeline.py --customers 1000000 --workdir /data/b1m --stages generate
     bench_pipeline.py --customers 1000000 --workdir /data/b1m --stages ingest sync-graph --merge
+
+With --postgres the record goes to the PostgreSQL database named by the environment variable
+CLIENTSTRATA_BENCH_POSTGRES_URL (a secret, so never an argument); the graph stays networkx in the
+work dir. The database must be empty or hold only this bank: ingest adds to what is there.
 """
 
 from __future__ import annotations
@@ -124,6 +128,20 @@ def _size_mb(path: Path) -> float:
     return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20, 1) if path.exists() else 0.0
 
 
+def _postgres_mb(env: dict) -> float | None:
+    """The PostgreSQL database's size on disk (tables, indexes, TOAST), as the server counts it."""
+    try:
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(env["CLIENTSTRATA_DATABASE_URL"])
+        with engine.connect() as conn:
+            size = conn.execute(sa.text("SELECT pg_database_size(current_database())")).scalar_one()
+        engine.dispose()
+        return round(size / 2**20, 1)
+    except Exception:  # the server is gone: the figure is missing, the timings stand
+        return None
+
+
 def run_stage(name: str, cmd: list[str], env: dict, log: Path, n: int) -> dict:
     load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
@@ -204,6 +222,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--keep", action="store_true", help="keep the temp dir")
     p.add_argument("--profile", choices=STAGES, help="afterwards, re-run this stage under cProfile")
     p.add_argument(
+        "--postgres",
+        action="store_true",
+        help="the record in PostgreSQL at $CLIENTSTRATA_BENCH_POSTGRES_URL instead of SQLite",
+    )
+    p.add_argument(
         "--merge",
         action="store_true",
         help="keep the other stages' results already in the JSON file (stages run in parts)",
@@ -217,9 +240,16 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or HERE / "results" / f"pipeline-{n}.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLIENTSTRATA_")}
     env.update(CLIENTSTRATA_DATABASE_URL=f"sqlite:///{work / 'clientstrata.db'}", CLIENTSTRATA_PROGRESS="0")
+    backend = "sqlite+networkx"
+    if args.postgres:
+        url = os.environ.get("CLIENTSTRATA_BENCH_POSTGRES_URL")
+        if not url:
+            p.error("--postgres needs CLIENTSTRATA_BENCH_POSTGRES_URL in the environment")
+        env.update(CLIENTSTRATA_DATABASE_URL=url, CLIENTSTRATA_GRAPH_PATH=str(work / "clientstrata.graph.pkl"))
+        backend = "postgresql+networkx"
     cmds = _stages(n, args.seed, work)
     results: list[dict] = []
-    print(f"benchmark: {n:,} customers in {work} (SQLite + networkx)", flush=True)
+    print(f"benchmark: {n:,} customers in {work} ({backend})", flush=True)
     try:
         for name in args.stages:
             r = run_stage(name, cmds[name], env, work / f"{name}.log", n)
@@ -243,8 +273,10 @@ def main(argv: list[str] | None = None) -> int:
     disk = (
         {
             "bundle_mb": _size_mb(work / "bundle"),
-            "database_mb": _size_mb(work / "clientstrata.db"),
-            "graph_file_mb": _size_mb(work / "clientstrata.db.graph.pkl"),
+            "database_mb": _postgres_mb(env) if args.postgres else _size_mb(work / "clientstrata.db"),
+            "graph_file_mb": _size_mb(
+                work / ("clientstrata.graph.pkl" if args.postgres else "clientstrata.db.graph.pkl")
+            ),
         }
         if args.keep
         else None
@@ -264,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "customers": n,
         "seed": args.seed,
-        "backend": "sqlite+networkx",
+        "backend": backend,
         "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "disk": disk,
