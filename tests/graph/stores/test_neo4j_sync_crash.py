@@ -1,15 +1,21 @@
 """A sync that dies at any point leaves Neo4j in a state the next sync converges from: the schema
 whatever half of it was made, the graph equal to the embedded one with nothing duplicated. On the
 real server (CLIENTSTRATA_TEST_NEO4J_URI); the sync is a real `clientstrata sync-graph` process
-killed with SIGKILL."""
+killed with SIGKILL.
+
+Both tests run on a Neo4j server of their own, started for this module: dropping and making indexes
+while a killed sync's index population is still in flight once made the shared test server panic
+("needs to be restarted"), and every test after it on that worker failed."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,11 +29,40 @@ from clientstrata.jobs.ingest.sync import sync_graph
 pytestmark = pytest.mark.neo4j
 
 
+SCRIPT = Path(__file__).resolve().parents[2] / "servers" / "neo4j.sh"
+PASSWORD = "crash-test-pw"
+
+
+@pytest.fixture(scope="module")
+def own_server(tmp_path_factory):
+    """A Neo4j server for this module alone, on a free loopback port; stopped afterwards."""
+    if not os.environ.get("CLIENTSTRATA_TEST_NEO4J_URI"):
+        pytest.skip("needs Neo4j (CLIENTSTRATA_TEST_NEO4J_URI says the suite runs with it)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        **os.environ,
+        "CLIENTSTRATA_NEO4J_BOLT_PORT": str(port),
+        "CLIENTSTRATA_NEO4J_HOME": str(tmp_path_factory.mktemp("neo4j-crash")),
+        "CLIENTSTRATA_NEO4J_PASSWORD": PASSWORD,
+    }
+    up = subprocess.run(["bash", str(SCRIPT), "up"], env=env, capture_output=True, text=True, timeout=300)
+    assert up.returncode == 0, up.stderr[-2000:]
+    try:
+        yield f"bolt://127.0.0.1:{port}"
+    finally:
+        subprocess.run(["bash", str(SCRIPT), "down"], env=env, capture_output=True, timeout=120)
+
+
 @pytest.fixture
-def neo4j_store(neo4j_server):
-    yield neo4j_server
-    _drop_schema(neo4j_server)
-    neo4j_server.ensure_schema()  # the suite's other tests find the schema a sync makes
+def neo4j_store(own_server):
+    from clientstrata.graph.stores.neo4j_store import Neo4jGraph
+
+    store = Neo4jGraph(own_server, ("neo4j", PASSWORD), query_timeout=120.0)
+    store.clear()
+    yield store
+    store.close()
 
 
 def _schema(store) -> tuple[set[tuple[str, tuple[str, ...]]], list[str]]:
@@ -42,6 +77,7 @@ def _schema(store) -> tuple[set[tuple[str, tuple[str, ...]]], list[str]]:
 
 
 def _drop_schema(store) -> None:
+    store._run("CALL db.awaitIndexes(120)")  # a killed sync's indexes may still be populating
     for name in store._run("SHOW CONSTRAINTS YIELD name")["name"]:
         store._run(f"DROP CONSTRAINT `{name}` IF EXISTS")
     for name, kind in zip(*store._run("SHOW INDEXES YIELD name, type")[["name", "type"]].T.values):
@@ -90,11 +126,12 @@ def _graph_state(store) -> tuple[int, int, list]:
     return int(nodes), int(rels), dup_nodes.to_dict("records") + dup_rels
 
 
-def _sync_process(engine) -> subprocess.Popen:
+def _sync_process(engine, uri: str) -> subprocess.Popen:
     env = {
         **os.environ,
         "CLIENTSTRATA_DATABASE_URL": engine.url.render_as_string(hide_password=False),
-        "CLIENTSTRATA_NEO4J_URI": os.environ["CLIENTSTRATA_TEST_NEO4J_URI"],
+        "CLIENTSTRATA_NEO4J_URI": uri,
+        "CLIENTSTRATA_NEO4J_PASSWORD": PASSWORD,
         "CLIENTSTRATA_PROGRESS": "0",
     }
     return subprocess.Popen(
@@ -118,7 +155,9 @@ KILL_AT = {
 
 
 @pytest.mark.slow
-def test_a_sync_killed_at_any_point_then_resynced_equals_the_embedded_graph(engine, bundle_dir, tmp_path, neo4j_store):
+def test_a_sync_killed_at_any_point_then_resynced_equals_the_embedded_graph(
+    engine, bundle_dir, tmp_path, own_server, neo4j_store
+):
     ingest(bundle_dir, engine=engine, progress=False)
     embedded = NetworkxGraph(tmp_path / "embedded.pkl")
     expected = sync_graph(engine, embedded, progress=False)
@@ -126,7 +165,7 @@ def test_a_sync_killed_at_any_point_then_resynced_equals_the_embedded_graph(engi
     for point, reached in KILL_AT.items():
         neo4j_store.clear()  # each kill is of a first sync: no data and no schema
         _drop_schema(neo4j_store)
-        proc = _sync_process(engine)
+        proc = _sync_process(engine, own_server)
         deadline = time.monotonic() + 240
         while proc.poll() is None and time.monotonic() < deadline:
             if reached(neo4j_store):
