@@ -23,7 +23,7 @@ from clientstrata.graph.errors import InvalidInput, NotFound
 from clientstrata.graph.record import audit
 from clientstrata.graph.record.access import book_subjects, require_in_book
 from clientstrata.graph.record.db import insert_ignore
-from clientstrata.graph.record.models import Alert
+from clientstrata.graph.record.models import Alert, Individual
 from clientstrata.jobs.errors import ActorRequired, InvalidState
 
 from .rules import ALERT_COLUMNS
@@ -57,12 +57,20 @@ def fingerprint(alert_type: str, customer_id: str, period: str) -> str:
 
 def route_alerts(conn: Connection, alerts: pd.DataFrame) -> pd.DataFrame:
     """Adds rm_id (the customer's current RM) and, for customers without one, routes the alert
-    to the branch queue: details.queue = "branch" with the branch_id."""
+    to the branch queue: details.queue = "branch" with the branch_id. Reads only the alerts'
+    customers."""
     out = alerts.copy()
     if out.empty:
         out["rm_id"] = pd.Series(dtype=object)
         return out
-    who = pd.read_sql(sa.text("SELECT customer_id, rm_id, branch_id FROM individuals"), conn).set_index("customer_id")
+    ids = pd.unique(out["customer_id"].to_numpy(dtype=object))
+    i = Individual.__table__.c
+    rows = []
+    for k in range(0, len(ids), _ASK):
+        rows += conn.execute(
+            sa.select(i.customer_id, i.rm_id, i.branch_id).where(i.customer_id.in_(list(ids[k : k + _ASK])))
+        ).all()
+    who = pd.DataFrame(rows, columns=["customer_id", "rm_id", "branch_id"]).set_index("customer_id")
     who = who.reindex(out["customer_id"].to_numpy())
     rm = who["rm_id"].astype(object).where(who["rm_id"].notna(), None).to_numpy()
     branch = who["branch_id"].astype(object).where(who["branch_id"].notna(), None).to_numpy()
@@ -74,51 +82,62 @@ def route_alerts(conn: Connection, alerts: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+_ASK = 1_000  # keys per lookup: under every backend's bound-parameter limit
+
+
+def _new(conn: Connection, alerts: pd.DataFrame) -> pd.DataFrame:
+    """The alerts not raised before (by fingerprint; the first of those sharing one), with their
+    fingerprint: a re-run finds its alerts raised already and builds no row for them."""
+    fps = [fingerprint(t, c, p) for t, c, p in zip(alerts["alert_type"], alerts["customer_id"], alerts["period"])]
+    out = alerts.assign(fingerprint=fps)
+    out = out[~out["fingerprint"].duplicated()]
+    keys, seen = out["fingerprint"].tolist(), set()
+    for i in range(0, len(keys), _ASK):
+        seen.update(
+            conn.execute(
+                sa.select(alerts_table.c.fingerprint).where(alerts_table.c.fingerprint.in_(keys[i : i + _ASK]))
+            ).scalars()
+        )
+    return out[~out["fingerprint"].isin(seen)] if seen else out
+
+
 def write_alerts(conn: Connection, alerts: pd.DataFrame, run_id: int, at: dt.datetime) -> int:
     """Insert the routed alerts not raised before (by fingerprint); returns how many are new.
     Called inside the publish transaction, after `lock_feed`: publishers are serialised, so the
     existing-fingerprint check cannot race another run (the UNIQUE constraint backs it up)."""
     if alerts.empty:
         return 0
-    fps = [fingerprint(t, c, p) for t, c, p in zip(alerts["alert_type"], alerts["customer_id"], alerts["period"])]
-    rows = {}
-    for fp, r in zip(fps, alerts.itertuples(index=False)):
-        rm = r.rm_id if isinstance(r.rm_id, str) else None  # never NaN: it would be the text 'NaN' on PostgreSQL
-        rows.setdefault(
-            fp,
-            {
-                "run_id": run_id,
-                "customer_id": r.customer_id,
-                "rm_id": rm,
-                "alert_type": r.alert_type,
-                "severity": r.severity,
-                "reason": r.reason,
-                "details": {**r.details, "period": r.period},
-                "status": "open",
-                "created_at": at,
-                "fingerprint": fp,
-            },
-        )
-    keys = list(rows)
-    seen = set()
-    for i in range(0, len(keys), 1_000):
-        seen.update(
-            conn.execute(
-                sa.select(alerts_table.c.fingerprint).where(alerts_table.c.fingerprint.in_(keys[i : i + 1_000]))
-            ).scalars()
-        )
-    new = [rows[k] for k in keys if k not in seen]
-    for i in range(0, len(new), 5_000):
-        insert_ignore(conn, alerts_table, new[i : i + 5_000], ["fingerprint"])
-    return len(new)
+    new = alerts if "fingerprint" in alerts else _new(conn, alerts)
+    rows = [
+        {
+            "run_id": run_id,
+            "customer_id": r.customer_id,
+            "rm_id": r.rm_id
+            if isinstance(r.rm_id, str)
+            else None,  # never NaN: it would be the text 'NaN' on PostgreSQL
+            "alert_type": r.alert_type,
+            "severity": r.severity,
+            "reason": r.reason,
+            "details": {**r.details, "period": r.period},
+            "status": "open",
+            "created_at": at,
+            "fingerprint": r.fingerprint,
+        }
+        for r in new.itertuples(index=False)
+    ]
+    for i in range(0, len(rows), 5_000):
+        insert_ignore(conn, alerts_table, rows[i : i + 5_000], ["fingerprint"])
+    return len(rows)
 
 
 def write_run_alerts(conn: Connection, found: list[pd.DataFrame], run_id: int, at: dt.datetime) -> pd.DataFrame:
-    """Route and write the alerts detected per partition (new ones only); attrs["written"] counts them."""
+    """Route and write the alerts detected per partition that were not raised before: only those
+    are routed and built (a re-run of an unchanged bank finds them all raised); returns them,
+    attrs["written"] counting them."""
     alerts = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=ALERT_COLUMNS)
-    alerts = route_alerts(conn, alerts)
-    alerts.attrs["written"] = write_alerts(conn, alerts, run_id, at)
-    return alerts
+    new = route_alerts(conn, _new(conn, alerts) if len(alerts) else alerts)
+    new.attrs["written"] = write_alerts(conn, new, run_id, at) if len(new) else 0
+    return new
 
 
 # --- reading and acknowledging ---------------------------------------------------------------

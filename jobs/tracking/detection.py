@@ -1,11 +1,17 @@
 """Detecting a run's alerts: what the rules read besides the features frame, read set-based
 once per run, and `alert_detector`, the pure rules (`jobs.tracking.rules`) bound to it and
-called per partition with that partition's features and tags."""
+called per partition with that partition's features and tags.
+
+Proportional to what can fire: the term accounts and birthdays outside their windows are
+dropped as soon as they are read (column-wise, with the rules' own date arithmetic), and the
+previous run's tags are read only for the customers a rule asks about (a few percent of a
+partition), not for the whole partition."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -13,7 +19,7 @@ from sqlalchemy.engine import Connection
 from clientstrata.graph.record.models import Tag
 from clientstrata.jobs.classification.standard import Standard
 
-from .rules import detect_alerts
+from .rules import detect_alerts, next_birthday, next_maturity
 from .settings import AlertSettings, alert_settings
 
 __all__ = ["alert_inputs", "alert_detector"]
@@ -53,33 +59,59 @@ def alert_inputs(
     )
     tr["max_transfer"] = pd.to_numeric(tr["max_transfer"], errors="coerce").astype(float)
     born = pd.read_sql(sa.text("SELECT customer_id, birth_date FROM individuals"), conn)
-    return mat, tr, born.set_index("customer_id")["birth_date"]
+    return _due(mat, as_of, settings), tr, _birthdays_due(born.set_index("customer_id")["birth_date"], as_of, settings)
 
 
-_PREVIOUS_DIMENSIONS = ("risk_consistency", "behaviour_activity", "aml_risk")
+def _due(mat: pd.DataFrame, as_of: dt.date, settings: AlertSettings) -> pd.DataFrame:
+    """The term accounts maturing within the window (`product_maturity` keeps no other), in the order read."""
+    if mat.empty:
+        return mat
+    opened = pd.to_datetime(mat["opened_on"]).dt.date
+    days = (next_maturity(opened, mat["term_months"].astype(int), as_of) - np.datetime64(as_of, "D")).astype(np.int64)
+    return mat[(days >= 0) & (days <= int(settings["product_maturity"]["within_days"]))].reset_index(drop=True)
+
+
+def _birthdays_due(born: pd.Series, as_of: dt.date, settings: AlertSettings) -> pd.Series:
+    """The birth dates whose next birthday falls within the window (`birthday` fires for no other)."""
+    at = pd.Timestamp(as_of).normalize()
+    when = pd.to_datetime(born, errors="coerce")
+    ok = when.notna().to_numpy()
+    days = np.full(len(born), np.iinfo(np.int64).max)
+    days[ok] = (next_birthday(pd.DatetimeIndex(when.to_numpy()[ok]), at) - at).days.to_numpy()
+    return born[days <= int(settings["birthday"]["within_days"])]
 
 
 def alert_detector(conn: Connection, std: Standard, settings: AlertSettings, previous_run: int | None, as_of: dt.date):
-    """`detect_alerts` bound to what a run reads once (maturities, transfers, birthdays): call
-    it per partition with that partition's features and tags, so a publish never holds every
-    tag of the run at once; it reads the previous run's tags of the partition's customers."""
-    maturities, transfers, born = alert_inputs(conn, std, as_of, settings)
+    """`detect_alerts` bound to what a run reads once (maturities, transfers, birthdays, the
+    last two kept only within their windows of `as_of`): call it per partition with that
+    partition's features and tags, so a publish never holds every tag of the run at once; it
+    reads the previous run's tags of only the customers a rule asks about."""
+    inputs = {as_of: alert_inputs(conn, std, as_of, settings)}
+    transfers = inputs[as_of][1].drop_duplicates("customer_id").set_index("customer_id")["max_transfer"]
+
+    def previous(dimension: str, ids: np.ndarray) -> pd.Series:
+        t = tags_table.c
+        found = []
+        for i in range(0, len(ids), _ASK):
+            found += conn.execute(
+                sa.select(t.customer_id, t.value).where(
+                    t.run_id == previous_run, t.dimension == dimension, t.customer_id.in_(list(ids[i : i + _ASK]))
+                )
+            ).all()
+        return pd.Series([v for _, v in found], index=[c for c, _ in found], dtype=object)
 
     def detect(features: pd.DataFrame, tags: pd.DataFrame) -> pd.DataFrame:
-        previous = None
-        if previous_run is not None and len(features):  # the partition's stretch of the previous run's key
-            ids = features["customer_id"]
-            previous = pd.read_sql(
-                sa.select(tags_table.c.customer_id, tags_table.c.dimension, tags_table.c.value).where(
-                    tags_table.c.run_id == previous_run,
-                    tags_table.c.customer_id >= ids.min(),
-                    tags_table.c.customer_id <= ids.max(),
-                    # `|| ''`: SQLite would otherwise walk the (dimension, value) index over the
-                    # whole bank and look each row up, at twice the cost of the key range
-                    tags_table.c.dimension.concat("").in_(_PREVIOUS_DIMENSIONS),
-                ),
-                conn,
-            )
-        return detect_alerts(features, tags, previous, settings, std, maturities, transfers, born)
+        day = pd.Timestamp(features["as_of"].iloc[0]).date() if len(features) else as_of
+        if day not in inputs:  # the windows are the run's date's: another date reads its own
+            inputs[day] = alert_inputs(conn, std, day, settings)
+        maturities, _, born = inputs[day]
+        # the partition's transfers only: the rule indexes what it is given
+        mine = transfers.reindex(features["customer_id"].to_numpy(dtype=object)).dropna()
+        mine = pd.DataFrame({"customer_id": mine.index.to_numpy(dtype=object), "max_transfer": mine.to_numpy()})
+        lookup = previous if previous_run is not None and len(features) else None
+        return detect_alerts(features, tags, lookup, settings, std, maturities, mine, born)
 
     return detect
+
+
+_ASK = 2_000  # customers per previous-tags query: under every backend's bound-parameter limit

@@ -5,11 +5,17 @@ settings in, one row per alert out (customer_id, alert_type, severity, reason �
 the customer's figures — details, period). No database: the facts the features frame does not
 hold (term products' maturity dates, the largest single transfer, birth dates) come in as frames,
 read by `jobs.tracking.detection`.
+
+Proportional to what can fire: a partition's tags are laid out once as arrays in the features'
+order (`_lay_out`), each rule builds words only for its hits, and the previous run's tags are
+asked for only for the customers whose "became …"/"rose" condition could hold (`previous` may be
+a lookup, `Previous`, that reads just those).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import numpy as np
 import orjson
@@ -23,6 +29,10 @@ from .settings import ALERT_TYPES, AlertSettings
 
 __all__ = [
     "ALERT_COLUMNS",
+    "PREVIOUS_DIMENSIONS",
+    "Previous",
+    "next_maturity",
+    "next_birthday",
     "detect_alerts",
     "aum_outflow",
     "near_upgrade",
@@ -60,32 +70,77 @@ _RULE_DIMENSIONS = (
     "aml_risk",
 )  # the tags the rules below read (`_tag`); a rule reading another must add it here
 _RULE_COLUMNS = ("customer_id", "dimension", "value", "score", "inputs")
+_WIDE = ("aml_risk",)  # the dimensions whose score and inputs a rule reads
 
 
-def _by_dimension(tags: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
-    """A tags frame split once per dimension and indexed by customer, for the rules' many `_tag`
-    reads (each filtering and indexing a million-row partition again cost a quarter of a
-    publish's alert time at 1M)."""
+PREVIOUS_DIMENSIONS = ("risk_consistency", "behaviour_activity", "aml_risk")  # what the rules compare with
+# the previous run's tags: a frame (customer_id, dimension, value), or a lookup
+# `(dimension, customer_ids) -> values indexed by customer_id` that reads only the ids asked
+Previous = pd.DataFrame | Callable[[str, np.ndarray], pd.Series] | None
+Laid = dict[str, dict[str, np.ndarray]]  # dimension -> column -> values in the features' order
+
+
+def _lay_out(tags: pd.DataFrame | None, ids: np.ndarray, dimensions=_RULE_DIMENSIONS) -> Laid:
+    """The rules' dimensions of a tags frame as arrays aligned to `ids` (None where a customer
+    has none; a customer's first row wins), built once per partition: splitting and reindexing
+    the Arrow-text frame per rule read cost more than the rules themselves."""
     if tags is None or tags.empty:
         return {}
-    # only what the rules read: splitting the rule text and the other dimensions too cost about
-    # as much as the rules themselves
-    tags = tags.loc[tags["dimension"].isin(_RULE_DIMENSIONS).to_numpy(), [c for c in _RULE_COLUMNS if c in tags]]
-    return {
-        d: g.drop_duplicates("customer_id").set_index("customer_id") for d, g in tags.groupby("dimension", sort=False)
-    }
+    # the rules' rows first, each column converted once (Arrow text → objects is the cost here);
+    # the score and inputs only of the dimensions read for them
+    keep = tags["dimension"].isin(dimensions).to_numpy()
+    dims, customers = (tags[c][keep].to_numpy(dtype=object) for c in ("dimension", "customer_id"))
+    wide = np.isin(dims, _WIDE)
+    cols = {"value": tags["value"][keep].to_numpy(dtype=object)}
+    for c in ("score", "inputs"):
+        if c in tags:
+            cols[c] = np.full(len(dims), None, dtype=object)
+            cols[c][wide] = tags[c].take(np.flatnonzero(keep)[wide]).to_numpy(dtype=object)
+    out: Laid = {}
+    for d in dimensions:
+        rows = np.flatnonzero(dims == d)
+        if not len(rows):
+            continue
+        rows = rows[~pd.Index(customers[rows], dtype=object).duplicated()]  # each customer's first row
+        at = pd.Index(customers[rows], dtype=object).get_indexer(ids)
+        found = at >= 0
+        out[d] = {}
+        for c, values in cols.items():
+            if c != "value" and d not in _WIDE:
+                continue
+            col = np.full(len(ids), None, dtype=object)
+            col[found] = values[rows[at[found]]]
+            col[pd.isna(col)] = None
+            out[d][c] = col
+    return out
 
 
-def _tag(
-    tags: dict[str, pd.DataFrame] | pd.DataFrame | None, dimension: str, ids: pd.Series, column: str = "value"
-) -> pd.Series:
+def _tag(tags: Laid | pd.DataFrame | None, dimension: str, ids: pd.Series, column: str = "value") -> pd.Series:
     """One dimension's column per customer (aligned to `ids`; None where absent)."""
-    by = tags if isinstance(tags, dict) else _by_dimension(tags)
-    if dimension not in by:
+    by = tags if isinstance(tags, dict) else _lay_out(tags, ids.to_numpy(dtype=object), (dimension,))
+    if dimension not in by or column not in by[dimension]:
         return pd.Series([None] * len(ids), index=ids.index, dtype=object)
-    out = by[dimension][column].reindex(ids.to_numpy())
-    out.index = ids.index
-    return out.astype(object).where(out.notna(), None)
+    return pd.Series(by[dimension][column], index=ids.index, dtype=object)
+
+
+def _before(previous: Laid | Callable | None, dimension: str, ids: pd.Series, need: np.ndarray) -> np.ndarray:
+    """The previous run's value of `dimension` for the customers in `need`, None elsewhere (and
+    where they had none): a rule asks only where its answer can depend on it."""
+    out = np.full(len(ids), None, dtype=object)
+    if previous is None or not need.any():
+        return out
+    if isinstance(previous, dict):
+        if dimension in previous:
+            out[need] = previous[dimension]["value"][need]
+        return out
+    j = np.flatnonzero(need)
+    asked = ids.to_numpy(dtype=object)[j]
+    got = previous(dimension, asked)
+    if len(got):
+        vals = got[~got.index.duplicated()].reindex(asked).to_numpy(dtype=object, copy=True)
+        vals[pd.isna(vals)] = None
+        out[j] = vals
+    return out
 
 
 def _month(as_of) -> str:
@@ -191,13 +246,16 @@ def risk_appetite_drift(
     cfg = s["risk_appetite_drift"]
     ids = f["customer_id"]
     now = _tag(tags, "risk_consistency", ids).to_numpy()
-    before = _tag(previous, "risk_consistency", ids).to_numpy()
     pref = _tag(tags, "risk_preference", ids).to_numpy()
     held = f["max_risk_held"].fillna(0).astype(int).to_numpy()
     bought = f["max_risk_bought"].fillna(0).astype(int).to_numpy()
-    became = (now == "above_appetite") & (before != None) & (before != "above_appetite")  # noqa: E711
     conservative = np.isin(pref.astype(str), [str(x) for x in cfg["conservative_levels"]])
     risky = np.maximum(held, bought) >= int(cfg["min_product_risk"])
+    # the previous value decides "became" (only where it is above appetite now) and is told in
+    # every hit's details
+    above = now == "above_appetite"
+    before = _before(previous, "risk_consistency", ids, above | (conservative & risky))
+    became = above & (before != None) & (before != "above_appetite")  # noqa: E711
     hit = np.flatnonzero(became | (conservative & risky))
     month = _month(f["as_of"].iloc[0]) if len(f) else ""
     reasons, details = [], []
@@ -223,22 +281,28 @@ def risk_appetite_drift(
     return _frame(ids.to_numpy()[hit], "risk_appetite_drift", cfg["severity"], reasons, details, [month] * len(hit))
 
 
-def _next_maturity(opened: pd.Series, term: pd.Series, as_of: dt.date) -> pd.Series:
-    """The first maturity on or after `as_of` (term products roll over at maturity): opened_on
-    plus the smallest whole number of terms that reaches `as_of`. One date computation per
-    distinct (opened_on, term) pair."""
+def next_maturity(opened, term, as_of: dt.date) -> np.ndarray:
+    """The first maturity on or after `as_of` per account (term products roll over at maturity),
+    as datetime64[D]: opened_on plus the smallest whole number of terms (at least one) that
+    reaches `as_of`, a day past the month's end falling on its last day. Column-wise: a run
+    reads every term account of the bank and keeps those maturing soon."""
+    start = pd.DatetimeIndex(pd.to_datetime(np.asarray(opened, dtype=object))).normalize()
+    term = np.asarray(term, dtype=np.int64)
     ref = pd.Timestamp(as_of)
-    out = {}
-    for o, t in set(zip(opened, term)):
-        start = pd.Timestamp(o)
-        months = (ref.year - start.year) * 12 + (ref.month - start.month)
-        k = max(1, -(-months // int(t)))
-        d = start + pd.DateOffset(months=k * int(t))
-        while d < ref:
-            k += 1
-            d = start + pd.DateOffset(months=k * int(t))
-        out[(o, t)] = d.date()
-    return pd.Series([out[(o, t)] for o, t in zip(opened, term)], index=opened.index, dtype=object)
+    base = (start.year.to_numpy() - 1970) * 12 + start.month.to_numpy() - 1  # months since 1970-01
+    day = start.day.to_numpy()
+    k = np.maximum(1, -(-((ref.year - 1970) * 12 + ref.month - 1 - base) // term))
+
+    def at(k: np.ndarray) -> np.ndarray:
+        month = (base + k * term).astype("datetime64[M]")
+        last = ((month + 1).astype("datetime64[D]") - month.astype("datetime64[D]")).astype(np.int64)
+        return month.astype("datetime64[D]") + (np.minimum(day, last) - 1)
+
+    d = at(k)
+    while (late := d < np.datetime64(ref.date(), "D")).any():  # the month reached, the day not yet
+        k = k + late
+        d = at(k)
+    return d
 
 
 def product_maturity(f: pd.DataFrame, maturities: pd.DataFrame | None, s: AlertSettings) -> pd.DataFrame:
@@ -246,15 +310,16 @@ def product_maturity(f: pd.DataFrame, maturities: pd.DataFrame | None, s: AlertS
     if maturities is None or maturities.empty or f.empty:
         return _frame([], "product_maturity", cfg["severity"], [], [], [])
     as_of = pd.Timestamp(f["as_of"].iloc[0]).date()
-    m = maturities[maturities["customer_id"].isin(f["customer_id"])].copy()
+    # the partition's accounts, found by hash (Arrow text's `isin` converts its argument value by value)
+    ids = pd.Index(f["customer_id"].to_numpy(dtype=object), dtype=object)
+    m = maturities[ids.get_indexer(maturities["customer_id"].to_numpy(dtype=object)) >= 0].copy()
     if m.empty:
         return _frame([], "product_maturity", cfg["severity"], [], [], [])
     m["opened_on"] = pd.to_datetime(m["opened_on"]).dt.date
-    m["matures_on"] = _next_maturity(m["opened_on"], m["term_months"].astype(int), as_of)
-    days = np.array([(d - as_of).days for d in m["matures_on"]])
-    m = m[(days >= 0) & (days <= int(cfg["within_days"]))].assign(
-        days=days[(days >= 0) & (days <= int(cfg["within_days"]))]
-    )
+    due = next_maturity(m["opened_on"], m["term_months"].astype(int), as_of)
+    days = (due - np.datetime64(as_of, "D")).astype(np.int64)
+    soon = (days >= 0) & (days <= int(cfg["within_days"]))
+    m = m[soon].assign(matures_on=due[soon].astype(object), days=days[soon])
     bal = fmt_many(m["balance"].fillna(0).to_numpy())
     reasons = [
         f"产品到期 product maturity: {r.product_name} ({r.family}, {int(r.term_months)}-month term, "
@@ -294,13 +359,7 @@ def birthday(f: pd.DataFrame, tags: pd.DataFrame, birth_dates: pd.Series | None,
     at = as_of.normalize()
     j = np.flatnonzero(ok)
     b = pd.DatetimeIndex(born.to_numpy()[j])
-
-    def nxt(y: int) -> pd.DatetimeIndex:
-        feb29 = (b.month == 2) & (b.day == 29) & (not _leap(y))
-        return pd.to_datetime(pd.DataFrame({"year": y, "month": b.month, "day": np.where(feb29, 28, b.day)}))
-
-    d = pd.DatetimeIndex(nxt(at.year))
-    d = d.where(d >= at, pd.DatetimeIndex(nxt(at.year + 1)))
+    d = next_birthday(b, at)
     days = (d - at).days.to_numpy()
     keep = days <= int(cfg["within_days"])
     rows = list(zip(j[keep].tolist(), d[keep].date.tolist(), days[keep].tolist(), (d.year - b.year)[keep].tolist()))
@@ -315,6 +374,19 @@ def birthday(f: pd.DataFrame, tags: pd.DataFrame, birth_dates: pd.Series | None,
     return _frame(ids.to_numpy()[[r[0] for r in rows]], "birthday", cfg["severity"], reasons, details, periods)
 
 
+def next_birthday(born: pd.DatetimeIndex, at: pd.Timestamp) -> pd.DatetimeIndex:
+    """Each birthday's next date on or after `at` (a day): this year's (29 Feb → 28 Feb in other
+    years), or next year's if it has passed. Column-wise: a run reads every birth date of the bank
+    and keeps those within the window."""
+
+    def nxt(y: int) -> pd.DatetimeIndex:
+        feb29 = (born.month == 2) & (born.day == 29) & (not _leap(y))
+        return pd.to_datetime(pd.DataFrame({"year": y, "month": born.month, "day": np.where(feb29, 28, born.day)}))
+
+    d = pd.DatetimeIndex(nxt(at.year))
+    return d.where(d >= at, pd.DatetimeIndex(nxt(at.year + 1)))
+
+
 def _leap(y: int) -> bool:
     return y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
 
@@ -323,7 +395,7 @@ def dormant(f: pd.DataFrame, tags: pd.DataFrame, previous: pd.DataFrame | None, 
     cfg = s["dormant"]
     ids = f["customer_id"]
     now = _tag(tags, "behaviour_activity", ids).to_numpy()
-    before = _tag(previous, "behaviour_activity", ids).to_numpy()
+    before = _before(previous, "behaviour_activity", ids, now == "dormant")
     hit = np.flatnonzero((now == "dormant") & (before == "active"))
     days = f["days_since_last_txn"].astype(float).to_numpy()
     month = _month(f["as_of"].iloc[0]) if len(f) else ""
@@ -379,13 +451,15 @@ def aml_red_flag(
     ids = f["customer_id"]
     order = {r["value"]: i for i, r in enumerate(std.dimensions.get("aml_risk", {}).get("ratings", []))}
     now = _tag(tags, "aml_risk", ids)
-    before = _tag(previous, "aml_risk", ids)
+    rank_now = now.map(order).astype(float).to_numpy()
+    listed = now.isin(cfg["ratings"]).to_numpy()
+    # a rise needs a rating above the lowest now; the previous rating is told in every hit's details
+    on_rise = bool(cfg["on_rise"])
+    before = pd.Series(_before(previous, "aml_risk", ids, listed | (on_rise & (rank_now > 0))), ids.index, object)
     score = pd.to_numeric(_tag(tags, "aml_risk", ids, "score"), errors="coerce").to_numpy(dtype=float)
     inputs = _tag(tags, "aml_risk", ids, "inputs").to_numpy()
-    rank_now = now.map(order).astype(float).to_numpy()
     rank_before = before.map(order).astype(float).to_numpy()
-    listed = now.isin(cfg["ratings"]).to_numpy()
-    rose = bool(cfg["on_rise"]) & (rank_now > rank_before)  # NaN (no previous) compares False
+    rose = on_rise & (rank_now > rank_before)  # NaN (no previous) compares False
     hit = np.flatnonzero(listed | rose)
     now, before = now.to_numpy(), before.to_numpy()
     month = _month(f["as_of"].iloc[0]) if len(f) else ""
@@ -414,7 +488,7 @@ def aml_red_flag(
 def detect_alerts(
     features: pd.DataFrame,
     tags: pd.DataFrame,
-    previous: pd.DataFrame | None,
+    previous: Previous,
     settings: AlertSettings,
     std: Standard,
     maturities: pd.DataFrame | None = None,
@@ -423,8 +497,11 @@ def detect_alerts(
 ) -> pd.DataFrame:
     """Every enabled alert type over one partition of customers (features from
     `jobs.features`, `tags` this run's, `previous` the previous published run's — None on the
-    first run, when the "became …" rules have nothing to compare with). Pure and vectorised."""
-    tags, previous = _by_dimension(tags), _by_dimension(previous)
+    first run, when the "became …" rules have nothing to compare with; or a lookup that reads
+    the customers asked). Pure and vectorised."""
+    ids = features["customer_id"].to_numpy(dtype=object)
+    tags = _lay_out(tags, ids)
+    previous = previous if previous is None or callable(previous) else _lay_out(previous, ids, PREVIOUS_DIMENSIONS)
     rules = {
         "aum_outflow": lambda: aum_outflow(features, tags, settings, std),
         "near_upgrade": lambda: near_upgrade(features, tags, settings, std),

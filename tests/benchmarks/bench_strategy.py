@@ -10,6 +10,13 @@ and the points job (`post_points`), inside one transaction that is rolled back, 
 left as it was and the script can run again. `--profile` profiles only those phases.
 For iterating on the stage quickly; the figures quoted in docs/benchmarks.md come from
 `bench_pipeline.py`, which times a whole classification run.
+
+`--alerts N` times the run's alerts phase instead (issue 15): the detector's reads, its call per
+partition and the write, as a re-run (the previous run's tags compared, every alert raised before)
+and as a first run (no previous run, no alert on record), main's code (baselines/alert_rows.py)
+and this one alternating, N rounds, in one rolled-back transaction each; CPU and wall seconds,
+medians and ratios, the load average around each. The partitions' features and tags are made once
+(`--parts FILE` keeps them between invocations) as a run hands them over.
 """
 
 from __future__ import annotations
@@ -193,6 +200,82 @@ def _run(engine, dump, first, prof, at, assign_packages, pivot_tags, part_size) 
     }
 
 
+def _alert_parts(engine: sa.Engine, cache: Path | None) -> list:
+    """(features, tags) per partition of 50,000, as `classify` hands them to the alerts phase."""
+    if cache is not None and cache.exists():
+        return pd.read_pickle(cache)
+    from clientstrata.jobs.classification import features as F
+    from clientstrata.jobs.runs.tagging import iter_tags
+
+    with engine.connect() as conn:
+        std = live_standard(conn)
+        feats = list(F.iter_individual_features(conn, std, progress=False))
+        tags, _, _ = iter_tags(conn, feats, std, workers=0)
+        parts = [(f, t) for f, t in tags if f is not None]
+    if cache is not None:
+        pd.to_pickle(parts, cache)
+    return parts
+
+
+def alert_rounds(engine: sa.Engine, rounds: int, cache: Path | None = None) -> dict:
+    """The alerts phase, main's code and this one alternating (see the module's doc)."""
+    import alert_rows  # on the path from baselines/
+
+    from clientstrata.jobs.tracking.alerts import write_run_alerts
+    from clientstrata.jobs.tracking.detection import alert_detector
+    from clientstrata.jobs.tracking.settings import alert_settings
+
+    parts = _alert_parts(engine, cache)
+    code = {"main": (alert_rows.alert_detector, alert_rows.write_run_alerts), "new": (alert_detector, write_run_alerts)}
+    runs = []
+    for r in range(rounds):
+        for kind in ("re-run", "first run"):
+            for label in ("main", "new") if r % 2 == 0 else ("new", "main"):
+                detector, write = code[label]
+                with engine.connect() as conn:
+                    tx = conn.begin()
+                    publish_pragmas(conn)
+                    std = live_standard(conn)
+                    run_id = latest_run_id(conn)
+                    previous = run_id
+                    if kind == "first run":
+                        conn.execute(sa.text("DELETE FROM alerts"))
+                        previous = None
+                    as_of = pd.Timestamp(parts[0][0]["as_of"].iloc[0]).date()
+                    load0 = os.getloadavg()[0]
+                    c0, w0 = time.process_time(), time.perf_counter()
+                    detect = detector(conn, std, alert_settings(std), previous, as_of)
+                    found = [detect(f, t) for f, t in parts]
+                    written = write(conn, found, run_id, utcnow()).attrs["written"]
+                    cpu, wall = time.process_time() - c0, time.perf_counter() - w0
+                    tx.rollback()
+                runs.append(
+                    {
+                        "round": r,
+                        "kind": kind,
+                        "label": label,
+                        "cpu_s": round(cpu, 2),
+                        "wall_s": round(wall, 2),
+                        "found": int(sum(len(x) for x in found)),
+                        "written": int(written),
+                        "load_avg_1m": [round(load0, 2), round(os.getloadavg()[0], 2)],
+                    }
+                )
+                print(runs[-1], flush=True)
+    medians = {}
+    for kind in ("re-run", "first run"):
+        m = {}
+        for label in ("main", "new"):
+            mine = [x for x in runs if x["kind"] == kind and x["label"] == label]
+            m[label] = {k: round(statistics.median(x[k] for x in mine), 2) for k in ("cpu_s", "wall_s")}
+            m[label]["found"], m[label]["written"] = mine[0]["found"], mine[0]["written"]
+        m["ratio_cpu"] = round(m["main"]["cpu_s"] / m["new"]["cpu_s"], 2)
+        m["ratio_wall"] = round(m["main"]["wall_s"] / m["new"]["wall_s"], 2)
+        medians[kind] = m
+    customers = int(sum(len(f) for f, _ in parts))
+    return {"customers": customers, "rounds": rounds, "medians": medians, "runs": runs}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--db", required=True)
@@ -209,7 +292,16 @@ def main() -> None:
     )
     p.add_argument("--label", default="new", help="what code this is (e.g. main, new), in --out")
     p.add_argument("--out", type=Path, help="JSON file the run is added to; medians per label are kept")
+    p.add_argument("--alerts", type=int, metavar="ROUNDS", help="time the alerts phase instead, main's and this code's")
+    p.add_argument("--parts", type=Path, help="with --alerts: keep the partitions' features and tags in this pickle")
     args = p.parse_args()
+    if args.alerts:
+        out = alert_rounds(sa.create_engine(f"sqlite:///{args.db}"), args.alerts, args.parts)
+        print(json.dumps(out["medians"], indent=2))
+        if args.out:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(out, indent=2) + "\n")
+        return
     at = dt.datetime.fromisoformat(args.at) if args.at else None
     prof = cProfile.Profile(time.process_time) if args.profile else None  # CPU: the machine is shared
     out = run(sa.create_engine(f"sqlite:///{args.db}"), args.dump, args.first, prof, at, args.reference)
