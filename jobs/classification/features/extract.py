@@ -31,6 +31,7 @@ connection the run already holds needs nothing beyond the pinned wheels. PII sta
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import tempfile
 from collections.abc import Iterable
@@ -172,14 +173,21 @@ def _wire_schema(table: str) -> pa.Schema:
     return pa.schema([pa.field(n, _WIRE[k]) for n, k in EXTRACTS[table][1]])
 
 
-def _duckdb():
-    """A DuckDB connection configured as the features engine's (no extension is fetched or loaded,
-    so `TRY_CAST` reads text exactly as it did in the definitions), on one thread."""
+@functools.cache
+def _parser():
+    """One in-memory DuckDB per process, configured as the features engine's (no extension is
+    fetched or loaded, so `TRY_CAST` reads text exactly as it did in the definitions), on one
+    thread. It holds nothing: each narrowing takes a cursor of its own (a connection of its own,
+    safe beside other threads'); opening a database costs a few tenths of a second, a cursor none."""
     import duckdb
 
     return duckdb.connect(
         ":memory:", config={"autoinstall_known_extensions": False, "autoload_known_extensions": False, "threads": 1}
     )
+
+
+def _duckdb():
+    return _parser().cursor()
 
 
 def _width(n: int) -> pa.DataType:
