@@ -18,8 +18,9 @@ the next is read, so a table is never held as text:
   narrowest index that holds it;
 - flags become int8 0/1 (NULL stays NULL), which is all `COALESCE(flag, 0) <> 0` reads.
 
-At 1M customers the year's 43M transactions were 3.8 GB of Arrow as text (docs/benchmarks.md);
-most of the run's memory peak and of the fetch's time went into that text. The same narrow
+At 1M customers the year's 43M transactions were 3.8 GB of Arrow as text, most of the 4.8 GB the
+run held beside DuckDB's query; narrowed, the extracts are a third of that (docs/benchmarks.md,
+"Narrow extracts"). The text still crosses from the database: the fetch costs what it did. The same narrow
 tables are the Parquet extracts a cluster reads (`write_parquet`): Parquet keeps the timestamps,
 the dictionaries and the small integers, so DuckDB here and Spark there see the same tables.
 
