@@ -20,6 +20,7 @@ from clientstrata.graph.record.audit_apart import record_apart
 from clientstrata.graph.stores.base import GraphStore
 from clientstrata.jobs.governance.standards import live_standard
 from clientstrata.jobs.runs import history
+from clientstrata.jobs.runs.change_reasons import change_reasons
 from clientstrata.jobs.runs.explain import explained_tags
 from clientstrata.jobs.runs.worker import RunWorker
 from clientstrata.jobs.strategies.nba import stored_actions
@@ -27,7 +28,7 @@ from clientstrata.jobs.strategies.points import balances as points_balances
 from clientstrata.jobs.tracking.alerts import alerts_by_customer
 from clientstrata.jobs.tracking.feedback import feedback_by_customer
 
-__all__ = ["Context", "in_thread"]
+__all__ = ["CHANGE_KEY", "Context", "in_thread"]
 
 LATEST = "latest"  # the one key of the per-request run loader
 
@@ -62,6 +63,15 @@ def _run_loader(engine: Engine, fetch: Callable, run: DataLoader, default=None) 
 
 def _latest_run(conn, keys: Sequence[str]) -> dict[str, int | None]:
     return {k: Q.latest_run_id(conn) for k in keys}
+
+
+# what a change-feed row hands its reason loader: enough of the row to explain it, hashable
+CHANGE_KEY = ("seq", "source", "run_id", "override_id", "customer_id", "dimension", "new_value")
+
+
+def _change_reasons(conn, keys: Sequence[tuple]) -> dict[tuple, tuple[str, str]]:
+    found = change_reasons(conn, [dict(zip(CHANGE_KEY, k, strict=True)) for k in keys])
+    return {k: found[k[0]] for k in keys if k[0] in found}
 
 
 def _live_fx(conn, keys: Sequence[str]) -> dict[str, dict[str, float]]:
@@ -102,6 +112,7 @@ class Context:
         self.next_best_actions = _loader(self.engine, stored_actions, list)  # the latest run's
         self.fx_to_cny = _loader(self.engine, _live_fx)  # one key, "live": the rates, once per request
         self.points_balance = _loader(self.engine, points_balances, int)
+        self.change_reason = _loader(self.engine, _change_reasons)  # keys: CHANGE_KEY tuples of a page
 
     async def run(self, fn: Callable, *args):
         return await in_thread(self.engine, fn, *args)

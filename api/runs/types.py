@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import strawberry
+from strawberry.types import Info
 
+from clientstrata.api.context import CHANGE_KEY
 from clientstrata.api.pagination import PageInfo
 
 __all__ = [
@@ -187,6 +189,23 @@ class ClassificationChange:
     dimension: str
     old_value: str | None
     new_value: str | None
+
+    async def _reason(self, info: Info) -> tuple[str, str] | None:
+        # one read for the whole page, and only when a reason is asked for
+        return await info.context.change_reason.load(tuple(getattr(self, k) for k in CHANGE_KEY))
+
+    @strawberry.field(
+        description="Why, in English: for a run, the reason it gave for the new value (or that it no longer "
+        "gives one); for an override, who proposed and approved it and why, or who revoked it or when it expired."
+    )
+    async def explanation(self, info: Info) -> str | None:
+        found = await self._reason(info)
+        return found[0] if found else None
+
+    @strawberry.field(description="Why, in Chinese (中文).")
+    async def explanation_zh(self, info: Info) -> str | None:
+        found = await self._reason(info)
+        return found[1] if found else None
 
     @classmethod
     def from_row(cls, r: dict) -> ClassificationChange:

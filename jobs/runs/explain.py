@@ -17,7 +17,7 @@ from clientstrata.jobs.classification.dimensions import explain
 from clientstrata.jobs.classification.standard import Standard, load_standard, parse_standard
 from clientstrata.jobs.governance.standards import registered_text
 
-__all__ = ["explained", "explained_tags", "with_standards", "words", "standard_by_sha"]
+__all__ = ["computed_words", "explained", "explained_tags", "with_standards", "words", "standard_by_sha"]
 
 _PARSED: dict[str, Standard] = {}
 _KEEP = 32  # standards parsed and kept per process; a bank runs a handful
@@ -79,6 +79,11 @@ def words(row: Mapping, lang: str = "en") -> str:
     """The reason of one tag row (given its `standard` by `with_standards`) in `lang`."""
     computed = explain(_computed(row), row["standard"], lang)
     return computed if row.get("override_id") is None else _override_words(row, computed, lang)
+
+
+def computed_words(row: Mapping, lang: str = "en") -> str:
+    """The reason the run gave for its own value, whatever override is in force now."""
+    return explain(_computed(row), row["standard"], lang)
 
 
 def explained(conn: Connection, rows: Sequence[dict]) -> list[dict]:

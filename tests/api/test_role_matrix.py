@@ -124,7 +124,8 @@ PATHS: dict[str, tuple[str, list[str]]] = {
     ),
     "classificationChanges": (
         f"""{{ classificationChanges(first: 9999) {{ {PAGE} edges {{ cursor node {{
-                                   seq at source runId overrideId customerId dimension oldValue newValue }} }} }} }}""",
+                                   seq at source runId overrideId customerId dimension oldValue newValue
+                                   explanation explanationZh }} }} }} }}""",
         [""],
     ),
     "feedback": (
