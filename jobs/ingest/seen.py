@@ -4,6 +4,10 @@ A Python dict of 43M transaction ids would take ~6 GB; this keeps two independen
 and the row number (24 bytes a key) in sorted runs that merge as they grow, so adding a chunk
 and looking a chunk up are both vectorised (numpy searchsorted). A value counts as seen only
 when both hashes match: a false match is about as likely as 1 in 10^20 for a billion keys.
+
+Extracts usually come in key order. A chunk whose every value sorts after the largest value added
+so far cannot hold one seen before, so it is not looked up at all: at 100,000 customers the
+lookups of the transactions file's ids were a seventh of the ingest's time, every one a miss.
 """
 
 from __future__ import annotations
@@ -35,9 +39,29 @@ def repeats_within(hashes: Hashes) -> bool:
     return bool((h1[1:] == h1[:-1]).any())
 
 
+def _text_bound(values: pd.Series, which) -> str | None:
+    """The least (`min`) or greatest (`max`) value when all are text, else None."""
+    if values.isna().any():
+        return None
+    try:
+        bound = values.min() if which is min else values.max()
+    except TypeError:  # text and numbers mixed
+        return None
+    return bound if isinstance(bound, str) else None
+
+
 class SeenKeys:
     def __init__(self) -> None:
         self._runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (h1 sorted, h2, row)
+        self._max: str | None = None  # the largest value added
+        self._ordered = True  # every value added was text, so `_max` bounds them all
+
+    def _all_after(self, values: pd.Series) -> bool:
+        """Whether every value sorts after every value added (so none was added)."""
+        if not self._ordered or self._max is None:
+            return False
+        low = _text_bound(values, min)
+        return low is not None and low > self._max
 
     def __len__(self) -> int:
         return sum(len(r[0]) for r in self._runs)
@@ -49,7 +73,7 @@ class SeenKeys:
         """Row number where each value was first added, NaN for new values (`hashes`: the
         values' `key_hashes`, when the caller has them)."""
         out = np.full(len(values), np.nan)
-        if len(values) and self._runs:
+        if len(values) and self._runs and not self._all_after(values):
             h1, h2 = hashes if hashes is not None else key_hashes(values)
             for r1, r2, rows in self._runs:
                 lo = np.searchsorted(r1, h1, side="left")
@@ -65,6 +89,11 @@ class SeenKeys:
         """Remember `values` (distinct, not seen before) as first met at `rows`."""
         if not len(values):
             return
+        high = _text_bound(values, max)
+        if high is None:  # values that do not compare as text: no shortcut from now on
+            self._ordered = False
+        if self._ordered and (self._max is None or high > self._max):
+            self._max = high
         h1, h2 = hashes if hashes is not None else key_hashes(values)
         order = np.argsort(h1, kind="stable")
         self._runs.append((h1[order], h2[order], rows.to_numpy(dtype=np.int64)[order]))
