@@ -1,6 +1,6 @@
 """The household and customer rollups' refresh as main had it before the household tiers were
 vectorised (issue 15), kept as the reference the faster code is held to. Not imported by the
-product: tests/jobs/ingest/test_rollups_reference.py and `bench_pipeline.py --household-tiers`
+product: tests/jobs/ingest/test_rollups_reference.py and `bench_strategy.py --household-tiers`
 run it beside `jobs/ingest/rollups.py` on the same bank and compare what each wrote.
 
 Each function is main's text unchanged (93f26d4); only the imports differ. What replaced them:
@@ -15,7 +15,9 @@ Each function is main's text unchanged (93f26d4); only the imports differ. What 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -32,19 +34,34 @@ from clientstrata.jobs.ingest.rollups import (
     RollupReport,
     _Clock,
     _customer_rollups,
-    _fingerprint,
     _household_members,
     _household_rollups,
     _households,
     _individuals,
     _rollup_clock,
-    _select_in,
     _tags,
     customer_aum,
     latest_month,
 )
 
 __all__ = ["refresh_rollups", "refresh_after_publish"]
+
+
+def _chunks(ids: Sequence[str]) -> Iterable[list[str]]:
+    ids = list(ids)
+    for i in range(0, len(ids), CHUNK):
+        yield ids[i : i + CHUNK]
+
+
+def _select_in(conn: Connection, q: sa.Select, column, ids: Sequence[str] | None) -> list[tuple]:
+    """Rows of `q`, for every key when `ids` is None, else `column IN ids` chunk by chunk."""
+    if ids is None:
+        return [tuple(r) for r in conn.execute(q).all()]
+    return [tuple(r) for part in _chunks(ids) for r in conn.execute(q.where(column.in_(part))).all()]
+
+
+def _fingerprint(*parts) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _household_tiers(conn: Connection, members: pd.DataFrame) -> dict[str, str]:

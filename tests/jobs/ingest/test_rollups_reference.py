@@ -221,3 +221,22 @@ def test_household_sums_are_the_households_own_arrays(groups):
     got = new._sums(values, starts, starts + sizes)
     want = [np.array(g, dtype=float).sum() for g in groups]
     assert [(x, np.signbit(x)) for x in got.tolist()] == [(float(x), np.signbit(x)) for x in want]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(-1e13, 1e13, allow_nan=False),
+            st.integers(-(10**12), 10**12).map(lambda c: c / 1000),  # halves of a cent among them
+            st.integers(-(10**9), 10**9).map(lambda c: (c + 0.5) / 100),
+        ),
+        max_size=60,
+    )
+)
+def test_cents_are_pythons_round(values):
+    """The vectorised rounding to cents gives what `round(float(v), 2)` gives, value for value
+    and sign for sign, halves of a cent included."""
+    got = new._round2(values).tolist()
+    want = [round(float(v), 2) for v in values]
+    assert [(x, np.signbit(x)) for x in got] == [(x, np.signbit(x)) for x in want]
