@@ -31,6 +31,7 @@ from sqlalchemy.engine import Connection
 
 from clientstrata.graph.clock import utcnow
 from clientstrata.graph.record.bulk import bulk_upsert
+from clientstrata.graph.record.frames import driver_rows
 from clientstrata.graph.record.models import (
     Account,
     CustomerRollup,
@@ -265,8 +266,11 @@ def _stored(conn: Connection, column: sa.Column, value):
     return process(value) if process is not None else value
 
 
-def _frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=columns)
+def _frame(conn: Connection, q: sa.Select, column, ids: Sequence[str] | None, columns: list[str]) -> pd.DataFrame:
+    """`_select_in`'s rows as a frame, read as the driver's tuples (no SQLAlchemy row per row:
+    numbers are selected CAST to a float, as PostgreSQL's numeric is a Decimal)."""
+    parts = [q] if ids is None else [q.where(column.in_(part)) for part in _chunks(ids)]
+    return pd.DataFrame([r for part in parts for r in driver_rows(conn, part)], columns=columns)
 
 
 def _round2(values) -> np.ndarray:
@@ -300,25 +304,23 @@ def _sums(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarra
 def _changed_customers(conn: Connection, clock: _Clock, keys: list[str] | None, month, fx) -> tuple[int, set[str]]:
     """The customers' rollups whose household or AUM moved, written; how many, and every
     household they belong or belonged to (for an incremental refresh)."""
-    people = _frame(
-        _select_in(conn, sa.select(_individuals.c.customer_id), _individuals.c.customer_id, keys), ["customer_id"]
-    )
+    people = _frame(conn, sa.select(_individuals.c.customer_id), _individuals.c.customer_id, keys, ["customer_id"])
     membership = _frame(
-        _select_in(
-            conn,
-            sa.select(_household_members.c.customer_id, _household_members.c.household_id),
-            _household_members.c.customer_id,
-            keys,
-        ),
+        conn,
+        sa.select(_household_members.c.customer_id, _household_members.c.household_id),
+        _household_members.c.customer_id,
+        keys,
         ["customer_id", "household_id"],
     )
     old = _frame(
-        _select_in(
-            conn,
-            sa.select(_customer_rollups.c.customer_id, _customer_rollups.c.household_id, _customer_rollups.c.aum),
+        conn,
+        sa.select(
             _customer_rollups.c.customer_id,
-            keys,
+            _customer_rollups.c.household_id,
+            sa.cast(_customer_rollups.c.aum, sa.Float),
         ),
+        _customer_rollups.c.customer_id,
+        keys,
         ["customer_id", "was_household", "was_aum"],
     )
     aum = customer_aum(conn, keys, month, fx)
@@ -347,27 +349,23 @@ def _changed_households(conn: Connection, clock: _Clock, hkeys: list[str] | None
     """The households' rollups whose fingerprint moved (members and their AUM, the sum, the
     tier, name and status), written; how many."""
     heads = _frame(
-        _select_in(
-            conn,
-            sa.select(_households.c.household_id, _households.c.name, _households.c.status),
-            _households.c.household_id,
-            hkeys,
-        ),
+        conn,
+        sa.select(_households.c.household_id, _households.c.name, _households.c.status),
+        _households.c.household_id,
+        hkeys,
         ["household_id", "name", "status"],
     )
     q = sa.select(
         _household_members.c.household_id,
         _household_members.c.customer_id,
         _household_members.c.role,
-        sa.func.coalesce(_customer_rollups.c.aum, 0),
+        sa.cast(sa.func.coalesce(_customer_rollups.c.aum, 0), sa.Float),
     ).select_from(
         _household_members.outerjoin(
             _customer_rollups, _customer_rollups.c.customer_id == _household_members.c.customer_id
         )
     )
-    members = _frame(
-        _select_in(conn, q, _household_members.c.household_id, hkeys), ["household_id", "customer_id", "role", "aum"]
-    )
+    members = _frame(conn, q, _household_members.c.household_id, hkeys, ["household_id", "customer_id", "role", "aum"])
     members["aum"] = members["aum"].astype(float)
     members = members.merge(heads[["household_id", "status"]], on="household_id", how="left")
     tiers = _household_tiers(conn, members, run_tiers)
