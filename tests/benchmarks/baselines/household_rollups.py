@@ -26,22 +26,24 @@ from sqlalchemy.engine import Connection
 
 from clientstrata.graph.record.db import upsert
 from clientstrata.graph.record.queries import latest_run_id
+from clientstrata.jobs.ingest.bundle import ASSET_FAMILIES
 from clientstrata.jobs.ingest.rollups import (
     _ROLE_ORDER,
     CHUNK,
     FULL_SHARE,
     HOUSEHOLD_TIER_DIMENSION,
     RollupReport,
+    _accounts,
+    _balances,
     _Clock,
     _customer_rollups,
     _household_members,
     _household_rollups,
     _households,
     _individuals,
+    _products,
     _rollup_clock,
     _tags,
-    customer_aum,
-    latest_month,
 )
 
 __all__ = ["refresh_rollups", "refresh_after_publish"]
@@ -58,6 +60,57 @@ def _select_in(conn: Connection, q: sa.Select, column, ids: Sequence[str] | None
     if ids is None:
         return [tuple(r) for r in conn.execute(q).all()]
     return [tuple(r) for part in _chunks(ids) for r in conn.execute(q.where(column.in_(part))).all()]
+
+
+def latest_month(conn: Connection) -> str | None:
+    """The latest month with a monthly balance of an individual's asset account: the month
+    current AUM reads (as `features.current_aum` does)."""
+    return conn.execute(
+        sa.select(sa.func.max(_balances.c.month))
+        .select_from(
+            _balances.join(_accounts, _accounts.c.account_id == _balances.c.account_id).join(
+                _products, _products.c.product_id == _accounts.c.product_id
+            )
+        )
+        .where(_accounts.c.owner_type == "individual", _products.c.family.in_(ASSET_FAMILIES))
+    ).scalar()
+
+
+def customer_aum(conn: Connection, ids: Sequence[str] | None, month: str | None, fx: dict[str, float]) -> pd.Series:
+    """AUM in CNY per customer in `month`: the monthly daily-average balances of the asset
+    accounts they own, and the current balance of such accounts without monthly figures (the
+    figure `features.current_aum` gives, here for some customers only). Absent: 0."""
+    asset = sa.and_(_accounts.c.owner_type == "individual", _products.c.family.in_(ASSET_FAMILIES))
+    parts = []
+    if month is not None:
+        q = (
+            sa.select(_accounts.c.owner_id, _accounts.c.currency, sa.func.sum(_balances.c.avg_daily_balance))
+            .select_from(
+                _balances.join(_accounts, _accounts.c.account_id == _balances.c.account_id).join(
+                    _products, _products.c.product_id == _accounts.c.product_id
+                )
+            )
+            .where(asset, _balances.c.month == month)
+            .group_by(_accounts.c.owner_id, _accounts.c.currency)
+        )
+        parts += _select_in(conn, q, _accounts.c.owner_id, ids)
+    no_monthly = ~sa.exists().where(_balances.c.account_id == _accounts.c.account_id)
+    q = (
+        sa.select(_accounts.c.owner_id, _accounts.c.currency, sa.func.sum(_accounts.c.balance))
+        .select_from(_accounts.join(_products, _products.c.product_id == _accounts.c.product_id))
+        .where(asset, _accounts.c.balance.is_not(None), no_monthly)
+        .group_by(_accounts.c.owner_id, _accounts.c.currency)
+    )
+    parts += _select_in(conn, q, _accounts.c.owner_id, ids)
+    df = pd.DataFrame(parts, columns=["customer_id", "currency", "amount"])
+    if df.empty:
+        return pd.Series(dtype=float, name="aum")
+    rate = df["currency"].map(fx)
+    unknown = sorted(set(df.loc[rate.isna(), "currency"]))
+    if unknown:
+        raise ValueError(f"no exchange rate to CNY for {', '.join(unknown)}: add it to the standard's fx_to_cny")
+    df["aum"] = df["amount"].astype(float) * rate
+    return df.groupby("customer_id")["aum"].sum().round(2)
 
 
 def _fingerprint(*parts) -> str:
@@ -177,7 +230,11 @@ def refresh_rollups(
         sa.func.coalesce(_customer_rollups.c.aum, 0),
     ).select_from(
         _household_members.outerjoin(
-            _customer_rollups, _customer_rollups.c.customer_id == _household_members.c.customer_id
+            _accounts,
+            _balances,
+            _customer_rollups,
+            _products,
+            _customer_rollups.c.customer_id == _household_members.c.customer_id,
         )
     )
     members = pd.DataFrame(
