@@ -230,11 +230,7 @@ def refresh_rollups(
         sa.func.coalesce(_customer_rollups.c.aum, 0),
     ).select_from(
         _household_members.outerjoin(
-            _accounts,
-            _balances,
-            _customer_rollups,
-            _products,
-            _customer_rollups.c.customer_id == _household_members.c.customer_id,
+            _customer_rollups, _customer_rollups.c.customer_id == _household_members.c.customer_id
         )
     )
     members = pd.DataFrame(

@@ -179,9 +179,12 @@ _refresh = st.one_of(
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(d=_damage, how=_refresh)
-def test_every_refresh_after_damage_is_mains(loaded, d, how):
+@given(d=_damage, how=_refresh, whole=st.booleans())
+def test_every_refresh_after_damage_is_mains(loaded, monkeypatch, d, how, whole):
+    """`whole`: the run's household tiers read as the whole dimension (as past `WHOLE_DIMENSION`
+    customers), else looked up for the customers asked."""
     engine, _ = loaded
+    monkeypatch.setattr(new, "WHOLE_DIMENSION", -1 if whole else 10**9)
 
     def refresh(module, conn):
         if how[0] == "publish":
