@@ -30,7 +30,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from clientstrata.graph.clock import utcnow
-from clientstrata.graph.record.db import upsert
+from clientstrata.graph.record.bulk import bulk_upsert
+from clientstrata.graph.record.frames import driver_rows
 from clientstrata.graph.record.models import (
     Account,
     CustomerRollup,
@@ -59,6 +60,8 @@ __all__ = [
 
 HOUSEHOLD_TIER_DIMENSION = "household_wealth_tier"
 CHUNK = 5_000
+# Past this many customers their household tiers are read as the whole dimension, not looked up.
+WHOLE_DIMENSION = 20_000
 # Past this share of all customers an incremental refresh costs more than rebuilding everyone.
 FULL_SHARE = 0.3
 _rollup_clock = RollupClock.__table__
@@ -67,6 +70,7 @@ _individuals, _households, _household_members = Individual.__table__, Household.
 _accounts, _balances, _products = Account.__table__, MonthlyBalance.__table__, Product.__table__
 _tags = Tag.__table__
 _ROLE_ORDER = {"head": 0, "spouse": 1}
+_BLOCK = 8  # from this many values on numpy sums in blocks (pairwise), not one after another
 
 
 @dataclass
@@ -204,37 +208,207 @@ def customer_aum(conn: Connection, ids: Sequence[str] | None, month: str | None,
     return df.groupby("customer_id")["aum"].sum().round(2)
 
 
+# json.dumps(parts, sort_keys=True, default=str) builds an encoder per call: one, kept
+_ENCODE = json.JSONEncoder(sort_keys=True, default=str).encode
+
+
 def _fingerprint(*parts) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+    return hashlib.sha256(_ENCODE(parts).encode()).hexdigest()
 
 
-def _household_tiers(conn: Connection, members: pd.DataFrame) -> dict[str, str]:
-    """The latest run's household tier of each confirmed household: every member of one carries
-    the same computed value; the head's (else the first member's) is read. A candidate
-    household does not pool AUM yet (standard), so it has no household tier."""
-    run = latest_run_id(conn)
-    confirmed = members[members["status"] == "confirmed"]
-    if run is None or confirmed.empty:
-        return {}
+def _run_tiers(conn: Connection, run: int, customers: pd.Series) -> pd.Series:
+    """customer -> the run's household tier, for `customers`: the dimension read once when they
+    are many (one index range of `tag_spans`), else looked up in chunks of the customers'."""
     q = sa.select(_tags.c.customer_id, _tags.c.value).where(
         _tags.c.run_id == run, _tags.c.dimension == HOUSEHOLD_TIER_DIMENSION
     )
-    values = dict(_select_in(conn, q, _tags.c.customer_id, list(confirmed["customer_id"])))
-    out = {}
-    for hid, part in (
-        confirmed.assign(rank=confirmed["role"].map(_ROLE_ORDER).fillna(9))
+    ids = None if len(customers) > WHOLE_DIMENSION else customers.tolist()
+    found = pd.DataFrame(_select_in(conn, q, _tags.c.customer_id, ids), columns=["customer_id", "value"])
+    return pd.Series(found["value"].to_numpy(dtype=object), index=found["customer_id"].to_numpy(dtype=object))
+
+
+def _household_tiers(conn: Connection, members: pd.DataFrame, run_tiers: pd.Series | None = None) -> pd.Series:
+    """household -> the latest run's household tier, for each confirmed household: every member
+    of one carries the same computed value; the head's (else the spouse's, else the first
+    member's by id) is read. A candidate household does not pool AUM yet (standard), so it has
+    no household tier. `run_tiers` (customer -> tier): the latest run's, when the caller holds them."""
+    run = latest_run_id(conn)
+    confirmed = members.loc[members["status"] == "confirmed", ["household_id", "customer_id", "role"]]
+    if run is None or confirmed.empty:
+        return pd.Series(dtype=object)
+    if run_tiers is None:
+        run_tiers = _run_tiers(conn, run, confirmed["customer_id"])
+    picked = (
+        confirmed.assign(
+            rank=confirmed["role"].map(_ROLE_ORDER).fillna(9),
+            tier=confirmed["customer_id"].map(run_tiers),
+        )
+        .dropna(subset=["tier"])
         .sort_values(["household_id", "rank", "customer_id"])
-        .groupby("household_id", sort=False)
-    ):
-        tier = next((values[c] for c in part["customer_id"] if c in values), None)
-        if tier is not None:
-            out[hid] = tier
+        .drop_duplicates("household_id")
+    )
+    return pd.Series(picked["tier"].to_numpy(dtype=object), index=picked["household_id"].to_numpy(dtype=object))
+
+
+def _write(conn: Connection, table: sa.Table, key: str, rows: pd.DataFrame, version: int, at: dt.datetime) -> None:
+    """The changed rollups upserted in bulk (the driver's executemany, or COPY), stamped with
+    the writer's version and moment (in the text SQLAlchemy would have stored)."""
+    stamp = (version, _stored(conn, table.c.updated_at, at))
+    values = [(*r, *stamp) for r in rows.astype(object).itertuples(index=False, name=None)]
+    columns = [*rows.columns, "version", "updated_at"]
+    for i in range(0, len(values), CHUNK * 10):
+        bulk_upsert(conn, table, columns, values[i : i + CHUNK * 10], [key])
+
+
+def _stored(conn: Connection, column: sa.Column, value):
+    """`value` as SQLAlchemy binds it for `column` on this connection's database."""
+    process = column.type.bind_processor(conn.dialect)
+    return process(value) if process is not None else value
+
+
+def _frame(conn: Connection, q: sa.Select, column, ids: Sequence[str] | None, columns: list[str]) -> pd.DataFrame:
+    """`_select_in`'s rows as a frame, read as the driver's tuples (no SQLAlchemy row per row:
+    numbers are selected CAST to a float, as PostgreSQL's numeric is a Decimal)."""
+    parts = [q] if ids is None else [q.where(column.in_(part)) for part in _chunks(ids)]
+    return pd.DataFrame([r for part in parts for r in driver_rows(conn, part)], columns=columns)
+
+
+def _round2(values) -> np.ndarray:
+    """Each value rounded to cents exactly as Python's `round(float(v), 2)` (the figures stored
+    and fingerprinted). numpy's `rint(v * 100) / 100` agrees except where `v * 100` lies within
+    a few units in the last place of a half cent (the product itself rounds): those few go
+    through Python's own."""
+    x = np.asarray(values, dtype=float)
+    scaled = x * 100
+    out = np.rint(scaled) / 100
+    near = np.abs(np.abs(scaled - np.trunc(scaled)) - 0.5) <= 4 * np.spacing(np.abs(scaled)) + 1e-9
+    for i in np.flatnonzero(near):
+        out[i] = round(float(x[i]), 2)
     return out
 
 
-def _write(conn: Connection, table: sa.Table, key: str, rows: list[dict]) -> None:
-    for i in range(0, len(rows), CHUNK):
-        upsert(conn, table, rows[i : i + CHUNK], [key])
+def _sums(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Each slice's sum bit for bit as `values[start:end].sum()` (what the fingerprints hold):
+    numpy adds fewer than 8 values one after another from +0.0 (here a pass per position, over
+    every slice at once) and more in blocks, so the rare long slices are summed one by one."""
+    sums = np.zeros(len(starts), dtype=float)
+    sizes = ends - starts
+    for k in range(min(int(sizes.max(initial=0)), _BLOCK - 1)):
+        at = np.flatnonzero(sizes > k)
+        sums[at] += values[starts[at] + k]
+    for i in np.flatnonzero(sizes >= _BLOCK):
+        sums[i] = values[starts[i] : ends[i]].sum()
+    return sums
+
+
+def _changed_customers(conn: Connection, clock: _Clock, keys: list[str] | None, month, fx) -> tuple[int, set[str]]:
+    """The customers' rollups whose household or AUM moved, written; how many, and every
+    household they belong or belonged to (for an incremental refresh)."""
+    people = _frame(conn, sa.select(_individuals.c.customer_id), _individuals.c.customer_id, keys, ["customer_id"])
+    membership = _frame(
+        conn,
+        sa.select(_household_members.c.customer_id, _household_members.c.household_id),
+        _household_members.c.customer_id,
+        keys,
+        ["customer_id", "household_id"],
+    )
+    old = _frame(
+        conn,
+        sa.select(
+            _customer_rollups.c.customer_id,
+            _customer_rollups.c.household_id,
+            sa.cast(_customer_rollups.c.aum, sa.Float),
+        ),
+        _customer_rollups.c.customer_id,
+        keys,
+        ["customer_id", "was_household", "was_aum"],
+    )
+    aum = customer_aum(conn, keys, month, fx)
+    ids = people["customer_id"]
+    household = ids.map(membership.set_index("customer_id")["household_id"])
+    now = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "household_id": household.astype(object).where(household.notna(), None),
+            "aum": _round2(ids.map(aum).fillna(0.0)),
+        }
+    )
+    before = now.merge(old, on="customer_id", how="left")
+    new = before["was_aum"].isna()
+    was_aum = pd.Series(_round2(before["was_aum"].fillna(0.0)), index=before.index)
+    moved = (before["was_household"].fillna("") != now["household_id"].fillna("")).to_numpy()
+    hit = new.to_numpy() | moved | (was_aum != now["aum"]).to_numpy()
+    changed = now[hit]
+    if len(changed):
+        _write(conn, _customer_rollups, "customer_id", changed, *clock.stamp())
+    households = set(membership["household_id"].dropna()) | set(old["was_household"].dropna())
+    return len(changed), households
+
+
+def _changed_households(conn: Connection, clock: _Clock, hkeys: list[str] | None, run_tiers) -> int:
+    """The households' rollups whose fingerprint moved (members and their AUM, the sum, the
+    tier, name and status), written; how many."""
+    heads = _frame(
+        conn,
+        sa.select(_households.c.household_id, _households.c.name, _households.c.status),
+        _households.c.household_id,
+        hkeys,
+        ["household_id", "name", "status"],
+    )
+    q = sa.select(
+        _household_members.c.household_id,
+        _household_members.c.customer_id,
+        _household_members.c.role,
+        sa.cast(sa.func.coalesce(_customer_rollups.c.aum, 0), sa.Float),
+    ).select_from(
+        _household_members.outerjoin(
+            _customer_rollups, _customer_rollups.c.customer_id == _household_members.c.customer_id
+        )
+    )
+    members = _frame(conn, q, _household_members.c.household_id, hkeys, ["household_id", "customer_id", "role", "aum"])
+    members["aum"] = members["aum"].astype(float)
+    members = members.merge(heads[["household_id", "status"]], on="household_id", how="left")
+    tiers = _household_tiers(conn, members, run_tiers)
+    stored = dict(
+        _select_in(
+            conn,
+            sa.select(_household_rollups.c.household_id, _household_rollups.c.fingerprint),
+            _household_rollups.c.household_id,
+            hkeys,
+        )
+    )
+    # members in (household, customer) order: each household one slice, summed and fingerprinted
+    ordered = members.sort_values(["household_id", "customer_id"], kind="stable")
+    hh = ordered["household_id"].to_numpy(dtype=object)
+    aum = ordered["aum"].to_numpy(dtype=float)
+    starts = np.flatnonzero(np.r_[True, hh[1:] != hh[:-1]]) if len(hh) else np.array([], dtype=int)
+    ends = np.r_[starts[1:], len(hh)].astype(int)
+    sums = _sums(aum, starts, ends)
+    slices = pd.DataFrame({"start": starts, "end": ends, "sum": sums}, index=pd.Index(hh[starts], dtype=object))
+    listed = [list(m) for m in zip(ordered["customer_id"].tolist(), ordered["role"].tolist(), _round2(aum).tolist())]
+    at = heads["household_id"]
+    start = at.map(slices["start"]).fillna(0).astype(int).tolist()
+    end = at.map(slices["end"]).fillna(0).astype(int).tolist()
+    total = _round2(at.map(slices["sum"]).fillna(0.0)).tolist()
+    tier = at.map(tiers).astype(object)
+    tier = tier.where(tier.notna(), None).tolist()
+    fingerprints = [
+        _fingerprint(n, s, t, r, listed[a:b])
+        for n, s, t, r, a, b in zip(heads["name"].tolist(), heads["status"].tolist(), total, tier, start, end)
+    ]
+    rows = pd.DataFrame(
+        {
+            "household_id": at,
+            "aum": total,
+            "member_count": [b - a for a, b in zip(start, end)],
+            "tier": tier,
+            "fingerprint": fingerprints,
+        }
+    )
+    rows = rows[[stored.get(h) != f for h, f in zip(rows["household_id"].tolist(), fingerprints)]]
+    if len(rows):
+        _write(conn, _household_rollups, "household_id", rows, *clock.stamp())
+    return len(rows)
 
 
 def refresh_rollups(
@@ -243,11 +417,14 @@ def refresh_rollups(
     household_ids: Iterable[str] = (),
     fx: dict[str, float] | None = None,
     full: bool = False,
+    run_tiers: pd.Series | None = None,
 ) -> RollupReport:
     """Recompute the rollups of these customers, of their households (before and after any
     change of membership) and of these households, in the caller's transaction. Rebuilds
     everyone instead when asked, when the rollups were never built, when a new balance month
-    arrived (it changes everyone's AUM) or when most customers are affected anyway."""
+    arrived (it changes everyone's AUM) or when most customers are affected anyway.
+    `run_tiers` (customer -> household tier): the latest run's, when the caller holds them (a
+    publish), so they are not read back."""
     if fx is None:
         from clientstrata.jobs.classification.standard import load_standard
 
@@ -269,106 +446,14 @@ def refresh_rollups(
     keys = None if full else sorted(cids)
 
     # customers: household and AUM now, against what their rollups said
-    people = [c for (c,) in _select_in(conn, sa.select(_individuals.c.customer_id), _individuals.c.customer_id, keys)]
-    membership = dict(
-        _select_in(
-            conn,
-            sa.select(_household_members.c.customer_id, _household_members.c.household_id),
-            _household_members.c.customer_id,
-            keys,
-        )
-    )
-    old = {
-        r[0]: r[1:]
-        for r in _select_in(
-            conn,
-            sa.select(_customer_rollups.c.customer_id, _customer_rollups.c.household_id, _customer_rollups.c.aum),
-            _customer_rollups.c.customer_id,
-            keys,
-        )
-    }
-    aum = customer_aum(conn, keys, month, fx)
-    changed = []
-    for c in people:
-        now = (membership.get(c), round(float(aum.get(c, 0.0)), 2))
-        before = old.get(c)
-        if before is None or before[0] != now[0] or round(float(before[1]), 2) != now[1]:
-            version, at = clock.stamp()
-            changed.append(
-                {"customer_id": c, "household_id": now[0], "aum": now[1], "version": version, "updated_at": at}
-            )
-    _write(conn, _customer_rollups, "customer_id", changed)
-
+    customers, theirs = _changed_customers(conn, clock, keys, month, fx)
     # households: those asked for, and every one a refreshed customer belongs or belonged to
-    if not full:
-        hids |= {h for h in membership.values() if h} | {v[0] for v in old.values() if v[0]}
-    hkeys = None if full else sorted(hids)
-    if hkeys == []:
-        return RollupReport(clock.version, full, len(changed), 0)
-    heads = pd.DataFrame(
-        _select_in(
-            conn,
-            sa.select(_households.c.household_id, _households.c.name, _households.c.status),
-            _households.c.household_id,
-            hkeys,
-        ),
-        columns=["household_id", "name", "status"],
-    )
-    q = sa.select(
-        _household_members.c.household_id,
-        _household_members.c.customer_id,
-        _household_members.c.role,
-        sa.func.coalesce(_customer_rollups.c.aum, 0),
-    ).select_from(
-        _household_members.outerjoin(
-            _customer_rollups, _customer_rollups.c.customer_id == _household_members.c.customer_id
-        )
-    )
-    members = pd.DataFrame(
-        _select_in(conn, q, _household_members.c.household_id, hkeys),
-        columns=["household_id", "customer_id", "role", "aum"],
-    )
-    members["aum"] = members["aum"].astype(float)
-    members = members.merge(heads[["household_id", "status"]], on="household_id", how="left")
-    tiers = _household_tiers(conn, members)
-    stored = dict(
-        _select_in(
-            conn,
-            sa.select(_household_rollups.c.household_id, _household_rollups.c.fingerprint),
-            _household_rollups.c.household_id,
-            hkeys,
-        )
-    )
-    # members as plain lists per household, in customer order: a DataFrame per household cost
-    # more than everything else in a first ingest's refresh (thousands of households)
-    ordered = members.sort_values(["household_id", "customer_id"], kind="stable")
-    by_household: dict[str, list[tuple]] = {}
-    for h, c, r, a in zip(*(ordered[k].tolist() for k in ("household_id", "customer_id", "role", "aum"))):
-        by_household.setdefault(h, []).append((c, r, a))
-    rows = []
-    for h in heads.itertuples(index=False):
-        part = by_household.get(h.household_id, [])
-        total = round(float(np.array([a for _, _, a in part], dtype=float).sum()), 2)  # as pandas sums
-        tier = tiers.get(h.household_id)
-        fp = _fingerprint(h.name, h.status, total, tier, [[c, r, round(a, 2)] for c, r, a in part])
-        if stored.get(h.household_id) != fp:
-            version, at = clock.stamp()
-            rows.append(
-                {
-                    "household_id": h.household_id,
-                    "aum": total,
-                    "member_count": len(part),
-                    "tier": tier,
-                    "fingerprint": fp,
-                    "version": version,
-                    "updated_at": at,
-                }
-            )
-    _write(conn, _household_rollups, "household_id", rows)
+    hkeys = None if full else sorted(hids | theirs)
+    households = 0 if hkeys == [] else _changed_households(conn, clock, hkeys, run_tiers)
     if month != clock.month:
         clock.stamp()  # marks the rollups built for this month
         conn.execute(sa.update(_rollup_clock).where(_rollup_clock.c.id == 1).values(month=month))
-    return RollupReport(clock.version, full, len(changed), len(rows))
+    return RollupReport(clock.version, full, customers, households)
 
 
 def rebuild_rollups(conn: Connection, fx: dict[str, float] | None = None) -> RollupReport:
@@ -399,7 +484,8 @@ def refresh_after_publish(conn: Connection, tiers: pd.Series, fx: dict[str, floa
     )
     now = stored["customer_id"].map(tiers)
     hit = now.notna() & (stored["tier"].isna() | (stored["tier"].astype(object) != now.astype(object)))
-    return refresh_rollups(conn, household_ids=sorted(set(stored.loc[hit, "household_id"])), fx=fx)
+    moved = sorted(set(stored.loc[hit, "household_id"]))
+    return refresh_rollups(conn, household_ids=moved, fx=fx, run_tiers=tiers)
 
 
 def refresh_after_ingest(conn: Connection, touched: Touched, fx: dict[str, float] | None = None) -> RollupReport:

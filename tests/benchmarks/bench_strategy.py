@@ -17,6 +17,14 @@ and as a first run (no previous run, no alert on record), main's code (baselines
 and this one alternating, N rounds, in one rolled-back transaction each; CPU and wall seconds,
 medians and ratios, the load average around each. The partitions' features and tags are made once
 (`--parts FILE` keeps them between invocations) as a run hands them over.
+
+`--household-tiers PRISTINE` times instead the publish's household tiers phase of a bank's first
+run (issue 15): on `--db` (a bank after its first run), the rollups put back as `PRISTINE` (the same
+bank before it) holds them, then `refresh_after_publish` with the run's tiers, in a transaction
+rolled back; main's functions (baselines/household_rollups.py) and this code's in alternating
+rounds, CPU and wall seconds, medians and their ratio:
+
+    bench_strategy.py --db AFTER.sqlite --household-tiers PRISTINE.sqlite --rounds 5 --out results/X.json
 """
 
 from __future__ import annotations
@@ -276,9 +284,90 @@ def alert_rounds(engine: sa.Engine, rounds: int, cache: Path | None = None) -> d
     return {"customers": customers, "rounds": rounds, "medians": medians, "runs": runs}
 
 
+_ROLLUPS = ("household_rollups", "customer_rollups", "rollup_clock")
+
+
+def household_tiers(engine: sa.Engine, pristine: str, rounds: int) -> dict:
+    """The first run's household tiers phase, main's and this code's in alternating rounds (see
+    the module's doc); the rollups each wrote compared, so the figures are of equal work."""
+    import household_rollups as before  # on the path from baselines/
+
+    from clientstrata.jobs.ingest import rollups as now
+
+    with sa.create_engine(f"sqlite:///{pristine}").connect() as conn:  # the rollups as the ingest left them
+        saved = {t: pd.read_sql(sa.text(f"SELECT * FROM {t}"), conn) for t in _ROLLUPS}
+    with engine.connect() as conn:
+        run_id, std = latest_run_id(conn), live_standard(conn)
+        t = Tag.__table__
+        rows = conn.execute(
+            sa.select(t.c.customer_id, t.c.value).where(
+                t.c.run_id == run_id, t.c.dimension == now.HOUSEHOLD_TIER_DIMENSION
+            )
+        ).all()
+        people = conn.execute(sa.text("SELECT count(*) FROM individuals")).scalar_one()
+    tiers = pd.Series([v for _, v in rows], index=[c for c, _ in rows], dtype=object)  # as the publish holds them
+    runs, written = [], {}
+    for i in range(rounds):
+        for label, module in (("main", before), ("new", now)) if i % 2 == 0 else (("new", now), ("main", before)):
+            with engine.connect() as conn:
+                tx = conn.begin()
+                try:
+                    publish_pragmas(conn)
+                    for table, frame in saved.items():
+                        conn.execute(sa.text(f"DELETE FROM {table}"))
+                        conn.execute(sa.table(table, *map(sa.column, frame)).insert(), frame.to_dict("records"))
+                    load = os.getloadavg()[0]
+                    c0, w0 = time.process_time(), time.perf_counter()
+                    report = module.refresh_after_publish(conn, tiers, std.fx_to_cny)
+                    cpu, wall = time.process_time() - c0, time.perf_counter() - w0
+                    hh = pd.read_sql(
+                        sa.text(
+                            "SELECT household_id, aum, member_count, tier, fingerprint, version FROM household_rollups"
+                        ),
+                        conn,
+                    ).sort_values("household_id", ignore_index=True)
+                finally:
+                    tx.rollback()
+            written.setdefault(label, hh)
+            runs.append(
+                {
+                    "label": label,
+                    "round": i,
+                    "cpu": round(cpu, 3),
+                    "wall": round(wall, 3),
+                    "load_avg_1m": round(load, 2),
+                    "households": report.households,
+                    "full": report.full,
+                }
+            )
+            print(runs[-1], flush=True)
+    pd.testing.assert_frame_equal(written["main"], written["new"], check_dtype=False)
+    medians = {
+        lab: {k: round(statistics.median(r[k] for r in runs if r["label"] == lab), 3) for k in ("cpu", "wall")}
+        for lab in ("main", "new")
+    }
+    return {
+        "phase": "household tiers",
+        "first_run": True,
+        "individuals": int(people),
+        "households_written": int(runs[-1]["households"]),
+        "rounds": rounds,
+        "runs": runs,
+        "medians": medians,
+        "cpu_ratio": round(medians["main"]["cpu"] / medians["new"]["cpu"], 1),
+        "wall_ratio": round(medians["main"]["wall"] / medians["new"]["wall"], 1),
+        "same_rows": True,  # the comparison above passed
+        "load_avg_1m": [r["load_avg_1m"] for r in runs],
+        "cpus": os.cpu_count(),
+        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--db", required=True)
+    p.add_argument("--household-tiers", metavar="PRISTINE", help="time the first run's household tiers phase instead")
+    p.add_argument("--rounds", type=int, default=5, help="with --household-tiers: rounds of main and this code")
     p.add_argument("--profile", action="store_true")
     p.add_argument("--first", action="store_true", help="as the bank's first run: the ledger emptied first")
     p.add_argument("--dump", help="pickle what the stage wrote here (to compare two versions)")
@@ -295,9 +384,13 @@ def main() -> None:
     p.add_argument("--alerts", type=int, metavar="ROUNDS", help="time the alerts phase instead, main's and this code's")
     p.add_argument("--parts", type=Path, help="with --alerts: keep the partitions' features and tags in this pickle")
     args = p.parse_args()
-    if args.alerts:
-        out = alert_rounds(sa.create_engine(f"sqlite:///{args.db}"), args.alerts, args.parts)
-        print(json.dumps(out["medians"], indent=2))
+    if args.alerts or args.household_tiers:
+        if args.alerts:
+            out = alert_rounds(sa.create_engine(f"sqlite:///{args.db}"), args.alerts, args.parts)
+            print(json.dumps(out["medians"], indent=2))
+        else:
+            out = household_tiers(sa.create_engine(f"sqlite:///{args.db}"), args.household_tiers, args.rounds)
+            print({k: out[k] for k in ("medians", "cpu_ratio", "wall_ratio", "households_written")})
         if args.out:
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(json.dumps(out, indent=2) + "\n")
