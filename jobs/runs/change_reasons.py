@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from clientstrata.graph.record.models import Override
 
-from .explain import computed_words, explained_tags
+from .explain import computed_words, explained_tags, override_decision
 
 __all__ = ["change_reasons"]
 
@@ -45,10 +45,7 @@ def _run_reasons(conn: Connection, rows: list[Mapping]) -> dict[int, tuple[str, 
 def _override_words(c: Mapping, ov: Mapping) -> tuple[str, str]:
     n, who, by, why = ov["override_id"], ov["proposed_by"], ov["decided_by"], ov["reason"]
     if c["new_value"] == ov["value"]:  # the override took effect (its approval)
-        return (
-            f"manual override #{n} (proposed by {who}, approved by {by}): {why}",
-            f"人工调整 #{n}（{who} 提出，{by} 批准）：{why}",
-        )
+        return override_decision(n, who, by, why, "en"), override_decision(n, who, by, why, "zh")
     if ov["status"] == "revoked":
         return (
             f"manual override #{n} revoked by {ov['revoked_by']}; the run's value applies again",

@@ -17,7 +17,15 @@ from clientstrata.jobs.classification.dimensions import explain
 from clientstrata.jobs.classification.standard import Standard, load_standard, parse_standard
 from clientstrata.jobs.governance.standards import registered_text
 
-__all__ = ["computed_words", "explained", "explained_tags", "with_standards", "words", "standard_by_sha"]
+__all__ = [
+    "computed_words",
+    "explained",
+    "override_decision",
+    "explained_tags",
+    "with_standards",
+    "words",
+    "standard_by_sha",
+]
 
 _PARSED: dict[str, Standard] = {}
 _KEEP = 32  # standards parsed and kept per process; a bank runs a handful
@@ -44,14 +52,19 @@ def standard_by_sha(conn: Connection, sha256: str | None) -> Standard:
     return found
 
 
+def override_decision(override_id: int, proposed_by, approved_by, reason, lang: str = "en") -> str:
+    """Who decided a manual override and why: how a tag's words and the change feed name it."""
+    if lang == "zh":
+        return f"人工调整 #{override_id}（{proposed_by} 提出，{approved_by} 批准）：{reason}"
+    return f"manual override #{override_id} (proposed by {proposed_by}, approved by {approved_by}): {reason}"
+
+
 def _override_words(row: Mapping, computed: str, lang: str) -> str:
     who, by, why = row.get("override_proposed_by"), row.get("overridden_by"), row.get("override_reason")
+    lead = override_decision(row["override_id"], who, by, why, lang)
     if lang == "zh":
-        return f"人工调整 #{row['override_id']}（{who} 提出，{by} 批准）：{why}；系统计算：{row['computed_value']} — {computed}"
-    return (
-        f"manual override #{row['override_id']} (proposed by {who}, approved by {by}): {why}; "
-        f"computed: {row['computed_value']} — {computed}"
-    )
+        return f"{lead}；系统计算：{row['computed_value']} — {computed}"
+    return f"{lead}; computed: {row['computed_value']} — {computed}"
 
 
 def _computed(row: Mapping) -> dict:
