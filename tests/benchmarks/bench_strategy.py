@@ -95,7 +95,7 @@ def _read(conn, run_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 _DUMPED = {
     "customer_packages": "SELECT * FROM customer_packages WHERE run_id = :r ORDER BY customer_id",
     "next_best_actions": "SELECT * FROM next_best_actions WHERE run_id = :r ORDER BY nba_id",
-    "points_postings": "SELECT * FROM points_postings ORDER BY posting_id",
+    "points_postings": "SELECT * FROM points_postings ORDER BY customer_id, source",  # the ledger's key
     "points_accounts": "SELECT * FROM points_accounts ORDER BY customer_id",
 }
 
