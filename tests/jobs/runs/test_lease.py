@@ -126,3 +126,27 @@ def test_any_lease_setting_is_a_sane_number_or_refused_by_name(raw):
         assert LEASE_ENV in str(exc) and raw.strip()
     else:
         assert 0 < seconds < 7 * 86_400
+
+
+def test_a_lapsed_run_whose_row_its_publish_holds_is_left_alone(loaded):
+    """A long publish holds its run's row (PostgreSQL) or the write lock (SQLite), so the heartbeat
+    waits behind it and the lease lapses while the run is alive (seen at 1M on PostgreSQL): the
+    reaper finds the lock taken, gives up within its wait and reaps nothing; once the holder is
+    gone, a lapsed lease is reaped."""
+    engine, _ = loaded
+    now = dt.datetime.now()
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO classification_runs (run_id, status, standard_version, standard_sha256, "
+                "started_at, kind, lease_until) VALUES (9, 'running', 'v', 's', :n, 'on_demand', :u)"
+            ),
+            {"n": now, "u": now - dt.timedelta(minutes=20)},
+        )
+    with engine.connect() as publish:
+        with publish.begin():
+            publish.execute(sa.text("UPDATE classification_runs SET error = NULL WHERE run_id = 9"))
+            started = time.perf_counter()
+            assert reap_lapsed(engine, now) == []
+            assert time.perf_counter() - started < 5  # a poller is not held behind the publish
+    assert reap_lapsed(engine, now) == [("run", 9)]
