@@ -93,7 +93,7 @@ class Touched:
     def note(self, table: str, rows: pd.DataFrame) -> None:
         if table in self._COLUMNS and len(rows):
             kind, column = self._COLUMNS[table]
-            getattr(self, kind).update(rows[column].dropna().astype(str))
+            getattr(self, kind).update(rows[column].dropna().astype(str).tolist())  # not iterated value by value
 
 
 @dataclass

@@ -31,6 +31,11 @@ _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d")
 # a UTC offset after a time of day ("…T10:00:00+08:00", "…Z"): the record keeps the wall time
 _OFFSET = r"(?<=\d)(?:Z|[+-]\d{2}(?::?\d{2})?)$"
 _MAY_OFFSET = r"(?:Z|[+-]\d{2}(?::?\d{2})?)$"  # a superset of _OFFSET's matches
+# every character Python's \s matches (str.isspace: 29, all below U+3001), written out: pandas
+# runs a pattern with \s in Python value by value, since RE2's \s is ASCII and misses some; this
+# class goes to Arrow's RE2 and matches the same (a test holds it to Python's \s)
+_SPACES = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
+_TIME_MARK = f"[T:{_SPACES}]"  # a time of day follows: what r"[T:\s]" matched
 
 # (table, column) -> values already known (in the database or loaded earlier in this ingest):
 # a set (fast membership for millions of parent keys) or a pd.Index
@@ -101,7 +106,7 @@ def _parse_datetime(s: pd.Series) -> pd.Series:
     """ISO 8601 date-times as wall time. The offset is dropped from the text before parsing: rows
     with different offsets (+08:00 beside Z) made pandas refuse the whole chunk, and the record
     stores the wall time of an aware value anyway."""
-    timed = s.str.contains(r"[T:\s]", regex=True)
+    timed = s.str.contains(_TIME_MARK, regex=True)
     # the offset's look-behind makes pandas run the replacement in Python, value by value: only
     # on the values that may carry one (an offset-free search runs vectorised)
     offset = timed & s.str.contains(_MAY_OFFSET, regex=True)
@@ -185,7 +190,12 @@ def _parse_column(col: Column, raw: pd.Series, reasons: _Reasons, as_of: dt.date
         out = pd.Series(low.isin(_TRUE), index=s.index, dtype="boolean").where(present & ok, pd.NA)
     elif col.kind == "enum":
         canon = {c.casefold(): c for c in col.choices}
-        out = s.str.casefold().map(canon)
+        # a handful of distinct values per column: each casefolded once, not once per row
+        codes, distinct = pd.factorize(s)
+        named = np.array(
+            [canon.get(v.casefold()) if isinstance(v, str) else None for v in distinct] + [None], dtype=object
+        )
+        out = pd.Series(named[codes], index=s.index)  # code -1 (missing) takes the None at the end
         allowed = ", ".join(col.choices)
         reasons.add(present & out.isna(), _said(name + ": ", raw, f" is not one of {allowed}"))
         out = out.astype(object).where(out.notna(), None)

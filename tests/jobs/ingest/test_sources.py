@@ -1,6 +1,7 @@
-"""The CSV readers: pandas reads a regular file fast; a file with a row of the wrong number of
-fields or bytes that do not decode goes to the tolerant reader, which numbers rows the same way
-and hands the bad ones over with their reason."""
+"""The CSV readers: a regular file is read fast (Arrow's reader without quotes, pandas' with them,
+the same frames); a file with a row of the wrong number of fields or bytes that do not decode goes
+to the tolerant reader, which numbers rows the same way and hands the bad ones over with their
+reason."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from clientstrata.jobs.ingest import sources
 from clientstrata.jobs.ingest.sources import read_csv_chunks
 from clientstrata.jobs.ingest.validate import ROW, SHAPE
 
@@ -43,7 +47,7 @@ def _shapes(frame: pd.DataFrame) -> dict[int, str]:
         f"{HEADER}\nB1,东城,,\nB2,,,\n",  # empty cells are not missing fields
     ],
 )
-def test_a_regular_file_is_read_by_pandas(tmp_path, text):
+def test_a_regular_file_is_read_by_the_fast_reader(tmp_path, text):
     frame, warnings = _read(_file(tmp_path, text))
     assert warnings == [] and SHAPE not in frame
     assert frame[ROW].tolist() == [1, 2] and frame["branch_id"].tolist() == ["B1", "B2"]
@@ -182,3 +186,41 @@ def test_a_quoted_line_break_in_a_value_is_not_a_swallowed_row(tmp_path):
     text = f'{HEADER}\nB1,"东城\n一部",华北,北京\nB2,西城,华东,上海\n'
     frame, warnings = _read(_file(tmp_path, text))
     assert _shapes(frame) == {} and warnings == []
+
+
+# --- a plain file (no quote) is read by Arrow's reader, into the frames pandas gives -----------
+
+_cell = st.text(st.characters(blacklist_characters=',"\n\r\x00', blacklist_categories=("Cs",)), max_size=6)
+
+
+@st.composite
+def _plain_files(draw):
+    width = draw(st.integers(1, 5))
+    name = st.builds(str.__add__, st.sampled_from(["", " "]), st.text("abcxyz_数", min_size=1, max_size=4))
+    names = draw(st.lists(name, min_size=width, max_size=width, unique=True))
+    rows = draw(st.lists(st.lists(_cell, min_size=width, max_size=width), max_size=25))
+    lines = [",".join(names)]
+    for row in rows:
+        line = ",".join(row)
+        if line.strip() == "" and width == 1:  # a blank line is no row: not a row of one empty cell
+            continue
+        lines.append(line)
+        lines += [draw(st.sampled_from(["", " ", "\t"]))] * draw(st.integers(0, 1))  # blank lines
+    end = draw(st.sampled_from(["\n", "\r\n"]))
+    text = end.join(lines) + draw(st.sampled_from(["", end]))
+    return draw(st.sampled_from(["", "\ufeff"])) + text
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=_plain_files(), chunk_rows=st.integers(1, 7))
+def test_a_file_without_quotes_reads_as_pandas_reads_it(tmp_path, text, chunk_rows):
+    path = _file(tmp_path, text)
+    encoding = sources._encoding(path)
+    expected = list(sources._pandas_chunks(path, encoding, chunk_rows))
+    warnings: list[str] = []
+    got = list(read_csv_chunks(path, warnings, chunk_rows=chunk_rows))
+    assert warnings == [] and len(got) == len(expected)
+    for g, e in zip(got, expected):
+        pd.testing.assert_frame_equal(g, e)
+    spaced = any(line.strip() == "" and line not in ("", "\r") for line in text.split("\n")[1:])
+    assert sources._shape(path, encoding) == ("quoted" if spaced else "plain")

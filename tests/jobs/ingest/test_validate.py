@@ -1,5 +1,10 @@
-import pandas as pd
+import re
 
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from clientstrata.jobs.ingest import validate
 from clientstrata.jobs.ingest.bundle import TABLE_BY_NAME
 from clientstrata.jobs.ingest.sources import text_frame
 from clientstrata.jobs.ingest.validate import validate_chunk
@@ -146,3 +151,36 @@ def test_events_after_the_as_of_date_are_quarantined():
         as_of=as_of,
     )
     assert len(valid.good) == 1
+
+
+# --- the vectorised forms say what the Python forms said ---------------------------------------
+
+_text = st.text(
+    st.sampled_from([*validate._SPACES, "T", ":", "t", "2", "x", "é", "\u3001", "M", "m", "F", "ß"]), max_size=8
+)
+
+
+def test_the_spaces_written_out_are_every_space_pythons_regex_knows():
+    assert validate._SPACES == "".join(c for c in map(chr, range(0x110000)) if re.fullmatch(r"\s", c))
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(_text, max_size=30))
+def test_a_time_of_day_is_found_where_pythons_regex_finds_it(values):
+    arrow = pd.Series(values, dtype="str")  # the reader's Arrow strings: the class goes to RE2
+    assert arrow.str.contains(validate._TIME_MARK, regex=True).tolist() == [
+        re.search(r"[T:\s]", v) is not None for v in values
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(st.one_of(_text, st.sampled_from(["M", "f", "ｍ", "MALE", ""])), max_size=30))
+def test_a_choice_is_read_case_blind_as_before(values):
+    col = next(c for c in TABLE_BY_NAME["individuals"].columns if c.name == "gender")
+    raw = pd.Series(values, dtype="str")
+    canon = {c.casefold(): c for c in col.choices}
+    before = raw.str.strip().str.casefold().map(canon)  # the old form, value by value
+    before = before.astype(object).where(before.notna(), None)
+    reasons = validate._Reasons(raw.index)
+    after = validate._parse_column(col, raw, reasons)
+    assert after.tolist() == before.tolist()
