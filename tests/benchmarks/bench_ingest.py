@@ -174,6 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     new_commit = subprocess.run(
         ["git", "-C", str(ROOT), "rev-parse", "HEAD"], check=True, capture_output=True, text=True
     ).stdout.strip()
+    edited = subprocess.run(
+        ["git", "-C", str(ROOT), "status", "--porcelain", "--", *LAYERS], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    new_commit += "+edits" if edited else ""  # the tree measured is not that commit's code
 
     runs: dict[str, list[dict]] = {"new": [], "before": [], "baseline": []}
     load = [os.getloadavg()]
