@@ -3,11 +3,15 @@ still reads as all of its tags (the `tags` view)."""
 
 import datetime as dt
 
+import pandas as pd
+import pytest
 import sqlalchemy as sa
 
+from clientstrata.graph.errors import StoreUnavailable
 from clientstrata.graph.record.models import ClassificationRun
 from clientstrata.jobs.runs.history import tags_as_of
 from clientstrata.jobs.runs.pipeline import classify
+from clientstrata.jobs.runs.spans import STAGE_COLUMNS, SpanWriter
 
 
 def _spans(engine) -> int:
@@ -63,3 +67,39 @@ def test_as_of_reads_of_an_old_run_keep_its_values_after_later_runs_changed_them
         }  # the moment run 1 published: run 2 may follow within a second
         now = {t["dimension"]: t["value"] for t in tags_as_of(conn, [cid], dt.datetime(2100, 1, 1))[cid]}
     assert then["wealth_tier"] == "mass" and now["wealth_tier"] == tiers[3]
+
+
+def _tags(customers: list[str]) -> pd.DataFrame:
+    rows = [(c, "wealth_tier", "mass", "大众", "Mass", 1.0, "aum < 50k", {"aum": 1.0}, "v1") for c in customers]
+    return pd.DataFrame(rows, columns=list(STAGE_COLUMNS))
+
+
+def test_a_first_publish_opens_every_staged_tag_and_refuses_a_subject_twice(engine):
+    """No open span when the publish starts: every staged tag is opened without a look-up (the
+    look-up of a first publish ran as a nested loop over the growing table at 1M on PostgreSQL),
+    and the partitions' subjects being distinct is held by the primary key, not assumed."""
+    with engine.connect() as conn:
+        publish = conn.begin()
+        spans = SpanWriter(conn, 1)
+        assert spans.first
+        spans.stage(_tags(["C1", "C2"]))
+        assert spans.close("C0", "C2") == 0 and spans.open() == 2
+        spans.clear()
+        spans.stage(_tags(["C2"]))
+        with pytest.raises(StoreUnavailable):
+            spans.open()
+        publish.rollback()  # as a publish that fails: nothing of it stays
+    assert _spans(engine) == 0
+    with engine.connect() as conn, conn.begin():
+        spans = SpanWriter(conn, 1)
+        assert spans.first
+        spans.stage(_tags(["C1", "C2"]))
+        spans.open()
+        spans.done()
+    with engine.connect() as conn, conn.begin():
+        again = SpanWriter(conn, 2)  # a re-run: the open spans are looked for
+        assert not again.first
+        again.stage(_tags(["C1", "C3"]))
+        assert again.open() == 1  # C3; C1 unchanged keeps its span
+        again.done()
+    assert _spans(engine) == 3
