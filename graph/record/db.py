@@ -17,6 +17,7 @@ from clientstrata.graph.errors import InvalidInput
 from .db_errors import Pool, translate_errors
 
 __all__ = [
+    "POSTGRES_SESSION",
     "NoRecord",
     "engine_for",
     "get_engine",
@@ -29,6 +30,10 @@ __all__ = [
     "count_rows",
 ]
 
+# PostgreSQL session settings every connection to the record takes (the ADBC reads' too):
+# the record stores naive UTC; `now()` and naive timestamps follow the session's zone
+POSTGRES_SESSION = {"options": "-c timezone=UTC"}
+
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x436C5374  # "ClSt": one advisory-lock key for schema migrations
 
@@ -40,8 +45,7 @@ def engine_for(url: str, **pool: Any) -> Engine:
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     else:
         kwargs["pool_pre_ping"] = True
-        # the record stores naive UTC; `now()` and naive timestamps follow the session's zone
-        kwargs["connect_args"] = {"options": "-c timezone=UTC"}
+        kwargs["connect_args"] = dict(POSTGRES_SESSION)
     if sa.engine.make_url(url).database not in (None, "", ":memory:") or not url.startswith("sqlite"):
         kwargs["poolclass"] = Pool  # a file or a server: SQLAlchemy's queue pool, its timeout translated
     engine = sa.create_engine(url, **kwargs)

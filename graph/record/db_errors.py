@@ -6,7 +6,9 @@ Every engine made by `db.engine_for` carries `translate_errors`, SQLAlchemy's `h
 event: a connection that cannot be opened or is lost, and a statement the database refuses (a
 missing table, a constraint, a lock it could not take), raise `StoreUnavailable` from wherever the
 statement ran. `map_db_errors(conn)` does the same for work on the driver's own connection (COPY,
-`executemany`), which SQLAlchemy does not see. `Pool` does it for the one failure that never
+`executemany`), which SQLAlchemy does not see, and `map_adbc_errors(url)` for an ADBC connection
+of our own (the features' Arrow reads): ADBC raises its own DBAPI errors, and an Arrow stream that
+fails mid-read raises `OSError`. `Pool` does it for the one failure that never
 reaches the database, a checkout that timed out waiting for a free pooled connection.
 
 The message names the database (password hidden) and the driver's first line, for the operator
@@ -25,7 +27,7 @@ from sqlalchemy.pool import QueuePool
 
 from clientstrata.graph.errors import StoreUnavailable
 
-__all__ = ["translate_errors", "map_db_errors", "Pool"]
+__all__ = ["translate_errors", "map_db_errors", "map_adbc_errors", "Pool"]
 
 
 class Pool(QueuePool):
@@ -58,6 +60,23 @@ def map_db_errors(conn: Connection) -> Iterator[None]:
         raise _unavailable(exc, conn.engine.url, lost) from exc
 
 
+@contextmanager
+def map_adbc_errors(url: URL) -> Iterator[None]:
+    """ADBC's errors inside the block, on a connection of its own to the database at `url`, as
+    `StoreUnavailable`: one it could not open (`OperationalError`) is a database it cannot reach;
+    a statement refused, or a result stream that failed mid-read (`OSError` from Arrow's reader),
+    is a refused statement. Only a block that reads from ADBC's stream belongs here: any other
+    `OSError` in it would be called the database's."""
+    import adbc_driver_manager
+
+    try:
+        yield
+    except adbc_driver_manager.OperationalError as exc:
+        raise _unavailable(exc, url, lost=True) from exc
+    except (adbc_driver_manager.Error, OSError) as exc:
+        raise _unavailable(exc, url, lost=False) from exc
+
+
 def _on_error(ctx: ExceptionContext) -> StoreUnavailable | None:
     # A stale pooled connection failing its pre-ping is SQLAlchemy's to replace; if the new one
     # cannot be opened, that failure comes back here as a connect error.
@@ -73,6 +92,8 @@ def _on_error(ctx: ExceptionContext) -> StoreUnavailable | None:
 def _unavailable(exc: BaseException, url: URL | None, lost: bool) -> StoreUnavailable:
     where = f"the database at {url.render_as_string(hide_password=True)}" if url is not None else "the database"
     reason = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+    if url is not None and url.password:  # no driver we know of says it; should one, it stays unsaid
+        reason = reason.replace(str(url.password), "***")
     if lost:
         return StoreUnavailable(f"cannot reach {where}: {reason}")
     return StoreUnavailable(f"{where} refused a statement: {reason}")

@@ -24,23 +24,30 @@ run held beside DuckDB's query; narrowed, the extracts are a third of that (docs
 tables are the Parquet extracts a cluster reads (`write_parquet`): Parquet keeps the timestamps,
 the dictionaries and the small integers, so DuckDB here and Spark there see the same tables.
 
+How the rows arrive (`read_tables`): through ADBC where the record allows it — PostgreSQL by
+binary COPY, a SQLite file of 64 MB or more in a child process — and otherwise through the
+driver's cursor on the run's own connection, the reference every road is held equal to; `roads`
+says why each road is where it is and what keeps its tables the cursor's.
+
 Why Arrow and not DuckDB's scanners: the sqlite and postgres scanners are extensions DuckDB
-downloads at run time, which a bank's servers must not do; fetching the rows through the
-connection the run already holds needs nothing beyond the pinned wheels. PII stays behind:
+downloads at run time, which a bank's servers must not do; the ADBC drivers are pinned wheels
+with the driver compiled in, and the cursor needs nothing at all. PII stays behind:
 `individuals.id_number` leaves the database only as the flag `has_id_number`."""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy.engine import Connection
+
+from clientstrata.graph.record.db_errors import map_db_errors
 
 __all__ = ["EXTRACTS", "CHILD_READ_MIN_BYTES", "KINDS", "read_tables", "write_parquet"]
 
@@ -52,6 +59,7 @@ KEY, CODE, TIME, FLAG, NUM = "key", "code", "time", "flag", "num"
 KINDS = (KEY, CODE, TIME, FLAG, NUM)
 _WIRE = {KEY: pa.string(), CODE: pa.string(), TIME: pa.string(), FLAG: pa.int64(), NUM: pa.float64()}
 _TIMESTAMP = pa.timestamp("us")  # DuckDB's TIMESTAMP as Arrow gives and takes it
+_log = logging.getLogger(__name__)
 
 # table -> (projection SQL, (column name, kind) in SELECT order). `:since` bounds the transactions
 # to the year the features count (the definitions bound them again, so a full extract also works).
@@ -273,125 +281,52 @@ def _read(conn: Connection, table: str, since: dt.datetime) -> pa.Table:
         cursor.close()
 
 
-# A SQLite file this large is read by the ADBC driver, which fills Arrow columns in C (about 3x
-# the cursor's rows), in a process of its own: ADBC brings its own SQLite library, and two in one
-# process keep their POSIX locks and the WAL's shared memory apart (a CI worker died of a bus error
-# reading beside the API's connections; it can corrupt the file). Separate processes are SQLite's
-# ordinary case. Below the size, starting a process costs more than the cursor.
+# A SQLite file this large is read by ADBC in a child process (`roads.read_sqlite_file`, about 3x
+# the cursor's rows); below the size, starting a process costs more than the cursor.
 CHILD_READ_MIN_BYTES = 64 << 20
 
 
-def _read_in_child(path: str, since: str, folder: str) -> None:
-    """In the child process: every extract by ADBC, a batch at a time, narrowed, to Arrow IPC
-    files in `folder`."""
-    import adbc_driver_sqlite
-    import adbc_driver_sqlite.dbapi as adbc
-
-    with adbc.connect(f"file:{path}?mode=ro", autocommit=True) as db, db.cursor() as cursor:
-        # the driver's batches are 1,024 rows unless asked: narrowing costs per batch
-        cursor.adbc_statement.set_options(**{adbc_driver_sqlite.StatementOptions.BATCH_ROWS.value: str(_BATCH)})
-        for table, (sql, _) in EXTRACTS.items():
-            cursor.execute(sql.replace(":since", "?"), (since,) if ":since" in sql else ())
-            wire = _wire_schema(table)
-            reader = cursor.fetch_record_batch()
-            got = _narrow(table, (b.rename_columns(wire.names).cast(wire) for b in reader))
-            with (
-                pa.OSFile(os.path.join(folder, f"{table}.arrow"), "wb") as sink,
-                pa.ipc.new_file(sink, got.schema) as w,
-            ):
-                w.write_table(got)
-
-
-def _read_sqlite_file(path: str, since: dt.datetime) -> dict[str, pa.Table]:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    with tempfile.TemporaryDirectory(prefix="clientstrata-extract-") as folder:
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            pool.submit(_read_in_child, path, since.isoformat(" "), folder).result()
-        out = {}
-        for table in EXTRACTS:
-            with pa.OSFile(os.path.join(folder, f"{table}.arrow"), "rb") as f:
-                out[table] = pa.ipc.open_file(f).read_all()
-        return out
-
-
-class _CopyStream:
-    """`COPY … TO STDOUT` as a file Arrow's CSV reader pulls blocks from: the server writes CSV
-    in C, Arrow parses it in C, and no row becomes a Python tuple on the way."""
-
-    def __init__(self, copy):
-        self._chunks = iter(copy)
-        self._left = memoryview(next(self._chunks, b""))  # the first block: none means no rows
-        self.closed = False
-
-    def empty(self) -> bool:
-        return not self._left
-
-    def read(self, n: int = -1) -> bytes:
-        out = bytearray()
-        while n < 0 or len(out) < n:
-            if not self._left:
-                chunk = next(self._chunks, None)
-                if chunk is None:
-                    break
-                self._left = memoryview(chunk)
-            take = len(self._left) if n < 0 else min(n - len(out), len(self._left))
-            out += self._left[:take]
-            self._left = self._left[take:]
-        return bytes(out)
-
-
-def _read_postgres(conn: Connection, table: str, since: dt.datetime) -> pa.Table:
-    """One extract by COPY in CSV, parsed by Arrow a block at a time with the extract's wire types,
-    each block narrowed as it comes.
-    NULL is CSV's unquoted empty field; an empty string arrives quoted and stays a string."""
-    from pyarrow import csv
-
-    sql, schema = EXTRACTS[table][0], _wire_schema(table)
-    params = {"since": since} if ":since" in sql else None  # psycopg binds COPY's parameters itself
-    cursor = conn.connection.dbapi_connection.cursor()
-    try:
-        with cursor.copy(f"COPY ({sql.replace(':since', '%(since)s')}) TO STDOUT (FORMAT csv)", params) as copy:
-            stream = _CopyStream(copy)
-            if stream.empty():  # Arrow refuses a CSV of no bytes
-                return _narrow(table, [])
-            reader = csv.open_csv(
-                pa.PythonFile(stream, mode="r"),
-                read_options=csv.ReadOptions(column_names=schema.names, block_size=8 << 20),
-                parse_options=csv.ParseOptions(newlines_in_values=True),
-                convert_options=csv.ConvertOptions(
-                    column_types=schema,
-                    null_values=[""],
-                    strings_can_be_null=True,
-                    quoted_strings_can_be_null=False,
-                    true_values=["t"],
-                    false_values=["f"],
-                ),
-            )
-            return _narrow(table, reader)
-    finally:
-        cursor.close()
+def _sqlite_file(conn: Connection) -> str | None:
+    """The path of `conn`'s SQLite file; None for memory, a URI filename, or no SQLite at all."""
+    path = conn.engine.url.database if conn.dialect.name == "sqlite" else None
+    if path in (None, "", ":memory:") or path.startswith("file:") or not os.path.isfile(path):
+        return None
+    return path
 
 
 def read_tables(
     conn: Connection, since: dt.datetime, child_min_bytes: int | None = CHILD_READ_MIN_BYTES
 ) -> dict[str, pa.Table]:
-    """Every table the definitions read, as Arrow (transactions booked from `since` on): through
-    `conn`'s own cursor, with two faster roads (`child_min_bytes` None: neither). PostgreSQL: COPY
-    into Arrow's CSV reader, on `conn`. A SQLite file of at least `child_min_bytes`: ADBC in a
-    child process on a read-only connection of its own (the features stage runs before the run
-    writes anything, so it sees what `conn` sees); should the child fail (the driver missing, a
-    column it typed from its first rows), the cursor reads it all."""
-    path = conn.engine.url.database if conn.dialect.name == "sqlite" else None
-    if path not in (None, "", ":memory:") and child_min_bytes is not None and os.path.getsize(path) >= child_min_bytes:
+    """Every table the definitions read, as Arrow (transactions booked from `since` on), by the
+    fastest road `conn`'s database allows (`roads`; `child_min_bytes` None: the cursor on `conn`,
+    every road's reference). PostgreSQL: ADBC on a read-only connection of its own, or COPY on
+    `conn` where ADBC cannot serve the engine. A SQLite file of at least `child_min_bytes`: ADBC
+    in a child process on a read-only connection of its own (the features stage runs before the
+    run writes anything, so it sees what `conn` sees); should the child fail for any reason, the
+    cursor reads it all. Anything else (SQLite in memory, another driver): the cursor. The
+    database's errors are `StoreUnavailable` on every road."""
+    from . import roads
+
+    if child_min_bytes is not None and conn.dialect.name == "postgresql":
+        tables = roads.read_postgres(conn, since)
+        if tables is not None:
+            return tables
+        if conn.dialect.driver == "psycopg":  # COPY is psycopg's API
+            with map_db_errors(conn):
+                return {t: roads.read_postgres_copy(conn, t, since) for t in EXTRACTS}
+    path = _sqlite_file(conn) if child_min_bytes is not None else None
+    if path is not None and os.path.getsize(path) >= child_min_bytes:
         try:
-            return _read_sqlite_file(path, since)
-        except Exception:  # noqa: BLE001 - the cursor below reads the same tables, only slower
-            pass
-    if conn.dialect.name == "postgresql" and child_min_bytes is not None:
-        return {t: _read_postgres(conn, t, since) for t in EXTRACTS}
-    return {t: _read(conn, t, since) for t in EXTRACTS}
+            return roads.read_sqlite_file(path, since)
+        except Exception as exc:  # noqa: BLE001 - the cursor below reads the same tables, only slower
+            _log.warning(
+                "features: the ADBC child could not read %s (%s: %s); the cursor reads it",
+                path,
+                type(exc).__name__,
+                exc,
+            )
+    with map_db_errors(conn):
+        return {t: _read(conn, t, since) for t in EXTRACTS}
 
 
 def write_parquet(tables: dict[str, pa.Table], folder: Path) -> dict[str, Path]:

@@ -61,3 +61,16 @@ def test_the_drivers_own_cursor_is_translated_too(engine):
     with pytest.raises(StoreUnavailable, match="refused a statement") as caught, engine.begin() as conn:
         bulk_upsert(conn, Branch.__table__, ["branch_id", "name"], [("B1", "Head office")], ["branch_id"])
     _no_sql(caught.value)
+
+
+def test_an_adbc_connection_that_cannot_be_opened_is_store_unavailable(tmp_path):
+    """The features' ADBC connection (its own libpq, not psycopg's) fails as the engine's would:
+    `StoreUnavailable` naming the database, the password hidden; SQLite has no such connection."""
+    from clientstrata.graph.record.adbc_postgres import open_arrow
+
+    url, where = UNREACHABLE["postgres"]
+    with pytest.raises(StoreUnavailable, match="^cannot reach the database at ") as caught:
+        open_arrow(engine_for(url))
+    assert where in str(caught.value) and "Failed to connect" in str(caught.value)
+    _no_sql(caught.value)
+    assert open_arrow(engine_for(f"sqlite:///{tmp_path / 'record.db'}")) is None

@@ -80,12 +80,13 @@ def test_a_large_sqlite_file_is_read_by_adbc_in_a_child_process_with_the_same_ta
         return
     code = (
         "import sys, datetime as dt, sqlalchemy as sa\n"
-        "from clientstrata.jobs.classification.features.extract import _read_sqlite_file, read_tables\n"
+        "from clientstrata.jobs.classification.features.extract import read_tables\n"
+        "from clientstrata.jobs.classification.features.roads import read_sqlite_file\n"
         f"e = sa.create_engine({str(engine.url)!r})\n"
         "since = dt.datetime(2000, 1, 1)\n"
         "with e.connect() as c:\n"
         "    cursor = read_tables(c, since, child_min_bytes=None)\n"
-        "child = _read_sqlite_file(e.url.database, since)  # raises if the child fails: no fallback here\n"
+        "child = read_sqlite_file(e.url.database, since)  # raises if the child fails: no fallback here\n"
         "assert child.keys() == cursor.keys()\n"
         "for t in child:\n"
         "    assert child[t].equals(cursor[t]), t\n"
@@ -107,7 +108,8 @@ def test_postgres_extracts_by_copy_equal_the_cursors_with_awkward_text(engine):
     import sqlalchemy as sa
 
     from clientstrata.graph.record.db import migrate
-    from clientstrata.jobs.classification.features.extract import EXTRACTS, _read_postgres, read_tables
+    from clientstrata.jobs.classification.features.extract import EXTRACTS, read_tables
+    from clientstrata.jobs.classification.features.roads import read_postgres_copy
 
     migrate(engine)
     awkward = ["", "NULL", "a,b", 'say "hi"', "two\nlines", "NA", "3.5", "t", None]
@@ -130,7 +132,7 @@ def test_postgres_extracts_by_copy_equal_the_cursors_with_awkward_text(engine):
             )
     with engine.connect() as conn:
         since = dt.datetime(2000, 1, 1)
-        copied = {t: _read_postgres(conn, t, since) for t in EXTRACTS}
+        copied = {t: read_postgres_copy(conn, t, since) for t in EXTRACTS}
         cursor = read_tables(conn, since, child_min_bytes=None)
     assert copied.keys() == cursor.keys()
     for table in copied:
