@@ -12,9 +12,11 @@ with hostile rows).
   The driver types a column from the values of its first batch (a column NULL throughout it
   becomes int64, and a later text fails the read; a blob makes it binary) and holds later
   batches to that type. SQLite keeps whatever it was given, so the projection's casts are not
-  enough: a first row of the wire types (empty text, 0.0, 0) goes ahead of the table's rows
-  (`UNION ALL`), marked so the child drops it, and every column has one type from there on.
-  Text that is not UTF-8 (a blob) is refused as the cursor refuses it. The driver's SQLite is
+  enough: a first row of the wire types (text, 0.0, 0) goes ahead of the table's rows (`UNION
+  ALL`, whose left arm SQLite reads first), and every column has one type from there on. The
+  child drops that row by its first column, text no row can hold: the byte 0xFF, which is not
+  UTF-8 (text that is not, a blob's, is refused as the cursor refuses it), so the row is known
+  for what it is without a marker column (one cost 7% of the transactions' read). The driver's SQLite is
   newer than Python's and writes a real's digits differently (17 where the old wrote 15) when
   asked for text: only a date column can ask that, and a number is no time either way (TRY_CAST
   gives NULL), so the narrowed tables are the same.
@@ -51,13 +53,16 @@ __all__ = ["read_sqlite_file", "read_postgres", "read_postgres_copy"]
 
 _log = logging.getLogger(__name__)
 _FIRST = {pa.string(): "''", pa.float64(): "0.0", pa.int64(): "0"}  # a value of each wire type, in SQL
+_MARK = b"\xff"  # the typing row's first column: not UTF-8, so no row the child keeps holds it
 
 
 def _typed(table: str, sql: str) -> str:
-    """`sql` behind a first row holding a value of each wire type, marked 1 in a first column
-    the table's rows hold 0 in: the driver types every column from it (see the docstring)."""
-    first = ", ".join(_FIRST[f.type] for f in _wire_schema(table))
-    return f"SELECT 1, {first} UNION ALL SELECT 0, * FROM ({sql})"
+    """`sql` behind a first row holding a value of each wire type, its first column (every
+    extract's is text) `_MARK`: the driver types every column from it (see the docstring)."""
+    wire = _wire_schema(table)
+    assert wire[0].type == pa.string(), table
+    first = ", ".join([f"CAST(X'{_MARK.hex()}' AS TEXT)"] + [_FIRST[f.type] for f in wire][1:])
+    return f"SELECT {first} UNION ALL {sql}"
 
 
 def _untyped(table: str, reader) -> pa.RecordBatch:
@@ -66,10 +71,10 @@ def _untyped(table: str, reader) -> pa.RecordBatch:
     first = True
     for batch in reader:
         if first:
-            if batch.num_rows == 0 or batch.column(0)[0].as_py() != 1:
+            if batch.num_rows == 0 or batch.column(0).slice(0, 1).cast(pa.binary())[0].as_py() != _MARK:
                 raise RuntimeError(f"{table}: the typing row did not come first")
             batch, first = batch.slice(1), False
-        batch = pa.RecordBatch.from_arrays(batch.columns[1:], names=wire.names).cast(wire)
+        batch = batch.rename_columns(wire.names).cast(wire)
         for f, column in zip(wire, batch.columns):
             if f.type == pa.string():
                 column.validate(full=True)  # a blob's bytes pass the driver unchecked
