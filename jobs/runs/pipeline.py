@@ -38,7 +38,7 @@ from clientstrata.jobs.progress import Stopwatch, bar
 from clientstrata.jobs.strategies.nba import action_stage
 from clientstrata.jobs.strategies.packages import assign_packages
 from clientstrata.jobs.strategies.playbook import Playbook, playbook_of
-from clientstrata.jobs.strategies.points import StagedEvents, post_points, stage_earned
+from clientstrata.jobs.strategies.points import post_points
 from clientstrata.jobs.strategies.store import package_payload, run_packages, write_packages
 from clientstrata.jobs.strategies.tag_grid import TagCodes, pivot_tags
 from clientstrata.jobs.tracking.alerts import write_run_alerts
@@ -431,7 +431,6 @@ class _Published:
     hh_tiers: list[pd.Series] = field(default_factory=list)  # customer -> household tier, per partition
     package_of: list[pd.DataFrame] = field(default_factory=list)  # customer_id, package, per partition (points)
     cross_sell_rules: dict | None = None  # the rules the actions were decided with: key, mined or reused, rules
-    points_staged: StagedEvents | None = None  # the events read before the writes (posted in _finish)
 
     def count(self, part: pd.DataFrame) -> None:
         for key, n in part.groupby(["dimension", "value"]).size().items():
@@ -454,8 +453,6 @@ def _publish(conn: Connection, run: _Run, tags: Iterator, as_of: dt.date | None)
     previous = latest_run_id(conn)
     feed_from = feed_position(conn) if previous is not None else None  # where this run's feed rows begin
     seq = _take_publish_seq(conn, run.run_id)
-    with watch("points"):  # the events read before the run's writes grow SQLite's log (`stage_earned`)
-        staged = stage_earned(conn, run.playbook)
     with watch("alerts"):
         detect = (
             alert_detector(conn, run.std, run.alerts, previous, as_of)
@@ -470,7 +467,6 @@ def _publish(conn: Connection, run: _Run, tags: Iterator, as_of: dt.date | None)
     spans, touched = SpanWriter(conn, seq), Touched(conn)
     individual, enterprise = (dimension_condition(list(ENTERPRISE), negate) for negate in (True, False))
     out, after = _Published(previous, at, feed, spans, detect, feed_from), None
-    out.points_staged = staged
     out.cross_sell_rules = act.rules_used if act is not None else None
     tags = iter(tags)
     with bar(
@@ -598,7 +594,7 @@ def _finish(conn: Connection, run: _Run, p: _Published) -> _Finished:
         refresh_after_publish(conn, tiers, run.std.fx_to_cny)
     with watch("points"):  # 积分 on the events not yet posted, times this run's packages; then expiry
         packages = pd.concat(p.package_of, ignore_index=True) if p.package_of else None  # no read back
-        points = post_points(conn, run.playbook, run.run_id, run.actor, p.at, packages, p.points_staged)
+        points = post_points(conn, run.playbook, run.run_id, run.actor, p.at, packages)
     audit.record(
         conn,
         run.actor,

@@ -17,7 +17,6 @@ day is (points earned that expire by then) − (points already redeemed or expir
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import pandas as pd
 import sqlalchemy as sa
@@ -32,7 +31,7 @@ from clientstrata.jobs.errors import InvalidState
 
 from .playbook import Playbook
 from .points_earn import event_queries
-from .points_post import post_events, post_staged, stage_events
+from .points_post import post_events
 from .points_scans import record_scans
 from .store import run_packages
 
@@ -43,8 +42,6 @@ __all__ = [
     "post_earned",
     "expire",
     "post_points",
-    "StagedEvents",
-    "stage_earned",
     "redeem",
     "balances",
     "postings",
@@ -170,26 +167,6 @@ def post_earned(
     return posted
 
 
-@dataclass(frozen=True)
-class StagedEvents:
-    """The bank's events not yet posted, read ahead by `stage_earned` into the connection's
-    temporary table; `post_points` posts them in the same transaction."""
-
-    scans: list[tuple[str, str, int]]  # the ingests read whole, recorded when posted
-    events_read: int
-
-
-def stage_earned(conn: Connection, playbook: Playbook) -> StagedEvents | None:
-    """Read the bank's not-yet-posted events now, for `post_points(staged=…)` later in the same
-    transaction (None without earn rules). A run's publish reads them before it writes its tags:
-    on SQLite, a page read after a first run's gigabytes of writes is looked up in a write-ahead
-    log grown by all of them, and a first run reads every event the bank ever had."""
-    if playbook.points is None:
-        return None
-    found = event_queries(conn, playbook.points)
-    return StagedEvents(found.scans, stage_events(conn, found.queries) if found.queries else 0)
-
-
 def _due(conn: Connection, as_of: dt.date, customer_ids: list[str] | None) -> pd.DataFrame:
     """customer_id, earned_due (earned points expiring by `as_of`), debited (redeemed + expired)."""
     p = _postings.c
@@ -247,23 +224,15 @@ def post_points(
     actor: str,
     now: dt.datetime,
     packages: pd.DataFrame | None = None,
-    staged: StagedEvents | None = None,
 ) -> dict:
     """The points job of a run (its strategy stage, in the publish transaction): the points the
     record's events earn, multiplied by the packages this run gave, then what expired by today.
-    `packages` (customer_id, package): the run's, when the caller has them in hand; else read.
-    `staged`: the events `stage_earned` read earlier in this transaction; else they are read now."""
+    `packages` (customer_id, package): the run's, when the caller has them in hand; else read."""
     if playbook.points is None:
         return {"postings": 0, "points": 0, "expired": 0, "events_read": 0}
     if packages is None:
         packages = run_packages(conn, run_id)
-    if staged is None:
-        earned = post_earned(conn, playbook, packages, actor, now)
-    else:
-        earned = {"postings": 0, "points": 0, "events_read": staged.events_read}
-        if staged.events_read:
-            earned.update(post_staged(conn, playbook.points, packages[["customer_id", "package"]], actor, now))
-        record_scans(conn, staged.scans, now)
+    earned = post_earned(conn, playbook, packages, actor, now)
     expired = expire(conn, now.date(), actor, now)
     return {**earned, "expired": expired}
 

@@ -34,7 +34,7 @@ from clientstrata.graph.record.models import PointsAccount, PointsPosting
 from .points_earn import EVENT_COLUMNS
 from .points_rules import PointsRules
 
-__all__ = ["post_events", "stage_events", "post_staged"]
+__all__ = ["post_events"]
 
 _postings = PointsPosting.__table__
 _accounts = PointsAccount.__table__
@@ -253,32 +253,33 @@ def _upsert_accounts(conn: Connection, grouped: sa.Select):
     )
 
 
-def stage_events(conn: Connection, queries: list[sa.Select]) -> int:
-    """Read the events of `queries` (EVENT_COLUMNS) into the connection's temporary table, in the
-    order read, for `post_staged` later in the same transaction; returns the rows read (none: no
-    table is left to post from). A run
-    reads them before it writes its tags: on SQLite every page read late in a large transaction
-    is first looked up in a write-ahead log the transaction has grown by gigabytes."""
-    if conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:
+def post_events(
+    conn: Connection,
+    rules: PointsRules,
+    queries: list[sa.Select],
+    packages: pd.DataFrame,
+    actor: str,
+    now: dt.datetime,
+) -> dict:
+    """Post what the events of `queries` (EVENT_COLUMNS) earn, times the multiplier of the run's
+    package (`packages`: customer_id, package), and move the balances by exactly what was
+    appended. {"postings", "points", "events_read"}: postings appended, their points, event rows
+    the queries found."""
+    sqlite = conn.dialect.name == "sqlite"
+    out = {"postings": 0, "points": 0, "events_read": 0}
+    if not queries:
+        return out
+    if sqlite and not conn.connection.dbapi_connection.in_transaction:
         # sqlite3 begins at the first write: take the write lock before the ledger's last number
         # is read, so the postings past it are this call's alone
         conn.exec_driver_sql("BEGIN IMMEDIATE")
     _create(conn)  # a failure rolls the transaction back, and the temporary tables with it
     for q in queries:  # staged once: the read (joins, and NOT EXISTS on the ledger) is most of it
         conn.execute(sa.insert(_events).from_select(_EVENTS, q))
-    read = int(conn.execute(sa.select(sa.func.count()).select_from(_events)).scalar_one())
-    if not read:  # nothing to post: nothing left behind
+    out["events_read"] = int(conn.execute(sa.select(sa.func.count()).select_from(_events)).scalar_one())
+    if not out["events_read"]:
         _drop(conn)
-    return read
-
-
-def post_staged(
-    conn: Connection, rules: PointsRules, packages: pd.DataFrame, actor: str, now: dt.datetime
-) -> dict[str, int]:
-    """Post what the events `stage_events` staged earn, times the multiplier of the run's package
-    (`packages`: customer_id, package), and move the balances by exactly what was appended; the
-    temporary tables are dropped. {"postings", "points"}."""
-    sqlite = conn.dialect.name == "sqlite"
+        return out
     _stage_packages(conn, rules, packages)
     _stage_days(conn, rules, sqlite)
     earned = _earned(rules, sqlite, now, actor)
@@ -296,28 +297,9 @@ def post_staged(
         conn.execute(_upsert_accounts(conn, grouped))
     else:
         n, points = _post_postgres(conn, earned, now)
+    out.update(postings=int(n), points=int(points))
     _drop(conn)
-    return {"postings": int(n), "points": int(points)}
-
-
-def post_events(
-    conn: Connection,
-    rules: PointsRules,
-    queries: list[sa.Select],
-    packages: pd.DataFrame,
-    actor: str,
-    now: dt.datetime,
-) -> dict:
-    """Post what the events of `queries` (EVENT_COLUMNS) earn, times the multiplier of the run's
-    package (`packages`: customer_id, package), and move the balances by exactly what was
-    appended. {"postings", "points", "events_read"}: postings appended, their points, event rows
-    the queries found."""
-    if not queries:
-        return {"postings": 0, "points": 0, "events_read": 0}
-    read = stage_events(conn, queries)
-    if not read:
-        return {"postings": 0, "points": 0, "events_read": 0}
-    return {**post_staged(conn, rules, packages, actor, now), "events_read": read}
+    return out
 
 
 def _post_postgres(conn: Connection, earned: sa.Select, now: dt.datetime) -> tuple[int, int]:

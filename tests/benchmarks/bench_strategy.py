@@ -52,7 +52,6 @@ from clientstrata.graph.record.models import Alert, Tag
 from clientstrata.graph.record.queries import latest_run_id
 from clientstrata.jobs.governance.standards import live_standard
 from clientstrata.jobs.runs.publish import publish_pragmas
-from clientstrata.jobs.strategies import points as points_job
 from clientstrata.jobs.strategies.nba import action_stage
 from clientstrata.jobs.strategies.packages import assign_packages
 from clientstrata.jobs.strategies.playbook import playbook_of
@@ -172,9 +171,6 @@ def _run(engine, dump, first, prof, at, assign_packages, pivot_tags, part_size) 
                 for table in _FIRST_RUN_EMPTY:
                     if sa.inspect(conn).has_table(table):
                         conn.execute(sa.text(f"DELETE FROM {table}"))
-            stage = getattr(points_job, "stage_earned", None)  # older code reads the events at the end
-            with clock("points"):  # the events read before anything is written, as the run's publish does
-                staged = stage(conn, playbook) if stage is not None else None
             with clock("next-best actions"):
                 step = action_stage(conn, std, run_id, at)
             given = []
@@ -190,8 +186,7 @@ def _run(engine, dump, first, prof, at, assign_packages, pivot_tags, part_size) 
             with clock("points"):
                 given = pd.concat(given, ignore_index=True)
                 takes = "packages" in inspect.signature(post_points).parameters  # older code reads them back
-                more = {"staged": staged} if staged is not None else {}
-                points = post_points(conn, playbook, run_id, "bench", at, *([given] if takes else []), **more)
+                points = post_points(conn, playbook, run_id, "bench", at, *([given] if takes else []))
             if dump:  # what the stage wrote, to compare two versions of the code (compare_strategy.py)
                 pd.to_pickle({t: pd.read_sql(sa.text(q), conn, params={"r": run_id}) for t, q in _DUMPED.items()}, dump)
         finally:

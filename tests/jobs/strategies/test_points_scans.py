@@ -14,14 +14,7 @@ import sqlalchemy as sa
 from clientstrata.graph.record.models import Individual, IngestRun, Product, Purchase
 from clientstrata.jobs.classification.standard import load_standard
 from clientstrata.jobs.strategies.playbook import playbook_of
-from clientstrata.jobs.strategies.points import (
-    balances,
-    ledger_mismatches,
-    post_earned,
-    post_points,
-    postings,
-    stage_earned,
-)
+from clientstrata.jobs.strategies.points import balances, ledger_mismatches, post_earned, post_points, postings
 
 PLAYBOOK = playbook_of(load_standard())
 PER_100 = int(PLAYBOOK.points.rule("wealth_purchase").points_per_100)
@@ -164,30 +157,3 @@ def test_the_points_job_reports_the_rows_it_read(db):
             "expired": 0,
             "events_read": 0,
         }
-
-
-def test_events_read_ahead_of_a_runs_writes_post_what_was_read_and_leave_the_rest_to_the_next_run(db):
-    """A run reads its events before it writes (`stage_earned`) and posts them at its end: what an
-    ingest adds in between is not posted by it, nor recorded as read, and the next run posts it once."""
-    with db.begin() as conn:
-        _ingest(conn, [10, 30])
-    with db.begin() as conn:
-        staged = stage_earned(conn, PLAYBOOK)
-        assert staged.events_read == 2 and _staging(conn)
-        _ingest(conn, [20])  # after the read: as a concurrent ingest that commits during a publish
-        posted = post_points(conn, PLAYBOOK, 0, "run", AT, NO_PACKAGES, staged)
-    assert (posted["postings"], posted["points"], posted["events_read"]) == (2, 40 * PER_100, 2)
-    _whole(db, 40 * PER_100)
-    again, _ = _run(db)
-    assert (again["postings"], again["points"]) == (1, 20 * PER_100)
-    _whole(db, 60 * PER_100)
-    with db.begin() as conn:  # nothing new: nothing read, nothing posted, no table left to post from
-        staged = stage_earned(conn, PLAYBOOK)
-        assert staged.events_read == 0
-        assert post_points(conn, PLAYBOOK, 0, "run", AT, NO_PACKAGES, staged)["postings"] == 0
-        assert not _staging(conn)
-
-
-def _staging(conn) -> bool:
-    """Whether the connection holds the staged events' temporary table."""
-    return sa.inspect(conn).has_table("points_run_events")  # temporary tables included, on either database
